@@ -1,0 +1,298 @@
+// Package embedded runs the in-process database engine (FerretDB on SQLite) that the
+// binary uses when no MongoDB address is configured, and shares it with other
+// commands started on the same data directory.
+package embedded
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// Files inside the data directory.
+const (
+	lockFile  = "crm.lock"    // flock'ed by the process that owns the engine
+	ownerFile = "engine.json" // who owns the engine and where it listens
+	sqliteDir = "db"          // FerretDB keeps one SQLite file per database here
+)
+
+// Owner says who runs the engine on a data directory; it is written to engine.json so
+// that other commands can find the engine and error messages can name the process.
+type Owner struct {
+	PID     int       `json:"pid"`
+	Command string    `json:"command"`
+	URI     string    `json:"uri"`
+	Started time.Time `json:"started"`
+}
+
+// Engine is either an engine this process runs (owner) or one run by another process
+// on the same data directory, which this process only connects to.
+type Engine struct {
+	dataDir string
+	uri     string
+	owner   bool
+	log     *slog.Logger
+
+	lock   *os.File
+	stop   context.CancelFunc
+	done   chan struct{}
+	fixer  *idIndexFixer
+	fixerC chan struct{}
+}
+
+// Options control how an engine is started or attached.
+type Options struct {
+	// Command names this process in engine.json ("crm serve", "crm import").
+	Command string
+	// Attach lets the call use an engine that another process already runs on the
+	// directory. crm serve does not attach: it must own the engine it serves.
+	Attach bool
+	// Logger receives the engine's own messages; FerretDB is very verbose, so only
+	// warnings and errors are passed through.
+	Logger *slog.Logger
+}
+
+// ErrInUse is returned when another process owns the data directory and the caller
+// may not attach to it.
+var ErrInUse = errors.New("data directory is in use")
+
+// Start opens the data directory: it starts the engine when no other process runs one
+// there, or attaches to the running one when opts.Attach is set.
+func Start(ctx context.Context, dataDir string, opts Options) (*Engine, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %q: %w", dataDir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(abs, sqliteDir), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s (check CRM_DATA_DIR and its permissions): %w", abs, err)
+	}
+
+	lock, err := os.OpenFile(filepath.Join(abs, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open lock file in %s: %w", abs, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = lock.Close()
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("cannot lock data directory %s: %w", abs, err)
+		}
+		return attach(ctx, abs, opts, log)
+	}
+
+	e := &Engine{dataDir: abs, owner: true, log: log, lock: lock}
+	if err := e.run(ctx, opts.Command); err != nil {
+		e.unlock()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) run(ctx context.Context, command string) error {
+	// Loopback TCP on a free port, not a Unix socket: the Go driver lower-cases every
+	// host, socket paths included, so a socket under a path with capitals is unreachable.
+	listener := ferretdb.ListenerConfig{TCP: "127.0.0.1:0"}
+
+	q := url.Values{}
+	q.Add("_pragma", "synchronous(normal)") // WAL + normal: half the write cost, safe on a process crash
+	fdb, err := ferretdb.New(&ferretdb.Config{
+		Listener:  listener,
+		Logger:    slog.New(quietHandler{e.log.Handler()}),
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + filepath.Join(e.dataDir, sqliteDir) + "/?" + q.Encode(),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot start the embedded database in %s: %w", e.dataDir, err)
+	}
+
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	e.stop = stop
+	e.done = make(chan struct{})
+	go func() {
+		defer close(e.done)
+		_ = fdb.Run(runCtx)
+	}()
+
+	e.uri = fdb.MongoDBURI()
+	if err := waitListening(ctx, e.uri); err != nil {
+		e.Close()
+		return err
+	}
+
+	e.fixer = newIDIndexFixer(filepath.Join(e.dataDir, sqliteDir), e.log)
+	if err := e.fixer.FixAll(ctx); err != nil {
+		e.Close()
+		return err
+	}
+	e.fixerC = make(chan struct{})
+	go e.fixLoop(runCtx)
+
+	owner := Owner{PID: os.Getpid(), Command: command, URI: e.uri, Started: time.Now().UTC()}
+	b, _ := json.Marshal(owner)
+	if err := writeFileAtomic(filepath.Join(e.dataDir, ownerFile), b); err != nil {
+		e.Close()
+		return fmt.Errorf("cannot write %s: %w", ownerFile, err)
+	}
+	return nil
+}
+
+// fixLoop re-applies the _id index fix now and then, so a collection created by a
+// process attached to this engine gets it too without that process touching SQLite.
+func (e *Engine) fixLoop(ctx context.Context) {
+	defer close(e.fixerC)
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.fixer.FixAll(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("embedded engine: cannot index _id", "err", err)
+			}
+		}
+	}
+}
+
+func attach(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Engine, error) {
+	// The owner may still be starting: give it a few seconds to write engine.json.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		owner, err := ReadOwner(dir)
+		if err == nil {
+			if !opts.Attach {
+				return nil, fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or set CRM_DATA_DIR to another directory",
+					ErrInUse, dir, owner.Command, owner.PID, owner.Started.Local().Format("2006-01-02 15:04"))
+			}
+			log.Info("using the database engine of a running process", "owner", owner.Command, "pid", owner.PID)
+			return &Engine{dataDir: dir, uri: owner.URI, log: log}, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: %s is locked by another process that has not started its database; if no crm process runs, remove %s",
+				ErrInUse, dir, filepath.Join(dir, lockFile))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// ReadOwner reads who runs the engine on dir.
+func ReadOwner(dir string) (Owner, error) {
+	var o Owner
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		return o, err
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, err
+	}
+	if o.URI == "" {
+		return o, errors.New("engine.json has no URI")
+	}
+	return o, nil
+}
+
+// URI is the MongoDB connection string of the engine.
+func (e *Engine) URI() string { return e.uri }
+
+// Owned reports whether this process runs the engine.
+func (e *Engine) Owned() bool { return e.owner }
+
+// DataDir is the absolute data directory.
+func (e *Engine) DataDir() string { return e.dataDir }
+
+// FixIndexes makes _id look-ups use an index in every collection that exists now. The
+// store calls it after it creates collections. A process attached to another's engine
+// leaves it to the owner, whose loop picks new collections up within seconds.
+func (e *Engine) FixIndexes(ctx context.Context) error {
+	if !e.owner || e.fixer == nil {
+		return nil
+	}
+	return e.fixer.FixAll(ctx)
+}
+
+// Close stops an owned engine and releases the data directory.
+func (e *Engine) Close() {
+	if !e.owner {
+		return
+	}
+	if e.stop != nil {
+		e.stop()
+		<-e.done
+		if e.fixerC != nil {
+			<-e.fixerC
+		}
+	}
+	if e.fixer != nil {
+		e.fixer.Close()
+	}
+	_ = os.Remove(filepath.Join(e.dataDir, ownerFile))
+	e.unlock()
+}
+
+func (e *Engine) unlock() {
+	if e.lock != nil {
+		_ = syscall.Flock(int(e.lock.Fd()), syscall.LOCK_UN)
+		_ = e.lock.Close()
+		e.lock = nil
+	}
+}
+
+func waitListening(ctx context.Context, uri string) error {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", u.Host)
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the embedded database did not start listening: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// quietHandler passes on only warnings and errors: FerretDB logs every connection.
+type quietHandler struct{ slog.Handler }
+
+func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h quietHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return quietHandler{h.Handler.WithAttrs(a)}
+}
+
+func (h quietHandler) WithGroup(n string) slog.Handler { return quietHandler{h.Handler.WithGroup(n)} }
