@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// CreateOrder saves an order; a paid order counts towards the client's totals and is
+// recorded in the timeline.
+func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
+	if o.ClientID == "" {
+		return invalidf("an order needs a client")
+	}
+	if o.Amount <= 0 {
+		return invalidf("an order needs a positive amount")
+	}
+	if o.Currency == "" {
+		o.Currency = "RUB"
+	}
+	if o.State == "" {
+		o.State = OrderNew
+	}
+	if o.Date.IsZero() {
+		o.Date = s.now()
+	}
+	if o.ID == "" {
+		o.ID = newID()
+	}
+	o.CreatedAt, o.CreatedBy = s.now(), actor
+	if _, err := s.Client(ctx, o.ClientID); err != nil {
+		return err
+	}
+	if _, err := s.c(colOrders).InsertOne(ctx, o); err != nil {
+		return fmt.Errorf("save order: %w", err)
+	}
+	if o.State == OrderPaid {
+		if _, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}}); err != nil {
+			return fmt.Errorf("count order: %w", err)
+		}
+	}
+	_, err := s.AppendInteraction(ctx, o.ClientID, Interaction{Kind: InteractionOrder, AuthorID: actor, OrderID: o.ID,
+		Text: fmt.Sprintf("%d.%02d %s", o.Amount/100, o.Amount%100, o.Currency)})
+	return err
+}
+
+// ClientOrders lists a client's orders, newest first (a cold path).
+func (s *Store) ClientOrders(ctx context.Context, clientID string) ([]Order, error) {
+	cur, err := s.c(colOrders).Find(ctx, bson.D{{Key: "clientId", Value: clientID}}, options.Find().SetSort(bson.D{{Key: "date", Value: -1}}))
+	if err != nil {
+		return nil, err
+	}
+	var out []Order
+	return out, cur.All(ctx, &out)
+}
+
+// SaveCampaign creates or replaces a campaign.
+func (s *Store) SaveCampaign(ctx context.Context, actor string, c *Campaign) error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return invalidf("a campaign needs a name")
+	}
+	for _, st := range c.Segment.Stages {
+		if !st.Valid() {
+			return invalidf("unknown funnel stage %q in the segment", st)
+		}
+	}
+	now := s.now()
+	if c.ID == "" {
+		c.ID = newID()
+		c.CreatedAt, c.CreatedBy = now, actor
+	}
+	if c.State == "" {
+		c.State = CampaignDraft
+	}
+	c.UpdatedAt = now
+	if _, err := s.c(colCampaigns).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("save campaign: %w", err)
+	}
+	return s.Audit(ctx, actor, "campaign.save", "campaign", c.ID, map[string]any{"name": c.Name, "state": c.State})
+}
+
+// Campaign reads a campaign.
+func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
+	var c Campaign
+	if err := s.getByID(ctx, colCampaigns, id, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// DeliveryID is the _id of a campaign's delivery to a contact.
+func DeliveryID(campaignID, contactID string) string { return campaignID + "/" + contactID }
+
+// QueueDeliveries creates the deliveries of a campaign; ones that exist are kept as
+// they are, so queueing again after a crash sends nobody a second copy.
+func (s *Store) QueueDeliveries(ctx context.Context, ds []Delivery) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	docs := make([]any, len(ds))
+	now := s.now()
+	for i := range ds {
+		ds[i].ID = DeliveryID(ds[i].CampaignID, ds[i].ContactID)
+		ds[i].State, ds[i].UpdatedAt = DeliveryQueued, now
+		docs[i] = ds[i]
+	}
+	res, err := s.c(colDeliveries).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	n := 0
+	if res != nil {
+		n = len(res.InsertedIDs)
+	}
+	if err != nil && !onlyDuplicates(err) {
+		return n, fmt.Errorf("queue deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// Delivery reads one delivery.
+func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
+	var d Delivery
+	if err := s.getByID(ctx, colDeliveries, id, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// AdvanceDelivery moves a delivery from one state to another and returns false when it
+// was not in the expected state (someone else advanced it). The check is on the
+// document read by _id, then written by _id; a delivery is advanced by one worker.
+func (s *Store) AdvanceDelivery(ctx context.Context, id string, from, to DeliveryState, set bson.D) (bool, error) {
+	d, err := s.Delivery(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if d.State != from {
+		return false, nil
+	}
+	set = append(set, bson.E{Key: "state", Value: to}, bson.E{Key: "updatedAt", Value: s.now()})
+	_, err = s.c(colDeliveries).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}})
+	return err == nil, err
+}
+
+// MailboxStateID is the _id of a folder's IMAP progress.
+func MailboxStateID(mailbox, folder string) string { return mailbox + "/" + folder }
+
+// MailboxState reads a folder's IMAP progress; a folder never read has zero values.
+func (s *Store) MailboxState(ctx context.Context, mailbox, folder string) (*MailboxState, error) {
+	st := MailboxState{ID: MailboxStateID(mailbox, folder), Mailbox: mailbox, Folder: folder}
+	err := s.getByID(ctx, colMailboxes, st.ID, &st)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// SaveMailboxState records progress after the letters up to LastUID are stored.
+func (s *Store) SaveMailboxState(ctx context.Context, st *MailboxState) error {
+	st.ID = MailboxStateID(st.Mailbox, st.Folder)
+	st.UpdatedAt = s.now()
+	_, err := s.c(colMailboxes).ReplaceOne(ctx, bson.D{{Key: "_id", Value: st.ID}}, st, options.Replace().SetUpsert(true))
+	return err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// onlyDuplicates reports whether a bulk insert failed only on documents that exist.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !mongo.IsDuplicateKeyError(we) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,451 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// The directory is an in-process index of every client's name, manager and stage: the
+// access path for name search and managers' client lists, which would otherwise scan
+// the whole collection (1.5 s at 100k on the embedded engine).
+//
+// Every process that searches keeps its own copy and follows a change log written by
+// every process that changes clients: a counter "changes" and one document per change
+// numbered by it. Following it costs one _id read when nothing changed. A change whose
+// document is missing (its writer is mid-write or crashed) is retried for a while; a
+// full reload every reloadEvery catches anything lost that way.
+const (
+	changesCounter   = "changes"
+	pendingRetryFor  = time.Minute
+	reloadEvery      = time.Hour
+	maxChangesToFeed = 20000 // beyond this many new changes, reload instead
+)
+
+type changeDoc struct {
+	ID     string    `bson:"_id"`
+	Client string    `bson:"client"`
+	At     time.Time `bson:"at"`
+}
+
+func changeID(n int64) string { return fmt.Sprintf("%015d", n) }
+
+// recordChanges appends one change per client to the change log.
+func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
+	if len(clientIDs) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	last, err := s.nextSeq(ctx, changesCounter, int64(len(clientIDs)))
+	if err != nil {
+		return err
+	}
+	first := last - int64(len(clientIDs)) + 1
+	docs := make([]any, len(clientIDs))
+	now := s.now()
+	for i, id := range clientIDs {
+		docs[i] = changeDoc{ID: changeID(first + int64(i)), Client: id, At: now}
+	}
+	_, err = s.c(colChanges).InsertMany(ctx, docs)
+	return err
+}
+
+type dirEntry struct {
+	id, name string
+	norm     string // NormalizeName(name)
+	full     string // every word, legal forms included
+	latin    string // transliteration of full, so "romashka" finds "Ромашка"
+	manager  string
+	stage    Stage
+}
+
+// Directory is the in-process client index.
+type Directory struct {
+	s *Store
+
+	mu       sync.RWMutex
+	loaded   bool
+	loadedAt time.Time
+	applied  int64               // last change number applied
+	pending  map[int64]time.Time // change numbers seen missing, with when first seen
+	entries  map[string]*dirEntry
+
+	refresh sync.Mutex // one refresh at a time
+}
+
+func newDirectory(s *Store) *Directory {
+	return &Directory{s: s, entries: map[string]*dirEntry{}, pending: map[int64]time.Time{}}
+}
+
+func makeEntry(c *Client) *dirEntry {
+	full := normalizeQuery(c.Name)
+	return &dirEntry{id: c.ID, name: c.Name, norm: NormalizeName(c.Name), full: full, latin: transliterate(full),
+		manager: c.ManagerID, stage: c.Stage}
+}
+
+func (d *Directory) put(c *Client) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.loaded {
+		d.entries[c.ID] = makeEntry(c)
+	}
+}
+
+func (d *Directory) remove(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.entries, id)
+}
+
+// Sync brings the directory up to date: a full load the first time (and every
+// reloadEvery), then only the changes logged since.
+func (d *Directory) Sync(ctx context.Context) error {
+	d.refresh.Lock()
+	defer d.refresh.Unlock()
+	d.mu.RLock()
+	loaded, loadedAt, applied := d.loaded, d.loadedAt, d.applied
+	d.mu.RUnlock()
+
+	head, err := d.s.currentSeq(ctx, changesCounter)
+	if err != nil {
+		return fmt.Errorf("read change log: %w", err)
+	}
+	if !loaded || time.Since(loadedAt) > reloadEvery || head-applied > maxChangesToFeed {
+		return d.load(ctx, head)
+	}
+	d.mu.RLock()
+	todo := make([]int64, 0, head-applied+int64(len(d.pending)))
+	for n := range d.pending {
+		todo = append(todo, n)
+	}
+	d.mu.RUnlock()
+	for n := applied + 1; n <= head; n++ {
+		todo = append(todo, n)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	return d.feed(ctx, todo, head)
+}
+
+// load reads every client; head was read before the scan, so changes made during the
+// scan are fed again afterwards (feeding is idempotent: it re-reads the client).
+func (d *Directory) load(ctx context.Context, head int64) error {
+	entries := make(map[string]*dirEntry, len(d.entries))
+	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
+		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("load client directory: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var c Client
+		if err := cur.Decode(&c); err != nil {
+			return err
+		}
+		entries[c.ID] = makeEntry(&c)
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("load client directory: %w", err)
+	}
+	d.mu.Lock()
+	d.entries, d.loaded, d.loadedAt, d.applied = entries, true, time.Now(), head
+	d.pending = map[int64]time.Time{}
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *Directory) feed(ctx context.Context, todo []int64, head int64) error {
+	changes := make([]*changeDoc, len(todo))
+	if err := parallel(ctx, len(todo), func(i int) error {
+		var c changeDoc
+		err := d.s.getByID(ctx, colChanges, changeID(todo[i]), &c)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		changes[i] = &c
+		return err
+	}); err != nil {
+		return fmt.Errorf("read change log: %w", err)
+	}
+	ids := map[string]bool{}
+	for _, c := range changes {
+		if c != nil {
+			ids[c.Client] = true
+		}
+	}
+	list := make([]string, 0, len(ids))
+	for id := range ids {
+		list = append(list, id)
+	}
+	clients := make([]*Client, len(list))
+	if err := parallel(ctx, len(list), func(i int) error {
+		c, err := d.s.Client(ctx, list[i])
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		clients[i] = c
+		return err
+	}); err != nil {
+		return fmt.Errorf("read changed clients: %w", err)
+	}
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, id := range list {
+		if clients[i] == nil {
+			delete(d.entries, id)
+		} else {
+			d.entries[id] = makeEntry(clients[i])
+		}
+	}
+	now := time.Now()
+	for i, n := range todo {
+		if changes[i] != nil {
+			delete(d.pending, n)
+			continue
+		}
+		if first, ok := d.pending[n]; !ok {
+			d.pending[n] = now
+		} else if now.Sub(first) > pendingRetryFor {
+			delete(d.pending, n) // its writer died; the hourly reload covers it
+		}
+	}
+	d.applied = max(d.applied, head)
+	return nil
+}
+
+// parallel runs fn for 0..n-1 on a few goroutines: look-ups by _id are cheap but each
+// is a round trip, and the engine serves reads concurrently.
+func parallel(ctx context.Context, n int, fn func(int) error) error {
+	const workers = 8
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	next := make(chan int)
+	for w := 0; w < workers && w < n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := range next {
+				if errs[w] == nil {
+					errs[w] = fn(i)
+				}
+			}
+		}(w)
+	}
+loop:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
+}
+
+// Viewer is who is asking: a manager sees own and unassigned clients, a head or an
+// admin sees all.
+type Viewer struct {
+	ManagerID string
+	Role      Role
+}
+
+func (v Viewer) sees(manager string) bool {
+	return v.Role.SeesAll() || manager == "" || manager == v.ManagerID
+}
+
+// CanSee reports whether the viewer may open a client.
+func (v Viewer) CanSee(c *Client) bool { return v.sees(c.ManagerID) }
+
+// Match says how a search result was found, best first.
+type Match int
+
+// Match kinds, in ranking order.
+const (
+	MatchKey      Match = iota // the query is the client's phone, e-mail or INN
+	MatchExact                 // the name equals the query
+	MatchPrefix                // the name starts with the query
+	MatchWord                  // a later word of the name starts with the query
+	MatchFragment              // the query appears inside the name
+)
+
+// Result is one search result.
+type Result struct {
+	ClientID  string
+	Name      string
+	Stage     Stage
+	ManagerID string
+	ContactID string // when found by a contact's phone or e-mail
+	Match     Match
+}
+
+// Search finds clients by phone, e-mail or INN (exact keys) and by name fragment, in
+// any case and script, ranked and limited to what the viewer may see.
+func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) ([]Result, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	query = strings.TrimSpace(query)
+	if query == "" {
+		return nil, invalidf("type part of a name, a phone, an e-mail or an INN")
+	}
+	var out []Result
+	seen := map[string]bool{}
+	for _, hit := range s.keyHits(ctx, query) {
+		if v.CanSee(hit.Client) && !seen[hit.Client.ID] {
+			seen[hit.Client.ID] = true
+			out = append(out, Result{ClientID: hit.Client.ID, Name: hit.Client.Name, Stage: hit.Client.Stage,
+				ManagerID: hit.Client.ManagerID, ContactID: hit.ContactID, Match: MatchKey})
+		}
+	}
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, err
+	}
+	q := normalizeQuery(query)
+	if q == "" {
+		return out, nil
+	}
+	var named []Result
+	s.dir.mu.RLock()
+	for _, e := range s.dir.entries {
+		if seen[e.id] || !v.sees(e.manager) {
+			continue
+		}
+		if m, ok := matchName(e, q); ok {
+			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: m})
+		}
+	}
+	s.dir.mu.RUnlock()
+	sort.Slice(named, func(i, j int) bool {
+		if named[i].Match != named[j].Match {
+			return named[i].Match < named[j].Match
+		}
+		if named[i].Name != named[j].Name {
+			return named[i].Name < named[j].Name
+		}
+		return named[i].ClientID < named[j].ClientID
+	})
+	out = append(out, named...)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func matchName(e *dirEntry, q string) (Match, bool) {
+	best, found := MatchFragment, false
+	for _, name := range []string{e.norm, e.full, e.latin} {
+		var m Match
+		switch {
+		case name == q:
+			m = MatchExact
+		case strings.HasPrefix(name, q):
+			m = MatchPrefix
+		case strings.Contains(name, " "+q):
+			m = MatchWord
+		case strings.Contains(name, q):
+			m = MatchFragment
+		default:
+			continue
+		}
+		if !found || m < best {
+			best, found = m, true
+		}
+	}
+	return best, found
+}
+
+// keyHits tries the query as each kind of natural key it could be.
+func (s *Store) keyHits(ctx context.Context, q string) []*Hit {
+	var hits []*Hit
+	try := func(h *Hit, err error) {
+		if err == nil {
+			hits = append(hits, h)
+		}
+	}
+	if strings.Contains(q, "@") {
+		try(s.FindByEmail(ctx, q))
+		return hits
+	}
+	digits := 0
+	for _, r := range q {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune(" +-()./", r):
+		default:
+			return hits // letters: a name
+		}
+	}
+	if digits == 10 || digits == 12 {
+		try(s.FindByINN(ctx, q))
+	}
+	if digits >= 5 {
+		try(s.FindByPhone(ctx, q))
+	}
+	return hits
+}
+
+// ManagerClients lists a manager's clients by name (from the directory).
+func (s *Store) ManagerClients(ctx context.Context, managerID string, offset, limit int) ([]Result, int, error) {
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, 0, err
+	}
+	var out []Result
+	s.dir.mu.RLock()
+	for _, e := range s.dir.entries {
+		if e.manager == managerID {
+			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager})
+		}
+	}
+	s.dir.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].ClientID < out[j].ClientID
+	})
+	total := len(out)
+	if offset > total {
+		offset = total
+	}
+	out = out[offset:]
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, total, nil
+}
+
+var translit = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ж': "zh", 'з': "z", 'и': "i", 'й': "y",
+	'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u",
+	'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "", 'э': "e",
+	'ю': "yu", 'я': "ya",
+}
+
+// transliterate writes Cyrillic in Latin letters, so a manager on a phone without a
+// Russian keyboard still finds "Ромашка" by "romashka".
+func transliterate(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if t, ok := translit[r]; ok {
+			b.WriteString(t)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

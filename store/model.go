@@ -1,0 +1,374 @@
+package store
+
+import (
+	"sort"
+	"time"
+)
+
+// Stage is a funnel stage, named by the methodology's colours.
+type Stage string
+
+// The ten funnel stages.
+const (
+	StageWhite       Stage = "white"        // just entered the base
+	StageGrey        Stage = "grey"         // decision maker identified
+	StageGreen       Stage = "green"        // decision maker agreed to consider an offer
+	StageYellow      Stage = "yellow"       // agreed to receive newsletters
+	StageGreenGold   Stage = "green_gold"   // asked for a quote
+	StageGold        Stage = "gold"         // first order paid
+	StagePlatinum    Stage = "platinum"     // more than three orders, loyal
+	StageRedGreen    Stage = "red_green"    // decision maker refused (reason kept)
+	StageRedGold     Stage = "red_gold"     // stopped after one or two orders
+	StageRedPlatinum Stage = "red_platinum" // a loyal client who left
+)
+
+// Stages lists the stages in funnel order.
+var Stages = []Stage{StageWhite, StageGrey, StageGreen, StageYellow, StageGreenGold, StageGold,
+	StagePlatinum, StageRedGreen, StageRedGold, StageRedPlatinum}
+
+// Valid reports whether s is one of the ten stages.
+func (s Stage) Valid() bool {
+	for _, x := range Stages {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Red reports whether the stage is a refusal or a loss, which needs a reason.
+func (s Stage) Red() bool {
+	return s == StageRedGreen || s == StageRedGold || s == StageRedPlatinum
+}
+
+// ClientKind tells a company from a private person.
+type ClientKind string
+
+// Client kinds.
+const (
+	KindCompany ClientKind = "company"
+	KindPerson  ClientKind = "person"
+)
+
+// Legal holds a client's legal details.
+type Legal struct {
+	INN         string `bson:"inn,omitempty" json:"inn,omitempty"`
+	KPP         string `bson:"kpp,omitempty" json:"kpp,omitempty"`
+	OGRN        string `bson:"ogrn,omitempty" json:"ogrn,omitempty"`
+	Address     string `bson:"address,omitempty" json:"address,omitempty"`
+	Bank        string `bson:"bank,omitempty" json:"bank,omitempty"`
+	BIK         string `bson:"bik,omitempty" json:"bik,omitempty"`
+	Account     string `bson:"account,omitempty" json:"account,omitempty"`
+	CorrAccount string `bson:"corrAccount,omitempty" json:"corrAccount,omitempty"`
+}
+
+// Client is a company or a private person the team sells to. Contact persons live
+// inside the client document so that a card is one read and a contact's keys change
+// together with its client.
+type Client struct {
+	ID            string             `bson:"_id"`
+	Kind          ClientKind         `bson:"kind"`
+	Name          string             `bson:"name"`
+	Legal         Legal              `bson:"legal"`
+	City          string             `bson:"city,omitempty"`
+	Region        string             `bson:"region,omitempty"`
+	Industry      string             `bson:"industry,omitempty"`
+	Segment       string             `bson:"segment,omitempty"`
+	Type          string             `bson:"type,omitempty"`
+	Stage         Stage              `bson:"stage"`
+	RefusalReason string             `bson:"refusalReason,omitempty"`
+	LeadSource    string             `bson:"leadSource,omitempty"`
+	Tags          []string           `bson:"tags,omitempty"`
+	ManagerID     string             `bson:"managerId,omitempty"`
+	Website       string             `bson:"website,omitempty"`
+	Phones        []string           `bson:"phones,omitempty"` // company lines, E.164
+	Emails        []string           `bson:"emails,omitempty"` // general addresses, lower case
+	Custom        map[string]string  `bson:"custom,omitempty"`
+	Notes         string             `bson:"notes,omitempty"`
+	Contacts      map[string]Contact `bson:"contacts,omitempty"` // by contact ID
+	GreetingsOff  bool               `bson:"greetingsOff,omitempty"`
+
+	// Subset pattern: what the card shows without further reads.
+	NextContactAt *time.Time `bson:"nextContactAt,omitempty"`
+	OrdersCount   int        `bson:"ordersCount,omitempty"`
+	OrdersTotal   int64      `bson:"ordersTotal,omitempty"` // minor units of the base currency
+	TimelineSeq   int64      `bson:"timelineSeq,omitempty"` // last interaction number
+
+	CreatedAt time.Time `bson:"createdAt"`
+	CreatedBy string    `bson:"createdBy,omitempty"`
+	UpdatedAt time.Time `bson:"updatedAt"`
+	UpdatedBy string    `bson:"updatedBy,omitempty"`
+	Version   int64     `bson:"version"` // incremented by every write
+}
+
+// ContactList returns the contact persons in the order they were added.
+func (c *Client) ContactList() []Contact {
+	list := make([]Contact, 0, len(c.Contacts))
+	for _, p := range c.Contacts {
+		list = append(list, p)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].CreatedAt.Equal(list[j].CreatedAt) {
+			return list[i].CreatedAt.Before(list[j].CreatedAt)
+		}
+		return list[i].ID < list[j].ID
+	})
+	return list
+}
+
+// Birthday is a day of the year, with the year when known.
+type Birthday struct {
+	Year  int `bson:"year,omitempty" json:"year,omitempty"`
+	Month int `bson:"month" json:"month"`
+	Day   int `bson:"day" json:"day"`
+}
+
+// Consent records agreement to receive mailings.
+type Consent struct {
+	Given          bool       `bson:"given"`
+	At             *time.Time `bson:"at,omitempty"`
+	Method         string     `bson:"method,omitempty"` // "form", "call", "letter", "import"...
+	UnsubscribedAt *time.Time `bson:"unsubscribedAt,omitempty"`
+}
+
+// Contact is a person at a client.
+type Contact struct {
+	ID            string    `bson:"id"`
+	Name          string    `bson:"name"`
+	Position      string    `bson:"position,omitempty"`
+	DecisionMaker bool      `bson:"decisionMaker,omitempty"`
+	Phones        []string  `bson:"phones,omitempty"`
+	Emails        []string  `bson:"emails,omitempty"`
+	BouncedEmails []string  `bson:"bouncedEmails,omitempty"`
+	Birthday      *Birthday `bson:"birthday,omitempty"`
+	Language      string    `bson:"language,omitempty"`
+	TimeZone      string    `bson:"timeZone,omitempty"`
+	Consent       Consent   `bson:"consent"`
+	CreatedAt     time.Time `bson:"createdAt"`
+}
+
+// InteractionKind names an entry of a client's timeline.
+type InteractionKind string
+
+// Timeline entry kinds.
+const (
+	InteractionCall        InteractionKind = "call"
+	InteractionMeeting     InteractionKind = "meeting"
+	InteractionNote        InteractionKind = "note"
+	InteractionEmailIn     InteractionKind = "email_in"
+	InteractionEmailOut    InteractionKind = "email_out"
+	InteractionMailing     InteractionKind = "mailing"
+	InteractionBirthday    InteractionKind = "birthday_greeting"
+	InteractionStageChange InteractionKind = "stage_change"
+	InteractionOrder       InteractionKind = "order"
+)
+
+// Call details of a call entry.
+type Call struct {
+	Direction   string `bson:"direction"` // "in" or "out"
+	Outcome     string `bson:"outcome"`   // reached, no_answer, call_back, refused, meeting, order
+	DurationSec int    `bson:"durationSec,omitempty"`
+	NextStep    string `bson:"nextStep,omitempty"`
+}
+
+// StageChange details of a stage move.
+type StageChange struct {
+	From   Stage  `bson:"from"`
+	To     Stage  `bson:"to"`
+	Reason string `bson:"reason,omitempty"`
+}
+
+// MailRef points from the timeline to a stored letter.
+type MailRef struct {
+	LetterID  string `bson:"letterId,omitempty"`
+	MessageID string `bson:"messageId,omitempty"`
+	Subject   string `bson:"subject,omitempty"`
+	From      string `bson:"from,omitempty"`
+}
+
+// Interaction is one entry of a client's timeline.
+type Interaction struct {
+	Seq       int64           `bson:"seq"`
+	Kind      InteractionKind `bson:"kind"`
+	At        time.Time       `bson:"at"`
+	AuthorID  string          `bson:"authorId,omitempty"`
+	ContactID string          `bson:"contactId,omitempty"`
+	Text      string          `bson:"text,omitempty"`
+	Call      *Call           `bson:"call,omitempty"`
+	Stage     *StageChange    `bson:"stage,omitempty"`
+	Mail      *MailRef        `bson:"mail,omitempty"`
+	OrderID   string          `bson:"orderId,omitempty"`
+	// SourceKey makes an append idempotent: a second append with the same key for
+	// the same client is ignored (a letter's Message-ID, a campaign delivery).
+	SourceKey string `bson:"sourceKey,omitempty"`
+}
+
+// TaskState is where a task is in its life.
+type TaskState string
+
+// Task states.
+const (
+	TaskOpen    TaskState = "open"
+	TaskDone    TaskState = "done"
+	TaskSnoozed TaskState = "snoozed"
+)
+
+// Task is a reminder for a manager, usually about a client.
+type Task struct {
+	ID         string     `bson:"_id"`
+	AssigneeID string     `bson:"assigneeId"`
+	ClientID   string     `bson:"clientId,omitempty"`
+	ContactID  string     `bson:"contactId,omitempty"`
+	Due        time.Time  `bson:"due"`      // UTC
+	TimeZone   string     `bson:"timeZone"` // the assignee's, to show and reschedule in
+	Text       string     `bson:"text"`
+	State      TaskState  `bson:"state"`
+	Source     string     `bson:"source,omitempty"` // "bot", "call", "mail", "import"...
+	CreatedAt  time.Time  `bson:"createdAt"`
+	CreatedBy  string     `bson:"createdBy,omitempty"`
+	DoneAt     *time.Time `bson:"doneAt,omitempty"`
+}
+
+// Role is what a manager may do.
+type Role string
+
+// Roles.
+const (
+	RoleManager Role = "manager" // own clients and unassigned ones they take
+	RoleHead    Role = "head"    // all clients, reassigns, team reports
+	RoleAdmin   Role = "admin"   // also manages people and mailings
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleManager || r == RoleHead || r == RoleAdmin }
+
+// SeesAll reports whether the role sees every client.
+func (r Role) SeesAll() bool { return r == RoleHead || r == RoleAdmin }
+
+// Manager is a person on the sales team.
+type Manager struct {
+	ID         string    `bson:"_id"`
+	TelegramID int64     `bson:"telegramId,omitempty"`
+	Name       string    `bson:"name"`
+	Email      string    `bson:"email,omitempty"`
+	Role       Role      `bson:"role"`
+	HeadID     string    `bson:"headId,omitempty"`
+	TimeZone   string    `bson:"timeZone"`
+	Language   string    `bson:"language"`
+	DigestHour int       `bson:"digestHour"`
+	Active     bool      `bson:"active"`
+	CreatedAt  time.Time `bson:"createdAt"`
+}
+
+// OrderState drives the gold and platinum stages and ABC analysis.
+type OrderState string
+
+// Order states.
+const (
+	OrderNew       OrderState = "new"
+	OrderPaid      OrderState = "paid"
+	OrderCancelled OrderState = "cancelled"
+)
+
+// Order is a client's purchase.
+type Order struct {
+	ID        string     `bson:"_id"`
+	ClientID  string     `bson:"clientId"`
+	Amount    int64      `bson:"amount"` // minor units (kopecks)
+	Currency  string     `bson:"currency"`
+	Date      time.Time  `bson:"date"`
+	State     OrderState `bson:"state"`
+	Note      string     `bson:"note,omitempty"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	CreatedBy string     `bson:"createdBy,omitempty"`
+}
+
+// Segment selects clients and their contacts for a campaign. Within a field values are
+// alternatives (or); fields combine with and. Any lists alternative segments (or).
+type Segment struct {
+	Stages     []Stage           `bson:"stages,omitempty" json:"stages,omitempty"`
+	Cities     []string          `bson:"cities,omitempty" json:"cities,omitempty"`
+	Industries []string          `bson:"industries,omitempty" json:"industries,omitempty"`
+	Tags       []string          `bson:"tags,omitempty" json:"tags,omitempty"`
+	Managers   []string          `bson:"managers,omitempty" json:"managers,omitempty"`
+	HasOrders  *bool             `bson:"hasOrders,omitempty" json:"hasOrders,omitempty"`
+	Custom     map[string]string `bson:"custom,omitempty" json:"custom,omitempty"`
+	Any        []Segment         `bson:"any,omitempty" json:"any,omitempty"`
+}
+
+// CampaignState is where a campaign is.
+type CampaignState string
+
+// Campaign states.
+const (
+	CampaignDraft     CampaignState = "draft"
+	CampaignScheduled CampaignState = "scheduled"
+	CampaignRunning   CampaignState = "running"
+	CampaignPaused    CampaignState = "paused"
+	CampaignDone      CampaignState = "done"
+)
+
+// Campaign is a personalised mailing to a segment.
+type Campaign struct {
+	ID        string        `bson:"_id"`
+	Name      string        `bson:"name"`
+	Segment   Segment       `bson:"segment"`
+	Subject   string        `bson:"subject"`
+	Text      string        `bson:"text"`
+	HTML      string        `bson:"html,omitempty"`
+	Sender    string        `bson:"sender"`
+	Schedule  string        `bson:"schedule,omitempty"` // "", RFC 3339 time, or cron expression
+	State     CampaignState `bson:"state"`
+	CreatedAt time.Time     `bson:"createdAt"`
+	CreatedBy string        `bson:"createdBy,omitempty"`
+	UpdatedAt time.Time     `bson:"updatedAt"`
+}
+
+// DeliveryState is a step of one message's state machine.
+type DeliveryState string
+
+// Delivery states.
+const (
+	DeliveryQueued   DeliveryState = "queued"
+	DeliverySending  DeliveryState = "sending"
+	DeliverySent     DeliveryState = "sent"
+	DeliveryFailed   DeliveryState = "failed"
+	DeliveryDeferred DeliveryState = "deferred"
+)
+
+// Delivery is one campaign message to one contact; its _id is campaign/contact so it
+// is created once whatever restarts happen.
+type Delivery struct {
+	ID         string        `bson:"_id"`
+	CampaignID string        `bson:"campaignId"`
+	ClientID   string        `bson:"clientId"`
+	ContactID  string        `bson:"contactId"`
+	Email      string        `bson:"email"`
+	State      DeliveryState `bson:"state"`
+	Attempts   int           `bson:"attempts"`
+	LastReply  string        `bson:"lastReply,omitempty"`
+	NextTry    *time.Time    `bson:"nextTry,omitempty"`
+	SentAt     *time.Time    `bson:"sentAt,omitempty"`
+	UpdatedAt  time.Time     `bson:"updatedAt"`
+}
+
+// MailboxState is the IMAP progress of one folder of one mailbox.
+type MailboxState struct {
+	ID          string    `bson:"_id"` // mailbox/folder
+	Mailbox     string    `bson:"mailbox"`
+	Folder      string    `bson:"folder"`
+	UIDValidity uint32    `bson:"uidValidity"`
+	LastUID     uint32    `bson:"lastUid"`
+	UpdatedAt   time.Time `bson:"updatedAt"`
+}
+
+// AuditEntry records who changed what.
+type AuditEntry struct {
+	ID       string         `bson:"_id"`
+	At       time.Time      `bson:"at"`
+	ActorID  string         `bson:"actorId"`
+	Action   string         `bson:"action"`
+	Entity   string         `bson:"entity"`
+	EntityID string         `bson:"entityId"`
+	Changes  map[string]any `bson:"changes,omitempty"`
+}

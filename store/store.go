@@ -1,0 +1,274 @@
+// Package store keeps the CRM's data in MongoDB (or the embedded engine that speaks its
+// protocol). Every hot path is a read or write by _id: natural keys, timeline pages and
+// work queues are documents with computed _id values (see DESIGN.md).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// Collection names.
+const (
+	colClients    = "clients"
+	colKeys       = "keys"
+	colTimeline   = "timeline"
+	colTasks      = "tasks"
+	colManagers   = "managers"
+	colOrders     = "orders"
+	colCampaigns  = "campaigns"
+	colDeliveries = "deliveries"
+	colMailboxes  = "mailboxes"
+	colAudit      = "audit"
+	colChanges    = "changes"
+	colCounters   = "counters"
+)
+
+// ErrNotFound is returned when a document does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Options configure a Store.
+type Options struct {
+	// PhoneRegion reads numbers without a country code (default "RU").
+	PhoneRegion string
+	// AfterCreateCollections runs after the store creates collections; the embedded
+	// engine indexes _id look-ups there. Nil for MongoDB.
+	AfterCreateCollections func(context.Context) error
+	Logger                 *slog.Logger
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// Store is the CRM's data access.
+type Store struct {
+	client *mongo.Client
+	db     *mongo.Database
+	phones Phones
+	after  func(context.Context) error
+	log    *slog.Logger
+	now    func() time.Time
+	dir    *Directory
+	crash  func(point string) error // tests only: see crashPoint
+}
+
+// Open connects to the database at uri and checks that it answers.
+func Open(ctx context.Context, uri, database string, opts Options) (*Store, error) {
+	client, err := mongo.Connect(ctx, options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10*time.Second).
+		SetAppName("crm"))
+	if err != nil {
+		return nil, fmt.Errorf("database address is not valid (check CRM_MONGODB_URI): %w", err)
+	}
+	s := New(client, database, opts)
+	if err := s.Ping(ctx); err != nil {
+		_ = client.Disconnect(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return s, nil
+}
+
+// New wraps a connected client.
+func New(client *mongo.Client, database string, opts Options) *Store {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Store{
+		client: client,
+		db:     client.Database(database),
+		phones: Phones{Region: opts.PhoneRegion},
+		after:  opts.AfterCreateCollections,
+		log:    opts.Logger,
+		now:    func() time.Time { return opts.Now().UTC().Truncate(time.Millisecond) },
+	}
+	s.dir = newDirectory(s)
+	return s
+}
+
+// Close disconnects.
+func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx, nil); err != nil {
+		return fmt.Errorf("the database does not answer (is it running? check CRM_MONGODB_URI): %w", err)
+	}
+	return nil
+}
+
+// Phones returns the phone normaliser configured for this store.
+func (s *Store) Phones() Phones { return s.phones }
+
+// Directory is the in-process index used for name search and managers' client lists.
+func (s *Store) Directory() *Directory { return s.dir }
+
+func (s *Store) c(name string) *mongo.Collection { return s.db.Collection(name) }
+
+func newID() string { return primitive.NewObjectID().Hex() }
+
+// indexSpecs are the secondary indexes. The embedded engine maintains them without
+// reading through them; on MongoDB they serve the cold paths (reports, exports).
+var indexSpecs = map[string][]mongo.IndexModel{
+	colClients: {
+		{Keys: bson.D{{Key: "managerId", Value: 1}}},
+		{Keys: bson.D{{Key: "stage", Value: 1}}},
+		{Keys: bson.D{{Key: "city", Value: 1}}},
+		{Keys: bson.D{{Key: "industry", Value: 1}}},
+		{Keys: bson.D{{Key: "tags", Value: 1}}},
+		{Keys: bson.D{{Key: "updatedAt", Value: 1}}},
+	},
+	colKeys:       {{Keys: bson.D{{Key: "client", Value: 1}}}},
+	colTimeline:   {{Keys: bson.D{{Key: "client", Value: 1}}}},
+	colTasks:      {{Keys: bson.D{{Key: "assigneeId", Value: 1}, {Key: "due", Value: 1}}}, {Keys: bson.D{{Key: "clientId", Value: 1}}}},
+	colManagers:   {{Keys: bson.D{{Key: "telegramId", Value: 1}}}},
+	colOrders:     {{Keys: bson.D{{Key: "clientId", Value: 1}, {Key: "date", Value: -1}}}},
+	colCampaigns:  {{Keys: bson.D{{Key: "state", Value: 1}}}},
+	colDeliveries: {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "state", Value: 1}}}},
+	colMailboxes:  nil,
+	colAudit:      {{Keys: bson.D{{Key: "entityId", Value: 1}, {Key: "at", Value: -1}}}, {Keys: bson.D{{Key: "at", Value: -1}}}},
+	colChanges:    nil,
+	colCounters:   nil,
+}
+
+// Collections lists every collection the store uses.
+func Collections() []string {
+	names := make([]string, 0, len(indexSpecs))
+	for n := range indexSpecs {
+		names = append(names, n)
+	}
+	return names
+}
+
+// Migrate creates every collection and index; running it again changes nothing.
+func (s *Store) Migrate(ctx context.Context) error {
+	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range existing {
+		have[n] = true
+	}
+	for name, indexes := range indexSpecs {
+		if !have[name] {
+			if err := s.db.CreateCollection(ctx, name); err != nil && !isNamespaceExists(err) {
+				return fmt.Errorf("create collection %s: %w", name, err)
+			}
+		}
+		if err := s.createMissingIndexes(ctx, name, indexes); err != nil {
+			return fmt.Errorf("create indexes of %s: %w", name, err)
+		}
+	}
+	if s.after != nil {
+		if err := s.after(ctx); err != nil {
+			return fmt.Errorf("prepare collections: %w", err)
+		}
+	}
+	return nil
+}
+
+// createMissingIndexes creates only the indexes that do not exist yet: asking the
+// embedded engine to create an existing compound index again drops the connection.
+func (s *Store) createMissingIndexes(ctx context.Context, col string, indexes []mongo.IndexModel) error {
+	specs, err := s.c(col).Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, sp := range specs {
+		have[sp.Name] = true
+	}
+	var missing []mongo.IndexModel
+	for _, ix := range indexes {
+		if !have[indexName(ix.Keys.(bson.D))] {
+			missing = append(missing, ix)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = s.c(col).Indexes().CreateMany(ctx, missing)
+	return err
+}
+
+// indexName is the name MongoDB gives an index by default: field_1_other_-1.
+func indexName(keys bson.D) string {
+	name := ""
+	for i, k := range keys {
+		if i > 0 {
+			name += "_"
+		}
+		name += fmt.Sprintf("%s_%v", k.Key, k.Value)
+	}
+	return name
+}
+
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 48
+}
+
+// getByID reads one document by _id into v.
+func (s *Store) getByID(ctx context.Context, col, id string, v any) error {
+	err := s.c(col).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("%s %q: %w", col, id, ErrNotFound)
+	}
+	return err
+}
+
+// nextSeq reserves n numbers of a named counter and returns the last one.
+func (s *Store) nextSeq(ctx context.Context, name string, n int64) (int64, error) {
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := s.c(colCounters).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: name}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: n}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	return doc.N, err
+}
+
+// currentSeq reads a counter without changing it.
+func (s *Store) currentSeq(ctx context.Context, name string) (int64, error) {
+	var doc struct {
+		N int64 `bson:"n"`
+	}
+	err := s.getByID(ctx, colCounters, name, &doc)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return doc.N, err
+}
+
+// Audit appends an entry to the audit log.
+func (s *Store) Audit(ctx context.Context, actor, action, entity, entityID string, changes map[string]any) error {
+	e := AuditEntry{ID: newID(), At: s.now(), ActorID: actor, Action: action, Entity: entity, EntityID: entityID, Changes: changes}
+	if _, err := s.c(colAudit).InsertOne(ctx, e); err != nil {
+		return fmt.Errorf("write audit log: %w", err)
+	}
+	return nil
+}
+
+// AuditLog returns the newest entries about one entity (a cold path: it scans).
+func (s *Store) AuditLog(ctx context.Context, entityID string, limit int64) ([]AuditEntry, error) {
+	cur, err := s.c(colAudit).Find(ctx, bson.D{{Key: "entityId", Value: entityID}},
+		options.Find().SetSort(bson.D{{Key: "at", Value: -1}}).SetLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	var out []AuditEntry
+	return out, cur.All(ctx, &out)
+}
+
+// DropDatabase removes the whole database (tests and benchmarks clean up with it).
+func (s *Store) DropDatabase(ctx context.Context) error { return s.db.Drop(ctx) }

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// The timeline uses the bucket pattern: entry n of a client lives in the document
+// "<client>/<(n-1)/timelineBucket>", so a page of history is one or two _id reads.
+const timelineBucket = 50
+
+type timelineDoc struct {
+	ID     string        `bson:"_id"`
+	Client string        `bson:"client"`
+	Bucket int64         `bson:"bucket"`
+	Items  []Interaction `bson:"items"`
+}
+
+func timelineID(clientID string, bucket int64) string {
+	return fmt.Sprintf("%s/%06d", clientID, bucket)
+}
+
+// AppendInteraction adds an entry to a client's timeline and returns it numbered.
+func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Interaction) (Interaction, error) {
+	if it.Kind == "" {
+		return it, invalidf("an interaction needs a kind")
+	}
+	if it.At.IsZero() {
+		it.At = s.now()
+	}
+	it.At = it.At.UTC()
+	// Reserve the entry's number on the client. A crash before the bucket write leaves
+	// a gap in the numbering, never a half-written entry.
+	var c struct {
+		Seq int64 `bson:"timelineSeq"`
+	}
+	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "timelineSeq", Value: int64(1)}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return it, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("add to timeline: %w", err)
+	}
+	it.Seq = c.Seq
+	bucket := (it.Seq - 1) / timelineBucket
+	_, err = s.c(colTimeline).UpdateOne(ctx, bson.D{{Key: "_id", Value: timelineID(clientID, bucket)}},
+		bson.D{
+			{Key: "$push", Value: bson.D{{Key: "items", Value: it}}},
+			{Key: "$setOnInsert", Value: bson.D{{Key: "client", Value: clientID}, {Key: "bucket", Value: bucket}}},
+		}, options.Update().SetUpsert(true))
+	if err != nil {
+		return it, fmt.Errorf("add to timeline: %w", err)
+	}
+	return it, nil
+}
+
+// Timeline returns up to limit entries older than before (0: the newest), newest
+// first, and the value of before for the next page (0 when there is none).
+func (s *Store) Timeline(ctx context.Context, clientID string, before int64, limit int) ([]Interaction, int64, error) {
+	if limit <= 0 {
+		limit = 20
+	}
+	if before <= 0 {
+		c, err := s.Client(ctx, clientID)
+		if err != nil {
+			return nil, 0, err
+		}
+		before = c.TimelineSeq + 1
+	}
+	return s.timelinePage(ctx, clientID, before, limit)
+}
+
+func (s *Store) timelinePage(ctx context.Context, clientID string, before int64, limit int) ([]Interaction, int64, error) {
+	hi := before - 1
+	lo := max(hi-int64(limit)+1, 1)
+	if hi < 1 {
+		return nil, 0, nil
+	}
+	first, last := (lo-1)/timelineBucket, (hi-1)/timelineBucket
+	docs := make([]timelineDoc, last-first+1)
+	errs := make([]error, len(docs))
+	var wg sync.WaitGroup
+	for b := first; b <= last; b++ {
+		wg.Add(1)
+		go func(b int64) {
+			defer wg.Done()
+			err := s.getByID(ctx, colTimeline, timelineID(clientID, b), &docs[b-first])
+			if !errors.Is(err, ErrNotFound) {
+				errs[b-first] = err
+			}
+		}(b)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
+	var out []Interaction
+	for _, d := range docs {
+		for _, it := range d.Items {
+			if it.Seq >= lo && it.Seq <= hi {
+				out = append(out, it)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq > out[j].Seq })
+	next := lo
+	if lo <= 1 {
+		next = 0
+	}
+	return out, next, nil
+}
+
+// Card is what a client's card shows: the client and its newest interactions.
+type Card struct {
+	Client       *Client
+	Interactions []Interaction
+	More         int64 // pass to Timeline as before for older entries; 0 when none
+}
+
+// Card reads a client and its newest n interactions (two or three _id reads).
+func (s *Store) Card(ctx context.Context, clientID string, n int) (*Card, error) {
+	c, err := s.Client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	items, more, err := s.timelinePage(ctx, clientID, c.TimelineSeq+1, n)
+	if err != nil {
+		return nil, err
+	}
+	return &Card{Client: c, Interactions: items, More: more}, nil
+}
