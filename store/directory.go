@@ -61,7 +61,7 @@ type dirEntry struct {
 	id, name string
 	norm     string // NormalizeName(name)
 	full     string // every word, legal forms included
-	latin    string // transliteration of full, so "romashka" finds "Ромашка"
+	latin    []string // transliterations of norm and full, so "romashka" finds "Ромашка"
 	manager  string
 	stage    Stage
 }
@@ -86,7 +86,8 @@ func newDirectory(s *Store) *Directory {
 
 func makeEntry(c *Client) *dirEntry {
 	full := normalizeQuery(c.Name)
-	return &dirEntry{id: c.ID, name: c.Name, norm: NormalizeName(c.Name), full: full, latin: transliterate(full),
+	norm := NormalizeName(c.Name)
+	return &dirEntry{id: c.ID, name: c.Name, norm: norm, full: full, latin: []string{transliterate(norm), transliterate(full)},
 		manager: c.ManagerID, stage: c.Stage}
 }
 
@@ -290,6 +291,8 @@ type Result struct {
 	ManagerID string
 	ContactID string // when found by a contact's phone or e-mail
 	Match     Match
+
+	sortKey string // the folded name: "ООО «Ромашка»" sorts as "ромашка"
 }
 
 // Search finds clients by phone, e-mail or INN (exact keys) and by name fragment, in
@@ -325,7 +328,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 			continue
 		}
 		if m, ok := matchName(e, q); ok {
-			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: m})
+			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: m, sortKey: e.norm})
 		}
 	}
 	s.dir.mu.RUnlock()
@@ -333,8 +336,8 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 		if named[i].Match != named[j].Match {
 			return named[i].Match < named[j].Match
 		}
-		if named[i].Name != named[j].Name {
-			return named[i].Name < named[j].Name
+		if named[i].sortKey != named[j].sortKey {
+			return named[i].sortKey < named[j].sortKey
 		}
 		return named[i].ClientID < named[j].ClientID
 	})
@@ -347,7 +350,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 
 func matchName(e *dirEntry, q string) (Match, bool) {
 	best, found := MatchFragment, false
-	for _, name := range []string{e.norm, e.full, e.latin} {
+	for _, name := range append([]string{e.norm, e.full}, e.latin...) {
 		var m Match
 		switch {
 		case name == q:
@@ -408,13 +411,13 @@ func (s *Store) ManagerClients(ctx context.Context, managerID string, offset, li
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries {
 		if e.manager == managerID {
-			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager})
+			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, sortKey: e.norm})
 		}
 	}
 	s.dir.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name != out[j].Name {
-			return out[i].Name < out[j].Name
+		if out[i].sortKey != out[j].sortKey {
+			return out[i].sortKey < out[j].sortKey
 		}
 		return out[i].ClientID < out[j].ClientID
 	})
