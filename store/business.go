@@ -40,8 +40,11 @@ func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
 		return fmt.Errorf("save order: %w", err)
 	}
 	if o.State == OrderPaid {
-		if _, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}}); err != nil {
+		unlock := s.locks.lock(colClients, o.ClientID)
+		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
+			bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}})
+		unlock()
+		if err != nil {
 			return fmt.Errorf("count order: %w", err)
 		}
 	}
@@ -135,6 +138,7 @@ func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
 // was not in the expected state (someone else advanced it). The check is on the
 // document read by _id, then written by _id; a delivery is advanced by one worker.
 func (s *Store) AdvanceDelivery(ctx context.Context, id string, from, to DeliveryState, set bson.D) (bool, error) {
+	defer s.locks.lock(colDeliveries, id)()
 	d, err := s.Delivery(ctx, id)
 	if err != nil {
 		return false, err

@@ -369,8 +369,10 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	var updated Client
+	unlock := s.locks.lock(colClients, cur.ID)
 	err = s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: cur.ID}}, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&updated)
+	unlock()
 	if err != nil {
 		for k := range added {
 			if _, had := oldKeys[k]; !had {
@@ -477,8 +479,10 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	// The document before the write gives the true "from" even when two managers move
 	// the same client at once: each move is recorded from what it replaced.
 	var before Client
+	unlock := s.locks.lock(colClients, clientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}}, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
+	unlock()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
 	}

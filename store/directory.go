@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -43,24 +44,38 @@ func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
 		return nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	last, err := s.nextSeq(ctx, changesCounter, int64(len(clientIDs)))
-	if err != nil {
-		return err
+	// Another process attached to the embedded engine may have been handed the same
+	// numbers (its increment and ours raced): a number already taken is simply
+	// reserved again.
+	for attempt := 0; attempt < 5 && len(clientIDs) > 0; attempt++ {
+		last, err := s.nextSeq(ctx, changesCounter, int64(len(clientIDs)))
+		if err != nil {
+			return err
+		}
+		first := last - int64(len(clientIDs)) + 1
+		docs := make([]any, len(clientIDs))
+		now := s.now()
+		for i, id := range clientIDs {
+			docs[i] = changeDoc{ID: changeID(first + int64(i)), Client: id, At: now}
+		}
+		_, err = s.c(colChanges).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		var bwe mongo.BulkWriteException
+		if err == nil || !errors.As(err, &bwe) || !onlyDuplicates(err) {
+			return err
+		}
+		var again []string
+		for _, we := range bwe.WriteErrors {
+			again = append(again, clientIDs[we.Index])
+		}
+		clientIDs = again
 	}
-	first := last - int64(len(clientIDs)) + 1
-	docs := make([]any, len(clientIDs))
-	now := s.now()
-	for i, id := range clientIDs {
-		docs[i] = changeDoc{ID: changeID(first + int64(i)), Client: id, At: now}
-	}
-	_, err = s.c(colChanges).InsertMany(ctx, docs)
-	return err
+	return nil
 }
 
 type dirEntry struct {
 	id, name string
-	norm     string // NormalizeName(name)
-	full     string // every word, legal forms included
+	norm     string   // NormalizeName(name)
+	full     string   // every word, legal forms included
 	latin    []string // transliterations of norm and full, so "romashka" finds "Ромашка"
 	manager  string
 	stage    Stage

@@ -121,8 +121,10 @@ func (s *Store) UpdateManager(ctx context.Context, actor, id string, set map[str
 		doc = append(doc, bson.E{Key: k, Value: v})
 	}
 	var m Manager
+	unlock := s.locks.lock(colManagers, id)
 	err := s.c(colManagers).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: doc}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&m)
+	unlock()
 	if err != nil {
 		return nil, notFound(err, "manager", id)
 	}
@@ -151,6 +153,7 @@ func (s *Store) CreateTask(ctx context.Context, actor string, t *Task) error {
 	}
 	if t.ClientID != "" {
 		// The card shows the next planned contact without reading tasks.
+		defer s.locks.lock(colClients, t.ClientID)()
 		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: t.ClientID}},
 			bson.D{{Key: "$min", Value: bson.D{{Key: "nextContactAt", Value: t.Due}}}})
 		if err != nil {
@@ -183,8 +186,10 @@ func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskSt
 		return nil, invalidf("unknown task state %q", state)
 	}
 	var t Task
+	unlock := s.locks.lock(colTasks, id)
 	err := s.c(colTasks).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+	unlock()
 	if err != nil {
 		return nil, notFound(err, "task", id)
 	}

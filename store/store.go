@@ -57,6 +57,7 @@ type Store struct {
 	now    func() time.Time
 	dir    *Directory
 	crash  func(point string) error // tests only: see crashPoint
+	locks  *docLocks
 }
 
 // Open connects to the database at uri and checks that it answers.
@@ -92,6 +93,7 @@ func New(client *mongo.Client, database string, opts Options) *Store {
 		now:    func() time.Time { return opts.Now().UTC().Truncate(time.Millisecond) },
 	}
 	s.dir = newDirectory(s)
+	s.locks = &docLocks{}
 	return s
 }
 
@@ -232,6 +234,7 @@ func (s *Store) nextSeq(ctx context.Context, name string, n int64) (int64, error
 	var doc struct {
 		N int64 `bson:"n"`
 	}
+	defer s.locks.lock(colCounters, name)()
 	err := s.c(colCounters).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: name}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: n}}}},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)

@@ -41,9 +41,11 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	var c struct {
 		Seq int64 `bson:"timelineSeq"`
 	}
+	unlock := s.locks.lock(colClients, clientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
 		bson.D{{Key: "$inc", Value: bson.D{{Key: "timelineSeq", Value: int64(1)}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	unlock()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return it, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
 	}
@@ -52,6 +54,7 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	}
 	it.Seq = c.Seq
 	bucket := (it.Seq - 1) / timelineBucket
+	defer s.locks.lock(colTimeline, timelineID(clientID, bucket))()
 	_, err = s.c(colTimeline).UpdateOne(ctx, bson.D{{Key: "_id", Value: timelineID(clientID, bucket)}},
 		bson.D{
 			{Key: "$push", Value: bson.D{{Key: "items", Value: it}}},
