@@ -76,7 +76,8 @@ type dirEntry struct {
 	id, name string
 	norm     string   // NormalizeName(name)
 	full     string   // every word, legal forms included
-	latin    []string // transliterations of norm and full, so "romashka" finds "Ромашка"
+	forms    []string // norm, full and their transliterations ("romashka" finds "Ромашка")
+	joined   string   // forms in one string: one Contains rejects most entries at once
 	manager  string
 	stage    Stage
 }
@@ -90,19 +91,57 @@ type Directory struct {
 	loadedAt time.Time
 	applied  int64               // last change number applied
 	pending  map[int64]time.Time // change numbers seen missing, with when first seen
-	entries  map[string]*dirEntry
+	entries  entrySet
 
 	refresh sync.Mutex // one refresh at a time
 }
 
 func newDirectory(s *Store) *Directory {
-	return &Directory{s: s, entries: map[string]*dirEntry{}, pending: map[int64]time.Time{}}
+	return &Directory{s: s, entries: newEntrySet(0), pending: map[int64]time.Time{}}
+}
+
+// entrySet keeps entries in a slice (scanned on every search, faster than a map) with
+// an index by client ID for updates.
+type entrySet struct {
+	list []*dirEntry
+	pos  map[string]int
+}
+
+func newEntrySet(n int) entrySet {
+	return entrySet{list: make([]*dirEntry, 0, n), pos: make(map[string]int, n)}
+}
+
+func (s *entrySet) put(e *dirEntry) {
+	if i, ok := s.pos[e.id]; ok {
+		s.list[i] = e
+		return
+	}
+	s.pos[e.id] = len(s.list)
+	s.list = append(s.list, e)
+}
+
+func (s *entrySet) remove(id string) {
+	i, ok := s.pos[id]
+	if !ok {
+		return
+	}
+	last := len(s.list) - 1
+	s.list[i] = s.list[last]
+	s.pos[s.list[i].id] = i
+	s.list = s.list[:last]
+	delete(s.pos, id)
 }
 
 func makeEntry(c *Client) *dirEntry {
 	full := normalizeQuery(c.Name)
 	norm := NormalizeName(c.Name)
-	return &dirEntry{id: c.ID, name: c.Name, norm: norm, full: full, latin: []string{transliterate(norm), transliterate(full)},
+	forms := []string{norm}
+	for _, f := range []string{full, transliterate(norm), transliterate(full)} {
+		if f != forms[len(forms)-1] && (len(forms) < 2 || f != forms[len(forms)-2]) {
+			forms = append(forms, f)
+		}
+	}
+	return &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
 		manager: c.ManagerID, stage: c.Stage}
 }
 
@@ -110,14 +149,14 @@ func (d *Directory) put(c *Client) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.loaded {
-		d.entries[c.ID] = makeEntry(c)
+		d.entries.put(makeEntry(c))
 	}
 }
 
 func (d *Directory) remove(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.entries, id)
+	d.entries.remove(id)
 }
 
 // Sync brings the directory up to date: a full load the first time (and every
@@ -154,7 +193,7 @@ func (d *Directory) Sync(ctx context.Context) error {
 // load reads every client; head was read before the scan, so changes made during the
 // scan are fed again afterwards (feeding is idempotent: it re-reads the client).
 func (d *Directory) load(ctx context.Context, head int64) error {
-	entries := make(map[string]*dirEntry, len(d.entries))
+	entries := newEntrySet(len(d.entries.list))
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
 		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}}))
 	if err != nil {
@@ -166,7 +205,7 @@ func (d *Directory) load(ctx context.Context, head int64) error {
 		if err := cur.Decode(&c); err != nil {
 			return err
 		}
-		entries[c.ID] = makeEntry(&c)
+		entries.put(makeEntry(&c))
 	}
 	if err := cur.Err(); err != nil {
 		return fmt.Errorf("load client directory: %w", err)
@@ -217,9 +256,9 @@ func (d *Directory) feed(ctx context.Context, todo []int64, head int64) error {
 	defer d.mu.Unlock()
 	for i, id := range list {
 		if clients[i] == nil {
-			delete(d.entries, id)
+			d.entries.remove(id)
 		} else {
-			d.entries[id] = makeEntry(clients[i])
+			d.entries.put(makeEntry(clients[i]))
 		}
 	}
 	now := time.Now()
@@ -337,12 +376,13 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 		return out, nil
 	}
 	var named []Result
+	wordQ := " " + q
 	s.dir.mu.RLock()
-	for _, e := range s.dir.entries {
-		if seen[e.id] || !v.sees(e.manager) {
+	for _, e := range s.dir.entries.list {
+		if !strings.Contains(e.joined, q) || seen[e.id] || !v.sees(e.manager) {
 			continue
 		}
-		if m, ok := matchName(e, q); ok {
+		if m, ok := matchName(e, q, wordQ); ok {
 			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: m, sortKey: e.norm})
 		}
 	}
@@ -363,16 +403,16 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 	return out, nil
 }
 
-func matchName(e *dirEntry, q string) (Match, bool) {
+func matchName(e *dirEntry, q, wordQ string) (Match, bool) {
 	best, found := MatchFragment, false
-	for _, name := range append([]string{e.norm, e.full}, e.latin...) {
+	for _, name := range e.forms {
 		var m Match
 		switch {
 		case name == q:
 			m = MatchExact
 		case strings.HasPrefix(name, q):
 			m = MatchPrefix
-		case strings.Contains(name, " "+q):
+		case strings.Contains(name, wordQ):
 			m = MatchWord
 		case strings.Contains(name, q):
 			m = MatchFragment
@@ -424,7 +464,7 @@ func (s *Store) ManagerClients(ctx context.Context, managerID string, offset, li
 	}
 	var out []Result
 	s.dir.mu.RLock()
-	for _, e := range s.dir.entries {
+	for _, e := range s.dir.entries.list {
 		if e.manager == managerID {
 			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, sortKey: e.norm})
 		}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -275,3 +276,23 @@ func (s *Store) AuditLog(ctx context.Context, entityID string, limit int64) ([]A
 
 // DropDatabase removes the whole database (tests and benchmarks clean up with it).
 func (s *Store) DropDatabase(ctx context.Context) error { return s.db.Drop(ctx) }
+
+// MissingCollections lists the store's collections that do not exist yet.
+func (s *Store) MissingCollections(ctx context.Context) ([]string, error) {
+	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range existing {
+		have[n] = true
+	}
+	var missing []string
+	for _, n := range Collections() {
+		if !have[n] {
+			missing = append(missing, n)
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}

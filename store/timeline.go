@@ -141,3 +141,52 @@ func (s *Store) Card(ctx context.Context, clientID string, n int) (*Card, error)
 	}
 	return &Card{Client: c, Interactions: items, More: more}, nil
 }
+
+// AppendInteractions adds many entries to one client's timeline in a few writes (an
+// imported history): one counter update and one write per bucket touched.
+func (s *Store) AppendInteractions(ctx context.Context, clientID string, items []Interaction) error {
+	if len(items) == 0 {
+		return nil
+	}
+	var c struct {
+		Seq int64 `bson:"timelineSeq"`
+	}
+	unlock := s.locks.lock(colClients, clientID)
+	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "timelineSeq", Value: int64(len(items))}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	unlock()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("client %s: %w", clientID, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("add to timeline: %w", err)
+	}
+	first := c.Seq - int64(len(items)) + 1
+	byBucket := map[int64][]Interaction{}
+	for i := range items {
+		it := items[i]
+		if it.Kind == "" {
+			return invalidf("an interaction needs a kind")
+		}
+		if it.At.IsZero() {
+			it.At = s.now()
+		}
+		it.At, it.Seq = it.At.UTC(), first+int64(i)
+		b := (it.Seq - 1) / timelineBucket
+		byBucket[b] = append(byBucket[b], it)
+	}
+	for b, its := range byBucket {
+		unlock := s.locks.lock(colTimeline, timelineID(clientID, b))
+		_, err := s.c(colTimeline).UpdateOne(ctx, bson.D{{Key: "_id", Value: timelineID(clientID, b)}},
+			bson.D{
+				{Key: "$push", Value: bson.D{{Key: "items", Value: bson.D{{Key: "$each", Value: its}}}}},
+				{Key: "$setOnInsert", Value: bson.D{{Key: "client", Value: clientID}, {Key: "bucket", Value: b}}},
+			}, options.Update().SetUpsert(true))
+		unlock()
+		if err != nil {
+			return fmt.Errorf("add to timeline: %w", err)
+		}
+	}
+	return nil
+}
