@@ -381,3 +381,40 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
+
+func TestConcurrentTimelineAppendsAreNumberedOnce(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := newClient("Эпсилон", "e@eps.ru")
+	if err := s.CreateClient(ctx, "m", c); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				if _, err := s.AppendInteraction(ctx, c.ID, store.Interaction{Kind: store.InteractionNote, Text: fmt.Sprintf("%d-%d", g, i)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	items, next, err := s.Timeline(ctx, c.ID, 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, it := range items {
+		if seen[it.Seq] {
+			t.Fatalf("seq %d given twice", it.Seq)
+		}
+		seen[it.Seq] = true
+	}
+	if len(items) != 120 || next != 0 {
+		t.Fatalf("%d entries (next %d), want 120", len(items), next)
+	}
+}
