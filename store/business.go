@@ -98,8 +98,11 @@ func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
 	return &c, nil
 }
 
-// DeliveryID is the _id of a campaign's delivery to a contact.
-func DeliveryID(campaignID, contactID string) string { return campaignID + "/" + contactID }
+// DeliveryID is the _id of a campaign's delivery to a contact (contact IDs are unique
+// within their client only).
+func DeliveryID(campaignID, clientID, contactID string) string {
+	return campaignID + "/" + clientID + "/" + contactID
+}
 
 // QueueDeliveries creates the deliveries of a campaign; ones that exist are kept as
 // they are, so queueing again after a crash sends nobody a second copy.
@@ -110,7 +113,7 @@ func (s *Store) QueueDeliveries(ctx context.Context, ds []Delivery) (int, error)
 	docs := make([]any, len(ds))
 	now := s.now()
 	for i := range ds {
-		ds[i].ID = DeliveryID(ds[i].CampaignID, ds[i].ContactID)
+		ds[i].ID = DeliveryID(ds[i].CampaignID, ds[i].ClientID, ds[i].ContactID)
 		ds[i].State, ds[i].UpdatedAt = DeliveryQueued, now
 		docs[i] = ds[i]
 	}

@@ -30,6 +30,21 @@ func (s *Store) normalizeClient(c *Client) error {
 	if !c.Stage.Valid() {
 		return invalidf("unknown funnel stage %q", c.Stage)
 	}
+	c.RefusalReason = strings.TrimSpace(c.RefusalReason)
+	if c.Stage.Red() && c.RefusalReason == "" {
+		return invalidf("a client at stage %s needs the refusal reason", c.Stage)
+	}
+	if len(c.Custom) > 0 {
+		custom := make(map[string]string, len(c.Custom))
+		for k, v := range c.Custom {
+			name, err := customFieldName(k)
+			if err != nil {
+				return err
+			}
+			custom[name] = v
+		}
+		c.Custom = custom
+	}
 	if c.Legal.INN != "" {
 		inn, err := NormalizeINN(c.Legal.INN)
 		if err != nil {
@@ -83,6 +98,15 @@ func (s *Store) normalizeContact(p *Contact) error {
 		}
 	}
 	return nil
+}
+
+// customFieldName makes a custom field's name safe as a document field name.
+func customFieldName(k string) (string, error) {
+	name := strings.ReplaceAll(strings.TrimSpace(k), ".", "_")
+	if name == "" || strings.HasPrefix(name, "$") {
+		return "", invalidf("custom field name %q is not allowed", k)
+	}
+	return name, nil
 }
 
 func normalizeList(in []string, norm func(string) (string, error)) ([]string, error) {
@@ -158,7 +182,9 @@ func (s *Store) CreateClients(ctx context.Context, actor string, clients []*Clie
 	}
 
 	// Keys first: a crash after this leaves only stale keys, which nothing follows.
-	for j, err := range s.claimKeys(ctx, claims) {
+	claimErrs := s.claimKeys(ctx, claims)
+	s.reclaimFromFailedSiblings(ctx, claims, claimErrs)
+	for j, err := range claimErrs {
 		errs[idx[j]] = err
 	}
 	if err := s.crashPoint("create:keys"); err != nil {
@@ -214,6 +240,36 @@ func (s *Store) CreateClients(ctx context.Context, actor string, clients []*Clie
 		_ = s.Audit(ctx, actor, "client.import", "client", "", map[string]any{"count": len(changed)})
 	}
 	return errs
+}
+
+// reclaimFromFailedSiblings gives a second chance to clients that lost a key to
+// another client of the same batch which then failed and gave its keys back.
+func (s *Store) reclaimFromFailedSiblings(ctx context.Context, claims []claim, errs []error) {
+	for round := 0; round < 3; round++ {
+		failed := map[string]bool{}
+		for j, err := range errs {
+			if err != nil {
+				failed[claims[j].clientID] = true
+			}
+		}
+		var again []int
+		for j, err := range errs {
+			var taken *KeyTakenError
+			if errors.As(err, &taken) && failed[taken.ClientID] && taken.ClientID != claims[j].clientID {
+				again = append(again, j)
+			}
+		}
+		if len(again) == 0 {
+			return
+		}
+		sub := make([]claim, len(again))
+		for k, j := range again {
+			sub[k] = claims[j]
+		}
+		for k, err := range s.claimKeys(ctx, sub) {
+			errs[again[k]] = err
+		}
+	}
 }
 
 func fillErrs(errs []error, err error) []error {
@@ -325,9 +381,9 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 	}
 	unset := bson.D{}
 	for k, v := range p.Custom {
-		k = strings.ReplaceAll(strings.TrimSpace(k), ".", "_")
-		if k == "" || strings.HasPrefix(k, "$") {
-			return nil, invalidf("custom field name %q is not allowed", k)
+		k, err := customFieldName(k)
+		if err != nil {
+			return nil, err
 		}
 		if v == nil {
 			unset = append(unset, bson.E{Key: "custom." + k, Value: ""})

@@ -140,7 +140,10 @@ func (s *Store) claimKeys(ctx context.Context, claims []claim) []error {
 	var mu sync.Mutex
 	sem := make(chan struct{}, 8)
 	for i, ok := range inserted {
-		if ok || errs[owner[i]] != nil {
+		mu.Lock()
+		skip := ok || errs[owner[i]] != nil
+		mu.Unlock()
+		if skip {
 			continue
 		}
 		wg.Add(1)

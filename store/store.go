@@ -63,9 +63,11 @@ type Store struct {
 
 // Open connects to the database at uri and checks that it answers.
 func Open(ctx context.Context, uri, database string, opts Options) (*Store, error) {
-	client, err := mongo.Connect(ctx, options.Client().ApplyURI(uri).
+	// Defaults first, so that options given in the URI win.
+	client, err := mongo.Connect(ctx, options.Client().
 		SetServerSelectionTimeout(10*time.Second).
-		SetAppName("crm"))
+		SetAppName("crm").
+		ApplyURI(uri))
 	if err != nil {
 		return nil, fmt.Errorf("database address is not valid (check CRM_MONGODB_URI): %w", err)
 	}
