@@ -19,7 +19,7 @@
 //	                        default white; a red stage needs refusal_reason
 //	refusal_reason          why the client refused or left
 //	lead_source             where the client came from
-//	tags                    separated by ',' or '|' inside the cell
+//	tags                    separated by ',', '|' or ';' inside the cell
 //	manager                 the responsible manager: ID, name or e-mail
 //	website
 //	company_phone           the company's own lines, several separated by ','
@@ -86,9 +86,6 @@ const (
 	// maxRecordBytes bounds one row: an unclosed quote would otherwise read the rest
 	// of the file into one value.
 	maxRecordBytes = 1 << 20
-	// maxRetryRounds bounds re-tries of rows that lost a key to a row of the same
-	// batch that was not saved after all.
-	maxRetryRounds = 5
 )
 
 // utf8BOM starts the files Excel saves as "CSV UTF-8".
@@ -232,6 +229,7 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 		return err
 	}
 
+	lastLine := 1
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -249,10 +247,19 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 			continue
 		}
 		if err != nil {
-			line, _ := cr.FieldPos(0)
+			// Save what was read well before the unreadable part.
+			line := recordLine(cr)
+			if line <= lastLine {
+				line = lastLine + 1 // the record had not started: it is after the last one
+			}
+			im.closeGroup()
+			if ferr := im.flush(ctx); ferr != nil {
+				return ferr
+			}
 			return im.readErr(err, line)
 		}
 		line, _ := cr.FieldPos(0)
+		lastLine = line
 		if blank(rec) {
 			continue
 		}
@@ -302,7 +309,9 @@ func (im *importer) decode(r io.Reader) (io.Reader, error) {
 		}
 	}
 	switch charset {
-	case "utf-8", "utf8", "utf-16":
+	case "utf-8", "utf8":
+		charset = "utf-8"
+	case "utf-16":
 	case "windows-1251", "cp1251", "win1251":
 		src = charmap.Windows1251.NewDecoder().Reader(br)
 		charset = "windows-1251"
@@ -366,6 +375,17 @@ func trimPartialRune(p []byte) []byte {
 }
 
 var errRecordTooLong = errors.New("row too long")
+
+// recordLine is the line the last record read started on (0 when unknown).
+func recordLine(cr *csv.Reader) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0
+		}
+	}()
+	line, _ = cr.FieldPos(0)
+	return line
+}
 
 // limitReader fails when one row reads more than maxRecordBytes.
 type limitReader struct {
@@ -718,61 +738,50 @@ func message(err error) string {
 	return strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")
 }
 
-// flush saves the queued clients. A row that lost a key to another row of the same
-// batch which was then not saved (so the key is free again) is tried again.
+// flush saves the queued clients. (A row that lost a key to another row of the same
+// batch which was then refused gets its key back: the store retries it.)
 func (im *importer) flush(ctx context.Context) error {
 	batch := im.batch
 	im.batch = im.batch[:0]
-	for round := 0; len(batch) > 0; round++ {
-		clients := make([]*store.Client, len(batch))
-		for i, g := range batch {
-			clients[i] = g.c
-		}
-		errs := im.s.CreateClients(ctx, im.actor, clients)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		byID := make(map[string]int, len(batch))
-		for i, c := range clients {
-			if c.ID != "" {
-				byID[c.ID] = i
+	if len(batch) == 0 {
+		return nil
+	}
+	clients := make([]*store.Client, len(batch))
+	for i, g := range batch {
+		clients[i] = g.c
+	}
+	errs := im.s.CreateClients(ctx, im.actor, clients)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var unknown error
+	unknownCount, created := 0, 0
+	for i, err := range errs {
+		g := batch[i]
+		var taken *store.KeyTakenError
+		switch {
+		case err == nil:
+			created++
+			im.rep.Created += len(g.lines) - g.dupLines
+			im.rep.Existing += g.dupLines
+			im.rep.Clients++
+			if noKey(g.c) {
+				im.rep.NoKey++
 			}
-		}
-		var retry []*group
-		var unknown error
-		unknownCount, created := 0, 0
-		for i, err := range errs {
-			g := batch[i]
-			var taken *store.KeyTakenError
-			switch {
-			case err == nil:
-				created++
-				im.rep.Created += len(g.lines) - g.dupLines
-				im.rep.Existing += g.dupLines
-				im.rep.Clients++
-				if noKey(g.c) {
-					im.rep.NoKey++
-				}
-			case errors.As(err, &taken):
-				if j, ok := byID[taken.ClientID]; ok && j != i && errs[j] != nil && round < maxRetryRounds {
-					retry = append(retry, g)
-					continue
-				}
-				im.rep.Existing += len(g.lines)
-			case errors.Is(err, store.ErrInvalid):
-				im.refuse(g, err)
-			default:
-				unknownCount++
-				if unknown == nil {
-					unknown = err
-				}
-				im.refuse(g, fmt.Errorf("could not be saved: %w", err))
+		case errors.As(err, &taken):
+			im.rep.Existing += len(g.lines)
+		case errors.Is(err, store.ErrInvalid):
+			im.refuse(g, err)
+		default:
+			unknownCount++
+			if unknown == nil {
+				unknown = err
 			}
+			im.refuse(g, fmt.Errorf("could not be saved: %w", err))
 		}
-		if unknownCount > 0 && created == 0 && unknownCount == len(errs) {
-			return fmt.Errorf("save clients of lines %d-%d: %w", batch[0].lines[0], batch[len(batch)-1].lines[0], unknown)
-		}
-		batch = retry
+	}
+	if unknownCount > 0 && created == 0 && unknownCount == len(errs) {
+		return fmt.Errorf("save clients of lines %d-%d: %w", batch[0].lines[0], batch[len(batch)-1].lines[0], unknown)
 	}
 	if im.opts.Progress != nil {
 		im.opts.Progress(im.rep)
