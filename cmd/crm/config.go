@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// setting is one configuration variable with its default and meaning; the README's
+// table is written from the same facts.
+type setting struct {
+	name, def, help string
+	secret          bool
+}
+
+var settings = []setting{
+	{name: "CRM_CONFIG", help: "optional file of NAME=value lines; the environment wins over it"},
+	{name: "CRM_MONGODB_URI", help: "MongoDB connection string; empty runs the embedded engine", secret: true},
+	{name: "CRM_MONGODB_DATABASE", def: "crm", help: "database name"},
+	{name: "CRM_DATA_DIR", def: "./data", help: "embedded engine's data directory (SQLite files, lock)"},
+	{name: "CRM_HTTP_ADDR", def: "127.0.0.1:8080", help: "HTTP listener: /healthz, /readyz"},
+	{name: "CRM_PHONE_REGION", def: "RU", help: "region for phone numbers written without a country code"},
+	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
+	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
+}
+
+// Config is the whole configuration of the binary.
+type Config struct {
+	MongoURI    string
+	Database    string
+	DataDir     string
+	HTTPAddr    string
+	PhoneRegion string
+	LogLevel    string
+	LogFormat   string
+}
+
+// loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
+// then from the environment, which wins.
+func loadConfig(getenv func(string) string) (Config, error) {
+	values := map[string]string{}
+	if path := getenv("CRM_CONFIG"); path != "" {
+		if err := readConfigFile(path, values); err != nil {
+			return Config{}, err
+		}
+	}
+	get := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if v, ok := values[name]; ok {
+			return v
+		}
+		for _, s := range settings {
+			if s.name == name {
+				return s.def
+			}
+		}
+		return ""
+	}
+	c := Config{
+		MongoURI:    get("CRM_MONGODB_URI"),
+		Database:    get("CRM_MONGODB_DATABASE"),
+		DataDir:     get("CRM_DATA_DIR"),
+		HTTPAddr:    get("CRM_HTTP_ADDR"),
+		PhoneRegion: strings.ToUpper(get("CRM_PHONE_REGION")),
+		LogLevel:    strings.ToLower(get("CRM_LOG_LEVEL")),
+		LogFormat:   strings.ToLower(get("CRM_LOG_FORMAT")),
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("CRM_LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("CRM_LOG_FORMAT=%q: use text or json", c.LogFormat)
+	}
+	if len(c.PhoneRegion) != 2 {
+		return c, fmt.Errorf("CRM_PHONE_REGION=%q: use a two-letter country code such as RU", c.PhoneRegion)
+	}
+	return c, nil
+}
+
+func readConfigFile(path string, into map[string]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("CRM_CONFIG: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(text, "=")
+		name = strings.TrimSpace(strings.TrimPrefix(name, "export "))
+		if !ok || !strings.HasPrefix(name, "CRM_") {
+			return fmt.Errorf("%s line %d: expected CRM_NAME=value", path, line)
+		}
+		into[name] = strings.Trim(strings.TrimSpace(value), `"'`)
+	}
+	return sc.Err()
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/crm-team/crm/store/embedded"
+)
+
+// runDoctor checks what the CRM depends on and says in plain words what is wrong and
+// how to fix it. Later issues add SMTP, IMAP and Telegram checks here.
+func runDoctor(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("doctor takes no arguments")}
+	}
+	failed := 0
+	report := func(ok bool, what, detail string) {
+		mark := "ok  "
+		if !ok {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(e.stdout, "[%s] %s", mark, what)
+		if detail != "" {
+			fmt.Fprintf(e.stdout, ": %s", detail)
+		}
+		fmt.Fprintln(e.stdout)
+	}
+
+	report(true, "configuration", "read from the environment"+map[bool]string{true: " and " + e.getenv("CRM_CONFIG"), false: ""}[e.getenv("CRM_CONFIG") != ""])
+	if e.cfg.MongoURI == "" {
+		if o, err := embedded.ReadOwner(e.cfg.DataDir); err == nil {
+			report(true, "embedded database", fmt.Sprintf("run by %q (pid %d) on %s; this check uses it", o.Command, o.PID, e.cfg.DataDir))
+		} else {
+			report(true, "embedded database", "not running; this check starts it on "+e.cfg.DataDir)
+		}
+	}
+	dbCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, closeStore, err := openStore(dbCtx, e.cfg, e.log, "crm doctor", true)
+	if err != nil {
+		hint := "check CRM_MONGODB_URI: host, port, user and password, and that the server runs"
+		if e.cfg.MongoURI == "" {
+			hint = "check that CRM_DATA_DIR is writable"
+			if errors.Is(err, embedded.ErrInUse) {
+				hint = "another crm process holds the data directory"
+			}
+		}
+		report(false, "database", fmt.Sprintf("%v (%s)", err, hint))
+	} else {
+		defer closeStore()
+		start := time.Now()
+		if err := s.Ping(dbCtx); err != nil {
+			report(false, "database", err.Error())
+		} else {
+			report(true, "database", fmt.Sprintf("answers in %v (%s, database %q)", time.Since(start).Round(time.Microsecond), describeDB(e.cfg), e.cfg.Database))
+		}
+		if missing, err := s.MissingCollections(dbCtx); err != nil {
+			report(false, "schema", err.Error())
+		} else if len(missing) > 0 {
+			report(false, "schema", fmt.Sprintf("collections %v are missing: run `crm migrate` (crm serve does it at start)", missing))
+		} else {
+			report(true, "schema", "every collection exists")
+		}
+	}
+	report(true, "Telegram", "not configured (CRM_TELEGRAM_TOKEN is empty): the bot is off")
+
+	if failed > 0 {
+		return fmt.Errorf("%d check(s) failed", failed)
+	}
+	fmt.Fprintln(e.stdout, "all checks passed")
+	return nil
+}

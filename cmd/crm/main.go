@@ -1,0 +1,111 @@
+// Command crm is the CRM's one binary: `crm serve` runs the product, the other
+// subcommands administer it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// env is what a subcommand gets: configuration, logger and the standard streams.
+type env struct {
+	cfg    Config
+	log    *slog.Logger
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the CRM until SIGTERM or Ctrl-C", runServe},
+		"migrate": {"create every collection and index (safe to run again), repair keys", runMigrate},
+		"doctor":  {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
+		"import":  {"import clients from a CSV file: crm import [-comma ';'] clients.csv", runImport},
+		"export":  {"export clients to CSV: crm export [-o file] [-comma ';']", runExport},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout, cmds)
+		return 0
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "crm: unknown command %q\n\n", args[0])
+		usage(stderr, cmds)
+		return 2
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "crm: configuration:", err)
+		return 2
+	}
+	e := &env{cfg: cfg, log: newLogger(cfg, stderr), stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if err := cmd.run(ctx, e, args[1:]); err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintf(stderr, "crm %s: %v\n", args[0], err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "crm %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ error }
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "crm — a CRM for sales teams.\n\nUsage: crm <command> [options]\n\nCommands:")
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(w, "\nConfiguration (environment, or a file named by CRM_CONFIG):")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "  %-22s %-16s %s\n", s.name, def, s.help)
+	}
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type runResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCRM(ctx context.Context, t *testing.T, vars map[string]string, args ...string) runResult {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errb)
+	return runResult{code, out.String(), errb.String()}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	vars := map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": addr, "CRM_LOG_LEVEL": "warn"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan runResult, 1)
+	go func() { done <- runCRM(ctx, t, vars, "serve") }()
+
+	ready := false
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				ready = true
+				break
+			}
+		}
+	}
+	if !ready {
+		cancel()
+		t.Fatalf("serve never became ready: %+v", <-done)
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v", err)
+	}
+
+	// A second engine on the same directory is refused with a clear message.
+	second := runCRM(context.Background(), t, map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": freeAddr(t)}, "serve")
+	if second.code == 0 || !strings.Contains(second.stderr, `"crm serve"`) || !strings.Contains(second.stderr, "in use") {
+		t.Fatalf("second serve: %+v", second)
+	}
+
+	// Other commands use the running engine.
+	csv := filepath.Join(t.TempDir(), "c.csv")
+	if err := os.WriteFile(csv, []byte("name;inn;contact_email\nООО Ромашка;7707083893;info@romashka.ru\nБез имени;123;x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	imp := runCRM(context.Background(), t, vars, "import", csv)
+	if imp.code != 0 || !strings.Contains(imp.stdout, "1 clients created") || !strings.Contains(imp.stderr, "c.csv:3:") {
+		t.Fatalf("import while serving: %+v", imp)
+	}
+	exp := runCRM(context.Background(), t, vars, "export")
+	if exp.code != 0 || !strings.HasPrefix(exp.stdout, "\uFEFF") || !strings.Contains(exp.stdout, "ООО Ромашка") {
+		t.Fatalf("export while serving: %+v", exp)
+	}
+	doc := runCRM(context.Background(), t, vars, "doctor")
+	if doc.code != 0 || !strings.Contains(doc.stdout, "all checks passed") {
+		t.Fatalf("doctor: %+v", doc)
+	}
+
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("serve exited with %d: %s", r.code, r.stderr)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "engine.json")); !os.IsNotExist(err) {
+		t.Fatalf("engine.json left after a clean stop: %v", err)
+	}
+	// The data survived the restart.
+	exp = runCRM(context.Background(), t, vars, "export")
+	if !strings.Contains(exp.stdout, "ООО Ромашка") {
+		t.Fatalf("after restart: %+v", exp)
+	}
+}
+
+func TestMigrateTwiceAndDoctorOnBadURI(t *testing.T) {
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir()}
+	for i := 0; i < 2; i++ {
+		if r := runCRM(context.Background(), t, vars, "migrate"); r.code != 0 || !strings.Contains(r.stdout, "migrated") {
+			t.Fatalf("migrate %d: %+v", i, r)
+		}
+	}
+	bad := map[string]string{"CRM_MONGODB_URI": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"}
+	r := runCRM(context.Background(), t, bad, "doctor")
+	if r.code == 0 || !strings.Contains(r.stdout, "[FAIL] database") || !strings.Contains(r.stdout, "CRM_MONGODB_URI") {
+		t.Fatalf("doctor on an unreachable server: %+v", r)
+	}
+}
+
+func TestConfigFileAndBadSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "crm.env")
+	if err := os.WriteFile(file, []byte("# comment\nCRM_HTTP_ADDR=127.0.0.1:9999\nexport CRM_PHONE_REGION=\"kz\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"CRM_CONFIG": file, "CRM_PHONE_REGION": "by"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.PhoneRegion != "BY" || cfg.Database != "crm" || cfg.DataDir != "./data" {
+		t.Fatalf("config: %+v", cfg)
+	}
+	for _, bad := range []map[string]string{{"CRM_LOG_LEVEL": "loud"}, {"CRM_PHONE_REGION": "Russia"}} {
+		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	r := runCRM(context.Background(), t, nil, "frobnicate")
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown command") {
+		t.Fatalf("unknown command: %+v", r)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("serve takes no arguments; configure it with CRM_* variables")}
+	}
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm serve", false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	go repairKeys(ctx, e, s)
+
+	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on CRM_HTTP_ADDR=%s (is another crm running? choose another port): %w", e.cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: healthHandler(s), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	e.log.Info("crm is running", "http", ln.Addr().String(), "database", describeDB(e.cfg))
+	e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
+
+	select {
+	case <-ctx.Done():
+		e.log.Info("stopping")
+	case err := <-served:
+		return fmt.Errorf("HTTP listener stopped: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		e.log.Warn("HTTP shutdown", "err", err)
+	}
+	e.log.Info("stopped cleanly")
+	return nil
+}
+
+// repairKeys runs the key repair once at start: it mends what a crash between writes
+// may have left (see store.RepairKeys).
+func repairKeys(ctx context.Context, e *env, s *store.Store) {
+	rep, err := s.RepairKeys(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		e.log.Warn("key repair failed; it runs again at the next start", "err", err)
+	case rep != store.RepairReport{}:
+		e.log.Info("keys repaired", "stale_removed", rep.StaleRemoved, "missing_created", rep.MissingCreated, "conflicts", rep.Conflicts)
+	}
+}
+
+// healthHandler serves /healthz (the process runs) and /readyz (the database answers).
+func healthHandler(s *store.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Ping(ctx); err != nil {
+			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+func describeDB(cfg Config) string {
+	if cfg.MongoURI != "" {
+		return "MongoDB (CRM_MONGODB_URI)"
+	}
+	return "embedded, " + cfg.DataDir
+}
+
+func runMigrate(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("migrate takes no arguments")}
+	}
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm migrate", true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	rep, err := s.RepairKeys(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "migrated: %d collections with their indexes; keys: %d stale removed, %d missing created, %d conflicts\n",
+		len(store.Collections()), rep.StaleRemoved, rep.MissingCreated, rep.Conflicts)
+	return nil
+}
