@@ -58,7 +58,7 @@ type Options struct {
 	// directory. crm serve does not attach: it must own the engine it serves.
 	Attach bool
 	// Logger receives the engine's own messages; FerretDB is very verbose, so only
-	// warnings and errors are passed through.
+	// errors are passed through.
 	Logger *slog.Logger
 }
 
@@ -177,7 +177,7 @@ func attach(ctx context.Context, dir string, opts Options, log *slog.Logger) (*E
 				return nil, fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or set CRM_DATA_DIR to another directory",
 					ErrInUse, dir, owner.Command, owner.PID, owner.Started.Local().Format("2006-01-02 15:04"))
 			}
-			log.Info("using the database engine of a running process", "owner", owner.Command, "pid", owner.PID)
+			log.Debug("using the database engine of a running process", "owner", owner.Command, "pid", owner.PID)
 			return &Engine{dataDir: dir, uri: owner.URI, log: log}, nil
 		}
 		if time.Now().After(deadline) {
@@ -284,11 +284,12 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// quietHandler passes on only warnings and errors: FerretDB logs every connection.
+// quietHandler passes on only errors: FerretDB logs every connection at debug and
+// dumps every failed command (a duplicate key, a driver's endSessions) as a warning.
 type quietHandler struct{ slog.Handler }
 
 func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
 }
 
 func (h quietHandler) WithAttrs(a []slog.Attr) slog.Handler {
