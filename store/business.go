@@ -91,11 +91,7 @@ func (s *Store) SaveCampaign(ctx context.Context, actor string, c *Campaign) err
 
 // Campaign reads a campaign.
 func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
-	var c Campaign
-	if err := s.getByID(ctx, colCampaigns, id, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return getOne[Campaign](ctx, s, colCampaigns, id)
 }
 
 // DeliveryID is the _id of a campaign's delivery to a contact (contact IDs are unique
@@ -130,11 +126,7 @@ func (s *Store) QueueDeliveries(ctx context.Context, ds []Delivery) (int, error)
 
 // Delivery reads one delivery.
 func (s *Store) Delivery(ctx context.Context, id string) (*Delivery, error) {
-	var d Delivery
-	if err := s.getByID(ctx, colDeliveries, id, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
+	return getOne[Delivery](ctx, s, colDeliveries, id)
 }
 
 // AdvanceDelivery moves a delivery from one state to another and returns false when it

@@ -292,11 +292,7 @@ func indexOf(xs []int, v int) int {
 
 // Client reads one client by ID.
 func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
-	var c Client
-	if err := s.getByID(ctx, colClients, id, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return getOne[Client](ctx, s, colClients, id)
 }
 
 // ClientPatch names the fields to change; nil fields are left as they are, so two
@@ -362,22 +358,21 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 	if err := s.normalizeClient(&next); err != nil {
 		return nil, err
 	}
-	// Normalised list fields are set after normalisation.
-	if p.Legal != nil {
-		set = append(set, bson.E{Key: "legal", Value: next.Legal})
-		changes["legal"] = next.Legal
-	}
-	if p.Tags != nil {
-		set = append(set, bson.E{Key: "tags", Value: next.Tags})
-		changes["tags"] = next.Tags
-	}
-	if p.Phones != nil {
-		set = append(set, bson.E{Key: "phones", Value: next.Phones})
-		changes["phones"] = next.Phones
-	}
-	if p.Emails != nil {
-		set = append(set, bson.E{Key: "emails", Value: next.Emails})
-		changes["emails"] = next.Emails
+	// Fields that normalisation may change are set from the normalised client.
+	for _, f := range []struct {
+		given bool
+		field string
+		value any
+	}{
+		{p.Legal != nil, "legal", next.Legal},
+		{p.Tags != nil, "tags", next.Tags},
+		{p.Phones != nil, "phones", next.Phones},
+		{p.Emails != nil, "emails", next.Emails},
+	} {
+		if f.given {
+			set = append(set, bson.E{Key: f.field, Value: f.value})
+			changes[f.field] = f.value
+		}
 	}
 	unset := bson.D{}
 	for k, v := range p.Custom {

@@ -72,11 +72,7 @@ func (s *Store) claimManagerKey(ctx context.Context, key string, m *Manager) err
 
 // Manager reads a manager by ID.
 func (s *Store) Manager(ctx context.Context, id string) (*Manager, error) {
-	var m Manager
-	if err := s.getByID(ctx, colManagers, id, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
+	return getOne[Manager](ctx, s, colManagers, id)
 }
 
 // ManagerByTelegram finds the manager with a Telegram user ID (one _id read each).
@@ -165,11 +161,7 @@ func (s *Store) CreateTask(ctx context.Context, actor string, t *Task) error {
 
 // Task reads a task.
 func (s *Store) Task(ctx context.Context, id string) (*Task, error) {
-	var t Task
-	if err := s.getByID(ctx, colTasks, id, &t); err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return getOne[Task](ctx, s, colTasks, id)
 }
 
 // SetTaskState marks a task done, reopens it, or snoozes it to a new time.

@@ -232,6 +232,15 @@ func (s *Store) getByID(ctx context.Context, col, id string, v any) error {
 	return err
 }
 
+// getOne reads one document of type T by _id.
+func getOne[T any](ctx context.Context, s *Store, col, id string) (*T, error) {
+	var v T
+	if err := s.getByID(ctx, col, id, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // nextSeq reserves n numbers of a named counter and returns the last one.
 func (s *Store) nextSeq(ctx context.Context, name string, n int64) (int64, error) {
 	var doc struct {
