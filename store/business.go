@@ -39,17 +39,32 @@ func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
 	if _, err := s.c(colOrders).InsertOne(ctx, o); err != nil {
 		return fmt.Errorf("save order: %w", err)
 	}
-	if o.State == OrderPaid {
-		unlock := s.locks.lock(colClients, o.ClientID)
-		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
-			bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}})
-		unlock()
-		if err != nil {
-			return fmt.Errorf("count order: %w", err)
-		}
+	if _, err := s.AppendInteraction(ctx, o.ClientID, Interaction{Kind: InteractionOrder, AuthorID: actor, OrderID: o.ID,
+		Text: fmt.Sprintf("%d.%02d %s", o.Amount/100, o.Amount%100, o.Currency)}); err != nil {
+		return err
 	}
-	_, err := s.AppendInteraction(ctx, o.ClientID, Interaction{Kind: InteractionOrder, AuthorID: actor, OrderID: o.ID,
-		Text: fmt.Sprintf("%d.%02d %s", o.Amount/100, o.Amount%100, o.Currency)})
+	if o.State != OrderPaid {
+		return nil
+	}
+	var c Client
+	unlock := s.locks.lock(colClients, o.ClientID)
+	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	unlock()
+	if err != nil {
+		return fmt.Errorf("count order: %w", err)
+	}
+	// The methodology: the first paid order makes a client gold, more than three
+	// make it platinum; a client who had left and pays again comes back.
+	target := StageGold
+	if c.OrdersCount > 3 {
+		target = StagePlatinum
+	}
+	if c.Stage == target || c.Stage == StagePlatinum && target == StageGold {
+		return nil
+	}
+	_, err = s.MoveStage(ctx, actor, o.ClientID, target, "")
 	return err
 }
 

@@ -418,3 +418,78 @@ func TestConcurrentTimelineAppendsAreNumberedOnce(t *testing.T) {
 		t.Fatalf("%d entries (next %d), want 120", len(items), next)
 	}
 }
+
+func TestPaidOrdersMoveStages(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := &store.Client{Name: "Зета", Stage: store.StageGreenGold}
+	if err := s.CreateClient(ctx, "m", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 100_00, State: store.OrderNew}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, c.ID); got.Stage != store.StageGreenGold || got.OrdersCount != 0 {
+		t.Fatalf("an unpaid order moved the client: %q, %d orders", got.Stage, got.OrdersCount)
+	}
+	want := []store.Stage{store.StageGold, store.StageGold, store.StageGold, store.StagePlatinum, store.StagePlatinum}
+	for i, stage := range want {
+		if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 250_00, State: store.OrderPaid}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.Client(ctx, c.ID)
+		if got.Stage != stage || got.OrdersCount != i+1 || got.OrdersTotal != int64(i+1)*250_00 {
+			t.Fatalf("after paid order %d: stage %q, %d orders, total %d", i+1, got.Stage, got.OrdersCount, got.OrdersTotal)
+		}
+	}
+	if _, err := s.MoveStage(ctx, "m", c.ID, store.StageRedPlatinum, "ушли к конкуренту"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 1_00, State: store.OrderPaid}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, c.ID); got.Stage != store.StagePlatinum || got.RefusalReason != "" {
+		t.Fatalf("a returning loyal client: %q %q", got.Stage, got.RefusalReason)
+	}
+	if orders, err := s.ClientOrders(ctx, c.ID); err != nil || len(orders) != 7 {
+		t.Fatalf("orders: %d %v", len(orders), err)
+	}
+	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: -5}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("negative amount: %v", err)
+	}
+}
+
+func TestManagerClientsAndReassign(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	var ids []string
+	for i, name := range []string{"ООО Яблоко", "Арбуз", "ИП Вишня", "Груша"} {
+		c := &store.Client{Name: name, ManagerID: []string{"anna", "anna", "anna", "boris"}[i]}
+		if err := s.CreateClient(ctx, "admin", c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	page, total, err := s.ManagerClients(ctx, "anna", 0, 2)
+	if err != nil || total != 3 || len(page) != 2 || page[0].Name != "Арбуз" || page[1].Name != "ИП Вишня" {
+		t.Fatalf("anna's first page: %v total %d %v", names(page), total, err)
+	}
+	page, _, _ = s.ManagerClients(ctx, "anna", 2, 2)
+	if len(page) != 1 || page[0].Name != "ООО Яблоко" {
+		t.Fatalf("anna's second page: %v", names(page))
+	}
+	boris := "boris"
+	if _, err := s.UpdateClient(ctx, "head", ids[0], store.ClientPatch{ManagerID: &boris}); err != nil {
+		t.Fatal(err)
+	}
+	if _, total, _ := s.ManagerClients(ctx, "anna", 0, 10); total != 2 {
+		t.Fatalf("after reassigning, anna has %d clients", total)
+	}
+	if list, total, _ := s.ManagerClients(ctx, "boris", 0, 10); total != 2 || list[0].Name != "Груша" {
+		t.Fatalf("boris: %v", names(list))
+	}
+	// Anna no longer sees the client she gave away.
+	if got, _ := s.Search(ctx, store.Viewer{ManagerID: "anna"}, "яблоко", 10); len(got) != 0 {
+		t.Fatalf("anna still finds a reassigned client: %v", names(got))
+	}
+}

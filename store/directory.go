@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -72,6 +74,19 @@ func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
 	return nil
 }
 
+// PruneChangeLog deletes change-log entries older than age (a cold path: it scans).
+// Nothing needs them: every process reloads its directory at least every reloadEvery.
+func (s *Store) PruneChangeLog(ctx context.Context, age time.Duration) (int64, error) {
+	if age < 2*reloadEvery {
+		age = 2 * reloadEvery
+	}
+	res, err := s.c(colChanges).DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: s.now().Add(-age)}}}})
+	if err != nil {
+		return 0, fmt.Errorf("prune change log: %w", err)
+	}
+	return res.DeletedCount, nil
+}
+
 type dirEntry struct {
 	id, name string
 	norm     string   // NormalizeName(name)
@@ -93,7 +108,8 @@ type Directory struct {
 	pending  map[int64]time.Time // change numbers seen missing, with when first seen
 	entries  entrySet
 
-	refresh sync.Mutex // one refresh at a time
+	refresh   sync.Mutex  // one refresh at a time
+	reloading atomic.Bool // a background reload is running
 }
 
 func newDirectory(s *Store) *Directory {
@@ -137,7 +153,7 @@ func makeEntry(c *Client) *dirEntry {
 	norm := NormalizeName(c.Name)
 	forms := []string{norm}
 	for _, f := range []string{full, transliterate(norm), transliterate(full)} {
-		if f != forms[len(forms)-1] && (len(forms) < 2 || f != forms[len(forms)-2]) {
+		if !slices.Contains(forms, f) {
 			forms = append(forms, f)
 		}
 	}
@@ -172,8 +188,22 @@ func (d *Directory) Sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read change log: %w", err)
 	}
-	if !loaded || time.Since(loadedAt) > reloadEvery || head-applied > maxChangesToFeed {
+	if !loaded || head-applied > maxChangesToFeed {
 		return d.load(ctx, head)
+	}
+	if time.Since(loadedAt) > reloadEvery && d.reloading.CompareAndSwap(false, true) {
+		// The safety-net reload takes a second or two at 100k: not in a user's search.
+		go func() {
+			defer d.reloading.Store(false)
+			ctx := context.WithoutCancel(ctx)
+			head, err := d.s.currentSeq(ctx, changesCounter)
+			if err == nil {
+				err = d.load(ctx, head)
+			}
+			if err != nil {
+				d.s.log.Warn("reload client directory", "err", err)
+			}
+		}()
 	}
 	d.mu.RLock()
 	todo := make([]int64, 0, head-applied+int64(len(d.pending)))
@@ -191,7 +221,8 @@ func (d *Directory) Sync(ctx context.Context) error {
 }
 
 // load reads every client; head was read before the scan, so changes made during the
-// scan are fed again afterwards (feeding is idempotent: it re-reads the client).
+// scan are fed again afterwards (feeding is idempotent: it re-reads the client). A
+// feed that ran during the scan is undone by the swap and fed again the same way.
 func (d *Directory) load(ctx context.Context, head int64) error {
 	entries := newEntrySet(len(d.entries.list))
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
@@ -145,4 +146,26 @@ func names(rs []store.Result) []string {
 		out = append(out, r.Name)
 	}
 	return out
+}
+
+func TestPruneChangeLog(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	s := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return clock } })
+	for _, name := range []string{"Один", "Два"} {
+		if err := s.CreateClient(ctx, "m", &store.Client{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PruneChangeLog(ctx, time.Minute); err != nil || n != 0 {
+		t.Fatalf("fresh entries pruned: %d %v", n, err)
+	}
+	clock = clock.Add(3 * time.Hour)
+	if n, err := s.PruneChangeLog(ctx, time.Minute); err != nil || n != 2 {
+		t.Fatalf("pruned %d entries, want 2: %v", n, err)
+	}
+	// A new process still finds everything: it loads the directory whole.
+	if got, err := s.Search(ctx, store.Viewer{Role: store.RoleAdmin}, "два", 10); err != nil || len(got) != 1 {
+		t.Fatalf("search after pruning: %v %v", got, err)
+	}
 }

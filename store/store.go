@@ -141,7 +141,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colDeliveries: {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "state", Value: 1}}}},
 	colMailboxes:  nil,
 	colAudit:      {{Keys: bson.D{{Key: "entityId", Value: 1}, {Key: "at", Value: -1}}}, {Keys: bson.D{{Key: "at", Value: -1}}}},
-	colChanges:    nil,
+	colChanges:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
 	colCounters:   nil,
 }
 

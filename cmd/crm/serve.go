@@ -24,6 +24,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go repairKeys(ctx, e, s)
+	go pruneChangeLog(ctx, e, s)
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
 	if err != nil {
@@ -59,6 +60,25 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 		e.log.Warn("key repair failed; it runs again at the next start", "err", err)
 	case rep != store.RepairReport{}:
 		e.log.Info("keys repaired", "stale_removed", rep.StaleRemoved, "missing_created", rep.MissingCreated, "conflicts", rep.Conflicts)
+	}
+}
+
+// pruneChangeLog drops week-old entries of the directory's change log once a day.
+// (The scheduler issue moves this to a cron job with a lease.)
+func pruneChangeLog(ctx context.Context, e *env, s *store.Store) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.PruneChangeLog(ctx, 7*24*time.Hour); err != nil {
+				e.log.Warn("prune change log", "err", err)
+			} else {
+				e.log.Debug("change log pruned", "entries", n)
+			}
+		}
 	}
 }
 
