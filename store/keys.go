@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -136,30 +135,24 @@ func (s *Store) claimKeys(ctx context.Context, claims []claim) []error {
 	}
 
 	// Keys already present: ours from an earlier try, taken by another client, or stale.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	sem := make(chan struct{}, 8)
+	var present []int
 	for i, ok := range inserted {
-		mu.Lock()
-		skip := ok || errs[owner[i]] != nil
-		mu.Unlock()
-		if skip {
-			continue
+		if !ok && errs[owner[i]] == nil {
+			present = append(present, i)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer func() { <-sem; wg.Done() }()
-			d := docs[i].(keyDoc)
-			err := s.takeExistingKey(ctx, d)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && errs[owner[i]] == nil {
-				errs[owner[i]] = err
-			}
-		}(i)
 	}
-	wg.Wait()
+	keyErrs := make([]error, len(present))
+	if err := parallel(ctx, len(present), func(k int) error {
+		keyErrs[k] = s.takeExistingKey(ctx, docs[present[k]].(keyDoc))
+		return nil
+	}); err != nil {
+		return fillErrs(errs, err)
+	}
+	for k, err := range keyErrs {
+		if i := present[k]; err != nil && errs[owner[i]] == nil {
+			errs[owner[i]] = err
+		}
+	}
 
 	s.releaseInserted(ctx, docs, func(i int) bool { return inserted[i] && errs[owner[i]] != nil })
 	return errs

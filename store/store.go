@@ -156,13 +156,9 @@ func Collections() []string {
 
 // Migrate creates every collection and index; running it again changes nothing.
 func (s *Store) Migrate(ctx context.Context) error {
-	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+	have, err := s.existingCollections(ctx)
 	if err != nil {
-		return fmt.Errorf("list collections: %w", err)
-	}
-	have := map[string]bool{}
-	for _, n := range existing {
-		have[n] = true
+		return err
 	}
 	for name, indexes := range indexSpecs {
 		if !have[name] {
@@ -288,15 +284,23 @@ func (s *Store) AuditLog(ctx context.Context, entityID string, limit int64) ([]A
 // DropDatabase removes the whole database (tests and benchmarks clean up with it).
 func (s *Store) DropDatabase(ctx context.Context) error { return s.db.Drop(ctx) }
 
-// MissingCollections lists the store's collections that do not exist yet.
-func (s *Store) MissingCollections(ctx context.Context) ([]string, error) {
-	existing, err := s.db.ListCollectionNames(ctx, bson.D{})
+func (s *Store) existingCollections(ctx context.Context) (map[string]bool, error) {
+	names, err := s.db.ListCollectionNames(ctx, bson.D{})
 	if err != nil {
 		return nil, fmt.Errorf("list collections: %w", err)
 	}
-	have := map[string]bool{}
-	for _, n := range existing {
+	have := make(map[string]bool, len(names))
+	for _, n := range names {
 		have[n] = true
+	}
+	return have, nil
+}
+
+// MissingCollections lists the store's collections that do not exist yet.
+func (s *Store) MissingCollections(ctx context.Context) ([]string, error) {
+	have, err := s.existingCollections(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var missing []string
 	for _, n := range Collections() {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
@@ -90,20 +89,13 @@ func (s *Store) timelinePage(ctx context.Context, clientID string, before int64,
 	}
 	first, last := (lo-1)/timelineBucket, (hi-1)/timelineBucket
 	docs := make([]timelineDoc, last-first+1)
-	errs := make([]error, len(docs))
-	var wg sync.WaitGroup
-	for b := first; b <= last; b++ {
-		wg.Add(1)
-		go func(b int64) {
-			defer wg.Done()
-			err := s.getByID(ctx, colTimeline, timelineID(clientID, b), &docs[b-first])
-			if !errors.Is(err, ErrNotFound) {
-				errs[b-first] = err
-			}
-		}(b)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := parallel(ctx, len(docs), func(i int) error {
+		err := s.getByID(ctx, colTimeline, timelineID(clientID, first+int64(i)), &docs[i])
+		if errors.Is(err, ErrNotFound) {
+			return nil // a gap left by a crash between numbering and writing
+		}
+		return err
+	}); err != nil {
 		return nil, 0, err
 	}
 	var out []Interaction
