@@ -371,6 +371,40 @@ func TestManagersAndTasks(t *testing.T) {
 	if open, _ := s.OpenTasks(ctx, m.ID); len(open) != 0 {
 		t.Fatalf("done task still open")
 	}
+	if got, _ := s.Client(ctx, c.ID); got.NextContactAt != nil || len(got.Tasks) != 0 {
+		t.Fatalf("done task still on the card: %v %v", got.NextContactAt, got.Tasks)
+	}
+
+	// Two open tasks: the card's next contact is the earlier; finishing it moves on.
+	later := &store.Task{AssigneeID: m.ID, ClientID: c.ID, Due: due.Add(48 * time.Hour), Text: "встреча"}
+	sooner := &store.Task{AssigneeID: m.ID, ClientID: c.ID, Due: due, Text: "КП"}
+	for _, tk := range []*store.Task{later, sooner} {
+		if err := s.CreateTask(ctx, m.ID, tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SetTaskState(ctx, m.ID, sooner.ID, store.TaskDone, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Client(ctx, c.ID); got.NextContactAt == nil || !got.NextContactAt.Equal(later.Due) || len(got.Tasks) != 1 {
+		t.Fatalf("next contact %v, tasks %v; want %v", got.NextContactAt, got.Tasks, later.Due)
+	}
+
+	// A crash between the task and its copies is mended by the repair pass.
+	if n, err := s.RepairTaskRefs(ctx); err != nil || n != 0 {
+		t.Fatalf("repair of consistent refs fixed %d: %v", n, err)
+	}
+	s.ClearTaskRefsForTest(ctx, t, c.ID, m.ID)
+	if open, _ := s.OpenTasks(ctx, m.ID); len(open) != 0 {
+		t.Fatal("refs not cleared")
+	}
+	if n, err := s.RepairTaskRefs(ctx); err != nil || n != 2 {
+		t.Fatalf("repair fixed %d, want 2: %v", n, err)
+	}
+	open, _ = s.OpenTasks(ctx, m.ID)
+	if got, _ := s.Client(ctx, c.ID); len(open) != 1 || open[0].ID != later.ID || len(got.Tasks) != 1 || got.NextContactAt == nil {
+		t.Fatalf("after repair: agenda %v, card %v", open, got.Tasks)
+	}
 }
 
 func containsAll(s string, subs ...string) bool {

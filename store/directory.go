@@ -88,13 +88,19 @@ func (s *Store) PruneChangeLog(ctx context.Context, age time.Duration) (int64, e
 }
 
 type dirEntry struct {
-	id, name string
-	norm     string   // NormalizeName(name)
-	full     string   // every word, legal forms included
-	forms    []string // norm, full and their transliterations ("romashka" finds "Ромашка")
-	joined   string   // forms in one string: one Contains rejects most entries at once
-	manager  string
-	stage    Stage
+	id, name  string
+	norm      string   // NormalizeName(name)
+	full      string   // every word, legal forms included
+	forms     []string // norm, full and their transliterations ("romashka" finds "Ромашка")
+	joined    string   // forms in one string: one Contains rejects most entries at once
+	manager   string
+	stage     Stage
+	birthdays []dirBirthday
+}
+
+type dirBirthday struct {
+	month, day    int8
+	contact, name string
 }
 
 // Directory is the in-process client index.
@@ -157,8 +163,14 @@ func makeEntry(c *Client) *dirEntry {
 			forms = append(forms, f)
 		}
 	}
-	return &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
+	e := &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
 		manager: c.ManagerID, stage: c.Stage}
+	for _, p := range c.Contacts {
+		if p.Birthday != nil {
+			e.birthdays = append(e.birthdays, dirBirthday{month: int8(p.Birthday.Month), day: int8(p.Birthday.Day), contact: p.ID, name: p.Name})
+		}
+	}
+	return e
 }
 
 func (d *Directory) put(c *Client) {
@@ -226,7 +238,7 @@ func (d *Directory) Sync(ctx context.Context) error {
 func (d *Directory) load(ctx context.Context, head int64) error {
 	entries := newEntrySet(len(d.entries.list))
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
-		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}}))
+		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("load client directory: %w", err)
 	}
@@ -538,3 +550,51 @@ func transliterate(s string) string {
 	}
 	return b.String()
 }
+
+// BirthdayHit is a contact person with a birthday on a given day.
+type BirthdayHit struct {
+	ClientID, ClientName   string
+	ContactID, ContactName string
+	Date                   time.Time // the day it falls on, at midnight in the asked location
+}
+
+// Birthdays lists the viewer's contacts whose birthdays fall within days days from
+// from's date (in from's location), by date. 29 February falls on 28 February in
+// other years.
+func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days int) ([]BirthdayHit, error) {
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, err
+	}
+	type md struct{ m, d int8 }
+	want := map[md]time.Time{}
+	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, from.Location())
+	for i := range days {
+		day := start.AddDate(0, 0, i)
+		want[md{int8(day.Month()), int8(day.Day())}] = day
+		if day.Month() == time.February && day.Day() == 28 && !isLeap(day.Year()) {
+			want[md{2, 29}] = day
+		}
+	}
+	var out []BirthdayHit
+	s.dir.mu.RLock()
+	for _, e := range s.dir.entries.list {
+		if len(e.birthdays) == 0 || !v.sees(e.manager) {
+			continue
+		}
+		for _, b := range e.birthdays {
+			if day, ok := want[md{b.month, b.day}]; ok {
+				out = append(out, BirthdayHit{ClientID: e.id, ClientName: e.name, ContactID: b.contact, ContactName: b.name, Date: day})
+			}
+		}
+	}
+	s.dir.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Date.Equal(out[j].Date) {
+			return out[i].Date.Before(out[j].Date)
+		}
+		return out[i].ClientName < out[j].ClientName
+	})
+	return out, nil
+}
+
+func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 == 0) }

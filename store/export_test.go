@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"testing"
 
 	"go.mongodb.org/mongo-driver/bson"
 )
@@ -14,4 +15,17 @@ func (s *Store) SetCrash(f func(point string) error) { s.crash = f }
 func (s *Store) DeleteKeyForTest(ctx context.Context, key string) error {
 	_, err := s.c(colKeys).DeleteOne(ctx, bson.D{{Key: "_id", Value: key}})
 	return err
+}
+
+// ClearTaskRefsForTest drops the copies of open tasks, as a crash after the task's own
+// write would leave them.
+func (s *Store) ClearTaskRefsForTest(ctx context.Context, t *testing.T, clientID, managerID string) {
+	t.Helper()
+	empty := func([]TaskRef) []TaskRef { return nil }
+	if err := s.updateClientTasks(ctx, clientID, empty); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.updateAgenda(ctx, managerID, empty); err != nil {
+		t.Fatal(err)
+	}
 }

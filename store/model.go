@@ -93,6 +93,8 @@ type Client struct {
 	OrdersCount   int        `bson:"ordersCount,omitempty"`
 	OrdersTotal   int64      `bson:"ordersTotal,omitempty"` // minor units of the base currency
 	TimelineSeq   int64      `bson:"timelineSeq,omitempty"` // last interaction number
+	Tasks         []TaskRef  `bson:"tasks,omitempty"`       // open tasks about the client
+	Files         []FileRef  `bson:"files,omitempty"`       // attached documents, newest last
 
 	CreatedAt time.Time `bson:"createdAt"`
 	CreatedBy string    `bson:"createdBy,omitempty"`
@@ -161,6 +163,7 @@ const (
 	InteractionBirthday    InteractionKind = "birthday_greeting"
 	InteractionStageChange InteractionKind = "stage_change"
 	InteractionOrder       InteractionKind = "order"
+	InteractionFile        InteractionKind = "file"
 )
 
 // Call details of a call entry.
@@ -198,6 +201,7 @@ type Interaction struct {
 	Stage     *StageChange    `bson:"stage,omitempty"`
 	Mail      *MailRef        `bson:"mail,omitempty"`
 	OrderID   string          `bson:"orderId,omitempty"`
+	FileID    string          `bson:"fileId,omitempty"` // an attached file or voice note
 	// SourceKey makes an append idempotent: a second append with the same key for
 	// the same client is ignored (a letter's Message-ID, a campaign delivery).
 	SourceKey string `bson:"sourceKey,omitempty"`
@@ -227,6 +231,53 @@ type Task struct {
 	CreatedAt  time.Time  `bson:"createdAt"`
 	CreatedBy  string     `bson:"createdBy,omitempty"`
 	DoneAt     *time.Time `bson:"doneAt,omitempty"`
+}
+
+// TaskRef is the part of an open task that a card and an agenda show.
+type TaskRef struct {
+	ID         string    `bson:"id"`
+	AssigneeID string    `bson:"assigneeId"`
+	ClientID   string    `bson:"clientId,omitempty"`
+	Due        time.Time `bson:"due"`
+	Text       string    `bson:"text"`
+}
+
+// FileRef is the part of an attached file that a card lists.
+type FileRef struct {
+	ID   string    `bson:"id"`
+	Name string    `bson:"name"`
+	Size int64     `bson:"size"`
+	At   time.Time `bson:"at"`
+	By   string    `bson:"by,omitempty"`
+}
+
+// File is a document, photo or voice note attached to a client. Content is kept up to
+// a size limit so the file survives a change of bot; Telegram's handle is kept too.
+type File struct {
+	ID               string    `bson:"_id"`
+	ClientID         string    `bson:"clientId"`
+	Name             string    `bson:"name"`
+	MIME             string    `bson:"mime,omitempty"`
+	Size             int64     `bson:"size"`
+	Kind             string    `bson:"kind,omitempty"` // document, photo, voice, attachment
+	TelegramFileID   string    `bson:"telegramFileId,omitempty"`
+	TelegramUniqueID string    `bson:"telegramUniqueId,omitempty"`
+	Data             []byte    `bson:"data,omitempty"`
+	NotStored        string    `bson:"notStored,omitempty"` // why the content is not kept
+	At               time.Time `bson:"at"`
+	By               string    `bson:"by,omitempty"`
+}
+
+// Invite lets one person join the team with a role, once, before it expires.
+type Invite struct {
+	ID        string     `bson:"_id"` // the code in the deep link
+	Role      Role       `bson:"role"`
+	Name      string     `bson:"name,omitempty"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	CreatedBy string     `bson:"createdBy,omitempty"`
+	ExpiresAt time.Time  `bson:"expiresAt"`
+	UsedAt    *time.Time `bson:"usedAt,omitempty"`
+	UsedBy    string     `bson:"usedBy,omitempty"` // the manager it created
 }
 
 // Role is what a manager may do.

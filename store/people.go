@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (s *Store) UpdateManager(ctx context.Context, actor, id string, set map[str
 	return &m, s.Audit(ctx, actor, "manager.update", "manager", id, set)
 }
 
-// CreateTask saves a task and adds it to its client's card.
+// CreateTask saves a task and adds it to its client's card and its assignee's agenda.
 func (s *Store) CreateTask(ctx context.Context, actor string, t *Task) error {
 	t.Text = strings.TrimSpace(t.Text)
 	if t.Text == "" {
@@ -144,17 +145,99 @@ func (s *Store) CreateTask(ctx context.Context, actor string, t *Task) error {
 	}
 	t.Due = t.Due.UTC()
 	t.State, t.CreatedAt, t.CreatedBy = TaskOpen, s.now(), actor
+	// The task is the source of truth and is written first; the copies on the card and
+	// the agenda follow, and RepairTaskRefs mends them after a crash in between.
 	if _, err := s.c(colTasks).InsertOne(ctx, t); err != nil {
 		return fmt.Errorf("save task: %w", err)
 	}
-	if t.ClientID != "" {
-		// The card shows the next planned contact without reading tasks.
-		defer s.locks.lock(colClients, t.ClientID)()
-		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: t.ClientID}},
-			bson.D{{Key: "$min", Value: bson.D{{Key: "nextContactAt", Value: t.Due}}}})
-		if err != nil {
-			return fmt.Errorf("update client's next contact: %w", err)
+	if err := s.syncTaskRefs(ctx, t); err != nil {
+		return err
+	}
+	return s.Audit(ctx, actor, "task.create", "task", t.ID, map[string]any{"client": t.ClientID, "due": t.Due, "text": t.Text})
+}
+
+func (t *Task) ref() TaskRef {
+	return TaskRef{ID: t.ID, AssigneeID: t.AssigneeID, ClientID: t.ClientID, Due: t.Due, Text: t.Text}
+}
+
+func (t *Task) isOpen() bool { return t.State == TaskOpen || t.State == TaskSnoozed }
+
+// withRef returns refs without the task's old copy and with its new one if it is open,
+// by due time.
+func withRef(refs []TaskRef, t *Task) []TaskRef {
+	out := make([]TaskRef, 0, len(refs)+1)
+	for _, r := range refs {
+		if r.ID != t.ID {
+			out = append(out, r)
 		}
+	}
+	if t.isOpen() {
+		out = append(out, t.ref())
+	}
+	sortRefs(out)
+	return out
+}
+
+func sortRefs(refs []TaskRef) {
+	sort.Slice(refs, func(i, j int) bool {
+		if !refs[i].Due.Equal(refs[j].Due) {
+			return refs[i].Due.Before(refs[j].Due)
+		}
+		return refs[i].ID < refs[j].ID
+	})
+}
+
+type agendaDoc struct {
+	ID    string    `bson:"_id"` // the manager
+	Tasks []TaskRef `bson:"tasks"`
+}
+
+// syncTaskRefs puts the task's current state into its client's card and its
+// assignee's agenda (read-modify-write under the documents' locks).
+func (s *Store) syncTaskRefs(ctx context.Context, t *Task) error {
+	if t.ClientID != "" {
+		if err := s.updateClientTasks(ctx, t.ClientID, func(refs []TaskRef) []TaskRef { return withRef(refs, t) }); err != nil {
+			return err
+		}
+	}
+	return s.updateAgenda(ctx, t.AssigneeID, func(refs []TaskRef) []TaskRef { return withRef(refs, t) })
+}
+
+func (s *Store) updateClientTasks(ctx context.Context, clientID string, change func([]TaskRef) []TaskRef) error {
+	defer s.locks.lock(colClients, clientID)()
+	var c struct {
+		Tasks []TaskRef `bson:"tasks"`
+	}
+	if err := s.getByID(ctx, colClients, clientID, &c); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil // a task about a deleted client
+		}
+		return fmt.Errorf("read client's tasks: %w", err)
+	}
+	refs := change(c.Tasks)
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "tasks", Value: refs}}}}
+	if len(refs) > 0 {
+		// The card shows the next planned contact without reading tasks.
+		update[0].Value = append(update[0].Value.(bson.D), bson.E{Key: "nextContactAt", Value: refs[0].Due})
+	} else {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "nextContactAt", Value: ""}}})
+	}
+	if _, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}}, update); err != nil {
+		return fmt.Errorf("update client's tasks: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) updateAgenda(ctx context.Context, managerID string, change func([]TaskRef) []TaskRef) error {
+	defer s.locks.lock(colAgendas, managerID)()
+	var a agendaDoc
+	if err := s.getByID(ctx, colAgendas, managerID, &a); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("read agenda: %w", err)
+	}
+	_, err := s.c(colAgendas).UpdateOne(ctx, bson.D{{Key: "_id", Value: managerID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "tasks", Value: change(a.Tasks)}}}}, options.Update().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("update agenda: %w", err)
 	}
 	return nil
 }
@@ -185,20 +268,103 @@ func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskSt
 	if err != nil {
 		return nil, notFound(err, "task", id)
 	}
-	return &t, s.Audit(ctx, actor, "task."+string(state), "task", id, nil)
-}
-
-// OpenTasks lists a manager's open and snoozed tasks by due time (a scan: the
-// scheduler keeps its own due-time calendar for the hot path).
-func (s *Store) OpenTasks(ctx context.Context, assigneeID string) ([]Task, error) {
-	cur, err := s.c(colTasks).Find(ctx, bson.D{{Key: "assigneeId", Value: assigneeID},
-		{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{TaskOpen, TaskSnoozed}}}}},
-		options.Find().SetSort(bson.D{{Key: "due", Value: 1}}))
-	if err != nil {
+	if err := s.syncTaskRefs(ctx, &t); err != nil {
 		return nil, err
 	}
-	var out []Task
-	return out, cur.All(ctx, &out)
+	return &t, s.Audit(ctx, actor, "task."+string(state), "task", id, map[string]any{"due": t.Due})
+}
+
+// OpenTasks lists a manager's open and snoozed tasks by due time: one read of their
+// agenda.
+func (s *Store) OpenTasks(ctx context.Context, assigneeID string) ([]TaskRef, error) {
+	var a agendaDoc
+	if err := s.getByID(ctx, colAgendas, assigneeID, &a); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return a.Tasks, nil
+}
+
+// RepairTaskRefs rebuilds the cards' and agendas' copies of open tasks from the tasks
+// themselves (a crash between the writes leaves them behind). A cold path: it scans.
+func (s *Store) RepairTaskRefs(ctx context.Context) (fixed int, err error) {
+	cur, err := s.c(colTasks).Find(ctx, bson.D{{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{TaskOpen, TaskSnoozed}}}}})
+	if err != nil {
+		return 0, err
+	}
+	byClient, byManager := map[string][]TaskRef{}, map[string][]TaskRef{}
+	for cur.Next(ctx) {
+		var t Task
+		if err := cur.Decode(&t); err != nil {
+			return 0, err
+		}
+		if t.ClientID != "" {
+			byClient[t.ClientID] = append(byClient[t.ClientID], t.ref())
+		}
+		byManager[t.AssigneeID] = append(byManager[t.AssigneeID], t.ref())
+	}
+	if err := cur.Err(); err != nil {
+		return 0, err
+	}
+	// Clients and agendas that hold copies now, so stale copies are cleared too.
+	have := func(col string) (map[string][]TaskRef, error) {
+		cur, err := s.c(col).Find(ctx, bson.D{{Key: "tasks", Value: bson.D{{Key: "$exists", Value: true}}}},
+			options.Find().SetProjection(bson.D{{Key: "tasks", Value: 1}}))
+		if err != nil {
+			return nil, err
+		}
+		out := map[string][]TaskRef{}
+		for cur.Next(ctx) {
+			var d agendaDoc
+			if err := cur.Decode(&d); err != nil {
+				return nil, err
+			}
+			out[d.ID] = d.Tasks
+		}
+		return out, cur.Err()
+	}
+	fix := func(col string, want map[string][]TaskRef, update func(string, func([]TaskRef) []TaskRef) error) error {
+		got, err := have(col)
+		if err != nil {
+			return err
+		}
+		for id := range got {
+			if _, ok := want[id]; !ok {
+				want[id] = nil
+			}
+		}
+		for id, refs := range want {
+			sortRefs(refs)
+			if sameRefs(got[id], refs) {
+				continue
+			}
+			if err := update(id, func([]TaskRef) []TaskRef { return refs }); err != nil {
+				return err
+			}
+			fixed++
+		}
+		return nil
+	}
+	if err := fix(colClients, byClient, func(id string, f func([]TaskRef) []TaskRef) error {
+		return s.updateClientTasks(ctx, id, f)
+	}); err != nil {
+		return fixed, err
+	}
+	err = fix(colAgendas, byManager, func(id string, f func([]TaskRef) []TaskRef) error {
+		return s.updateAgenda(ctx, id, f)
+	})
+	return fixed, err
+}
+
+func sameRefs(a, b []TaskRef) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || !a[i].Due.Equal(b[i].Due) || a[i].Text != b[i].Text {
+			return false
+		}
+	}
+	return true
 }
 
 func notFound(err error, what, id string) error {

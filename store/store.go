@@ -31,6 +31,9 @@ const (
 	colAudit      = "audit"
 	colChanges    = "changes"
 	colCounters   = "counters"
+	colFiles      = "files"
+	colInvites    = "invites"
+	colAgendas    = "agendas"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -143,6 +146,9 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colAudit:      {{Keys: bson.D{{Key: "entityId", Value: 1}, {Key: "at", Value: -1}}}, {Keys: bson.D{{Key: "at", Value: -1}}}},
 	colChanges:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
 	colCounters:   nil,
+	colFiles:      {{Keys: bson.D{{Key: "clientId", Value: 1}}}},
+	colInvites:    nil,
+	colAgendas:    nil,
 }
 
 // Collections lists every collection the store uses.
