@@ -67,8 +67,8 @@ func (s *Store) RedeemInvite(ctx context.Context, code string, m *Manager) error
 		return fmt.Errorf("redeem invitation: %w", err)
 	}
 	m.Role = inv.Role
-	if m.Name == "" {
-		m.Name = inv.Name
+	if inv.Name != "" {
+		m.Name = inv.Name // the admin's name for the person beats their Telegram nickname
 	}
 	if err := s.CreateManager(ctx, "invite:"+code, m); err != nil {
 		// Give the code back: the person may fix what failed and try again.

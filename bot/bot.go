@@ -1,0 +1,351 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Options configure the conversation core.
+type Options struct {
+	// Texts holds bot/<lang>.txt (templates.FS).
+	Texts fs.FS
+	// InviteLink makes the deep link for an invite code; nil shows the bare command.
+	InviteLink func(code string) string
+	// FileLimit is the largest file whose content is kept in the database (default
+	// 10 MB); larger ones are kept by Telegram's handle only.
+	FileLimit int64
+	// InviteTTL is how long an invite made in the chat works (default 72 h).
+	InviteTTL time.Duration
+	// IdleDialog is how long a dialog waits for an answer (default 1 h).
+	IdleDialog time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Bot is the conversation core: it turns a manager's update into replies, whatever the
+// transport. Safe for concurrent use; updates of one manager are handled one at a time.
+type Bot struct {
+	st        *store.Store
+	texts     texts
+	parser    *TimeParser
+	sessions  *sessions
+	refusals  *refusals
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	locations sync.Map // time zone name -> *time.Location
+}
+
+// New builds the core over a store.
+func New(st *store.Store, opts Options) (*Bot, error) {
+	t, err := loadTexts(opts.Texts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.FileLimit <= 0 {
+		opts.FileLimit = 10 << 20
+	}
+	if opts.InviteTTL <= 0 {
+		opts.InviteTTL = 72 * time.Hour
+	}
+	if opts.IdleDialog <= 0 {
+		opts.IdleDialog = time.Hour
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Bot{st: st, texts: t, parser: NewTimeParser(), sessions: newSessions(opts.IdleDialog),
+		refusals: newRefusals(time.Minute), opts: opts, log: opts.Logger, now: opts.Now}, nil
+}
+
+// Commands lists the command menu in a language.
+func (b *Bot) Commands(lang string) []Command {
+	names := []string{"find", "new", "today", "overdue", "tasks", "remind", "clients", "lang", "cancel", "help"}
+	out := make([]Command, 0, len(names))
+	for _, n := range names {
+		out = append(out, Command{Name: n, Description: b.texts.get(lang, "cmd."+n)})
+	}
+	return out
+}
+
+// Languages lists the languages the bot speaks.
+func (b *Bot) Languages() []string { return b.texts.langs() }
+
+// Handle answers an update from a messenger user: a registered, active manager gets the
+// conversation, a stranger may only join with a valid invite.
+func (b *Bot) Handle(ctx context.Context, u Update) []Reply {
+	m, err := b.st.ManagerByTelegram(ctx, u.User.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return b.stranger(ctx, u)
+	case err != nil:
+		b.log.Error("look up manager", "telegram_user", u.User.ID, "err", err)
+		return finish(u, []Reply{{ChatID: u.ChatID, Text: b.texts.get(b.texts.pickLang(u.User.LanguageCode), "error.internal")}})
+	case !m.Active:
+		return b.refuse(u)
+	}
+	return b.HandleAs(ctx, m, u)
+}
+
+// HandleAs answers an update from a known manager (the terminal chat calls it directly).
+func (b *Bot) HandleAs(ctx context.Context, m *store.Manager, u Update) []Reply {
+	now := b.now()
+	s, unlock := b.sessions.get(m.ID, now)
+	defer unlock()
+	t := &turn{Bot: b, ctx: ctx, m: m, u: u, s: s, now: now, lang: m.Language}
+	if _, ok := b.texts[t.lang]; !ok {
+		t.lang = fallbackLang
+	}
+	t.loc = b.location(m.TimeZone)
+	defer func() {
+		// A panic in one handler must not take down the transport's loop.
+		if r := recover(); r != nil {
+			b.log.Error("handler panic", "manager", m.ID, "panic", r)
+			t.out = append(t.out, Reply{ChatID: u.ChatID, Text: t.tr("error.internal")})
+		}
+	}()
+	t.route()
+	return finish(u, t.out)
+}
+
+// finish makes sure a button tap is answered (or the phone shows a spinner), first.
+func finish(u Update, out []Reply) []Reply {
+	if u.Callback == nil {
+		return out
+	}
+	for _, r := range out {
+		if r.CallbackID == u.Callback.ID {
+			return out
+		}
+	}
+	return append([]Reply{{ChatID: u.ChatID, CallbackID: u.Callback.ID}}, out...)
+}
+
+func (b *Bot) location(name string) *time.Location {
+	if l, ok := b.locations.Load(name); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		loc, _ = time.LoadLocation("Europe/Moscow")
+		if loc == nil {
+			loc = time.UTC
+		}
+	}
+	b.locations.Store(name, loc)
+	return loc
+}
+
+// turn is one update being handled for one manager.
+type turn struct {
+	*Bot
+	ctx  context.Context
+	m    *store.Manager
+	u    Update
+	s    *session
+	now  time.Time
+	lang string
+	loc  *time.Location
+	out  []Reply
+}
+
+func (t *turn) tr(key string, args ...any) string { return t.texts.get(t.lang, key, args...) }
+
+func (t *turn) viewer() store.Viewer { return store.Viewer{ManagerID: t.m.ID, Role: t.m.Role} }
+
+// say sends a new message.
+func (t *turn) say(text string, kb ...[]Button) {
+	t.out = append(t.out, Reply{ChatID: t.u.ChatID, Text: text, Buttons: kb})
+}
+
+// show replaces the tapped message when answering a tap, and sends otherwise.
+func (t *turn) show(text string, kb ...[]Button) {
+	r := Reply{ChatID: t.u.ChatID, Text: text, Buttons: kb}
+	if t.u.Callback != nil && t.u.Callback.MessageID != 0 {
+		r.EditMessageID = t.u.Callback.MessageID
+	}
+	t.out = append(t.out, r)
+}
+
+// notice answers a tap with a short pop-up.
+func (t *turn) notice(text string) {
+	if t.u.Callback == nil {
+		t.say(text)
+		return
+	}
+	t.out = append(t.out, Reply{ChatID: t.u.ChatID, CallbackID: t.u.Callback.ID, Notice: text})
+}
+
+// fail reports an unexpected error: logged with details, the manager told that nothing
+// was changed.
+func (t *turn) fail(what string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	t.log.Error(what, "manager", t.m.ID, "err", err)
+	t.say(t.tr("error.internal"))
+}
+
+func btn(text, data string) Button { return Button{Text: text, Data: data} }
+
+func row(bs ...Button) []Button { return bs }
+
+// data joins a callback's parts; IDs never contain ':'.
+func data(parts ...any) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = fmt.Sprint(p)
+	}
+	return strings.Join(s, ":")
+}
+
+// route dispatches the update.
+func (t *turn) route() {
+	u := t.u
+	switch {
+	case u.Callback != nil:
+		t.onTap(u.Callback.Data)
+	case u.Contact != nil:
+		t.s.dialog = nil
+		t.onSharedContact(u.Contact)
+	case u.File != nil:
+		t.onFile(u.File)
+	case strings.HasPrefix(strings.TrimSpace(u.Text), "/"):
+		t.onCommand(strings.TrimSpace(u.Text))
+	case t.s.dialog != nil:
+		t.onDialogText(strings.TrimSpace(u.Text))
+	default:
+		t.find(strings.TrimSpace(u.Text))
+	}
+}
+
+func (t *turn) onCommand(text string) {
+	cmd, arg, _ := strings.Cut(text, " ")
+	cmd = strings.ToLower(cmd)
+	if i := strings.IndexByte(cmd, '@'); i > 0 {
+		cmd = cmd[:i] // "/find@crm_bot" in group chats
+	}
+	arg = strings.TrimSpace(arg)
+	if t.s.dialog != nil {
+		// A command leaves the dialog: nothing of it was saved.
+		t.s.dialog = nil
+		if cmd != "/cancel" {
+			t.say(t.tr("dialog.left"))
+		}
+	}
+	switch cmd {
+	case "/start":
+		t.say(t.tr("start.again", "name", t.m.Name) + "\n\n" + t.tr("help"))
+	case "/help":
+		t.say(t.tr("help"))
+	case "/cancel":
+		t.say(t.tr("dialog.cancelled"))
+	case "/find":
+		t.find(arg)
+	case "/new":
+		t.startNewClient(nil)
+	case "/clients":
+		t.myClients(0)
+	case "/today":
+		t.today()
+	case "/overdue":
+		t.overdue()
+	case "/tasks":
+		t.tasks()
+	case "/remind":
+		t.remind(arg)
+	case "/lang":
+		t.say(t.tr("lang.choose"), row(btn("Русский", "lang:ru"), btn("English", "lang:en")))
+	case "/invite":
+		t.invite(arg)
+	case "/managers":
+		t.managers()
+	default:
+		t.say(t.tr("command.unknown", "cmd", cmd))
+	}
+}
+
+// onTap routes a button tap. Callback data comes from the phone and is never trusted:
+// every handler reads what it names and checks the manager may see and change it.
+func (t *turn) onTap(d string) {
+	parts := strings.Split(d, ":")
+	arg := func(i int) string {
+		if i < len(parts) {
+			return parts[i]
+		}
+		return ""
+	}
+	switch parts[0] {
+	case "c":
+		t.openCard(arg(1))
+	case "call":
+		t.callMenu(arg(1))
+	case "co":
+		t.callOutcome(arg(1), arg(2))
+	case "cs":
+		t.callSave(arg(1), arg(2))
+	case "note":
+		t.startDialog(arg(1), "note", "note.ask")
+	case "stg":
+		t.stageMenu(arg(1))
+	case "ss":
+		t.setStage(arg(1), store.Stage(arg(2)))
+	case "rem":
+		t.startDialog(arg(1), "remind", "remind.ask")
+	case "ct":
+		t.contacts(arg(1))
+	case "ca":
+		t.startNewContact(arg(1))
+	case "ce":
+		t.contactMenu(arg(1), arg(2))
+	case "cf":
+		t.startContactEdit(arg(1), arg(2), arg(3))
+	case "h":
+		t.history(arg(1), arg(2))
+	case "em":
+		t.emails(arg(1))
+	case "f":
+		t.sendFile(arg(1))
+	case "ed":
+		t.editMenu(arg(1))
+	case "ef":
+		t.startClientEdit(arg(1), arg(2))
+	case "tk":
+		t.take(arg(1))
+	case "as":
+		t.reassignMenu(arg(1))
+	case "am":
+		t.reassign(arg(1), arg(2))
+	case "td":
+		t.taskDone(arg(1))
+	case "tz":
+		t.taskSnooze(arg(1), arg(2))
+	case "lang":
+		t.setLang(arg(1))
+	case "ov":
+		t.overdue()
+	case "cl":
+		t.myClients(atoi(arg(1)))
+	case "md":
+		t.deactivate(arg(1))
+	case "new":
+		t.startNewClient(nil)
+	case "nc":
+		t.newFromShared()
+	case "fk", "skip", "ok", "x":
+		t.onDialogTap(parts[0], arg(1))
+	default:
+		t.notice(t.tr("tap.stale"))
+	}
+}

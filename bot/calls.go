@@ -1,0 +1,344 @@
+package bot
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// dialog is a conversation in progress: the bot asked, the manager answers.
+type dialog struct {
+	kind     string // "call", "note", "reason", "remind", "form"
+	clientID string
+	outcome  string
+	note     string
+	voiceID  string // a voice note, saved as a file
+	nextStep bool   // call: the note is done, waiting for the next step
+	stage    store.Stage
+	form     *form
+}
+
+// The outcomes of a call, in the order of their buttons.
+var outcomes = []string{"reached", "no_answer", "call_back", "refused", "meeting", "order"}
+
+func (t *turn) callMenu(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	var kb [][]Button
+	for i := 0; i < len(outcomes); i += 2 {
+		kb = append(kb, row(btn(t.tr("outcome."+outcomes[i]), data("co", c.ID, outcomes[i])),
+			btn(t.tr("outcome."+outcomes[i+1]), data("co", c.ID, outcomes[i+1]))))
+	}
+	kb = append(kb, row(btn(t.tr("btn.cancel"), data("c", c.ID))))
+	t.show(t.tr("call.outcome", "name", c.Name), kb...)
+}
+
+func validOutcome(o string) bool {
+	for _, x := range outcomes {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// callOutcome starts a call's dialog: the outcome is known, a note and a next step may
+// follow. One more tap saves it as is.
+func (t *turn) callOutcome(id, outcome string) {
+	if !validOutcome(outcome) {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	t.s.dialog = &dialog{kind: "call", clientID: c.ID, outcome: outcome}
+	t.show(t.tr("call.note", "name", c.Name, "outcome", t.tr("outcome."+outcome)),
+		row(btn(t.tr("btn.save"), data("cs", c.ID)), btn(t.tr("btn.save_tomorrow"), data("cs", c.ID, "t10"))),
+		row(btn(t.tr("btn.cancel"), data("x"))))
+}
+
+// callText takes the note, then the next step ("завтра в 10 отправить КП").
+func (t *turn) callText(d *dialog, text string) {
+	if !d.nextStep {
+		d.note, d.nextStep = text, true
+		t.say(t.tr("call.next"), row(btn(t.tr("btn.save_no_next"), data("cs", d.clientID)),
+			btn(t.tr("btn.save_tomorrow"), data("cs", d.clientID, "t10"))), row(btn(t.tr("btn.cancel"), data("x"))))
+		return
+	}
+	due, rest, ok := t.parseWhen(text)
+	if !ok {
+		return
+	}
+	if rest == "" {
+		rest = t.tr("task.follow_up")
+	}
+	t.saveCall(d, due, rest)
+}
+
+// callSave saves the call from a button: as is, or with tomorrow 10:00 as next step.
+func (t *turn) callSave(id, preset string) {
+	d := t.s.dialog
+	if d == nil || d.kind != "call" || d.clientID != id {
+		t.notice(t.tr("dialog.over"))
+		return
+	}
+	var due time.Time
+	if preset == "t10" {
+		due = t.tomorrowAt10()
+	}
+	t.saveCall(d, due, t.tr("task.follow_up"))
+}
+
+func (t *turn) tomorrowAt10() time.Time {
+	l := t.now.In(t.loc).AddDate(0, 0, 1)
+	return time.Date(l.Year(), l.Month(), l.Day(), 10, 0, 0, 0, t.loc)
+}
+
+func (t *turn) saveCall(d *dialog, due time.Time, step string) {
+	c := t.editable(d.clientID)
+	if c == nil {
+		t.s.dialog = nil
+		return
+	}
+	call := &store.Call{Direction: "out", Outcome: d.outcome}
+	if !due.IsZero() {
+		call.NextStep = step
+	}
+	if _, err := t.st.AppendInteraction(t.ctx, c.ID, store.Interaction{Kind: store.InteractionCall, AuthorID: t.m.ID,
+		Text: d.note, FileID: d.voiceID, Call: call}); err != nil {
+		t.fail("save call", err)
+		return
+	}
+	t.s.dialog = nil
+	msg := t.tr("call.saved", "name", c.Name, "outcome", t.tr("outcome."+d.outcome))
+	if !due.IsZero() {
+		task := &store.Task{AssigneeID: t.m.ID, ClientID: c.ID, Due: due, TimeZone: t.loc.String(), Text: step, Source: "call"}
+		if err := t.st.CreateTask(t.ctx, t.m.ID, task); err != nil {
+			t.fail("save next step", err)
+			return
+		}
+		msg += "\n" + t.tr("task.set", "when", t.whenFull(due), "text", step)
+	}
+	t.say(msg, row(btn(t.tr("btn.card"), data("c", c.ID))))
+}
+
+// startDialog opens a one-question dialog about a client the manager may change.
+func (t *turn) startDialog(id, kind, question string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	t.s.dialog = &dialog{kind: kind, clientID: c.ID}
+	t.say(t.tr(question, "name", c.Name), row(btn(t.tr("btn.cancel"), data("x"))))
+}
+
+func (t *turn) saveNote(d *dialog, text string) {
+	c := t.editable(d.clientID)
+	if c == nil {
+		t.s.dialog = nil
+		return
+	}
+	if _, err := t.st.AppendInteraction(t.ctx, c.ID, store.Interaction{Kind: store.InteractionNote, AuthorID: t.m.ID,
+		Text: text, FileID: d.voiceID}); err != nil {
+		t.fail("save note", err)
+		return
+	}
+	t.s.dialog = nil
+	t.say(t.tr("note.saved", "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+}
+
+func (t *turn) stageMenu(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	var kb [][]Button
+	var line []Button
+	for _, s := range store.Stages {
+		if s == c.Stage {
+			continue
+		}
+		line = append(line, btn(t.stageName(s), data("ss", c.ID, s)))
+		if len(line) == 2 {
+			kb, line = append(kb, line), nil
+		}
+	}
+	if len(line) > 0 {
+		kb = append(kb, line)
+	}
+	kb = append(kb, row(btn(t.tr("btn.cancel"), data("c", c.ID))))
+	t.show(t.tr("stage.choose", "name", c.Name, "stage", safe(t.stageName(c.Stage))), kb...)
+}
+
+func (t *turn) setStage(id string, to store.Stage) {
+	if !to.Valid() {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	if to.Red() {
+		t.s.dialog = &dialog{kind: "reason", clientID: c.ID, stage: to}
+		t.say(t.tr("stage.reason", "stage", safe(t.stageName(to))), row(btn(t.tr("btn.cancel"), data("x"))))
+		return
+	}
+	t.moveStage(c, to, "")
+}
+
+func (t *turn) moveStage(c *store.Client, to store.Stage, reason string) {
+	if c.Stage == to {
+		t.showCard(c)
+		return
+	}
+	c, err := t.st.MoveStage(t.ctx, t.m.ID, c.ID, to, reason)
+	if err != nil {
+		t.fail("move stage", err)
+		return
+	}
+	t.s.dialog = nil
+	t.notice(t.tr("stage.moved", "stage", t.tr("stage."+string(to))))
+	t.showCard(c)
+}
+
+// parseWhen reads a time from text in the manager's zone and says what is wrong when it
+// cannot, keeping the dialog so the manager can try again.
+func (t *turn) parseWhen(text string) (time.Time, string, bool) {
+	due, rest, err := t.parser.Parse(text, t.now, t.loc)
+	if errors.Is(err, ErrNoTime) || (err == nil && !due.After(t.now)) {
+		if err == nil {
+			t.say(t.tr("when.past", "when", t.whenFull(due)))
+		} else {
+			t.say(t.tr("when.unknown"))
+		}
+		return time.Time{}, "", false
+	}
+	if err != nil {
+		t.fail("parse time", err)
+		return time.Time{}, "", false
+	}
+	return due, strings.Trim(strings.TrimSpace(rest), ",.—-: "), true
+}
+
+// remind is /remind <client?> <when> <text>. The client, when named, is the first words
+// of what is left after the time that find exactly one of the manager's clients.
+func (t *turn) remind(arg string) {
+	if arg == "" {
+		t.s.dialog = &dialog{kind: "remind"}
+		t.say(t.tr("remind.ask_any"), row(btn(t.tr("btn.cancel"), data("x"))))
+		return
+	}
+	d := &dialog{kind: "remind"}
+	t.s.dialog = d
+	t.saveReminder(d, arg)
+}
+
+func (t *turn) saveReminder(d *dialog, text string) {
+	due, rest, ok := t.parseWhen(text)
+	if !ok {
+		return
+	}
+	clientID := d.clientID
+	var c *store.Client
+	if clientID == "" {
+		clientID, rest = t.leadingClient(rest)
+	}
+	if clientID != "" {
+		if c = t.editable(clientID); c == nil {
+			t.s.dialog = nil
+			return
+		}
+	}
+	if rest == "" {
+		if c != nil {
+			rest = t.tr("task.follow_up")
+		} else {
+			t.say(t.tr("remind.what"))
+			return
+		}
+	}
+	task := &store.Task{AssigneeID: t.m.ID, ClientID: clientID, Due: due, TimeZone: t.loc.String(), Text: rest, Source: "bot"}
+	if err := t.st.CreateTask(t.ctx, t.m.ID, task); err != nil {
+		t.fail("save reminder", err)
+		return
+	}
+	t.s.dialog = nil
+	msg := t.tr("task.set", "when", t.whenFull(due), "text", rest)
+	if c != nil {
+		msg += "\n" + t.tr("task.about", "name", c.Name)
+		t.say(msg, row(btn(t.tr("btn.card"), data("c", c.ID))))
+		return
+	}
+	t.say(msg)
+}
+
+// leadingClient finds a client named by the first one to three words of text.
+func (t *turn) leadingClient(text string) (string, string) {
+	words := strings.Fields(text)
+	for n := min(3, len(words)); n >= 1; n-- {
+		res, err := t.st.Search(t.ctx, t.viewer(), strings.Join(words[:n], " "), 3)
+		if err != nil {
+			return "", text
+		}
+		var strong []store.Result
+		for _, r := range res {
+			if r.Match <= store.MatchWord {
+				strong = append(strong, r)
+			}
+		}
+		if len(strong) == 1 {
+			return strong[0].ClientID, strings.Join(words[n:], " ")
+		}
+	}
+	return "", text
+}
+
+// onDialogText passes typed text to the dialog in progress.
+func (t *turn) onDialogText(text string) {
+	d := t.s.dialog
+	if text == "" {
+		return
+	}
+	switch d.kind {
+	case "call":
+		t.callText(d, text)
+	case "note":
+		t.saveNote(d, text)
+	case "reason":
+		c := t.editable(d.clientID)
+		if c == nil {
+			t.s.dialog = nil
+			return
+		}
+		t.moveStage(c, d.stage, text)
+	case "remind":
+		t.saveReminder(d, text)
+	case "form":
+		t.formText(d.form, text)
+	default:
+		t.s.dialog = nil
+		t.find(text)
+	}
+}
+
+// onDialogTap handles the dialog buttons: skip a question, confirm, cancel, pick a kind.
+func (t *turn) onDialogTap(verb, arg string) {
+	d := t.s.dialog
+	if verb == "x" {
+		t.s.dialog = nil
+		t.show(t.tr("dialog.cancelled"))
+		return
+	}
+	if d == nil || d.kind != "form" {
+		t.notice(t.tr("dialog.over"))
+		return
+	}
+	t.formTap(d.form, verb, arg)
+}

@@ -1,0 +1,452 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crm-team/crm/store"
+	"github.com/nyaruka/phonenumbers"
+)
+
+// cardInteractions is how many recent entries a card shows; historyPage, a page.
+const (
+	cardInteractions = 5
+	historyPage      = 10
+	listLimit        = 10
+)
+
+// stageMark is the stage's colour on a phone screen.
+var stageMark = map[store.Stage]string{
+	store.StageWhite: "⚪", store.StageGrey: "🔘", store.StageGreen: "🟢", store.StageYellow: "🟡",
+	store.StageGreenGold: "🟢🟡", store.StageGold: "🥇", store.StagePlatinum: "💎",
+	store.StageRedGreen: "🔴🟢", store.StageRedGold: "🔴🥇", store.StageRedPlatinum: "🔴💎",
+}
+
+func (t *turn) stageName(s store.Stage) string {
+	return stageMark[s] + " " + t.tr("stage."+string(s))
+}
+
+// client reads a client the manager may see. A client that does not exist and one of
+// another manager look the same, so that callback data cannot probe the base.
+func (t *turn) client(id string) *store.Client {
+	c, err := t.st.Client(t.ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.fail("read client", err)
+		return nil
+	}
+	if err != nil || !t.viewer().CanSee(c) {
+		t.notice(t.tr("client.none"))
+		return nil
+	}
+	return c
+}
+
+// canEdit: a manager edits own clients, a head or admin any; an unassigned client is
+// taken first.
+func (t *turn) canEdit(c *store.Client) bool {
+	return t.m.Role.SeesAll() || c.ManagerID == t.m.ID
+}
+
+// editable reads a client the manager may change.
+func (t *turn) editable(id string) *store.Client {
+	c := t.client(id)
+	if c == nil {
+		return nil
+	}
+	if !t.canEdit(c) {
+		t.notice(t.tr("client.take_first"))
+		return nil
+	}
+	return c
+}
+
+// find searches by anything and opens the card of a single hit.
+func (t *turn) find(q string) {
+	if q == "" {
+		t.say(t.tr("find.how"))
+		return
+	}
+	res, err := t.st.Search(t.ctx, t.viewer(), q, listLimit+1)
+	if err != nil {
+		t.fail("search", err)
+		return
+	}
+	switch {
+	case len(res) == 0:
+		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), "new")))
+	case len(res) == 1:
+		t.openCard(res[0].ClientID)
+	default:
+		t.showList(t.tr("find.many", "q", q), res)
+	}
+}
+
+// showList shows numbered results with a button per client.
+func (t *turn) showList(title string, res []store.Result, extra ...[]Button) {
+	var b strings.Builder
+	b.WriteString(title)
+	var kb [][]Button
+	var line []Button
+	for i, r := range res {
+		if i == listLimit {
+			b.WriteString("\n" + t.tr("find.more"))
+			break
+		}
+		fmt.Fprintf(&b, "\n%d. %s %s", i+1, stageMark[r.Stage], html.EscapeString(r.Name))
+		line = append(line, btn(strconv.Itoa(i+1), data("c", r.ClientID)))
+		if len(line) == 5 {
+			kb, line = append(kb, line), nil
+		}
+	}
+	if len(line) > 0 {
+		kb = append(kb, line)
+	}
+	t.show(b.String(), append(kb, extra...)...)
+}
+
+func (t *turn) myClients(offset int) {
+	res, total, err := t.st.ManagerClients(t.ctx, t.m.ID, max(offset, 0), listLimit)
+	if err != nil {
+		t.fail("list clients", err)
+		return
+	}
+	if total == 0 {
+		t.say(t.tr("clients.none"), row(btn(t.tr("btn.new"), "new")))
+		return
+	}
+	var nav []Button
+	if offset > 0 {
+		nav = append(nav, btn("◀", data("cl", max(offset-listLimit, 0))))
+	}
+	if offset+listLimit < total {
+		nav = append(nav, btn("▶", data("cl", offset+listLimit)))
+	}
+	title := t.tr("clients.title", "from", offset+1, "to", offset+len(res), "total", total)
+	t.showList(title, res, nav)
+}
+
+func (t *turn) openCard(id string) {
+	c := t.client(id)
+	if c == nil {
+		return
+	}
+	t.showCard(c)
+}
+
+// showCard renders a client's card with its buttons and remembers it as open.
+func (t *turn) showCard(c *store.Client) {
+	card, err := t.st.Card(t.ctx, c.ID, cardInteractions)
+	if err != nil {
+		t.fail("read card", err)
+		return
+	}
+	c = card.Client
+	t.s.cardID, t.s.cardAt = c.ID, t.now
+	t.show(t.cardText(card), t.cardButtons(c)...)
+}
+
+func (t *turn) cardText(card *store.Card) string {
+	c := card.Client
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>\n%s", html.EscapeString(c.Name), t.stageName(c.Stage))
+	if c.Stage.Red() && c.RefusalReason != "" {
+		fmt.Fprintf(&b, " — %s", html.EscapeString(c.RefusalReason))
+	}
+	var facts []string
+	for _, f := range []struct{ key, v string }{{"card.city", c.City}, {"card.industry", c.Industry}, {"card.inn", c.Legal.INN}, {"card.source", c.LeadSource}} {
+		if f.v != "" {
+			facts = append(facts, t.tr(f.key, "v", f.v))
+		}
+	}
+	if len(facts) > 0 {
+		b.WriteString("\n" + strings.Join(facts, " · "))
+	}
+	b.WriteString("\n" + t.tr("card.manager", "v", t.managerName(c.ManagerID)))
+	for _, p := range c.Phones {
+		b.WriteString("\n📞 " + t.phone(p))
+	}
+	for _, e := range c.Emails {
+		b.WriteString("\n✉ " + html.EscapeString(e))
+	}
+	if len(c.Tags) > 0 {
+		b.WriteString("\n🏷 " + html.EscapeString(strings.Join(c.Tags, ", ")))
+	}
+	for _, p := range c.ContactList() {
+		b.WriteString("\n\n" + t.contactText(p))
+	}
+	if c.NextContactAt != nil {
+		b.WriteString("\n\n" + t.tr("card.next", "v", t.when(*c.NextContactAt)))
+	}
+	for _, r := range c.Tasks {
+		b.WriteString("\n ⏰ " + html.EscapeString(t.when(r.Due)) + " — " + html.EscapeString(r.Text))
+	}
+	if len(c.Files) > 0 {
+		b.WriteString("\n\n" + t.tr("card.files", "n", len(c.Files)))
+	}
+	if len(card.Interactions) > 0 {
+		b.WriteString("\n\n" + t.tr("card.latest"))
+		for _, it := range card.Interactions {
+			b.WriteString("\n" + t.interactionText(it))
+		}
+	}
+	return b.String()
+}
+
+func (t *turn) cardButtons(c *store.Client) [][]Button {
+	id := c.ID
+	if !t.canEdit(c) {
+		return [][]Button{
+			row(btn(t.tr("btn.take"), data("tk", id))),
+			row(btn(t.tr("btn.contacts"), data("ct", id)), btn(t.tr("btn.history"), data("h", id, 0))),
+		}
+	}
+	kb := [][]Button{
+		row(btn(t.tr("btn.call"), data("call", id)), btn(t.tr("btn.note"), data("note", id)), btn(t.tr("btn.stage"), data("stg", id))),
+		row(btn(t.tr("btn.remind"), data("rem", id)), btn(t.tr("btn.contacts"), data("ct", id)), btn(t.tr("btn.history"), data("h", id, 0))),
+		row(btn(t.tr("btn.emails"), data("em", id)), btn(t.tr("btn.edit"), data("ed", id))),
+	}
+	if t.m.Role.SeesAll() {
+		kb[2] = append(kb[2], btn(t.tr("btn.reassign"), data("as", id)))
+	}
+	// The newest files, one button each: a tap sends the file back.
+	files := c.Files
+	if len(files) > 4 {
+		files = files[len(files)-4:]
+	}
+	for i := len(files) - 1; i >= 0; i-- {
+		kb = append(kb, row(btn("📎 "+files[i].Name+" ("+sizeText(files[i].Size)+")", data("f", files[i].ID))))
+	}
+	return kb
+}
+
+func (t *turn) contactText(p store.Contact) string {
+	var b strings.Builder
+	b.WriteString("👤 <b>" + html.EscapeString(p.Name) + "</b>")
+	if p.Position != "" {
+		b.WriteString(", " + html.EscapeString(p.Position))
+	}
+	if p.DecisionMaker {
+		b.WriteString(" ★")
+	}
+	for _, ph := range p.Phones {
+		b.WriteString("\n   📞 " + t.phone(ph))
+	}
+	for _, e := range p.Emails {
+		mark := ""
+		for _, bad := range p.BouncedEmails {
+			if bad == e {
+				mark = " ⚠"
+			}
+		}
+		b.WriteString("\n   ✉ " + html.EscapeString(e) + mark)
+	}
+	if p.Birthday != nil {
+		bd := fmt.Sprintf("%02d.%02d", p.Birthday.Day, p.Birthday.Month)
+		if p.Birthday.Year > 0 {
+			bd += fmt.Sprintf(".%d", p.Birthday.Year)
+		}
+		b.WriteString("\n   🎂 " + bd)
+	}
+	if p.Consent.Given && p.Consent.UnsubscribedAt == nil {
+		b.WriteString("\n   " + t.tr("contact.consent"))
+	}
+	return b.String()
+}
+
+// phone shows an E.164 number the way Telegram makes tappable: "+7 916 123-45-67".
+func (t *turn) phone(e164 string) string {
+	if n, err := phonenumbers.Parse(e164, ""); err == nil {
+		return html.EscapeString(phonenumbers.Format(n, phonenumbers.INTERNATIONAL))
+	}
+	return html.EscapeString(e164)
+}
+
+func (t *turn) interactionText(it store.Interaction) string {
+	at := t.when(it.At)
+	var what string
+	switch it.Kind {
+	case store.InteractionCall:
+		what = "📞 " + t.tr("kind.call")
+		if it.Call != nil {
+			what += " — " + t.tr("outcome."+it.Call.Outcome)
+			if it.Call.NextStep != "" {
+				what += " → " + html.EscapeString(it.Call.NextStep)
+			}
+		}
+	case store.InteractionStageChange:
+		what = "🎯 "
+		if it.Stage != nil {
+			what += t.stageName(it.Stage.From) + " → " + t.stageName(it.Stage.To)
+			if it.Stage.Reason != "" {
+				what += " (" + html.EscapeString(it.Stage.Reason) + ")"
+			}
+		}
+	case store.InteractionEmailIn, store.InteractionEmailOut:
+		what = t.tr("kind." + string(it.Kind))
+		if it.Mail != nil {
+			what += ": " + html.EscapeString(it.Mail.Subject)
+		}
+	default:
+		what = t.tr("kind." + string(it.Kind))
+	}
+	line := "• " + html.EscapeString(at) + " " + what
+	if it.FileID != "" && it.Kind != store.InteractionFile {
+		line += " 🎤"
+	}
+	if it.Text != "" {
+		line += ": " + html.EscapeString(clip(it.Text, 200))
+	}
+	return line
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// when shows a time in the manager's zone, with the year only when it is not this one.
+func (t *turn) when(at time.Time) string {
+	l := at.In(t.loc)
+	if l.Year() != t.now.In(t.loc).Year() {
+		return l.Format("02.01.2006 15:04")
+	}
+	return l.Format("02.01 15:04")
+}
+
+// whenFull repeats a time back in full, with the weekday: "пт 25.12.2026 15:00".
+func (t *turn) whenFull(at time.Time) string {
+	l := at.In(t.loc)
+	days := strings.Split(t.tr("weekdays"), ",")
+	wd := ""
+	if len(days) == 7 {
+		wd = days[l.Weekday()] + " "
+	}
+	return wd + l.Format("02.01.2006 15:04")
+}
+
+func (t *turn) managerName(id string) string {
+	if id == "" {
+		return t.tr("card.unassigned")
+	}
+	if id == t.m.ID {
+		return t.m.Name
+	}
+	m, err := t.st.Manager(t.ctx, id)
+	if err != nil {
+		return "—"
+	}
+	return m.Name
+}
+
+func (t *turn) history(id, beforeArg string) {
+	c := t.client(id)
+	if c == nil {
+		return
+	}
+	before, _ := strconv.ParseInt(beforeArg, 10, 64)
+	items, next, err := t.st.Timeline(t.ctx, c.ID, before, historyPage)
+	if err != nil {
+		t.fail("read history", err)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(t.tr("history.title", "name", c.Name))
+	if len(items) == 0 {
+		b.WriteString("\n" + t.tr("history.empty"))
+	}
+	for _, it := range items {
+		b.WriteString("\n" + t.interactionText(it))
+	}
+	nav := row(btn(t.tr("btn.card"), data("c", c.ID)))
+	if next > 0 {
+		nav = append([]Button{btn(t.tr("btn.older"), data("h", c.ID, next))}, nav...)
+	}
+	var kb [][]Button
+	for _, it := range items {
+		if it.FileID != "" && len(kb) < 5 {
+			kb = append(kb, row(btn("📎 "+clip(it.Text, 30), data("f", it.FileID))))
+		}
+	}
+	t.show(b.String(), append(kb, nav)...)
+}
+
+// emails lists the letters in the recent history (the mailbox fills it).
+func (t *turn) emails(id string) {
+	c := t.client(id)
+	if c == nil {
+		return
+	}
+	var b strings.Builder
+	b.WriteString(t.tr("emails.title", "name", c.Name))
+	found := 0
+	before := int64(0)
+	// Up to four pages back: letters of the last two hundred entries.
+	for page := 0; page < 4 && found < listLimit; page++ {
+		items, next, err := t.st.Timeline(t.ctx, c.ID, before, 50)
+		if err != nil {
+			t.fail("read letters", err)
+			return
+		}
+		for _, it := range items {
+			if (it.Kind == store.InteractionEmailIn || it.Kind == store.InteractionEmailOut) && found < listLimit {
+				b.WriteString("\n" + t.interactionText(it))
+				found++
+			}
+		}
+		if next == 0 {
+			break
+		}
+		before = next
+	}
+	if found == 0 {
+		b.WriteString("\n" + t.tr("emails.none"))
+	}
+	t.show(b.String(), row(btn(t.tr("btn.card"), data("c", c.ID))))
+}
+
+func (t *turn) contacts(id string) {
+	c := t.client(id)
+	if c == nil {
+		return
+	}
+	var b strings.Builder
+	b.WriteString(t.tr("contacts.title", "name", c.Name))
+	list := c.ContactList()
+	if len(list) == 0 {
+		b.WriteString("\n" + t.tr("contacts.none"))
+	}
+	var kb [][]Button
+	for _, p := range list {
+		b.WriteString("\n\n" + t.contactText(p))
+		if t.canEdit(c) {
+			kb = append(kb, row(btn("✏ "+p.Name, data("ce", c.ID, p.ID))))
+		}
+	}
+	last := row(btn(t.tr("btn.card"), data("c", c.ID)))
+	if t.canEdit(c) {
+		last = append([]Button{btn(t.tr("btn.add_contact"), data("ca", c.ID))}, last...)
+	}
+	t.show(b.String(), append(kb, last)...)
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

@@ -1,0 +1,561 @@
+package bot
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// form is a guided dialog that fills a client or a contact person one answer at a
+// time. Nothing is written until the last answer (or the confirmation): a dialog left
+// with /cancel, another command or silence leaves no trace.
+type form struct {
+	kind      string // "client", "contact", "edit-client", "edit-contact"
+	clientID  string
+	contactID string
+	client    store.Client
+	contact   store.Contact
+	fields    []string // the questions, in order
+	pos       int
+}
+
+// optional questions can be skipped with a button or "-".
+var optional = map[string]bool{"inn": true, "city": true, "industry": true, "contact": true, "phone": true,
+	"email": true, "position": true, "birthday": true, "website": true, "tags": true, "source": true}
+
+// startNewClient begins the create-a-client dialog; a shared contact fills some answers.
+func (t *turn) startNewClient(seed *store.Contact) {
+	f := &form{kind: "client", fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
+	f.client.Kind = store.KindCompany
+	if seed != nil {
+		f.contact = *seed
+	}
+	t.s.dialog = &dialog{kind: "form", form: f}
+	t.ask(f)
+}
+
+func (t *turn) startNewContact(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	f := &form{kind: "contact", clientID: c.ID, fields: []string{"name", "position", "phone", "email", "birthday"}}
+	t.s.dialog = &dialog{kind: "form", form: f}
+	t.ask(f)
+}
+
+// clientFields can be edited from the card.
+var clientFields = []string{"name", "city", "industry", "inn", "website", "phone", "email", "tags", "source"}
+
+func (t *turn) editMenu(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	var kb [][]Button
+	for i := 0; i < len(clientFields); i += 3 {
+		var line []Button
+		for _, f := range clientFields[i:min(i+3, len(clientFields))] {
+			line = append(line, btn(t.tr("field."+f), data("ef", c.ID, f)))
+		}
+		kb = append(kb, line)
+	}
+	kb = append(kb, row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.show(t.tr("edit.choose", "name", c.Name), kb...)
+}
+
+func (t *turn) startClientEdit(id, field string) {
+	known := false
+	for _, f := range clientFields {
+		known = known || f == field
+	}
+	if !known {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	f := &form{kind: "edit-client", clientID: c.ID, client: *c, fields: []string{field}}
+	t.s.dialog = &dialog{kind: "form", form: f}
+	t.ask(f)
+}
+
+// contactFields can be edited; "dm" toggles the decision maker, "consent" the
+// newsletter consent, "delete" removes the person.
+var contactFields = []string{"name", "position", "phone", "email", "birthday", "dm", "consent", "delete"}
+
+func (t *turn) contactMenu(id, contactID string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	p, ok := c.Contacts[contactID]
+	if !ok {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	var kb [][]Button
+	for i := 0; i < len(contactFields); i += 3 {
+		var line []Button
+		for _, f := range contactFields[i:min(i+3, len(contactFields))] {
+			line = append(line, btn(t.tr("field."+f), data("cf", c.ID, p.ID, f)))
+		}
+		kb = append(kb, line)
+	}
+	kb = append(kb, row(btn(t.tr("btn.back"), data("ct", c.ID))))
+	t.show(t.contactText(p), kb...)
+}
+
+func (t *turn) startContactEdit(id, contactID, field string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	p, ok := c.Contacts[contactID]
+	known := false
+	for _, f := range contactFields {
+		known = known || f == field
+	}
+	if !ok || !known {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	switch field {
+	case "dm", "consent":
+		if field == "dm" {
+			p.DecisionMaker = !p.DecisionMaker
+		} else if p.Consent.Given && p.Consent.UnsubscribedAt == nil {
+			p.Consent = store.Consent{}
+		} else {
+			now := t.now
+			p.Consent = store.Consent{Given: true, At: &now, Method: "manager"}
+		}
+		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, p); err != nil {
+			t.fail("save contact", err)
+			return
+		}
+		t.contactMenu(c.ID, p.ID)
+		return
+	case "delete":
+		if _, err := t.st.RemoveContact(t.ctx, t.m.ID, c.ID, p.ID); err != nil {
+			t.fail("remove contact", err)
+			return
+		}
+		t.notice(t.tr("contact.removed", "name", p.Name))
+		t.contacts(c.ID)
+		return
+	}
+	f := &form{kind: "edit-contact", clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
+	t.s.dialog = &dialog{kind: "form", form: f}
+	t.ask(f)
+}
+
+// ask puts the form's current question, skipping what is already known.
+func (t *turn) ask(f *form) {
+	for f.pos < len(f.fields) && t.answered(f, f.fields[f.pos]) {
+		f.pos++
+	}
+	if f.pos >= len(f.fields) {
+		t.formDone(f)
+		return
+	}
+	name := f.fields[f.pos]
+	var kb [][]Button
+	if name == "kind" {
+		kb = append(kb, row(btn(t.tr("kind.company"), data("fk", store.KindCompany)), btn(t.tr("kind.person"), data("fk", store.KindPerson))))
+	} else if optional[name] && !strings.HasPrefix(f.kind, "edit") {
+		kb = append(kb, row(btn(t.tr("btn.skip"), data("skip"))))
+	}
+	kb = append(kb, row(btn(t.tr("btn.cancel"), data("x"))))
+	q := t.tr("ask." + name)
+	if cur := t.current(f, name); cur != "" {
+		q += "\n" + t.tr("ask.current", "v", cur)
+	}
+	t.say(q, kb...)
+}
+
+// answered tells a question the dialog need not ask: filled by a shared contact, or
+// not asked for this kind of client.
+func (t *turn) answered(f *form, name string) bool {
+	if f.kind != "client" {
+		return false
+	}
+	switch name {
+	case "inn", "contact":
+		if name == "contact" && f.contact.Name != "" {
+			return true
+		}
+		return f.client.Kind == store.KindPerson
+	case "phone":
+		return len(f.contact.Phones) > 0
+	case "email":
+		return len(f.contact.Emails) > 0
+	}
+	return false
+}
+
+// current shows the value an edit replaces.
+func (t *turn) current(f *form, name string) string {
+	switch f.kind {
+	case "edit-client":
+		c := f.client
+		switch name {
+		case "name":
+			return c.Name
+		case "city":
+			return c.City
+		case "industry":
+			return c.Industry
+		case "inn":
+			return c.Legal.INN
+		case "website":
+			return c.Website
+		case "phone":
+			return strings.Join(c.Phones, ", ")
+		case "email":
+			return strings.Join(c.Emails, ", ")
+		case "tags":
+			return strings.Join(c.Tags, ", ")
+		case "source":
+			return c.LeadSource
+		}
+	case "edit-contact":
+		p := f.contact
+		switch name {
+		case "name":
+			return p.Name
+		case "position":
+			return p.Position
+		case "phone":
+			return strings.Join(p.Phones, ", ")
+		case "email":
+			return strings.Join(p.Emails, ", ")
+		case "birthday":
+			if p.Birthday != nil {
+				return fmt.Sprintf("%02d.%02d", p.Birthday.Day, p.Birthday.Month)
+			}
+		}
+	}
+	return ""
+}
+
+func (t *turn) formTap(f *form, verb, arg string) {
+	if f.pos >= len(f.fields) {
+		if verb == "ok" && f.kind == "client" {
+			t.saveNewClient(f)
+			return
+		}
+		t.notice(t.tr("dialog.over"))
+		return
+	}
+	name := f.fields[f.pos]
+	switch {
+	case verb == "fk" && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
+		f.client.Kind = store.ClientKind(arg)
+		f.pos++
+	case verb == "skip" && optional[name]:
+		f.pos++
+	default:
+		t.notice(t.tr("dialog.over"))
+		return
+	}
+	t.ask(f)
+}
+
+// formText takes a typed answer; a bad one is explained and the question stays.
+func (t *turn) formText(f *form, text string) {
+	if f.pos >= len(f.fields) {
+		t.say(t.tr("form.confirm_first"))
+		return
+	}
+	name := f.fields[f.pos]
+	if text == "-" && optional[name] {
+		text = ""
+	}
+	if problem := t.setField(f, name, text); problem != "" {
+		t.say(problem)
+		return
+	}
+	if strings.HasPrefix(f.kind, "edit") {
+		t.saveEdit(f)
+		return
+	}
+	f.pos++
+	t.ask(f)
+}
+
+// setField checks and stores one answer; it returns what is wrong, or "".
+func (t *turn) setField(f *form, name, v string) string {
+	c, p := &f.client, &f.contact
+	if f.kind == "client" && (name == "phone" || name == "email") {
+		// Answers about the person go to the contact; about a company, too: the
+		// contact is who will be called.
+		if p.Name == "" {
+			p.Name = c.Name
+		}
+	}
+	if v == "" && !optional[name] {
+		return t.tr("ask.required")
+	}
+	switch name {
+	case "kind":
+		return t.tr("ask.kind_buttons")
+	case "name":
+		if f.kind == "contact" || f.kind == "edit-contact" {
+			p.Name = v
+		} else {
+			c.Name = v
+		}
+	case "contact":
+		p.Name = v
+	case "position":
+		p.Position = v
+	case "city":
+		c.City = v
+	case "industry":
+		c.Industry = v
+	case "website":
+		c.Website = v
+	case "source":
+		c.LeadSource = v
+	case "tags":
+		c.Tags = splitList(v)
+	case "inn":
+		if v != "" {
+			inn, err := store.NormalizeINN(v)
+			if err != nil {
+				return t.tr("bad.inn", "v", v)
+			}
+			v = inn
+		}
+		c.Legal.INN = v
+	case "phone", "email":
+		norm, bad := t.st.Phones().Normalize, "bad.phone"
+		if name == "email" {
+			norm, bad = store.NormalizeEmail, "bad.email"
+		}
+		var list []string
+		for _, x := range splitList(v) {
+			n, err := norm(x)
+			if err != nil {
+				return t.tr(bad, "v", x)
+			}
+			list = append(list, n)
+		}
+		switch {
+		case name == "phone" && f.kind == "edit-client":
+			c.Phones = list
+		case name == "phone":
+			p.Phones = list
+		case f.kind == "edit-client":
+			c.Emails = list
+		default:
+			p.Emails = list
+		}
+	case "birthday":
+		if v == "" {
+			p.Birthday = nil
+			break
+		}
+		bd, ok := parseBirthday(v)
+		if !ok {
+			return t.tr("bad.birthday", "v", v)
+		}
+		p.Birthday = bd
+	}
+	return ""
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, x := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' }) {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// parseBirthday reads "25.12", "25.12.1980" or "25/12/1980".
+func parseBirthday(v string) (*store.Birthday, bool) {
+	parts := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '/' || r == '-' || r == ' ' })
+	if len(parts) < 2 || len(parts) > 3 {
+		return nil, false
+	}
+	day, err1 := strconv.Atoi(parts[0])
+	month, err2 := strconv.Atoi(parts[1])
+	year := 2000 // a leap year: 29.02 is a valid birthday
+	var err3 error
+	if len(parts) == 3 {
+		year, err3 = strconv.Atoi(parts[2])
+		if year < 1900 || year > time.Now().Year() {
+			return nil, false
+		}
+	}
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, false
+	}
+	d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if d.Day() != day || int(d.Month()) != month {
+		return nil, false
+	}
+	bd := &store.Birthday{Month: month, Day: day}
+	if len(parts) == 3 {
+		bd.Year = year
+	}
+	return bd, true
+}
+
+// formDone ends the questions: a new client is shown for confirmation, a new contact
+// is saved.
+func (t *turn) formDone(f *form) {
+	switch f.kind {
+	case "client":
+		var b strings.Builder
+		b.WriteString(t.tr("new.confirm") + "\n\n<b>" + html.EscapeString(f.client.Name) + "</b> · " + t.tr("kind."+string(f.client.Kind)))
+		for _, x := range []string{f.client.Legal.INN, f.client.City, f.client.Industry} {
+			if x != "" {
+				b.WriteString("\n" + html.EscapeString(x))
+			}
+		}
+		if f.contact.Name != "" {
+			b.WriteString("\n\n" + t.contactText(f.contact))
+		}
+		t.say(b.String(), row(btn(t.tr("btn.save"), data("ok")), btn(t.tr("btn.cancel"), data("x"))))
+	case "contact":
+		c := t.editable(f.clientID)
+		if c == nil {
+			t.s.dialog = nil
+			return
+		}
+		f.contact.CreatedAt = time.Time{}
+		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
+			t.storeProblem(f, err)
+			return
+		}
+		t.s.dialog = nil
+		t.say(t.tr("contact.saved", "name", f.contact.Name))
+		t.contacts(c.ID)
+	}
+}
+
+func (t *turn) saveNewClient(f *form) {
+	c := f.client
+	c.ManagerID = t.m.ID
+	if f.contact.Name != "" || len(f.contact.Phones) > 0 || len(f.contact.Emails) > 0 {
+		p := f.contact
+		if p.Name == "" {
+			p.Name = c.Name
+		}
+		c.Contacts = map[string]store.Contact{newContactKey: p}
+	}
+	if err := t.st.CreateClient(t.ctx, t.m.ID, &c); err != nil {
+		t.storeProblem(f, err)
+		return
+	}
+	t.s.dialog = nil
+	t.say(t.tr("new.saved", "name", c.Name))
+	t.showCard(&c)
+}
+
+// newContactKey is replaced by a real ID when the client is created.
+const newContactKey = "p1"
+
+// saveEdit writes one edited field.
+func (t *turn) saveEdit(f *form) {
+	c := t.editable(f.clientID)
+	if c == nil {
+		t.s.dialog = nil
+		return
+	}
+	if f.kind == "edit-contact" {
+		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
+			t.storeProblem(f, err)
+			return
+		}
+		t.s.dialog = nil
+		t.notice(t.tr("saved"))
+		t.contacts(c.ID)
+		return
+	}
+	n := f.client
+	var p store.ClientPatch
+	switch f.fields[0] {
+	case "name":
+		p.Name = &n.Name
+	case "city":
+		p.City = &n.City
+	case "industry":
+		p.Industry = &n.Industry
+	case "inn":
+		legal := c.Legal
+		legal.INN = n.Legal.INN
+		p.Legal = &legal
+	case "website":
+		p.Website = &n.Website
+	case "phone":
+		p.Phones = &n.Phones
+	case "email":
+		p.Emails = &n.Emails
+	case "tags":
+		p.Tags = &n.Tags
+	case "source":
+		p.LeadSource = &n.LeadSource
+	}
+	updated, err := t.st.UpdateClient(t.ctx, t.m.ID, c.ID, p)
+	if err != nil {
+		t.storeProblem(f, err)
+		return
+	}
+	t.s.dialog = nil
+	t.say(t.tr("saved"))
+	t.showCard(updated)
+}
+
+// storeProblem explains why the store refused an answer and asks that question again.
+// Another manager's client is not named to a manager who may not see it.
+func (t *turn) storeProblem(f *form, err error) {
+	var taken *store.KeyTakenError
+	switch {
+	case errors.As(err, &taken):
+		kind, value, _ := strings.Cut(taken.Key, ":")
+		owner := t.tr("client.someone")
+		if c, err := t.st.Client(t.ctx, taken.ClientID); err == nil && t.viewer().CanSee(c) {
+			owner = c.Name
+		}
+		t.say(t.tr("bad.taken", "v", value, "owner", owner))
+		if i := indexOf(f.fields, kind); i >= 0 {
+			f.pos = i
+			// The answer that clashed is cleared so the question is asked again.
+			switch kind {
+			case "phone":
+				f.contact.Phones, f.client.Phones = nil, nil
+			case "email":
+				f.contact.Emails, f.client.Emails = nil, nil
+			case "inn":
+				f.client.Legal.INN = ""
+			}
+			t.ask(f)
+		}
+	case errors.Is(err, store.ErrInvalid):
+		t.say(t.tr("bad.input", "v", strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")))
+	default:
+		t.fail("save", err)
+	}
+}
+
+func indexOf(xs []string, v string) int {
+	for i, x := range xs {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,117 @@
+package bot
+
+import (
+	"bufio"
+	"fmt"
+	"html"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// texts holds the bot's phrases per language, read from templates/bot/<lang>.txt: one
+// "key = text" a line, "\n" for a line break, {name} for a value. Values are
+// HTML-escaped when put in, so a client called "<b>" stays text.
+type texts map[string]map[string]string
+
+// fallbackLang is used for a key a language lacks and for unknown languages.
+const fallbackLang = "ru"
+
+func loadTexts(fsys fs.FS) (texts, error) {
+	files, err := fs.Glob(fsys, "bot/*.txt")
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("the bot's texts (bot/*.txt) are missing: %v", err)
+	}
+	out := texts{}
+	for _, name := range files {
+		lang := strings.TrimSuffix(path.Base(name), ".txt")
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		sc := bufio.NewScanner(f)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				f.Close()
+				return nil, fmt.Errorf("%s:%d: expected key = text", name, n)
+			}
+			m[strings.TrimSpace(k)] = strings.ReplaceAll(strings.TrimSpace(v), `\n`, "\n")
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+		out[lang] = m
+	}
+	if out[fallbackLang] == nil {
+		return nil, fmt.Errorf("the bot's texts have no %s.txt", fallbackLang)
+	}
+	return out, nil
+}
+
+// langs lists the languages, sorted.
+func (t texts) langs() []string {
+	var out []string
+	for l := range t {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// safe marks a value that is already HTML.
+type safe string
+
+// get returns the phrase with {name} values put in; args are name, value pairs.
+func (t texts) get(lang, key string, args ...any) string {
+	s, ok := t[lang][key]
+	if !ok {
+		if s, ok = t[fallbackLang][key]; !ok {
+			s = key
+		}
+	}
+	if len(args) == 0 {
+		return s
+	}
+	pairs := make([]string, 0, len(args))
+	for i := 0; i+1 < len(args); i += 2 {
+		var v string
+		switch x := args[i+1].(type) {
+		case safe:
+			v = string(x)
+		case string:
+			v = html.EscapeString(x)
+		default:
+			v = html.EscapeString(fmt.Sprint(x))
+		}
+		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", v)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// pickLang maps a Telegram language code to one the bot speaks.
+func (t texts) pickLang(code string) string {
+	code = strings.ToLower(code)
+	if i := strings.IndexAny(code, "-_"); i > 0 {
+		code = code[:i]
+	}
+	switch code {
+	case "uk", "be", "kk", "uz", "ky", "tg", "hy", "az":
+		// Russian is the shared second language there, more likely than English.
+		return "ru"
+	}
+	if _, ok := t[code]; ok {
+		return code
+	}
+	if code == "" {
+		return fallbackLang
+	}
+	return "en"
+}
