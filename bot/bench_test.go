@@ -1,0 +1,159 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+	"github.com/crm-team/crm/templates"
+)
+
+// Handling time per update, from receipt to the replies handed to the transport, on a
+// base of 10k clients and 50 managers:
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./bot/
+
+const (
+	benchClients  = 10_000
+	benchManagers = 50
+)
+
+func benchBot(b *testing.B) (*bot.Bot, *storetest.Seeded) {
+	base := storetest.Seed(b, benchClients, benchManagers)
+	core, err := bot.New(base.Store, bot.Options{Texts: templates.FS})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return core, base
+}
+
+// latencies collects per-update durations and reports their percentiles.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	pct := func(p float64) float64 {
+		return float64(l[min(int(float64(len(l))*p), len(l)-1)].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+func handle(b *testing.B, core *bot.Bot, tg int64, u bot.Update) ([]bot.Reply, time.Duration) {
+	u.ChatID, u.User = tg, bot.User{ID: tg, LanguageCode: "ru"}
+	start := time.Now()
+	out := core.Handle(context.Background(), u)
+	d := time.Since(start)
+	if len(out) == 0 {
+		b.Fatalf("no reply to %+v", u)
+	}
+	return out, d
+}
+
+func buttonData(b *testing.B, out []bot.Reply, label string) string {
+	for _, r := range out {
+		for _, line := range r.Buttons {
+			for _, btn := range line {
+				if strings.Contains(btn.Text, label) {
+					return btn.Data
+				}
+			}
+		}
+	}
+	b.Fatalf("no button %q in %+v", label, out)
+	return ""
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	core, base := benchBot(b)
+	pick := func(i int) (int64, int) {
+		j := (i * 7919) % benchClients
+		return base.Managers[j%benchManagers].TelegramID, j
+	}
+	b.Run("find-by-phone", func(b *testing.B) {
+		var l latencies
+		for i := 0; b.Loop(); i++ {
+			tg, j := pick(i)
+			out, d := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
+			if !strings.Contains(out[0].Text, base.Names[j]) {
+				b.Fatalf("phone %s did not open its card: %s", base.Phones[j], out[0].Text)
+			}
+			l = append(l, d)
+		}
+		l.report(b)
+	})
+	b.Run("find-by-name", func(b *testing.B) {
+		var l latencies
+		for i := 0; b.Loop(); i++ {
+			tg, j := pick(i)
+			out, d := handle(b, core, tg, bot.Update{Text: base.Names[j]})
+			if !strings.Contains(out[0].Text, base.Names[j]) {
+				b.Fatalf("name %s did not open its card: %s", base.Names[j], out[0].Text)
+			}
+			l = append(l, d)
+		}
+		l.report(b)
+	})
+	b.Run("call-log", func(b *testing.B) {
+		// Three updates a call: the Call button, the outcome, Save (the card is open).
+		var l latencies
+		for i := 0; b.Loop(); i++ {
+			tg, j := pick(i)
+			b.StopTimer()
+			card, _ := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
+			b.StartTimer()
+			out, d1 := handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "1", Data: buttonData(b, card, "Звонок"), MessageID: 1}})
+			out, d2 := handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "2", Data: buttonData(b, out, "Дозвонился"), MessageID: 1}})
+			out, d3 := handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "3", Data: buttonData(b, out, "Сохранить"), MessageID: 1}})
+			if !strings.Contains(out[len(out)-1].Text, "Звонок записан") {
+				b.Fatalf("call not saved: %+v", out)
+			}
+			l = append(l, d1, d2, d3)
+		}
+		l.report(b)
+	})
+}
+
+// BenchmarkOpenDialogs measures the memory 1,000 managers hold while each is halfway
+// through creating a client.
+func BenchmarkOpenDialogs(b *testing.B) {
+	st := storetest.New(b)
+	ctx := context.Background()
+	for b.Loop() {
+		core, err := bot.New(st, bot.Options{Texts: templates.FS})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		const dialogs = 1000
+		for i := range dialogs {
+			m := &store.Manager{ID: fmt.Sprintf("m%d", i), Name: "M", Role: store.RoleManager, Language: "ru", TimeZone: "Europe/Moscow"}
+			u := bot.Update{ChatID: int64(i), User: bot.User{ID: int64(i)}}
+			u.Text = "/new"
+			core.HandleAs(ctx, m, u)
+			u.Text, u.Callback = "", &bot.Callback{ID: "k", Data: "fk:company"}
+			core.HandleAs(ctx, m, u)
+			u.Callback, u.Text = nil, fmt.Sprintf("ООО «Клиент номер %d» с длинным названием", i)
+			core.HandleAs(ctx, m, u)
+			u.Text = "7707083893"
+			if out := core.HandleAs(ctx, m, u); !strings.Contains(out[0].Text, "Город") {
+				b.Fatalf("dialog did not advance: %+v", out)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		grown := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		b.ReportMetric(grown/dialogs, "bytes/dialog")
+		b.ReportMetric(grown/(1<<20), "MB/1000-dialogs")
+		runtime.KeepAlive(core)
+	}
+}
