@@ -4,10 +4,12 @@ go 1.26.8
 
 require (
 	github.com/FerretDB/FerretDB v1.24.0
+	github.com/go-telegram-bot-api/telegram-bot-api/v5 v5.5.1
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/olebedev/when v1.1.0
 	go.mongodb.org/mongo-driver v1.17.10
 	golang.org/x/text v0.23.0
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.31.1
 )
 

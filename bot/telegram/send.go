@@ -1,0 +1,425 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/crm-team/crm/bot"
+)
+
+// chatQueue holds one chat's pending messages; one worker goroutine drains it while it
+// is not empty, so a chat waiting for its slot holds up only itself.
+type chatQueue struct {
+	lim       *rate.Limiter
+	items     []*item
+	running   bool
+	idleSince time.Time
+}
+
+type item struct {
+	ctx   context.Context
+	reply bot.Reply
+	done  chan error // nil when nobody waits
+}
+
+func report(ch chan error, err error) {
+	if ch != nil {
+		ch <- err
+	}
+}
+
+// Send queues r like a handler's reply and waits until it was sent, given up, or ctx
+// is done. A callback answer goes out at once; the text and document wait for the
+// chat's turn.
+func (t *Transport) Send(ctx context.Context, r bot.Reply) error {
+	chs, err := t.submit(ctx, r, true)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ch := range chs {
+		select {
+		case err := <-ch:
+			errs = append(errs, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func hasMessage(r bot.Reply) bool {
+	return r.Text != "" || r.Document != nil || (r.EditMessageID != 0 && len(r.Buttons) > 0)
+}
+
+// submit queues r; with wait it returns channels that report each part's outcome.
+func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) ([]chan error, error) {
+	if r.ChatID == 0 && hasMessage(r) {
+		return nil, errors.New("telegram: a reply without a chat")
+	}
+	newDone := func() chan error {
+		if wait {
+			return make(chan error, 1)
+		}
+		return nil
+	}
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	if t.closed {
+		return nil, ErrClosed
+	}
+	var chs []chan error
+	if r.CallbackID != "" {
+		// Not a message: no per-chat turn, so the spinner on the button stops promptly.
+		done, ans := newDone(), r
+		t.workers.Add(1)
+		go func() {
+			defer t.workers.Done()
+			ctx, cancel := t.bound(ctx)
+			defer cancel()
+			report(done, t.answer(ctx, ans))
+		}()
+		if done != nil {
+			chs = append(chs, done)
+		}
+	}
+	if hasMessage(r) {
+		r.CallbackID, r.Notice = "", ""
+		done := newDone()
+		q := t.queue(r.ChatID)
+		q.items = append(q.items, &item{ctx: ctx, reply: r, done: done})
+		if !q.running {
+			q.running = true
+			t.workers.Add(1)
+			go t.worker(q)
+		}
+		if done != nil {
+			chs = append(chs, done)
+		}
+	}
+	return chs, nil
+}
+
+// queue returns the chat's queue (t.qmu held). Idle queues are kept for a while so a
+// chat's limiter is not reset by a quick next message.
+func (t *Transport) queue(chat int64) *chatQueue {
+	if q := t.chats[chat]; q != nil {
+		return q
+	}
+	now := time.Now()
+	if now.Sub(t.lastSweep) > time.Minute {
+		t.lastSweep = now
+		ttl := time.Minute
+		if t.opts.PerChatRate != rate.Inf {
+			ttl = max(ttl, time.Duration(float64(time.Second)/float64(t.opts.PerChatRate)))
+		}
+		for id, q := range t.chats {
+			if !q.running && now.Sub(q.idleSince) > ttl {
+				delete(t.chats, id)
+			}
+		}
+	}
+	q := &chatQueue{lim: rate.NewLimiter(t.opts.PerChatRate, burst(t.opts.PerChatRate))}
+	t.chats[chat] = q
+	return q
+}
+
+func (t *Transport) worker(q *chatQueue) {
+	defer t.workers.Done()
+	for {
+		t.qmu.Lock()
+		if len(q.items) == 0 {
+			q.running = false
+			q.idleSince = time.Now()
+			q.items = nil
+			t.qmu.Unlock()
+			return
+		}
+		it := q.items[0]
+		q.items[0] = nil
+		q.items = q.items[1:]
+		t.qmu.Unlock()
+
+		ctx, cancel := t.bound(it.ctx)
+		err := t.deliver(ctx, q, it.reply)
+		cancel()
+		report(it.done, err)
+	}
+}
+
+// bound ends ctx also when the transport stops.
+func (t *Transport) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(t.closeCtx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// deliver sends or edits the text, then sends the document.
+func (t *Transport) deliver(ctx context.Context, q *chatQueue, r bot.Reply) error {
+	if r.Text != "" || (r.EditMessageID != 0 && len(r.Buttons) > 0) {
+		var c call
+		markup := keyboard(r.Buttons)
+		if r.EditMessageID != 0 && r.Text == "" {
+			cfg := tgbotapi.NewEditMessageReplyMarkup(r.ChatID, r.EditMessageID, *markup)
+			c = t.call("editMessageReplyMarkup", r.ChatID, q, cfg)
+		} else if r.EditMessageID != 0 {
+			cfg := tgbotapi.NewEditMessageText(r.ChatID, r.EditMessageID, r.Text)
+			cfg.ParseMode = tgbotapi.ModeHTML
+			cfg.DisableWebPagePreview = true
+			cfg.ReplyMarkup = markup
+			c = t.call("editMessageText", r.ChatID, q, cfg)
+		} else {
+			cfg := tgbotapi.NewMessage(r.ChatID, r.Text)
+			cfg.ParseMode = tgbotapi.ModeHTML
+			cfg.DisableWebPagePreview = true
+			if markup != nil {
+				cfg.ReplyMarkup = markup
+			}
+			c = t.call("sendMessage", r.ChatID, q, cfg)
+		}
+		if err := t.do(ctx, c); err != nil {
+			return t.gaveUp(ctx, c.method, r.ChatID, err)
+		}
+	}
+	if r.Document != nil {
+		if err := t.sendDocument(ctx, q, r.ChatID, r.Document); err != nil {
+			return t.gaveUp(ctx, "sendDocument", r.ChatID, err)
+		}
+	}
+	return nil
+}
+
+func (t *Transport) gaveUp(ctx context.Context, method string, chat int64, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err // shutting down or the caller gave up: not Telegram's refusal
+	}
+	t.nFailed.Add(1)
+	t.log.Warn("telegram: message given up", "method", method, "chat", chat, "err", err)
+	return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, err)
+}
+
+// sendDocument sends by file_id; when Telegram rejects it (a new bot token, say) and a
+// stored copy exists, the bytes are uploaded instead.
+func (t *Transport) sendDocument(ctx context.Context, q *chatQueue, chat int64, d *bot.Document) error {
+	lim := q
+	if d.FileID != "" {
+		c := t.call("sendDocument", chat, q, tgbotapi.NewDocument(chat, tgbotapi.FileID(d.FileID)))
+		err := t.do(ctx, c)
+		if err == nil || d.Load == nil || !badFileID(err) {
+			return err
+		}
+		t.log.Info("telegram: file_id rejected; uploading the stored copy", "chat", chat, "name", d.Name, "err", err)
+		lim = nil // the rejected attempt already took the chat's turn
+	}
+	if d.Load == nil {
+		return errors.New("telegram: a document with neither a file_id nor content")
+	}
+	data, err := d.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the stored copy of %q: %w", d.Name, err)
+	}
+	c := t.call("sendDocument", chat, lim, tgbotapi.NewDocument(chat, tgbotapi.FileBytes{Name: d.Name, Bytes: data}))
+	c.timeout = uploadTimeout
+	return t.do(ctx, c)
+}
+
+func badFileID(err error) bool {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	bad := te.Code == http.StatusBadRequest || (te.Code == 0 && strings.HasPrefix(te.Message, "Bad Request"))
+	return bad && !strings.Contains(te.Message, "chat not found")
+}
+
+func (t *Transport) answer(ctx context.Context, r bot.Reply) error {
+	c := call{method: "answerCallbackQuery", chat: r.ChatID, cfg: tgbotapi.NewCallback(r.CallbackID, r.Notice)}
+	err := t.do(ctx, c)
+	if err != nil && ctx.Err() == nil {
+		// Usually an answer too late (after a restart): the user just sees the spinner stop.
+		t.log.Info("telegram: callback answer failed", "chat", r.ChatID, "err", err)
+	}
+	return err
+}
+
+func keyboard(rows [][]bot.Button) *tgbotapi.InlineKeyboardMarkup {
+	if len(rows) == 0 {
+		return nil
+	}
+	m := &tgbotapi.InlineKeyboardMarkup{InlineKeyboard: make([][]tgbotapi.InlineKeyboardButton, 0, len(rows))}
+	for _, row := range rows {
+		out := make([]tgbotapi.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			if b.URL != "" {
+				out = append(out, tgbotapi.NewInlineKeyboardButtonURL(b.Text, b.URL))
+			} else {
+				out = append(out, tgbotapi.NewInlineKeyboardButtonData(b.Text, b.Data))
+			}
+		}
+		m.InlineKeyboard = append(m.InlineKeyboard, out)
+	}
+	return m
+}
+
+// call is one API request as the send loop sees it.
+type call struct {
+	method  string
+	chat    int64
+	q       *chatQueue // not nil: a message, which takes the chat's and the global turn
+	cfg     tgbotapi.Chattable
+	global  bool
+	timeout time.Duration
+}
+
+func (t *Transport) call(method string, chat int64, q *chatQueue, cfg tgbotapi.Chattable) call {
+	return call{method: method, chat: chat, q: q, cfg: cfg, global: true}
+}
+
+type kind int
+
+const (
+	kindOK kind = iota
+	kind429
+	kindTransient
+	kindPermanent
+)
+
+// classify tells how to react to a Bot API result.
+func classify(err error) (kind, time.Duration) {
+	if err == nil {
+		return kindOK, 0
+	}
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		return kindTransient, 0 // network, timeout, a proxy's HTML page
+	}
+	if te.Code == http.StatusTooManyRequests || te.RetryAfter > 0 || strings.HasPrefix(te.Message, "Too Many Requests") {
+		return kind429, max(time.Duration(te.RetryAfter)*time.Second, time.Second)
+	}
+	switch {
+	case te.Code >= 500:
+		return kindTransient, 0
+	case te.Code >= 400:
+		return kindPermanent, 0
+	}
+	// UploadFiles leaves Code at 0; go by the description.
+	for _, p := range []string{"Bad Request", "Unauthorized", "Forbidden", "Not Found", "Conflict"} {
+		if strings.HasPrefix(te.Message, p) {
+			return kindPermanent, 0
+		}
+	}
+	return kindTransient, 0
+}
+
+// do sends one request within the limits: the chat's turn once, then the global turn
+// and any 429 pause before every attempt. A 429 is retried after retry_after, network
+// and server errors with backoff, until ctx ends; a permanent error is returned.
+func (t *Transport) do(ctx context.Context, c call) error {
+	if c.q != nil {
+		if err := c.q.lim.Wait(ctx); err != nil {
+			if ctx.Err() == nil { // the turn would come after ctx's deadline
+				err = fmt.Errorf("waiting for the chat's turn: %w", context.DeadlineExceeded)
+			}
+			return err
+		}
+	}
+	backoff := time.Second
+	for {
+		if c.global {
+			if err := t.global.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if err := t.waitPause(ctx); err != nil {
+			return err
+		}
+		err := t.request(ctx, c)
+		k, after := classify(err)
+		if k == kindPermanent && strings.HasPrefix(c.method, "editMessage") && isNotModified(err) {
+			k = kindOK // the message already says this
+		}
+		switch k {
+		case kindOK:
+			t.nSent.Add(1)
+			return nil
+		case kindPermanent:
+			return err
+		case kind429:
+			t.nRetries429.Add(1)
+			t.pause(after)
+			t.log.Warn("telegram: too many requests; pausing all sends", "method", c.method, "chat", c.chat, "retry_after", after)
+		case kindTransient:
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t.log.Warn("telegram: request failed; retrying", "method", c.method, "chat", c.chat, "err", err, "retry_in", backoff)
+			if err := sleep(ctx, backoff); err != nil {
+				return err
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
+	}
+}
+
+func isNotModified(err error) bool {
+	var te *tgbotapi.Error
+	return errors.As(err, &te) && strings.Contains(te.Message, "message is not modified")
+}
+
+func (t *Transport) request(ctx context.Context, c call) error {
+	select {
+	case t.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-t.inflight }()
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = requestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := t.api(ctx).Request(c.cfg)
+	return err
+}
+
+// pause stops all sends for d, as a 429 asks for the whole bot.
+func (t *Transport) pause(d time.Duration) {
+	t.pmu.Lock()
+	defer t.pmu.Unlock()
+	if until := time.Now().Add(d); until.After(t.pausedUntil) {
+		t.pausedUntil = until
+	}
+}
+
+func (t *Transport) waitPause(ctx context.Context) error {
+	for {
+		t.pmu.Lock()
+		d := time.Until(t.pausedUntil)
+		t.pmu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// Blocked tells whether err means the chat cannot be written to any more (the user
+// blocked the bot, deleted the account, or the chat does not exist): stop sending there.
+func Blocked(err error) bool {
+	var te *tgbotapi.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	return te.Code == http.StatusForbidden || strings.HasPrefix(te.Message, "Forbidden") ||
+		strings.Contains(te.Message, "chat not found")
+}

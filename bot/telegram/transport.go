@@ -1,0 +1,571 @@
+// Package telegram is the bot's Telegram transport: it receives updates by long polling
+// or a webhook, turns them into bot.Update for the conversation core, and sends the
+// core's bot.Reply values back within Telegram's rate limits.
+//
+// Wiring: tr, err := New(token, Options{...}); go tr.Run(ctx, core). With a WebhookURL,
+// also mount tr.WebhookHandler() at tr.WebhookPath() on the HTTP listener. Other parts
+// (reminders) call tr.Send. Tests point Options.APIURL at a tgtest.Server and switch the
+// limits off with rate.Inf.
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/crm-team/crm/bot"
+)
+
+// Handler is the conversation core as the transport sees it.
+type Handler interface {
+	// Handle answers one update. Updates of one chat arrive one at a time, in order.
+	Handle(ctx context.Context, u bot.Update) []bot.Reply
+	// Commands is the command menu in a language ("ru", "en").
+	Commands(lang string) []bot.Command
+}
+
+// Defaults of Options.
+const (
+	DefaultAPIURL                 = "https://api.telegram.org"
+	DefaultPollTimeout            = 60 * time.Second
+	DefaultGlobalRate  rate.Limit = 30
+	DefaultPerChatRate rate.Limit = 1
+	DefaultMaxFileSize int64      = 20 << 20
+)
+
+// Options configure a Transport. Zero values take the defaults.
+type Options struct {
+	APIURL      string       // Bot API base URL, DefaultAPIURL; tests point it at tgtest
+	HTTPClient  *http.Client // nil: a client with a connection pool sized for the send rate
+	Logger      *slog.Logger // nil: slog.Default()
+	PollTimeout time.Duration
+	// GlobalRate and PerChatRate limit outgoing messages (sends, edits, documents);
+	// rate.Inf switches a limit off.
+	GlobalRate  rate.Limit
+	PerChatRate rate.Limit
+	// WebhookURL switches Run from long polling to a webhook; WebhookSecret is then
+	// required (1-256 characters of A-Z, a-z, 0-9, _ and -).
+	WebhookURL    string
+	WebhookSecret string
+	MaxFileSize   int64    // larger incoming files are refused by Fetch
+	Languages     []string // command menus to set; the first is also the default menu
+}
+
+// Errors callers may test for.
+var (
+	ErrClosed       = errors.New("telegram: the transport has stopped")
+	ErrFileTooLarge = errors.New("telegram: the file is too large")
+)
+
+const (
+	requestTimeout = 30 * time.Second
+	uploadTimeout  = 5 * time.Minute
+	maxBackoff     = 30 * time.Second
+	maxInflight    = 64
+	maxWebhookBody = 1 << 20
+)
+
+var allowedUpdates = []string{"message", "callback_query"}
+
+var secretRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// Transport talks to the Telegram Bot API. Run it once; Send may be used before and
+// while it runs.
+type Transport struct {
+	token    string
+	apiURL   string
+	endpoint string
+	hc       *http.Client
+	log      *slog.Logger
+	opts     Options
+	username string
+	hookPath string
+
+	global   *rate.Limiter
+	inflight chan struct{}
+
+	started atomic.Bool
+	active  atomic.Pointer[runState]
+
+	// closeCtx is cancelled when Run returns; queued messages are dropped then.
+	closeCtx context.Context
+	closeFn  context.CancelFunc
+
+	qmu       sync.Mutex
+	closed    bool
+	chats     map[int64]*chatQueue
+	lastSweep time.Time
+	workers   sync.WaitGroup
+
+	pmu         sync.Mutex
+	pausedUntil time.Time
+
+	locks chatLocks
+
+	nUpdates, nSent, nRetries429, nFailed atomic.Int64
+}
+
+// Stats counts what the transport did, for tests and benchmarks.
+type Stats struct {
+	Updates    int64 // updates handed to the handler
+	Sent       int64 // API calls that sent, edited or answered successfully
+	Retries429 int64 // requests repeated after a 429
+	Failed     int64 // replies given up after a permanent error
+}
+
+// New checks the token with getMe and returns a transport that is not yet running.
+func New(token string, opts Options) (*Transport, error) {
+	if token == "" {
+		return nil, errors.New("telegram: the bot token is empty; get one from @BotFather")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	opts.APIURL = strings.TrimRight(opts.APIURL, "/")
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = DefaultPollTimeout
+	}
+	if opts.GlobalRate <= 0 {
+		opts.GlobalRate = DefaultGlobalRate
+	}
+	if opts.PerChatRate <= 0 {
+		opts.PerChatRate = DefaultPerChatRate
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if len(opts.Languages) == 0 {
+		opts.Languages = []string{"ru", "en"}
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = maxInflight
+		hc = &http.Client{Transport: tr}
+	}
+	t := &Transport{
+		token:    token,
+		apiURL:   opts.APIURL,
+		endpoint: opts.APIURL + "/bot%s/%s",
+		hc:       hc,
+		log:      opts.Logger,
+		opts:     opts,
+		global:   rate.NewLimiter(opts.GlobalRate, burst(opts.GlobalRate)),
+		inflight: make(chan struct{}, maxInflight),
+		chats:    make(map[int64]*chatQueue),
+	}
+	t.closeCtx, t.closeFn = context.WithCancel(context.Background())
+	if opts.WebhookURL != "" {
+		u, err := url.Parse(opts.WebhookURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, fmt.Errorf("telegram: webhook URL %q is not an absolute http(s) URL", opts.WebhookURL)
+		}
+		if !secretRE.MatchString(opts.WebhookSecret) {
+			return nil, errors.New("telegram: a webhook needs a secret of 1-256 characters A-Z, a-z, 0-9, _ or -")
+		}
+		t.hookPath = u.Path
+		if t.hookPath == "" {
+			t.hookPath = "/"
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	me, err := t.api(ctx).GetMe()
+	if err != nil {
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && (te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound) {
+			return nil, fmt.Errorf("telegram: the bot token was rejected (%s); check it with @BotFather: %w", te.Message, err)
+		}
+		return nil, fmt.Errorf("telegram: cannot reach the Bot API at %s: %w", opts.APIURL, err)
+	}
+	t.username = me.UserName
+	return t, nil
+}
+
+// burst lets a limiter of r per second send r at once (at least one).
+func burst(r rate.Limit) int {
+	if r == rate.Inf || r < 1 {
+		return 1
+	}
+	return int(r)
+}
+
+// Username is the bot's @username without the @, for links like https://t.me/<bot>?start=<code>.
+func (t *Transport) Username() string { return t.username }
+
+// WebhookPath is the path of WebhookURL, where cmd mounts WebhookHandler; "" without a webhook.
+func (t *Transport) WebhookPath() string { return t.hookPath }
+
+// Stats returns the counters.
+func (t *Transport) Stats() Stats {
+	return Stats{
+		Updates:    t.nUpdates.Load(),
+		Sent:       t.nSent.Load(),
+		Retries429: t.nRetries429.Load(),
+		Failed:     t.nFailed.Load(),
+	}
+}
+
+// api returns a client whose requests end with ctx: tgbotapi builds requests without a
+// context, so the context travels in the HTTP client.
+func (t *Transport) api(ctx context.Context) *tgbotapi.BotAPI {
+	b := &tgbotapi.BotAPI{Token: t.token, Client: ctxClient{ctx: ctx, hc: t.hc, token: t.token}, Buffer: 100}
+	b.SetAPIEndpoint(t.endpoint)
+	return b
+}
+
+type ctxClient struct {
+	ctx   context.Context
+	hc    *http.Client
+	token string
+}
+
+func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.hc.Do(req.WithContext(c.ctx))
+	if err != nil {
+		return nil, redact(err, c.token)
+	}
+	return resp, nil
+}
+
+// redact keeps the token (part of every request URL) out of errors and so out of logs.
+func redact(err error, token string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && strings.Contains(ue.URL, token) {
+		c := *ue
+		c.URL = strings.ReplaceAll(ue.URL, token, "<token>")
+		return &c
+	}
+	return err
+}
+
+type runState struct {
+	ctx     context.Context
+	h       Handler
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+func (rs *runState) enter() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.stopped {
+		return false
+	}
+	rs.wg.Add(1)
+	return true
+}
+
+func (rs *runState) stop() {
+	rs.mu.Lock()
+	rs.stopped = true
+	rs.mu.Unlock()
+	rs.wg.Wait()
+}
+
+// Run sets the command menus, then receives updates until ctx is cancelled: by long
+// polling, or, with a WebhookURL, by registering the webhook and serving
+// WebhookHandler. Replies are queued, not awaited: the per-chat queue keeps their order.
+// An update is confirmed to Telegram only after its handler returned, so a crash
+// redelivers it. When ctx ends, queued messages are dropped and Run returns nil.
+// Run may be called once.
+func (t *Transport) Run(ctx context.Context, h Handler) error {
+	if h == nil {
+		return errors.New("telegram: Run needs a handler")
+	}
+	if !t.started.CompareAndSwap(false, true) {
+		return errors.New("telegram: Run was already called on this transport")
+	}
+	defer t.shutdown()
+	rs := &runState{ctx: ctx, h: h}
+	t.active.Store(rs)
+	defer func() {
+		rs.stop()
+		t.active.Store(nil)
+	}()
+
+	t.setCommands(ctx, h)
+	if t.opts.WebhookURL != "" {
+		if err := t.setWebhook(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		t.log.Info("telegram: webhook set", "path", t.hookPath, "bot", t.username)
+		<-ctx.Done()
+		return nil
+	}
+	if err := t.setup(ctx, "deleteWebhook", func(api *tgbotapi.BotAPI) error {
+		_, err := api.Request(tgbotapi.DeleteWebhookConfig{})
+		return err
+	}); err != nil && ctx.Err() == nil {
+		t.log.Warn("telegram: deleteWebhook failed; polling anyway", "err", err)
+	}
+	t.log.Info("telegram: long polling", "bot", t.username)
+	t.poll(ctx, h)
+	return nil
+}
+
+// shutdown refuses new messages, drops queued ones and waits for the senders.
+func (t *Transport) shutdown() {
+	t.qmu.Lock()
+	t.closed = true
+	t.qmu.Unlock()
+	t.closeFn()
+	t.workers.Wait()
+}
+
+func (t *Transport) setCommands(ctx context.Context, h Handler) {
+	scope := tgbotapi.BotCommandScope{Type: "default"}
+	for i, lang := range t.opts.Languages {
+		var cmds []tgbotapi.BotCommand
+		for _, c := range h.Commands(lang) {
+			cmds = append(cmds, tgbotapi.BotCommand{Command: c.Name, Description: c.Description})
+		}
+		if len(cmds) == 0 {
+			continue
+		}
+		configs := []tgbotapi.SetMyCommandsConfig{tgbotapi.NewSetMyCommandsWithScopeAndLanguage(scope, lang, cmds...)}
+		if i == 0 {
+			configs = append(configs, tgbotapi.NewSetMyCommandsWithScope(scope, cmds...))
+		}
+		for _, c := range configs {
+			err := t.setup(ctx, "setMyCommands", func(api *tgbotapi.BotAPI) error {
+				_, err := api.Request(c)
+				return err
+			})
+			if err != nil && ctx.Err() == nil {
+				t.log.Warn("telegram: setMyCommands failed; the menu may be stale", "lang", c.LanguageCode, "err", err)
+			}
+		}
+	}
+}
+
+func (t *Transport) setWebhook(ctx context.Context) error {
+	au, _ := json.Marshal(allowedUpdates)
+	params := tgbotapi.Params{
+		"url":             t.opts.WebhookURL,
+		"secret_token":    t.opts.WebhookSecret, // v5.5.1's WebhookConfig has no field for it
+		"allowed_updates": string(au),
+	}
+	err := t.setup(ctx, "setWebhook", func(api *tgbotapi.BotAPI) error {
+		_, err := api.MakeRequest("setWebhook", params)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("telegram: setWebhook failed; check CRM's public webhook URL: %w", err)
+	}
+	return nil
+}
+
+// setup runs a start-up call, retrying a few times on 429 and network errors.
+func (t *Transport) setup(ctx context.Context, method string, fn func(*tgbotapi.BotAPI) error) error {
+	wait := time.Second
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		err = fn(t.api(rctx))
+		cancel()
+		k, after := classify(err)
+		switch {
+		case k == kindOK:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case k == kindPermanent:
+			return err
+		case k == kind429:
+			wait = after
+		}
+		t.log.Warn("telegram: call failed; retrying", "method", method, "err", err, "retry_in", wait)
+		if sleep(ctx, wait) != nil {
+			return ctx.Err()
+		}
+		wait = min(wait*2, maxBackoff)
+	}
+	return err
+}
+
+func (t *Transport) poll(ctx context.Context, h Handler) {
+	cfg := tgbotapi.UpdateConfig{Timeout: max(1, int(t.opts.PollTimeout/time.Second)), AllowedUpdates: allowedUpdates}
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		rctx, cancel := context.WithTimeout(ctx, t.opts.PollTimeout+requestTimeout)
+		ups, err := t.api(rctx).GetUpdates(cfg)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, time.Second), maxBackoff)
+			wait := backoff
+			if k, after := classify(err); k == kind429 {
+				wait = after
+			}
+			t.log.Warn("telegram: getUpdates failed; retrying", "err", err, "retry_in", wait)
+			if sleep(ctx, wait) != nil {
+				return
+			}
+			continue
+		}
+		backoff = 0
+		t.dispatch(ctx, h, ups)
+		// Confirmed by the next getUpdates, only now that the batch was handled.
+		for _, u := range ups {
+			cfg.Offset = max(cfg.Offset, u.UpdateID+1)
+		}
+	}
+}
+
+// dispatch handles a batch: each chat's updates in order, different chats concurrently.
+func (t *Transport) dispatch(ctx context.Context, h Handler, ups []tgbotapi.Update) {
+	var order []int64
+	byChat := make(map[int64][]bot.Update)
+	for _, raw := range ups {
+		u, ok := t.convert(raw)
+		if !ok {
+			continue
+		}
+		if _, seen := byChat[u.ChatID]; !seen {
+			order = append(order, u.ChatID)
+		}
+		byChat[u.ChatID] = append(byChat[u.ChatID], u)
+	}
+	var wg sync.WaitGroup
+	for _, chat := range order {
+		wg.Go(func() {
+			for _, u := range byChat[chat] {
+				if ctx.Err() != nil {
+					return // unconfirmed: delivered again after a restart
+				}
+				t.handle(ctx, h, u)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// handle runs the handler and queues its replies. A panic is logged and the update
+// counts as handled, so one bad update cannot be redelivered forever.
+func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
+	t.nUpdates.Add(1)
+	var replies []bot.Reply
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.log.Error("telegram: handler panicked", "chat", u.ChatID, "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		replies = h.Handle(ctx, u)
+	}()
+	for _, r := range replies {
+		if r.ChatID == 0 {
+			r.ChatID = u.ChatID
+		}
+		if _, err := t.submit(ctx, r, false); err != nil && !errors.Is(err, ErrClosed) {
+			t.log.Warn("telegram: reply not queued", "chat", r.ChatID, "err", err)
+		}
+	}
+}
+
+// WebhookHandler serves Telegram's webhook calls while Run runs in webhook mode. It
+// answers 401 without the right X-Telegram-Bot-Api-Secret-Token, 503 when Run is not
+// running (Telegram retries), and 200 once the update was handled.
+func (t *Transport) WebhookHandler() http.Handler {
+	secret := []byte(t.opts.WebhookSecret)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		got := []byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		if len(secret) == 0 || subtle.ConstantTimeCompare(got, secret) != 1 {
+			t.log.Warn("telegram: webhook call with a wrong secret", "remote", r.RemoteAddr)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		rs := t.active.Load()
+		if rs == nil || !rs.enter() {
+			http.Error(w, "not running", http.StatusServiceUnavailable)
+			return
+		}
+		defer rs.wg.Done()
+		var raw tgbotapi.Update
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody)).Decode(&raw); err != nil {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		if u, ok := t.convert(raw); ok {
+			// Telegram may deliver over several connections; keep each chat in order.
+			unlock := t.locks.lock(u.ChatID)
+			t.handle(rs.ctx, rs.h, u)
+			unlock()
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+type chatLocks struct {
+	mu sync.Mutex
+	m  map[int64]*chatLock
+}
+
+type chatLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (l *chatLocks) lock(chat int64) (unlock func()) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[int64]*chatLock)
+	}
+	c := l.m[chat]
+	if c == nil {
+		c = &chatLock{}
+		l.m[chat] = c
+	}
+	c.refs++
+	l.mu.Unlock()
+	c.mu.Lock()
+	return func() {
+		c.mu.Unlock()
+		l.mu.Lock()
+		if c.refs--; c.refs == 0 {
+			delete(l.m, chat)
+		}
+		l.mu.Unlock()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
