@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +23,12 @@ var settings = []setting{
 	{name: "CRM_DATA_DIR", def: "./data", help: "embedded engine's data directory (SQLite files, lock)"},
 	{name: "CRM_HTTP_ADDR", def: "127.0.0.1:8080", help: "HTTP listener: /healthz, /readyz"},
 	{name: "CRM_PHONE_REGION", def: "RU", help: "region for phone numbers written without a country code"},
+	{name: "CRM_TELEGRAM_TOKEN", help: "the bot's token from @BotFather; empty runs without the bot", secret: true},
+	{name: "CRM_TELEGRAM_API_URL", def: "https://api.telegram.org", help: "Bot API server (a self-hosted one for large files)"},
+	{name: "CRM_TELEGRAM_WEBHOOK_URL", help: "public https URL for updates; empty uses long polling"},
+	{name: "CRM_TELEGRAM_WEBHOOK_SECRET", help: "secret Telegram sends with each webhook call (required with a webhook)", secret: true},
+	{name: "CRM_TELEGRAM_BOT_NAME", help: "the bot's @username for invite links (asked from Telegram when empty)"},
+	{name: "CRM_BOT_FILE_LIMIT_MB", def: "10", help: "files up to this size are also kept in the database"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -34,6 +42,13 @@ type Config struct {
 	PhoneRegion string
 	LogLevel    string
 	LogFormat   string
+
+	TelegramToken         string
+	TelegramAPIURL        string
+	TelegramWebhookURL    string
+	TelegramWebhookSecret string
+	TelegramBotName       string
+	BotFileLimit          int64 // bytes
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -67,6 +82,26 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		PhoneRegion: strings.ToUpper(get("CRM_PHONE_REGION")),
 		LogLevel:    strings.ToLower(get("CRM_LOG_LEVEL")),
 		LogFormat:   strings.ToLower(get("CRM_LOG_FORMAT")),
+
+		TelegramToken:         get("CRM_TELEGRAM_TOKEN"),
+		TelegramAPIURL:        strings.TrimRight(get("CRM_TELEGRAM_API_URL"), "/"),
+		TelegramWebhookURL:    get("CRM_TELEGRAM_WEBHOOK_URL"),
+		TelegramWebhookSecret: get("CRM_TELEGRAM_WEBHOOK_SECRET"),
+		TelegramBotName:       get("CRM_TELEGRAM_BOT_NAME"),
+	}
+	mb, err := strconv.Atoi(get("CRM_BOT_FILE_LIMIT_MB"))
+	if err != nil || mb < 1 || mb > 15 {
+		return c, fmt.Errorf("CRM_BOT_FILE_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_BOT_FILE_LIMIT_MB"))
+	}
+	c.BotFileLimit = int64(mb) << 20
+	if c.TelegramWebhookURL != "" {
+		u, err := url.Parse(c.TelegramWebhookURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return c, fmt.Errorf("CRM_TELEGRAM_WEBHOOK_URL=%q: Telegram needs a public https:// URL", c.TelegramWebhookURL)
+		}
+		if len(c.TelegramWebhookSecret) < 16 {
+			return c, fmt.Errorf("CRM_TELEGRAM_WEBHOOK_SECRET: set a secret of at least 16 letters, digits, _ or - with a webhook, so that nobody else can post updates")
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

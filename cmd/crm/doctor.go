@@ -10,7 +10,7 @@ import (
 )
 
 // runDoctor checks what the CRM depends on and says in plain words what is wrong and
-// how to fix it. Later issues add SMTP, IMAP and Telegram checks here.
+// how to fix it. Later issues add SMTP and IMAP checks here.
 func runDoctor(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("doctor takes no arguments")}
@@ -65,7 +65,13 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 			report(true, "schema", "every collection exists")
 		}
 	}
-	report(true, "Telegram", "not configured (CRM_TELEGRAM_TOKEN is empty): the bot is off")
+	if e.cfg.TelegramToken == "" {
+		report(true, "Telegram", "not configured (CRM_TELEGRAM_TOKEN is empty): the bot is off")
+	} else if name, err := telegramUsername(ctx, e); err != nil {
+		report(false, "Telegram", fmt.Sprintf("%v (check CRM_TELEGRAM_TOKEN from @BotFather and that %s is reachable)", err, e.cfg.TelegramAPIURL))
+	} else {
+		report(true, "Telegram", "the token works: @"+name)
+	}
 
 	if failed > 0 {
 		return fmt.Errorf("%d check(s) failed", failed)

@@ -37,6 +37,8 @@ func commands() map[string]command {
 		"doctor":  {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
 		"import":  {"import clients from a CSV file: crm import [-comma ';'] clients.csv", runImport},
 		"export":  {"export clients to CSV: crm export [-o file] [-comma ';']", runExport},
+		"chat":    {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
+		"manager": {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]", runManager},
 	}
 }
 

@@ -24,17 +24,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	go repairKeys(ctx, e, s)
+	go repairTaskRefs(ctx, e, s)
 	go pruneChangeLog(ctx, e, s)
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on CRM_HTTP_ADDR=%s (is another crm running? choose another port): %w", e.cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: healthHandler(s), ReadHeaderTimeout: 10 * time.Second}
+	mux := healthHandler(s)
+	if err := startBot(ctx, e, s, mux); err != nil {
+		ln.Close()
+		return fmt.Errorf("Telegram bot: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e.log.Info("crm is running", "http", ln.Addr().String(), "database", describeDB(e.cfg))
-	e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
 
 	select {
 	case <-ctx.Done():
@@ -63,6 +68,18 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 	}
 }
 
+// repairTaskRefs rebuilds the copies of open tasks on cards and agendas once at start
+// (see store.RepairTaskRefs).
+func repairTaskRefs(ctx context.Context, e *env, s *store.Store) {
+	n, err := s.RepairTaskRefs(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		e.log.Warn("task repair failed; it runs again at the next start", "err", err)
+	case n > 0:
+		e.log.Info("task copies repaired", "documents", n)
+	}
+}
+
 // pruneChangeLog drops week-old entries of the directory's change log once a day.
 // (The scheduler issue moves this to a cron job with a lease.)
 func pruneChangeLog(ctx context.Context, e *env, s *store.Store) {
@@ -83,7 +100,7 @@ func pruneChangeLog(ctx context.Context, e *env, s *store.Store) {
 }
 
 // healthHandler serves /healthz (the process runs) and /readyz (the database answers).
-func healthHandler(s *store.Store) http.Handler {
+func healthHandler(s *store.Store) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/bot/terminal"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
+)
+
+// runChat is `crm chat --as <manager>`: the bot's conversation in the terminal.
+func runChat(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	as := fs.String("as", "", "the manager to chat as (name or ID); on an empty team, the first admin is created with this name")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if strings.TrimSpace(*as) == "" || fs.NArg() > 0 {
+		return usageError{fmt.Errorf("say who you are: crm chat --as \"Anna Petrova\"")}
+	}
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm chat", true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	m, err := findManager(ctx, s, *as)
+	if errors.Is(err, errNoTeam) {
+		// A fresh base: the newcomer becomes its first admin, so that one command
+		// is enough to try the bot.
+		m = &store.Manager{Name: strings.TrimSpace(*as), Role: store.RoleAdmin}
+		if err := s.CreateManager(ctx, "crm chat", m); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "The team was empty: %s is its first admin now.\n", m.Name)
+	} else if err != nil {
+		return err
+	}
+	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log})
+	if err != nil {
+		return err
+	}
+	return terminal.Run(ctx, core, m, e.stdin, e.stdout)
+}
+
+var errNoTeam = errors.New("the team is empty")
+
+// findManager finds an active manager by ID or by name (case does not matter).
+func findManager(ctx context.Context, s *store.Store, who string) (*store.Manager, error) {
+	who = strings.TrimSpace(who)
+	team, err := s.Managers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(team) == 0 {
+		return nil, errNoTeam
+	}
+	var names []string
+	for i := range team {
+		m := &team[i]
+		if m.ID == who || strings.EqualFold(m.Name, who) {
+			if !m.Active {
+				return nil, fmt.Errorf("%s is deactivated", m.Name)
+			}
+			return m, nil
+		}
+		names = append(names, m.Name)
+	}
+	return nil, fmt.Errorf("no manager %q; the team: %s (add one with crm manager add)", who, strings.Join(names, ", "))
+}
+
+// runManager is `crm manager add|list|invite`.
+func runManager(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("crm manager add|list|invite (see crm manager <sub> -h)")}
+	}
+	sub, args := args[0], args[1:]
+	fs := flag.NewFlagSet("manager "+sub, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	name := fs.String("name", "", "the person's name")
+	role := fs.String("role", "manager", "manager, head or admin")
+	switch sub {
+	case "add", "list", "invite":
+	default:
+		return usageError{fmt.Errorf("unknown %q: use add, list or invite", sub)}
+	}
+	tg := fs.Int64("telegram-id", 0, "add: their Telegram user ID (an invite fills it by itself)")
+	tz := fs.String("tz", "Europe/Moscow", "add: time zone")
+	lang := fs.String("lang", "ru", "add: language, ru or en")
+	ttl := fs.Duration("ttl", 72*time.Hour, "invite: how long the link works")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm manager", true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	switch sub {
+	case "add":
+		m := &store.Manager{Name: *name, Role: store.Role(*role), TelegramID: *tg, TimeZone: *tz, Language: *lang}
+		if err := s.CreateManager(ctx, "cli", m); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "added %s (%s), id %s\n", m.Name, m.Role, m.ID)
+	case "list":
+		team, err := s.Managers(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tROLE\tTELEGRAM\tTIME ZONE\tACTIVE")
+		for _, m := range team {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%v\n", m.ID, m.Name, m.Role, m.TelegramID, m.TimeZone, m.Active)
+		}
+		return w.Flush()
+	case "invite":
+		inv, err := s.CreateInvite(ctx, "cli", store.Role(*role), *name, *ttl)
+		if err != nil {
+			return err
+		}
+		link, err := inviteLink(ctx, e, inv.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Invitation for a %s, works once until %s:\n%s\n", inv.Role, inv.ExpiresAt.Local().Format("2006-01-02 15:04"), link)
+	}
+	return nil
+}
+
+// inviteLink makes the deep link https://t.me/<bot>?start=<code>. The bot's username
+// comes from CRM_TELEGRAM_BOT_NAME, or from Telegram when the token is set.
+func inviteLink(ctx context.Context, e *env, code string) (string, error) {
+	name := strings.TrimPrefix(e.cfg.TelegramBotName, "@")
+	if name == "" && e.cfg.TelegramToken != "" {
+		var err error
+		if name, err = telegramUsername(ctx, e); err != nil {
+			return "", fmt.Errorf("ask Telegram for the bot's name (or set CRM_TELEGRAM_BOT_NAME): %w", err)
+		}
+	}
+	if name == "" {
+		return "/start " + code + "\n(set CRM_TELEGRAM_BOT_NAME or CRM_TELEGRAM_TOKEN to get a link; until then the person sends the line above to the bot)", nil
+	}
+	return "https://t.me/" + name + "?start=" + code, nil
+}
