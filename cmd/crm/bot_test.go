@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/bot/telegram/tgtest"
+)
+
+func TestChatInTheTerminalOnAFreshBase(t *testing.T) {
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn"}
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	in := strings.NewReader("/new\n1\nРомашка\n7707083893\n-\n-\n-\n-\n-\n1\n/tasks\n")
+	// The buttons: [1] company; after the questions, [1] Save.
+	code := run(ctx, []string{"chat", "--as", "Анна"}, func(k string) string { return vars[k] }, in, &out, &errb)
+	if code != 0 {
+		t.Fatalf("chat: %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"first admin", "Chatting as Анна", "Клиент «Ромашка» создан", "Открытые задачи"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("chat output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if r := runCRM(ctx, t, vars, "chat", "--as", "Борис"); r.code != 1 || !strings.Contains(r.stderr, "Анна") {
+		t.Fatalf("unknown manager: %+v", r)
+	}
+	if r := runCRM(ctx, t, vars, "chat"); r.code != 2 {
+		t.Fatalf("chat without --as: %+v", r)
+	}
+	if r := runCRM(ctx, t, vars, "manager", "add", "--name", "Борис", "--role", "boss"); r.code != 1 || !strings.Contains(r.stderr, "manager, head, admin") {
+		t.Fatalf("bad role: %+v", r)
+	}
+	if r := runCRM(ctx, t, vars, "manager", "add", "--name", "Борис", "--role", "head", "--telegram-id", "55"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	r := runCRM(ctx, t, vars, "manager", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "Борис") || !strings.Contains(r.stdout, "head") || !strings.Contains(r.stdout, "Анна") {
+		t.Fatalf("manager list: %+v", r)
+	}
+	r = runCRM(ctx, t, vars, "manager", "invite", "--role", "manager")
+	if r.code != 0 || !strings.Contains(r.stdout, "/start ") {
+		t.Fatalf("invite without a bot name: %+v", r)
+	}
+}
+
+// crm serve with a token talks to the Bot API it is pointed at: an invite made with
+// crm manager invite turns a stranger into a manager.
+func TestServeRunsTheBot(t *testing.T) {
+	srv := tgtest.New(t)
+	addr := freeAddr(t)
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_HTTP_ADDR": addr, "CRM_LOG_LEVEL": "warn",
+		"CRM_TELEGRAM_TOKEN": tgtest.Token, "CRM_TELEGRAM_API_URL": srv.URL()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan runResult, 1)
+	go func() { done <- runCRM(ctx, t, vars, "serve") }()
+	defer func() {
+		cancel()
+		if r := <-done; r.code != 0 {
+			t.Errorf("serve: %+v", r)
+		}
+	}()
+	if !srv.Await(20*time.Second, func() bool { return srv.Count("setMyCommands") > 0 }) {
+		t.Fatal("the bot never set its commands")
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+	}
+	r := runCRM(context.Background(), t, vars, "manager", "invite", "--role", "head", "--name", "Ольга")
+	link := "https://t.me/" + tgtest.BotUsername + "?start="
+	if r.code != 0 || !strings.Contains(r.stdout, link) {
+		t.Fatalf("invite: %+v", r)
+	}
+	code := strings.Fields(r.stdout[strings.Index(r.stdout, link)+len(link):])[0]
+	srv.SendText(7, "/start "+code)
+	if got := srv.Next(7, 20*time.Second); !strings.Contains(got.Text, "Ольга") {
+		t.Fatalf("welcome: %q", got.Text)
+	}
+	srv.SendText(7, "/today")
+	if got := srv.Next(7, 20*time.Second); !strings.Contains(got.Text, "Сегодня") {
+		t.Fatalf("/today: %q", got.Text)
+	}
+	if cmds := srv.Commands("en"); len(cmds) == 0 {
+		t.Fatal("no English command menu")
+	}
+}
