@@ -77,30 +77,22 @@ func BenchmarkUpdate(b *testing.B) {
 		j := (i * 7919) % benchClients
 		return base.Managers[j%benchManagers].TelegramID, j
 	}
-	b.Run("find-by-phone", func(b *testing.B) {
-		var l latencies
-		for i := 0; b.Loop(); i++ {
-			tg, j := pick(i)
-			out, d := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
-			if !strings.Contains(out[0].Text, base.Names[j]) {
-				b.Fatalf("phone %s did not open its card: %s", base.Phones[j], out[0].Text)
+	find := func(query func(j int) string) func(b *testing.B) {
+		return func(b *testing.B) {
+			var l latencies
+			for i := 0; b.Loop(); i++ {
+				tg, j := pick(i)
+				out, d := handle(b, core, tg, bot.Update{Text: query(j)})
+				if !strings.Contains(out[0].Text, base.Names[j]) {
+					b.Fatalf("%q did not open its card: %s", query(j), out[0].Text)
+				}
+				l = append(l, d)
 			}
-			l = append(l, d)
+			l.report(b)
 		}
-		l.report(b)
-	})
-	b.Run("find-by-name", func(b *testing.B) {
-		var l latencies
-		for i := 0; b.Loop(); i++ {
-			tg, j := pick(i)
-			out, d := handle(b, core, tg, bot.Update{Text: base.Names[j]})
-			if !strings.Contains(out[0].Text, base.Names[j]) {
-				b.Fatalf("name %s did not open its card: %s", base.Names[j], out[0].Text)
-			}
-			l = append(l, d)
-		}
-		l.report(b)
-	})
+	}
+	b.Run("find-by-phone", find(func(j int) string { return base.Phones[j] }))
+	b.Run("find-by-name", find(func(j int) string { return base.Names[j] }))
 	b.Run("call-log", func(b *testing.B) {
 		// Three updates a call: the Call button, the outcome, Save (the card is open).
 		var l latencies

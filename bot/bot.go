@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 
 	"github.com/crm-team/crm/store"
 )
@@ -119,8 +120,12 @@ func (b *Bot) HandleAs(ctx context.Context, m *store.Manager, u Update) []Reply 
 	return finish(u, t.out)
 }
 
-// finish makes sure a button tap is answered (or the phone shows a spinner), first.
+// finish makes sure a button tap is answered (or the phone shows a spinner), first,
+// and that no text is longer than Telegram takes.
 func finish(u Update, out []Reply) []Reply {
+	for i := range out {
+		out[i].Text = fit(out[i].Text)
+	}
 	if u.Callback == nil {
 		return out
 	}
@@ -130,6 +135,27 @@ func finish(u Update, out []Reply) []Reply {
 		}
 	}
 	return append([]Reply{{ChatID: u.ChatID, CallbackID: u.Callback.ID}}, out...)
+}
+
+// maxText is Telegram's limit on a message, in UTF-16 code units.
+const maxText = 4096
+
+// fit cuts a text that is too long at a line break (tags never span lines here, so
+// the HTML stays whole) and marks the cut.
+func fit(text string) string {
+	if len(text) <= maxText || len(utf16.Encode([]rune(text))) <= maxText {
+		return text
+	}
+	r := []rune(text)
+	n := maxText - 2
+	for len(utf16.Encode(r[:n])) > maxText-2 {
+		n -= 64
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
+		cut = cut[:i]
+	}
+	return cut + "\n…"
 }
 
 func (b *Bot) location(name string) *time.Location {

@@ -153,12 +153,17 @@ func (t *turn) take(id string) {
 	t.showCard(c)
 }
 
-func (t *turn) reassignMenu(id string) {
+// headsClient reads a client for a head or admin; managers get a refusal.
+func (t *turn) headsClient(id string) *store.Client {
 	if !t.m.Role.SeesAll() {
 		t.notice(t.tr("head.only"))
-		return
+		return nil
 	}
-	c := t.client(id)
+	return t.client(id)
+}
+
+func (t *turn) reassignMenu(id string) {
+	c := t.headsClient(id)
 	if c == nil {
 		return
 	}
@@ -178,11 +183,7 @@ func (t *turn) reassignMenu(id string) {
 }
 
 func (t *turn) reassign(id, managerID string) {
-	if !t.m.Role.SeesAll() {
-		t.notice(t.tr("head.only"))
-		return
-	}
-	c := t.client(id)
+	c := t.headsClient(id)
 	if c == nil {
 		return
 	}

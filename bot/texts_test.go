@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/crm-team/crm/templates"
 )
@@ -46,5 +47,20 @@ func TestTextsMatchAcrossLanguages(t *testing.T) {
 	}
 	if got := tx.pickLang("de"); got != "en" {
 		t.Fatalf("German picks %s", got)
+	}
+}
+
+func TestLongTextsAreCutAtALine(t *testing.T) {
+	line := "<b>Контакт</b> 📞 +7 916 123-45-67\n"
+	long := strings.Repeat(line, 400)
+	got := fit(long)
+	if n := len(utf16.Encode([]rune(got))); n > maxText || !strings.HasSuffix(got, "\n…") {
+		t.Fatalf("cut to %d units, ends %q", n, got[len(got)-10:])
+	}
+	if strings.Count(got, "<b>") != strings.Count(got, "</b>") {
+		t.Fatal("the cut broke a tag")
+	}
+	if fit("short") != "short" {
+		t.Fatal("a short text changed")
 	}
 }

@@ -25,6 +25,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	go repairKeys(ctx, e, s)
 	go repairTaskRefs(ctx, e, s)
+	go func() {
+		// Load the search directory now, not in the first manager's search.
+		if err := s.Directory().Sync(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("load the client directory", "err", err)
+		}
+	}()
 	go pruneChangeLog(ctx, e, s)
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
