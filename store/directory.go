@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -96,6 +97,7 @@ type dirEntry struct {
 	manager   string
 	stage     Stage
 	birthdays []dirBirthday
+	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 }
 
 type dirBirthday struct {
@@ -125,16 +127,21 @@ func newDirectory(s *Store) *Directory {
 // entrySet keeps entries in a slice (scanned on every search, faster than a map) with
 // an index by client ID for updates.
 type entrySet struct {
-	list []*dirEntry
-	pos  map[string]int
+	list     []*dirEntry
+	pos      map[string]int
+	byDomain map[string][]string // domain -> client IDs
 }
 
 func newEntrySet(n int) entrySet {
-	return entrySet{list: make([]*dirEntry, 0, n), pos: make(map[string]int, n)}
+	return entrySet{list: make([]*dirEntry, 0, n), pos: make(map[string]int, n), byDomain: map[string][]string{}}
 }
 
 func (s *entrySet) put(e *dirEntry) {
+	for _, d := range e.domains {
+		s.byDomain[d] = append(s.byDomain[d], e.id)
+	}
 	if i, ok := s.pos[e.id]; ok {
+		s.unindex(s.list[i])
 		s.list[i] = e
 		return
 	}
@@ -142,11 +149,30 @@ func (s *entrySet) put(e *dirEntry) {
 	s.list = append(s.list, e)
 }
 
+// unindex drops an entry's old domains (put indexes the new ones first).
+func (s *entrySet) unindex(old *dirEntry) {
+	for _, d := range old.domains {
+		ids := s.byDomain[d]
+		for k := len(ids) - 1; k >= 0; k-- {
+			if ids[k] == old.id {
+				ids = append(ids[:k], ids[k+1:]...)
+				break
+			}
+		}
+		if len(ids) == 0 {
+			delete(s.byDomain, d)
+		} else {
+			s.byDomain[d] = ids
+		}
+	}
+}
+
 func (s *entrySet) remove(id string) {
 	i, ok := s.pos[id]
 	if !ok {
 		return
 	}
+	s.unindex(s.list[i])
 	last := len(s.list) - 1
 	s.list[i] = s.list[last]
 	s.pos[s.list[i].id] = i
@@ -165,7 +191,30 @@ func makeEntry(c *Client) *dirEntry {
 	}
 	e := &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
 		manager: c.ManagerID, stage: c.Stage}
+	addDomain := func(d string) {
+		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
+		if d != "" && !slices.Contains(e.domains, d) {
+			e.domains = append(e.domains, d)
+		}
+	}
+	if c.Website != "" {
+		site := c.Website
+		if !strings.Contains(site, "://") {
+			site = "http://" + site
+		}
+		if u, err := url.Parse(site); err == nil {
+			addDomain(u.Hostname())
+		}
+	}
+	for _, em := range c.Emails {
+		_, d, _ := strings.Cut(em, "@")
+		addDomain(d)
+	}
 	for _, p := range c.Contacts {
+		for _, em := range p.Emails {
+			_, d, _ := strings.Cut(em, "@")
+			addDomain(d)
+		}
 		if p.Birthday != nil {
 			e.birthdays = append(e.birthdays, dirBirthday{month: int8(p.Birthday.Month), day: int8(p.Birthday.Day), contact: p.ID, name: p.Name})
 		}
@@ -238,7 +287,8 @@ func (d *Directory) Sync(ctx context.Context) error {
 func (d *Directory) load(ctx context.Context, head int64) error {
 	entries := newEntrySet(len(d.entries.list))
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
-		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1}}))
+		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
+			{Key: "emails", Value: 1}, {Key: "website", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("load client directory: %w", err)
 	}
@@ -598,3 +648,14 @@ func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days in
 }
 
 func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 == 0) }
+
+// ClientsByDomain lists the clients whose website or e-mail addresses are on a domain
+// (lower case, without "www."). The mail matcher asks it only for company domains.
+func (s *Store) ClientsByDomain(ctx context.Context, domain string) ([]string, error) {
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, err
+	}
+	s.dir.mu.RLock()
+	defer s.dir.mu.RUnlock()
+	return slices.Clone(s.dir.entries.byDomain[strings.ToLower(domain)]), nil
+}

@@ -34,6 +34,9 @@ const (
 	colFiles      = "files"
 	colInvites    = "invites"
 	colAgendas    = "agendas"
+	colLetters    = "letters"
+	colUnsorted   = "unsorted"
+	colIgnored    = "ignored"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -149,6 +152,9 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colFiles:      {{Keys: bson.D{{Key: "clientId", Value: 1}}}},
 	colInvites:    nil,
 	colAgendas:    nil,
+	colLetters:    {{Keys: bson.D{{Key: "clients", Value: 1}}}, {Keys: bson.D{{Key: "date", Value: -1}}}},
+	colUnsorted:   nil,
+	colIgnored:    nil,
 }
 
 // Collections lists every collection the store uses.

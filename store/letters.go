@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// MailAddress is a mailbox in a letter's header.
+type MailAddress struct {
+	Name  string `bson:"name,omitempty"`
+	Email string `bson:"email"`
+}
+
+// LetterAttachment is a letter's file: its content lives in the files collection.
+type LetterAttachment struct {
+	Name      string `bson:"name"`
+	MIME      string `bson:"mime,omitempty"`
+	Size      int64  `bson:"size"`
+	FileID    string `bson:"fileId,omitempty"`
+	NotStored string `bson:"notStored,omitempty"`
+}
+
+// Letter is an e-mail kept whole. Its _id comes from the Message-ID (or the raw
+// content's hash), so the same letter read twice is stored once.
+type Letter struct {
+	ID          string             `bson:"_id"`
+	MessageID   string             `bson:"messageId,omitempty"`
+	InReplyTo   string             `bson:"inReplyTo,omitempty"`
+	References  []string           `bson:"references,omitempty"`
+	Subject     string             `bson:"subject"`
+	From        MailAddress        `bson:"from"`
+	To          []MailAddress      `bson:"to,omitempty"`
+	Cc          []MailAddress      `bson:"cc,omitempty"`
+	Date        time.Time          `bson:"date"`
+	Text        string             `bson:"text,omitempty"`
+	HTML        string             `bson:"html,omitempty"`
+	Preview     string             `bson:"preview,omitempty"`
+	Attachments []LetterAttachment `bson:"attachments,omitempty"`
+	Outgoing    bool               `bson:"outgoing,omitempty"` // read from a Sent folder
+	Mailbox     string             `bson:"mailbox"`
+	Folder      string             `bson:"folder"`
+	UID         uint32             `bson:"uid"`
+	Problems    []string           `bson:"problems,omitempty"`
+	StoredAt    time.Time          `bson:"storedAt"`
+	// Clients the letter belongs to, and those whose timeline already shows it.
+	Clients []string `bson:"clients,omitempty"`
+	Linked  []string `bson:"linked,omitempty"`
+	// Unsorted: no client matched; the letter waits in the queue until linked or ignored.
+	Unsorted bool `bson:"unsorted,omitempty"`
+}
+
+// LetterID derives a letter's _id from its Message-ID, or from its content's hash
+// when it has none.
+func LetterID(messageID, hash string) string {
+	if messageID = strings.ToLower(strings.Trim(strings.TrimSpace(messageID), "<>")); messageID != "" {
+		sum := sha256.Sum256([]byte(messageID))
+		return "mid:" + hex.EncodeToString(sum[:16])
+	}
+	return "raw:" + hash
+}
+
+// SaveLetters stores letters in one round trip; stored[i] is false when letter i was
+// already there (read before, from another folder, or before a crash).
+func (s *Store) SaveLetters(ctx context.Context, letters []*Letter) (stored []bool, err error) {
+	stored = make([]bool, len(letters))
+	if len(letters) == 0 {
+		return stored, nil
+	}
+	docs := make([]any, len(letters))
+	now := s.now()
+	for i, l := range letters {
+		l.StoredAt = now
+		docs[i] = l
+		stored[i] = true
+	}
+	_, err = s.c(colLetters).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bw mongo.BulkWriteException
+	if errors.As(err, &bw) {
+		for _, we := range bw.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return nil, fmt.Errorf("save letters: %w", err)
+			}
+			stored[we.Index] = false
+		}
+		return stored, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("save letters: %w", err)
+	}
+	return stored, nil
+}
+
+// Letter reads a stored letter.
+func (s *Store) Letter(ctx context.Context, id string) (*Letter, error) {
+	return getOne[Letter](ctx, s, colLetters, id)
+}
+
+// LinkLetter puts a letter into a client's timeline once. The timeline entry carries
+// the letter's ID as its source key: an entry left by a crash before the letter was
+// marked linked is found in the client's newest entries and not added again.
+func (s *Store) LinkLetter(ctx context.Context, actor string, l *Letter, clientID string) error {
+	if slices.Contains(l.Linked, clientID) {
+		return nil
+	}
+	key := "letter:" + l.ID
+	recent, _, err := s.Timeline(ctx, clientID, 0, 2*timelineBucket)
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, it := range recent {
+		found = found || it.SourceKey == key
+	}
+	if !found {
+		kind := InteractionEmailIn
+		if l.Outgoing {
+			kind = InteractionEmailOut
+		}
+		at := l.Date
+		if at.IsZero() {
+			at = l.StoredAt
+		}
+		_, err := s.AppendInteraction(ctx, clientID, Interaction{Kind: kind, At: at, AuthorID: actor, Text: l.Preview,
+			Mail: &MailRef{LetterID: l.ID, MessageID: l.MessageID, Subject: l.Subject, From: l.From.Email}, SourceKey: key})
+		if err != nil {
+			return err
+		}
+	}
+	l.Linked = append(l.Linked, clientID)
+	if !slices.Contains(l.Clients, clientID) {
+		l.Clients = append(l.Clients, clientID)
+	}
+	defer s.locks.lock(colLetters, l.ID)()
+	_, err = s.c(colLetters).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{
+		{Key: "$addToSet", Value: bson.D{{Key: "linked", Value: clientID}, {Key: "clients", Value: clientID}}},
+		{Key: "$set", Value: bson.D{{Key: "unsorted", Value: false}}},
+	})
+	if err != nil {
+		return fmt.Errorf("mark letter linked: %w", err)
+	}
+	return nil
+}
+
+// SetLetterUnsorted puts a letter in (or takes it out of) the queue of letters no
+// client matched. The queue is a document per letter in its own small collection.
+func (s *Store) SetLetterUnsorted(ctx context.Context, l *Letter, unsorted bool) error {
+	l.Unsorted = unsorted
+	if _, err := s.c(colLetters).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "unsorted", Value: unsorted}}}}); err != nil {
+		return err
+	}
+	if !unsorted {
+		_, err := s.c(colUnsorted).DeleteOne(ctx, bson.D{{Key: "_id", Value: l.ID}})
+		return err
+	}
+	_, err := s.c(colUnsorted).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "from", Value: l.From}, {Key: "subject", Value: l.Subject}, {Key: "date", Value: l.Date}}}},
+		options.Update().SetUpsert(true))
+	return err
+}
+
+// UnsortedLetter is an entry of the unsorted queue.
+type UnsortedLetter struct {
+	LetterID string      `bson:"_id"`
+	From     MailAddress `bson:"from"`
+	Subject  string      `bson:"subject"`
+	Date     time.Time   `bson:"date"`
+}
+
+// UnsortedLetters lists the queue, newest first (the queue is small: it is worked off).
+func (s *Store) UnsortedLetters(ctx context.Context, limit int64) ([]UnsortedLetter, error) {
+	cur, err := s.c(colUnsorted).Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "date", Value: -1}}).SetLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	var out []UnsortedLetter
+	return out, cur.All(ctx, &out)
+}
+
+// IgnoreSender stops letters from an address (or a whole domain, "@example.com") from
+// entering the unsorted queue.
+func (s *Store) IgnoreSender(ctx context.Context, actor, address string) error {
+	address = strings.ToLower(strings.TrimSpace(address))
+	if address == "" {
+		return invalidf("an address to ignore is needed")
+	}
+	_, err := s.c(colIgnored).UpdateOne(ctx, bson.D{{Key: "_id", Value: address}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "by", Value: actor}, {Key: "at", Value: s.now()}}}}, options.Update().SetUpsert(true))
+	if err != nil {
+		return err
+	}
+	return s.Audit(ctx, actor, "mail.ignore", "sender", address, nil)
+}
+
+// SenderIgnored tells whether letters from an address are ignored (the address or its
+// domain): two _id reads.
+func (s *Store) SenderIgnored(ctx context.Context, address string) (bool, error) {
+	address = strings.ToLower(address)
+	_, domain, _ := strings.Cut(address, "@")
+	for _, id := range []string{address, "@" + domain} {
+		var doc bson.M
+		err := s.getByID(ctx, colIgnored, id, &doc)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// MarkBounced records that mail to an address bounced, on the contact that has it, so
+// mailings skip it. It returns the client, or ErrNotFound when no contact has it.
+func (s *Store) MarkBounced(ctx context.Context, address string) (*Client, error) {
+	hit, err := s.FindByEmail(ctx, address)
+	if err != nil {
+		return nil, err
+	}
+	email, _ := NormalizeEmail(address)
+	p, ok := hit.Client.Contacts[hit.ContactID]
+	if !ok || slices.Contains(p.BouncedEmails, email) {
+		return hit.Client, nil
+	}
+	defer s.locks.lock(colClients, hit.Client.ID)()
+	_, err = s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: hit.Client.ID}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "contacts." + hit.ContactID + ".bouncedEmails", Value: email}}}})
+	if err != nil {
+		return nil, fmt.Errorf("mark bounced: %w", err)
+	}
+	return hit.Client, s.Audit(ctx, "mail", "contact.bounced", "client", hit.Client.ID, map[string]any{"email": email})
+}

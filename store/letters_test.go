@@ -1,0 +1,99 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+func TestLettersStoredOnceAndLinkedOnce(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := &store.Client{Name: "Ромашка", Website: "https://www.romashka.ru/about", Contacts: map[string]store.Contact{
+		"p": {Name: "Анна", Emails: []string{"anna@romashka.ru"}}}}
+	if err := s.CreateClient(ctx, "m", c); err != nil {
+		t.Fatal(err)
+	}
+	mk := func() *store.Letter {
+		return &store.Letter{ID: store.LetterID("<ABC@mail.ru>", ""), MessageID: "ABC@mail.ru", Subject: "Счёт",
+			From: store.MailAddress{Email: "anna@romashka.ru"}, Date: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC), Preview: "Добрый день"}
+	}
+	if store.LetterID("abc@MAIL.ru", "") != store.LetterID("<abc@mail.ru>", "x") || store.LetterID("", "h") != "raw:h" {
+		t.Fatal("a letter's id depends on the Message-ID's case or brackets")
+	}
+	first, second := mk(), mk()
+	stored, err := s.SaveLetters(ctx, []*store.Letter{first})
+	if err != nil || !stored[0] {
+		t.Fatalf("first save: %v %v", stored, err)
+	}
+	stored, err = s.SaveLetters(ctx, []*store.Letter{second, {ID: store.LetterID("", "hash1"), Subject: "без id"}})
+	if err != nil || stored[0] || !stored[1] {
+		t.Fatalf("second save: %v %v", stored, err)
+	}
+
+	if err := s.LinkLetter(ctx, "mail", first, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A crash after the timeline entry but before the letter was marked: the stale copy
+	// has no Linked, and linking again must not add a second entry.
+	if err := s.LinkLetter(ctx, "mail", second, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	items, _, _ := s.Timeline(ctx, c.ID, 0, 10)
+	if len(items) != 1 || items[0].Kind != store.InteractionEmailIn || items[0].Mail.Subject != "Счёт" {
+		t.Fatalf("timeline: %+v", items)
+	}
+	back, _ := s.Letter(ctx, first.ID)
+	if len(back.Linked) != 1 || back.Linked[0] != c.ID {
+		t.Fatalf("linked: %+v", back.Linked)
+	}
+
+	// Domains from the website and the e-mails.
+	for _, d := range []string{"romashka.ru"} {
+		if ids, err := s.ClientsByDomain(ctx, d); err != nil || len(ids) != 1 || ids[0] != c.ID {
+			t.Fatalf("domain %s: %v %v", d, ids, err)
+		}
+	}
+	if ids, _ := s.ClientsByDomain(ctx, "gmail.com"); len(ids) != 0 {
+		t.Fatalf("gmail.com: %v", ids)
+	}
+
+	// The unsorted queue and ignored senders.
+	stray := &store.Letter{ID: store.LetterID("stray@x", ""), Subject: "Реклама", From: store.MailAddress{Email: "spam@ads.example"}}
+	if _, err := s.SaveLetters(ctx, []*store.Letter{stray}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLetterUnsorted(ctx, stray, true); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.UnsortedLetters(ctx, 10); len(q) != 1 || q[0].Subject != "Реклама" {
+		t.Fatalf("queue: %+v", q)
+	}
+	if err := s.IgnoreSender(ctx, "m", "@ads.example"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.SenderIgnored(ctx, "Other@ADS.example"); !ok {
+		t.Fatal("a domain ignore did not apply")
+	}
+	if err := s.LinkLetter(ctx, "m", stray, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLetterUnsorted(ctx, stray, false); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := s.UnsortedLetters(ctx, 10); len(q) != 0 {
+		t.Fatalf("queue after linking: %+v", q)
+	}
+
+	// A bounce marks the contact's address.
+	if _, err := s.MarkBounced(ctx, "ANNA@romashka.ru"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.Client(ctx, c.ID)
+	if b := got.Contacts["p"].BouncedEmails; len(b) != 1 || b[0] != "anna@romashka.ru" {
+		t.Fatalf("bounced: %+v", got.Contacts["p"])
+	}
+}
