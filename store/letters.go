@@ -100,6 +100,81 @@ func (s *Store) SaveLetters(ctx context.Context, letters []*Letter) (stored []bo
 	return stored, nil
 }
 
+// LettersExist tells which of the letters are stored (concurrent _id reads).
+func (s *Store) LettersExist(ctx context.Context, ids []string) (map[string]bool, error) {
+	found := make([]bool, len(ids))
+	err := parallel(ctx, len(ids), func(i int) error {
+		var doc struct {
+			ID string `bson:"_id"`
+		}
+		err := s.c(colLetters).FindOne(ctx, bson.D{{Key: "_id", Value: ids[i]}},
+			options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Decode(&doc)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil
+		}
+		found[i] = err == nil
+		return err
+	})
+	out := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if found[i] {
+			out[id] = true
+		}
+	}
+	return out, err
+}
+
+// RecentSourceKeys lists the source keys of a client's newest n timeline entries: what
+// an interrupted ingestion may already have written.
+func (s *Store) RecentSourceKeys(ctx context.Context, clientID string, n int) (map[string]bool, error) {
+	items, _, err := s.Timeline(ctx, clientID, 0, n)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, it := range items {
+		if it.SourceKey != "" {
+			out[it.SourceKey] = true
+		}
+	}
+	return out, nil
+}
+
+// LetterInteraction is the timeline entry that shows a letter.
+func LetterInteraction(l *Letter) Interaction {
+	kind := InteractionEmailIn
+	if l.Outgoing {
+		kind = InteractionEmailOut
+	}
+	at := l.Date
+	if at.IsZero() {
+		at = l.StoredAt
+	}
+	return Interaction{Kind: kind, At: at, AuthorID: "mail", Text: l.Preview, SourceKey: "letter:" + l.ID,
+		Mail: &MailRef{LetterID: l.ID, MessageID: l.MessageID, Subject: l.Subject, From: l.From.Email}}
+}
+
+// SaveFiles stores many files in one round trip; files already stored (same _id) are
+// left as they are, so an attachment saved before a crash is not saved twice.
+func (s *Store) SaveFiles(ctx context.Context, files []*File) error {
+	if len(files) == 0 {
+		return nil
+	}
+	docs := make([]any, len(files))
+	for i, f := range files {
+		if len(f.Data) > MaxStoredFile {
+			f.Data, f.NotStored = nil, fmt.Sprintf("larger than %d MB", MaxStoredFile>>20)
+		}
+		f.At = s.now()
+		docs[i] = f
+	}
+	_, err := s.c(colFiles).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("save files: %w", err)
+	}
+	return nil
+}
+
 // Letter reads a stored letter.
 func (s *Store) Letter(ctx context.Context, id string) (*Letter, error) {
 	return getOne[Letter](ctx, s, colLetters, id)
@@ -112,27 +187,14 @@ func (s *Store) LinkLetter(ctx context.Context, actor string, l *Letter, clientI
 	if slices.Contains(l.Linked, clientID) {
 		return nil
 	}
-	key := "letter:" + l.ID
-	recent, _, err := s.Timeline(ctx, clientID, 0, 2*timelineBucket)
+	it := LetterInteraction(l)
+	it.AuthorID = actor
+	recent, err := s.RecentSourceKeys(ctx, clientID, 2*timelineBucket)
 	if err != nil {
 		return err
 	}
-	found := false
-	for _, it := range recent {
-		found = found || it.SourceKey == key
-	}
-	if !found {
-		kind := InteractionEmailIn
-		if l.Outgoing {
-			kind = InteractionEmailOut
-		}
-		at := l.Date
-		if at.IsZero() {
-			at = l.StoredAt
-		}
-		_, err := s.AppendInteraction(ctx, clientID, Interaction{Kind: kind, At: at, AuthorID: actor, Text: l.Preview,
-			Mail: &MailRef{LetterID: l.ID, MessageID: l.MessageID, Subject: l.Subject, From: l.From.Email}, SourceKey: key})
-		if err != nil {
+	if !recent[it.SourceKey] {
+		if _, err := s.AppendInteraction(ctx, clientID, it); err != nil {
 			return err
 		}
 	}

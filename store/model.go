@@ -255,7 +255,8 @@ type FileRef struct {
 // a size limit so the file survives a change of bot; Telegram's handle is kept too.
 type File struct {
 	ID               string    `bson:"_id"`
-	ClientID         string    `bson:"clientId"`
+	ClientID         string    `bson:"clientId,omitempty"`
+	LetterID         string    `bson:"letterId,omitempty"` // an attachment of a stored letter
 	Name             string    `bson:"name"`
 	MIME             string    `bson:"mime,omitempty"`
 	Size             int64     `bson:"size"`
