@@ -66,6 +66,9 @@ func LetterID(messageID, hash string) string {
 		sum := sha256.Sum256([]byte(messageID))
 		return "mid:" + hex.EncodeToString(sum[:16])
 	}
+	if len(hash) > 32 {
+		hash = hash[:32] // 128 bits: enough, and short enough for a button's data
+	}
 	return "raw:" + hash
 }
 
