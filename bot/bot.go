@@ -27,8 +27,10 @@ type Options struct {
 	InviteTTL time.Duration
 	// IdleDialog is how long a dialog waits for an answer (default 1 h).
 	IdleDialog time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Outbox sends messages nobody asked for (notifications); nil: none are sent.
+	Outbox Outbox
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Bot is the conversation core: it turns a manager's update into replies, whatever the
@@ -72,7 +74,7 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 
 // Commands lists the command menu in a language.
 func (b *Bot) Commands(lang string) []Command {
-	names := []string{"find", "new", "today", "overdue", "tasks", "remind", "clients", "lang", "cancel", "help"}
+	names := []string{"find", "new", "today", "overdue", "tasks", "remind", "clients", "inbox", "lang", "cancel", "help"}
 	out := make([]Command, 0, len(names))
 	for _, n := range names {
 		out = append(out, Command{Name: n, Description: b.texts.get(lang, "cmd."+n)})
@@ -297,6 +299,8 @@ func (t *turn) onCommand(text string) {
 		t.invite(arg)
 	case "/managers":
 		t.managers()
+	case "/inbox":
+		t.inbox()
 	default:
 		t.say(t.tr("command.unknown", "cmd", cmd))
 	}
@@ -369,6 +373,16 @@ func (t *turn) onTap(d string) {
 		t.startNewClient(nil)
 	case "nc":
 		t.newFromShared()
+	case "li":
+		t.startAttach(arg(1))
+	case "la":
+		t.attachLetter(arg(1), arg(2))
+	case "ln":
+		t.newFromLetter(arg(1))
+	case "lx":
+		t.ignoreSender(arg(1))
+	case "lh":
+		t.letterHandled(arg(1))
 	case "fk", "skip", "ok", "x":
 		t.onDialogTap(parts[0], arg(1))
 	default:

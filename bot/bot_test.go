@@ -8,6 +8,7 @@ import (
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
 )
 
 func TestOnboardingByInviteAndRefusalWithout(t *testing.T) {
@@ -332,5 +333,89 @@ func TestSharedContactFindsOrCreates(t *testing.T) {
 	hit, err := w.st.FindByPhone(ctx, "+79030001122")
 	if err != nil || hit.Client.Name != "Мария Козлова" || hit.Client.Kind != store.KindPerson || hit.Client.City != "Москва" {
 		t.Fatalf("created from contact: %+v %v", hit, err)
+	}
+}
+
+type outbox struct{ sent []bot.Reply }
+
+func (o *outbox) Send(_ context.Context, r bot.Reply) error {
+	o.sent = append(o.sent, r)
+	return nil
+}
+
+func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	c := w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
+	queue := func(id, from, subject string) *store.Letter {
+		l := &store.Letter{ID: store.LetterID(id, ""), MessageID: id, Subject: subject, From: store.MailAddress{Name: "Пётр Иванов", Email: from},
+			Date: testNow, Preview: "Здравствуйте"}
+		if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.st.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	first := queue("a@x", "petr@newco.ru", "Запрос цены")
+	queue("b@x", "spam@ads.example", "Скидки <50%>")
+	got := anna.send("/inbox")
+	anna.expect(got, "petr@newco.ru", "Запрос цены", "Скидки &lt;50%&gt;")
+
+	anna.tap("📎 1")
+	anna.expect(anna.send("Ромашка"), "Выберите клиента")
+	anna.expect(anna.tap("Ромашка"), "добавлено в историю", "Ромашка")
+	items, _, _ := w.st.Timeline(ctx, c.ID, 0, 5)
+	if len(items) != 1 || items[0].Mail == nil || items[0].Mail.LetterID != first.ID {
+		t.Fatalf("timeline after attach: %+v", items)
+	}
+
+	anna.send("/inbox")
+	anna.expect(anna.tap("🚫 1"), "больше не попадут")
+	if ok, _ := w.st.SenderIgnored(ctx, "spam@ads.example"); !ok {
+		t.Fatal("sender not ignored")
+	}
+	anna.expect(anna.send("/inbox"), "Неразобранных писем нет")
+
+	third := queue("c@x", "olga@vector.ru", "Договор")
+	anna.send("/inbox")
+	anna.tap("➕ 1")
+	anna.tap("компания")
+	anna.send("Вектор")
+	for range 4 { // INN, city, industry: skipped; the contact came from the letter
+		if strings.Contains(anna.text(), "Проверьте") {
+			break
+		}
+		anna.tap("Пропустить")
+	}
+	anna.expect(anna.text(), "Пётр Иванов", "olga@vector.ru")
+	anna.expect(anna.tap("Сохранить"), "создан", "добавлено в историю")
+	hit, err := w.st.FindByEmail(ctx, "olga@vector.ru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items, _, _ := w.st.Timeline(ctx, hit.Client.ID, 0, 5); len(items) != 1 || items[0].Mail.LetterID != third.ID {
+		t.Fatalf("new client's timeline: %+v", items)
+	}
+
+	// A notice about a client's letter reaches the manager's chat, with buttons.
+	out := &outbox{}
+	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Outbox: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.NotifyLetter(ctx, bot.LetterNotice{ManagerID: anna.m.ID, ClientID: c.ID, ClientName: "Ромашка", LetterID: first.ID,
+		From: "petr@newco.ru", Subject: "Запрос <цены>", Preview: "Нужно 10 штук"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.sent) != 1 || out.sent[0].ChatID != anna.m.TelegramID || !strings.Contains(out.sent[0].Text, "Запрос &lt;цены&gt;") {
+		t.Fatalf("notice: %+v", out.sent)
+	}
+	anna.last = out.sent
+	anna.expect(anna.tap("Обработано"), "Отмечено")
+	if l, _ := w.st.Letter(ctx, first.ID); l.HandledAt == nil || l.HandledBy != anna.m.ID {
+		t.Fatalf("letter not handled: %+v", l)
 	}
 }

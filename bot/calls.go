@@ -18,6 +18,7 @@ type dialog struct {
 	nextStep bool   // call: the note is done, waiting for the next step
 	stage    store.Stage
 	form     *form
+	letterID string // attach: the unsorted letter
 }
 
 // The outcomes of a call, in the order of their buttons.
@@ -322,6 +323,8 @@ func (t *turn) onDialogText(text string) {
 		t.saveReminder(d, text)
 	case "form":
 		t.formText(d.form, text)
+	case "attach":
+		t.attachSearch(d, text)
 	default:
 		t.s.dialog = nil
 		t.find(text)

@@ -22,6 +22,7 @@ type form struct {
 	contact   store.Contact
 	fields    []string // the questions, in order
 	pos       int
+	letterID  string // a new client made from an unsorted letter gets the letter
 }
 
 // optional questions can be skipped with a button or "-".
@@ -462,6 +463,11 @@ func (t *turn) saveNewClient(f *form) {
 	}
 	t.s.dialog = nil
 	t.say(t.tr("new.saved", "name", c.Name))
+	if f.letterID != "" {
+		if l, err := t.st.Letter(t.ctx, f.letterID); err == nil {
+			t.linkLetter(l, &c)
+		}
+	}
 	t.showCard(&c)
 }
 

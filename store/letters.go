@@ -57,6 +57,9 @@ type Letter struct {
 	Linked  []string `bson:"linked,omitempty"`
 	// Unsorted: no client matched; the letter waits in the queue until linked or ignored.
 	Unsorted bool `bson:"unsorted,omitempty"`
+	// HandledAt: a manager marked it dealt with.
+	HandledAt *time.Time `bson:"handledAt,omitempty"`
+	HandledBy string     `bson:"handledBy,omitempty"`
 }
 
 // LetterID derives a letter's _id from its Message-ID, or from its content's hash
@@ -304,4 +307,18 @@ func (s *Store) MarkBounced(ctx context.Context, address string) (*Client, error
 		return nil, fmt.Errorf("mark bounced: %w", err)
 	}
 	return hit.Client, s.Audit(ctx, "mail", "contact.bounced", "client", hit.Client.ID, map[string]any{"email": email})
+}
+
+// MarkLetterHandled records that someone dealt with a letter (the reply-time control
+// stops counting for it).
+func (s *Store) MarkLetterHandled(ctx context.Context, actor, id string) error {
+	res, err := s.c(colLetters).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "handledAt", Value: s.now()}, {Key: "handledBy", Value: actor}}}})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("letter %s: %w", id, ErrNotFound)
+	}
+	return s.Audit(ctx, actor, "letter.handled", "letter", id, nil)
 }

@@ -1,0 +1,199 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Outbox sends a message nobody asked for (a letter arrived, a reminder is due); the
+// Telegram transport is one.
+type Outbox interface {
+	Send(ctx context.Context, r Reply) error
+}
+
+// letterRef shortens a letter's ID for a button: "mid:<hex>" is "m<hex>".
+func letterRef(id string) string {
+	kind, hex, _ := strings.Cut(id, ":")
+	if kind == "" {
+		return ""
+	}
+	return kind[:1] + hex
+}
+
+func letterID(ref string) string {
+	switch {
+	case strings.HasPrefix(ref, "m"):
+		return "mid:" + ref[1:]
+	case strings.HasPrefix(ref, "r"):
+		return "raw:" + ref[1:]
+	}
+	return ""
+}
+
+// LetterNotice is what the mailbox tells a manager about a client's letter.
+type LetterNotice struct {
+	ManagerID, ClientID, ClientName, LetterID string
+	From, Subject, Preview                    string
+}
+
+// NotifyLetter tells a manager that their client wrote, with buttons to open the card
+// and to mark the letter handled.
+func (b *Bot) NotifyLetter(ctx context.Context, n LetterNotice) error {
+	if b.opts.Outbox == nil {
+		return nil
+	}
+	m, err := b.st.Manager(ctx, n.ManagerID)
+	if err != nil || !m.Active || m.TelegramID == 0 {
+		return err
+	}
+	lang := m.Language
+	text := b.texts.get(lang, "letter.arrived", "name", n.ClientName, "from", n.From, "subject", n.Subject, "preview", clip(n.Preview, 300))
+	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{
+		row(btn(b.texts.get(lang, "btn.card"), data("c", n.ClientID)), btn(b.texts.get(lang, "btn.handled"), data("lh", letterRef(n.LetterID)))),
+	}})
+}
+
+// inbox shows the letters no client matched.
+func (t *turn) inbox() {
+	queue, err := t.st.UnsortedLetters(t.ctx, listLimit)
+	if err != nil {
+		t.fail("read unsorted letters", err)
+		return
+	}
+	if len(queue) == 0 {
+		t.say(t.tr("inbox.empty"))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(t.tr("inbox.title"))
+	var kb [][]Button
+	for i, l := range queue {
+		fmt.Fprintf(&b, "\n%d. %s — %s", i+1, html.EscapeString(l.From.Email), html.EscapeString(clip(l.Subject, 80)))
+		ref := letterRef(l.LetterID)
+		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), data("li", ref)), btn(fmt.Sprintf("➕ %d", i+1), data("ln", ref)),
+			btn(fmt.Sprintf("🚫 %d", i+1), data("lx", ref))))
+	}
+	t.say(b.String(), kb...)
+}
+
+// letter reads a letter named by a button.
+func (t *turn) letter(ref string) *store.Letter {
+	l, err := t.st.Letter(t.ctx, letterID(ref))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.fail("read letter", err)
+		return nil
+	}
+	if err != nil {
+		t.notice(t.tr("tap.stale"))
+		return nil
+	}
+	return l
+}
+
+// startAttach asks which client an unsorted letter belongs to.
+func (t *turn) startAttach(ref string) {
+	l := t.letter(ref)
+	if l == nil {
+		return
+	}
+	t.s.dialog = &dialog{kind: "attach", letterID: l.ID}
+	t.say(t.tr("inbox.which", "from", l.From.Email, "subject", l.Subject), row(btn(t.tr("btn.cancel"), data("x"))))
+}
+
+// attachSearch shows the clients found for the letter being attached.
+func (t *turn) attachSearch(d *dialog, q string) {
+	res, err := t.st.Search(t.ctx, t.viewer(), q, listLimit)
+	if err != nil {
+		t.fail("search", err)
+		return
+	}
+	if len(res) == 0 {
+		t.say(t.tr("find.none", "q", q))
+		return
+	}
+	var kb [][]Button
+	for _, r := range res {
+		kb = append(kb, row(btn(stageMark[r.Stage]+" "+r.Name, data("la", letterRef(d.letterID), r.ClientID))))
+	}
+	t.say(t.tr("inbox.pick"), kb...)
+}
+
+// attachLetter puts the letter into the client's history and out of the queue.
+func (t *turn) attachLetter(ref, clientID string) {
+	l := t.letter(ref)
+	if l == nil {
+		return
+	}
+	c := t.editable(clientID)
+	if c == nil {
+		return
+	}
+	t.linkLetter(l, c)
+}
+
+func (t *turn) linkLetter(l *store.Letter, c *store.Client) {
+	if err := t.st.LinkLetter(t.ctx, t.m.ID, l, c.ID); err != nil {
+		t.fail("link letter", err)
+		return
+	}
+	if err := t.st.SetLetterUnsorted(t.ctx, l, false); err != nil {
+		t.fail("take letter off the queue", err)
+		return
+	}
+	t.s.dialog = nil
+	t.say(t.tr("inbox.attached", "subject", l.Subject, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+}
+
+// newFromLetter creates a client from an unsorted letter's sender.
+func (t *turn) newFromLetter(ref string) {
+	l := t.letter(ref)
+	if l == nil {
+		return
+	}
+	name := l.From.Name
+	if name == "" {
+		name, _, _ = strings.Cut(l.From.Email, "@")
+	}
+	t.startNewClient(&store.Contact{Name: name, Emails: []string{l.From.Email}})
+	t.s.dialog.form.letterID = l.ID
+}
+
+func (t *turn) ignoreSender(ref string) {
+	l := t.letter(ref)
+	if l == nil {
+		return
+	}
+	if err := t.st.IgnoreSender(t.ctx, t.m.ID, l.From.Email); err != nil {
+		t.fail("ignore sender", err)
+		return
+	}
+	if err := t.st.SetLetterUnsorted(t.ctx, l, false); err != nil {
+		t.fail("take letter off the queue", err)
+		return
+	}
+	t.notice(t.tr("inbox.ignored", "from", l.From.Email))
+	t.inbox()
+}
+
+func (t *turn) letterHandled(ref string) {
+	l := t.letter(ref)
+	if l == nil {
+		return
+	}
+	for _, id := range l.Clients {
+		if c, err := t.st.Client(t.ctx, id); err == nil && t.viewer().CanSee(c) {
+			if err := t.st.MarkLetterHandled(t.ctx, t.m.ID, l.ID); err != nil {
+				t.fail("mark letter handled", err)
+				return
+			}
+			t.notice(t.tr("letter.handled"))
+			return
+		}
+	}
+	t.notice(t.tr("client.none"))
+}
