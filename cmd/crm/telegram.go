@@ -40,7 +40,7 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) e
 		return err
 	}
 	name := tr.Username()
-	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit,
+	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: tr,
 		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }})
 	if err != nil {
 		return err
