@@ -129,10 +129,14 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.PhoneRegion != "BY" || cfg.Database != "crm" || cfg.DataDir != "./data" {
+	if cfg.HTTPAddr != "127.0.0.1:9999" || cfg.PhoneRegion != "BY" || cfg.Database != "crm" || cfg.DataDir != "./data" ||
+		cfg.BotFileLimit != 10<<20 || cfg.TelegramAPIURL != "https://api.telegram.org" {
 		t.Fatalf("config: %+v", cfg)
 	}
-	for _, bad := range []map[string]string{{"CRM_LOG_LEVEL": "loud"}, {"CRM_PHONE_REGION": "Russia"}} {
+	for _, bad := range []map[string]string{{"CRM_LOG_LEVEL": "loud"}, {"CRM_PHONE_REGION": "Russia"},
+		{"CRM_TELEGRAM_WEBHOOK_URL": "http://crm.example/tg", "CRM_TELEGRAM_WEBHOOK_SECRET": "0123456789abcdef"},
+		{"CRM_TELEGRAM_WEBHOOK_URL": "https://crm.example/tg", "CRM_TELEGRAM_WEBHOOK_SECRET": "short"},
+		{"CRM_BOT_FILE_LIMIT_MB": "20"}, {"CRM_BOT_FILE_LIMIT_MB": "ten"}} {
 		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
