@@ -1,0 +1,83 @@
+package mail_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+type notices struct{ got []mail.LetterNotice }
+
+func (n *notices) LetterArrived(_ context.Context, l mail.LetterNotice) error {
+	n.got = append(n.got, l)
+	return nil
+}
+
+func letter(id, from, to, subject, body string) []byte {
+	return []byte(fmt.Sprintf("Message-ID: <%s>\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Mon, 23 Nov 2026 10:00:00 +0300\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", id, from, to, subject, body))
+}
+
+func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	mk := func(name, manager string, site string, emails ...string) *store.Client {
+		c := &store.Client{Name: name, ManagerID: manager, Website: site, Contacts: map[string]store.Contact{"p": {Name: "Контакт", Emails: emails}}}
+		if err := st.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	romashka := mk("Ромашка", "m1", "", "anna@romashka.ru")
+	vector := mk("Вектор", "m2", "vector.ru", "boss@gmail.com")
+	n := &notices{}
+	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}, Notifier: n})
+
+	batch := []mail.Fetched{
+		{Account: "sales", Folder: "INBOX", UID: 1, Raw: letter("1@x", "Anna <anna@romashka.ru>", "sales@company.ru", "По адресу", "текст")},
+		{Account: "sales", Folder: "INBOX", UID: 2, Raw: letter("2@x", "ivan@vector.ru", "sales@company.ru", "По домену", "текст")},
+		{Account: "sales", Folder: "INBOX", UID: 3, Raw: letter("3@x", "anna@romashka.ru", "sales@company.ru, boss@gmail.com", "Обоим", "текст")},
+		{Account: "sales", Folder: "INBOX", UID: 4, Raw: letter("4@x", "stranger@gmail.com", "sales@company.ru", "Никому", "текст")},
+		{Account: "sales", Folder: "Sent", Sent: true, UID: 1, Raw: letter("5@x", "sales@company.ru", "anna@romashka.ru", "Ответ", "текст")},
+	}
+	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	subjects := func(c *store.Client) string {
+		items, _, _ := st.Timeline(ctx, c.ID, 0, 20)
+		var s []string
+		for _, it := range items {
+			s = append(s, string(it.Kind)+":"+it.Mail.Subject)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := subjects(romashka); got != "email_out:Ответ,email_in:Обоим,email_in:По адресу" {
+		t.Fatalf("Ромашка's timeline: %s", got)
+	}
+	if got := subjects(vector); got != "email_in:Обоим,email_in:По домену" {
+		t.Fatalf("Вектор's timeline: %s", got)
+	}
+	q, _ := st.UnsortedLetters(ctx, 10)
+	if len(q) != 1 || q[0].Subject != "Никому" {
+		t.Fatalf("unsorted: %+v", q)
+	}
+	if len(n.got) != 4 {
+		t.Fatalf("notices: %+v", n.got)
+	}
+
+	// The same letters again (a resync): nothing new anywhere.
+	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if got := subjects(romashka); strings.Count(got, ",") != 2 {
+		t.Fatalf("a second pass duplicated: %s", got)
+	}
+	if len(n.got) != 4 {
+		t.Fatalf("a second pass notified again: %d", len(n.got))
+	}
+}
