@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/crm-team/crm/mail"
 )
 
 // setting is one configuration variable with its default and meaning; the README's
@@ -29,6 +32,19 @@ var settings = []setting{
 	{name: "CRM_TELEGRAM_WEBHOOK_SECRET", help: "secret Telegram sends with each webhook call (required with a webhook)", secret: true},
 	{name: "CRM_TELEGRAM_BOT_NAME", help: "the bot's @username for invite links (asked from Telegram when empty)"},
 	{name: "CRM_BOT_FILE_LIMIT_MB", def: "10", help: "files up to this size are also kept in the database"},
+	{name: "CRM_IMAP_MAILBOXES", help: "names of several mailboxes, comma-separated; each then uses CRM_IMAP_<NAME>_* settings"},
+	{name: "CRM_IMAP_HOST", help: "IMAP server of the shared mailbox; empty: no mailbox is read"},
+	{name: "CRM_IMAP_PORT", help: "IMAP port (default 993 with tls, 143 otherwise)"},
+	{name: "CRM_IMAP_SECURITY", def: "tls", help: "tls, starttls or none"},
+	{name: "CRM_IMAP_USER", help: "mailbox login"},
+	{name: "CRM_IMAP_PASSWORD", help: "mailbox password", secret: true},
+	{name: "CRM_IMAP_FOLDERS", help: "folders to read, comma-separated (default INBOX and the Sent folder)"},
+	{name: "CRM_IMAP_SENT_FOLDERS", help: "which of the folders hold outgoing mail (default: found by the server's \\Sent mark or name)"},
+	{name: "CRM_IMAP_POLL_INTERVAL", def: "1m", help: "how often to look for mail when the server has no IDLE"},
+	{name: "CRM_IMAP_MARK_SEEN", def: "false", help: "mark stored letters as seen (the mailbox is otherwise never changed)"},
+	{name: "CRM_IMAP_MOVE_TO", help: "move stored letters to this folder (empty: leave them)"},
+	{name: "CRM_MAIL_OWN_DOMAINS", help: "the company's mail domains, comma-separated (default: the mailboxes' login domains); their addresses are never clients"},
+	{name: "CRM_MAIL_ATTACHMENT_LIMIT_MB", def: "10", help: "attachments up to this size are kept in the database; larger ones are recorded without content"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -49,6 +65,10 @@ type Config struct {
 	TelegramWebhookSecret string
 	TelegramBotName       string
 	BotFileLimit          int64 // bytes
+
+	Mailboxes       []mail.Account
+	OwnDomains      []string
+	AttachmentLimit int64 // bytes
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -94,6 +114,22 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("CRM_BOT_FILE_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_BOT_FILE_LIMIT_MB"))
 	}
 	c.BotFileLimit = int64(mb) << 20
+	if c.Mailboxes, err = mailAccounts(get); err != nil {
+		return c, err
+	}
+	c.OwnDomains = splitComma(strings.ToLower(get("CRM_MAIL_OWN_DOMAINS")))
+	if len(c.OwnDomains) == 0 {
+		for _, m := range c.Mailboxes {
+			if _, d, ok := strings.Cut(strings.ToLower(m.User), "@"); ok && !slices.Contains(c.OwnDomains, d) {
+				c.OwnDomains = append(c.OwnDomains, d)
+			}
+		}
+	}
+	amb, err := strconv.Atoi(get("CRM_MAIL_ATTACHMENT_LIMIT_MB"))
+	if err != nil || amb < 1 || amb > 15 {
+		return c, fmt.Errorf("CRM_MAIL_ATTACHMENT_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_MAIL_ATTACHMENT_LIMIT_MB"))
+	}
+	c.AttachmentLimit = int64(amb) << 20
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/store/embedded"
 )
 
 // runDoctor checks what the CRM depends on and says in plain words what is wrong and
-// how to fix it. Later issues add SMTP and IMAP checks here.
+// how to fix it. The SMTP check comes with the mailings.
 func runDoctor(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("doctor takes no arguments")}
@@ -63,6 +65,19 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 			report(false, "schema", fmt.Sprintf("collections %v are missing: run `crm migrate` (crm serve does it at start)", missing))
 		} else {
 			report(true, "schema", "every collection exists")
+		}
+	}
+	if len(e.cfg.Mailboxes) == 0 {
+		report(true, "mailbox", "not configured (CRM_IMAP_HOST is empty): letters are not read")
+	}
+	for _, acc := range e.cfg.Mailboxes {
+		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		folders, err := mail.Check(mctx, acc)
+		cancel()
+		if err != nil {
+			report(false, "mailbox "+acc.Name, err.Error())
+		} else {
+			report(true, "mailbox "+acc.Name, fmt.Sprintf("%s@%s: logged in; reads %s", acc.User, acc.Host, strings.Join(folders, ", ")))
 		}
 	}
 	if e.cfg.TelegramToken == "" {

@@ -38,10 +38,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("cannot listen on CRM_HTTP_ADDR=%s (is another crm running? choose another port): %w", e.cfg.HTTPAddr, err)
 	}
 	mux := healthHandler(s)
-	if err := startBot(ctx, e, s, mux); err != nil {
+	core, err := startBot(ctx, e, s, mux)
+	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
+	startMail(ctx, e, s, core)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -29,21 +29,21 @@ func telegramUsername(ctx context.Context, e *env) (string, error) {
 }
 
 // startBot runs the Telegram bot when a token is set; with a webhook it mounts the
-// webhook handler on mux. It returns when the bot is started (or off).
-func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) error {
+// webhook handler on mux. It returns the running core, or nil when the bot is off.
+func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (*bot.Bot, error) {
 	if e.cfg.TelegramToken == "" {
 		e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
-		return nil
+		return nil, nil
 	}
 	tr, err := newTelegram(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	name := tr.Username()
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: tr,
 		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if p := tr.WebhookPath(); p != "" {
 		mux.Handle(p, tr.WebhookHandler())
@@ -58,5 +58,5 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) e
 		mode = "webhook"
 	}
 	e.log.Info("Telegram bot is running", "bot", "@"+name, "mode", mode)
-	return nil
+	return core, nil
 }
