@@ -1,0 +1,83 @@
+package mail
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+// BenchmarkIngest reads the 10,000 generated letters (10% with attachments) into the
+// embedded engine through the poller and the Ingester, against 400 clients, and
+// compares with a raw fetch of the same mailbox; then a second run that finds nothing
+// new. One measurement per run:
+//
+//	go test -run '^$' -bench Ingest -benchtime 1x ./mail/
+func BenchmarkIngest(b *testing.B) {
+	srv, err := rawFetchServer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	acc := account(srv)
+	acc.Folders, acc.SentFolders = []string{"INBOX"}, []string{}
+	log := slog.New(slog.DiscardHandler)
+	for b.Loop() {
+		st := storetest.New(b)
+		var cs []*store.Client
+		for i := 1; i <= 400; i++ {
+			cs = append(cs, &store.Client{Name: fmt.Sprintf("Клиент %d", i),
+				Contacts: map[string]store.Contact{"p": {Name: "П", Emails: []string{fmt.Sprintf("p1@client%d.ru", i)}}}})
+		}
+		st.CreateClients(ctx, "bench", cs)
+
+		start := time.Now()
+		nop := func(context.Context, []Fetched) error { return nil }
+		if _, err := NewPoller(acc, newProgress(), nop, log).SyncOnce(ctx); err != nil {
+			b.Fatal(err)
+		}
+		raw := time.Since(start)
+
+		in := NewIngester(st, IngestOptions{OwnDomains: []string{"company.ru"}})
+		progress := StoreProgress{St: st}
+		start = time.Now()
+		n, err := NewPoller(acc, progress, in.Store, log).SyncOnce(ctx)
+		if err != nil || n != benchLetters {
+			b.Fatalf("ingest: %d letters, %v", n, err)
+		}
+		first := time.Since(start)
+		start = time.Now()
+		if n, err := NewPoller(acc, progress, in.Store, log).SyncOnce(ctx); err != nil || n != 0 {
+			b.Fatalf("second run: %d letters, %v", n, err)
+		}
+		second := time.Since(start)
+
+		b.ReportMetric(float64(benchLetters)/raw.Seconds(), "raw-letters/s")
+		b.ReportMetric(float64(benchLetters)/first.Seconds(), "ingest-letters/s")
+		b.ReportMetric(100*raw.Seconds()/first.Seconds(), "ingest-%-of-raw")
+		b.ReportMetric(100*second.Seconds()/first.Seconds(), "second-run-%")
+		b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+	}
+}
+
+// peakRSSMB is the process's high-water mark of resident memory (Linux).
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
