@@ -260,7 +260,9 @@ func (in *Ingester) link(ctx context.Context, todo []*pending) error {
 	}
 	return each(ctx, len(order), func(i int) error {
 		clientID := order[i]
-		have, err := in.st.RecentSourceKeys(ctx, clientID, 100)
+		// An interrupted run of this batch wrote at most this many entries for the
+		// client, all among its newest (the margin covers another mailbox writing since).
+		have, err := in.st.RecentSourceKeys(ctx, clientID, len(byClient[clientID])+20)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // deleted meanwhile
 		}

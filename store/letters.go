@@ -156,7 +156,13 @@ func LetterInteraction(l *Letter) Interaction {
 	if at.IsZero() {
 		at = l.StoredAt
 	}
-	return Interaction{Kind: kind, At: at, AuthorID: "mail", Text: l.Preview, SourceKey: "letter:" + l.ID,
+	// The first lines only: the bucket holding it is read and rewritten whole on every
+	// append, and the card shows a few lines; the letter keeps the rest.
+	text := l.Preview
+	if r := []rune(text); len(r) > 300 {
+		text = string(r[:300]) + "…"
+	}
+	return Interaction{Kind: kind, At: at, AuthorID: "mail", Text: text, SourceKey: "letter:" + l.ID,
 		Mail: &MailRef{LetterID: l.ID, MessageID: l.MessageID, Subject: l.Subject, From: l.From.Email}}
 }
 
