@@ -11,6 +11,7 @@ require (
 	github.com/olebedev/when v1.1.0
 	go.mongodb.org/mongo-driver v1.17.10
 	golang.org/x/net v0.26.0
+	golang.org/x/sync v0.24.0
 	golang.org/x/text v0.23.0
 	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.31.1
@@ -63,7 +64,6 @@ require (
 	go.opentelemetry.io/proto/otlp v1.3.1 // indirect
 	golang.org/x/crypto v0.26.0 // indirect
 	golang.org/x/exp v0.0.0-20250305212735-054e65f0b394 // indirect
-	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20240701130421-f6361c86f094 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20240701130421-f6361c86f094 // indirect

@@ -145,15 +145,20 @@ const maxText = 4096
 // fit cuts a text that is too long at a line break (tags never span lines here, so
 // the HTML stays whole) and marks the cut.
 func fit(text string) string {
-	if len(text) <= maxText || len(utf16.Encode([]rune(text))) <= maxText {
+	if len(text) <= maxText {
+		return text // bytes never undercount UTF-16 units
+	}
+	units, end := 0, -1
+	for i, r := range text {
+		units += utf16.RuneLen(r)
+		if units > maxText-2 && end < 0 {
+			end = i // room for the mark of the cut
+		}
+	}
+	if units <= maxText {
 		return text
 	}
-	r := []rune(text)
-	n := maxText - 2
-	for len(utf16.Encode(r[:n])) > maxText-2 {
-		n -= 64
-	}
-	cut := string(r[:n])
+	cut := text[:end]
 	if i := strings.LastIndexByte(cut, '\n'); i > 0 {
 		cut = cut[:i]
 	}

@@ -129,24 +129,36 @@ func (t *turn) myClients(offset int) {
 	t.showList(title, res, nav)
 }
 
+// openCard shows a client's card if the manager may see it. The card's own read of the
+// client serves the access check, so opening a card reads the client once.
 func (t *turn) openCard(id string) {
-	c := t.client(id)
-	if c == nil {
+	card, err := t.st.Card(t.ctx, id, cardInteractions)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.fail("read card", err)
 		return
 	}
-	t.showCard(c)
+	if err != nil || !t.viewer().CanSee(card.Client) {
+		t.notice(t.tr("client.none"))
+		return
+	}
+	t.renderCard(card)
 }
 
-// showCard renders a client's card with its buttons and remembers it as open.
+// showCard shows a client's card after a change, reading it again so that the entry
+// the change added to the history is on it.
 func (t *turn) showCard(c *store.Client) {
 	card, err := t.st.Card(t.ctx, c.ID, cardInteractions)
 	if err != nil {
 		t.fail("read card", err)
 		return
 	}
-	c = card.Client
-	t.s.cardID, t.s.cardAt = c.ID, t.now
-	t.show(t.cardText(card), t.cardButtons(c)...)
+	t.renderCard(card)
+}
+
+// renderCard shows the card with its buttons and remembers it as open.
+func (t *turn) renderCard(card *store.Card) {
+	t.s.cardID, t.s.cardAt = card.Client.ID, t.now
+	t.show(t.cardText(card), t.cardButtons(card.Client)...)
 }
 
 func (t *turn) cardText(card *store.Card) string {

@@ -3,13 +3,14 @@ package mail
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/crm-team/crm/store"
 )
@@ -119,7 +120,8 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	if err := each(ctx, len(todo), func(i int) error { return in.match(ctx, todo[i]) }); err != nil {
+	owners := &addressOwners{m: map[string]string{}}
+	if err := each(ctx, len(todo), func(i int) error { return in.match(ctx, todo[i], owners) }); err != nil {
 		return err
 	}
 	var files []*store.File
@@ -176,7 +178,7 @@ func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.N
 
 // match finds the clients a letter belongs to: by address, then by company domain.
 // A bounce marks the failed addresses instead and goes to no timeline.
-func (in *Ingester) match(ctx context.Context, p *pending) error {
+func (in *Ingester) match(ctx context.Context, p *pending, owners *addressOwners) error {
 	if b := p.parsed.Bounce; b != nil {
 		for _, addr := range b.Recipients {
 			if _, err := in.st.MarkBounced(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -187,12 +189,12 @@ func (in *Ingester) match(ctx context.Context, p *pending) error {
 	}
 	addrs := in.counterparts(p)
 	for _, a := range addrs {
-		hit, err := in.st.FindByEmail(ctx, a)
-		switch {
-		case err == nil:
-			p.clients = appendNew(p.clients, hit.Client.ID)
-		case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalid):
+		id, err := owners.lookup(ctx, in.st, a)
+		if err != nil {
 			return err
+		}
+		if id != "" {
+			p.clients = appendNew(p.clients, id)
 		}
 	}
 	if len(p.clients) == 0 {
@@ -221,6 +223,33 @@ func (in *Ingester) match(ctx context.Context, p *pending) error {
 	}
 	// The queue entry goes first: the letter, written last, finds it there.
 	return in.st.SetLetterUnsorted(ctx, p.letter, true)
+}
+
+// addressOwners remembers, for one batch, which client owns an address: a client who
+// writes often has many letters in a batch, and each look-up is two reads.
+type addressOwners struct {
+	mu sync.Mutex
+	m  map[string]string // address -> client ID, "" for nobody
+}
+
+func (o *addressOwners) lookup(ctx context.Context, st *store.Store, addr string) (string, error) {
+	o.mu.Lock()
+	id, ok := o.m[addr]
+	o.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	hit, err := st.FindByEmail(ctx, addr)
+	switch {
+	case err == nil:
+		id = hit.Client.ID
+	case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalid):
+		return "", err
+	}
+	o.mu.Lock()
+	o.m[addr] = id
+	o.mu.Unlock()
+	return id, nil
 }
 
 // counterparts are the addresses on the other side: the sender of an incoming letter
@@ -309,37 +338,13 @@ func appendNew(list []string, v string) []string {
 
 // each runs fn for 0..n-1 on a few goroutines and returns the first error.
 func each(ctx context.Context, n int, fn func(int) error) error {
-	workers := min(n, max(runtime.GOMAXPROCS(0), 4))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	next := 0
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				stop := first != nil || i >= n || ctx.Err() != nil
-				mu.Unlock()
-				if stop {
-					return
-				}
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("letter %d of the batch: %w", i, err)
-					}
-					mu.Unlock()
-				}
-			}
-		}()
+	var g errgroup.Group
+	g.SetLimit(max(runtime.GOMAXPROCS(0), 4))
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
 	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return first
+	return ctx.Err()
 }

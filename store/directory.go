@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"golang.org/x/sync/errgroup"
 )
 
 // The directory is an in-process index of every client's name, manager and stage: the
@@ -373,35 +374,15 @@ func (d *Directory) feed(ctx context.Context, todo []int64, head int64) error {
 // parallel runs fn for 0..n-1 on a few goroutines: look-ups by _id are cheap but each
 // is a round trip, and the engine serves reads concurrently.
 func parallel(ctx context.Context, n int, fn func(int) error) error {
-	const workers = 8
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	next := make(chan int)
-	for w := 0; w < workers && w < n; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := range next {
-				if errs[w] == nil {
-					errs[w] = fn(i)
-				}
-			}
-		}(w)
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
 	}
-loop:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break loop
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	return errors.Join(errs...)
+	return ctx.Err()
 }
 
 // Viewer is who is asking: a manager sees own and unassigned clients, a head or an

@@ -12,6 +12,13 @@ import (
 // 16 MB. Larger files are recorded with Telegram's handle only.
 const MaxStoredFile = 15 << 20
 
+// capContent drops content a document cannot hold, saying why.
+func capContent(f *File) {
+	if len(f.Data) > MaxStoredFile {
+		f.Data, f.NotStored = nil, fmt.Sprintf("larger than %d MB", MaxStoredFile>>20)
+	}
+}
+
 // SaveFile stores a file's record (and its content, when it fits) without listing it
 // anywhere: a voice note is saved this way and pointed to by its note.
 func (s *Store) SaveFile(ctx context.Context, actor string, f *File) error {
@@ -25,9 +32,7 @@ func (s *Store) SaveFile(ctx context.Context, actor string, f *File) error {
 	if f.ID == "" {
 		f.ID = newID()
 	}
-	if len(f.Data) > MaxStoredFile {
-		f.Data, f.NotStored = nil, fmt.Sprintf("larger than %d MB", MaxStoredFile>>20)
-	}
+	capContent(f)
 	if f.Size == 0 {
 		f.Size = int64(len(f.Data))
 	}

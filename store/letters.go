@@ -174,9 +174,7 @@ func (s *Store) SaveFiles(ctx context.Context, files []*File) error {
 	}
 	docs := make([]any, len(files))
 	for i, f := range files {
-		if len(f.Data) > MaxStoredFile {
-			f.Data, f.NotStored = nil, fmt.Sprintf("larger than %d MB", MaxStoredFile>>20)
-		}
+		capContent(f)
 		f.At = s.now()
 		docs[i] = f
 	}
