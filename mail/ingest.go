@@ -51,16 +51,21 @@ type IngestOptions struct {
 // Ingester stores letters and puts each in the right clients' timelines, once.
 //
 // Write order, so that a crash anywhere loses nothing and duplicates nothing:
-// attachments (by derived _id), bounce marks and queue entries (idempotent), timeline
-// entries (each carrying the letter's ID; an interrupted batch's entries are found
-// among the client's newest ones), and the letter itself last. A letter that is
-// already stored was handled whole, and is skipped.
+// attachments (by derived _id), bounce marks and queue entries (idempotent), a mark
+// per letter saying it is being linked, timeline entries (each carrying the letter's
+// ID; for a letter marked before, an interrupted run's entries are found among the
+// client's newest ones), the letter itself, and last the marks are removed. A letter
+// that is already stored was handled whole, and is skipped.
 type Ingester struct {
+	// mu lets one batch at a time through: two mailboxes delivering the same letter
+	// at once would otherwise both link it. SQLite serialises the writes anyway.
+	mu     sync.Mutex
 	st     *store.Store
 	opts   IngestOptions
 	own    map[string]bool
 	public map[string]bool
 	log    *slog.Logger
+	crash  func(step string) error // tests stop a batch half-way with it
 }
 
 // NewIngester builds an Ingester.
@@ -93,6 +98,8 @@ type pending struct {
 // Store is the pollers' Sink: it returns nil only when every letter of the batch is
 // stored and linked.
 func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	ps := make([]*pending, len(batch))
 	if err := each(ctx, len(batch), func(i int) error {
 		ps[i] = in.prepare(batch[i])
@@ -120,8 +127,7 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if len(todo) == 0 {
 		return nil
 	}
-	owners := &addressOwners{m: map[string]string{}}
-	if err := each(ctx, len(todo), func(i int) error { return in.match(ctx, todo[i], owners) }); err != nil {
+	if err := in.match(ctx, todo); err != nil {
 		return err
 	}
 	var files []*store.File
@@ -131,15 +137,29 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if err := in.st.SaveFiles(ctx, files); err != nil {
 		return err
 	}
-	if err := in.link(ctx, todo); err != nil {
-		return err
-	}
 	letters := make([]*store.Letter, len(todo))
+	ids = ids[:0]
 	for i, p := range todo {
 		letters[i] = p.letter
+		ids = append(ids, p.letter.ID)
+	}
+	retried, err := in.st.BeginLetters(ctx, ids)
+	if err != nil {
+		return err
+	}
+	if err := in.link(ctx, todo, retried); err != nil {
+		return err
+	}
+	if in.crash != nil {
+		if err := in.crash("linked"); err != nil {
+			return err
+		}
 	}
 	stored, err := in.st.SaveLetters(ctx, letters)
 	if err != nil {
+		return err
+	}
+	if err := in.st.EndLetters(ctx, ids); err != nil {
 		return err
 	}
 	for i, p := range todo {
@@ -176,24 +196,40 @@ func (in *Ingester) prepare(f Fetched) *pending {
 
 func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.Name, Email: a.Email} }
 
-// match finds the clients a letter belongs to: by address, then by company domain.
-// A bounce marks the failed addresses instead and goes to no timeline.
-func (in *Ingester) match(ctx context.Context, p *pending, owners *addressOwners) error {
-	if b := p.parsed.Bounce; b != nil {
-		for _, addr := range b.Recipients {
-			if _, err := in.st.MarkBounced(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+// match finds the clients each letter belongs to: by address, then by company domain.
+// A bounce marks the failed addresses instead and goes to no timeline; a letter nobody
+// matches goes to the unsorted queue.
+func (in *Ingester) match(ctx context.Context, todo []*pending) error {
+	var addrs []string
+	for _, p := range todo {
+		if p.parsed.Bounce == nil {
+			addrs = append(addrs, in.counterparts(p)...)
 		}
-		return nil
 	}
-	addrs := in.counterparts(p)
-	for _, a := range addrs {
-		id, err := owners.lookup(ctx, in.st, a)
-		if err != nil {
+	owners, err := in.st.OwnersOfEmails(ctx, addrs)
+	if err != nil {
+		return err
+	}
+	for _, p := range todo {
+		if b := p.parsed.Bounce; b != nil {
+			for _, addr := range b.Recipients {
+				if _, err := in.st.MarkBounced(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
+			continue
+		}
+		if err := in.matchOne(ctx, p, owners); err != nil {
 			return err
 		}
-		if id != "" {
+	}
+	return nil
+}
+
+func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]string) error {
+	addrs := in.counterparts(p)
+	for _, a := range addrs {
+		if id := owners[a]; id != "" {
 			p.clients = appendNew(p.clients, id)
 		}
 	}
@@ -225,33 +261,6 @@ func (in *Ingester) match(ctx context.Context, p *pending, owners *addressOwners
 	return in.st.SetLetterUnsorted(ctx, p.letter, true)
 }
 
-// addressOwners remembers, for one batch, which client owns an address: a client who
-// writes often has many letters in a batch, and each look-up is two reads.
-type addressOwners struct {
-	mu sync.Mutex
-	m  map[string]string // address -> client ID, "" for nobody
-}
-
-func (o *addressOwners) lookup(ctx context.Context, st *store.Store, addr string) (string, error) {
-	o.mu.Lock()
-	id, ok := o.m[addr]
-	o.mu.Unlock()
-	if ok {
-		return id, nil
-	}
-	hit, err := st.FindByEmail(ctx, addr)
-	switch {
-	case err == nil:
-		id = hit.Client.ID
-	case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalid):
-		return "", err
-	}
-	o.mu.Lock()
-	o.m[addr] = id
-	o.mu.Unlock()
-	return id, nil
-}
-
 // counterparts are the addresses on the other side: the sender of an incoming letter
 // and its other recipients, the recipients of an outgoing one; never the company's own.
 func (in *Ingester) counterparts(p *pending) []string {
@@ -259,7 +268,7 @@ func (in *Ingester) counterparts(p *pending) []string {
 	add := func(a store.MailAddress) {
 		_, domain, ok := strings.Cut(a.Email, "@")
 		if ok && !in.own[domain] {
-			out = appendNew(out, a.Email)
+			out = appendNew(out, strings.ToLower(a.Email))
 		}
 	}
 	if !p.letter.Outgoing {
@@ -274,10 +283,11 @@ func (in *Ingester) counterparts(p *pending) []string {
 	return out
 }
 
-// link appends the letters to their clients' timelines: per client one batch, minus
-// entries an interrupted run already wrote.
-func (in *Ingester) link(ctx context.Context, todo []*pending) error {
+// link appends the letters to their clients' timelines: per client one batch. Where a
+// letter was retried, entries an interrupted run already wrote are left out.
+func (in *Ingester) link(ctx context.Context, todo []*pending, retried map[string]bool) error {
 	byClient := map[string][]*store.Letter{}
+	check := map[string]bool{}
 	var order []string
 	for _, p := range todo {
 		for _, c := range p.clients {
@@ -285,18 +295,23 @@ func (in *Ingester) link(ctx context.Context, todo []*pending) error {
 				order = append(order, c)
 			}
 			byClient[c] = append(byClient[c], p.letter)
+			check[c] = check[c] || retried[p.letter.ID]
 		}
 	}
 	return each(ctx, len(order), func(i int) error {
 		clientID := order[i]
-		// An interrupted run of this batch wrote at most this many entries for the
-		// client, all among its newest (the margin covers another mailbox writing since).
-		have, err := in.st.RecentSourceKeys(ctx, clientID, len(byClient[clientID])+20)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // deleted meanwhile
-		}
-		if err != nil {
-			return err
+		have := map[string]bool{}
+		if check[clientID] {
+			// An interrupted run of this batch wrote at most this many entries for the
+			// client, all among its newest (the margin covers another mailbox since).
+			var err error
+			have, err = in.st.RecentSourceKeys(ctx, clientID, len(byClient[clientID])+20)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // deleted meanwhile
+			}
+			if err != nil {
+				return err
+			}
 		}
 		var items []store.Interaction
 		for _, l := range byClient[clientID] {
@@ -306,7 +321,11 @@ func (in *Ingester) link(ctx context.Context, todo []*pending) error {
 			}
 		}
 		slices.SortFunc(items, func(a, b store.Interaction) int { return a.At.Compare(b.At) })
-		return in.st.AppendInteractions(ctx, clientID, items)
+		err := in.st.AppendInteractions(ctx, clientID, items)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		return err
 	})
 }
 

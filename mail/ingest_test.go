@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -79,5 +80,44 @@ func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
 	}
 	if len(n.got) != 4 {
 		t.Fatalf("a second pass notified again: %d", len(n.got))
+	}
+}
+
+// A batch stopped after its timeline entries but before its letters were stored is
+// taken again: each letter still shows once.
+func TestIngestRetriedBatchAddsNoSecondEntry(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	c := &store.Client{Name: "Ромашка", Contacts: map[string]store.Contact{"p": {Name: "Анна", Emails: []string{"anna@romashka.ru"}}}}
+	if err := st.CreateClient(ctx, "test", c); err != nil {
+		t.Fatal(err)
+	}
+	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
+	var batch []mail.Fetched
+	for i := range 3 {
+		batch = append(batch, mail.Fetched{Account: "sales", Folder: "INBOX", UID: uint32(i + 1),
+			Raw: letter(fmt.Sprintf("%d@x", i), "anna@romashka.ru", "sales@company.ru", fmt.Sprintf("Письмо %d", i), "текст")})
+	}
+	in.SetCrash(func(step string) error { return errors.New("crash at " + step) })
+	if err := in.Store(ctx, batch); err == nil {
+		t.Fatal("the crash did not stop the batch")
+	}
+	if items, _, _ := st.Timeline(ctx, c.ID, 0, 20); len(items) != 3 {
+		t.Fatalf("before the retry: %d entries, want the 3 written before the crash", len(items))
+	}
+	in.SetCrash(nil)
+	// The retry comes with one more letter, as a poller's next batch would.
+	batch = append(batch, mail.Fetched{Account: "sales", Folder: "INBOX", UID: 4,
+		Raw: letter("3@x", "anna@romashka.ru", "sales@company.ru", "Письмо 3", "текст")})
+	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	items, _, _ := st.Timeline(ctx, c.ID, 0, 20)
+	var subjects []string
+	for _, it := range items {
+		subjects = append(subjects, it.Mail.Subject)
+	}
+	if len(items) != 4 {
+		t.Fatalf("after the retry: %v, want each of the 4 letters once", subjects)
 	}
 }

@@ -99,6 +99,7 @@ type dirEntry struct {
 	stage     Stage
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
+	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
 }
 
 type dirBirthday struct {
@@ -131,18 +132,23 @@ type entrySet struct {
 	list     []*dirEntry
 	pos      map[string]int
 	byDomain map[string][]string // domain -> client IDs
+	byEmail  map[string]string   // address -> client ID
 }
 
 func newEntrySet(n int) entrySet {
-	return entrySet{list: make([]*dirEntry, 0, n), pos: make(map[string]int, n), byDomain: map[string][]string{}}
+	return entrySet{list: make([]*dirEntry, 0, n), pos: make(map[string]int, n), byDomain: map[string][]string{},
+		byEmail: make(map[string]string, n)}
 }
 
 func (s *entrySet) put(e *dirEntry) {
 	for _, d := range e.domains {
 		s.byDomain[d] = append(s.byDomain[d], e.id)
 	}
+	for _, em := range e.emails {
+		s.byEmail[em] = e.id
+	}
 	if i, ok := s.pos[e.id]; ok {
-		s.unindex(s.list[i])
+		s.unindex(s.list[i], e)
 		s.list[i] = e
 		return
 	}
@@ -150,8 +156,14 @@ func (s *entrySet) put(e *dirEntry) {
 	s.list = append(s.list, e)
 }
 
-// unindex drops an entry's old domains (put indexes the new ones first).
-func (s *entrySet) unindex(old *dirEntry) {
+// unindex drops an entry's old domains and addresses; put indexes the replacement's
+// first (nil when the entry is removed).
+func (s *entrySet) unindex(old, replacement *dirEntry) {
+	for _, em := range old.emails {
+		if s.byEmail[em] == old.id && (replacement == nil || !slices.Contains(replacement.emails, em)) {
+			delete(s.byEmail, em)
+		}
+	}
 	for _, d := range old.domains {
 		ids := s.byDomain[d]
 		for k := len(ids) - 1; k >= 0; k-- {
@@ -173,7 +185,7 @@ func (s *entrySet) remove(id string) {
 	if !ok {
 		return
 	}
-	s.unindex(s.list[i])
+	s.unindex(s.list[i], nil)
 	last := len(s.list) - 1
 	s.list[i] = s.list[last]
 	s.pos[s.list[i].id] = i
@@ -207,14 +219,20 @@ func makeEntry(c *Client) *dirEntry {
 			addDomain(u.Hostname())
 		}
 	}
-	for _, em := range c.Emails {
+	addEmail := func(em string) {
+		em = strings.ToLower(strings.TrimSpace(em))
 		_, d, _ := strings.Cut(em, "@")
 		addDomain(d)
+		if !slices.Contains(e.emails, em) {
+			e.emails = append(e.emails, em)
+		}
+	}
+	for _, em := range c.Emails {
+		addEmail(em)
 	}
 	for _, p := range c.Contacts {
 		for _, em := range p.Emails {
-			_, d, _ := strings.Cut(em, "@")
-			addDomain(d)
+			addEmail(em)
 		}
 		if p.Birthday != nil {
 			e.birthdays = append(e.birthdays, dirBirthday{month: int8(p.Birthday.Month), day: int8(p.Birthday.Day), contact: p.ID, name: p.Name})
@@ -629,6 +647,24 @@ func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days in
 }
 
 func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 == 0) }
+
+// OwnersOfEmails tells, for each address (lower case), the client that lists it as its
+// own or a contact's; addresses nobody lists are left out. The directory answers, after
+// one freshness check for them all.
+func (s *Store) OwnersOfEmails(ctx context.Context, emails []string) (map[string]string, error) {
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(emails))
+	s.dir.mu.RLock()
+	defer s.dir.mu.RUnlock()
+	for _, em := range emails {
+		if id, ok := s.dir.entries.byEmail[strings.ToLower(em)]; ok {
+			out[em] = id
+		}
+	}
+	return out, nil
+}
 
 // ClientsByDomain lists the clients whose website or e-mail addresses are on a domain
 // (lower case, without "www."). The mail matcher asks it only for company domains.

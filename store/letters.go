@@ -87,23 +87,33 @@ func (s *Store) SaveLetters(ctx context.Context, letters []*Letter) (stored []bo
 	for i, l := range letters {
 		l.StoredAt = now
 		docs[i] = l
-		stored[i] = true
 	}
-	_, err = s.c(colLetters).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var bw mongo.BulkWriteException
-	if errors.As(err, &bw) {
-		for _, we := range bw.WriteErrors {
-			if !mongo.IsDuplicateKeyError(we) {
-				return nil, fmt.Errorf("save letters: %w", err)
-			}
-			stored[we.Index] = false
-		}
-		return stored, nil
-	}
+	there, err := s.insertNew(ctx, colLetters, docs)
 	if err != nil {
 		return nil, fmt.Errorf("save letters: %w", err)
 	}
+	for i := range stored {
+		stored[i] = !there[i]
+	}
 	return stored, nil
+}
+
+// insertNew inserts documents in one round trip; there[i] says document i was not
+// inserted because one with its _id exists.
+func (s *Store) insertNew(ctx context.Context, col string, docs []any) (there map[int]bool, err error) {
+	there = map[int]bool{}
+	_, err = s.c(col).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bw mongo.BulkWriteException
+	if errors.As(err, &bw) && bw.WriteConcernError == nil {
+		for _, we := range bw.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return nil, err
+			}
+			there[we.Index] = true
+		}
+		return there, nil
+	}
+	return there, err
 }
 
 // LettersExist tells which of the letters are stored (concurrent _id reads).
@@ -128,6 +138,41 @@ func (s *Store) LettersExist(ctx context.Context, ids []string) (map[string]bool
 		}
 	}
 	return out, err
+}
+
+// BeginLetters marks letters as being linked, in one round trip, and tells which were
+// marked already: a run that stopped before storing them may have put them in some
+// timelines. EndLetters removes the marks once the letters are stored.
+func (s *Store) BeginLetters(ctx context.Context, ids []string) (retried map[string]bool, err error) {
+	retried = map[string]bool{}
+	if len(ids) == 0 {
+		return retried, nil
+	}
+	docs := make([]any, len(ids))
+	now := s.now()
+	for i, id := range ids {
+		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}}
+	}
+	there, err := s.insertNew(ctx, colIngesting, docs)
+	if err != nil {
+		return nil, fmt.Errorf("mark letters: %w", err)
+	}
+	for i := range there {
+		retried[ids[i]] = true
+	}
+	return retried, nil
+}
+
+// EndLetters removes BeginLetters' marks. The collection holds only the batches in
+// flight, so the filter's scan is short.
+func (s *Store) EndLetters(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.c(colIngesting).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
+		return fmt.Errorf("unmark letters: %w", err)
+	}
+	return nil
 }
 
 // RecentSourceKeys lists the source keys of a client's newest n timeline entries: what

@@ -97,3 +97,37 @@ func TestLettersStoredOnceAndLinkedOnce(t *testing.T) {
 		t.Fatalf("bounced: %+v", got.Contacts["p"])
 	}
 }
+
+func TestOwnersOfEmailsFollowChanges(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := &store.Client{Name: "Ромашка", Emails: []string{"info@romashka.ru"}, Contacts: map[string]store.Contact{
+		"p": {Name: "Анна", Emails: []string{"anna@romashka.ru"}}}}
+	if err := s.CreateClient(ctx, "m", c); err != nil {
+		t.Fatal(err)
+	}
+	owners := func() map[string]string {
+		t.Helper()
+		m, err := s.OwnersOfEmails(ctx, []string{"info@romashka.ru", "anna@romashka.ru", "sales@romashka.ru", "nobody@x.ru"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	if m := owners(); len(m) != 2 || m["info@romashka.ru"] != c.ID || m["anna@romashka.ru"] != c.ID {
+		t.Fatalf("owners: %v", m)
+	}
+	emails := []string{"sales@romashka.ru"}
+	if _, err := s.UpdateClient(ctx, "m", c.ID, store.ClientPatch{Emails: &emails}); err != nil {
+		t.Fatal(err)
+	}
+	if m := owners(); len(m) != 2 || m["sales@romashka.ru"] != c.ID || m["info@romashka.ru"] != "" {
+		t.Fatalf("after the company's address changed: %v", m)
+	}
+	if err := s.DeleteClient(ctx, "m", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if m := owners(); len(m) != 0 {
+		t.Fatalf("after the client was deleted: %v", m)
+	}
+}

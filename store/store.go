@@ -37,6 +37,7 @@ const (
 	colLetters    = "letters"
 	colUnsorted   = "unsorted"
 	colIgnored    = "ignored"
+	colIngesting  = "ingesting"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -155,6 +156,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colLetters:    {{Keys: bson.D{{Key: "clients", Value: 1}}}, {Keys: bson.D{{Key: "date", Value: -1}}}},
 	colUnsorted:   nil,
 	colIgnored:    nil,
+	colIngesting:  nil,
 }
 
 // Collections lists every collection the store uses.

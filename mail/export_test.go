@@ -1,0 +1,4 @@
+package mail
+
+// SetCrash makes Store fail at a step, as a crash there would.
+func (in *Ingester) SetCrash(f func(step string) error) { in.crash = f }
