@@ -58,7 +58,8 @@ type Progress interface {
 
 // Sink stores a batch of letters; it returns nil only when every one is stored
 // (idempotently: the same letter may come again after a crash or a UIDVALIDITY
-// change and must not be duplicated — that is the sink's job).
+// change and must not be duplicated — that is the sink's job). After each pass over
+// the folders it gets an empty batch: work it holds back for bulk should be done now.
 type Sink func(ctx context.Context, batch []Fetched) error
 
 const (
@@ -430,6 +431,9 @@ func (p *Poller) syncAll(ctx context.Context, cn *conn) (n int, folderErrs []err
 			}
 			return n, folderErrs, err
 		}
+	}
+	if err := p.sink(ctx, nil); err != nil {
+		return n, folderErrs, fmt.Errorf("imap %s: storing letters: %w", p.acc.Name, err)
 	}
 	return n, folderErrs, nil
 }

@@ -51,11 +51,12 @@ type IngestOptions struct {
 // Ingester stores letters and puts each in the right clients' timelines, once.
 //
 // Write order, so that a crash anywhere loses nothing and duplicates nothing:
-// attachments (by derived _id), bounce marks and queue entries (idempotent), a mark
-// per letter saying it is being linked, timeline entries (each carrying the letter's
-// ID; for a letter marked before, an interrupted run's entries are found among the
-// client's newest ones), the letter itself, and last the marks are removed. A letter
-// that is already stored was handled whole, and is skipped.
+// attachments (by derived _id), bounce marks and queue entries (idempotent), a record
+// of the timeline entries each letter needs, the letter itself; then, in bulk for
+// many batches, the timeline entries (each carrying the letter's ID) and last the
+// records' removal. A letter already stored is skipped; records left by a stopped run
+// are taken up at the first batch, and entries it made are found among the client's
+// newest ones.
 type Ingester struct {
 	// mu lets one batch at a time through: two mailboxes delivering the same letter
 	// at once would otherwise both link it. SQLite serialises the writes anyway.
@@ -66,6 +67,9 @@ type Ingester struct {
 	public map[string]bool
 	log    *slog.Logger
 	crash  func(step string) error // tests stop a batch half-way with it
+
+	recovered bool      // a stopped run's unfinished links are taken up
+	waiting   []waiting // stored letters whose timeline entries are still to be made
 }
 
 // NewIngester builds an Ingester.
@@ -95,11 +99,46 @@ type pending struct {
 	clients []string
 }
 
-// Store is the pollers' Sink: it returns nil only when every letter of the batch is
-// stored and linked.
+// linkBatch is how many letters wait for their timeline entries at most: entries are
+// made per client, so a bulk read of a mailbox writes each timeline a few times
+// instead of once per letter.
+const linkBatch = 2000
+
+// waiting is a stored letter whose timeline entries are still to be made.
+type waiting struct {
+	link store.PendingLink
+	// suspect: a run that stopped half-way may have made some of its entries.
+	suspect bool
+	// notice is sent once the entries are there; nil for none.
+	notice *LetterNotice
+}
+
+// Store is the pollers' Sink: it returns nil once every letter of the batch is stored
+// with a record of the timeline entries it needs. The entries are made in bulk: when
+// linkBatch letters wait, and when a poller hands over an empty batch (it has read
+// everything there is for now).
 func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	if !in.recovered {
+		if err := in.recover(ctx); err != nil {
+			return err
+		}
+		in.recovered = true
+	}
+	if len(batch) == 0 {
+		return in.flush(ctx)
+	}
+	if err := in.store(ctx, batch); err != nil {
+		return err
+	}
+	if len(in.waiting) >= linkBatch {
+		return in.flush(ctx)
+	}
+	return nil
+}
+
+func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 	ps := make([]*pending, len(batch))
 	if err := each(ctx, len(batch), func(i int) error {
 		ps[i] = in.prepare(batch[i])
@@ -107,7 +146,7 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	}); err != nil {
 		return err
 	}
-	// Letters stored before were handled whole (the letter is written last).
+	// Letters stored before were handled whole (their links are recorded first).
 	ids := make([]string, len(ps))
 	for i, p := range ps {
 		ids[i] = p.letter.ID
@@ -137,36 +176,89 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if err := in.st.SaveFiles(ctx, files); err != nil {
 		return err
 	}
+	var links []store.PendingLink
+	var linked []*pending
+	for _, p := range todo {
+		if len(p.clients) > 0 {
+			links = append(links, store.PendingLink{LetterID: p.letter.ID, Clients: p.clients, Entry: store.LetterInteraction(p.letter)})
+			linked = append(linked, p)
+		}
+	}
+	retried, err := in.st.BeginLinks(ctx, links)
+	if err != nil {
+		return err
+	}
 	letters := make([]*store.Letter, len(todo))
-	ids = ids[:0]
 	for i, p := range todo {
 		letters[i] = p.letter
-		ids = append(ids, p.letter.ID)
 	}
-	retried, err := in.st.BeginLetters(ctx, ids)
+	if _, err := in.st.SaveLetters(ctx, letters); err != nil {
+		return err
+	}
+	for i, p := range linked {
+		w := waiting{link: links[i], suspect: retried[p.letter.ID]}
+		if !p.letter.Outgoing && !w.suspect {
+			w.notice = &LetterNotice{LetterID: p.letter.ID, From: p.letter.From.Email, Subject: p.letter.Subject, Preview: p.letter.Preview}
+		}
+		in.waiting = append(in.waiting, w)
+	}
+	return nil
+}
+
+// recover takes up the links a stopped run recorded and did not finish. A record
+// whose letter was never stored is dropped: the poller reads that letter again.
+func (in *Ingester) recover(ctx context.Context) error {
+	links, err := in.st.PendingLinks(ctx)
+	if err != nil || len(links) == 0 {
+		return err
+	}
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.LetterID
+	}
+	stored, err := in.st.LettersExist(ctx, ids)
 	if err != nil {
 		return err
 	}
-	if err := in.link(ctx, todo, retried); err != nil {
-		return err
-	}
-	if in.crash != nil {
-		if err := in.crash("linked"); err != nil {
-			return err
+	var orphans []string
+	for _, l := range links {
+		if !stored[l.LetterID] {
+			orphans = append(orphans, l.LetterID)
+			continue
 		}
+		in.waiting = append(in.waiting, waiting{link: l, suspect: true})
 	}
-	stored, err := in.st.SaveLetters(ctx, letters)
+	in.log.Info("mail: taking up letters a stopped run left unlinked", "letters", len(in.waiting))
+	return in.st.EndLinks(ctx, orphans)
+}
+
+// flush makes the waiting timeline entries, then drops their records and tells the
+// managers. After a failure every waiting letter is suspect: some entries were made.
+func (in *Ingester) flush(ctx context.Context) error {
+	if len(in.waiting) == 0 {
+		return nil
+	}
+	err := in.link(ctx, in.waiting)
+	if err == nil && in.crash != nil {
+		err = in.crash("linked")
+	}
+	ids := make([]string, len(in.waiting))
+	for i, w := range in.waiting {
+		ids[i] = w.link.LetterID
+	}
+	if err == nil {
+		err = in.st.EndLinks(ctx, ids)
+	}
 	if err != nil {
-		return err
-	}
-	if err := in.st.EndLetters(ctx, ids); err != nil {
-		return err
-	}
-	for i, p := range todo {
-		if stored[i] {
-			in.notify(ctx, p)
+		for i := range in.waiting {
+			in.waiting[i].suspect = true
 		}
+		return err
 	}
+	for _, w := range in.waiting {
+		in.notify(ctx, w)
+	}
+	in.waiting = nil
 	return nil
 }
 
@@ -283,27 +375,27 @@ func (in *Ingester) counterparts(p *pending) []string {
 	return out
 }
 
-// link appends the letters to their clients' timelines: per client one batch. Where a
-// letter was retried, entries an interrupted run already wrote are left out.
-func (in *Ingester) link(ctx context.Context, todo []*pending, retried map[string]bool) error {
-	byClient := map[string][]*store.Letter{}
+// link appends the letters to their clients' timelines: per client one write. Where
+// a letter is suspect, entries an interrupted run already made are left out.
+func (in *Ingester) link(ctx context.Context, ws []waiting) error {
+	byClient := map[string][]store.Interaction{}
 	check := map[string]bool{}
 	var order []string
-	for _, p := range todo {
-		for _, c := range p.clients {
+	for _, w := range ws {
+		for _, c := range w.link.Clients {
 			if byClient[c] == nil {
 				order = append(order, c)
 			}
-			byClient[c] = append(byClient[c], p.letter)
-			check[c] = check[c] || retried[p.letter.ID]
+			byClient[c] = append(byClient[c], w.link.Entry)
+			check[c] = check[c] || w.suspect
 		}
 	}
 	return each(ctx, len(order), func(i int) error {
 		clientID := order[i]
 		have := map[string]bool{}
 		if check[clientID] {
-			// An interrupted run of this batch wrote at most this many entries for the
-			// client, all among its newest (the margin covers another mailbox since).
+			// An interrupted run wrote at most this many entries for the client, all
+			// among its newest (the margin covers what others wrote since).
 			var err error
 			have, err = in.st.RecentSourceKeys(ctx, clientID, len(byClient[clientID])+20)
 			if errors.Is(err, store.ErrNotFound) {
@@ -314,8 +406,7 @@ func (in *Ingester) link(ctx context.Context, todo []*pending, retried map[strin
 			}
 		}
 		var items []store.Interaction
-		for _, l := range byClient[clientID] {
-			it := store.LetterInteraction(l)
+		for _, it := range byClient[clientID] {
 			if !have[it.SourceKey] {
 				items = append(items, it)
 			}
@@ -329,19 +420,19 @@ func (in *Ingester) link(ctx context.Context, todo []*pending, retried map[strin
 	})
 }
 
-// notify tells each client's manager about an incoming letter (at most once: a crash
-// between storing and notifying skips the message, never repeats it).
-func (in *Ingester) notify(ctx context.Context, p *pending) {
-	if in.opts.Notifier == nil || p.letter.Outgoing {
+// notify tells each client's manager about an incoming letter, once its entry is in
+// the timeline (at most once: a letter taken up after a restart is not announced).
+func (in *Ingester) notify(ctx context.Context, w waiting) {
+	if in.opts.Notifier == nil || w.notice == nil {
 		return
 	}
-	for _, id := range p.clients {
+	for _, id := range w.link.Clients {
 		c, err := in.st.Client(ctx, id)
 		if err != nil || c.ManagerID == "" {
 			continue
 		}
-		n := LetterNotice{ManagerID: c.ManagerID, ClientID: c.ID, ClientName: c.Name, LetterID: p.letter.ID,
-			From: p.letter.From.Email, Subject: p.letter.Subject, Preview: p.letter.Preview}
+		n := *w.notice
+		n.ManagerID, n.ClientID, n.ClientName = c.ManagerID, c.ID, c.Name
 		if err := in.opts.Notifier.LetterArrived(ctx, n); err != nil {
 			in.log.Warn("notify manager of a letter", "manager", c.ManagerID, "err", err)
 		}

@@ -46,7 +46,14 @@ func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
 		{Account: "sales", Folder: "INBOX", UID: 4, Raw: letter("4@x", "stranger@gmail.com", "sales@company.ru", "Никому", "текст")},
 		{Account: "sales", Folder: "Sent", Sent: true, UID: 1, Raw: letter("5@x", "sales@company.ru", "anna@romashka.ru", "Ответ", "текст")},
 	}
+	// The poller's empty batch after a pass makes the timeline entries.
 	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if items, _, _ := st.Timeline(ctx, romashka.ID, 0, 20); len(items) != 0 || len(n.got) != 0 {
+		t.Fatalf("entries made before the pass ended: %d, notices %d", len(items), len(n.got))
+	}
+	if err := in.Store(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	subjects := func(c *store.Client) string {
@@ -75,6 +82,9 @@ func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
 	if err := in.Store(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
+	if err := in.Store(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
 	if got := subjects(romashka); strings.Count(got, ",") != 2 {
 		t.Fatalf("a second pass duplicated: %s", got)
 	}
@@ -83,33 +93,41 @@ func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
 	}
 }
 
-// A batch stopped after its timeline entries but before its letters were stored is
-// taken again: each letter still shows once.
-func TestIngestRetriedBatchAddsNoSecondEntry(t *testing.T) {
+// Timeline entries made and then a stop before their records were cleared: a restarted
+// ingester takes the records up and makes each entry once.
+func TestIngestRestartAfterStopMidLinkAddsNoSecondEntry(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
 	c := &store.Client{Name: "Ромашка", Contacts: map[string]store.Contact{"p": {Name: "Анна", Emails: []string{"anna@romashka.ru"}}}}
 	if err := st.CreateClient(ctx, "test", c); err != nil {
 		t.Fatal(err)
 	}
-	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
+	opts := mail.IngestOptions{OwnDomains: []string{"company.ru"}}
+	in := mail.NewIngester(st, opts)
 	var batch []mail.Fetched
 	for i := range 3 {
 		batch = append(batch, mail.Fetched{Account: "sales", Folder: "INBOX", UID: uint32(i + 1),
 			Raw: letter(fmt.Sprintf("%d@x", i), "anna@romashka.ru", "sales@company.ru", fmt.Sprintf("Письмо %d", i), "текст")})
 	}
+	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
 	in.SetCrash(func(step string) error { return errors.New("crash at " + step) })
-	if err := in.Store(ctx, batch); err == nil {
+	if err := in.Store(ctx, nil); err == nil {
 		t.Fatal("the crash did not stop the batch")
 	}
 	if items, _, _ := st.Timeline(ctx, c.ID, 0, 20); len(items) != 3 {
-		t.Fatalf("before the retry: %d entries, want the 3 written before the crash", len(items))
+		t.Fatalf("before the restart: %d entries, want the 3 made before the crash", len(items))
 	}
-	in.SetCrash(nil)
-	// The retry comes with one more letter, as a poller's next batch would.
+
+	// A new process; the same letters come again (their progress was not saved) and one more.
+	in = mail.NewIngester(st, opts)
 	batch = append(batch, mail.Fetched{Account: "sales", Folder: "INBOX", UID: 4,
 		Raw: letter("3@x", "anna@romashka.ru", "sales@company.ru", "Письмо 3", "текст")})
 	if err := in.Store(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Store(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	items, _, _ := st.Timeline(ctx, c.ID, 0, 20)
@@ -118,6 +136,9 @@ func TestIngestRetriedBatchAddsNoSecondEntry(t *testing.T) {
 		subjects = append(subjects, it.Mail.Subject)
 	}
 	if len(items) != 4 {
-		t.Fatalf("after the retry: %v, want each of the 4 letters once", subjects)
+		t.Fatalf("after the restart: %v, want each of the 4 letters once", subjects)
+	}
+	if left, _ := st.PendingLinks(ctx); len(left) != 0 {
+		t.Fatalf("records left: %+v", left)
 	}
 }

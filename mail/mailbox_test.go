@@ -72,9 +72,11 @@ func TestMailboxExactlyOnceAcrossCrashAndResync(t *testing.T) {
 	if _, err := mail.NewPoller(acc, progress, crashing, log).SyncOnce(ctx); err == nil {
 		t.Fatal("the crash did not stop the sync")
 	}
-	if n := emailEntries(t, st); n != 500 {
-		t.Fatalf("after the crash: %d entries, want 500 (two batches and half of the third)", n)
+	if n := emailEntries(t, st); n != 0 {
+		t.Fatalf("after the crash: %d entries, want none yet (they are made when a pass ends)", n)
 	}
+	// A new process takes up the 500 letters stored before the crash.
+	in = mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
 	n, err := mail.NewPoller(acc, progress, in.Store, log).SyncOnce(ctx)
 	if err != nil {
 		t.Fatal(err)

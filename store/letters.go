@@ -140,39 +140,63 @@ func (s *Store) LettersExist(ctx context.Context, ids []string) (map[string]bool
 	return out, err
 }
 
-// BeginLetters marks letters as being linked, in one round trip, and tells which were
-// marked already: a run that stopped before storing them may have put them in some
-// timelines. EndLetters removes the marks once the letters are stored.
-func (s *Store) BeginLetters(ctx context.Context, ids []string) (retried map[string]bool, err error) {
+// PendingLink is a stored letter on its way into clients' timelines: written before
+// the letter and removed once every entry is there, so that a crash in between leaves
+// a note of what is left to do.
+type PendingLink struct {
+	LetterID string      `bson:"_id"`
+	Clients  []string    `bson:"clients"`
+	Entry    Interaction `bson:"entry"`
+	At       time.Time   `bson:"at"`
+}
+
+// BeginLinks records links to be made, in one round trip, and tells which were
+// recorded already: a run that stopped half-way may have made some of them.
+func (s *Store) BeginLinks(ctx context.Context, links []PendingLink) (retried map[string]bool, err error) {
 	retried = map[string]bool{}
-	if len(ids) == 0 {
+	if len(links) == 0 {
 		return retried, nil
 	}
-	docs := make([]any, len(ids))
+	docs := make([]any, len(links))
 	now := s.now()
-	for i, id := range ids {
-		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "at", Value: now}}
+	for i := range links {
+		links[i].At = now
+		docs[i] = links[i]
 	}
 	there, err := s.insertNew(ctx, colIngesting, docs)
 	if err != nil {
-		return nil, fmt.Errorf("mark letters: %w", err)
+		return nil, fmt.Errorf("record letters to link: %w", err)
 	}
 	for i := range there {
-		retried[ids[i]] = true
+		retried[links[i].LetterID] = true
 	}
 	return retried, nil
 }
 
-// EndLetters removes BeginLetters' marks. The collection holds only the batches in
+// EndLinks removes the records of links made. The collection holds only links in
 // flight, so the filter's scan is short.
-func (s *Store) EndLetters(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
+func (s *Store) EndLinks(ctx context.Context, letterIDs []string) error {
+	if len(letterIDs) == 0 {
 		return nil
 	}
-	if _, err := s.c(colIngesting).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}); err != nil {
-		return fmt.Errorf("unmark letters: %w", err)
+	if _, err := s.c(colIngesting).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: letterIDs}}}}); err != nil {
+		return fmt.Errorf("clear linked letters: %w", err)
 	}
 	return nil
+}
+
+// PendingLinks lists the links recorded and not yet ended: after a restart, what a
+// stopped run left to do.
+func (s *Store) PendingLinks(ctx context.Context) ([]PendingLink, error) {
+	cur, err := s.c(colIngesting).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read letters to link: %w", err)
+	}
+	var out []PendingLink
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read letters to link: %w", err)
+	}
+	return out, nil
 }
 
 // RecentSourceKeys lists the source keys of a client's newest n timeline entries: what
