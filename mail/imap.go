@@ -39,7 +39,7 @@ type Account struct {
 	// MoveTo moves a letter there once it is stored ("" = leave it).
 	MoveTo    string
 	TLSConfig *tls.Config // tests pass one trusting their certificate
-	BatchSize int         // UIDs per FETCH, default 200
+	BatchSize int         // UIDs per FETCH, default 100
 }
 
 // Fetched is one raw letter as read.
@@ -64,7 +64,7 @@ type Sink func(ctx context.Context, batch []Fetched) error
 
 const (
 	defaultPollInterval = time.Minute
-	defaultBatchSize    = 200
+	defaultBatchSize    = 100
 	maxIdle             = 29 * time.Minute // RFC 2177: re-issue IDLE at least every 29 minutes
 	firstBackoff        = time.Second
 	maxBackoff          = 5 * time.Minute

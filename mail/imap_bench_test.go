@@ -3,32 +3,44 @@ package mail
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/crm-team/crm/mail/imaptest"
 )
 
-const benchLetters = 10_000
-
-// rawFetchServer is one server per test binary holding 10,000 generated letters
-// (~400 MB: most 5-30 KB, 10% with a 100-300 KB attachment).
-var rawFetchServer = sync.OnceValues(func() (*imaptest.Server, error) {
-	srv, err := imaptest.Start()
-	if err != nil {
-		return nil, err
+// benchLetters is the mailbox's size: 10,000, or CRM_BENCH_LETTERS.
+var benchLetters = func() int {
+	if n, err := strconv.Atoi(os.Getenv("CRM_BENCH_LETTERS")); err == nil && n > 0 {
+		return n
 	}
-	srv.AddLetters("INBOX", imaptest.GenerateLetters(benchLetters, 42))
-	return srv, nil
+	return 10_000
+}()
+
+// rawFetchServer is one server per test binary, in a process of its own so that the
+// benchmarks' memory is the reading side's alone, holding the generated letters
+// (10,000: ~400 MB, most 5-30 KB, 10% with a 100-300 KB attachment).
+// It lives as long as the test binary (it ends when its standard input closes).
+var rawFetchServer = sync.OnceValues(func() (*imaptest.Child, error) {
+	return imaptest.StartChild(benchLetters, 42)
 })
+
+// benchAccount reads the benchmarks' server's INBOX.
+func benchAccount(tb testing.TB) Account {
+	c, err := rawFetchServer()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Account{Name: "sales", Host: c.Host(), Port: c.Port(), Security: "none", User: imaptest.User,
+		Password: imaptest.Password, Folders: []string{"INBOX"}, SentFolders: []string{}}
+}
 
 // BenchmarkRawFetch reads the whole mailbox per iteration (SyncOnce with a fresh
 // progress and a sink that does nothing): the ceiling of the IMAP side of ingestion.
 func BenchmarkRawFetch(b *testing.B) {
-	srv, err := rawFetchServer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	acc := benchAccount(b)
 	var total int64
 	nop := func(_ context.Context, batch []Fetched) error {
 		for _, f := range batch {
@@ -36,8 +48,6 @@ func BenchmarkRawFetch(b *testing.B) {
 		}
 		return nil
 	}
-	acc := account(srv)
-	acc.Folders = []string{"INBOX"}
 	if n, err := NewPoller(acc, newProgress(), nop, nil).SyncOnce(context.Background()); err != nil || n != benchLetters {
 		b.Fatalf("warm-up: %d letters, %v", n, err)
 	}

@@ -302,6 +302,22 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 	if err != nil {
 		return err
 	}
+	// Company domains, for letters no address matches.
+	var domains []string
+	for _, p := range todo {
+		if p.parsed.Bounce != nil {
+			continue
+		}
+		for _, a := range in.counterparts(p) {
+			if _, domain, _ := strings.Cut(a, "@"); !in.public[domain] {
+				domains = appendNew(domains, domain)
+			}
+		}
+	}
+	byDomain, err := in.st.ClientsByDomains(ctx, domains)
+	if err != nil {
+		return err
+	}
 	for _, p := range todo {
 		if b := p.parsed.Bounce; b != nil {
 			for _, addr := range b.Recipients {
@@ -311,14 +327,14 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 			}
 			continue
 		}
-		if err := in.matchOne(ctx, p, owners); err != nil {
+		if err := in.matchOne(ctx, p, owners, byDomain); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]string) error {
+func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]string, byDomain map[string][]string) error {
 	addrs := in.counterparts(p)
 	for _, a := range addrs {
 		if id := owners[a]; id != "" {
@@ -328,14 +344,7 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 	if len(p.clients) == 0 {
 		for _, a := range addrs {
 			_, domain, _ := strings.Cut(a, "@")
-			if in.public[domain] {
-				continue
-			}
-			ids, err := in.st.ClientsByDomain(ctx, domain)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
+			for _, id := range byDomain[domain] {
 				p.clients = appendNew(p.clients, id)
 			}
 		}

@@ -15,18 +15,15 @@ import (
 
 // BenchmarkIngest reads the 10,000 generated letters (10% with attachments) into the
 // embedded engine through the poller and the Ingester, against 400 clients, and
-// compares with a raw fetch of the same mailbox; then a second run that finds nothing
-// new. One measurement per run:
+// compares with a raw fetch of the same mailbox (the faster of two); then a second
+// run that finds nothing new. The server runs in a process of its own, so peak RSS is
+// the reading side's: the Ingester, the poller and the embedded engine. One
+// measurement per run (CRM_BENCH_LETTERS=30000 for a bigger mailbox):
 //
 //	go test -run '^$' -bench Ingest -benchtime 1x ./mail/
 func BenchmarkIngest(b *testing.B) {
-	srv, err := rawFetchServer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	acc := benchAccount(b)
 	ctx := context.Background()
-	acc := account(srv)
-	acc.Folders, acc.SentFolders = []string{"INBOX"}, []string{}
 	log := slog.New(slog.DiscardHandler)
 	for b.Loop() {
 		st := storetest.New(b)
@@ -37,16 +34,19 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		st.CreateClients(ctx, "bench", cs)
 
-		start := time.Now()
-		nop := func(context.Context, []Fetched) error { return nil }
-		if _, err := NewPoller(acc, newProgress(), nop, log).SyncOnce(ctx); err != nil {
-			b.Fatal(err)
+		raw := time.Duration(1<<63 - 1)
+		for range 2 {
+			start := time.Now()
+			nop := func(context.Context, []Fetched) error { return nil }
+			if _, err := NewPoller(acc, newProgress(), nop, log).SyncOnce(ctx); err != nil {
+				b.Fatal(err)
+			}
+			raw = min(raw, time.Since(start))
 		}
-		raw := time.Since(start)
 
 		in := NewIngester(st, IngestOptions{OwnDomains: []string{"company.ru"}})
 		progress := StoreProgress{St: st}
-		start = time.Now()
+		start := time.Now()
 		n, err := NewPoller(acc, progress, in.Store, log).SyncOnce(ctx)
 		if err != nil || n != benchLetters {
 			b.Fatalf("ingest: %d letters, %v", n, err)

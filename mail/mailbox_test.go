@@ -52,7 +52,7 @@ func TestMailboxExactlyOnceAcrossCrashAndResync(t *testing.T) {
 	letters := imaptest.GenerateLetters(1000, 7)
 	srv.AddLetters("INBOX", letters)
 	acc := mail.Account{Name: "sales", Host: srv.Host(), Port: srv.Port(), Security: "none", User: imaptest.User,
-		Password: imaptest.Password, Folders: []string{"INBOX"}, SentFolders: []string{}}
+		Password: imaptest.Password, Folders: []string{"INBOX"}, SentFolders: []string{}, BatchSize: 200}
 	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
 	progress := mail.StoreProgress{St: st}
 	log := slog.New(slog.DiscardHandler)

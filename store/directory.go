@@ -666,13 +666,20 @@ func (s *Store) OwnersOfEmails(ctx context.Context, emails []string) (map[string
 	return out, nil
 }
 
-// ClientsByDomain lists the clients whose website or e-mail addresses are on a domain
-// (lower case, without "www."). The mail matcher asks it only for company domains.
-func (s *Store) ClientsByDomain(ctx context.Context, domain string) ([]string, error) {
+// ClientsByDomains lists, per domain (lower case, without "www."), the clients whose
+// website or e-mail addresses are on it; domains of nobody's are left out. The mail
+// matcher asks it only for company domains.
+func (s *Store) ClientsByDomains(ctx context.Context, domains []string) (map[string][]string, error) {
 	if err := s.dir.Sync(ctx); err != nil {
 		return nil, err
 	}
+	out := map[string][]string{}
 	s.dir.mu.RLock()
 	defer s.dir.mu.RUnlock()
-	return slices.Clone(s.dir.entries.byDomain[strings.ToLower(domain)]), nil
+	for _, d := range domains {
+		if ids := s.dir.entries.byDomain[strings.ToLower(d)]; len(ids) > 0 {
+			out[d] = slices.Clone(ids)
+		}
+	}
+	return out, nil
 }

@@ -83,12 +83,14 @@ func (s *Store) SaveLetters(ctx context.Context, letters []*Letter) (stored []bo
 		return stored, nil
 	}
 	docs := make([]any, len(letters))
+	sizes := make([]int, len(letters))
 	now := s.now()
 	for i, l := range letters {
 		l.StoredAt = now
 		docs[i] = l
+		sizes[i] = len(l.Text) + len(l.HTML) + len(l.Preview)
 	}
-	there, err := s.insertNew(ctx, colLetters, docs)
+	there, err := s.insertNew(ctx, colLetters, docs, sizes)
 	if err != nil {
 		return nil, fmt.Errorf("save letters: %w", err)
 	}
@@ -98,22 +100,40 @@ func (s *Store) SaveLetters(ctx context.Context, letters []*Letter) (stored []bo
 	return stored, nil
 }
 
-// insertNew inserts documents in one round trip; there[i] says document i was not
-// inserted because one with its _id exists.
-func (s *Store) insertNew(ctx context.Context, col string, docs []any) (there map[int]bool, err error) {
+// insertChunk is about the most bytes one insert carries: the driver and the engine
+// each hold a few copies of a batch, and a mailbox's batch can be large.
+const insertChunk = 4 << 20
+
+// insertNew inserts documents in few round trips (one per insertChunk bytes, by the
+// sizes given; nil sizes: one); there[i] says document i was not inserted because one
+// with its _id exists.
+func (s *Store) insertNew(ctx context.Context, col string, docs []any, sizes []int) (there map[int]bool, err error) {
 	there = map[int]bool{}
-	_, err = s.c(col).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	var bw mongo.BulkWriteException
-	if errors.As(err, &bw) && bw.WriteConcernError == nil {
-		for _, we := range bw.WriteErrors {
-			if !mongo.IsDuplicateKeyError(we) {
-				return nil, err
+	for start := 0; start < len(docs); {
+		end, bytes := start+1, 0
+		if sizes != nil {
+			for bytes += sizes[start]; end < len(docs) && bytes+sizes[end] <= insertChunk; end++ {
+				bytes += sizes[end]
 			}
-			there[we.Index] = true
+		} else {
+			end = len(docs)
 		}
-		return there, nil
+		_, err = s.c(col).InsertMany(ctx, docs[start:end], options.InsertMany().SetOrdered(false))
+		var bw mongo.BulkWriteException
+		switch {
+		case errors.As(err, &bw) && bw.WriteConcernError == nil:
+			for _, we := range bw.WriteErrors {
+				if !mongo.IsDuplicateKeyError(we) {
+					return nil, err
+				}
+				there[start+we.Index] = true
+			}
+		case err != nil:
+			return nil, err
+		}
+		start = end
 	}
-	return there, err
+	return there, nil
 }
 
 // LettersExist tells which of the letters are stored (concurrent _id reads).
@@ -163,7 +183,7 @@ func (s *Store) BeginLinks(ctx context.Context, links []PendingLink) (retried ma
 		links[i].At = now
 		docs[i] = links[i]
 	}
-	there, err := s.insertNew(ctx, colIngesting, docs)
+	there, err := s.insertNew(ctx, colIngesting, docs, nil)
 	if err != nil {
 		return nil, fmt.Errorf("record letters to link: %w", err)
 	}
@@ -235,20 +255,17 @@ func LetterInteraction(l *Letter) Interaction {
 		Mail: &MailRef{LetterID: l.ID, MessageID: l.MessageID, Subject: l.Subject, From: l.From.Email}}
 }
 
-// SaveFiles stores many files in one round trip; files already stored (same _id) are
+// SaveFiles stores many files in few round trips; files already stored (same _id) are
 // left as they are, so an attachment saved before a crash is not saved twice.
 func (s *Store) SaveFiles(ctx context.Context, files []*File) error {
-	if len(files) == 0 {
-		return nil
-	}
 	docs := make([]any, len(files))
+	sizes := make([]int, len(files))
 	for i, f := range files {
 		capContent(f)
 		f.At = s.now()
-		docs[i] = f
+		docs[i], sizes[i] = f, len(f.Data)
 	}
-	_, err := s.c(colFiles).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && !onlyDuplicates(err) {
+	if _, err := s.insertNew(ctx, colFiles, docs, sizes); err != nil {
 		return fmt.Errorf("save files: %w", err)
 	}
 	return nil

@@ -52,13 +52,9 @@ func TestLettersStoredOnceAndLinkedOnce(t *testing.T) {
 	}
 
 	// Domains from the website and the e-mails.
-	for _, d := range []string{"romashka.ru"} {
-		if ids, err := s.ClientsByDomain(ctx, d); err != nil || len(ids) != 1 || ids[0] != c.ID {
-			t.Fatalf("domain %s: %v %v", d, ids, err)
-		}
-	}
-	if ids, _ := s.ClientsByDomain(ctx, "gmail.com"); len(ids) != 0 {
-		t.Fatalf("gmail.com: %v", ids)
+	m, err := s.ClientsByDomains(ctx, []string{"romashka.ru", "gmail.com"})
+	if err != nil || len(m) != 1 || len(m["romashka.ru"]) != 1 || m["romashka.ru"][0] != c.ID {
+		t.Fatalf("domains: %v %v", m, err)
 	}
 
 	// The unsorted queue and ignored senders.
