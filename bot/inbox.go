@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"strings"
+	"time"
 
 	"github.com/crm-team/crm/store"
 )
@@ -55,6 +56,41 @@ func (b *Bot) NotifyLetter(ctx context.Context, n LetterNotice) error {
 	text := b.texts.get(lang, "letter.arrived", "name", n.ClientName, "from", n.From, "subject", n.Subject, "preview", clip(n.Preview, 300))
 	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{
 		row(btn(b.texts.get(lang, "btn.card"), data("c", n.ClientID)), btn(b.texts.get(lang, "btn.handled"), data("lh", letterRef(n.LetterID)))),
+	}})
+}
+
+// ReplyAlert says a client's letter waits too long for an answer.
+type ReplyAlert struct {
+	ManagerID   string // whom to tell
+	Escalated   bool   // ManagerID is a head: the client's manager did not answer either
+	ManagerName string
+	ClientID    string
+	ClientName  string
+	LetterID    string
+	From        string
+	Subject     string
+	ReceivedAt  time.Time
+}
+
+// NotifyReplyOverdue tells a manager (or a head) that a client's letter has waited
+// longer than the reply-time limit, with buttons to open the card and mark it handled.
+func (b *Bot) NotifyReplyOverdue(ctx context.Context, a ReplyAlert) error {
+	if b.opts.Outbox == nil {
+		return nil
+	}
+	m, err := b.st.Manager(ctx, a.ManagerID)
+	if err != nil || !m.Active || m.TelegramID == 0 {
+		return err
+	}
+	lang := m.Language
+	key := "letter.overdue"
+	if a.Escalated {
+		key = "letter.overdue.head"
+	}
+	received := a.ReceivedAt.In(b.location(m.TimeZone)).Format("02.01 15:04")
+	text := b.texts.get(lang, key, "name", a.ClientName, "from", a.From, "subject", a.Subject, "received", received, "manager", a.ManagerName)
+	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{
+		row(btn(b.texts.get(lang, "btn.card"), data("c", a.ClientID)), btn(b.texts.get(lang, "btn.handled"), data("lh", letterRef(a.LetterID)))),
 	}})
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -46,7 +47,17 @@ type IngestOptions struct {
 	MaxAttachment int64
 	Notifier      Notifier
 	Logger        *slog.Logger
+	// ReplySLA is how much working time (by Calendar) a client's letter may wait for
+	// an answer before its manager is alerted; 0 turns reply-time control off.
+	ReplySLA time.Duration
+	Calendar store.WorkCalendar
+	// Now is the clock; tests set it.
+	Now func() time.Time
 }
+
+// freshLetter is how old a letter may be and still alert anyone: the first reading of
+// a mailbox with years of mail announces nothing and starts no reply clocks.
+const freshLetter = 72 * time.Hour
 
 // Ingester stores letters and puts each in the right clients' timelines, once.
 //
@@ -79,6 +90,9 @@ func NewIngester(st *store.Store, opts IngestOptions) *Ingester {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	set := func(list []string) map[string]bool {
 		m := map[string]bool{}
@@ -188,6 +202,9 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 	if err != nil {
 		return err
 	}
+	if err := in.replyClocks(ctx, todo); err != nil {
+		return err
+	}
 	letters := make([]*store.Letter, len(todo))
 	for i, p := range todo {
 		letters[i] = p.letter
@@ -197,12 +214,56 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 	}
 	for i, p := range linked {
 		w := waiting{link: links[i], suspect: retried[p.letter.ID]}
-		if !p.letter.Outgoing && !w.suspect {
+		if !p.letter.Outgoing && !w.suspect && in.fresh(p.letter) {
 			w.notice = &LetterNotice{LetterID: p.letter.ID, From: p.letter.From.Email, Subject: p.letter.Subject, Preview: p.letter.Preview}
 		}
 		in.waiting = append(in.waiting, w)
 	}
 	return nil
+}
+
+// fresh tells a letter written in the last days.
+func (in *Ingester) fresh(l *store.Letter) bool {
+	return l.Date.IsZero() || in.opts.Now().Sub(l.Date) < freshLetter
+}
+
+// replyClocks starts the reply clock of each fresh client letter and stops those of
+// the letters a fresh letter from the company answers (named in In-Reply-To and
+// References).
+func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
+	if in.opts.ReplySLA <= 0 {
+		return nil
+	}
+	var waits []store.AwaitedReply
+	var answered []string
+	for _, p := range todo {
+		l := p.letter
+		if !in.fresh(l) {
+			continue
+		}
+		if l.Outgoing {
+			for _, ref := range append([]string{l.InReplyTo}, l.References...) {
+				if ref != "" {
+					answered = appendNew(answered, store.LetterID(ref, ""))
+				}
+			}
+			continue
+		}
+		if len(p.clients) == 0 {
+			continue
+		}
+		received := in.opts.Now()
+		if !l.Date.IsZero() && l.Date.Before(received) {
+			received = l.Date
+		}
+		due := in.opts.Calendar.AddWorking(received, in.opts.ReplySLA)
+		waits = append(waits, store.AwaitedReply{LetterID: l.ID, Clients: p.clients, From: l.From.Email, Subject: l.Subject,
+			ReceivedAt: received, DueAt: due, EscalateAt: in.opts.Calendar.AddWorking(due, in.opts.ReplySLA)})
+	}
+	if err := in.st.AwaitReplies(ctx, waits); err != nil {
+		return err
+	}
+	return in.st.MarkAnswered(ctx, answered, "mail")
 }
 
 // recover takes up the links a stopped run recorded and did not finish. A record

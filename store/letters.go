@@ -410,5 +410,8 @@ func (s *Store) MarkLetterHandled(ctx context.Context, actor, id string) error {
 	if res.MatchedCount == 0 {
 		return fmt.Errorf("letter %s: %w", id, ErrNotFound)
 	}
+	if err := s.MarkAnswered(ctx, []string{id}, actor); err != nil {
+		return err
+	}
 	return s.Audit(ctx, actor, "letter.handled", "letter", id, nil)
 }

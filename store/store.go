@@ -38,6 +38,7 @@ const (
 	colUnsorted   = "unsorted"
 	colIgnored    = "ignored"
 	colIngesting  = "ingesting"
+	colReplies    = "replies"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -157,6 +158,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colUnsorted:   nil,
 	colIgnored:    nil,
 	colIngesting:  nil,
+	colReplies:    nil,
 }
 
 // Collections lists every collection the store uses.

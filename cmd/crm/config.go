@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	_ "time/tzdata" // zones work on machines without a zone database
 
 	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/store"
 )
 
 // setting is one configuration variable with its default and meaning; the README's
@@ -45,6 +48,10 @@ var settings = []setting{
 	{name: "CRM_IMAP_MOVE_TO", help: "move stored letters to this folder (empty: leave them)"},
 	{name: "CRM_MAIL_OWN_DOMAINS", help: "the company's mail domains, comma-separated (default: the mailboxes' login domains); their addresses are never clients"},
 	{name: "CRM_MAIL_ATTACHMENT_LIMIT_MB", def: "10", help: "attachments up to this size are kept in the database; larger ones are recorded without content"},
+	{name: "CRM_REPLY_SLA", def: "4h", help: "working time a client's letter may wait for an answer before its manager is alerted (then their head, after as long again); 0 turns it off"},
+	{name: "CRM_TIMEZONE", def: "Europe/Moscow", help: "the company's time zone: working hours, and people and contacts who set none"},
+	{name: "CRM_WORK_HOURS", def: "09:00-18:00", help: "the company's working hours"},
+	{name: "CRM_WORK_DAYS", def: "mon-fri", help: "the company's working days, e.g. mon-fri or mon-sat or mon,tue,thu"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -69,6 +76,8 @@ type Config struct {
 	Mailboxes       []mail.Account
 	OwnDomains      []string
 	AttachmentLimit int64 // bytes
+	ReplySLA        time.Duration
+	Calendar        store.WorkCalendar
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -130,6 +139,16 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("CRM_MAIL_ATTACHMENT_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_MAIL_ATTACHMENT_LIMIT_MB"))
 	}
 	c.AttachmentLimit = int64(amb) << 20
+	if c.ReplySLA, err = time.ParseDuration(get("CRM_REPLY_SLA")); err != nil || c.ReplySLA < 0 {
+		return c, fmt.Errorf("CRM_REPLY_SLA=%q: use a duration of working time such as 4h or 90m (0 turns it off)", get("CRM_REPLY_SLA"))
+	}
+	loc, err := time.LoadLocation(get("CRM_TIMEZONE"))
+	if err != nil {
+		return c, fmt.Errorf("CRM_TIMEZONE=%q: use a zone name such as Europe/Moscow or Asia/Vladivostok", get("CRM_TIMEZONE"))
+	}
+	if c.Calendar, err = store.ParseWorkCalendar(loc, get("CRM_WORK_HOURS"), get("CRM_WORK_DAYS")); err != nil {
+		return c, fmt.Errorf("CRM_WORK_HOURS/CRM_WORK_DAYS: %w", err)
+	}
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {

@@ -109,6 +109,11 @@ func (n letterNotices) LetterArrived(ctx context.Context, l mail.LetterNotice) e
 		LetterID: l.LetterID, From: l.From, Subject: l.Subject, Preview: l.Preview})
 }
 
+func (n letterNotices) ReplyOverdue(ctx context.Context, a mail.ReplyAlert) error {
+	return n.core.NotifyReplyOverdue(ctx, bot.ReplyAlert{ManagerID: a.To, Escalated: a.Escalated, ManagerName: a.ManagerName,
+		ClientID: a.ClientID, ClientName: a.ClientName, LetterID: a.LetterID, From: a.From, Subject: a.Subject, ReceivedAt: a.ReceivedAt})
+}
+
 // startMail runs a poller per configured mailbox; each letter lands in its clients'
 // timelines through one Ingester.
 func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
@@ -116,9 +121,13 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
 		e.log.Info("mailbox reading is off: set CRM_IMAP_HOST, CRM_IMAP_USER and CRM_IMAP_PASSWORD to read one")
 		return
 	}
-	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log}
+	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log,
+		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar}
 	if core != nil {
 		opts.Notifier = letterNotices{core}
+		if e.cfg.ReplySLA > 0 {
+			go mail.NewReplyWatch(s, letterNotices{core}, e.log, nil).Run(ctx)
+		}
 	}
 	in := mail.NewIngester(s, opts)
 	for _, acc := range e.cfg.Mailboxes {
