@@ -45,17 +45,23 @@ type LetterNotice struct {
 // NotifyLetter tells a manager that their client wrote, with buttons to open the card
 // and to mark the letter handled.
 func (b *Bot) NotifyLetter(ctx context.Context, n LetterNotice) error {
+	return b.tellAboutLetter(ctx, n.ManagerID, n.ClientID, n.LetterID, func(m *store.Manager) string {
+		return b.texts.get(m.Language, "letter.arrived", "name", n.ClientName, "from", n.From, "subject", n.Subject, "preview", clip(n.Preview, 300))
+	})
+}
+
+// tellAboutLetter sends an active manager a message about a client's letter, with
+// buttons to open the card and to mark the letter handled.
+func (b *Bot) tellAboutLetter(ctx context.Context, managerID, clientID, letterID string, text func(*store.Manager) string) error {
 	if b.opts.Outbox == nil {
 		return nil
 	}
-	m, err := b.st.Manager(ctx, n.ManagerID)
+	m, err := b.st.Manager(ctx, managerID)
 	if err != nil || !m.Active || m.TelegramID == 0 {
 		return err
 	}
-	lang := m.Language
-	text := b.texts.get(lang, "letter.arrived", "name", n.ClientName, "from", n.From, "subject", n.Subject, "preview", clip(n.Preview, 300))
-	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{
-		row(btn(b.texts.get(lang, "btn.card"), data("c", n.ClientID)), btn(b.texts.get(lang, "btn.handled"), data("lh", letterRef(n.LetterID)))),
+	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text(m), Buttons: [][]Button{
+		row(btn(b.texts.get(m.Language, "btn.card"), data("c", clientID)), btn(b.texts.get(m.Language, "btn.handled"), data("lh", letterRef(letterID)))),
 	}})
 }
 
@@ -75,23 +81,14 @@ type ReplyAlert struct {
 // NotifyReplyOverdue tells a manager (or a head) that a client's letter has waited
 // longer than the reply-time limit, with buttons to open the card and mark it handled.
 func (b *Bot) NotifyReplyOverdue(ctx context.Context, a ReplyAlert) error {
-	if b.opts.Outbox == nil {
-		return nil
-	}
-	m, err := b.st.Manager(ctx, a.ManagerID)
-	if err != nil || !m.Active || m.TelegramID == 0 {
-		return err
-	}
-	lang := m.Language
-	key := "letter.overdue"
-	if a.Escalated {
-		key = "letter.overdue.head"
-	}
-	received := a.ReceivedAt.In(b.location(m.TimeZone)).Format("02.01 15:04")
-	text := b.texts.get(lang, key, "name", a.ClientName, "from", a.From, "subject", a.Subject, "received", received, "manager", a.ManagerName)
-	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{
-		row(btn(b.texts.get(lang, "btn.card"), data("c", a.ClientID)), btn(b.texts.get(lang, "btn.handled"), data("lh", letterRef(a.LetterID)))),
-	}})
+	return b.tellAboutLetter(ctx, a.ManagerID, a.ClientID, a.LetterID, func(m *store.Manager) string {
+		key := "letter.overdue"
+		if a.Escalated {
+			key = "letter.overdue.head"
+		}
+		received := a.ReceivedAt.In(b.location(m.TimeZone)).Format("02.01 15:04")
+		return b.texts.get(m.Language, key, "name", a.ClientName, "from", a.From, "subject", a.Subject, "received", received, "manager", a.ManagerName)
+	})
 }
 
 // inbox shows the letters no client matched.
