@@ -227,6 +227,15 @@ func (in *Ingester) fresh(l *store.Letter) bool {
 	return l.Date.IsZero() || in.opts.Now().Sub(l.Date) < freshLetter
 }
 
+// written is when a letter was written: its Date, unless missing or in the future.
+func (in *Ingester) written(l *store.Letter) time.Time {
+	now := in.opts.Now()
+	if l.Date.IsZero() || l.Date.After(now) {
+		return now
+	}
+	return l.Date
+}
+
 // replyClocks starts the reply clock of each fresh client letter and stops those of
 // the letters a fresh letter from the company answers (named in In-Reply-To and
 // References).
@@ -236,6 +245,7 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	}
 	var waits []store.AwaitedReply
 	var answered []string
+	threads := map[string]time.Time{}
 	for _, p := range todo {
 		l := p.letter
 		if !in.fresh(l) {
@@ -247,23 +257,28 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 					answered = appendNew(answered, store.LetterID(ref, ""))
 				}
 			}
+			if at := in.written(l); at.After(threads[l.ThreadID]) {
+				threads[l.ThreadID] = at
+			}
 			continue
 		}
 		if len(p.clients) == 0 {
 			continue
 		}
-		received := in.opts.Now()
-		if !l.Date.IsZero() && l.Date.Before(received) {
-			received = l.Date
-		}
+		received := in.written(l)
 		due := in.opts.Calendar.AddWorking(received, in.opts.ReplySLA)
-		waits = append(waits, store.AwaitedReply{LetterID: l.ID, Clients: p.clients, From: l.From.Email, Subject: l.Subject,
+		waits = append(waits, store.AwaitedReply{LetterID: l.ID, Clients: p.clients, ThreadID: l.ThreadID, From: l.From.Email, Subject: l.Subject,
 			ReceivedAt: received, DueAt: due, EscalateAt: in.opts.Calendar.AddWorking(due, in.opts.ReplySLA)})
 	}
 	if err := in.st.AwaitReplies(ctx, waits); err != nil {
 		return err
 	}
-	return in.st.MarkAnswered(ctx, answered, "mail")
+	if err := in.st.MarkAnswered(ctx, answered, "mail"); err != nil {
+		return err
+	}
+	// An answer also covers the client's earlier letters of the conversation, even
+	// those it does not name.
+	return in.st.AnswerThreads(ctx, threads, "mail")
 }
 
 // recover takes up the links a stopped run recorded and did not finish. A record
@@ -337,6 +352,7 @@ func (in *Ingester) prepare(f Fetched) *pending {
 	for _, a := range l.Cc {
 		sl.Cc = append(sl.Cc, storeAddr(a))
 	}
+	sl.ThreadID = store.ThreadID(sl.ID, l.InReplyTo, l.References)
 	p := &pending{f: f, parsed: l, letter: sl}
 	for i, a := range l.Attachments {
 		fileID := sl.ID + "/" + strconv.Itoa(i)

@@ -67,7 +67,16 @@ func TestReplyTimeAlertsManagerThenHead(t *testing.T) {
 		mail.Fetched{Account: "sales", Folder: "INBOX", UID: 3, Raw: letter("3@x", from, "sales@company.ru", "Обработано", "текст")},
 		mail.Fetched{Account: "sales", Folder: "INBOX", UID: 4, Raw: letter("4@x", from, "sales@company.ru", "Ответ раньше", "текст")},
 	)
-	ingest(mail.Fetched{Account: "sales", Folder: "Sent", Sent: true, UID: 2, Raw: reply("r2@company.ru", "2@x", "anna@romashka.ru")})
+	// A conversation: the client writes twice, and the answer names the first letter only.
+	followUp := []byte("Message-ID: <6@x>\r\nIn-Reply-To: <5@x>\r\nReferences: <5@x>\r\nFrom: anna@romashka.ru\r\n" +
+		"To: sales@company.ru\r\nSubject: Re: Доставка\r\nDate: Mon, 23 Nov 2026 10:30:00 +0300\r\n\r\nНапоминаю\r\n")
+	ingest(mail.Fetched{Account: "sales", Folder: "INBOX", UID: 5, Raw: letter("5@x", from, "sales@company.ru", "Доставка", "текст")},
+		mail.Fetched{Account: "sales", Folder: "INBOX", UID: 6, Raw: followUp})
+	if l, err := st.Letter(ctx, store.LetterID("6@x", "")); err != nil || l.ThreadID != store.LetterID("5@x", "") {
+		t.Fatalf("the follow-up's thread: %+v %v", l, err)
+	}
+	ingest(mail.Fetched{Account: "sales", Folder: "Sent", Sent: true, UID: 2, Raw: reply("r2@company.ru", "2@x", "anna@romashka.ru")},
+		mail.Fetched{Account: "sales", Folder: "Sent", Sent: true, UID: 3, Raw: reply("r5@company.ru", "5@x", "anna@romashka.ru")})
 	if err := st.MarkLetterHandled(ctx, mgr.ID, store.LetterID("3@x", "")); err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +108,6 @@ func TestReplyTimeAlertsManagerThenHead(t *testing.T) {
 	// A letter older than the last days (a first reading of an old mailbox) starts no clock.
 	old := []byte("Message-ID: <old@x>\r\nFrom: anna@romashka.ru\r\nTo: sales@company.ru\r\nSubject: Давнее\r\n" +
 		"Date: Mon, 2 Nov 2026 10:00:00 +0300\r\n\r\nтекст\r\n")
-	ingest(mail.Fetched{Account: "sales", Folder: "INBOX", UID: 5, Raw: old})
+	ingest(mail.Fetched{Account: "sales", Folder: "INBOX", UID: 7, Raw: old})
 	check(time.Date(2026, 12, 10, 12, 0, 0, 0, msk), 0)
 }

@@ -37,6 +37,7 @@ type Letter struct {
 	MessageID   string             `bson:"messageId,omitempty"`
 	InReplyTo   string             `bson:"inReplyTo,omitempty"`
 	References  []string           `bson:"references,omitempty"`
+	ThreadID    string             `bson:"threadId,omitempty"` // ThreadID of the conversation
 	Subject     string             `bson:"subject"`
 	From        MailAddress        `bson:"from"`
 	To          []MailAddress      `bson:"to,omitempty"`
@@ -73,6 +74,20 @@ func LetterID(messageID, hash string) string {
 		hash = hash[:32] // 128 bits: enough, and short enough for a button's data
 	}
 	return "raw:" + hash
+}
+
+// ThreadID names a letter's conversation: the LetterID of its first letter, as named
+// by References (first the oldest), else In-Reply-To, else the letter itself.
+func ThreadID(ownID, inReplyTo string, references []string) string {
+	for _, r := range references {
+		if strings.Trim(strings.TrimSpace(r), "<>") != "" {
+			return LetterID(r, "")
+		}
+	}
+	if strings.Trim(strings.TrimSpace(inReplyTo), "<>") != "" {
+		return LetterID(inReplyTo, "")
+	}
+	return ownID
 }
 
 // SaveLetters stores letters in one round trip; stored[i] is false when letter i was

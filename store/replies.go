@@ -19,6 +19,7 @@ import (
 type AwaitedReply struct {
 	LetterID   string     `bson:"_id"`
 	Clients    []string   `bson:"clients,omitempty"`
+	ThreadID   string     `bson:"threadId,omitempty"`
 	From       string     `bson:"from,omitempty"`
 	Subject    string     `bson:"subject,omitempty"`
 	ReceivedAt time.Time  `bson:"receivedAt"`
@@ -57,6 +58,25 @@ func (s *Store) MarkAnswered(ctx context.Context, letterIDs []string, by string)
 		}
 		return nil
 	})
+}
+
+// AnswerThreads stops the clocks of every letter of a conversation received before
+// the company's answer (thread ID -> when the answer was written).
+func (s *Store) AnswerThreads(ctx context.Context, answers map[string]time.Time, by string) error {
+	if len(answers) == 0 {
+		return nil
+	}
+	open, err := s.AwaitedReplies(ctx)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, r := range open {
+		if at, ok := answers[r.ThreadID]; ok && r.ThreadID != "" && !r.ReceivedAt.After(at) {
+			ids = append(ids, r.LetterID)
+		}
+	}
+	return s.MarkAnswered(ctx, ids, by)
 }
 
 // OverdueReplies lists unanswered letters whose next alert is due at now (a scan of
