@@ -116,7 +116,7 @@ type pending struct {
 // linkBatch is how many letters wait for their timeline entries at most: entries are
 // made per client, so a bulk read of a mailbox writes each timeline a few times
 // instead of once per letter.
-const linkBatch = 2000
+const linkBatch = 5000
 
 // waiting is a stored letter whose timeline entries are still to be made.
 type waiting struct {
