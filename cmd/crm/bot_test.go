@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -55,23 +54,9 @@ func TestServeRunsTheBot(t *testing.T) {
 	addr := freeAddr(t)
 	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_HTTP_ADDR": addr, "CRM_LOG_LEVEL": "warn",
 		"CRM_TELEGRAM_TOKEN": tgtest.Token, "CRM_TELEGRAM_API_URL": srv.URL()}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan runResult, 1)
-	go func() { done <- runCRM(ctx, t, vars, "serve") }()
-	defer func() {
-		cancel()
-		if r := <-done; r.code != 0 {
-			t.Errorf("serve: %+v", r)
-		}
-	}()
+	startServe(t, vars)
 	if !srv.Await(20*time.Second, func() bool { return srv.Count("setMyCommands") > 0 }) {
 		t.Fatal("the bot never set its commands")
-	}
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			break
-		}
 	}
 	r := runCRM(context.Background(), t, vars, "manager", "invite", "--role", "head", "--name", "Ольга")
 	link := "https://t.me/" + tgtest.BotUsername + "?start="

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,21 +36,7 @@ func TestServeReadsTheMailboxIntoTheChat(t *testing.T) {
 		t.Fatalf("import: %+v", r)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan runResult, 1)
-	go func() { done <- runCRM(ctx, t, vars, "serve") }()
-	defer func() {
-		cancel()
-		if r := <-done; r.code != 0 {
-			t.Errorf("serve: %+v", r)
-		}
-	}()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			break
-		}
-	}
+	startServe(t, vars)
 
 	date := time.Now().Format(time.RFC1123Z)
 	letter := func(id, from, subject string) []byte {

@@ -146,3 +146,27 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 		t.Fatalf("unknown command: %+v", r)
 	}
 }
+
+// startServe runs crm serve until the test ends (when it must have exited cleanly) and
+// waits until it answers /readyz.
+func startServe(t *testing.T, vars map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan runResult, 1)
+	go func() { done <- runCRM(ctx, t, vars, "serve") }()
+	t.Cleanup(func() {
+		cancel()
+		if r := <-done; r.code != 0 {
+			t.Errorf("serve: %+v", r)
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://" + vars["CRM_HTTP_ADDR"] + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatal("serve never became ready")
+}
