@@ -110,6 +110,7 @@ type pending struct {
 	parsed  *Letter
 	letter  *store.Letter
 	files   []*store.File
+	addrs   []string // counterparts; none for a bounce
 	clients []string
 }
 
@@ -224,7 +225,7 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 
 // fresh tells a letter written in the last days.
 func (in *Ingester) fresh(l *store.Letter) bool {
-	return l.Date.IsZero() || in.opts.Now().Sub(l.Date) < freshLetter
+	return in.opts.Now().Sub(in.written(l)) < freshLetter
 }
 
 // written is when a letter was written: its Date, unless missing or in the future.
@@ -369,27 +370,22 @@ func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.N
 // A bounce marks the failed addresses instead and goes to no timeline; a letter nobody
 // matches goes to the unsorted queue.
 func (in *Ingester) match(ctx context.Context, todo []*pending) error {
-	var addrs []string
+	// Every address of the batch, and the company domains for letters no address matches.
+	var addrs, domains []string
 	for _, p := range todo {
 		if p.parsed.Bounce == nil {
-			addrs = append(addrs, in.counterparts(p)...)
+			p.addrs = in.counterparts(p)
+		}
+		addrs = append(addrs, p.addrs...)
+		for _, a := range p.addrs {
+			if _, domain, _ := strings.Cut(a, "@"); !in.public[domain] {
+				domains = appendNew(domains, domain)
+			}
 		}
 	}
 	owners, err := in.st.OwnersOfEmails(ctx, addrs)
 	if err != nil {
 		return err
-	}
-	// Company domains, for letters no address matches.
-	var domains []string
-	for _, p := range todo {
-		if p.parsed.Bounce != nil {
-			continue
-		}
-		for _, a := range in.counterparts(p) {
-			if _, domain, _ := strings.Cut(a, "@"); !in.public[domain] {
-				domains = appendNew(domains, domain)
-			}
-		}
 	}
 	byDomain, err := in.st.ClientsByDomains(ctx, domains)
 	if err != nil {
@@ -412,14 +408,13 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 }
 
 func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]string, byDomain map[string][]string) error {
-	addrs := in.counterparts(p)
-	for _, a := range addrs {
+	for _, a := range p.addrs {
 		if id := owners[a]; id != "" {
 			p.clients = appendNew(p.clients, id)
 		}
 	}
 	if len(p.clients) == 0 {
-		for _, a := range addrs {
+		for _, a := range p.addrs {
 			_, domain, _ := strings.Cut(a, "@")
 			for _, id := range byDomain[domain] {
 				p.clients = appendNew(p.clients, id)

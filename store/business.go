@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -128,15 +127,11 @@ func (s *Store) QueueDeliveries(ctx context.Context, ds []Delivery) (int, error)
 		ds[i].State, ds[i].UpdatedAt = DeliveryQueued, now
 		docs[i] = ds[i]
 	}
-	res, err := s.c(colDeliveries).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	n := 0
-	if res != nil {
-		n = len(res.InsertedIDs)
+	there, err := s.insertNew(ctx, colDeliveries, docs, nil)
+	if err != nil {
+		return 0, fmt.Errorf("queue deliveries: %w", err)
 	}
-	if err != nil && !onlyDuplicates(err) {
-		return n, fmt.Errorf("queue deliveries: %w", err)
-	}
-	return n, nil
+	return len(docs) - len(there), nil
 }
 
 // Delivery reads one delivery.
@@ -183,17 +178,3 @@ func (s *Store) SaveMailboxState(ctx context.Context, st *MailboxState) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
-
-// onlyDuplicates reports whether a bulk insert failed only on documents that exist.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-		return false
-	}
-	for _, we := range bwe.WriteErrors {
-		if !mongo.IsDuplicateKeyError(we) {
-			return false
-		}
-	}
-	return true
-}

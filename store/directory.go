@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/sync/errgroup"
 )
@@ -62,14 +61,15 @@ func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
 		for i, id := range clientIDs {
 			docs[i] = changeDoc{ID: changeID(first + int64(i)), Client: id, At: now}
 		}
-		_, err = s.c(colChanges).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-		var bwe mongo.BulkWriteException
-		if err == nil || !errors.As(err, &bwe) || !onlyDuplicates(err) {
+		there, err := s.insertNew(ctx, colChanges, docs, nil)
+		if err != nil {
 			return err
 		}
 		var again []string
-		for _, we := range bwe.WriteErrors {
-			again = append(again, clientIDs[we.Index])
+		for i, id := range clientIDs {
+			if there[i] {
+				again = append(again, id)
+			}
 		}
 		clientIDs = again
 	}

@@ -253,6 +253,42 @@ func getOne[T any](ctx context.Context, s *Store, col, id string) (*T, error) {
 	return &v, nil
 }
 
+// insertChunk is about the most bytes one insert carries: the driver and the engine
+// each hold a few copies of a batch, and a mailbox's batch can be large.
+const insertChunk = 4 << 20
+
+// insertNew inserts documents in few round trips (one per insertChunk bytes, by the
+// sizes given; nil sizes: one); there[i] says document i was not inserted because one
+// with its _id exists.
+func (s *Store) insertNew(ctx context.Context, col string, docs []any, sizes []int) (there map[int]bool, err error) {
+	there = map[int]bool{}
+	for start := 0; start < len(docs); {
+		end, bytes := start+1, 0
+		if sizes != nil {
+			for bytes += sizes[start]; end < len(docs) && bytes+sizes[end] <= insertChunk; end++ {
+				bytes += sizes[end]
+			}
+		} else {
+			end = len(docs)
+		}
+		_, err = s.c(col).InsertMany(ctx, docs[start:end], options.InsertMany().SetOrdered(false))
+		var bw mongo.BulkWriteException
+		switch {
+		case errors.As(err, &bw) && bw.WriteConcernError == nil:
+			for _, we := range bw.WriteErrors {
+				if !mongo.IsDuplicateKeyError(we) {
+					return nil, err
+				}
+				there[start+we.Index] = true
+			}
+		case err != nil:
+			return nil, err
+		}
+		start = end
+	}
+	return there, nil
+}
+
 // nextSeq reserves n numbers of a named counter and returns the last one.
 func (s *Store) nextSeq(ctx context.Context, name string, n int64) (int64, error) {
 	var doc struct {
