@@ -145,7 +145,10 @@ func (s *Store) CreateTask(ctx context.Context, actor string, t *Task) error {
 	}
 	t.Due = t.Due.UTC()
 	t.State, t.CreatedAt, t.CreatedBy = TaskOpen, s.now(), actor
-	// The task is the source of truth and is written first; the copies on the card and
+	if err := s.addToSlot(ctx, t.Due, t.ID); err != nil {
+		return err
+	}
+	// The task is the source of truth and is written next; the copies on the card and
 	// the agenda follow, and RepairTaskRefs mends them after a crash in between.
 	if _, err := s.c(colTasks).InsertOne(ctx, t); err != nil {
 		return fmt.Errorf("save task: %w", err)
@@ -255,6 +258,9 @@ func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskSt
 		set = append(set, bson.E{Key: "doneAt", Value: s.now()})
 	case TaskSnoozed, TaskOpen:
 		if !due.IsZero() {
+			if err := s.addToSlot(ctx, due, id); err != nil {
+				return nil, err
+			}
 			set = append(set, bson.E{Key: "due", Value: due.UTC()})
 		}
 	default:

@@ -39,6 +39,9 @@ const (
 	colIgnored    = "ignored"
 	colIngesting  = "ingesting"
 	colReplies    = "replies"
+	colSchedule   = "schedule"
+	colClaims     = "claims"
+	colReminders  = "reminders"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -159,6 +162,9 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colIgnored:    nil,
 	colIngesting:  nil,
 	colReplies:    nil,
+	colSchedule:   nil,
+	colClaims:     {{Keys: bson.D{{Key: "at", Value: 1}}}},
+	colReminders:  nil,
 }
 
 // Collections lists every collection the store uses.

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+func TestLeaseIsHeldByOneOwnerUntilItRunsOut(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	s := storetest.New(t, func(o *store.Options) { o.Now = clock })
+
+	take := func(owner string) bool {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, "digests", owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !take("a") {
+		t.Fatal("a free lease was refused")
+	}
+	if take("b") {
+		t.Fatal("b took a's running lease")
+	}
+	if !take("a") {
+		t.Fatal("a could not renew its own lease")
+	}
+	if who, _, _ := s.LeaseHolder(ctx, "digests"); who != "a" {
+		t.Fatalf("holder %q, want a", who)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	if !take("b") {
+		t.Fatal("b could not take a lease that ran out")
+	}
+	if take("a") {
+		t.Fatal("a took the lease back from b")
+	}
+	if err := s.ReleaseLease(ctx, "digests", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if !take("a") {
+		t.Fatal("a released lease stays taken")
+	}
+}
+
+func TestClaimIsWonOnceAcrossConcurrentCallers(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	var wg sync.WaitGroup
+	wins := make([]bool, 6)
+	for i := range wins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.Claim(ctx, "digest/m1/2026-11-23")
+			if err != nil {
+				t.Error(err)
+			}
+			wins[i] = ok
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, w := range wins {
+		if w {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d callers won one claim", n)
+	}
+	if err := s.Unclaim(ctx, "digest/m1/2026-11-23"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Claim(ctx, "digest/m1/2026-11-23"); !ok {
+		t.Fatal("a claim given back cannot be taken again")
+	}
+}
+
+func TestRemindersAtFollowsSnoozeAndDone(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	due := time.Date(2026, 11, 23, 10, 5, 30, 0, time.UTC)
+	a := &store.Task{AssigneeID: "m1", Due: due, Text: "call back"}
+	b := &store.Task{AssigneeID: "m1", Due: due.Add(20 * time.Second), Text: "send the quote"}
+	for _, task := range []*store.Task{a, b} {
+		if err := s.CreateTask(ctx, "m1", task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(minute time.Time) []string {
+		t.Helper()
+		got, err := s.RemindersAt(ctx, minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, task := range got {
+			out = append(out, task.Text)
+		}
+		return out
+	}
+	if got := ids(due); len(got) != 2 {
+		t.Fatalf("10:05 holds %v, want both tasks", got)
+	}
+	if _, err := s.SetTaskState(ctx, "m1", a.ID, store.TaskSnoozed, due.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetTaskState(ctx, "m1", b.ID, store.TaskDone, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(due); len(got) != 0 {
+		t.Fatalf("10:05 still holds %v after a snooze and a done", got)
+	}
+	if got := ids(due.Add(time.Hour)); len(got) != 1 || got[0] != "call back" {
+		t.Fatalf("11:05 holds %v, want the snoozed task", got)
+	}
+}
+
+func TestJobCursorNeverMovesBack(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	if _, ok, err := s.JobCursor(ctx, "reminders"); ok || err != nil {
+		t.Fatalf("a new job has a cursor: %v %v", ok, err)
+	}
+	late := time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
+	for _, at := range []time.Time{late, late.Add(-time.Hour)} {
+		if err := s.SetJobCursor(ctx, "reminders", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if at, _, _ := s.JobCursor(ctx, "reminders"); !at.Equal(late) {
+		t.Fatalf("cursor %v, want %v", at, late)
+	}
+}
