@@ -53,11 +53,8 @@ func (b *Bot) NotifyLetter(ctx context.Context, n LetterNotice) error {
 // tellAboutLetter sends an active manager a message about a client's letter, with
 // buttons to open the card and to mark the letter handled.
 func (b *Bot) tellAboutLetter(ctx context.Context, managerID, clientID, letterID string, text func(*store.Manager) string) error {
-	if b.opts.Outbox == nil {
-		return nil
-	}
-	m, err := b.st.Manager(ctx, managerID)
-	if err != nil || !m.Active || m.TelegramID == 0 {
+	m, ok, err := b.recipient(ctx, managerID)
+	if !ok {
 		return err
 	}
 	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text(m), Buttons: [][]Button{

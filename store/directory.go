@@ -603,6 +603,7 @@ func transliterate(s string) string {
 // BirthdayHit is a contact person with a birthday on a given day.
 type BirthdayHit struct {
 	ClientID, ClientName   string
+	ManagerID              string // the client's responsible manager
 	ContactID, ContactName string
 	Date                   time.Time // the day it falls on, at midnight in the asked location
 }
@@ -632,7 +633,7 @@ func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days in
 		}
 		for _, b := range e.birthdays {
 			if day, ok := want[md{b.month, b.day}]; ok {
-				out = append(out, BirthdayHit{ClientID: e.id, ClientName: e.name, ContactID: b.contact, ContactName: b.name, Date: day})
+				out = append(out, BirthdayHit{ClientID: e.id, ClientName: e.name, ManagerID: e.manager, ContactID: b.contact, ContactName: b.name, Date: day})
 			}
 		}
 	}
@@ -647,6 +648,23 @@ func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days in
 }
 
 func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 == 0) }
+
+// ManagersOf tells each known client's responsible manager ("" when unassigned),
+// from the directory.
+func (s *Store) ManagersOf(ctx context.Context, clientIDs []string) (map[string]string, error) {
+	if err := s.dir.Sync(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(clientIDs))
+	s.dir.mu.RLock()
+	defer s.dir.mu.RUnlock()
+	for _, id := range clientIDs {
+		if i, ok := s.dir.entries.pos[id]; ok {
+			out[id] = s.dir.entries.list[i].manager
+		}
+	}
+	return out, nil
+}
 
 // OwnersOfEmails tells, for each address (lower case), the client that lists it as its
 // own or a contact's; addresses nobody lists are left out. The directory answers, after

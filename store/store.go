@@ -328,6 +328,27 @@ func (s *Store) Audit(ctx context.Context, actor, action, entity, entityID strin
 	return nil
 }
 
+// AuditBetween calls fn for every audit entry in [from, to), oldest first (a cold
+// path for weekly summaries and reports: it scans).
+func (s *Store) AuditBetween(ctx context.Context, from, to time.Time, fn func(AuditEntry) error) error {
+	cur, err := s.c(colAudit).Find(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}}},
+		options.Find().SetSort(bson.D{{Key: "at", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("read audit log: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var e AuditEntry
+		if err := cur.Decode(&e); err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}
+
 // AuditLog returns the newest entries about one entity (a cold path: it scans).
 func (s *Store) AuditLog(ctx context.Context, entityID string, limit int64) ([]AuditEntry, error) {
 	cur, err := s.c(colAudit).Find(ctx, bson.D{{Key: "entityId", Value: entityID}},

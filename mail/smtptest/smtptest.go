@@ -1,0 +1,218 @@
+// Package smtptest runs go-smtp's server on a loopback port for tests and benchmarks:
+// it records what it receives, can refuse chosen recipients with 4xx or 5xx replies,
+// and can be stopped and started again on the same port.
+package smtptest
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one accepted message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Header reads a header field of the message.
+func (m Message) Header(name string) string {
+	msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
+	if err != nil {
+		return ""
+	}
+	return msg.Header.Get(name)
+}
+
+// Server is a recording SMTP server.
+type Server struct {
+	// Discard keeps counts only (benchmarks send many messages).
+	Discard bool
+
+	mu       sync.Mutex
+	addr     string
+	srv      *smtp.Server
+	messages []Message
+	count    int
+	refuse   map[string]*smtp.SMTPError // by recipient address
+	cutData  map[string]bool           // drop the connection in the middle of DATA
+}
+
+// Start runs a server on a free loopback port until the test ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}}
+	if err := s.listen("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := smtp.NewServer(backend{s})
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv.MaxRecipients = 100
+	s.mu.Lock()
+	s.srv, s.addr = srv, ln.Addr().String()
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
+	return nil
+}
+
+// Addr is host:port.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// Port is the port number.
+func (s *Server) Port() int { return s.tcpAddr().Port }
+
+func (s *Server) tcpAddr() *net.TCPAddr {
+	a, _ := net.ResolveTCPAddr("tcp", s.Addr())
+	return a
+}
+
+// Stop closes the listener and every connection: a server that died.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Restart starts the server again on the same port.
+func (s *Server) Restart() error {
+	var err error
+	for range 50 { // the old socket may linger for a moment
+		if err = s.listen(s.Addr()); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// Refuse makes RCPT TO for an address fail with code (e.g. 450 or 550).
+func (s *Server) Refuse(address string, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	class := code / 100
+	s.refuse[strings.ToLower(address)] = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{class, 1, 1}, Message: "refused by the test"}
+}
+
+// Accept lifts a refusal.
+func (s *Server) Accept(address string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refuse, strings.ToLower(address))
+}
+
+// CutDuringData makes the server drop the connection while reading a message to the
+// address, after part of it has arrived.
+func (s *Server) CutDuringData(address string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cutData[strings.ToLower(address)] = true
+}
+
+// Messages returns what was accepted so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Count is how many messages were accepted.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
+}
+
+// To returns the messages accepted for an address.
+func (s *Server) To(address string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		for _, to := range m.To {
+			if strings.EqualFold(to, address) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: b.s, conn: c}, nil }
+
+type session struct {
+	s    *Server
+	conn *smtp.Conn
+	msg  Message
+}
+
+func (x *session) Reset()        { x.msg = Message{} }
+func (x *session) Logout() error { return nil }
+
+func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	x.msg = Message{From: from}
+	return nil
+}
+
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	refuse := x.s.refuse[strings.ToLower(to)]
+	x.s.mu.Unlock()
+	if refuse != nil {
+		return refuse
+	}
+	x.msg.To = append(x.msg.To, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	x.s.mu.Lock()
+	cut := false
+	for _, to := range x.msg.To {
+		cut = cut || x.s.cutData[strings.ToLower(to)]
+	}
+	x.s.mu.Unlock()
+	if cut {
+		_, _ = io.ReadFull(r, make([]byte, 64))
+		_ = x.conn.Conn().Close()
+		return errors.New("connection cut by the test")
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.count++
+	if !x.s.Discard {
+		x.msg.Data = data
+		x.s.messages = append(x.s.messages, x.msg)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"go.mongodb.org/mongo-driver/bson"
+
+	"github.com/crm-team/crm/store"
+)
+
+const (
+	// maxAttempts is how often a temporarily refused message is tried.
+	maxAttempts = 6
+	// firstRetry doubles with each attempt, up to maxRetry.
+	firstRetry = time.Minute
+	maxRetry   = time.Hour
+)
+
+// ErrServerDown says the SMTP server could not be reached or dropped the connection
+// before a transaction began: nothing was sent, and the message waits for the server.
+var ErrServerDown = errors.New("the SMTP server is not reachable")
+
+// outcome is what an SMTP attempt came to.
+type outcome int
+
+const (
+	sent       outcome = iota
+	refused            // 5xx: the recipient fails
+	deferred           // 4xx: try again later
+	notStarted         // the server was not reached: nothing was sent
+	cut                // the connection broke during DATA: the message may have arrived
+)
+
+// classify reads go-mail's error.
+func classify(err error) (outcome, string) {
+	if err == nil {
+		return sent, ""
+	}
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return notStarted, err.Error()
+	}
+	code := se.ErrorCode()
+	switch {
+	case se.Reason == gomail.ErrSMTPReset:
+		return sent, "" // the message was accepted; only the reset after it failed
+	case code >= 500:
+		return refused, err.Error()
+	case code >= 400:
+		return deferred, err.Error()
+	case se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom || se.Reason == gomail.ErrSMTPRcptTo ||
+		se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts:
+		return notStarted, err.Error()
+	}
+	return cut, err.Error()
+}
+
+func retryAfter(attempts int) time.Duration {
+	d := firstRetry << max(attempts-1, 0)
+	if d > maxRetry || d <= 0 {
+		d = maxRetry
+	}
+	return d
+}
+
+// deliver sends msg as the delivery d (queued first if it is new) when it is due, and
+// advances its state machine: queued or deferred -> sending -> sent, failed or
+// deferred. Each attempt is claimed before the state moves, so two instances never
+// send one delivery; a message whose transaction was cut stays "sending" and is
+// reported, never sent again. It returns the state reached; ErrServerDown when the
+// server could not be reached (the delivery is queued again).
+func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
+	if s.opts.Sender == nil {
+		return "", errors.New("no SMTP server is configured (CRM_SMTP_HOST)")
+	}
+	if _, err := s.st.QueueDeliveries(ctx, []store.Delivery{d}); err != nil {
+		return "", err
+	}
+	id := store.DeliveryID(d.CampaignID, d.ClientID, d.ContactID)
+	cur, err := s.st.Delivery(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	switch {
+	case cur.State == store.DeliveryDeferred && cur.NextTry != nil && cur.NextTry.After(now):
+		return cur.State, nil
+	case cur.State != store.DeliveryQueued && cur.State != store.DeliveryDeferred:
+		return cur.State, nil
+	}
+	won, err := s.st.Claim(ctx, "send/"+id+"/"+strconv.Itoa(cur.Attempts))
+	if err != nil || !won {
+		return cur.State, err
+	}
+	attempts := cur.Attempts + 1
+	ok, err := s.st.AdvanceDelivery(ctx, id, cur.State, store.DeliverySending, bson.D{{Key: "attempts", Value: attempts}})
+	if err != nil || !ok {
+		return cur.State, err
+	}
+	how, reply := classify(s.opts.Sender.Send(ctx, msg))
+	to, set := store.DeliverySent, bson.D{{Key: "lastReply", Value: reply}}
+	switch how {
+	case sent:
+		set = append(set, bson.E{Key: "sentAt", Value: s.now()})
+	case refused:
+		to = store.DeliveryFailed
+	case deferred:
+		if attempts >= maxAttempts {
+			to = store.DeliveryFailed
+			break
+		}
+		to = store.DeliveryDeferred
+		set = append(set, bson.E{Key: "nextTry", Value: s.now().Add(retryAfter(attempts))})
+	case notStarted:
+		to = store.DeliveryQueued
+	case cut:
+		// Left "sending": whether it arrived is unknown, and once is the rule.
+		if _, err := s.st.AdvanceDelivery(ctx, id, store.DeliverySending, store.DeliverySending, set); err != nil {
+			return "", err
+		}
+		return store.DeliverySending, nil
+	}
+	if _, err := s.st.AdvanceDelivery(ctx, id, store.DeliverySending, to, set); err != nil {
+		return "", err
+	}
+	if how == notStarted {
+		return to, fmt.Errorf("%w: %s", ErrServerDown, reply)
+	}
+	return to, nil
+}

@@ -1,0 +1,258 @@
+package scheduler
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Digest is a manager's morning summary.
+type Digest struct {
+	Manager   store.Manager
+	Day       time.Time       // local midnight of the digest's day
+	Today     []store.TaskRef // due today
+	Overdue   []store.TaskRef // due before today and still open
+	Birthdays []BirthdayNote  // of the manager's contacts, today and the next 3 days
+	Awaiting  []store.AwaitedReply
+	Late      bool // sent after its hour (the process was down)
+}
+
+// BirthdayNote is a contact's birthday and what happens to their greeting.
+type BirthdayNote struct {
+	store.BirthdayHit
+	Greeting GreetingStatus // for today's birthdays; "" for later ones
+}
+
+// Weekly is a head's summary of the week before Day.
+type Weekly struct {
+	Head     store.Manager
+	From, To time.Time // local midnights: a week, To excluded
+	Rows     []WeeklyRow
+	Total    WeeklyRow
+}
+
+// WeeklyRow is one manager's week.
+type WeeklyRow struct {
+	ManagerID, Name string
+	NewClients      int
+	StageMoves      int
+	TasksDone       int
+	Overdue         int // open tasks past their time now
+	Awaiting        int // client letters waiting for an answer now
+}
+
+const (
+	// digestWindow is how long after their hour a missed digest still goes out; a
+	// morning digest at lunch is still useful, one in the evening is not.
+	digestWindow = 4 * time.Hour
+	birthdayDays = 4 // today and the next 3 days
+)
+
+// Digests sends each active manager's morning digest once a day at their hour in their
+// time zone, and each head's weekly summary on Monday with it; it returns how many
+// messages it sent.
+func (s *Scheduler) Digests(ctx context.Context) (int, error) {
+	if ok, err := s.hold(ctx, "digests"); !ok {
+		return 0, err
+	}
+	managers, err := s.st.Managers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := s.now()
+	sent := 0
+	for _, m := range managers {
+		if !m.Active || m.TelegramID == 0 {
+			continue
+		}
+		local := now.In(s.location(m.TimeZone))
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, local.Location())
+		at := day.Add(time.Duration(m.DigestHour) * time.Hour)
+		if now.Before(at) || now.Sub(at) >= digestWindow {
+			continue
+		}
+		late := now.Sub(at) > 5*time.Minute
+		n, err := s.once(ctx, "digest/"+m.ID+"/"+day.Format(time.DateOnly), func() error {
+			d, err := s.digest(ctx, m, day, now)
+			if err != nil {
+				return err
+			}
+			d.Late = late
+			return s.notify.Digest(ctx, d)
+		})
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+		if m.Role.SeesAll() && day.Weekday() == time.Monday {
+			n, err := s.once(ctx, "weekly/"+m.ID+"/"+day.Format(time.DateOnly), func() error {
+				w, err := s.weekly(ctx, m, managers, day, now)
+				if err != nil {
+					return err
+				}
+				return s.notify.Weekly(ctx, w)
+			})
+			sent += n
+			if err != nil {
+				return sent, err
+			}
+		}
+	}
+	return sent, nil
+}
+
+// once does a claimed piece of work; a failure gives the claim back so the next pass
+// tries again.
+func (s *Scheduler) once(ctx context.Context, claim string, work func() error) (int, error) {
+	won, err := s.st.Claim(ctx, claim)
+	if err != nil || !won {
+		return 0, err
+	}
+	if err := work(); err != nil {
+		s.log.Warn("scheduled message not sent; trying again", "work", claim, "err", err)
+		return 0, s.st.Unclaim(ctx, claim)
+	}
+	return 1, nil
+}
+
+// digest gathers a manager's digest: their agenda (one read), birthdays from the
+// directory, and the reply clocks of their clients.
+func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.Time) (Digest, error) {
+	d := Digest{Manager: m, Day: day}
+	refs, err := s.st.OpenTasks(ctx, m.ID)
+	if err != nil {
+		return d, err
+	}
+	end := day.AddDate(0, 0, 1)
+	for _, r := range refs {
+		switch {
+		case r.Due.Before(day):
+			d.Overdue = append(d.Overdue, r)
+		case r.Due.Before(end):
+			d.Today = append(d.Today, r)
+		}
+	}
+	hits, err := s.st.Birthdays(ctx, store.Viewer{ManagerID: m.ID, Role: store.RoleManager}, day, birthdayDays)
+	if err != nil {
+		return d, err
+	}
+	for _, h := range hits {
+		if h.ManagerID != m.ID {
+			continue // unassigned clients' birthdays would reach every manager
+		}
+		note := BirthdayNote{BirthdayHit: h}
+		if h.Date.Equal(day) && s.opts.Greeter != nil {
+			if note.Greeting, err = s.opts.Greeter.status(ctx, h, now); err != nil {
+				return d, err
+			}
+		}
+		d.Birthdays = append(d.Birthdays, note)
+	}
+	d.Awaiting, err = s.awaiting(ctx, func(manager string) bool { return manager == m.ID })
+	return d, err
+}
+
+// awaiting lists the unanswered client letters whose clients' managers pass keep.
+func (s *Scheduler) awaiting(ctx context.Context, keep func(manager string) bool) ([]store.AwaitedReply, error) {
+	all, err := s.st.AwaitedReplies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var clients []string
+	for _, r := range all {
+		clients = append(clients, r.Clients...)
+	}
+	managers, err := s.st.ManagersOf(ctx, clients)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.AwaitedReply
+	for _, r := range all {
+		for _, c := range r.Clients {
+			if keep(managers[c]) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// weekly sums up the last week of the head's team (the managers whose head they are,
+// or everyone when nobody has a head set) from the audit log, the agendas and the
+// reply clocks.
+func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.Manager, day, now time.Time) (Weekly, error) {
+	w := Weekly{Head: head, From: day.AddDate(0, 0, -7), To: day}
+	team := map[string]*WeeklyRow{}
+	anyHead := false
+	for _, m := range all {
+		anyHead = anyHead || m.HeadID != ""
+	}
+	for _, m := range all {
+		if m.Active && (m.HeadID == head.ID || (!anyHead && m.Role == store.RoleManager)) {
+			team[m.ID] = &WeeklyRow{ManagerID: m.ID, Name: m.Name}
+		}
+	}
+	err := s.st.AuditBetween(ctx, w.From, w.To, func(e store.AuditEntry) error {
+		row := team[e.ActorID]
+		if row == nil {
+			return nil
+		}
+		switch e.Action {
+		case "client.create":
+			row.NewClients++
+		case "client.stage":
+			row.StageMoves++
+		case "task.done":
+			row.TasksDone++
+		}
+		return nil
+	})
+	if err != nil {
+		return w, err
+	}
+	for id, row := range team {
+		refs, err := s.st.OpenTasks(ctx, id)
+		if err != nil {
+			return w, err
+		}
+		for _, r := range refs {
+			if r.Due.Before(now) {
+				row.Overdue++
+			}
+		}
+	}
+	waiting, err := s.awaiting(ctx, func(manager string) bool { return team[manager] != nil })
+	if err != nil {
+		return w, err
+	}
+	var clients []string
+	for _, r := range waiting {
+		clients = append(clients, r.Clients...)
+	}
+	managers, err := s.st.ManagersOf(ctx, clients)
+	if err != nil {
+		return w, err
+	}
+	for _, r := range waiting {
+		counted := map[string]bool{}
+		for _, c := range r.Clients {
+			if row := team[managers[c]]; row != nil && !counted[row.ManagerID] {
+				row.Awaiting++
+				counted[row.ManagerID] = true
+			}
+		}
+	}
+	for _, row := range team {
+		w.Rows = append(w.Rows, *row)
+		w.Total.NewClients += row.NewClients
+		w.Total.StageMoves += row.StageMoves
+		w.Total.TasksDone += row.TasksDone
+		w.Total.Overdue += row.Overdue
+		w.Total.Awaiting += row.Awaiting
+	}
+	sort.Slice(w.Rows, func(i, j int) bool { return w.Rows[i].Name < w.Rows[j].Name })
+	return w, nil
+}

@@ -1,0 +1,144 @@
+package scheduler
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Template is a letter's subject, text and HTML parts, parsed once and executed per
+// recipient. The HTML part escapes what it puts in (html/template); missing fields are
+// errors, so a typo is found before anyone gets "Dear <no value>".
+type Template struct {
+	subject, text *texttemplate.Template
+	html          *htmltemplate.Template
+}
+
+// ParseTemplate parses the parts; html may be empty. An error names the part and the
+// line.
+func ParseTemplate(subject, text, html string) (*Template, error) {
+	t := &Template{}
+	var err error
+	if t.subject, err = texttemplate.New("subject").Option("missingkey=error").Parse(subject); err != nil {
+		return nil, fmt.Errorf("the subject: %w", err)
+	}
+	if t.text, err = texttemplate.New("text").Option("missingkey=error").Parse(text); err != nil {
+		return nil, fmt.Errorf("the text part: %w", err)
+	}
+	if strings.TrimSpace(html) != "" {
+		if t.html, err = htmltemplate.New("html").Option("missingkey=error").Parse(html); err != nil {
+			return nil, fmt.Errorf("the HTML part: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// Rendered is a letter for one recipient.
+type Rendered struct {
+	Subject, Text, HTML string
+}
+
+// Execute renders the parts for one recipient; an error names the part, the line and
+// the field.
+func (t *Template) Execute(data MailData) (Rendered, error) {
+	var r Rendered
+	var b bytes.Buffer
+	if err := t.subject.Execute(&b, data); err != nil {
+		return r, fmt.Errorf("the subject: %w", err)
+	}
+	r.Subject = strings.Join(strings.Fields(b.String()), " ") // a header is one line
+	b.Reset()
+	if err := t.text.Execute(&b, data); err != nil {
+		return r, fmt.Errorf("the text part: %w", err)
+	}
+	r.Text = b.String()
+	if t.html != nil {
+		b.Reset()
+		if err := t.html.Execute(&b, data); err != nil {
+			return r, fmt.Errorf("the HTML part: %w", err)
+		}
+		r.HTML = b.String()
+	}
+	return r, nil
+}
+
+// MailData is what a template sees: {{.Contact.FirstName}}, {{.Client.Name}},
+// {{.Manager.Signature}}, {{index .Client.Custom "car"}}, {{.UnsubscribeURL}}.
+type MailData struct {
+	Contact        ContactData
+	Client         ClientData
+	Manager        ManagerData
+	UnsubscribeURL string
+}
+
+// ContactData is the recipient.
+type ContactData struct {
+	Name      string // as stored: "Иванов Иван Петрович"
+	FirstName string // how a letter addresses them: "Иван Петрович"
+	Position  string
+	Email     string
+}
+
+// ClientData is the recipient's company.
+type ClientData struct {
+	Name, City, Industry string
+	Custom               map[string]string
+}
+
+// ManagerData is the client's responsible manager, on whose behalf letters go out.
+type ManagerData struct {
+	Name, Email string
+	Signature   string // the name, and the address when known
+}
+
+// mailData gathers a contact's fields for a template.
+func mailData(c *store.Client, p store.Contact, m *store.Manager, email string) MailData {
+	d := MailData{
+		Contact: ContactData{Name: p.Name, FirstName: addressName(p.Name), Position: p.Position, Email: email},
+		Client:  ClientData{Name: c.Name, City: c.City, Industry: c.Industry, Custom: c.Custom},
+	}
+	if d.Client.Custom == nil {
+		d.Client.Custom = map[string]string{}
+	}
+	if m != nil {
+		d.Manager = ManagerData{Name: m.Name, Email: m.Email, Signature: m.Name}
+		if m.Email != "" {
+			d.Manager.Signature += "\n" + m.Email
+		}
+	}
+	return d
+}
+
+// addressName is how a letter addresses a person: a Russian full name of three words
+// (family name, given name, patronymic) becomes the given name and patronymic; other
+// names stay as they are.
+func addressName(full string) string {
+	words := strings.Fields(full)
+	if len(words) == 3 && strings.HasSuffix(words[2], "вич") || len(words) == 3 && strings.HasSuffix(words[2], "вна") ||
+		len(words) == 3 && strings.HasSuffix(words[2], "ична") {
+		return words[1] + " " + words[2]
+	}
+	return strings.Join(words, " ")
+}
+
+// parseTemplateFile reads a template file that defines "subject", "text" and,
+// optionally, "html".
+func parseTemplateFile(name, src string) (*Template, error) {
+	tt, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	ht, err := htmltemplate.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", name, err)
+	}
+	t := &Template{subject: tt.Lookup("subject"), text: tt.Lookup("text"), html: ht.Lookup("html")}
+	if t.subject == nil || t.text == nil {
+		return nil, fmt.Errorf("template %s must define \"subject\" and \"text\"", name)
+	}
+	return t, nil
+}

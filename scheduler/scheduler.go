@@ -1,0 +1,173 @@
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Notifier reaches managers; cmd/crm wires it to the bot.
+type Notifier interface {
+	Remind(ctx context.Context, r Reminder) error
+	Digest(ctx context.Context, d Digest) error
+	Weekly(ctx context.Context, w Weekly) error
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	// Owner names this instance in leases (default: host, process and a random part).
+	Owner string
+	// Location is the company's time zone: the default for managers and contacts.
+	Location *time.Location
+	// GreetingHour is the local hour birthday greetings go out (default 10).
+	GreetingHour int
+	// Greeter sends birthday greetings; nil: none are sent.
+	Greeter *Greeter
+	// Sender sends mail (greetings, campaigns); nil: none is sent.
+	Sender Sender
+	Logger  *slog.Logger
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// Scheduler runs the timed jobs. Each job runs on the instance that holds its lease,
+// and each piece of work in it (a reminder, a digest, a greeting) is claimed in the
+// store before it is done, so it is done once whatever instances run or restart.
+type Scheduler struct {
+	st     *store.Store
+	notify Notifier
+	opts   Options
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	leases map[string]time.Time // held until, as last renewed
+	tries  map[string]int       // failed sends of a reminder, to give up on a broken chat
+}
+
+// leaseTTL is how long a lease outlives its holder: another instance takes a job over
+// within it after a crash.
+const leaseTTL = 30 * time.Second
+
+// New builds a Scheduler.
+func New(st *store.Store, n Notifier, opts Options) *Scheduler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.GreetingHour == 0 {
+		opts.GreetingHour = 10
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		opts.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	return &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger,
+		leases: map[string]time.Time{}, tries: map[string]int{}}
+}
+
+func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
+
+// Run runs the jobs until ctx ends: reminders every second (a reminder is due to the
+// second), digests every minute, greetings every ten minutes, clean-up daily.
+func (s *Scheduler) Run(ctx context.Context) error {
+	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC),
+		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	jobs := []struct {
+		spec, name string
+		run        func(context.Context) error
+	}{
+		{"@every 1s", "reminders", func(ctx context.Context) error { _, err := s.Reminders(ctx); return err }},
+		{"@every 1m", "digests", func(ctx context.Context) error { _, err := s.Digests(ctx); return err }},
+		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
+		{"@daily", "cleanup", s.cleanup},
+	}
+	for _, j := range jobs {
+		if _, err := c.AddFunc(j.spec, func() {
+			if err := j.run(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("scheduled job failed; it runs again", "job", j.name, "err", err)
+			}
+		}); err != nil {
+			return fmt.Errorf("schedule %s: %w", j.name, err)
+		}
+	}
+	c.Start()
+	<-ctx.Done()
+	<-c.Stop().Done()
+	s.releaseAll()
+	return nil
+}
+
+// hold reports whether this instance holds the job's lease, taking or renewing it
+// when half of it has run.
+func (s *Scheduler) hold(ctx context.Context, job string) (bool, error) {
+	now := s.now()
+	s.mu.Lock()
+	until := s.leases[job]
+	s.mu.Unlock()
+	if until.Sub(now) > leaseTTL/2 {
+		return true, nil
+	}
+	ok, err := s.st.AcquireLease(ctx, job, s.opts.Owner, leaseTTL)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil || !ok {
+		delete(s.leases, job)
+		return false, err
+	}
+	s.leases[job] = now.Add(leaseTTL)
+	return true, nil
+}
+
+// releaseAll gives the leases up at shutdown, so another instance goes on at once.
+func (s *Scheduler) releaseAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for job := range s.leases {
+		if err := s.st.ReleaseLease(ctx, job, s.opts.Owner); err != nil {
+			s.log.Warn("release lease", "job", job, "err", err)
+		}
+		delete(s.leases, job)
+	}
+}
+
+// claimAge is how long claims are kept: longer than any catch-up after downtime.
+const claimAge = 60 * 24 * time.Hour
+
+func (s *Scheduler) cleanup(ctx context.Context) error {
+	if ok, err := s.hold(ctx, "cleanup"); !ok {
+		return err
+	}
+	n, err := s.st.PruneClaims(ctx, claimAge)
+	if err == nil && n > 0 {
+		s.log.Info("old claims removed", "claims", n)
+	}
+	return err
+}
+
+// location reads a time zone name, falling back to the company's.
+func (s *Scheduler) location(name string) *time.Location {
+	if name != "" {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc
+		}
+	}
+	return s.opts.Location
+}
