@@ -150,7 +150,7 @@ type Weekly struct {
 
 // WeeklyRow is one manager's week.
 type WeeklyRow struct {
-	Name                                                  string
+	Name                                                 string
 	NewClients, StageMoves, TasksDone, Overdue, Awaiting int
 }
 

@@ -34,7 +34,7 @@ type Options struct {
 	Greeter *Greeter
 	// Sender sends mail (greetings, campaigns); nil: none is sent.
 	Sender Sender
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }

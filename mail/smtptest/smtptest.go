@@ -43,7 +43,7 @@ type Server struct {
 	messages []Message
 	count    int
 	refuse   map[string]*smtp.SMTPError // by recipient address
-	cutData  map[string]bool           // drop the connection in the middle of DATA
+	cutData  map[string]bool            // drop the connection in the middle of DATA
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -164,7 +164,9 @@ func (s *Server) To(address string) []Message {
 
 type backend struct{ s *Server }
 
-func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: b.s, conn: c}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{s: b.s, conn: c}, nil
+}
 
 type session struct {
 	s    *Server
