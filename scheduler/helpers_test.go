@@ -2,9 +2,12 @@ package scheduler_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
@@ -90,4 +93,47 @@ func run(t *testing.T, job func(context.Context) (int, error)) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// smtpSender sends each message on a new go-mail connection: the scheduler's tests
+// need go-mail's real errors, not the pool's speed.
+type smtpSender struct{ port int }
+
+func (s smtpSender) Send(ctx context.Context, m *gomail.Msg) error {
+	c, err := gomail.NewClient("127.0.0.1", gomail.WithPort(s.port), gomail.WithTLSPolicy(gomail.NoTLS), gomail.WithTimeout(5*time.Second))
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, m)
+}
+
+// person is a contact for a test client.
+func person(name, email string, month, day int, consent bool) store.Contact {
+	p := store.Contact{Name: name, Birthday: &store.Birthday{Month: month, Day: day}, Consent: store.Consent{Given: consent}}
+	if email != "" {
+		p.Emails = []string{email}
+	}
+	return p
+}
+
+func newClient(t *testing.T, st *store.Store, name, managerID string, contacts ...store.Contact) *store.Client {
+	t.Helper()
+	c := &store.Client{Name: name, ManagerID: managerID, Contacts: map[string]store.Contact{}}
+	for i, p := range contacts {
+		p.ID = fmt.Sprintf("p%d", i+1)
+		c.Contacts[p.ID] = p
+	}
+	if err := st.CreateClient(context.Background(), "test", c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func delivery(t *testing.T, st *store.Store, id string) *store.Delivery {
+	t.Helper()
+	d, err := st.Delivery(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

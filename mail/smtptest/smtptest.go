@@ -6,6 +6,7 @@ package smtptest
 import (
 	"errors"
 	"io"
+	"mime"
 	"net"
 	"net/mail"
 	"strings"
@@ -23,13 +24,17 @@ type Message struct {
 	Data []byte
 }
 
-// Header reads a header field of the message.
+// Header reads a header field of the message, with encoded words decoded.
 func (m Message) Header(name string) string {
 	msg, err := mail.ReadMessage(strings.NewReader(string(m.Data)))
 	if err != nil {
 		return ""
 	}
-	return msg.Header.Get(name)
+	v := msg.Header.Get(name)
+	if d, err := new(mime.WordDecoder).DecodeHeader(v); err == nil {
+		return d
+	}
+	return v
 }
 
 // Server is a recording SMTP server.
