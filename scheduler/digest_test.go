@@ -1,0 +1,89 @@
+package scheduler_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
+)
+
+func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
+	ctx := context.Background()
+	// Monday 23 November 2026, 08:30 in Vladivostok (UTC+10).
+	c := &clock{now: time.Date(2026, 11, 22, 22, 30, 0, 0, time.UTC)}
+	st := newStore(t, c)
+	srv := smtptest.Start(t)
+	head := newManager(t, st, store.Manager{Name: "Глава", Role: store.RoleHead, TelegramID: 1, TimeZone: "Asia/Vladivostok"})
+	vera := newManager(t, st, store.Manager{Name: "Вера", TelegramID: 2, TimeZone: "Asia/Vladivostok", HeadID: head.ID})
+	newManager(t, st, store.Manager{Name: "Без телеграма", TimeZone: "Asia/Vladivostok"})
+	cl := newClient(t, st, "Ромашка", vera.ID,
+		person("Именинница Сегодня", "today@x.ru", 11, 23, true),
+		person("Послезавтра", "", 11, 25, true),
+		person("Через неделю", "", 11, 30, true))
+	newClient(t, st, "Чужой", head.ID, person("Чужой Именинник", "", 11, 23, true))
+	for _, task := range []store.Task{
+		{AssigneeID: vera.ID, ClientID: cl.ID, Due: c.Now().Add(3 * time.Hour), Text: "позвонить"},
+		{AssigneeID: vera.ID, ClientID: cl.ID, Due: c.Now().Add(-30 * time.Hour), Text: "старое"},
+		{AssigneeID: vera.ID, Due: c.Now().Add(30 * time.Hour), Text: "завтра"},
+	} {
+		if err := st.CreateTask(ctx, vera.ID, &task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.AwaitReplies(ctx, []store.AwaitedReply{{LetterID: "mid:1", Clients: []string{cl.ID}, From: "today@x.ru",
+		Subject: "Счёт", ReceivedAt: c.Now().Add(-10 * time.Hour), DueAt: c.Now().Add(-6 * time.Hour), EscalateAt: c.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	n := &inbox{}
+	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one", Greeter: g, Sender: smtpSender{srv.Port()}})
+
+	if got := run(t, s.Digests); got != 0 {
+		t.Fatalf("%d digests at 08:30, before the hour", got)
+	}
+	c.Add(31 * time.Minute) // 09:01
+	if got := run(t, s.Digests); got != 3 {
+		t.Fatalf("%d messages at 09:01, want Вера's and the head's digests and the head's weekly summary", got)
+	}
+	c.Add(time.Minute)
+	if got := run(t, s.Digests); got != 0 {
+		t.Fatalf("%d more messages a minute later", got)
+	}
+	var d scheduler.Digest
+	for _, x := range n.digests {
+		if x.Manager.ID == vera.ID {
+			d = x
+		}
+	}
+	if len(d.Today) != 1 || d.Today[0].Text != "позвонить" || len(d.Overdue) != 1 || d.Overdue[0].Text != "старое" || d.Late {
+		t.Fatalf("Вера's tasks: today %+v, overdue %+v, late %v", d.Today, d.Overdue, d.Late)
+	}
+	if len(d.Birthdays) != 2 || d.Birthdays[0].ContactName != "Именинница Сегодня" || d.Birthdays[0].Greeting != scheduler.GreetingPlanned ||
+		d.Birthdays[1].ContactName != "Послезавтра" || d.Birthdays[1].Greeting != "" {
+		t.Fatalf("Вера's birthdays: %+v", d.Birthdays)
+	}
+	if len(d.Awaiting) != 1 || d.Awaiting[0].Subject != "Счёт" {
+		t.Fatalf("Вера's letters waiting: %+v", d.Awaiting)
+	}
+	if len(n.weeklies) != 1 || n.weeklies[0].Head.ID != head.ID || len(n.weeklies[0].Rows) != 1 ||
+		n.weeklies[0].Rows[0].Name != "Вера" || n.weeklies[0].Rows[0].NewClients != 0 || n.weeklies[0].Total.Awaiting != 1 ||
+		n.weeklies[0].Total.Overdue != 1 {
+		t.Fatalf("weekly: %+v", n.weeklies)
+	}
+
+	// Tuesday: a digest again, no weekly summary; the service was down until 11:00.
+	c.Add(26 * time.Hour)
+	if got := run(t, s.Digests); got != 2 || len(n.weeklies) != 1 {
+		t.Fatalf("Tuesday 11:02: %d messages, %d weeklies", got, len(n.weeklies))
+	}
+	if last := n.digests[len(n.digests)-1]; !last.Late {
+		t.Fatal("a digest two hours after its hour is not marked late")
+	}
+}
