@@ -356,6 +356,8 @@ func (t *turn) onTap(d string) {
 		t.editMenu(arg(1))
 	case "ef":
 		t.startClientEdit(arg(1), arg(2))
+	case "gr":
+		t.toggleGreetings(arg(1))
 	case "tk":
 		t.take(arg(1))
 	case "as":

@@ -66,8 +66,31 @@ func (t *turn) editMenu(id string) {
 		}
 		kb = append(kb, line)
 	}
-	kb = append(kb, row(btn(t.tr("btn.card"), data("c", c.ID))))
+	greetings := "btn.greetings_off"
+	if c.GreetingsOff {
+		greetings = "btn.greetings_on"
+	}
+	kb = append(kb, row(btn(t.tr(greetings), data("gr", c.ID))), row(btn(t.tr("btn.card"), data("c", c.ID))))
 	t.show(t.tr("edit.choose", "name", c.Name), kb...)
+}
+
+// toggleGreetings switches the client's birthday greetings off or back on.
+func (t *turn) toggleGreetings(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	off := !c.GreetingsOff
+	if _, err := t.st.UpdateClient(t.ctx, t.m.ID, c.ID, store.ClientPatch{GreetingsOff: &off}); err != nil {
+		t.fail("switch greetings", err)
+		return
+	}
+	if off {
+		t.notice(t.tr("greetings.off"))
+	} else {
+		t.notice(t.tr("greetings.on"))
+	}
+	t.editMenu(c.ID)
 }
 
 func (t *turn) startClientEdit(id, field string) {

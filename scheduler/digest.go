@@ -54,6 +54,9 @@ const (
 // time zone, and each head's weekly summary on Monday with it; it returns how many
 // messages it sent.
 func (s *Scheduler) Digests(ctx context.Context) (int, error) {
+	if s.notify == nil {
+		return 0, nil
+	}
 	if ok, err := s.hold(ctx, "digests"); !ok {
 		return 0, err
 	}

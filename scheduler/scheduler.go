@@ -15,7 +15,8 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// Notifier reaches managers; cmd/crm wires it to the bot.
+// Notifier reaches managers; cmd/crm wires it to the bot. Without one (no bot),
+// reminders and digests wait: they are not claimed, so none is lost.
 type Notifier interface {
 	Remind(ctx context.Context, r Reminder) error
 	Digest(ctx context.Context, d Digest) error
@@ -156,9 +157,12 @@ func (s *Scheduler) cleanup(ctx context.Context) error {
 		return err
 	}
 	n, err := s.st.PruneClaims(ctx, claimAge)
-	if err == nil && n > 0 {
-		s.log.Info("old claims removed", "claims", n)
+	if err != nil {
+		return err
 	}
+	// The search directory's change log only has to outlive a restart.
+	changes, err := s.st.PruneChangeLog(ctx, 7*24*time.Hour)
+	s.log.Debug("clean-up", "claims", n, "changes", changes)
 	return err
 }
 

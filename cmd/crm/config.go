@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"slices"
@@ -52,6 +53,16 @@ var settings = []setting{
 	{name: "CRM_TIMEZONE", def: "Europe/Moscow", help: "the company's time zone: working hours, and people and contacts who set none"},
 	{name: "CRM_WORK_HOURS", def: "09:00-18:00", help: "the company's working hours"},
 	{name: "CRM_WORK_DAYS", def: "mon-fri", help: "the company's working days, e.g. mon-fri or mon-sat or mon,tue,thu"},
+	{name: "CRM_SMTP_HOST", help: "outgoing mail server for greetings and mailings; empty: no mail is sent"},
+	{name: "CRM_SMTP_PORT", help: "SMTP port (default 465 with tls, 587 with starttls, 25 with none)"},
+	{name: "CRM_SMTP_SECURITY", def: "tls", help: "tls, starttls or none"},
+	{name: "CRM_SMTP_USER", help: "SMTP login (empty: no authentication)"},
+	{name: "CRM_SMTP_PASSWORD", help: "SMTP password", secret: true},
+	{name: "CRM_SMTP_FROM", help: "the address letters come from, e.g. hello@company.ru (default: CRM_SMTP_USER); the display name is the manager's"},
+	{name: "CRM_SMTP_CONNS", def: "4", help: "SMTP connections kept open for sending"},
+	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages a second (0: no limit)"},
+	{name: "CRM_SMTP_DAILY_LIMIT", def: "0", help: "at most this many messages a day (0: no limit)"},
+	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -78,6 +89,10 @@ type Config struct {
 	AttachmentLimit int64 // bytes
 	ReplySLA        time.Duration
 	Calendar        store.WorkCalendar
+
+	SMTP         *mail.SMTPConfig // nil: no mail is sent
+	MailFrom     string
+	GreetingHour int
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -149,6 +164,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Calendar, err = store.ParseWorkCalendar(loc, get("CRM_WORK_HOURS"), get("CRM_WORK_DAYS")); err != nil {
 		return c, fmt.Errorf("CRM_WORK_HOURS/CRM_WORK_DAYS: %w", err)
 	}
+	if c.SMTP, c.MailFrom, err = smtpConfig(get); err != nil {
+		return c, err
+	}
+	if c.GreetingHour, err = strconv.Atoi(get("CRM_GREETING_HOUR")); err != nil || c.GreetingHour < 0 || c.GreetingHour > 23 {
+		return c, fmt.Errorf("CRM_GREETING_HOUR=%q: use an hour from 0 to 23", get("CRM_GREETING_HOUR"))
+	}
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
@@ -170,6 +191,54 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("CRM_PHONE_REGION=%q: use a two-letter country code such as RU", c.PhoneRegion)
 	}
 	return c, nil
+}
+
+// smtpConfig reads the outgoing mail settings; nil when no server is set.
+func smtpConfig(get func(string) string) (*mail.SMTPConfig, string, error) {
+	host := strings.TrimSpace(get("CRM_SMTP_HOST"))
+	if host == "" {
+		return nil, "", nil
+	}
+	cfg := &mail.SMTPConfig{Host: host, Security: strings.ToLower(get("CRM_SMTP_SECURITY")), User: get("CRM_SMTP_USER"), Password: get("CRM_SMTP_PASSWORD")}
+	switch cfg.Security {
+	case "tls", "starttls", "none":
+	default:
+		return nil, "", fmt.Errorf("CRM_SMTP_SECURITY=%q: use tls, starttls or none", cfg.Security)
+	}
+	whole := func(name string, min, max int) (int, error) {
+		v := get(name)
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			return 0, fmt.Errorf("%s=%q: use a whole number from %d to %d", name, v, min, max)
+		}
+		return n, nil
+	}
+	var err error
+	if cfg.Port, err = whole("CRM_SMTP_PORT", 1, 65535); err != nil {
+		return nil, "", err
+	}
+	if cfg.Conns, err = whole("CRM_SMTP_CONNS", 1, 64); err != nil {
+		return nil, "", err
+	}
+	perSecond, err := whole("CRM_SMTP_RATE", 0, 100000)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg.PerSecond = float64(perSecond)
+	if cfg.PerDay, err = whole("CRM_SMTP_DAILY_LIMIT", 0, 100000000); err != nil {
+		return nil, "", err
+	}
+	from := strings.TrimSpace(get("CRM_SMTP_FROM"))
+	if from == "" {
+		from = cfg.User
+	}
+	if _, err := netmail.ParseAddress(from); err != nil {
+		return nil, "", fmt.Errorf("CRM_SMTP_FROM=%q: set the address letters come from, e.g. hello@company.ru", from)
+	}
+	return cfg, from, nil
 }
 
 func readConfigFile(path string, into map[string]string) error {

@@ -31,7 +31,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.log.Warn("load the client directory", "err", err)
 		}
 	}()
-	go pruneChangeLog(ctx, e, s)
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
 	if err != nil {
@@ -44,6 +43,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
 	startMail(ctx, e, s, core)
+	smtpPool, err := startScheduler(ctx, e, s, core)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	if smtpPool != nil {
+		defer smtpPool.Close()
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -85,25 +92,6 @@ func repairTaskRefs(ctx context.Context, e *env, s *store.Store) {
 		e.log.Warn("task repair failed; it runs again at the next start", "err", err)
 	case n > 0:
 		e.log.Info("task copies repaired", "documents", n)
-	}
-}
-
-// pruneChangeLog drops week-old entries of the directory's change log once a day.
-// (The scheduler issue moves this to a cron job with a lease.)
-func pruneChangeLog(ctx context.Context, e *env, s *store.Store) {
-	t := time.NewTicker(24 * time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.PruneChangeLog(ctx, 7*24*time.Hour); err != nil {
-				e.log.Warn("prune change log", "err", err)
-			} else {
-				e.log.Debug("change log pruned", "entries", n)
-			}
-		}
 	}
 }
 

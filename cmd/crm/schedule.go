@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+
+	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
+)
+
+// schedulerNotices passes the scheduler's messages to the bot.
+type schedulerNotices struct{ core *bot.Bot }
+
+func (n schedulerNotices) Remind(ctx context.Context, r scheduler.Reminder) error {
+	return n.core.NotifyReminder(ctx, r.Task, r.Late)
+}
+
+func (n schedulerNotices) Digest(ctx context.Context, d scheduler.Digest) error {
+	out := bot.Digest{ManagerID: d.Manager.ID, Day: d.Day, Today: d.Today, Overdue: d.Overdue, Awaiting: d.Awaiting, Late: d.Late}
+	for _, b := range d.Birthdays {
+		out.Birthdays = append(out.Birthdays, bot.DigestBirthday{BirthdayHit: b.BirthdayHit, Greeting: string(b.Greeting)})
+	}
+	return n.core.SendDigest(ctx, out)
+}
+
+func (n schedulerNotices) Weekly(ctx context.Context, w scheduler.Weekly) error {
+	out := bot.Weekly{HeadID: w.Head.ID, From: w.From, To: w.To, Total: weeklyRow(w.Total)}
+	for _, r := range w.Rows {
+		out.Rows = append(out.Rows, weeklyRow(r))
+	}
+	return n.core.SendWeekly(ctx, out)
+}
+
+func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
+	return bot.WeeklyRow{Name: r.Name, NewClients: r.NewClients, StageMoves: r.StageMoves, TasksDone: r.TasksDone,
+		Overdue: r.Overdue, Awaiting: r.Awaiting}
+}
+
+// startScheduler runs the timed jobs: reminders and digests through the bot (when it
+// runs), greetings through the SMTP server (when one is set). It returns the SMTP pool
+// to close at shutdown (nil without one).
+func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, error) {
+	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Logger: e.log.With("part", "scheduler")}
+	var pool *mail.SMTP
+	if e.cfg.SMTP != nil {
+		var err error
+		if pool, err = mail.NewSMTP(*e.cfg.SMTP); err != nil {
+			return nil, err
+		}
+		opts.Sender = pool
+		if opts.Greeter, err = scheduler.NewGreeter(s, e.cfg.MailFrom, templates.FS); err != nil {
+			return nil, err
+		}
+	} else {
+		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")
+	}
+	var n scheduler.Notifier
+	if core != nil {
+		n = schedulerNotices{core}
+	}
+	sch := scheduler.New(s, n, opts)
+	go func() {
+		if err := sch.Run(ctx); err != nil {
+			e.log.Error("scheduler stopped", "err", err)
+		}
+	}()
+	return pool, nil
+}
