@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"slices"
 	"strconv"
 	"time"
 
@@ -121,16 +120,14 @@ func (g *Greeter) due(ctx context.Context, s *Scheduler, h store.BirthdayHit, no
 
 // eligible tells the address a contact is greeted at, or why they are not.
 func eligible(c *store.Client, p store.Contact) (string, GreetingStatus) {
-	switch {
-	case c.GreetingsOff:
+	if c.GreetingsOff {
 		return "", GreetingOff
-	case !p.Consent.Given || p.Consent.UnsubscribedAt != nil:
-		return "", GreetingNoConsent
 	}
-	for _, e := range p.Emails {
-		if !slices.Contains(p.BouncedEmails, e) {
-			return e, ""
-		}
+	switch email, why := store.MailableEmail(p); why {
+	case "":
+		return email, ""
+	case "no consent", "unsubscribed":
+		return "", GreetingNoConsent
 	}
 	return "", GreetingNoEmail
 }

@@ -83,10 +83,8 @@ func (s *Store) SaveCampaign(ctx context.Context, actor string, c *Campaign) err
 	if c.Name == "" {
 		return invalidf("a campaign needs a name")
 	}
-	for _, st := range c.Segment.Stages {
-		if !st.Valid() {
-			return invalidf("unknown funnel stage %q in the segment", st)
-		}
+	if err := c.Segment.Validate(); err != nil {
+		return err
 	}
 	now := s.now()
 	if c.ID == "" {

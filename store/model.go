@@ -164,6 +164,7 @@ const (
 	InteractionStageChange InteractionKind = "stage_change"
 	InteractionOrder       InteractionKind = "order"
 	InteractionFile        InteractionKind = "file"
+	InteractionUnsubscribe InteractionKind = "unsubscribe"
 )
 
 // Call details of a call entry.

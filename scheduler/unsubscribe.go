@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/crm-team/crm/store"
+)
+
+// Unsubscriber makes and honours the unsubscribe links of mailings: each is signed for
+// its recipient (HMAC-SHA256 with a secret from the configuration), so nobody can
+// unsubscribe someone else by editing a link.
+type Unsubscriber struct {
+	st     *store.Store
+	secret []byte
+	base   string // public URL of the HTTP listener, e.g. https://crm.example.com
+}
+
+// NewUnsubscriber checks the settings: a secret of at least 16 characters and an
+// http(s) base URL.
+func NewUnsubscriber(st *store.Store, secret, baseURL string) (*Unsubscriber, error) {
+	if len(secret) < 16 {
+		return nil, errors.New("set CRM_UNSUBSCRIBE_SECRET to at least 16 characters: it signs every unsubscribe link")
+	}
+	if !strings.HasPrefix(baseURL, "https://") && !strings.HasPrefix(baseURL, "http://") {
+		return nil, errors.New("set CRM_PUBLIC_URL to the address recipients reach this server at, e.g. https://crm.example.com")
+	}
+	return &Unsubscriber{st: st, secret: []byte(secret), base: strings.TrimRight(baseURL, "/")}, nil
+}
+
+// UnsubscribePath is where the HTTP listener serves unsubscribe links.
+const UnsubscribePath = "/unsubscribe/"
+
+// Link is a recipient's unsubscribe URL.
+func (u *Unsubscriber) Link(campaignID, clientID, contactID string) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(campaignID + "\x00" + clientID + "\x00" + contactID))
+	return u.base + UnsubscribePath + payload + "." + u.sign(payload)
+}
+
+func (u *Unsubscriber) sign(payload string) string {
+	m := hmac.New(sha256.New, u.secret)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// parse checks a token and returns what it names.
+func (u *Unsubscriber) parse(token string) (campaignID, clientID, contactID string, ok bool) {
+	payload, sig, found := strings.Cut(token, ".")
+	if !found || !hmac.Equal([]byte(sig), []byte(u.sign(payload))) {
+		return "", "", "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	parts := strings.Split(string(raw), "\x00")
+	if err != nil || len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Отписка / Unsubscribe</title></head>
+<body style="font-family: sans-serif; max-width: 32em; margin: 3em auto; padding: 0 1em">
+{{if .Done}}<h1>Вы отписаны</h1><p>Рассылки больше не придут на этот адрес.</p>
+<p lang="en">You are unsubscribed: no more mailings will come to this address.</p>
+{{else if .Bad}}<h1>Ссылка недействительна</h1><p>Откройте ссылку из письма целиком.</p>
+<p lang="en">This link is not valid. Open the whole link from the letter.</p>
+{{else}}<h1>Отписаться от рассылок?</h1>
+<form method="post"><button type="submit" style="font-size: 1.2em; padding: .5em 1em">Отписаться / Unsubscribe</button></form>
+<p lang="en">Press the button to stop receiving our mailings.</p>{{end}}
+</body></html>`))
+
+// ServeHTTP shows a confirmation page for GET and unsubscribes for POST, also the
+// one-click POST of RFC 8058 that mail programs send ("List-Unsubscribe=One-Click").
+func (u *Unsubscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	page := struct{ Done, Bad bool }{}
+	campaignID, clientID, contactID, ok := u.parse(strings.TrimPrefix(r.URL.Path, UnsubscribePath))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	switch {
+	case !ok:
+		page.Bad = true
+		w.WriteHeader(http.StatusBadRequest)
+	case r.Method == http.MethodPost:
+		via := "link"
+		if r.PostFormValue("List-Unsubscribe") == "One-Click" {
+			via = "one-click"
+		}
+		_, err := u.st.Unsubscribe(r.Context(), clientID, contactID, via, campaignID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			page.Bad = true
+			w.WriteHeader(http.StatusNotFound)
+		case err != nil:
+			http.Error(w, "please try again in a minute", http.StatusServiceUnavailable)
+			return
+		default:
+			page.Done = true
+		}
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
+		return
+	}
+	_ = unsubscribePage.Execute(w, page)
+}
