@@ -72,9 +72,11 @@ func (n *inbox) remindersOf(taskID string) []scheduler.Reminder {
 }
 
 // newStore opens a store on the test's clock.
-func newStore(t *testing.T, c *clock) *store.Store {
-	t.Helper()
-	return storetest.New(t, func(o *store.Options) { o.Now = c.Now })
+func newStore(t *testing.T, c *clock) *store.Store { return newStoreTB(t, c) }
+
+func newStoreTB(tb testing.TB, c *clock) *store.Store {
+	tb.Helper()
+	return storetest.New(tb, func(o *store.Options) { o.Now = c.Now })
 }
 
 func newManager(t *testing.T, st *store.Store, m store.Manager) *store.Manager {
