@@ -1,0 +1,73 @@
+package mail_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/mail/smtptest"
+)
+
+func TestSMTPPoolReusesConnectionsAndRedialsAfterARestart(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	msg := func(i int) *gomail.Msg {
+		m := gomail.NewMsg()
+		if err := m.From("news@crm.test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.To(fmt.Sprintf("r%d@x.ru", i)); err != nil {
+			t.Fatal(err)
+		}
+		m.Subject("Привет")
+		m.SetBodyString(gomail.TypeTextPlain, "текст")
+		return m
+	}
+	sendAll := func(from, to int) {
+		var wg sync.WaitGroup
+		for i := from; i < to; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := pool.Send(ctx, msg(i)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	sendAll(0, 40)
+	if srv.Count() != 40 {
+		t.Fatalf("%d messages arrived, want 40", srv.Count())
+	}
+
+	// A refusal keeps the connection and comes back with the server's code.
+	srv.Refuse("r40@x.ru", 550)
+	var se *gomail.SendError
+	if err := pool.Send(ctx, msg(40)); !errors.As(err, &se) || se.ErrorCode() != 550 {
+		t.Fatalf("a 550: %v", err)
+	}
+
+	// The server dies: a send says it cannot connect. Back again: the pool redials.
+	srv.Stop()
+	if err := pool.Send(ctx, msg(41)); err == nil {
+		t.Fatal("no error with the server down")
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	sendAll(42, 60)
+	if srv.Count() != 58 {
+		t.Fatalf("%d messages arrived after the restart, want 58", srv.Count())
+	}
+}
