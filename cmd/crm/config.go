@@ -62,6 +62,8 @@ var settings = []setting{
 	{name: "CRM_SMTP_CONNS", def: "4", help: "SMTP connections kept open for sending"},
 	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages a second (0: no limit)"},
 	{name: "CRM_SMTP_DAILY_LIMIT", def: "0", help: "at most this many messages a day (0: no limit)"},
+	{name: "CRM_PUBLIC_URL", help: "the address recipients reach the HTTP listener at, e.g. https://crm.example.com (unsubscribe links)"},
+	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
 	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
@@ -93,6 +95,9 @@ type Config struct {
 	SMTP         *mail.SMTPConfig // nil: no mail is sent
 	MailFrom     string
 	GreetingHour int
+
+	PublicURL         string
+	UnsubscribeSecret string
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -166,6 +171,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.SMTP, c.MailFrom, err = smtpConfig(get); err != nil {
 		return c, err
+	}
+	c.PublicURL, c.UnsubscribeSecret = strings.TrimRight(get("CRM_PUBLIC_URL"), "/"), get("CRM_UNSUBSCRIBE_SECRET")
+	if c.PublicURL != "" || c.UnsubscribeSecret != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("CRM_PUBLIC_URL=%q: use the address recipients reach this server at, e.g. https://crm.example.com", c.PublicURL)
+		}
+		if len(c.UnsubscribeSecret) < 16 {
+			return c, fmt.Errorf("CRM_UNSUBSCRIBE_SECRET: set at least 16 random characters; it signs every unsubscribe link")
+		}
 	}
 	if c.GreetingHour, err = strconv.Atoi(get("CRM_GREETING_HOUR")); err != nil || c.GreetingHour < 0 || c.GreetingHour > 23 {
 		return c, fmt.Errorf("CRM_GREETING_HOUR=%q: use an hour from 0 to 23", get("CRM_GREETING_HOUR"))

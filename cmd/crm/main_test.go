@@ -136,7 +136,12 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 	for _, bad := range []map[string]string{{"CRM_LOG_LEVEL": "loud"}, {"CRM_PHONE_REGION": "Russia"},
 		{"CRM_TELEGRAM_WEBHOOK_URL": "http://crm.example/tg", "CRM_TELEGRAM_WEBHOOK_SECRET": "0123456789abcdef"},
 		{"CRM_TELEGRAM_WEBHOOK_URL": "https://crm.example/tg", "CRM_TELEGRAM_WEBHOOK_SECRET": "short"},
-		{"CRM_BOT_FILE_LIMIT_MB": "20"}, {"CRM_BOT_FILE_LIMIT_MB": "ten"}} {
+		{"CRM_BOT_FILE_LIMIT_MB": "20"}, {"CRM_BOT_FILE_LIMIT_MB": "ten"},
+		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_SECURITY": "ssl", "CRM_SMTP_FROM": "a@b.ru"},
+		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "not an address"},
+		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "a@b.ru", "CRM_SMTP_CONNS": "0"},
+		{"CRM_GREETING_HOUR": "25"},
+		{"CRM_UNSUBSCRIBE_SECRET": "0123456789abcdef-x"}, {"CRM_PUBLIC_URL": "https://crm.example", "CRM_UNSUBSCRIBE_SECRET": "short"}} {
 		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 )
 
@@ -37,6 +38,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("cannot listen on CRM_HTTP_ADDR=%s (is another crm running? choose another port): %w", e.cfg.HTTPAddr, err)
 	}
 	mux := healthHandler(s)
+	if e.cfg.UnsubscribeSecret != "" {
+		unsub, err := scheduler.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
+		if err != nil {
+			return err
+		}
+		mux.Handle(scheduler.UnsubscribePath, unsub)
+	}
 	core, err := startBot(ctx, e, s, mux)
 	if err != nil {
 		ln.Close()
