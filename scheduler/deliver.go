@@ -78,13 +78,16 @@ func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.M
 	if s.opts.Sender == nil {
 		return "", errors.New("no SMTP server is configured (CRM_SMTP_HOST)")
 	}
-	if _, err := s.st.QueueDeliveries(ctx, []store.Delivery{d}); err != nil {
-		return "", err
-	}
-	id := store.DeliveryID(d.CampaignID, d.ClientID, d.ContactID)
-	cur, err := s.st.Delivery(ctx, id)
+	queued := []store.Delivery{d}
+	fresh, err := s.st.QueueDeliveries(ctx, queued)
 	if err != nil {
 		return "", err
+	}
+	cur, id := &queued[0], queued[0].ID
+	if fresh == 0 { // it was there: read where it is
+		if cur, err = s.st.Delivery(ctx, id); err != nil {
+			return "", err
+		}
 	}
 	now := s.now()
 	switch {

@@ -66,6 +66,17 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 	}
 	now := s.now()
 	sent := 0
+	// The letters waiting for an answer are read once a pass, and only when a digest
+	// is due: the read scans the reply clocks.
+	var waiting map[string][]store.AwaitedReply
+	waitingByManager := func() (map[string][]store.AwaitedReply, error) {
+		if waiting != nil {
+			return waiting, nil
+		}
+		var err error
+		waiting, err = s.awaitingByManager(ctx)
+		return waiting, err
+	}
 	for _, m := range managers {
 		if !m.Active || m.TelegramID == 0 {
 			continue
@@ -78,7 +89,11 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 		}
 		late := now.Sub(at) > 5*time.Minute
 		n, err := s.once(ctx, "digest/"+m.ID+"/"+day.Format(time.DateOnly), func() error {
-			d, err := s.digest(ctx, m, day, now)
+			byManager, err := waitingByManager()
+			if err != nil {
+				return err
+			}
+			d, err := s.digest(ctx, m, day, now, byManager[m.ID])
 			if err != nil {
 				return err
 			}
@@ -91,7 +106,11 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 		}
 		if m.Role.SeesAll() && day.Weekday() == time.Monday {
 			n, err := s.once(ctx, "weekly/"+m.ID+"/"+day.Format(time.DateOnly), func() error {
-				w, err := s.weekly(ctx, m, managers, day, now)
+				byManager, err := waitingByManager()
+				if err != nil {
+					return err
+				}
+				w, err := s.weekly(ctx, m, managers, day, now, byManager)
 				if err != nil {
 					return err
 				}
@@ -121,9 +140,9 @@ func (s *Scheduler) once(ctx context.Context, claim string, work func() error) (
 }
 
 // digest gathers a manager's digest: their agenda (one read), birthdays from the
-// directory, and the reply clocks of their clients.
-func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.Time) (Digest, error) {
-	d := Digest{Manager: m, Day: day}
+// directory, and the letters waiting for their answer.
+func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.Time, awaiting []store.AwaitedReply) (Digest, error) {
+	d := Digest{Manager: m, Day: day, Awaiting: awaiting}
 	refs, err := s.st.OpenTasks(ctx, m.ID)
 	if err != nil {
 		return d, err
@@ -153,12 +172,12 @@ func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.T
 		}
 		d.Birthdays = append(d.Birthdays, note)
 	}
-	d.Awaiting, err = s.awaiting(ctx, func(manager string) bool { return manager == m.ID })
-	return d, err
+	return d, nil
 }
 
-// awaiting lists the unanswered client letters whose clients' managers pass keep.
-func (s *Scheduler) awaiting(ctx context.Context, keep func(manager string) bool) ([]store.AwaitedReply, error) {
+// awaitingByManager groups the unanswered client letters by the managers of their
+// clients; a letter to two clients of one manager is listed once for them.
+func (s *Scheduler) awaitingByManager(ctx context.Context) (map[string][]store.AwaitedReply, error) {
 	all, err := s.st.AwaitedReplies(ctx)
 	if err != nil {
 		return nil, err
@@ -171,12 +190,13 @@ func (s *Scheduler) awaiting(ctx context.Context, keep func(manager string) bool
 	if err != nil {
 		return nil, err
 	}
-	var out []store.AwaitedReply
+	out := map[string][]store.AwaitedReply{}
 	for _, r := range all {
+		listed := map[string]bool{}
 		for _, c := range r.Clients {
-			if keep(managers[c]) {
-				out = append(out, r)
-				break
+			if m := managers[c]; !listed[m] {
+				out[m] = append(out[m], r)
+				listed[m] = true
 			}
 		}
 	}
@@ -186,7 +206,7 @@ func (s *Scheduler) awaiting(ctx context.Context, keep func(manager string) bool
 // weekly sums up the last week of the head's team (the managers whose head they are,
 // or everyone when nobody has a head set) from the audit log, the agendas and the
 // reply clocks.
-func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.Manager, day, now time.Time) (Weekly, error) {
+func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.Manager, day, now time.Time, waiting map[string][]store.AwaitedReply) (Weekly, error) {
 	w := Weekly{Head: head, From: day.AddDate(0, 0, -7), To: day}
 	team := map[string]*WeeklyRow{}
 	anyHead := false
@@ -217,6 +237,7 @@ func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.
 		return w, err
 	}
 	for id, row := range team {
+		row.Awaiting = len(waiting[id])
 		refs, err := s.st.OpenTasks(ctx, id)
 		if err != nil {
 			return w, err
@@ -224,27 +245,6 @@ func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.
 		for _, r := range refs {
 			if r.Due.Before(now) {
 				row.Overdue++
-			}
-		}
-	}
-	waiting, err := s.awaiting(ctx, func(manager string) bool { return team[manager] != nil })
-	if err != nil {
-		return w, err
-	}
-	var clients []string
-	for _, r := range waiting {
-		clients = append(clients, r.Clients...)
-	}
-	managers, err := s.st.ManagersOf(ctx, clients)
-	if err != nil {
-		return w, err
-	}
-	for _, r := range waiting {
-		counted := map[string]bool{}
-		for _, c := range r.Clients {
-			if row := team[managers[c]]; row != nil && !counted[row.ManagerID] {
-				row.Awaiting++
-				counted[row.ManagerID] = true
 			}
 		}
 	}

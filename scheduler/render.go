@@ -118,9 +118,12 @@ func mailData(c *store.Client, p store.Contact, m *store.Manager, email string) 
 // names stay as they are.
 func addressName(full string) string {
 	words := strings.Fields(full)
-	if len(words) == 3 && strings.HasSuffix(words[2], "вич") || len(words) == 3 && strings.HasSuffix(words[2], "вна") ||
-		len(words) == 3 && strings.HasSuffix(words[2], "ична") {
-		return words[1] + " " + words[2]
+	if len(words) == 3 {
+		for _, ending := range []string{"вич", "вна", "ична"} {
+			if strings.HasSuffix(words[2], ending) {
+				return words[1] + " " + words[2]
+			}
+		}
 	}
 	return strings.Join(words, " ")
 }

@@ -293,22 +293,15 @@ func (s *Store) OpenTasks(ctx context.Context, assigneeID string) ([]TaskRef, er
 // RepairTaskRefs rebuilds the cards' and agendas' copies of open tasks from the tasks
 // themselves (a crash between the writes leaves them behind). A cold path: it scans.
 func (s *Store) RepairTaskRefs(ctx context.Context) (fixed int, err error) {
-	cur, err := s.c(colTasks).Find(ctx, bson.D{{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{TaskOpen, TaskSnoozed}}}}})
-	if err != nil {
-		return 0, err
-	}
 	byClient, byManager := map[string][]TaskRef{}, map[string][]TaskRef{}
-	for cur.Next(ctx) {
-		var t Task
-		if err := cur.Decode(&t); err != nil {
-			return 0, err
-		}
+	err = s.eachOpenTask(ctx, func(t *Task) error {
 		if t.ClientID != "" {
 			byClient[t.ClientID] = append(byClient[t.ClientID], t.ref())
 		}
 		byManager[t.AssigneeID] = append(byManager[t.AssigneeID], t.ref())
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return 0, err
 	}
 	// Clients and agendas that hold copies now, so stale copies are cleared too.
@@ -359,6 +352,25 @@ func (s *Store) RepairTaskRefs(ctx context.Context) (fixed int, err error) {
 		return s.updateAgenda(ctx, id, f)
 	})
 	return fixed, err
+}
+
+// eachOpenTask streams the open and snoozed tasks (a cold path: it scans).
+func (s *Store) eachOpenTask(ctx context.Context, fn func(*Task) error) error {
+	cur, err := s.c(colTasks).Find(ctx, bson.D{{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{TaskOpen, TaskSnoozed}}}}})
+	if err != nil {
+		return fmt.Errorf("read open tasks: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var t Task
+		if err := cur.Decode(&t); err != nil {
+			return err
+		}
+		if err := fn(&t); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
 }
 
 func sameRefs(a, b []TaskRef) bool {

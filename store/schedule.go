@@ -87,16 +87,6 @@ func (s *Store) Unclaim(ctx context.Context, id string) error {
 	return err
 }
 
-// Claimed tells whether a piece of work has been claimed.
-func (s *Store) Claimed(ctx context.Context, id string) (bool, error) {
-	var c claimDoc
-	err := s.getByID(ctx, colClaims, id, &c)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // PruneClaims drops claims older than age (their work is long past). A cold path: it
 // scans.
 func (s *Store) PruneClaims(ctx context.Context, age time.Duration) (int64, error) {
@@ -193,24 +183,16 @@ func (s *Store) RemindersAt(ctx context.Context, minute time.Time) ([]Task, erro
 // first run of the reminder job does it for tasks made before slots existed. A cold
 // path: it scans the tasks.
 func (s *Store) PlanOpenTasks(ctx context.Context, from time.Time) (int, error) {
-	cur, err := s.c(colTasks).Find(ctx, bson.D{{Key: "state", Value: bson.D{{Key: "$in", Value: bson.A{TaskOpen, TaskSnoozed}}}}})
-	if err != nil {
-		return 0, fmt.Errorf("read open tasks: %w", err)
-	}
-	defer cur.Close(ctx)
 	n := 0
-	for cur.Next(ctx) {
-		var t Task
-		if err := cur.Decode(&t); err != nil {
-			return n, err
-		}
+	err := s.eachOpenTask(ctx, func(t *Task) error {
 		if t.Due.Before(from) {
-			continue
+			return nil
 		}
 		if err := s.addToSlot(ctx, t.Due, t.ID); err != nil {
-			return n, err
+			return err
 		}
 		n++
-	}
-	return n, cur.Err()
+		return nil
+	})
+	return n, err
 }
