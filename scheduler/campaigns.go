@@ -5,6 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -41,13 +46,17 @@ func EachRecipient(ctx context.Context, st *store.Store, seg store.Segment, fn f
 // unsubscribe links.
 type Campaigns struct {
 	st    *store.Store
-	unsub *Unsubscriber // nil: no links can be made, so nothing can be sent
-	from  string        // the company's address, when a campaign names none
+	loc   *time.Location // the company's: schedules without a zone are read in it
+	unsub *Unsubscriber  // nil: no links can be made, so nothing can be sent
+	from  string         // the company's address, when a campaign names none
 }
 
 // NewCampaigns builds the campaign side; unsub may be nil for previews only.
-func NewCampaigns(st *store.Store, unsub *Unsubscriber, from string) *Campaigns {
-	return &Campaigns{st: st, unsub: unsub, from: from}
+func NewCampaigns(st *store.Store, unsub *Unsubscriber, from string, loc *time.Location) *Campaigns {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Campaigns{st: st, unsub: unsub, from: from, loc: loc}
 }
 
 // ErrTemplate says a campaign's template cannot be used; the message names the part,
@@ -62,24 +71,66 @@ func (cs *Campaigns) template(c *store.Campaign) (*Template, error) {
 	return t, nil
 }
 
-// letter renders a campaign for one recipient, with its manager's fields (managers
-// are cached: a campaign has thousands of recipients and a few managers).
-func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign, r Recipient, managers map[string]*store.Manager) (Rendered, MailData, error) {
-	m, ok := managers[r.Client.ManagerID]
-	if !ok && r.Client.ManagerID != "" {
-		var err error
-		if m, err = cs.st.Manager(ctx, r.Client.ManagerID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return Rendered{}, MailData{}, err
-		}
-		managers[r.Client.ManagerID] = m
+// snapshot is what a batch keeps of a recipient: who, and what the template shows.
+func snapshot(r Recipient) store.BatchRecipient {
+	return store.BatchRecipient{ClientID: r.Client.ID, ContactID: r.Contact.ID, Email: r.Email, ManagerID: r.Client.ManagerID,
+		ContactName: r.Contact.Name, Position: r.Contact.Position, ClientName: r.Client.Name,
+		City: r.Client.City, Industry: r.Client.Industry, Custom: r.Client.Custom}
+}
+
+// managers caches managers by ID: a campaign has thousands of recipients and a few
+// managers. It is safe for concurrent senders.
+type managers struct {
+	st *store.Store
+	mu sync.Mutex
+	m  map[string]*store.Manager
+}
+
+func newManagers(st *store.Store) *managers {
+	return &managers{st: st, m: map[string]*store.Manager{}}
+}
+
+func (ms *managers) get(ctx context.Context, id string) (*store.Manager, error) {
+	if id == "" {
+		return nil, nil
 	}
-	data := mailData(r.Client, r.Contact, m, r.Email)
+	ms.mu.Lock()
+	m, ok := ms.m[id]
+	ms.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := ms.st.Manager(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ms.mu.Lock()
+	ms.m[id] = m
+	ms.mu.Unlock()
+	return m, nil
+}
+
+// letter renders a campaign for one recipient, with its manager's fields and its own
+// unsubscribe link.
+func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign, r store.BatchRecipient, ms *managers) (Rendered, MailData, error) {
+	m, err := ms.get(ctx, r.ManagerID)
+	if err != nil {
+		return Rendered{}, MailData{}, err
+	}
+	data := MailData{
+		Contact: ContactData{Name: r.ContactName, FirstName: addressName(r.ContactName), Position: r.Position, Email: r.Email},
+		Client:  ClientData{Name: r.ClientName, City: r.City, Industry: r.Industry, Custom: r.Custom},
+		Manager: managerData(m),
+	}
+	if data.Client.Custom == nil {
+		data.Client.Custom = map[string]string{}
+	}
 	if cs.unsub != nil {
-		data.UnsubscribeURL = cs.unsub.Link(c.ID, r.Client.ID, r.Contact.ID)
+		data.UnsubscribeURL = cs.unsub.Link(c.ID, r.ClientID, r.ContactID)
 	}
 	out, err := t.Execute(data)
 	if err != nil {
-		return out, data, fmt.Errorf("%w for %s (%s, client %q): %w", ErrTemplate, r.Contact.Name, r.Email, r.Client.Name, err)
+		return out, data, fmt.Errorf("%w for %s (%s, client %q): %w", ErrTemplate, r.ContactName, r.Email, r.ClientName, err)
 	}
 	return out, data, nil
 }
@@ -91,10 +142,10 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	n, managers := 0, map[string]*store.Manager{}
+	n, ms := 0, newManagers(cs.st)
 	err = EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
 		n++
-		_, _, err := cs.letter(ctx, t, c, r, managers)
+		_, _, err := cs.letter(ctx, t, c, snapshot(r), ms)
 		return err
 	})
 	return n, err
@@ -120,7 +171,7 @@ func (cs *Campaigns) Preview(ctx context.Context, c *store.Campaign, clientID, c
 			email = p.Emails[0] // a preview shows the letter even to someone who would not get it
 		}
 		r := Recipient{Client: cl, Contact: p, Email: email}
-		out, _, err := cs.letter(ctx, t, c, r, map[string]*store.Manager{})
+		out, _, err := cs.letter(ctx, t, c, snapshot(r), newManagers(cs.st))
 		return out, r, err
 	}
 	return Rendered{}, Recipient{}, fmt.Errorf("client %q has no such contact: %w", cl.Name, store.ErrNotFound)
@@ -146,4 +197,155 @@ func (cs *Campaigns) Message(c *store.Campaign, r Rendered, data MailData, to st
 		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	}
 	return msg, nil
+}
+
+// parseSchedule reads a campaign's schedule: empty or "now" starts at once; a time
+// ("2026-12-01 10:00" in the company's zone, or RFC 3339) starts then; anything else
+// is a cron expression ("0 10 * * 1", "@weekly") for a campaign that runs again and
+// again. It returns the first run's time (nil: now) and whether the campaign recurs.
+func parseSchedule(spec string, now time.Time, loc *time.Location) (*time.Time, bool, error) {
+	spec = strings.TrimSpace(spec)
+	if spec == "" || strings.EqualFold(spec, "now") {
+		return nil, false, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02 15:04", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, spec, loc); err == nil {
+			if !t.After(now) {
+				return nil, false, fmt.Errorf("the schedule %q is in the past", spec)
+			}
+			t = t.UTC()
+			return &t, false, nil
+		}
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, false, fmt.Errorf("the schedule %q is neither \"now\", a time like 2026-12-01 10:00, nor a cron expression like \"0 10 * * 1\": %w", spec, err)
+	}
+	next := sched.Next(now.In(loc)).UTC()
+	return &next, true, nil
+}
+
+// nextRun is when a recurring campaign runs next after a run ends; nil when it does
+// not recur.
+func nextRun(spec string, now time.Time, loc *time.Location) *time.Time {
+	next, recurring, err := parseSchedule(spec, now, loc)
+	if err != nil || !recurring {
+		return nil // a one-time schedule: now in the past
+	}
+	return next
+}
+
+// ErrNotReady says a campaign cannot start: no unsubscribe links can be made, or
+// nobody would get it.
+var ErrNotReady = errors.New("the campaign cannot start")
+
+// Start checks a draft campaign and starts it, or schedules it for its time: the
+// template must render for every recipient, and every letter must be able to carry a
+// signed unsubscribe link. It returns the campaign and how many recipients it has now.
+func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campaign, int, error) {
+	c, err := cs.st.Campaign(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if c.State != store.CampaignDraft {
+		return c, 0, fmt.Errorf("%w: campaign %q is %s; only a draft starts (pause and resume the others)", store.ErrCampaignState, c.Name, c.State)
+	}
+	if cs.unsub == nil {
+		return c, 0, fmt.Errorf("%w: letters need an unsubscribe link; set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", ErrNotReady)
+	}
+	first, _, err := parseSchedule(c.Schedule, cs.st.Now(), cs.loc)
+	if err != nil {
+		return c, 0, fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
+	n, err := cs.Check(ctx, c)
+	if err != nil {
+		return c, n, err
+	}
+	if n == 0 && first == nil {
+		return c, 0, fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
+	}
+	c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
+		c.PauseReason, c.ResumeAt = "", nil
+		if first != nil {
+			c.State, c.RunAt = store.CampaignScheduled, first
+		} else {
+			c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+		}
+	})
+	return c, n, err
+}
+
+// Pause stops a running or scheduled campaign; messages under way finish, the rest
+// wait.
+func (cs *Campaigns) Pause(ctx context.Context, actor, id string) (*store.Campaign, error) {
+	return cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignRunning, store.CampaignScheduled}, func(c *store.Campaign) {
+		c.State, c.PauseReason, c.ResumeAt = store.CampaignPaused, "paused by "+actor, nil
+	})
+}
+
+// Resume goes on with a paused campaign where it stopped: its run, or its wait for the
+// next run.
+func (cs *Campaigns) Resume(ctx context.Context, actor, id string) (*store.Campaign, error) {
+	return cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
+		c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
+		if c.RunAt != nil {
+			c.State = store.CampaignScheduled
+		}
+	})
+}
+
+// Status is where a campaign is: its state and its current run's messages by state.
+// Counts.Sending, once the run is over, are messages whose SMTP transaction was cut:
+// they may or may not have arrived, and are not sent again.
+type Status struct {
+	Campaign *store.Campaign
+	Counts   store.DeliveryCounts
+	Batches  int // queued so far
+}
+
+// Status reads a campaign's state and counts.
+func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
+	c, err := cs.st.Campaign(ctx, id)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{Campaign: c}
+	if c.Run == 0 {
+		return st, nil
+	}
+	heads, err := cs.st.Batches(ctx, id, c.Run)
+	if err != nil {
+		return st, err
+	}
+	st.Batches = len(heads)
+	for _, h := range heads {
+		st.Counts.Queued += h.Counts.Queued
+		st.Counts.Sending += h.Counts.Sending
+		st.Counts.Sent += h.Counts.Sent
+		st.Counts.Failed += h.Counts.Failed
+		st.Counts.Deferred += h.Counts.Deferred
+	}
+	return st, nil
+}
+
+// Test renders the campaign for a contact (the client's first recipient when contactID
+// is empty) and sends it to the given address, with "[test]" before the subject.
+func (cs *Campaigns) Test(ctx context.Context, sender Sender, c *store.Campaign, clientID, contactID, to string) error {
+	out, r, err := cs.Preview(ctx, c, clientID, contactID)
+	if err != nil {
+		return err
+	}
+	out.Subject = "[test] " + out.Subject
+	data := MailData{}
+	if cs.unsub != nil {
+		data.UnsubscribeURL = cs.unsub.Link(c.ID, r.Client.ID, r.Contact.ID)
+	}
+	msg, err := cs.Message(c, out, data, to)
+	if err != nil {
+		return err
+	}
+	if err := sender.Send(ctx, msg); err != nil {
+		return fmt.Errorf("send the test letter to %s: %w", to, err)
+	}
+	return nil
 }

@@ -31,7 +31,7 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := scheduler.NewCampaigns(st, unsub, "news@crm.test")
+	cs := scheduler.NewCampaigns(st, unsub, "news@crm.test", time.UTC)
 	camp := &store.Campaign{ID: "c1", Name: "Осень", Segment: store.Segment{Cities: []string{"Москва", "Казань"}},
 		Subject: "{{.Contact.FirstName}}, скидки для {{.Client.Name}}",
 		Text:    "Здравствуйте, {{.Contact.FirstName}}!\nОтписаться: {{.UnsubscribeURL}}\n{{.Manager.Signature}}",

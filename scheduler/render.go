@@ -104,11 +104,17 @@ func mailData(c *store.Client, p store.Contact, m *store.Manager, email string) 
 	if d.Client.Custom == nil {
 		d.Client.Custom = map[string]string{}
 	}
-	if m != nil {
-		d.Manager = ManagerData{Name: m.Name, Email: m.Email, Signature: m.Name}
-		if m.Email != "" {
-			d.Manager.Signature += "\n" + m.Email
-		}
+	d.Manager = managerData(m)
+	return d
+}
+
+func managerData(m *store.Manager) ManagerData {
+	if m == nil {
+		return ManagerData{}
+	}
+	d := ManagerData{Name: m.Name, Email: m.Email, Signature: m.Name}
+	if m.Email != "" {
+		d.Signature += "\n" + m.Email
 	}
 	return d
 }

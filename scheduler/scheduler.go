@@ -35,7 +35,12 @@ type Options struct {
 	Greeter *Greeter
 	// Sender sends mail (greetings, campaigns); nil: none is sent.
 	Sender Sender
-	Logger *slog.Logger
+	// Campaigns prepares campaign letters; nil: campaigns are not sent.
+	Campaigns *Campaigns
+	// ServerRetry is how long a campaign waits after its SMTP server could not be
+	// reached (default 30 s).
+	ServerRetry time.Duration
+	Logger      *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -52,6 +57,9 @@ type Scheduler struct {
 	mu     sync.Mutex
 	leases map[string]time.Time // held until, as last renewed
 	tries  map[string]int       // failed sends of a reminder, to give up on a broken chat
+
+	working map[string]bool // campaigns and preparations this instance works on
+	wg      sync.WaitGroup  // their goroutines
 }
 
 // leaseTTL is how long a lease outlives its holder: another instance takes a job over
@@ -79,13 +87,14 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 		opts.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
 	}
 	return &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger,
-		leases: map[string]time.Time{}, tries: map[string]int{}}
+		leases: map[string]time.Time{}, tries: map[string]int{}, working: map[string]bool{}}
 }
 
 func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
 
 // Run runs the jobs until ctx ends: reminders every second (a reminder is due to the
-// second), digests every minute, greetings every ten minutes, clean-up daily.
+// second), campaigns looked at every two seconds, digests every minute, greetings
+// every ten minutes, clean-up daily.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
@@ -96,6 +105,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		{"@every 1s", "reminders", func(ctx context.Context) error { _, err := s.Reminders(ctx); return err }},
 		{"@every 1m", "digests", func(ctx context.Context) error { _, err := s.Digests(ctx); return err }},
 		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
+		{"@every 2s", "campaigns", s.SendCampaigns},
 		{"@daily", "cleanup", s.cleanup},
 	}
 	for _, j := range jobs {
@@ -110,6 +120,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
+	s.wg.Wait() // campaign workers finish their transactions and put back the rest
 	s.releaseAll()
 	return nil
 }

@@ -363,18 +363,28 @@ const (
 
 // Campaign is a personalised mailing to a segment.
 type Campaign struct {
-	ID        string        `bson:"_id"`
-	Name      string        `bson:"name"`
-	Segment   Segment       `bson:"segment"`
-	Subject   string        `bson:"subject"`
-	Text      string        `bson:"text"`
-	HTML      string        `bson:"html,omitempty"`
-	Sender    string        `bson:"sender"`
-	Schedule  string        `bson:"schedule,omitempty"` // "", RFC 3339 time, or cron expression
-	State     CampaignState `bson:"state"`
-	CreatedAt time.Time     `bson:"createdAt"`
-	CreatedBy string        `bson:"createdBy,omitempty"`
-	UpdatedAt time.Time     `bson:"updatedAt"`
+	ID       string        `bson:"_id"`
+	Name     string        `bson:"name"`
+	Segment  Segment       `bson:"segment"`
+	Subject  string        `bson:"subject"`
+	Text     string        `bson:"text"`
+	HTML     string        `bson:"html,omitempty"`
+	Sender   string        `bson:"sender"`
+	Schedule string        `bson:"schedule,omitempty"` // "", RFC 3339 time, or cron expression
+	State    CampaignState `bson:"state"`
+	// Run counts the campaign's runs (a recurring one runs again on its schedule); the
+	// deliveries of a run are queued in Batches batches, all of them once Prepared.
+	Run      int        `bson:"run"`
+	RunAt    *time.Time `bson:"runAt,omitempty"` // when a scheduled campaign starts its next run
+	Prepared bool       `bson:"prepared"`
+	Batches  int        `bson:"batches"`
+	// PauseReason says why a campaign is paused; ResumeAt is when one paused by an
+	// unreachable SMTP server tries again.
+	PauseReason string     `bson:"pauseReason,omitempty"`
+	ResumeAt    *time.Time `bson:"resumeAt,omitempty"`
+	CreatedAt   time.Time  `bson:"createdAt"`
+	CreatedBy   string     `bson:"createdBy,omitempty"`
+	UpdatedAt   time.Time  `bson:"updatedAt"`
 }
 
 // DeliveryState is a step of one message's state machine.

@@ -42,6 +42,8 @@ const (
 	colSchedule   = "schedule"
 	colClaims     = "claims"
 	colReminders  = "reminders"
+	colBatches    = "batches"
+	colBatchLists = "batchLists"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -130,6 +132,10 @@ func (s *Store) Directory() *Directory { return s.dir }
 
 func (s *Store) c(name string) *mongo.Collection { return s.db.Collection(name) }
 
+// Now is the store's clock (tests set it), so that what is stamped and what is
+// scheduled agree.
+func (s *Store) Now() time.Time { return s.now() }
+
 func newID() string { return primitive.NewObjectID().Hex() }
 
 // indexSpecs are the secondary indexes. The embedded engine maintains them without
@@ -165,6 +171,8 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colSchedule:   nil,
 	colClaims:     {{Keys: bson.D{{Key: "at", Value: 1}}}},
 	colReminders:  nil,
+	colBatches:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
+	colBatchLists: nil,
 }
 
 // Collections lists every collection the store uses.

@@ -1,0 +1,528 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// How campaigns go out. A run's recipients are queued in batches while the segment is
+// streamed (prepare). Every instance sends batches it takes (sendBatch): a group of
+// messages is marked "sending" in one write before their SMTP transactions begin and
+// their outcomes are written in one write after, so the database costs two writes a
+// group, not two a message. A crash between the two leaves the group "sending": those
+// messages are never sent again and are reported, as the rule "never twice" requires.
+
+const (
+	// batchTTL is how long a batch stays with an instance that stopped renewing it.
+	batchTTL = 30 * time.Second
+	// serverRetry is how long a campaign paused by an unreachable server waits first.
+	serverRetry = 30 * time.Second
+	// PauseServerDown is the pause reason of a campaign whose SMTP server is down; such
+	// a campaign resumes by itself.
+	PauseServerDown = "the SMTP server is not reachable"
+)
+
+// conns is how many messages go out at once: the sender's pool size when it has one.
+func (s *Scheduler) conns() int {
+	if p, ok := s.opts.Sender.(interface{ Conns() int }); ok && p.Conns() > 0 {
+		return p.Conns()
+	}
+	return 4
+}
+
+// SendCampaigns starts due runs, resumes campaigns whose server came back, and puts this
+// instance to work on every running campaign. It returns at once: preparation and
+// sending go on in goroutines that end with ctx.
+func (s *Scheduler) SendCampaigns(ctx context.Context) error {
+	if s.opts.Campaigns == nil || s.opts.Sender == nil {
+		return nil
+	}
+	cs, err := s.st.Campaigns(ctx, store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	for _, c := range cs {
+		switch {
+		case c.State == store.CampaignScheduled && c.RunAt != nil && !c.RunAt.After(now):
+			_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "run/"+c.ID+"/"+strconv.Itoa(c.Run+1),
+				[]store.CampaignState{store.CampaignScheduled}, func(c *store.Campaign) {
+					c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+				})
+			if err != nil && !errors.Is(err, store.ErrCampaignState) {
+				return err
+			}
+			s.work(ctx, c.ID)
+		case c.State == store.CampaignPaused && c.PauseReason == PauseServerDown && c.ResumeAt != nil && !c.ResumeAt.After(now):
+			_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "resume/"+c.ID+"/"+strconv.FormatInt(c.ResumeAt.UnixNano(), 36),
+				[]store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
+					c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
+				})
+			if err != nil && !errors.Is(err, store.ErrCampaignState) {
+				return err
+			}
+			s.work(ctx, c.ID)
+		case c.State == store.CampaignRunning:
+			s.work(ctx, c.ID)
+		}
+	}
+	return nil
+}
+
+// CampaignPass does what campaigns have to do now and waits until it is done: due runs
+// start, and every message that can go now goes.
+func (s *Scheduler) CampaignPass(ctx context.Context) error {
+	err := s.SendCampaigns(ctx)
+	s.wg.Wait()
+	return err
+}
+
+func prepareKey(c *store.Campaign) string { return "prepare/" + c.ID + "/" + strconv.Itoa(c.Run) }
+
+func (s *Scheduler) isWorking(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.working[key]
+}
+
+// work starts this instance's worker on a campaign unless one runs.
+func (s *Scheduler) work(ctx context.Context, id string) {
+	s.spawn(id, func() {
+		if err := s.runCampaign(ctx, id); err != nil && ctx.Err() == nil {
+			s.log.Warn("campaign worker stopped; it starts again", "campaign", id, "err", err)
+		}
+	})
+}
+
+// spawn runs fn in a goroutine under key unless one with that key runs already.
+func (s *Scheduler) spawn(key string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.working[key] {
+		return
+	}
+	s.working[key] = true
+	s.wg.Go(func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.working, key)
+			s.mu.Unlock()
+		}()
+		fn()
+	})
+}
+
+// runCampaign prepares the current run if nobody does and sends batches until none is
+// left to take.
+func (s *Scheduler) runCampaign(ctx context.Context, id string) error {
+	var t *Template
+	ms := newManagers(s.st)
+	for ctx.Err() == nil {
+		c, err := s.st.Campaign(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.State != store.CampaignRunning {
+			return nil
+		}
+		if t == nil {
+			if t, err = s.opts.Campaigns.template(c); err != nil {
+				return s.pause(ctx, c, err.Error(), nil)
+			}
+		}
+		if !c.Prepared {
+			s.prepareInBackground(ctx, c)
+		}
+		heads, err := s.st.Batches(ctx, id, c.Run)
+		if err != nil {
+			return err
+		}
+		b, err := s.takeOne(ctx, heads)
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			if c.Prepared && finished(heads, c.Batches) {
+				return s.finishRun(ctx, c)
+			}
+			// Nothing to take now: batches are sent by others or wait for a retry;
+			// the next look starts the worker again. Batches this instance is still
+			// queueing are worth waiting for.
+			if !s.isWorking(prepareKey(c)) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		if err := s.sendBatch(ctx, c, t, ms, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// takeOne takes a batch with work in it, starting at a place that depends on this
+// instance, so instances spread over a campaign instead of racing for its first batch.
+func (s *Scheduler) takeOne(ctx context.Context, heads []store.Batch) (*store.Batch, error) {
+	if len(heads) == 0 {
+		return nil, nil
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s.opts.Owner))
+	start := int(h.Sum32() % uint32(len(heads)))
+	now := s.now()
+	for i := range heads {
+		hd := heads[(start+i)%len(heads)]
+		if hd.State == store.BatchDone && hd.Timelined || hd.Owner != "" && hd.Until.After(now) ||
+			hd.State == store.BatchWait && hd.NextTry != nil && hd.NextTry.After(now) {
+			continue
+		}
+		b, err := s.st.TakeBatch(ctx, hd.ID, s.opts.Owner, batchTTL)
+		if err != nil || b != nil {
+			return b, err
+		}
+	}
+	return nil, nil
+}
+
+func finished(heads []store.Batch, batches int) bool {
+	if len(heads) < batches {
+		return false
+	}
+	for _, h := range heads {
+		if h.State != store.BatchDone || !h.Timelined {
+			return false
+		}
+	}
+	return true
+}
+
+// finishRun ends a run: the campaign is done, or scheduled for its next run.
+func (s *Scheduler) finishRun(ctx context.Context, c *store.Campaign) error {
+	next := nextRun(c.Schedule, s.now(), s.opts.Location)
+	_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "finish/"+c.ID+"/"+strconv.Itoa(c.Run),
+		[]store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+			c.State, c.RunAt = store.CampaignDone, nil
+			if next != nil {
+				c.State, c.RunAt = store.CampaignScheduled, next
+			}
+		})
+	if errors.Is(err, store.ErrCampaignState) {
+		return nil
+	}
+	if err == nil {
+		s.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
+	}
+	return err
+}
+
+// pause stops a campaign for a reason; resumeAt set means it resumes by itself.
+func (s *Scheduler) pause(ctx context.Context, c *store.Campaign, reason string, resumeAt *time.Time) error {
+	_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+		c.State, c.PauseReason, c.ResumeAt = store.CampaignPaused, reason, resumeAt
+	})
+	if errors.Is(err, store.ErrCampaignState) {
+		return nil
+	}
+	s.log.Warn("campaign paused", "campaign", c.Name, "reason", reason)
+	return err
+}
+
+// prepareInBackground queues the run's recipients on this instance when it gets the
+// preparation's lease; sending goes on meanwhile.
+func (s *Scheduler) prepareInBackground(ctx context.Context, c *store.Campaign) {
+	key := prepareKey(c)
+	s.spawn(key, func() {
+		defer func() { _ = s.st.ReleaseLease(context.WithoutCancel(ctx), key, s.opts.Owner) }()
+		if err := s.prepare(ctx, c, key); err != nil && ctx.Err() == nil {
+			s.log.Warn("campaign preparation stopped; it goes on later", "campaign", c.Name, "err", err)
+		}
+	})
+}
+
+// prepare streams the segment into batches. Progress is saved after each batch; a
+// preparation resumed after a crash skips the clients already queued.
+func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string) error {
+	if ok, err := s.st.AcquireLease(ctx, lease, s.opts.Owner, leaseTTL); !ok || err != nil {
+		return err
+	}
+	done, seq, err := s.st.QueuedClients(ctx, c.ID, c.Run, c.Batches)
+	if err != nil {
+		return err
+	}
+	renewed := s.now()
+	list := &store.BatchList{}
+	flush := func() error {
+		if len(list.Recipients) == 0 {
+			return nil
+		}
+		b := &store.Batch{CampaignID: c.ID, Run: c.Run, Seq: seq}
+		if err := s.st.QueueBatch(ctx, b, list); err != nil {
+			return err
+		}
+		seq++
+		list = &store.BatchList{}
+		if err := s.st.SetPrepared(ctx, c.ID, c.Run, seq, false); err != nil {
+			return err
+		}
+		if s.now().Sub(renewed) > leaseTTL/3 {
+			renewed = s.now()
+			if ok, err := s.st.AcquireLease(ctx, lease, s.opts.Owner, leaseTTL); !ok || err != nil {
+				return errors.Join(errors.New("lost the preparation's lease"), err)
+			}
+		}
+		return nil
+	}
+	var last string
+	err = EachRecipient(ctx, s.st, c.Segment, func(r Recipient) error {
+		if done[r.Client.ID] {
+			return nil
+		}
+		if r.Client.ID != last && len(list.Recipients) >= store.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		last = r.Client.ID
+		list.Recipients = append(list.Recipients, snapshot(r))
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return s.st.SetPrepared(ctx, c.ID, c.Run, seq, true)
+}
+
+// sendBatch sends what a taken batch has to send, in groups, and writes the "mailing
+// sent" entries of a finished batch. It stops at a pause, a lost hold on the batch, a
+// dead server or the end of ctx, finishing the transactions under way; messages not
+// begun go back to the queue.
+func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Template, ms *managers, b *store.Batch) error {
+	list, err := s.st.BatchList(ctx, b.ID)
+	if err != nil {
+		return err
+	}
+	bctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var mu sync.Mutex // guards list's states while the renewer counts them
+	counts := func() store.DeliveryCounts {
+		mu.Lock()
+		defer mu.Unlock()
+		var n store.DeliveryCounts
+		for _, r := range list.Recipients {
+			n.Add(r.State)
+		}
+		return n
+	}
+	lost := make(chan struct{})
+	go func() { // renew the hold; losing it stops the sending at once
+		tick := time.NewTicker(batchTTL / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-bctx.Done():
+				return
+			case <-tick.C:
+				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, batchTTL, counts())
+				if bctx.Err() == nil && (err != nil || !ok) {
+					close(lost)
+					stop()
+					return
+				}
+			}
+		}
+	}()
+	group := 4 * s.conns()
+	serverDown := false
+	for b.State != store.BatchDone && bctx.Err() == nil && !serverDown {
+		if cur, err := s.st.Campaign(bctx, c.ID); err != nil || cur.State != store.CampaignRunning {
+			break // paused, or the database is gone for now
+		}
+		now := s.now()
+		var picked []int
+		mu.Lock()
+		for i, r := range list.Recipients {
+			if r.State == store.DeliveryQueued || r.State == store.DeliveryDeferred && (r.NextTry == nil || !r.NextTry.After(now)) {
+				picked = append(picked, i)
+				list.Recipients[i].State = store.DeliverySending
+				list.Recipients[i].Attempts++
+				if len(picked) == group {
+					break
+				}
+			}
+		}
+		mu.Unlock()
+		if len(picked) == 0 {
+			break
+		}
+		if err := s.st.SaveBatchList(bctx, list); err != nil {
+			return err // nothing was sent: the next holder sends this group
+		}
+		serverDown = s.sendGroup(bctx, c, t, ms, list, picked, &mu)
+		if err := s.st.SaveBatchList(context.WithoutCancel(ctx), list); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-lost:
+		return nil // another instance has the batch now
+	default:
+	}
+	s.settle(b, list)
+	if b.State == store.BatchDone && !b.Timelined {
+		if err := s.writeMailings(ctx, c, list); err != nil {
+			return err
+		}
+		b.Timelined = true
+	}
+	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner); err != nil {
+		return err
+	}
+	if serverDown {
+		at := s.now().Add(s.serverRetry())
+		return s.pause(ctx, c, PauseServerDown, &at)
+	}
+	return nil
+}
+
+func (s *Scheduler) serverRetry() time.Duration {
+	if s.opts.ServerRetry > 0 {
+		return s.opts.ServerRetry
+	}
+	return serverRetry
+}
+
+// sendGroup sends the picked recipients over the pool and records each outcome. It
+// reports whether the server could not be reached.
+func (s *Scheduler) sendGroup(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, picked []int, mu *sync.Mutex) bool {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var down atomic.Bool
+	for range min(s.conns(), len(picked)) {
+		wg.Go(func() {
+			for i := range next {
+				how, reply := s.sendOne(ctx, c, t, ms, list.Recipients[i])
+				mu.Lock()
+				r := &list.Recipients[i]
+				r.Reply = reply
+				switch how {
+				case sent:
+					at := s.now()
+					r.State, r.SentAt, r.Reply = store.DeliverySent, &at, ""
+				case refused:
+					r.State = store.DeliveryFailed
+				case deferred:
+					r.State = store.DeliveryDeferred
+					if r.Attempts >= maxAttempts {
+						r.State = store.DeliveryFailed
+					}
+					at := s.now().Add(retryAfter(r.Attempts))
+					r.NextTry = &at
+				case notStarted:
+					r.State, r.Attempts = store.DeliveryQueued, r.Attempts-1
+					if ctx.Err() == nil {
+						down.Store(true)
+					}
+				case cut: // stays "sending": it may have arrived
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for k, i := range picked {
+		if ctx.Err() != nil || down.Load() {
+			// Stopping: what has not begun goes back to the queue.
+			mu.Lock()
+			for _, j := range picked[k:] {
+				list.Recipients[j].State, list.Recipients[j].Attempts = store.DeliveryQueued, list.Recipients[j].Attempts-1
+			}
+			mu.Unlock()
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return down.Load()
+}
+
+// sendOne renders and sends one message. A recipient the template cannot be rendered
+// for fails (start checked every recipient, so it changed since).
+func (s *Scheduler) sendOne(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (outcome, string) {
+	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms)
+	if err != nil {
+		if ctx.Err() != nil {
+			return notStarted, err.Error()
+		}
+		return refused, err.Error()
+	}
+	msg, err := s.opts.Campaigns.Message(c, out, data, r.Email)
+	if err != nil {
+		return refused, err.Error()
+	}
+	return classify(s.opts.Sender.Send(ctx, msg))
+}
+
+// settle works out a batch's state and counts from its recipients.
+func (s *Scheduler) settle(b *store.Batch, list *store.BatchList) {
+	b.Counts, b.NextTry, b.State = store.DeliveryCounts{}, nil, store.BatchDone
+	for _, r := range list.Recipients {
+		b.Counts.Add(r.State)
+		switch r.State {
+		case store.DeliveryQueued:
+			b.State = store.BatchReady
+		case store.DeliveryDeferred:
+			if b.State == store.BatchDone {
+				b.State = store.BatchWait
+			}
+			if b.NextTry == nil || r.NextTry != nil && r.NextTry.Before(*b.NextTry) {
+				b.NextTry = r.NextTry
+			}
+		}
+	}
+	if b.State == store.BatchReady {
+		b.NextTry = nil
+	}
+}
+
+// writeMailings puts a "mailing sent" line into the timeline of each client whose
+// contact got the campaign.
+func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, list *store.BatchList) error {
+	byClient := map[string][]store.Interaction{}
+	var order []string
+	for _, r := range list.Recipients {
+		if r.State != store.DeliverySent {
+			continue
+		}
+		if byClient[r.ClientID] == nil {
+			order = append(order, r.ClientID)
+		}
+		at := s.now()
+		if r.SentAt != nil {
+			at = *r.SentAt
+		}
+		byClient[r.ClientID] = append(byClient[r.ClientID], store.Interaction{Kind: store.InteractionMailing, At: at,
+			ContactID: r.ContactID, AuthorID: "scheduler", Text: fmt.Sprintf("%s → %s", c.Name, r.Email),
+			SourceKey: "mailing/" + c.ID + "/" + strconv.Itoa(c.Run) + "/" + r.ContactID})
+	}
+	for _, id := range order {
+		if err := s.st.AppendMailings(ctx, id, byClient[id]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

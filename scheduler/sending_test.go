@@ -1,0 +1,358 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+)
+
+// mailing is a campaign's world: a store on a clock, a go-smtp server, and clients
+// whose contacts are addressed r<client>-<contact>@shop.test.
+type mailing struct {
+	t     *testing.T
+	clock *clock
+	st    *store.Store
+	srv   *smtptest.Server
+	cs    *scheduler.Campaigns
+	camp  *store.Campaign
+	want  []string // the addresses that should get the campaign
+	first string   // the first client's ID
+}
+
+// newMailing makes clients*2 contacts in Kazan who consented, plus one who did not and
+// a client in another city, and a draft campaign to Kazan.
+func newMailing(t *testing.T, clients int) *mailing {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	m := &mailing{t: t, clock: c, st: newStore(t, c), srv: smtptest.Start(t)}
+	olga := newManager(t, m.st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
+	for i := range clients {
+		a, b := fmt.Sprintf("r%d-1@shop.test", i), fmt.Sprintf("r%d-2@shop.test", i)
+		cl := newClient(t, m.st, fmt.Sprintf("Магазин %d", i), olga.ID,
+			person("Иванов Иван Петрович", a, 1, 1, true), person("Anna Smith", b, 1, 1, true))
+		if _, err := m.st.UpdateClient(ctx, "test", cl.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
+			t.Fatal(err)
+		}
+		m.want = append(m.want, a, b)
+		if i == 0 {
+			m.first = cl.ID
+		}
+	}
+	cl := newClient(t, m.st, "Без согласия", olga.ID, person("Нет Согласия", "no@shop.test", 1, 1, false))
+	if _, err := m.st.UpdateClient(ctx, "test", cl.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
+		t.Fatal(err)
+	}
+	newClient(t, m.st, "Москва", olga.ID, person("Другой Город", "moscow@shop.test", 1, 1, true))
+
+	unsub, err := scheduler.NewUnsubscriber(m.st, "0123456789abcdef-secret", "https://crm.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.cs = scheduler.NewCampaigns(m.st, unsub, "news@crm.test", time.UTC)
+	m.camp = &store.Campaign{Name: "Зима", Segment: store.Segment{Cities: []string{"Казань"}},
+		Subject: "{{.Contact.FirstName}}, зима в {{.Client.Name}}",
+		Text:    "Здравствуйте, {{.Contact.FirstName}}!\n{{.Manager.Signature}}\nОтписаться: {{.UnsubscribeURL}}",
+		HTML:    "<p>{{.Client.Name}}</p>", Sender: "Команда <news@crm.test>"}
+	if err := m.st.SaveCampaign(ctx, "test", m.camp); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// scheduler makes an instance named owner that sends through sender.
+func (m *mailing) scheduler(owner string, sender scheduler.Sender) *scheduler.Scheduler {
+	return scheduler.New(m.st, nil, scheduler.Options{Owner: owner, Now: m.clock.Now, Sender: sender, Campaigns: m.cs, ServerRetry: time.Minute})
+}
+
+func (m *mailing) start() {
+	m.t.Helper()
+	if _, _, err := m.cs.Start(context.Background(), "head", m.camp.ID); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+func (m *mailing) pass(s *scheduler.Scheduler) {
+	m.t.Helper()
+	if err := s.CampaignPass(context.Background()); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+func (m *mailing) status() scheduler.Status {
+	m.t.Helper()
+	st, err := m.cs.Status(context.Background(), m.camp.ID)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return st
+}
+
+// receivedOnce checks that every wanted address got exactly one message and nobody
+// else got any, except the addresses in missing, which got none.
+func (m *mailing) receivedOnce(missing ...string) {
+	m.t.Helper()
+	got := map[string]int{}
+	for _, msg := range m.srv.Messages() {
+		for _, to := range msg.To {
+			got[to]++
+		}
+	}
+	skip := map[string]bool{}
+	for _, a := range missing {
+		skip[a] = true
+	}
+	for _, a := range m.want {
+		if want := map[bool]int{true: 0, false: 1}[skip[a]]; got[a] != want {
+			m.t.Errorf("%s got %d messages, want %d", a, got[a], want)
+		}
+		delete(got, a)
+	}
+	for a, n := range got {
+		m.t.Errorf("%s is not in the segment and got %d messages", a, n)
+	}
+}
+
+// atMostOnce checks that nobody got two messages and nobody outside the segment got one.
+func (m *mailing) atMostOnce() {
+	m.t.Helper()
+	want := map[string]bool{}
+	for _, a := range m.want {
+		want[a] = true
+	}
+	got := map[string]int{}
+	for _, msg := range m.srv.Messages() {
+		for _, to := range msg.To {
+			if got[to]++; got[to] > 1 || !want[to] {
+				m.t.Errorf("%s got message %d (in the segment: %v)", to, got[to], want[to])
+			}
+		}
+	}
+}
+
+// countingSender sends on a new connection per message and calls hook before the nth.
+type countingSender struct {
+	port int
+	n    atomic.Int64
+	at   int64
+	hook func()
+	once sync.Once
+}
+
+func (s *countingSender) Send(ctx context.Context, msg *gomail.Msg) error {
+	if s.n.Add(1) == s.at && s.hook != nil {
+		s.once.Do(s.hook)
+	}
+	return smtpSender{s.port}.Send(ctx, msg)
+}
+
+func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
+	m := newMailing(t, 130) // 260 recipients: two batches
+	ctx := context.Background()
+	m.srv.Refuse("r3-1@shop.test", 550)
+	m.srv.Refuse("r5-2@shop.test", 451)
+	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	m.start()
+	m.pass(s)
+
+	st := m.status()
+	if st.Counts.Sent != 258 || st.Counts.Failed != 1 || st.Counts.Deferred != 1 || st.Batches != 2 || st.Campaign.State != store.CampaignRunning {
+		t.Fatalf("after the first pass: %+v, %d batches, %s", st.Counts, st.Batches, st.Campaign.State)
+	}
+	m.pass(s) // the deferred one is not due yet
+	if n := len(m.srv.To("r5-2@shop.test")); n != 0 || m.srv.Count() != 258 {
+		t.Fatalf("sent before its retry time: %d messages in all", m.srv.Count())
+	}
+
+	m.srv.Accept("r5-2@shop.test")
+	m.clock.Add(2 * time.Minute)
+	m.pass(s)
+	st = m.status()
+	if st.Counts.Sent != 259 || st.Counts.Failed != 1 || st.Counts.Deferred != 0 || st.Campaign.State != store.CampaignDone {
+		t.Fatalf("after the retry: %+v, %s", st.Counts, st.Campaign.State)
+	}
+	m.receivedOnce("r3-1@shop.test")
+
+	msg := m.srv.To("r0-1@shop.test")[0]
+	if msg.Header("Subject") != "Иван Петрович, зима в Магазин 0" || !strings.HasPrefix(msg.Header("List-Unsubscribe"), "<https://crm.test/unsubscribe/") ||
+		msg.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.Contains(string(msg.Data), "olga@crm.test") {
+		t.Fatalf("the letter: %s", msg.Data)
+	}
+
+	// Each sent message is one line in its client's timeline; the refused one is not.
+	items, _, err := m.st.Timeline(ctx, m.first, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, it := range items {
+		if it.Kind == store.InteractionMailing {
+			lines++
+		}
+	}
+	if lines != 2 {
+		t.Fatalf("timeline of a client with two recipients: %d mailing lines in %+v", lines, items)
+	}
+
+	// Another pass, or another instance, sends nothing more.
+	m.pass(s)
+	m.pass(m.scheduler("two", smtpSender{m.srv.Port()}))
+	m.receivedOnce("r3-1@shop.test")
+}
+
+func TestCampaignStartRefusesBadTemplatesAndMissingLinks(t *testing.T) {
+	m := newMailing(t, 2)
+	ctx := context.Background()
+	m.camp.Text = "Здравствуйте!\n{{.Contact.Nmae}}"
+	if err := m.st.SaveCampaign(ctx, "test", m.camp); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := m.cs.Start(ctx, "head", m.camp.ID)
+	if !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
+		t.Fatalf("a misspelt field: %v", err)
+	}
+	noLinks := scheduler.NewCampaigns(m.st, nil, "news@crm.test", time.UTC)
+	if _, _, err := noLinks.Start(ctx, "head", m.camp.ID); !errors.Is(err, scheduler.ErrNotReady) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
+		t.Fatalf("no unsubscribe links: %v", err)
+	}
+	if c, _ := m.st.Campaign(ctx, m.camp.ID); c.State != store.CampaignDraft {
+		t.Fatalf("a refused start changed the campaign: %s", c.State)
+	}
+	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	if m.srv.Count() != 0 {
+		t.Fatalf("a draft was sent: %d", m.srv.Count())
+	}
+}
+
+func TestCampaignPausesForADeadServerAndResumes(t *testing.T) {
+	m := newMailing(t, 60)
+	sender := &countingSender{port: m.srv.Port(), at: 50}
+	sender.hook = m.srv.Stop
+	s := m.scheduler("one", sender)
+	m.start()
+	m.pass(s)
+	st := m.status()
+	// Messages on their way when the server died may have been cut; none was sent twice.
+	if st.Campaign.State != store.CampaignPaused || st.Campaign.PauseReason != scheduler.PauseServerDown ||
+		st.Counts.Sent < 40 || st.Counts.Sent+st.Counts.Sending+st.Counts.Queued != 120 {
+		t.Fatalf("with the server gone: %s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)
+	}
+	before := m.srv.Count()
+	if err := m.srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	m.pass(s) // not yet: the campaign waits before it tries again
+	if m.srv.Count() != before {
+		t.Fatalf("resumed before its time: %d", m.srv.Count())
+	}
+	m.clock.Add(2 * time.Minute)
+	m.pass(s)
+	st = m.status()
+	if st.Campaign.State != store.CampaignDone || st.Counts.Sent+st.Counts.Sending != 120 || st.Counts.Sent != m.srv.Count() {
+		t.Fatalf("after the server came back: %s, %+v, %d received", st.Campaign.State, st.Counts, m.srv.Count())
+	}
+	if st.Counts.Sending == 0 {
+		m.receivedOnce()
+	}
+	m.atMostOnce()
+}
+
+func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
+	m := newMailing(t, 150) // 300 recipients
+	ctx := context.Background()
+	sender := &countingSender{port: m.srv.Port(), at: 40}
+	sender.hook = func() {
+		if _, err := m.cs.Pause(ctx, "head", m.camp.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	s := m.scheduler("one", sender)
+	m.start()
+	m.pass(s)
+	paused := m.srv.Count()
+	if st := m.status(); st.Campaign.State != store.CampaignPaused || paused < 40 || paused > 80 || st.Counts.Sending != 0 {
+		t.Fatalf("paused: %s, %d sent, %+v", st.Campaign.State, paused, st.Counts)
+	}
+	m.pass(s)
+	if m.srv.Count() != paused {
+		t.Fatal("a paused campaign went on")
+	}
+
+	// Resumed, then the process stops halfway: what was under way finishes, the rest
+	// waits for the next instance.
+	if _, err := m.cs.Resume(ctx, "head", m.camp.ID); err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, stop := context.WithCancel(ctx)
+	stopping := &countingSender{port: m.srv.Port(), at: 100, hook: stop}
+	if err := m.scheduler("two", stopping).CampaignPass(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.status(); st.Counts.Sending != 0 || st.Counts.Queued == 0 {
+		t.Fatalf("after a stop: %+v", st.Counts)
+	}
+	m.pass(m.scheduler("three", smtpSender{m.srv.Port()}))
+	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 300 {
+		t.Fatalf("after the restart: %s, %+v", st.Campaign.State, st.Counts)
+	}
+	m.receivedOnce()
+}
+
+func TestTwoSchedulersShareACampaign(t *testing.T) {
+	m := newMailing(t, 400) // 800 recipients, four batches
+	m.start()
+	a, b := &countingSender{port: m.srv.Port()}, &countingSender{port: m.srv.Port()}
+	var wg sync.WaitGroup
+	for _, x := range []struct {
+		name string
+		s    *countingSender
+	}{{"alpha", a}, {"beta", b}} {
+		wg.Go(func() { m.pass(m.scheduler(x.name, x.s)) })
+	}
+	wg.Wait()
+	m.pass(m.scheduler("alpha", a)) // whatever was prepared after one of them looked
+	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 800 {
+		t.Fatalf("%s, %+v", st.Campaign.State, st.Counts)
+	}
+	m.receivedOnce()
+	t.Logf("alpha sent %d, beta %d", a.n.Load(), b.n.Load())
+}
+
+func TestRecurringCampaignRunsAgain(t *testing.T) {
+	m := newMailing(t, 3)
+	ctx := context.Background()
+	m.camp.Schedule = "0 10 * * 1" // Mondays at 10:00; 23 November 2026 is a Monday
+	if err := m.st.SaveCampaign(ctx, "test", m.camp); err != nil {
+		t.Fatal(err)
+	}
+	m.start()
+	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	m.pass(s)
+	if m.srv.Count() != 0 {
+		t.Fatal("sent before its time")
+	}
+	m.clock.Add(time.Hour + time.Second)
+	m.pass(s)
+	m.pass(s)
+	st := m.status()
+	if m.srv.Count() != 6 || st.Campaign.State != store.CampaignScheduled || st.Campaign.RunAt == nil ||
+		!st.Campaign.RunAt.Equal(time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after the first run: %d sent, %s, next %v", m.srv.Count(), st.Campaign.State, st.Campaign.RunAt)
+	}
+	m.clock.Add(7 * 24 * time.Hour)
+	m.pass(s)
+	if m.srv.Count() != 12 || m.status().Campaign.Run != 2 {
+		t.Fatalf("the second run: %d sent", m.srv.Count())
+	}
+}

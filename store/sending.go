@@ -1,0 +1,327 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// A campaign run's deliveries are kept in batches (the bucket pattern): a small head
+// in "batches" that instances take, renew and release, and the list of its recipients
+// with each one's delivery state in "batchLists". A sender writes a list once per
+// group of messages, not once per message, and finds work by reading heads.
+
+// BatchSize is how many recipients a batch holds at most (a client's contacts stay
+// together, so a batch may hold a few more).
+const BatchSize = 200
+
+// BatchState is where a batch is.
+type BatchState string
+
+// Batch states.
+const (
+	BatchReady BatchState = "ready" // something to send now
+	BatchWait  BatchState = "wait"  // only deferred messages left, due at NextTry
+	BatchDone  BatchState = "done"  // every message sent, failed, or cut
+)
+
+// DeliveryCounts counts a batch's or a campaign's messages by state. Sending counts
+// messages whose SMTP transaction was cut (or whose sender died in it): they may have
+// arrived, so they are never sent again and are reported.
+type DeliveryCounts struct {
+	Queued   int `bson:"queued"`
+	Sending  int `bson:"sending"`
+	Sent     int `bson:"sent"`
+	Failed   int `bson:"failed"`
+	Deferred int `bson:"deferred"`
+}
+
+// Add adds one state.
+func (c *DeliveryCounts) Add(s DeliveryState) {
+	switch s {
+	case DeliveryQueued:
+		c.Queued++
+	case DeliverySending:
+		c.Sending++
+	case DeliverySent:
+		c.Sent++
+	case DeliveryFailed:
+		c.Failed++
+	case DeliveryDeferred:
+		c.Deferred++
+	}
+}
+
+// Total is the number of messages counted.
+func (c DeliveryCounts) Total() int { return c.Queued + c.Sending + c.Sent + c.Failed + c.Deferred }
+
+// Batch is a batch's head.
+type Batch struct {
+	ID         string         `bson:"_id"` // campaign/run/seq
+	CampaignID string         `bson:"campaignId"`
+	Run        int            `bson:"run"`
+	Seq        int            `bson:"seq"`
+	State      BatchState     `bson:"state"`
+	Owner      string         `bson:"owner,omitempty"`
+	Until      time.Time      `bson:"until"`
+	Takes      int            `bson:"takes"`
+	NextTry    *time.Time     `bson:"nextTry,omitempty"`
+	Counts     DeliveryCounts `bson:"counts"`
+	Timelined  bool           `bson:"timelined"` // the "mailing sent" entries are written
+}
+
+// BatchList is a batch's recipients.
+type BatchList struct {
+	ID         string           `bson:"_id"`
+	Recipients []BatchRecipient `bson:"recipients"`
+}
+
+// BatchRecipient is one message of a batch: who gets it, a snapshot of what the
+// template shows (taken when the run was queued), and its delivery state.
+type BatchRecipient struct {
+	ClientID    string            `bson:"client"`
+	ContactID   string            `bson:"contact"`
+	Email       string            `bson:"email"`
+	ManagerID   string            `bson:"manager,omitempty"`
+	ContactName string            `bson:"contactName"`
+	Position    string            `bson:"position,omitempty"`
+	ClientName  string            `bson:"clientName"`
+	City        string            `bson:"city,omitempty"`
+	Industry    string            `bson:"industry,omitempty"`
+	Custom      map[string]string `bson:"custom,omitempty"`
+
+	State    DeliveryState `bson:"state"`
+	Attempts int           `bson:"attempts,omitempty"`
+	Reply    string        `bson:"reply,omitempty"`
+	NextTry  *time.Time    `bson:"nextTry,omitempty"`
+	SentAt   *time.Time    `bson:"sentAt,omitempty"`
+}
+
+// BatchID names batch seq of a campaign's run.
+func BatchID(campaignID string, run, seq int) string {
+	return campaignID + "/" + strconv.Itoa(run) + "/" + strconv.Itoa(seq)
+}
+
+// QueueBatch stores a batch: its list first, then its head, so a head always has its
+// list. A batch already stored (a preparation resumed after a crash) is kept as it is.
+func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error {
+	b.ID = BatchID(b.CampaignID, b.Run, b.Seq)
+	list.ID = b.ID
+	b.State, b.Counts = BatchReady, DeliveryCounts{}
+	for i := range list.Recipients {
+		list.Recipients[i].State = DeliveryQueued
+		b.Counts.Add(DeliveryQueued)
+	}
+	if _, err := s.insertNew(ctx, colBatchLists, []any{list}, nil); err != nil {
+		return fmt.Errorf("queue batch: %w", err)
+	}
+	if _, err := s.insertNew(ctx, colBatches, []any{b}, nil); err != nil {
+		return fmt.Errorf("queue batch: %w", err)
+	}
+	return nil
+}
+
+// QueuedClients lists the clients already in a run's batches and the number the next
+// batch takes: a preparation resumed after a crash skips those clients. n is the
+// number of batches recorded; one more may have been stored just before the crash.
+func (s *Store) QueuedClients(ctx context.Context, campaignID string, run, n int) (map[string]bool, int, error) {
+	out, next := map[string]bool{}, 0
+	for seq := range n + 1 {
+		list, err := s.BatchList(ctx, BatchID(campaignID, run, seq))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, r := range list.Recipients {
+			out[r.ClientID] = true
+		}
+		next = seq + 1
+	}
+	return out, next, nil
+}
+
+// SetPrepared records how many batches a run has queued so far, and whether that is
+// all of them.
+func (s *Store) SetPrepared(ctx context.Context, campaignID string, run, batches int, done bool) error {
+	_, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: campaignID}, {Key: "run", Value: run}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "batches", Value: batches}, {Key: "prepared", Value: done}, {Key: "updatedAt", Value: s.now()}}}})
+	return err
+}
+
+// Batches lists a run's batch heads.
+func (s *Store) Batches(ctx context.Context, campaignID string, run int) ([]Batch, error) {
+	cur, err := s.c(colBatches).Find(ctx, bson.D{{Key: "campaignId", Value: campaignID}, {Key: "run", Value: run}})
+	if err != nil {
+		return nil, err
+	}
+	var out []Batch
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read batches: %w", err)
+	}
+	return out, nil
+}
+
+// BatchList reads a batch's recipients.
+func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
+	return getOne[BatchList](ctx, s, colBatchLists, id)
+}
+
+// TakeBatch gives the batch to owner for ttl when nobody works on it and it has
+// something to do: messages to send now, or "mailing sent" entries to write. Each
+// take is claimed, so two instances never take one batch at once; one whose owner
+// stopped renewing is taken over when its time runs out. It returns the head taken.
+func (s *Store) TakeBatch(ctx context.Context, id, owner string, ttl time.Duration) (*Batch, error) {
+	b, err := getOne[Batch](ctx, s, colBatches, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	switch {
+	case b.State == BatchDone && b.Timelined,
+		b.State == BatchWait && b.NextTry != nil && b.NextTry.After(now),
+		b.Owner != "" && b.Owner != owner && b.Until.After(now):
+		return nil, nil
+	}
+	won, err := s.Claim(ctx, "batch/"+id+"/"+strconv.Itoa(b.Takes))
+	if err != nil || !won {
+		return nil, err
+	}
+	b.Takes++
+	b.Owner, b.Until = owner, now.Add(ttl)
+	_, err = s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: owner}, {Key: "until", Value: b.Until}, {Key: "takes", Value: b.Takes}}}})
+	if err != nil {
+		return nil, fmt.Errorf("take batch: %w", err)
+	}
+	return b, nil
+}
+
+// RenewBatch extends owner's hold on a batch and records its counts so far; false
+// means the batch was taken over (its owner must stop at once).
+func (s *Store) RenewBatch(ctx context.Context, id, owner string, takes int, ttl time.Duration, counts DeliveryCounts) (bool, error) {
+	r, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}, {Key: "takes", Value: takes}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: s.now().Add(ttl)}, {Key: "counts", Value: counts}}}})
+	if err != nil {
+		return false, fmt.Errorf("renew batch: %w", err)
+	}
+	return r.MatchedCount == 1, nil
+}
+
+// SaveBatchList writes a batch's recipients and their states.
+func (s *Store) SaveBatchList(ctx context.Context, list *BatchList) error {
+	_, err := s.c(colBatchLists).ReplaceOne(ctx, bson.D{{Key: "_id", Value: list.ID}}, list)
+	if err != nil {
+		return fmt.Errorf("save batch: %w", err)
+	}
+	return nil
+}
+
+// ReleaseBatch records where owner left a batch and frees it for any instance.
+func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string) error {
+	_, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: b.ID}, {Key: "owner", Value: owner}, {Key: "takes", Value: b.Takes}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "state", Value: b.State}, {Key: "nextTry", Value: b.NextTry}, {Key: "counts", Value: b.Counts},
+			{Key: "timelined", Value: b.Timelined}, {Key: "owner", Value: ""}, {Key: "until", Value: time.Time{}},
+		}}})
+	if err != nil {
+		return fmt.Errorf("release batch: %w", err)
+	}
+	return nil
+}
+
+// AppendMailings writes one "mailing sent" entry per item into a client's timeline,
+// skipping those the client's newest entries already hold (a batch whose entries were
+// written just before a crash).
+func (s *Store) AppendMailings(ctx context.Context, clientID string, items []Interaction) error {
+	recent, err := s.RecentSourceKeys(ctx, clientID, len(items)+timelineBucket)
+	if errors.Is(err, ErrNotFound) {
+		return nil // the client was deleted since
+	}
+	if err != nil {
+		return err
+	}
+	fresh := items[:0]
+	for _, it := range items {
+		if !recent[it.SourceKey] {
+			fresh = append(fresh, it)
+		}
+	}
+	err = s.AppendInteractions(ctx, clientID, fresh)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Campaigns lists campaigns in the given states (all when none is given).
+func (s *Store) Campaigns(ctx context.Context, states ...CampaignState) ([]Campaign, error) {
+	filter := bson.D{}
+	if len(states) > 0 {
+		filter = bson.D{{Key: "state", Value: bson.D{{Key: "$in", Value: states}}}}
+	}
+	cur, err := s.c(colCampaigns).Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var out []Campaign
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read campaigns: %w", err)
+	}
+	return out, nil
+}
+
+// ErrCampaignState says a campaign is not in a state that allows the change.
+var ErrCampaignState = errors.New("the campaign cannot do that now")
+
+// MoveCampaign moves a campaign from one of the states in from to the state the
+// change sets, and writes the change (run, schedule, reasons) with it. The move is
+// claimed under key (empty: no claim), so when several instances see a scheduled run
+// come due, one starts it.
+func (s *Store) MoveCampaign(ctx context.Context, actor, id, key string, from []CampaignState, change func(*Campaign)) (*Campaign, error) {
+	c, err := s.Campaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	for _, st := range from {
+		ok = ok || c.State == st
+	}
+	if !ok {
+		return c, fmt.Errorf("%w: campaign %q is %s", ErrCampaignState, c.Name, c.State)
+	}
+	if key != "" {
+		won, err := s.Claim(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if !won {
+			return c, fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
+		}
+	}
+	old, oldRun := c.State, c.Run
+	change(c)
+	c.UpdatedAt = s.now()
+	// Only what a move changes is written: the preparation's progress, written by
+	// another instance meanwhile, stays.
+	set := bson.D{{Key: "state", Value: c.State}, {Key: "run", Value: c.Run}, {Key: "runAt", Value: c.RunAt},
+		{Key: "pauseReason", Value: c.PauseReason}, {Key: "resumeAt", Value: c.ResumeAt}, {Key: "updatedAt", Value: c.UpdatedAt}}
+	if c.Run != oldRun {
+		c.Prepared, c.Batches = false, 0
+		set = append(set, bson.E{Key: "prepared", Value: false}, bson.E{Key: "batches", Value: 0})
+	}
+	r, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: old}}, bson.D{{Key: "$set", Value: set}})
+	if err != nil {
+		return nil, fmt.Errorf("change campaign: %w", err)
+	}
+	if r.MatchedCount == 0 {
+		return c, fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
+	}
+	return c, s.Audit(ctx, actor, "campaign."+string(c.State), "campaign", c.ID, map[string]any{"from": old, "run": c.Run, "reason": c.PauseReason})
+}
