@@ -39,19 +39,24 @@ func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
 }
 
 // startScheduler runs the timed jobs: reminders and digests through the bot (when it
-// runs), greetings through the SMTP server (when one is set). It returns the SMTP pool
-// to close at shutdown (nil without one).
-func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, error) {
+// runs), greetings and campaigns through the SMTP server (when one is set). It returns
+// the SMTP pool to close at shutdown (nil without one) and a channel closed when the
+// scheduler has stopped: campaign workers finish the messages under way and put the
+// rest back first.
+func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, <-chan struct{}, error) {
 	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Logger: e.log.With("part", "scheduler")}
 	var pool *mail.SMTP
 	if e.cfg.SMTP != nil {
 		var err error
 		if pool, err = mail.NewSMTP(*e.cfg.SMTP); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Sender = pool
 		if opts.Greeter, err = scheduler.NewGreeter(s, e.cfg.MailFrom, templates.FS); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if opts.Campaigns, err = newCampaigns(e, s); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")
@@ -61,10 +66,12 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) 
 		n = schedulerNotices{core}
 	}
 	sch := scheduler.New(s, n, opts)
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		if err := sch.Run(ctx); err != nil {
 			e.log.Error("scheduler stopped", "err", err)
 		}
 	}()
-	return pool, nil
+	return pool, done, nil
 }

@@ -51,7 +51,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
 	startMail(ctx, e, s, core)
-	smtpPool, err := startScheduler(ctx, e, s, core)
+	smtpPool, scheduled, err := startScheduler(ctx, e, s, core)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("scheduler: %w", err)
@@ -74,6 +74,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		e.log.Warn("HTTP shutdown", "err", err)
+	}
+	select { // messages under way are finished and recorded before the store closes
+	case <-scheduled:
+	case <-shutdownCtx.Done():
+		e.log.Warn("the scheduler did not stop in time")
 	}
 	e.log.Info("stopped cleanly")
 	return nil
