@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,8 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) error {
 
 // takeOne takes a batch with work in it, starting at a place that depends on this
 // instance, so instances spread over a campaign instead of racing for its first batch.
+// Batches with messages to send come first; the "mailing sent" lines of finished ones
+// are written when nothing waits to be sent, so they never slow the sending down.
 func (s *Scheduler) takeOne(ctx context.Context, heads []store.Batch) (*store.Batch, error) {
 	if len(heads) == 0 {
 		return nil, nil
@@ -182,15 +185,17 @@ func (s *Scheduler) takeOne(ctx context.Context, heads []store.Batch) (*store.Ba
 	_, _ = h.Write([]byte(s.opts.Owner))
 	start := int(h.Sum32() % uint32(len(heads)))
 	now := s.now()
-	for i := range heads {
-		hd := heads[(start+i)%len(heads)]
-		if hd.State == store.BatchDone && hd.Timelined || hd.Owner != "" && hd.Until.After(now) ||
-			hd.State == store.BatchWait && hd.NextTry != nil && hd.NextTry.After(now) {
-			continue
-		}
-		b, err := s.st.TakeBatch(ctx, hd.ID, s.opts.Owner, batchTTL)
-		if err != nil || b != nil {
-			return b, err
+	for _, sending := range []bool{true, false} {
+		for i := range heads {
+			hd := heads[(start+i)%len(heads)]
+			if (hd.State != store.BatchDone) != sending || hd.State == store.BatchDone && hd.Timelined ||
+				hd.Owner != "" && hd.Until.After(now) || hd.State == store.BatchWait && hd.NextTry != nil && hd.NextTry.After(now) {
+				continue
+			}
+			b, err := s.st.TakeBatch(ctx, hd.ID, s.opts.Owner, batchTTL)
+			if err != nil || b != nil {
+				return b, err
+			}
 		}
 	}
 	return nil, nil
@@ -307,7 +312,7 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 	return s.st.SetPrepared(ctx, c.ID, c.Run, seq, true)
 }
 
-// sendBatch sends what a taken batch has to send, in groups, and writes the "mailing
+// sendBatch sends what a taken batch has to send, in groups, or writes the "mailing
 // sent" entries of a finished batch. It stops at a pause, a lost hold on the batch, a
 // dead server or the end of ctx, finishing the transactions under way; messages not
 // begun go back to the queue.
@@ -316,20 +321,20 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 	if err != nil {
 		return err
 	}
+	if len(list.Recipients) != len(b.States) {
+		return fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
+	}
+	if b.State == store.BatchDone { // taken for its timeline lines: see takeOne
+		if err := s.writeMailings(ctx, c, b, list); err != nil {
+			return err
+		}
+		b.Timelined = true
+		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner)
+	}
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var mu sync.Mutex // guards list's states while the renewer counts them
-	counts := func() store.DeliveryCounts {
-		mu.Lock()
-		defer mu.Unlock()
-		var n store.DeliveryCounts
-		for _, r := range list.Recipients {
-			n.Add(r.State)
-		}
-		return n
-	}
-	lost := make(chan struct{})
-	go func() { // renew the hold; losing it stops the sending at once
+	var lost atomic.Bool
+	go func() { // renew the hold while a group is slow (rate limits); losing it stops the sending
 		tick := time.NewTicker(batchTTL / 3)
 		defer tick.Stop()
 		for {
@@ -337,58 +342,45 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 			case <-bctx.Done():
 				return
 			case <-tick.C:
-				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, batchTTL, counts())
+				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, batchTTL)
 				if bctx.Err() == nil && (err != nil || !ok) {
-					close(lost)
+					lost.Store(true)
 					stop()
 					return
 				}
 			}
 		}
 	}()
-	group := 4 * s.conns()
+	p := &progress{states: []byte(b.States), tries: b.Tries}
+	if p.tries == nil {
+		p.tries = map[string]store.Try{}
+	}
+	group := max(4*s.conns(), 32)
 	serverDown := false
-	for b.State != store.BatchDone && bctx.Err() == nil && !serverDown {
+	for bctx.Err() == nil && !serverDown {
 		if cur, err := s.st.Campaign(bctx, c.ID); err != nil || cur.State != store.CampaignRunning {
 			break // paused, or the database is gone for now
 		}
-		now := s.now()
-		var picked []int
-		mu.Lock()
-		for i, r := range list.Recipients {
-			if r.State == store.DeliveryQueued || r.State == store.DeliveryDeferred && (r.NextTry == nil || !r.NextTry.After(now)) {
-				picked = append(picked, i)
-				list.Recipients[i].State = store.DeliverySending
-				list.Recipients[i].Attempts++
-				if len(picked) == group {
-					break
-				}
-			}
-		}
-		mu.Unlock()
+		picked := p.pick(s.now(), group)
 		if len(picked) == 0 {
 			break
 		}
-		if err := s.st.SaveBatchList(bctx, list); err != nil {
-			return err // nothing was sent: the next holder sends this group
+		if ok, err := s.save(bctx, b, p); err != nil || !ok {
+			p.unpick(picked)
+			return err // nothing was sent: whoever holds the batch sends this group
 		}
-		serverDown = s.sendGroup(bctx, c, t, ms, list, picked, &mu)
-		if err := s.st.SaveBatchList(context.WithoutCancel(ctx), list); err != nil {
+		serverDown = s.sendGroup(bctx, c, t, ms, list, p, picked)
+		if lost.Load() {
+			return nil // another instance has the batch now; these outcomes are lost with the hold
+		}
+		if _, err := s.save(context.WithoutCancel(ctx), b, p); err != nil {
 			return err
 		}
 	}
-	select {
-	case <-lost:
-		return nil // another instance has the batch now
-	default:
+	if lost.Load() {
+		return nil
 	}
-	s.settle(b, list)
-	if b.State == store.BatchDone && !b.Timelined {
-		if err := s.writeMailings(ctx, c, list); err != nil {
-			return err
-		}
-		b.Timelined = true
-	}
+	p.settle(b, s.now())
 	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner); err != nil {
 		return err
 	}
@@ -397,6 +389,118 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 		return s.pause(ctx, c, PauseServerDown, &at)
 	}
 	return nil
+}
+
+// save writes a batch's progress to its head.
+func (s *Scheduler) save(ctx context.Context, b *store.Batch, p *progress) (bool, error) {
+	p.mu.Lock()
+	b.States, b.Tries = string(p.states), maps.Clone(p.tries)
+	p.mu.Unlock()
+	return s.st.SaveBatchProgress(ctx, b, s.opts.Owner, batchTTL)
+}
+
+// progress is a held batch's delivery states while its messages go out.
+type progress struct {
+	mu     sync.Mutex
+	states []byte
+	tries  map[string]store.Try // by recipient index
+}
+
+func (p *progress) state(i int) store.DeliveryState { return store.LetterState(p.states[i]) }
+
+func (p *progress) set(i int, st store.DeliveryState) { p.states[i] = store.StateLetter(st) }
+
+// pick marks up to n messages that are due "sending" and returns them.
+func (p *progress) pick(now time.Time, n int) []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var picked []int
+	for i := range p.states {
+		st := p.state(i)
+		try := p.tries[strconv.Itoa(i)]
+		if st == store.DeliveryQueued || st == store.DeliveryDeferred && (try.NextTry == nil || !try.NextTry.After(now)) {
+			picked = append(picked, i)
+			p.set(i, store.DeliverySending)
+			if len(picked) == n {
+				break
+			}
+		}
+	}
+	return picked
+}
+
+// unpick puts messages that were not begun back where they were.
+func (p *progress) unpick(picked []int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unpickLocked(picked)
+}
+
+func (p *progress) unpickLocked(picked []int) {
+	for _, i := range picked {
+		if _, tried := p.tries[strconv.Itoa(i)]; tried {
+			p.set(i, store.DeliveryDeferred)
+		} else {
+			p.set(i, store.DeliveryQueued)
+		}
+	}
+}
+
+// record notes the outcome of message i's attempt.
+func (p *progress) record(i int, how outcome, reply string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := strconv.Itoa(i)
+	try := p.tries[key]
+	try.Attempts++
+	try.Reply, try.NextTry = reply, nil
+	switch how {
+	case sent:
+		p.set(i, store.DeliverySent)
+		delete(p.tries, key)
+		return
+	case refused:
+		p.set(i, store.DeliveryFailed)
+	case deferred:
+		p.set(i, store.DeliveryDeferred)
+		if try.Attempts >= maxAttempts {
+			p.set(i, store.DeliveryFailed)
+		}
+		at := now.Add(retryAfter(try.Attempts))
+		try.NextTry = &at
+	case notStarted: // nothing was sent: as it was before
+		p.unpickLocked([]int{i})
+		return
+	case cut: // stays "sending": it may have arrived
+	}
+	p.tries[key] = try
+}
+
+// settle works out a batch's state and counts from its recipients' states.
+func (p *progress) settle(b *store.Batch, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b.States, b.Tries = string(p.states), p.tries
+	b.NextTry, b.State = nil, store.BatchDone
+	for i := range p.states {
+		switch p.state(i) {
+		case store.DeliveryQueued:
+			b.State = store.BatchReady
+		case store.DeliveryDeferred:
+			if b.State == store.BatchDone {
+				b.State = store.BatchWait
+			}
+			if at := p.tries[strconv.Itoa(i)].NextTry; b.NextTry == nil || at != nil && at.Before(*b.NextTry) {
+				b.NextTry = at
+			}
+		}
+	}
+	if b.State == store.BatchReady {
+		b.NextTry = nil
+	}
+	if b.State == store.BatchDone {
+		b.DoneAt = &now
+	}
 }
 
 func (s *Scheduler) serverRetry() time.Duration {
@@ -408,7 +512,7 @@ func (s *Scheduler) serverRetry() time.Duration {
 
 // sendGroup sends the picked recipients over the pool and records each outcome. It
 // reports whether the server could not be reached.
-func (s *Scheduler) sendGroup(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, picked []int, mu *sync.Mutex) bool {
+func (s *Scheduler) sendGroup(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, p *progress, picked []int) bool {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	var down atomic.Bool
@@ -416,41 +520,16 @@ func (s *Scheduler) sendGroup(ctx context.Context, c *store.Campaign, t *Templat
 		wg.Go(func() {
 			for i := range next {
 				how, reply := s.sendOne(ctx, c, t, ms, list.Recipients[i])
-				mu.Lock()
-				r := &list.Recipients[i]
-				r.Reply = reply
-				switch how {
-				case sent:
-					at := s.now()
-					r.State, r.SentAt, r.Reply = store.DeliverySent, &at, ""
-				case refused:
-					r.State = store.DeliveryFailed
-				case deferred:
-					r.State = store.DeliveryDeferred
-					if r.Attempts >= maxAttempts {
-						r.State = store.DeliveryFailed
-					}
-					at := s.now().Add(retryAfter(r.Attempts))
-					r.NextTry = &at
-				case notStarted:
-					r.State, r.Attempts = store.DeliveryQueued, r.Attempts-1
-					if ctx.Err() == nil {
-						down.Store(true)
-					}
-				case cut: // stays "sending": it may have arrived
+				if how == notStarted && ctx.Err() == nil {
+					down.Store(true)
 				}
-				mu.Unlock()
+				p.record(i, how, reply, s.now())
 			}
 		})
 	}
 	for k, i := range picked {
 		if ctx.Err() != nil || down.Load() {
-			// Stopping: what has not begun goes back to the queue.
-			mu.Lock()
-			for _, j := range picked[k:] {
-				list.Recipients[j].State, list.Recipients[j].Attempts = store.DeliveryQueued, list.Recipients[j].Attempts-1
-			}
-			mu.Unlock()
+			p.unpick(picked[k:]) // stopping: what has not begun goes back
 			break
 		}
 		next <- i
@@ -477,43 +556,21 @@ func (s *Scheduler) sendOne(ctx context.Context, c *store.Campaign, t *Template,
 	return classify(s.opts.Sender.Send(ctx, msg))
 }
 
-// settle works out a batch's state and counts from its recipients.
-func (s *Scheduler) settle(b *store.Batch, list *store.BatchList) {
-	b.Counts, b.NextTry, b.State = store.DeliveryCounts{}, nil, store.BatchDone
-	for _, r := range list.Recipients {
-		b.Counts.Add(r.State)
-		switch r.State {
-		case store.DeliveryQueued:
-			b.State = store.BatchReady
-		case store.DeliveryDeferred:
-			if b.State == store.BatchDone {
-				b.State = store.BatchWait
-			}
-			if b.NextTry == nil || r.NextTry != nil && r.NextTry.Before(*b.NextTry) {
-				b.NextTry = r.NextTry
-			}
-		}
-	}
-	if b.State == store.BatchReady {
-		b.NextTry = nil
-	}
-}
-
 // writeMailings puts a "mailing sent" line into the timeline of each client whose
-// contact got the campaign.
-func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, list *store.BatchList) error {
+// contact got the campaign, dated when the batch was finished.
+func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList) error {
+	at := s.now()
+	if b.DoneAt != nil {
+		at = *b.DoneAt
+	}
 	byClient := map[string][]store.Interaction{}
 	var order []string
-	for _, r := range list.Recipients {
-		if r.State != store.DeliverySent {
+	for i, r := range list.Recipients {
+		if store.LetterState(b.States[i]) != store.DeliverySent {
 			continue
 		}
 		if byClient[r.ClientID] == nil {
 			order = append(order, r.ClientID)
-		}
-		at := s.now()
-		if r.SentAt != nil {
-			at = *r.SentAt
 		}
 		byClient[r.ClientID] = append(byClient[r.ClientID], store.Interaction{Kind: store.InteractionMailing, At: at,
 			ContactID: r.ContactID, AuthorID: "scheduler", Text: fmt.Sprintf("%s → %s", c.Name, r.Email),

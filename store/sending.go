@@ -5,16 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// A campaign run's deliveries are kept in batches (the bucket pattern): a small head
-// in "batches" that instances take, renew and release, and the list of its recipients
-// with each one's delivery state in "batchLists". A sender writes a list once per
-// group of messages, not once per message, and finds work by reading heads.
+// A campaign run's deliveries are kept in batches (the bucket pattern): the list of a
+// batch's recipients in "batchLists", written once when the run is queued, and a small
+// head in "batches" that instances take, renew and release, holding each recipient's
+// delivery state as one letter. A sender writes the head once before a group of
+// messages and once after, not once per message, and never rewrites the list.
 
 // BatchSize is how many recipients a batch holds at most (a client's contacts stay
 // together, so a batch may hold a few more).
@@ -62,17 +64,54 @@ func (c DeliveryCounts) Total() int { return c.Queued + c.Sending + c.Sent + c.F
 
 // Batch is a batch's head.
 type Batch struct {
-	ID         string         `bson:"_id"` // campaign/run/seq
-	CampaignID string         `bson:"campaignId"`
-	Run        int            `bson:"run"`
-	Seq        int            `bson:"seq"`
-	State      BatchState     `bson:"state"`
-	Owner      string         `bson:"owner,omitempty"`
-	Until      time.Time      `bson:"until"`
-	Takes      int            `bson:"takes"`
-	NextTry    *time.Time     `bson:"nextTry,omitempty"`
-	Counts     DeliveryCounts `bson:"counts"`
-	Timelined  bool           `bson:"timelined"` // the "mailing sent" entries are written
+	ID         string     `bson:"_id"` // campaign/run/seq
+	CampaignID string     `bson:"campaignId"`
+	Run        int        `bson:"run"`
+	Seq        int        `bson:"seq"`
+	State      BatchState `bson:"state"`
+	Owner      string     `bson:"owner,omitempty"`
+	Until      time.Time  `bson:"until"`
+	Takes      int        `bson:"takes"`
+	NextTry    *time.Time `bson:"nextTry,omitempty"`
+	// States holds recipient i's delivery state as letter i (see StateLetter).
+	States string `bson:"states"`
+	// Tries keeps, by recipient index, what more than a plain first attempt left:
+	// retries, refusals, cut transactions.
+	Tries     map[string]Try `bson:"tries,omitempty"`
+	Counts    DeliveryCounts `bson:"counts"`
+	Timelined bool           `bson:"timelined"` // the "mailing sent" entries are written
+	DoneAt    *time.Time     `bson:"doneAt,omitempty"`
+}
+
+// Try is a recipient's attempts so far, the server's last reply, and when to try again.
+type Try struct {
+	Attempts int        `bson:"attempts"`
+	Reply    string     `bson:"reply,omitempty"`
+	NextTry  *time.Time `bson:"nextTry,omitempty"`
+}
+
+var stateLetters = map[DeliveryState]byte{DeliveryQueued: 'q', DeliverySending: 's', DeliverySent: 'S', DeliveryFailed: 'f', DeliveryDeferred: 'd'}
+
+// StateLetter is a delivery state as Batch.States keeps it.
+func StateLetter(s DeliveryState) byte { return stateLetters[s] }
+
+// LetterState reads a letter of Batch.States.
+func LetterState(l byte) DeliveryState {
+	for s, x := range stateLetters {
+		if x == l {
+			return s
+		}
+	}
+	return DeliveryQueued
+}
+
+// CountStates counts a Batch.States.
+func CountStates(states string) DeliveryCounts {
+	var n DeliveryCounts
+	for i := range len(states) {
+		n.Add(LetterState(states[i]))
+	}
+	return n
 }
 
 // BatchList is a batch's recipients.
@@ -81,8 +120,8 @@ type BatchList struct {
 	Recipients []BatchRecipient `bson:"recipients"`
 }
 
-// BatchRecipient is one message of a batch: who gets it, a snapshot of what the
-// template shows (taken when the run was queued), and its delivery state.
+// BatchRecipient is one message of a batch: who gets it, and a snapshot of what the
+// template shows, taken when the run was queued.
 type BatchRecipient struct {
 	ClientID    string            `bson:"client"`
 	ContactID   string            `bson:"contact"`
@@ -94,12 +133,6 @@ type BatchRecipient struct {
 	City        string            `bson:"city,omitempty"`
 	Industry    string            `bson:"industry,omitempty"`
 	Custom      map[string]string `bson:"custom,omitempty"`
-
-	State    DeliveryState `bson:"state"`
-	Attempts int           `bson:"attempts,omitempty"`
-	Reply    string        `bson:"reply,omitempty"`
-	NextTry  *time.Time    `bson:"nextTry,omitempty"`
-	SentAt   *time.Time    `bson:"sentAt,omitempty"`
 }
 
 // BatchID names batch seq of a campaign's run.
@@ -112,11 +145,9 @@ func BatchID(campaignID string, run, seq int) string {
 func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error {
 	b.ID = BatchID(b.CampaignID, b.Run, b.Seq)
 	list.ID = b.ID
-	b.State, b.Counts = BatchReady, DeliveryCounts{}
-	for i := range list.Recipients {
-		list.Recipients[i].State = DeliveryQueued
-		b.Counts.Add(DeliveryQueued)
-	}
+	b.State = BatchReady
+	b.States = strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients))
+	b.Counts = CountStates(b.States)
 	if _, err := s.insertNew(ctx, colBatchLists, []any{list}, nil); err != nil {
 		return fmt.Errorf("queue batch: %w", err)
 	}
@@ -203,37 +234,39 @@ func (s *Store) TakeBatch(ctx context.Context, id, owner string, ttl time.Durati
 	return b, nil
 }
 
-// RenewBatch extends owner's hold on a batch and records its counts so far; false
-// means the batch was taken over (its owner must stop at once).
-func (s *Store) RenewBatch(ctx context.Context, id, owner string, takes int, ttl time.Duration, counts DeliveryCounts) (bool, error) {
-	r, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}, {Key: "takes", Value: takes}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "until", Value: s.now().Add(ttl)}, {Key: "counts", Value: counts}}}})
-	if err != nil {
-		return false, fmt.Errorf("renew batch: %w", err)
-	}
-	return r.MatchedCount == 1, nil
+// RenewBatch extends owner's hold on a batch; false means the batch was taken over
+// (its owner must stop at once).
+func (s *Store) RenewBatch(ctx context.Context, id, owner string, takes int, ttl time.Duration) (bool, error) {
+	return s.updateHeld(ctx, id, owner, takes, bson.D{{Key: "until", Value: s.now().Add(ttl)}})
 }
 
-// SaveBatchList writes a batch's recipients and their states.
-func (s *Store) SaveBatchList(ctx context.Context, list *BatchList) error {
-	_, err := s.c(colBatchLists).ReplaceOne(ctx, bson.D{{Key: "_id", Value: list.ID}}, list)
-	if err != nil {
-		return fmt.Errorf("save batch: %w", err)
-	}
-	return nil
+// SaveBatchProgress writes a held batch's delivery states and renews the hold; false
+// means the batch was taken over.
+func (s *Store) SaveBatchProgress(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
+	b.Counts = CountStates(b.States)
+	return s.updateHeld(ctx, b.ID, owner, b.Takes, bson.D{{Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
+		{Key: "counts", Value: b.Counts}, {Key: "until", Value: s.now().Add(ttl)}})
 }
 
 // ReleaseBatch records where owner left a batch and frees it for any instance.
 func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string) error {
-	_, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: b.ID}, {Key: "owner", Value: owner}, {Key: "takes", Value: b.Takes}},
-		bson.D{{Key: "$set", Value: bson.D{
-			{Key: "state", Value: b.State}, {Key: "nextTry", Value: b.NextTry}, {Key: "counts", Value: b.Counts},
-			{Key: "timelined", Value: b.Timelined}, {Key: "owner", Value: ""}, {Key: "until", Value: time.Time{}},
-		}}})
+	b.Counts = CountStates(b.States)
+	_, err := s.updateHeld(ctx, b.ID, owner, b.Takes, bson.D{
+		{Key: "state", Value: b.State}, {Key: "nextTry", Value: b.NextTry}, {Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
+		{Key: "counts", Value: b.Counts}, {Key: "timelined", Value: b.Timelined}, {Key: "doneAt", Value: b.DoneAt},
+		{Key: "owner", Value: ""}, {Key: "until", Value: time.Time{}},
+	})
+	return err
+}
+
+// updateHeld writes a batch head that owner holds since its takes-th take.
+func (s *Store) updateHeld(ctx context.Context, id, owner string, takes int, set bson.D) (bool, error) {
+	r, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}, {Key: "takes", Value: takes}},
+		bson.D{{Key: "$set", Value: set}})
 	if err != nil {
-		return fmt.Errorf("release batch: %w", err)
+		return false, fmt.Errorf("write batch %s: %w", id, err)
 	}
-	return nil
+	return r.MatchedCount == 1, nil
 }
 
 // AppendMailings writes one "mailing sent" entry per item into a client's timeline,

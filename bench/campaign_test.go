@@ -1,0 +1,217 @@
+// Package bench holds benchmarks that join packages the way cmd/crm does (the
+// scheduler sending through mail's SMTP pool), without running the binary.
+package bench_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// BenchmarkCampaign sends a personalised campaign to CRM_BENCH_RECIPIENTS recipients
+// (default 20,000) through a go-smtp server on loopback that accepts everything, with
+// 1, 4 and 16 SMTP connections (CRM_BENCH_CONNS, e.g. "16"), and a bare loop that
+// sends the same letters, rendered beforehand, with go-mail over the same pool. It
+// reports messages a second for both, their ratio, and the process's peak RSS during
+// the campaign (the database's engine runs in this process too).
+//
+//	go test -run '^$' -bench Campaign -benchtime 1x -timeout 60m ./bench/
+//	CRM_BENCH_RECIPIENTS=200000 CRM_BENCH_CONNS=16 go test -run '^$' -bench Campaign -benchtime 1x -timeout 60m ./bench/
+func BenchmarkCampaign(b *testing.B) {
+	n := envInt("CRM_BENCH_RECIPIENTS", 20_000)
+	conns := []int{1, 4, 16}
+	if v := os.Getenv("CRM_BENCH_CONNS"); v != "" {
+		conns = nil
+		for _, f := range strings.Split(v, ",") {
+			c, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || c <= 0 {
+				b.Fatalf("CRM_BENCH_CONNS=%q: give numbers, e.g. 1,4,16", v)
+			}
+			conns = append(conns, c)
+		}
+	}
+	ctx := context.Background()
+	st := storetest.New(b)
+	seed(b, st, n)
+	srv := smtptest.Start(b)
+	srv.Discard = true
+	unsub, err := scheduler.NewUnsubscriber(st, "0123456789abcdef-bench", "https://crm.example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := scheduler.NewCampaigns(st, unsub, "news@crm.example.com", time.UTC)
+	for _, k := range conns {
+		b.Run(fmt.Sprintf("conns=%d", k), func(b *testing.B) {
+			for range b.N {
+				pool := newPool(b, srv, k)
+				camp := &store.Campaign{Name: fmt.Sprintf("Winter %d", k), Segment: store.Segment{Tags: []string{"bench"}},
+					Subject: "{{.Contact.FirstName}}, winter offers for {{.Client.Name}}",
+					Text: "Dear {{.Contact.FirstName}},\n\nour winter prices for {{.Client.Name}} in {{.Client.City}} are ready.\n" +
+						"Your car: {{index .Client.Custom \"car\"}}.\n\n{{.Manager.Signature}}\n\nUnsubscribe: {{.UnsubscribeURL}}\n",
+					HTML: "<p>Dear {{.Contact.FirstName}},</p><p>our winter prices for <b>{{.Client.Name}}</b> in {{.Client.City}} are ready.</p>" +
+						"<p>{{.Manager.Signature}}</p><p><a href=\"{{.UnsubscribeURL}}\">Unsubscribe</a></p>",
+					Sender: "Shop <news@crm.example.com>"}
+				if err := st.SaveCampaign(ctx, "bench", camp); err != nil {
+					b.Fatal(err)
+				}
+
+				before := srv.Count()
+				bare := bareLoop(b, ctx, st, cs, unsub, camp, pool, k)
+				if got := srv.Count() - before; got != n {
+					b.Fatalf("the bare loop sent %d of %d", got, n)
+				}
+
+				if _, _, err := cs.Start(ctx, "bench", camp.ID); err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				resetPeakRSS()
+				before = srv.Count()
+				s := scheduler.New(st, nil, scheduler.Options{Sender: pool, Campaigns: cs})
+				t0 := time.Now()
+				done := make(chan time.Duration)
+				go func() {
+					for {
+						if err := s.CampaignPass(ctx); err != nil {
+							b.Error(err)
+						}
+						if c, _ := st.Campaign(ctx, camp.ID); c.State == store.CampaignDone {
+							done <- time.Since(t0)
+							return
+						}
+					}
+				}()
+				// The last message accepted ends the sending; the timeline lines are
+				// written after it.
+				for srv.Count()-before < n {
+					time.Sleep(5 * time.Millisecond)
+				}
+				took := time.Since(t0)
+				b.ReportMetric((<-done).Seconds(), "s-until-timeline-done")
+				if got := srv.Count() - before; got != n {
+					b.Fatalf("the campaign sent %d of %d", got, n)
+				}
+				rate := float64(n) / took.Seconds()
+				b.ReportMetric(bare, "bare-msg/s")
+				b.ReportMetric(rate, "campaign-msg/s")
+				b.ReportMetric(100*rate/bare, "%-of-bare")
+				b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+				_ = pool.Close()
+			}
+		})
+	}
+}
+
+// bareLoop renders every letter first, then sends them over k connections and
+// nothing else: no database, no state. It returns messages a second.
+func bareLoop(b *testing.B, ctx context.Context, st *store.Store, cs *scheduler.Campaigns, unsub *scheduler.Unsubscriber, camp *store.Campaign, pool *mail.SMTP, k int) float64 {
+	var msgs []*gomail.Msg
+	err := scheduler.EachRecipient(ctx, st, camp.Segment, func(r scheduler.Recipient) error {
+		out, who, err := cs.Preview(ctx, camp, r.Client.ID, r.Contact.ID)
+		if err != nil {
+			return err
+		}
+		msg, err := cs.Message(camp, out, scheduler.MailData{UnsubscribeURL: unsub.Link(camp.ID, r.Client.ID, r.Contact.ID)}, who.Email)
+		msgs = append(msgs, msg)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := make(chan *gomail.Msg)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range k {
+		wg.Go(func() {
+			for m := range next {
+				if err := pool.Send(ctx, m); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for _, m := range msgs {
+		next <- m
+	}
+	close(next)
+	wg.Wait()
+	return float64(len(msgs)) / time.Since(t0).Seconds()
+}
+
+func newPool(b *testing.B, srv *smtptest.Server, k int) *mail.SMTP {
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pool
+}
+
+// seed makes n clients tagged "bench", one consenting contact each, with a manager.
+func seed(b *testing.B, st *store.Store, n int) {
+	ctx := context.Background()
+	m := &store.Manager{Name: "Olga Petrova", Email: "olga@crm.example.com"}
+	if err := st.CreateManager(ctx, "bench", m); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	const batch = 1000
+	for off := 0; off < n; off += batch {
+		var cs []*store.Client
+		for i := off; i < min(off+batch, n); i++ {
+			cs = append(cs, &store.Client{Name: fmt.Sprintf("Shop %d", i), City: "Kazan", Tags: []string{"bench"}, ManagerID: m.ID,
+				Custom: map[string]string{"car": "Lada"},
+				Contacts: map[string]store.Contact{"p": {Name: fmt.Sprintf("Ivanov Ivan %d", i),
+					Emails: []string{fmt.Sprintf("c%d@example.ru", i)}, Consent: store.Consent{Given: true}}}})
+		}
+		for _, err := range st.CreateClients(ctx, "bench", cs) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Logf("seeded %d recipients in %v", n, time.Since(start).Round(time.Second))
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// resetPeakRSS starts the kernel's peak-RSS count (VmHWM) afresh (Linux).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS reads the peak RSS since the last reset, in bytes (0 where unknown).
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
