@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +86,7 @@ func BenchmarkCampaign(b *testing.B) {
 				resetPeakRSS()
 				before = srv.Count()
 				s := scheduler.New(st, nil, scheduler.Options{Sender: pool, Campaigns: cs})
+				stopProfile := profile(b, fmt.Sprintf("campaign-%d", k))
 				t0 := time.Now()
 				done := make(chan time.Duration)
 				go func() {
@@ -104,6 +106,7 @@ func BenchmarkCampaign(b *testing.B) {
 					time.Sleep(5 * time.Millisecond)
 				}
 				took := time.Since(t0)
+				stopProfile()
 				b.ReportMetric((<-done).Seconds(), "s-until-timeline-done")
 				if got := srv.Count() - before; got != n {
 					b.Fatalf("the campaign sent %d of %d", got, n)
@@ -187,6 +190,23 @@ func seed(b *testing.B, st *store.Store, n int) {
 		}
 	}
 	b.Logf("seeded %d recipients in %v", n, time.Since(start).Round(time.Second))
+}
+
+// profile writes a CPU profile of the sending to $CRM_BENCH_PROFILE-<name>.prof when
+// that variable names a path prefix.
+func profile(b *testing.B, name string) func() {
+	prefix := os.Getenv("CRM_BENCH_PROFILE")
+	if prefix == "" {
+		return func() {}
+	}
+	f, err := os.Create(prefix + "-" + name + ".prof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }
 }
 
 func envInt(name string, def int) int {

@@ -151,6 +151,52 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 	return n, err
 }
 
+// queueRun streams the segment into batches of a run, numbered from seq, skipping the
+// clients in skip (queued before a crash). With t set, each recipient's letter is
+// rendered first and the first failure stops the queueing. after runs after each
+// batch with the number of batches so far. It returns that number and how many
+// recipients were queued.
+func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, after func(batches int) error) (int, int, error) {
+	list, n, ms := &store.BatchList{}, 0, newManagers(cs.st)
+	flush := func() error {
+		if len(list.Recipients) == 0 {
+			return nil
+		}
+		if err := cs.st.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: run, Seq: seq}, list); err != nil {
+			return err
+		}
+		seq++
+		list = &store.BatchList{}
+		return after(seq)
+	}
+	var last string
+	err := EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
+		if skip[r.Client.ID] {
+			return nil
+		}
+		b := snapshot(r)
+		if t != nil {
+			if _, _, err := cs.letter(ctx, t, c, b, ms); err != nil {
+				return err
+			}
+		}
+		// A client's contacts stay in one batch: a resumed queueing skips by client.
+		if r.Client.ID != last && len(list.Recipients) >= store.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		n++
+		last = r.Client.ID
+		list.Recipients = append(list.Recipients, b)
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return seq, n, err
+}
+
 // Preview renders the campaign for one contact of a client (the first recipient when
 // contactID is empty).
 func (cs *Campaigns) Preview(ctx context.Context, c *store.Campaign, clientID, contactID string) (Rendered, Recipient, error) {
@@ -257,21 +303,38 @@ func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campai
 	if err != nil {
 		return c, 0, fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
-	n, err := cs.Check(ctx, c)
-	if err != nil {
+	if first != nil { // the segment is read when the time comes
+		n, err := cs.Check(ctx, c)
+		if err != nil {
+			return c, n, err
+		}
+		c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
+			c.State, c.RunAt, c.PauseReason, c.ResumeAt = store.CampaignScheduled, first, "", nil
+		})
 		return c, n, err
 	}
-	if n == 0 && first == nil {
-		return c, 0, fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
+	// Starting now: every letter is rendered and its recipient queued in one reading
+	// of the segment, so what was checked is what goes out.
+	t, err := cs.template(c)
+	if err != nil {
+		return c, 0, err
 	}
-	c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
-		c.PauseReason, c.ResumeAt = "", nil
-		if first != nil {
-			c.State, c.RunAt = store.CampaignScheduled, first
-		} else {
-			c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+	run := c.Run + 1
+	batches, n, err := cs.queueRun(ctx, c, run, 0, nil, t, func(int) error { return nil })
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
+	}
+	if err == nil {
+		c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
+			c.State, c.Run, c.RunAt, c.PauseReason, c.ResumeAt = store.CampaignRunning, run, nil, "", nil
+			c.Prepared, c.Batches = true, batches
+		})
+	}
+	if err != nil {
+		if derr := cs.st.DropBatches(context.WithoutCancel(ctx), id, run, batches+1); derr != nil {
+			err = errors.Join(err, derr)
 		}
-	})
+	}
 	return c, n, err
 }
 

@@ -57,6 +57,7 @@ func (s *Scheduler) SendCampaigns(ctx context.Context) error {
 			_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "run/"+c.ID+"/"+strconv.Itoa(c.Run+1),
 				[]store.CampaignState{store.CampaignScheduled}, func(c *store.Campaign) {
 					c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+					c.Prepared, c.Batches = false, 0 // queued now, by prepare
 				})
 			if err != nil && !errors.Is(err, store.ErrCampaignState) {
 				return err
@@ -256,8 +257,8 @@ func (s *Scheduler) prepareInBackground(ctx context.Context, c *store.Campaign) 
 	})
 }
 
-// prepare streams the segment into batches. Progress is saved after each batch; a
-// preparation resumed after a crash skips the clients already queued.
+// prepare queues a run that started on its schedule. Progress is saved after each
+// batch; a preparation resumed after a crash skips the clients already queued.
 func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string) error {
 	if ok, err := s.st.AcquireLease(ctx, lease, s.opts.Owner, leaseTTL); !ok || err != nil {
 		return err
@@ -267,18 +268,8 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 		return err
 	}
 	renewed := s.now()
-	list := &store.BatchList{}
-	flush := func() error {
-		if len(list.Recipients) == 0 {
-			return nil
-		}
-		b := &store.Batch{CampaignID: c.ID, Run: c.Run, Seq: seq}
-		if err := s.st.QueueBatch(ctx, b, list); err != nil {
-			return err
-		}
-		seq++
-		list = &store.BatchList{}
-		if err := s.st.SetPrepared(ctx, c.ID, c.Run, seq, false); err != nil {
+	seq, _, err = s.opts.Campaigns.queueRun(ctx, c, c.Run, seq, done, nil, func(batches int) error {
+		if err := s.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
 			return err
 		}
 		if s.now().Sub(renewed) > leaseTTL/3 {
@@ -288,24 +279,7 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 			}
 		}
 		return nil
-	}
-	var last string
-	err = EachRecipient(ctx, s.st, c.Segment, func(r Recipient) error {
-		if done[r.Client.ID] {
-			return nil
-		}
-		if r.Client.ID != last && len(list.Recipients) >= store.BatchSize {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		last = r.Client.ID
-		list.Recipients = append(list.Recipients, snapshot(r))
-		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
 	if err != nil {
 		return err
 	}
@@ -355,26 +329,28 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
-	group := max(4*s.conns(), 32)
+	// One head write per group: the outcomes of a group and the "sending" marks of the
+	// next go in one write, made before the next group begins.
+	group := max(8*s.conns(), 64)
+	running := s.runningCheck(c.ID)
 	serverDown := false
-	for bctx.Err() == nil && !serverDown {
-		if cur, err := s.st.Campaign(bctx, c.ID); err != nil || cur.State != store.CampaignRunning {
-			break // paused, or the database is gone for now
-		}
-		picked := p.pick(s.now(), group)
-		if len(picked) == 0 {
-			break
-		}
-		if ok, err := s.save(bctx, b, p); err != nil || !ok {
+	picked := p.pick(s.now(), group)
+	for len(picked) > 0 {
+		if ok, err := s.save(context.WithoutCancel(ctx), b, p); err != nil || !ok {
 			p.unpick(picked)
-			return err // nothing was sent: whoever holds the batch sends this group
+			return err // not begun: whoever holds the batch sends them
+		}
+		if bctx.Err() != nil || !running(bctx) {
+			p.unpick(picked)
+			break
 		}
 		serverDown = s.sendGroup(bctx, c, t, ms, list, p, picked)
 		if lost.Load() {
 			return nil // another instance has the batch now; these outcomes are lost with the hold
 		}
-		if _, err := s.save(context.WithoutCancel(ctx), b, p); err != nil {
-			return err
+		picked = nil
+		if !serverDown && bctx.Err() == nil {
+			picked = p.pick(s.now(), group)
 		}
 	}
 	if lost.Load() {
@@ -389,6 +365,20 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 		return s.pause(ctx, c, PauseServerDown, &at)
 	}
 	return nil
+}
+
+// runningCheck says whether a campaign still runs, reading it at most twice a second.
+func (s *Scheduler) runningCheck(id string) func(context.Context) bool {
+	var at time.Time
+	running := false
+	return func(ctx context.Context) bool {
+		if time.Since(at) < 500*time.Millisecond {
+			return running
+		}
+		c, err := s.st.Campaign(ctx, id)
+		at, running = time.Now(), err == nil && c.State == store.CampaignRunning
+		return running
+	}
 }
 
 // save writes a batch's progress to its head.
