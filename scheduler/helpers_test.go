@@ -106,7 +106,14 @@ func (s smtpSender) Send(ctx context.Context, m *gomail.Msg) error {
 	if err != nil {
 		return err
 	}
-	return c.DialAndSendWithContext(ctx, m)
+	client, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return err
+	}
+	// The message's fate is known before QUIT: a failed QUIT (DialAndSend reports it)
+	// must not make a delivered message look unsent.
+	defer func() { _ = c.CloseWithSMTPClient(client) }()
+	return c.SendWithSMTPClient(client, m)
 }
 
 // person is a contact for a test client.

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
 
 	"github.com/crm-team/crm/store"
 )
@@ -329,29 +332,50 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
-	// One head write per group: the outcomes of a group and the "sending" marks of the
-	// next go in one write, made before the next group begins.
-	group := max(8*s.conns(), 64)
+	// Letters flow to the connections without a pause between groups. The head is
+	// written while a group goes out: the outcomes so far and the "sending" marks of
+	// the next group, which is handed over only once that write is done. So writes never
+	// hold the connections up, and a crash leaves at most two groups "sending".
+	group := max(4*s.conns(), 32)
 	running := s.runningCheck(c.ID)
-	serverDown := false
-	picked := p.pick(s.now(), group)
-	for len(picked) > 0 {
-		if ok, err := s.save(context.WithoutCancel(ctx), b, p); err != nil || !ok {
-			p.unpick(picked)
-			return err // not begun: whoever holds the batch sends them
-		}
-		if bctx.Err() != nil || !running(bctx) {
-			p.unpick(picked)
+	window := p.pick(s.now(), group)
+	if ok, err := s.save(ctx, b, p); err != nil || !ok {
+		p.unpick(window)
+		return err
+	}
+	pl := s.startPipeline(bctx, c, t, ms, list, p)
+	var saveErr error
+	for len(window) > 0 {
+		if bctx.Err() != nil || pl.down.Load() || !running(bctx) {
+			p.unpick(window)
 			break
 		}
-		serverDown = s.sendGroup(bctx, c, t, ms, list, p, picked)
-		if lost.Load() {
-			return nil // another instance has the batch now; these outcomes are lost with the hold
+		next := p.pick(s.now(), group)
+		saved := make(chan error, 1)
+		go func() {
+			ok, err := s.save(context.WithoutCancel(ctx), b, p)
+			if err == nil && !ok {
+				err = errLost
+			}
+			saved <- err
+		}()
+		pl.feed(window)
+		if saveErr = <-saved; saveErr != nil {
+			p.unpick(next)
+			break
 		}
-		picked = nil
-		if !serverDown && bctx.Err() == nil {
-			picked = p.pick(s.now(), group)
+		window = next
+	}
+	pl.finish()
+	serverDown := pl.down.Load()
+	if lost.Load() || errors.Is(saveErr, errLost) {
+		return nil // another instance has the batch now; these outcomes are lost with the hold
+	}
+	if saveErr != nil {
+		if _, err := s.save(context.WithoutCancel(ctx), b, p); err != nil {
+			return errors.Join(saveErr, err)
 		}
+		return saveErr
 	}
 	if lost.Load() {
 		return nil
@@ -366,6 +390,9 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 	}
 	return nil
 }
+
+// errLost says a batch was taken over while this instance worked on it.
+var errLost = errors.New("the batch was taken over")
 
 // runningCheck says whether a campaign still runs, reading it at most twice a second.
 func (s *Scheduler) runningCheck(id string) func(context.Context) bool {
@@ -500,50 +527,90 @@ func (s *Scheduler) serverRetry() time.Duration {
 	return serverRetry
 }
 
-// sendGroup sends the picked recipients over the pool and records each outcome. It
-// reports whether the server could not be reached.
-func (s *Scheduler) sendGroup(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, p *progress, picked []int) bool {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	var down atomic.Bool
-	for range min(s.conns(), len(picked)) {
-		wg.Go(func() {
-			for i := range next {
-				how, reply := s.sendOne(ctx, c, t, ms, list.Recipients[i])
-				if how == notStarted && ctx.Err() == nil {
-					down.Store(true)
+// pipeline renders letters on a few goroutines and sends them over the pool's
+// connections. Every message handed to it ends recorded (sent, failed, deferred, cut)
+// or, when it stops before the message began, put back.
+type pipeline struct {
+	ctx     context.Context
+	p       *progress
+	todo    chan int
+	letters chan pipedLetter
+	done    sync.WaitGroup
+	down    atomic.Bool // the server could not be reached
+}
+
+type pipedLetter struct {
+	i   int
+	msg *gomail.Msg
+}
+
+func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, p *progress) *pipeline {
+	pl := &pipeline{ctx: ctx, p: p, todo: make(chan int), letters: make(chan pipedLetter, s.conns())}
+	var renders sync.WaitGroup
+	for range max(runtime.GOMAXPROCS(0), 1) {
+		renders.Go(func() {
+			for i := range pl.todo {
+				if pl.stopping() {
+					p.unpick([]int{i})
+					continue
 				}
-				p.record(i, how, reply, s.now())
+				msg, err := s.letterFor(ctx, c, t, ms, list.Recipients[i])
+				switch {
+				case err != nil && ctx.Err() != nil:
+					p.unpick([]int{i})
+				case err != nil: // start checked every letter: the data changed since
+					p.record(i, refused, err.Error(), s.now())
+				default:
+					pl.letters <- pipedLetter{i, msg}
+				}
 			}
 		})
 	}
-	for k, i := range picked {
-		if ctx.Err() != nil || down.Load() {
-			p.unpick(picked[k:]) // stopping: what has not begun goes back
-			break
-		}
-		next <- i
+	pl.done.Go(func() { renders.Wait(); close(pl.letters) })
+	for range s.conns() {
+		pl.done.Go(func() {
+			for l := range pl.letters {
+				if pl.stopping() {
+					p.unpick([]int{l.i})
+					continue
+				}
+				how, reply := classify(s.opts.Sender.Send(ctx, l.msg))
+				if how == notStarted && ctx.Err() == nil {
+					pl.down.Store(true)
+				}
+				p.record(l.i, how, reply, s.now())
+			}
+		})
 	}
-	close(next)
-	wg.Wait()
-	return down.Load()
+	return pl
 }
 
-// sendOne renders and sends one message. A recipient the template cannot be rendered
-// for fails (start checked every recipient, so it changed since).
-func (s *Scheduler) sendOne(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (outcome, string) {
+func (pl *pipeline) stopping() bool { return pl.ctx.Err() != nil || pl.down.Load() }
+
+// feed hands messages over; those left when it stops are put back.
+func (pl *pipeline) feed(picked []int) {
+	for k, i := range picked {
+		if pl.stopping() {
+			pl.p.unpick(picked[k:])
+			return
+		}
+		pl.todo <- i
+	}
+}
+
+// finish waits for the messages handed over to be sent or put back.
+func (pl *pipeline) finish() {
+	close(pl.todo)
+	pl.done.Wait()
+}
+
+// letterFor renders and builds one recipient's message.
+func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (*gomail.Msg, error) {
 	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms)
 	if err != nil {
-		if ctx.Err() != nil {
-			return notStarted, err.Error()
-		}
-		return refused, err.Error()
+		return nil, err
 	}
-	msg, err := s.opts.Campaigns.Message(c, out, data, r.Email)
-	if err != nil {
-		return refused, err.Error()
-	}
-	return classify(s.opts.Sender.Send(ctx, msg))
+	return s.opts.Campaigns.Message(c, out, data, r.Email)
 }
 
 // writeMailings puts a "mailing sent" line into the timeline of each client whose

@@ -20,7 +20,7 @@ import (
 
 // BatchSize is how many recipients a batch holds at most (a client's contacts stay
 // together, so a batch may hold a few more).
-const BatchSize = 200
+const BatchSize = 500
 
 // BatchState is where a batch is.
 type BatchState string
