@@ -412,3 +412,10 @@ func (cs *Campaigns) Test(ctx context.Context, sender Sender, c *store.Campaign,
 	}
 	return nil
 }
+
+// ReadSchedule reads a schedule as Start will: the first run's time (nil: at once) and
+// whether the campaign recurs. The CLI refuses a schedule Start would refuse before it
+// saves a draft, instead of after.
+func (cs *Campaigns) ReadSchedule(spec string) (*time.Time, bool, error) {
+	return parseSchedule(spec, cs.st.Now(), cs.loc)
+}

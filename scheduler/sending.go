@@ -127,21 +127,39 @@ func (s *Scheduler) spawn(key string, fn func()) {
 
 // runCampaign prepares the current run if nobody does and sends batches until none is
 // left to take.
-func (s *Scheduler) runCampaign(ctx context.Context, id string) error {
-	var t *Template
-	ms := newManagers(s.st)
+func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
+	c, err := s.st.Campaign(ctx, id)
+	if err != nil || c.State != store.CampaignRunning {
+		return err
+	}
+	t, err := s.opts.Campaigns.template(c)
+	if err != nil {
+		return s.pause(ctx, c, err.Error(), nil)
+	}
+	// One pipeline for the worker: the next batch is taken while the last messages of
+	// the previous one are on their way, so the connections never wait for a take.
+	pl := s.startPipeline(ctx, c, t, newManagers(s.st))
+	var draining sync.WaitGroup
+	var failed error
+	var mu sync.Mutex
+	defer func() {
+		draining.Wait()
+		pl.finish()
+		if err == nil {
+			err = failed
+		}
+	}()
 	for ctx.Err() == nil {
-		c, err := s.st.Campaign(ctx, id)
-		if err != nil {
+		if mu.Lock(); failed != nil {
+			mu.Unlock()
+			return nil
+		}
+		mu.Unlock()
+		if c, err = s.st.Campaign(ctx, id); err != nil {
 			return err
 		}
 		if c.State != store.CampaignRunning {
 			return nil
-		}
-		if t == nil {
-			if t, err = s.opts.Campaigns.template(c); err != nil {
-				return s.pause(ctx, c, err.Error(), nil)
-			}
 		}
 		if !c.Prepared {
 			s.prepareInBackground(ctx, c)
@@ -155,6 +173,9 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) error {
 			return err
 		}
 		if b == nil {
+			if s.drained(&draining) {
+				continue // a batch just finished: look again
+			}
 			if c.Prepared && finished(heads, c.Batches) {
 				return s.finishRun(ctx, c)
 			}
@@ -170,11 +191,30 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) error {
 			}
 			continue
 		}
-		if err := s.sendBatch(ctx, c, t, ms, b); err != nil {
-			return err
-		}
+		fed := make(chan struct{})
+		draining.Go(func() {
+			if err := s.sendBatch(ctx, c, pl, b, fed); err != nil {
+				mu.Lock()
+				failed = errors.Join(failed, err)
+				mu.Unlock()
+			}
+		})
+		<-fed
 	}
 	return nil
+}
+
+// drained waits for the batches still going out and reports whether there were any.
+func (s *Scheduler) drained(wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return false
+	default:
+	}
+	<-done
+	return true
 }
 
 // takeOne takes a batch with work in it, starting at a place that depends on this
@@ -289,11 +329,14 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 	return s.st.SetPrepared(ctx, c.ID, c.Run, seq, true)
 }
 
-// sendBatch sends what a taken batch has to send, in groups, or writes the "mailing
-// sent" entries of a finished batch. It stops at a pause, a lost hold on the batch, a
-// dead server or the end of ctx, finishing the transactions under way; messages not
-// begun go back to the queue.
-func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Template, ms *managers, b *store.Batch) error {
+// sendBatch hands a taken batch's messages to the pipeline, group by group, and
+// closes fed when it has handed over all it will; then it waits for them, and records
+// and releases the batch. A finished batch is taken for its "mailing sent" lines
+// instead. It stops at a pause, a lost hold, a dead server or the end of ctx; messages
+// under way finish, the rest go back to the queue.
+func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, b *store.Batch, fed chan<- struct{}) error {
+	closeFed := sync.OnceFunc(func() { close(fed) })
+	defer closeFed()
 	list, err := s.st.BatchList(ctx, b.ID)
 	if err != nil {
 		return err
@@ -302,6 +345,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 		return fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
 	}
 	if b.State == store.BatchDone { // taken for its timeline lines: see takeOne
+		closeFed()
 		if err := s.writeMailings(ctx, c, b, list); err != nil {
 			return err
 		}
@@ -311,7 +355,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var lost atomic.Bool
-	go func() { // renew the hold while a group is slow (rate limits); losing it stops the sending
+	go func() { // renew the hold while messages are slow (rate limits); losing it stops the sending
 		tick := time.NewTicker(batchTTL / 3)
 		defer tick.Stop()
 		for {
@@ -328,25 +372,24 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 			}
 		}
 	}()
-	p := &progress{states: []byte(b.States), tries: b.Tries}
+	p := &progress{ctx: bctx, list: list, states: []byte(b.States), tries: b.Tries}
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
-	// Letters flow to the connections without a pause between groups. The head is
-	// written while a group goes out: the outcomes so far and the "sending" marks of
-	// the next group, which is handed over only once that write is done. So writes never
-	// hold the connections up, and a crash leaves at most two groups "sending".
-	group := max(4*s.conns(), 32)
+	// The head is written while a group goes out: the outcomes so far and the
+	// "sending" marks of the next group, which is handed over only once that write is
+	// done. So writes never hold the connections up, and a crash leaves at most two
+	// groups "sending".
+	group := max(8*s.conns(), 64)
 	running := s.runningCheck(c.ID)
 	window := p.pick(s.now(), group)
 	if ok, err := s.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
 		return err
 	}
-	pl := s.startPipeline(bctx, c, t, ms, list, p)
 	var saveErr error
 	for len(window) > 0 {
-		if bctx.Err() != nil || pl.down.Load() || !running(bctx) {
+		if p.stopping() || !running(bctx) {
 			p.unpick(window)
 			break
 		}
@@ -359,15 +402,16 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 			}
 			saved <- err
 		}()
-		pl.feed(window)
+		pl.feed(p, window)
 		if saveErr = <-saved; saveErr != nil {
 			p.unpick(next)
 			break
 		}
 		window = next
 	}
-	pl.finish()
-	serverDown := pl.down.Load()
+	closeFed()
+	p.pending.Wait()
+	serverDown := p.down.Load()
 	if lost.Load() || errors.Is(saveErr, errLost) {
 		return nil // another instance has the batch now; these outcomes are lost with the hold
 	}
@@ -376,9 +420,6 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, t *Templat
 			return errors.Join(saveErr, err)
 		}
 		return saveErr
-	}
-	if lost.Load() {
-		return nil
 	}
 	p.settle(b, s.now())
 	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner); err != nil {
@@ -418,10 +459,17 @@ func (s *Scheduler) save(ctx context.Context, b *store.Batch, p *progress) (bool
 
 // progress is a held batch's delivery states while its messages go out.
 type progress struct {
+	ctx     context.Context // ends when the batch's hold is lost or the worker stops
+	list    *store.BatchList
+	pending sync.WaitGroup // messages handed to the pipeline and not yet recorded
+	down    atomic.Bool    // the server could not be reached
+
 	mu     sync.Mutex
 	states []byte
 	tries  map[string]store.Try // by recipient index
 }
+
+func (p *progress) stopping() bool { return p.ctx.Err() != nil || p.down.Load() }
 
 func (p *progress) state(i int) store.DeliveryState { return store.LetterState(p.states[i]) }
 
@@ -528,40 +576,40 @@ func (s *Scheduler) serverRetry() time.Duration {
 }
 
 // pipeline renders letters on a few goroutines and sends them over the pool's
-// connections. Every message handed to it ends recorded (sent, failed, deferred, cut)
-// or, when it stops before the message began, put back.
+// connections, for every batch a worker holds. Every message handed to it ends
+// recorded (sent, failed, deferred, cut) or, when its batch stops before the message
+// began, put back.
 type pipeline struct {
-	ctx     context.Context
-	p       *progress
-	todo    chan int
-	letters chan pipedLetter
+	todo    chan piped
+	letters chan piped
 	done    sync.WaitGroup
-	down    atomic.Bool // the server could not be reached
 }
 
-type pipedLetter struct {
+type piped struct {
+	p   *progress
 	i   int
 	msg *gomail.Msg
 }
 
-func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, p *progress) *pipeline {
-	pl := &pipeline{ctx: ctx, p: p, todo: make(chan int), letters: make(chan pipedLetter, s.conns())}
+func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers) *pipeline {
+	pl := &pipeline{todo: make(chan piped), letters: make(chan piped, s.conns())}
 	var renders sync.WaitGroup
 	for range max(runtime.GOMAXPROCS(0), 1) {
 		renders.Go(func() {
-			for i := range pl.todo {
-				if pl.stopping() {
-					p.unpick([]int{i})
+			for l := range pl.todo {
+				if l.p.stopping() {
+					l.p.putBack(l.i)
 					continue
 				}
-				msg, err := s.letterFor(ctx, c, t, ms, list.Recipients[i])
+				msg, err := s.letterFor(ctx, c, t, ms, l.p.list.Recipients[l.i])
 				switch {
-				case err != nil && ctx.Err() != nil:
-					p.unpick([]int{i})
+				case err != nil && l.p.ctx.Err() != nil:
+					l.p.putBack(l.i)
 				case err != nil: // start checked every letter: the data changed since
-					p.record(i, refused, err.Error(), s.now())
+					l.p.done(l.i, refused, err.Error(), s.now())
 				default:
-					pl.letters <- pipedLetter{i, msg}
+					l.msg = msg
+					pl.letters <- l
 				}
 			}
 		})
@@ -570,38 +618,49 @@ func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Tem
 	for range s.conns() {
 		pl.done.Go(func() {
 			for l := range pl.letters {
-				if pl.stopping() {
-					p.unpick([]int{l.i})
+				if l.p.stopping() {
+					l.p.putBack(l.i)
 					continue
 				}
-				how, reply := classify(s.opts.Sender.Send(ctx, l.msg))
-				if how == notStarted && ctx.Err() == nil {
-					pl.down.Store(true)
+				how, reply := classify(s.opts.Sender.Send(l.p.ctx, l.msg))
+				if how == notStarted && l.p.ctx.Err() == nil {
+					l.p.down.Store(true)
 				}
-				p.record(l.i, how, reply, s.now())
+				l.p.done(l.i, how, reply, s.now())
 			}
 		})
 	}
 	return pl
 }
 
-func (pl *pipeline) stopping() bool { return pl.ctx.Err() != nil || pl.down.Load() }
-
-// feed hands messages over; those left when it stops are put back.
-func (pl *pipeline) feed(picked []int) {
+// feed hands a batch's messages over; those left when the batch stops are put back.
+func (pl *pipeline) feed(p *progress, picked []int) {
 	for k, i := range picked {
-		if pl.stopping() {
-			pl.p.unpick(picked[k:])
+		if p.stopping() {
+			p.unpick(picked[k:])
 			return
 		}
-		pl.todo <- i
+		p.pending.Add(1)
+		pl.todo <- piped{p: p, i: i}
 	}
 }
 
-// finish waits for the messages handed over to be sent or put back.
+// finish stops the pipeline once every batch fed to it is done.
 func (pl *pipeline) finish() {
 	close(pl.todo)
 	pl.done.Wait()
+}
+
+// putBack returns a message handed to the pipeline that did not begin.
+func (p *progress) putBack(i int) {
+	p.unpick([]int{i})
+	p.pending.Done()
+}
+
+// done records the outcome of a message handed to the pipeline.
+func (p *progress) done(i int, how outcome, reply string, now time.Time) {
+	p.record(i, how, reply, now)
+	p.pending.Done()
 }
 
 // letterFor renders and builds one recipient's message.

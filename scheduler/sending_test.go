@@ -264,7 +264,8 @@ func TestCampaignPausesForADeadServerAndResumes(t *testing.T) {
 	m.clock.Add(2 * time.Minute)
 	m.pass(s)
 	st = m.status()
-	if st.Campaign.State != store.CampaignDone || st.Counts.Sent+st.Counts.Sending != 120 || st.Counts.Sent != m.srv.Count() {
+	if st.Campaign.State != store.CampaignDone || st.Counts.Sent+st.Counts.Sending != 120 ||
+		m.srv.Count() < st.Counts.Sent || m.srv.Count() > st.Counts.Sent+st.Counts.Sending { // a cut message may have arrived
 		t.Fatalf("after the server came back: %s, %+v, %d received", st.Campaign.State, st.Counts, m.srv.Count())
 	}
 	if st.Counts.Sending == 0 {
