@@ -1,6 +1,18 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	netmail "net/mail"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 )
@@ -17,4 +29,602 @@ func newCampaigns(e *env, s *store.Store) (*scheduler.Campaigns, error) {
 		}
 	}
 	return scheduler.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+}
+
+// campaignUsage is the usage of one `crm campaign` subcommand; "" for an unknown one.
+func campaignUsage(sub string) string {
+	switch sub {
+	case "create":
+		return `create --name N --subject S (--text T | --text-file F) [--html-file F] [--sender "Name <addr>"]
+         [--schedule now|"2026-12-01 10:00"|"0 10 * * 1"] [--stage S]... [--city C]... [--industry I]...
+         [--tag T]... [--manager NAME-or-ID]... [--has-orders yes|no] [--custom key=value]...
+         [--segment-file segment.json] [--id ID] [--as "head or admin"]`
+	case "list":
+		return "list"
+	case "status":
+		return "status ID"
+	case "preview":
+		return "preview ID [--client NAME-or-ID] [--contact CONTACT-ID]"
+	case "test":
+		return "test ID --to ADDRESS [--client NAME-or-ID] [--contact CONTACT-ID]"
+	case "start", "pause", "resume":
+		return sub + ` ID [--as "head or admin"]`
+	}
+	return ""
+}
+
+// campaignUsageError says what is wrong with a subcommand's arguments, and its usage.
+func campaignUsageError(sub, format string, a ...any) error {
+	return usageError{fmt.Errorf(format+"\nusage: crm campaign %s", append(a, campaignUsage(sub))...)}
+}
+
+// repeatedFlag collects every value of a flag given several times.
+type repeatedFlag []string
+
+func (f *repeatedFlag) String() string { return strings.Join(*f, ",") }
+
+func (f *repeatedFlag) Set(v string) error {
+	*f = append(*f, v)
+	return nil
+}
+
+// campaignFlags are the flags of every `crm campaign` subcommand; each registers its own.
+type campaignFlags struct {
+	id, name, subject, text, textFile, htmlFile, sender, schedule, hasOrders, segmentFile string
+	stages, cities, industries, tags, managers, custom                                    repeatedFlag
+	as, client, contact, to                                                               string
+}
+
+func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
+	switch sub {
+	case "create":
+		fs.StringVar(&f.id, "id", "", "replace this draft instead of creating a campaign")
+		fs.StringVar(&f.name, "name", "", "the campaign's name")
+		fs.StringVar(&f.subject, "subject", "", "the subject (a template: {{.Contact.FirstName}}, {{.Client.Name}}...)")
+		fs.StringVar(&f.text, "text", "", "the text part (a template)")
+		fs.StringVar(&f.textFile, "text-file", "", "read the text part from this file")
+		fs.StringVar(&f.htmlFile, "html-file", "", "read an HTML part from this file")
+		fs.StringVar(&f.sender, "sender", "", `the From address, "Name <addr>" (default: CRM_SMTP_FROM)`)
+		fs.StringVar(&f.schedule, "schedule", "", `now (default), a time "2026-12-01 10:00" (CRM_TIMEZONE) or RFC 3339, or a cron expression "0 10 * * 1" (recurring)`)
+		fs.Var(&f.stages, "stage", fmt.Sprintf("funnel stage, one of %v (repeatable)", store.Stages))
+		fs.Var(&f.cities, "city", "city (repeatable)")
+		fs.Var(&f.industries, "industry", "industry (repeatable)")
+		fs.Var(&f.tags, "tag", "tag (repeatable)")
+		fs.Var(&f.managers, "manager", "responsible manager, name or ID (repeatable)")
+		fs.StringVar(&f.hasOrders, "has-orders", "", "yes: clients with orders; no: without")
+		fs.Var(&f.custom, "custom", "custom field equals a value, key=value (repeatable)")
+		fs.StringVar(&f.segmentFile, "segment-file", "", `the segment as JSON, e.g. {"any":[{"stages":["gold"]},{"cities":["Казань"]}]}`)
+		fs.StringVar(&f.as, "as", "", "the head or admin the audit log names (default: cli)")
+	case "preview", "test":
+		fs.StringVar(&f.client, "client", "", "render for this client, name or ID (default: the segment's first recipient)")
+		fs.StringVar(&f.contact, "contact", "", "render for this contact of --client (default: its first)")
+		if sub == "test" {
+			fs.StringVar(&f.to, "to", "", "the address the test letter goes to")
+		}
+	case "start", "pause", "resume":
+		fs.StringVar(&f.as, "as", "", "the head or admin the audit log names (default: cli)")
+	}
+}
+
+// parseInterleaved parses flags given before and after the positional arguments
+// (`crm campaign preview ID --client X`), which flag.Parse alone stops at.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// runCampaign is `crm campaign create|list|preview|test|start|pause|resume|status`.
+func runCampaign(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || campaignUsage(args[0]) == "" {
+		say := "say what to do"
+		if len(args) > 0 {
+			say = fmt.Sprintf("unknown %q; use one of", args[0])
+		}
+		for _, sub := range []string{"create", "list", "preview", "test", "start", "pause", "resume", "status"} {
+			say += "\n  crm campaign " + campaignUsage(sub)
+		}
+		return usageError{errors.New(say)}
+	}
+	sub, args := args[0], args[1:]
+	bad := func(format string, a ...any) error { return campaignUsageError(sub, format, a...) }
+	fs := flag.NewFlagSet("campaign "+sub, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var f campaignFlags
+	f.register(fs, sub)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return bad("%v", err)
+	}
+	var id string
+	switch {
+	case sub == "create" || sub == "list":
+		if len(pos) > 0 {
+			return bad("unexpected %q", pos[0])
+		}
+	case len(pos) != 1:
+		return bad("give one campaign ID (crm campaign list shows them)")
+	default:
+		id = pos[0]
+	}
+	if f.contact != "" && f.client == "" {
+		return bad("--contact needs --client: contact IDs belong to a client")
+	}
+	var draft *store.Campaign
+	switch sub {
+	case "create":
+		if draft, err = f.draft(); err != nil {
+			return err
+		}
+	case "test":
+		if _, err := netmail.ParseAddress(f.to); err != nil {
+			return bad("--to %q: give the address the test letter goes to", f.to)
+		}
+		if e.cfg.SMTP == nil {
+			return errors.New("a test letter needs an SMTP server: set CRM_SMTP_HOST (and CRM_SMTP_FROM)")
+		}
+	}
+
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm campaign", true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	cs, err := newCampaigns(e, s)
+	if err != nil {
+		return err
+	}
+	cc := &campaignCmd{e: e, s: s, cs: cs}
+	switch sub {
+	case "create":
+		return cc.create(ctx, draft, &f)
+	case "list":
+		return cc.list(ctx)
+	case "status":
+		return cc.status(ctx, id)
+	}
+	c, err := cc.campaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "preview":
+		return cc.preview(ctx, c, &f)
+	case "test":
+		return cc.test(ctx, c, &f)
+	default:
+		return cc.move(ctx, sub, c, f.as)
+	}
+}
+
+// draft builds the campaign the create flags describe; manager names in its segment
+// are resolved later, with the store open.
+func (f *campaignFlags) draft() (*store.Campaign, error) {
+	bad := func(format string, a ...any) error { return campaignUsageError("create", format, a...) }
+	switch {
+	case strings.TrimSpace(f.name) == "":
+		return nil, bad("give the campaign a --name")
+	case strings.TrimSpace(f.subject) == "":
+		return nil, bad("give the letters a --subject")
+	case (f.text == "") == (f.textFile == ""):
+		return nil, bad("give the text part with --text or --text-file (one of them)")
+	}
+	c := &store.Campaign{Name: f.name, Subject: f.subject, Text: f.text, Sender: strings.TrimSpace(f.sender), Schedule: strings.TrimSpace(f.schedule)}
+	if c.Sender != "" {
+		if _, err := netmail.ParseAddress(c.Sender); err != nil {
+			return nil, bad("--sender %q: use an address, e.g. \"Sales team <news@company.ru>\"", c.Sender)
+		}
+	}
+	if f.textFile != "" {
+		b, err := os.ReadFile(f.textFile)
+		if err != nil {
+			return nil, fmt.Errorf("the text part: %w", err)
+		}
+		c.Text = string(b)
+	}
+	if f.htmlFile != "" {
+		b, err := os.ReadFile(f.htmlFile)
+		if err != nil {
+			return nil, fmt.Errorf("the HTML part: %w", err)
+		}
+		c.HTML = string(b)
+	}
+	seg := &c.Segment
+	for _, v := range f.stages {
+		st := store.Stage(strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(v))))
+		if !st.Valid() {
+			return nil, bad("--stage %q: use one of %v", v, store.Stages)
+		}
+		seg.Stages = append(seg.Stages, st)
+	}
+	seg.Cities, seg.Industries, seg.Tags, seg.Managers = f.cities, f.industries, f.tags, f.managers
+	switch strings.ToLower(f.hasOrders) {
+	case "":
+	case "yes", "true":
+		yes := true
+		seg.HasOrders = &yes
+	case "no", "false":
+		no := false
+		seg.HasOrders = &no
+	default:
+		return nil, bad("--has-orders %q: use yes or no", f.hasOrders)
+	}
+	for _, kv := range f.custom {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, bad("--custom %q: use key=value, e.g. --custom car=Toyota", kv)
+		}
+		if seg.Custom == nil {
+			seg.Custom = map[string]string{}
+		}
+		seg.Custom[strings.TrimSpace(k)] = v
+	}
+	if f.segmentFile != "" {
+		// Flags and a file together would leave unclear how they combine (and, or).
+		if seg.Stages != nil || seg.Cities != nil || seg.Industries != nil || seg.Tags != nil || seg.Managers != nil ||
+			seg.HasOrders != nil || seg.Custom != nil {
+			return nil, bad("give the segment either by flags or by --segment-file, not both")
+		}
+		r, err := os.Open(f.segmentFile)
+		if err != nil {
+			return nil, fmt.Errorf("the segment: %w", err)
+		}
+		defer r.Close()
+		dec := json.NewDecoder(r)
+		dec.DisallowUnknownFields() // a misspelt field would widen the segment silently
+		if err := dec.Decode(seg); err != nil {
+			return nil, fmt.Errorf("the segment file %s: %w (fields: stages, cities, industries, tags, managers, hasOrders, custom, any)", f.segmentFile, err)
+		}
+	}
+	return c, nil
+}
+
+// campaignCmd runs the `crm campaign` subcommands on an open store.
+type campaignCmd struct {
+	e  *env
+	s  *store.Store
+	cs *scheduler.Campaigns
+}
+
+func (cc *campaignCmd) campaign(ctx context.Context, id string) (*store.Campaign, error) {
+	c, err := cc.s.Campaign(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("no campaign %q (crm campaign list shows them)", id)
+	}
+	return c, err
+}
+
+// actor is who the audit log names: a head or an admin given by --as, else "cli".
+func (cc *campaignCmd) actor(ctx context.Context, as string) (string, error) {
+	if strings.TrimSpace(as) == "" {
+		return "cli", nil
+	}
+	m, err := findManager(ctx, cc.s, as)
+	if errors.Is(err, errNoTeam) {
+		return "", fmt.Errorf("--as %q: the team is empty (add people with crm manager add)", as)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--as: %w", err)
+	}
+	if !m.Role.SeesAll() {
+		return "", fmt.Errorf("--as: %s is a %s; campaigns are created and started by heads and admins", m.Name, m.Role)
+	}
+	return m.ID, nil
+}
+
+// resolveManagers turns the managers a segment names (by name or ID), also in its
+// alternatives, into IDs, which is what clients store.
+func (cc *campaignCmd) resolveManagers(ctx context.Context, seg *store.Segment) error {
+	for i, who := range seg.Managers {
+		m, err := findManager(ctx, cc.s, who)
+		if errors.Is(err, errNoTeam) {
+			return fmt.Errorf("manager %q: the team is empty", who)
+		}
+		if err != nil {
+			return err
+		}
+		seg.Managers[i] = m.ID
+	}
+	for i := range seg.Any {
+		if err := cc.resolveManagers(ctx, &seg.Any[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (cc *campaignCmd) when(t time.Time) string {
+	return t.In(cc.e.cfg.Calendar.Loc).Format("2006-01-02 15:04 MST")
+}
+
+func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaignFlags) error {
+	actor, err := cc.actor(ctx, f.as)
+	if err != nil {
+		return err
+	}
+	if err := cc.resolveManagers(ctx, &c.Segment); err != nil {
+		return err
+	}
+	first, recurring, err := cc.cs.ReadSchedule(c.Schedule)
+	if err != nil {
+		return err
+	}
+	if f.id != "" {
+		// Replacing is for drafts only: a started campaign's queued letters were
+		// checked against what it says now.
+		old, err := cc.campaign(ctx, f.id)
+		if err != nil {
+			return err
+		}
+		if old.State != store.CampaignDraft {
+			return fmt.Errorf("campaign %q is %s; only a draft can be changed", old.Name, old.State)
+		}
+		c.ID, c.Run, c.CreatedAt, c.CreatedBy = old.ID, old.Run, old.CreatedAt, old.CreatedBy
+	}
+	if err := cc.s.SaveCampaign(ctx, actor, c); err != nil {
+		return err
+	}
+	out := cc.e.stdout
+	fmt.Fprintf(out, "draft %q saved, id %s\n", c.Name, c.ID)
+	switch {
+	case first == nil:
+		fmt.Fprintln(out, "schedule: sent as soon as it is started")
+	case recurring:
+		fmt.Fprintf(out, "schedule: first run %s, then again by %q\n", cc.when(*first), c.Schedule)
+	default:
+		fmt.Fprintf(out, "schedule: %s\n", cc.when(*first))
+	}
+	n, err := cc.cs.Check(ctx, c)
+	if err != nil {
+		return fmt.Errorf("%w (the draft is kept: correct it with crm campaign create --id %s and the other flags as before)", err, c.ID)
+	}
+	fmt.Fprintf(out, "recipients now: %d\n", n)
+	switch {
+	case n == 0:
+		fmt.Fprintln(out, "nobody to send to yet: no client in the segment has a contact who consented to mailings and has a working address")
+	case cc.e.cfg.UnsubscribeSecret == "":
+		fmt.Fprintf(out, "almost ready: set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET (letters carry unsubscribe links), then crm campaign start %s\n", c.ID)
+	default:
+		fmt.Fprintf(out, "ready: crm campaign start %s\n", c.ID)
+	}
+	return nil
+}
+
+func (cc *campaignCmd) list(ctx context.Context) error {
+	list, err := cc.s.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(cc.e.stdout, "no campaigns yet: crm campaign create --name ... (crm campaign create -h)")
+		return nil
+	}
+	w := tabwriter.NewWriter(cc.e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tSTATE\tSCHEDULE\tRUN")
+	for _, c := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", c.ID, c.Name, cc.state(&c), orNow(c.Schedule), c.Run)
+	}
+	return w.Flush()
+}
+
+func orNow(schedule string) string {
+	if schedule == "" {
+		return "now"
+	}
+	return schedule
+}
+
+// state is a campaign's state with when a scheduled one runs next (a paused one runs
+// when resumed, or later if its time has not come).
+func (cc *campaignCmd) state(c *store.Campaign) string {
+	if c.RunAt != nil && c.State == store.CampaignScheduled {
+		return fmt.Sprintf("%s (next run %s)", c.State, cc.when(*c.RunAt))
+	}
+	return string(c.State)
+}
+
+// errFirstRecipient stops the segment's reading at its first recipient.
+var errFirstRecipient = errors.New("first recipient found")
+
+// recipient picks whom a preview or test letter is rendered for: the client (and
+// contact) asked for, else the segment's first recipient. It returns the client's ID,
+// the contact's ID ("" for the client's first) and who that is, for the output.
+func (cc *campaignCmd) recipient(ctx context.Context, c *store.Campaign, client, contact string) (string, string, error) {
+	if client != "" {
+		cl, err := cc.findClient(ctx, client)
+		if err != nil {
+			return "", "", err
+		}
+		return cl.ID, contact, nil
+	}
+	var first scheduler.Recipient
+	err := scheduler.EachRecipient(ctx, cc.s, c.Segment, func(r scheduler.Recipient) error {
+		first = r
+		return errFirstRecipient
+	})
+	if err != nil && !errors.Is(err, errFirstRecipient) {
+		return "", "", err
+	}
+	if first.Client == nil {
+		return "", "", errors.New("nobody in the segment would get this campaign; name a client with --client to see the letter anyway")
+	}
+	return first.Client.ID, first.Contact.ID, nil
+}
+
+// findClient finds a client by ID, else by name: an exact name, or the only match.
+func (cc *campaignCmd) findClient(ctx context.Context, who string) (*store.Client, error) {
+	cl, err := cc.s.Client(ctx, who)
+	if !errors.Is(err, store.ErrNotFound) {
+		return cl, err
+	}
+	found, err := cc.s.Search(ctx, store.Viewer{Role: store.RoleAdmin}, who, 6)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("no client %q", who)
+	case len(found) == 1 || found[0].Match <= store.MatchExact && found[1].Match > store.MatchExact:
+		return cc.s.Client(ctx, found[0].ClientID)
+	}
+	var names []string
+	for _, r := range found {
+		names = append(names, fmt.Sprintf("%s (%s)", r.Name, r.ClientID))
+	}
+	return nil, fmt.Errorf("%q matches several clients: %s; give the ID", who, strings.Join(names, ", "))
+}
+
+func (cc *campaignCmd) preview(ctx context.Context, c *store.Campaign, f *campaignFlags) error {
+	clientID, contactID, err := cc.recipient(ctx, c, f.client, f.contact)
+	if err != nil {
+		return err
+	}
+	letter, r, err := cc.cs.Preview(ctx, c, clientID, contactID)
+	if err != nil {
+		return err
+	}
+	from := c.Sender
+	if from == "" {
+		from = cc.e.cfg.MailFrom
+	}
+	if from == "" {
+		from = "(not set: CRM_SMTP_FROM or --sender)"
+	}
+	to := fmt.Sprintf("%s <%s>", r.Contact.Name, r.Email)
+	if r.Email == "" {
+		to = r.Contact.Name + " (no e-mail)"
+	}
+	out := cc.e.stdout
+	fmt.Fprintf(out, "From: %s\nTo: %s (%s)\nSubject: %s\n", from, to, r.Client.Name, letter.Subject)
+	if _, why := store.MailableEmail(r.Contact); why != "" {
+		fmt.Fprintf(out, "(this contact gets no mailings: %s; the letter is shown anyway)\n", why)
+	}
+	if cc.e.cfg.UnsubscribeSecret == "" {
+		fmt.Fprintln(out, "(no unsubscribe link until CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET are set)")
+	}
+	fmt.Fprintf(out, "\n%s\n", strings.TrimRight(letter.Text, "\n"))
+	if letter.HTML != "" {
+		fmt.Fprintf(out, "\n--- HTML part ---\n%s\n", strings.TrimRight(letter.HTML, "\n"))
+	}
+	return nil
+}
+
+func (cc *campaignCmd) test(ctx context.Context, c *store.Campaign, f *campaignFlags) error {
+	clientID, contactID, err := cc.recipient(ctx, c, f.client, f.contact)
+	if err != nil {
+		return err
+	}
+	pool, err := mail.NewSMTP(*cc.e.cfg.SMTP)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := cc.cs.Test(ctx, pool, c, clientID, contactID, f.to); err != nil {
+		return err
+	}
+	fmt.Fprintf(cc.e.stdout, "test letter of %q sent to %s\n", c.Name, f.to)
+	return nil
+}
+
+// move starts, pauses or resumes a campaign.
+func (cc *campaignCmd) move(ctx context.Context, sub string, c *store.Campaign, as string) error {
+	actor, err := cc.actor(ctx, as)
+	if err != nil {
+		return err
+	}
+	n, name, done := 0, c.Name, ""
+	switch sub {
+	case "start":
+		c, n, err = cc.cs.Start(ctx, actor, c.ID)
+		done = "started"
+	case "pause":
+		c, err = cc.cs.Pause(ctx, actor, c.ID)
+		done = "paused"
+	case "resume":
+		c, err = cc.cs.Resume(ctx, actor, c.ID)
+		done = "resumed"
+	}
+	if err != nil {
+		return fmt.Errorf("campaign %q not %s: %w", name, done, err)
+	}
+	out := cc.e.stdout
+	fmt.Fprintf(out, "campaign %q: %s\n", c.Name, cc.state(c))
+	if sub == "start" {
+		fmt.Fprintf(out, "recipients: %d", n)
+		if c.State == store.CampaignScheduled {
+			fmt.Fprint(out, " now (the segment is read again when the run begins)")
+		}
+		fmt.Fprintln(out)
+	}
+	if c.State != store.CampaignPaused {
+		hint := "crm serve sends it"
+		if cc.e.cfg.SMTP == nil {
+			hint += " where CRM_SMTP_HOST is set"
+		}
+		fmt.Fprintln(out, hint+"; crm campaign status "+c.ID+" shows how far it got")
+	}
+	return nil
+}
+
+func (cc *campaignCmd) status(ctx context.Context, id string) error {
+	if _, err := cc.campaign(ctx, id); err != nil {
+		return err
+	}
+	st, err := cc.cs.Status(ctx, id)
+	if err != nil {
+		return err
+	}
+	c, out := st.Campaign, cc.e.stdout
+	fmt.Fprintf(out, "campaign: %s (%s)\nstate: %s\nschedule: %s\n", c.Name, c.ID, cc.state(c), orNow(c.Schedule))
+	if c.State == store.CampaignPaused {
+		fmt.Fprintf(out, "paused: %s\n", cc.pauseReason(ctx, c.PauseReason))
+		if c.ResumeAt != nil {
+			fmt.Fprintf(out, "resumes by itself at %s\n", cc.when(*c.ResumeAt))
+		}
+		if c.RunAt != nil {
+			fmt.Fprintf(out, "next run: %s, once resumed\n", cc.when(*c.RunAt))
+		}
+	}
+	if c.Run == 0 {
+		fmt.Fprintln(out, "not run yet")
+		return nil
+	}
+	// A run is over when the campaign is done or waits for its next run; until then
+	// "sending" messages are on their way, after it they were cut.
+	over := c.State == store.CampaignDone || c.RunAt != nil
+	n := st.Counts
+	queued := fmt.Sprintf("%d", n.Total())
+	if !c.Prepared && !over {
+		queued += " so far (the segment is still being read)"
+	}
+	fmt.Fprintf(out, "run: %d\nrecipients queued: %s\nsent: %d\nfailed: %d\ndeferred (retrying): %d\nqueued (waiting): %d\n",
+		c.Run, queued, n.Sent, n.Failed, n.Deferred, n.Queued)
+	switch {
+	case n.Sending > 0 && over:
+		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", n.Sending)
+	case n.Sending > 0:
+		fmt.Fprintf(out, "sending now: %d\n", n.Sending)
+	}
+	return nil
+}
+
+// pauseReason names the manager who paused a campaign instead of their ID.
+func (cc *campaignCmd) pauseReason(ctx context.Context, reason string) string {
+	if id, ok := strings.CutPrefix(reason, "paused by "); ok {
+		if m, err := cc.s.Manager(ctx, id); err == nil {
+			return "paused by " + m.Name
+		}
+	}
+	return reason
 }

@@ -32,13 +32,14 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the CRM until SIGTERM or Ctrl-C", runServe},
-		"migrate": {"create every collection and index (safe to run again), repair keys", runMigrate},
-		"doctor":  {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
-		"import":  {"import clients from a CSV file: crm import [-comma ';'] clients.csv", runImport},
-		"export":  {"export clients to CSV: crm export [-o file] [-comma ';']", runExport},
-		"chat":    {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
-		"manager": {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]", runManager},
+		"serve":    {"run the CRM until SIGTERM or Ctrl-C", runServe},
+		"migrate":  {"create every collection and index (safe to run again), repair keys", runMigrate},
+		"doctor":   {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
+		"import":   {"import clients from a CSV file: crm import [-comma ';'] clients.csv", runImport},
+		"export":   {"export clients to CSV: crm export [-o file] [-comma ';']", runExport},
+		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
+		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]", runManager},
+		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status (crm campaign shows how)", runCampaign},
 	}
 }
 
