@@ -29,6 +29,11 @@ type Options struct {
 	IdleDialog time.Duration
 	// Outbox sends messages nobody asked for (notifications); nil: none are sent.
 	Outbox Outbox
+
+	// Campaigns starts, pauses and reads mailings for heads and admins; nil: mailings
+	// are not set up, and /campaigns says what to set.
+	Campaigns CampaignControl
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -279,9 +284,9 @@ func (t *turn) onCommand(text string) {
 	}
 	switch cmd {
 	case "/start":
-		t.say(t.tr("start.again", "name", t.m.Name) + "\n\n" + t.tr("help"))
+		t.say(t.tr("start.again", "name", t.m.Name) + "\n\n" + t.help())
 	case "/help":
-		t.say(t.tr("help"))
+		t.say(t.help())
 	case "/cancel":
 		t.say(t.tr("dialog.cancelled"))
 	case "/find":
@@ -306,9 +311,20 @@ func (t *turn) onCommand(text string) {
 		t.managers()
 	case "/inbox":
 		t.inbox()
+	case "/campaigns":
+		t.campaigns()
 	default:
 		t.say(t.tr("command.unknown", "cmd", cmd))
 	}
+}
+
+// help lists the commands; heads and admins also learn of theirs, which stay out of
+// the command menu (it is the same for the whole team).
+func (t *turn) help() string {
+	if t.m.Role.SeesAll() {
+		return t.tr("help") + "\n\n" + t.tr("help.head")
+	}
+	return t.tr("help")
 }
 
 // onTap routes a button tap. Callback data comes from the phone and is never trusted:
@@ -390,6 +406,12 @@ func (t *turn) onTap(d string) {
 		t.ignoreSender(arg(1))
 	case "lh":
 		t.letterHandled(arg(1))
+	case "cpl":
+		t.campaigns()
+	case "cps":
+		t.campaignStatus(arg(1), "")
+	case "cpg", "cpp", "cpr":
+		t.campaignMove(parts[0], arg(1))
 	case "fk", "skip", "ok", "x":
 		t.onDialogTap(parts[0], arg(1))
 	default:
