@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,8 +71,8 @@ func (t *turn) campaignsAllowed() bool {
 	return true
 }
 
-// campaigns is /campaigns: the campaigns under way first, then the latest finished,
-// each with the buttons its state allows.
+// campaigns is /campaigns: the latest campaigns, each with the buttons its state
+// allows.
 func (t *turn) campaigns() {
 	if !t.campaignsAllowed() {
 		return
@@ -85,10 +86,10 @@ func (t *turn) campaigns() {
 		t.show(t.tr("campaigns.none"))
 		return
 	}
-	slices.Reverse(list) // newest first, then those under way before those done
-	slices.SortStableFunc(list, func(a, b CampaignView) int {
-		return boolOrder(a.State == store.CampaignDone, b.State == store.CampaignDone)
-	})
+	// Newest first, those that can be paused or resumed before drafts, drafts before
+	// those done: what a head acts on stays on the screen.
+	slices.Reverse(list)
+	slices.SortStableFunc(list, func(a, b CampaignView) int { return cmp.Compare(campaignRank(a.State), campaignRank(b.State)) })
 	hidden := 0
 	if len(list) > listLimit {
 		list, hidden = list[:listLimit], len(list)-listLimit
@@ -116,14 +117,14 @@ func (t *turn) campaigns() {
 	t.show(b.String(), kb...)
 }
 
-func boolOrder(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
+func campaignRank(s store.CampaignState) int {
+	switch s {
+	case store.CampaignDraft:
 		return 1
+	case store.CampaignDone:
+		return 2
 	}
-	return -1
+	return 0
 }
 
 // campaignActions is the button that changes a campaign in its state (none for one

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,17 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 		t.Fatalf("after start: %s", s)
 	}
 	admin.expect(admin.send("/help"), "/campaigns")
+
+	// A long list keeps those under way and the newest drafts; the rest are counted.
+	for i := range 9 {
+		if err := w.st.SaveCampaign(context.Background(), "test", &store.Campaign{Name: fmt.Sprintf("Черновик %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got = head.send("/campaigns")
+	head.expect(got, "1. ▶️ отправляется <b>Осень</b>", "2. ▶️ отправляется <b>Весна</b>", "3. 📝 черновик <b>Черновик 8</b>",
+		"…и ещё 2 постарше")
+	head.refuse(got, "Лето", "Черновик 0")
 }
 
 func TestManagerCannotDriveCampaigns(t *testing.T) {
