@@ -39,9 +39,18 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	if err != nil {
 		return nil, err
 	}
+	// Mailings are driven from the chat only where crm serve sends them.
+	var campaigns bot.CampaignControl
+	if e.cfg.SMTP != nil {
+		cs, err := newCampaigns(e, s)
+		if err != nil {
+			return nil, err
+		}
+		campaigns = newCampaignControl(s, cs)
+	}
 	name := tr.Username()
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: tr,
-		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }})
+		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }, Campaigns: campaigns})
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/bot/telegram/tgtest"
+	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+)
+
+// A head starts a draft from the chat of crm serve: the campaign runs and its letter
+// goes out; a draft whose template breaks is refused in the scheduler's own words.
+func TestHeadStartsACampaignFromTheBot(t *testing.T) {
+	ctx := context.Background()
+	vars := campaignBase(t, "Ромашка;Москва;Ольга;Анна;anna@romashka.ru;да\n")
+	if r := runCRM(ctx, t, vars, "manager", "add", "--name", "Ирина", "--role", "head", "--telegram-id", "77"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	tg, mail := tgtest.New(t), smtptest.Start(t)
+	vars = withSettings(vars, "CRM_PUBLIC_URL", "https://crm.test", "CRM_UNSUBSCRIBE_SECRET", "0123456789abcdef-secret",
+		"CRM_SMTP_HOST", "127.0.0.1", "CRM_SMTP_PORT", strconv.Itoa(mail.Port()), "CRM_SMTP_SECURITY", "none",
+		"CRM_SMTP_FROM", "news@company.ru", "CRM_HTTP_ADDR", freeAddr(t),
+		"CRM_TELEGRAM_TOKEN", tgtest.Token, "CRM_TELEGRAM_API_URL", tg.URL())
+	r, id := createCampaign(t, vars, "--name", "Весна", "--subject", "Для {{.Client.Name}}", "--text", "{{.Contact.Name}}, {{.UnsubscribeURL}}")
+	wantRun(t, "create", r, 0, "recipients now: 1")
+	r, broken := createCampaign(t, vars, "--name", "Опечатка", "--subject", "Для {{.Client.Name}}",
+		"--text", "{{.Contact.Name}}, {{.Client.Custom.code | upper}} {{.UnsubscribeURL}}")
+	if broken == "" {
+		t.Fatalf("a draft with a broken template is kept by create: %+v", r)
+	}
+
+	startServe(t, vars)
+	const wait = 20 * time.Second
+	tg.SendText(77, "/campaigns")
+	list := tg.Next(77, wait)
+	if !strings.Contains(list.Text, "Весна") || !strings.Contains(list.Text, "черновик") {
+		t.Fatalf("/campaigns: %q", list.Text)
+	}
+	tg.TapButton(list, "▶ Запустить Опечатка")
+	if got := tg.Next(77, wait); !strings.Contains(got.Text, "Ничего не изменилось: the template has a problem") ||
+		!strings.Contains(got.Text, "upper") {
+		t.Fatalf("a broken draft's start: %q", got.Text)
+	}
+	wantRun(t, "status of the refused draft", runCRM(ctx, t, vars, "campaign", "status", broken), 0, "state: draft")
+	tg.TapButton(list, "▶ Запустить Весна")
+	status := tg.Next(77, wait)
+	if !strings.Contains(status.Text, "Запущена. Получателей: 1.") {
+		t.Fatalf("after start: %q", status.Text)
+	}
+	r = runCRM(ctx, t, vars, "campaign", "status", id)
+	if !strings.Contains(r.stdout, "state: running") && !strings.Contains(r.stdout, "state: done") {
+		t.Fatalf("the store does not show the campaign started: %+v", r)
+	}
+	for deadline := time.Now().Add(wait); !strings.Contains(r.stdout, "state: done"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the campaign never finished: %+v", r)
+		}
+		r = runCRM(ctx, t, vars, "campaign", "status", id)
+	}
+	if got := mail.To("anna@romashka.ru"); len(got) != 1 || got[0].Header("Subject") != "Для Ромашка" {
+		t.Fatalf("the campaign's letter: %+v", got)
+	}
+	// Once the run is over, the list counts what the scheduler recorded.
+	tg.TapButton(status, "📣 Все рассылки")
+	if list = tg.Next(77, wait); !strings.Contains(list.Text, "завершена <b>Весна</b> · отправлено 1 · не доставлено 0") {
+		t.Fatalf("the list after the run: %q", list.Text)
+	}
+}
+
+// The adapter tells the bot which errors are the person's to fix, names who paused a
+// campaign, and reports letters still marked sending as cut once the run is over.
+func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
+	ctx := context.Background()
+	s, closeStore, err := openStore(ctx, Config{DataDir: t.TempDir(), Database: "crm"}, slog.New(slog.DiscardHandler), "go test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	head := &store.Manager{Name: "Ольга", Role: store.RoleHead}
+	if err := s.CreateManager(ctx, "test", head); err != nil {
+		t.Fatal(err)
+	}
+	c := &store.Campaign{Name: "Весна", Subject: "Скидки", Text: "Здравствуйте"}
+	if err := s.SaveCampaign(ctx, head.ID, c); err != nil {
+		t.Fatal(err)
+	}
+	cc := newCampaignControl(s, scheduler.NewCampaigns(s, nil, "news@company.ru", time.UTC))
+	var refusal *bot.CampaignRefusal
+	if _, err := cc.Start(ctx, head.ID, c.ID); !errors.As(err, &refusal) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
+		t.Fatalf("start without unsubscribe links: %v", err)
+	}
+	if _, err := cc.Pause(ctx, head.ID, c.ID); !errors.As(err, &refusal) || !errors.Is(err, store.ErrCampaignState) {
+		t.Fatalf("pause of a draft: %v", err)
+	}
+	if _, err := cc.Status(ctx, "nope"); !errors.Is(err, store.ErrNotFound) || errors.As(err, &refusal) {
+		t.Fatalf("status of no campaign: %v", err)
+	}
+
+	// A run with one letter sent and one under way.
+	move := func(to store.CampaignState) {
+		t.Helper()
+		if _, err := s.MoveCampaign(ctx, "test", c.ID, "", []store.CampaignState{store.CampaignDraft, store.CampaignRunning}, func(c *store.Campaign) {
+			c.State, c.Run = to, 1
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(store.CampaignRunning)
+	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1"}, {ClientID: "b", ContactID: "1"}}}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: 1}, list); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.TakeBatch(ctx, store.BatchID(c.ID, 1, 0), "test", time.Minute)
+	if err != nil || b == nil {
+		t.Fatalf("take batch: %v", err)
+	}
+	b.States = string([]byte{store.StateLetter(store.DeliverySent), store.StateLetter(store.DeliverySending)})
+	if ok, err := s.SaveBatchProgress(ctx, b, "test", time.Minute); !ok || err != nil {
+		t.Fatalf("save batch: %v", err)
+	}
+
+	v, err := cc.Pause(ctx, head.ID, c.ID)
+	if err != nil || v.State != store.CampaignPaused || v.PausedBy != "Ольга" || v.PauseReason != "" {
+		t.Fatalf("pause: %+v %v", v, err)
+	}
+	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 1 || v.Cut != 0 || v.PausedBy != "Ольга" {
+		t.Fatalf("status while paused: %+v %v", v, err)
+	}
+	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning {
+		t.Fatalf("resume: %+v %v", v, err)
+	}
+	move(store.CampaignDone)
+	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 0 || v.Cut != 1 {
+		t.Fatalf("status once done: %+v %v", v, err)
+	}
+	views, err := cc.List(ctx)
+	if err != nil || len(views) != 1 || views[0].ID != c.ID || views[0].State != store.CampaignDone {
+		t.Fatalf("list: %+v %v", views, err)
+	}
+}
