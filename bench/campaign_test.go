@@ -147,7 +147,9 @@ func bareLoop(b *testing.B, ctx context.Context, st *store.Store, cs *scheduler.
 	next := make(chan *gomail.Msg)
 	var wg sync.WaitGroup
 	t0, cpu0 := time.Now(), cpuTime()
-	defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(len(msgs)), "bare-cpu-µs/msg") }()
+	defer func() {
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(len(msgs)), "bare-cpu-µs/msg")
+	}()
 	for range k {
 		wg.Go(func() {
 			for m := range next {
