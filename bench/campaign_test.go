@@ -3,7 +3,6 @@
 package bench_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/internal/procmem"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
@@ -79,7 +79,7 @@ func BenchmarkCampaign(b *testing.B) {
 					b.Fatal(err)
 				}
 				runtime.GC()
-				resetPeakRSS()
+				procmem.ResetPeak()
 				before := srv.Count()
 				s := scheduler.New(st, nil, scheduler.Options{Sender: pool, Campaigns: cs})
 				stopProfile := profile(b, fmt.Sprintf("campaign-%d", k))
@@ -110,7 +110,7 @@ func BenchmarkCampaign(b *testing.B) {
 				}
 				rate := float64(n) / took.Seconds()
 				b.ReportMetric(rate, "campaign-msg/s")
-				b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+				b.ReportMetric(procmem.PeakMB(), "peak-RSS-MB")
 				// The bare loop runs after the campaign, so that the letters it holds
 				// do not count in the campaign's peak memory.
 				if os.Getenv("CRM_BENCH_BARE") != "0" {
@@ -232,24 +232,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// resetPeakRSS starts the kernel's peak-RSS count (VmHWM) afresh (Linux).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS reads the peak RSS since the last reset, in bytes (0 where unknown).
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }

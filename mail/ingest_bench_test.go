@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/internal/procmem"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
 )
@@ -62,22 +61,6 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(float64(benchLetters)/first.Seconds(), "ingest-letters/s")
 		b.ReportMetric(100*raw.Seconds()/first.Seconds(), "ingest-%-of-raw")
 		b.ReportMetric(100*second.Seconds()/first.Seconds(), "second-run-%")
-		b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+		b.ReportMetric(procmem.PeakMB(), "peak-RSS-MB")
 	}
-}
-
-// peakRSSMB is the process's high-water mark of resident memory (Linux).
-func peakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
 }

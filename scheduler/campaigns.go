@@ -366,6 +366,12 @@ type Status struct {
 	Batches  int // queued so far
 }
 
+// RunOver says whether the current run has ended (the campaign is done or waits for
+// its next run): from then on, messages still "sending" were cut, not under way.
+func (st Status) RunOver() bool {
+	return st.Campaign.State == store.CampaignDone || st.Campaign.RunAt != nil
+}
+
 // Status reads a campaign's state and counts.
 func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	c, err := cs.st.Campaign(ctx, id)
@@ -382,11 +388,7 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	}
 	st.Batches = len(heads)
 	for _, h := range heads {
-		st.Counts.Queued += h.Counts.Queued
-		st.Counts.Sending += h.Counts.Sending
-		st.Counts.Sent += h.Counts.Sent
-		st.Counts.Failed += h.Counts.Failed
-		st.Counts.Deferred += h.Counts.Deferred
+		st.Counts.Plus(h.Counts)
 	}
 	return st, nil
 }

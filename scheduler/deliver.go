@@ -60,6 +60,27 @@ func classify(err error) (outcome, string) {
 	return cut, err.Error()
 }
 
+// transition is where a delivery goes after an attempt that came to how (attempts
+// counts it), and when to try again if it is deferred. Greetings and campaigns share
+// it.
+func transition(how outcome, attempts int, now time.Time) (store.DeliveryState, *time.Time) {
+	switch how {
+	case sent:
+		return store.DeliverySent, nil
+	case refused:
+		return store.DeliveryFailed, nil
+	case deferred:
+		if attempts >= maxAttempts {
+			return store.DeliveryFailed, nil
+		}
+		at := now.Add(retryAfter(attempts))
+		return store.DeliveryDeferred, &at
+	case notStarted:
+		return store.DeliveryQueued, nil // nothing was sent
+	}
+	return store.DeliverySending, nil // cut: whether it arrived is unknown, and once is the rule
+}
+
 func retryAfter(attempts int) time.Duration {
 	d := firstRetry << max(attempts-1, 0)
 	if d > maxRetry || d <= 0 {
@@ -106,27 +127,13 @@ func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.M
 		return cur.State, err
 	}
 	how, reply := classify(s.opts.Sender.Send(ctx, msg))
-	to, set := store.DeliverySent, bson.D{{Key: "lastReply", Value: reply}}
-	switch how {
-	case sent:
+	to, next := transition(how, attempts, s.now())
+	set := bson.D{{Key: "lastReply", Value: reply}}
+	switch {
+	case how == sent:
 		set = append(set, bson.E{Key: "sentAt", Value: s.now()})
-	case refused:
-		to = store.DeliveryFailed
-	case deferred:
-		if attempts >= maxAttempts {
-			to = store.DeliveryFailed
-			break
-		}
-		to = store.DeliveryDeferred
-		set = append(set, bson.E{Key: "nextTry", Value: s.now().Add(retryAfter(attempts))})
-	case notStarted:
-		to = store.DeliveryQueued
-	case cut:
-		// Left "sending": whether it arrived is unknown, and once is the rule.
-		if _, err := s.st.AdvanceDelivery(ctx, id, store.DeliverySending, store.DeliverySending, set); err != nil {
-			return "", err
-		}
-		return store.DeliverySending, nil
+	case next != nil:
+		set = append(set, bson.E{Key: "nextTry", Value: *next})
 	}
 	if _, err := s.st.AdvanceDelivery(ctx, id, store.DeliverySending, to, set); err != nil {
 		return "", err

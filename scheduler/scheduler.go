@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -146,17 +148,25 @@ func (s *Scheduler) hold(ctx context.Context, job string) (bool, error) {
 	return true, nil
 }
 
-// releaseAll gives the leases up at shutdown, so another instance goes on at once.
-func (s *Scheduler) releaseAll() {
+// release gives a lease up, so another instance can take the job at once.
+func (s *Scheduler) release(job string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	delete(s.leases, job)
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for job := range s.leases {
-		if err := s.st.ReleaseLease(ctx, job, s.opts.Owner); err != nil {
-			s.log.Warn("release lease", "job", job, "err", err)
-		}
-		delete(s.leases, job)
+	if err := s.st.ReleaseLease(ctx, job, s.opts.Owner); err != nil {
+		s.log.Warn("release lease", "job", job, "err", err)
+	}
+}
+
+// releaseAll gives the leases up at shutdown.
+func (s *Scheduler) releaseAll() {
+	s.mu.Lock()
+	jobs := slices.Collect(maps.Keys(s.leases))
+	s.mu.Unlock()
+	for _, job := range jobs {
+		s.release(job)
 	}
 }
 

@@ -17,11 +17,11 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// How campaigns go out. A run's recipients are queued in batches while the segment is
-// streamed (prepare). Every instance sends batches it takes (sendBatch): a group of
-// messages is marked "sending" in one write before their SMTP transactions begin and
-// their outcomes are written in one write after, so the database costs two writes a
-// group, not two a message. A crash between the two leaves the group "sending": those
+// How campaigns go out. A run's recipients are queued in batches, by start or, for a
+// run on a schedule, by prepare. Every instance sends batches it takes (sendBatch)
+// through its pipeline: before a group of messages is handed over, their "sending"
+// marks are written in one write with the outcomes so far, so the database costs one
+// write a group, not two a message. A crash leaves the groups marked "sending": those
 // messages are never sent again and are reported, as the rule "never twice" requires.
 
 const (
@@ -140,6 +140,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	// the previous one are on their way, so the connections never wait for a take.
 	pl := s.startPipeline(ctx, c, t, newManagers(s.st))
 	var draining sync.WaitGroup
+	var inFlight atomic.Int32 // batches still going out
 	var failed error
 	var mu sync.Mutex
 	defer func() {
@@ -173,7 +174,8 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 			return err
 		}
 		if b == nil {
-			if s.drained(&draining) {
+			if inFlight.Load() > 0 {
+				draining.Wait()
 				continue // a batch just finished: look again
 			}
 			if c.Prepared && finished(heads, c.Batches) {
@@ -192,7 +194,9 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 			continue
 		}
 		fed := make(chan struct{})
+		inFlight.Add(1)
 		draining.Go(func() {
+			defer inFlight.Add(-1)
 			if err := s.sendBatch(ctx, c, pl, b, fed); err != nil {
 				mu.Lock()
 				failed = errors.Join(failed, err)
@@ -202,19 +206,6 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		<-fed
 	}
 	return nil
-}
-
-// drained waits for the batches still going out and reports whether there were any.
-func (s *Scheduler) drained(wg *sync.WaitGroup) bool {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return false
-	default:
-	}
-	<-done
-	return true
 }
 
 // takeOne takes a batch with work in it, starting at a place that depends on this
@@ -232,8 +223,8 @@ func (s *Scheduler) takeOne(ctx context.Context, heads []store.Batch) (*store.Ba
 	for _, sending := range []bool{true, false} {
 		for i := range heads {
 			hd := heads[(start+i)%len(heads)]
-			if (hd.State != store.BatchDone) != sending || hd.State == store.BatchDone && hd.Timelined ||
-				hd.Owner != "" && hd.Until.After(now) || hd.State == store.BatchWait && hd.NextTry != nil && hd.NextTry.After(now) {
+			// A batch this instance still sends from is held: not taken again.
+			if (hd.State != store.BatchDone) != sending || !hd.Takeable("", now) {
 				continue
 			}
 			b, err := s.st.TakeBatch(ctx, hd.ID, s.opts.Owner, batchTTL)
@@ -293,7 +284,7 @@ func (s *Scheduler) pause(ctx context.Context, c *store.Campaign, reason string,
 func (s *Scheduler) prepareInBackground(ctx context.Context, c *store.Campaign) {
 	key := prepareKey(c)
 	s.spawn(key, func() {
-		defer func() { _ = s.st.ReleaseLease(context.WithoutCancel(ctx), key, s.opts.Owner) }()
+		defer s.release(key)
 		if err := s.prepare(ctx, c, key); err != nil && ctx.Err() == nil {
 			s.log.Warn("campaign preparation stopped; it goes on later", "campaign", c.Name, "err", err)
 		}
@@ -303,23 +294,19 @@ func (s *Scheduler) prepareInBackground(ctx context.Context, c *store.Campaign) 
 // prepare queues a run that started on its schedule. Progress is saved after each
 // batch; a preparation resumed after a crash skips the clients already queued.
 func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string) error {
-	if ok, err := s.st.AcquireLease(ctx, lease, s.opts.Owner, leaseTTL); !ok || err != nil {
+	if ok, err := s.hold(ctx, lease); !ok || err != nil {
 		return err
 	}
 	done, seq, err := s.st.QueuedClients(ctx, c.ID, c.Run, c.Batches)
 	if err != nil {
 		return err
 	}
-	renewed := s.now()
 	seq, _, err = s.opts.Campaigns.queueRun(ctx, c, c.Run, seq, done, nil, func(batches int) error {
 		if err := s.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
 			return err
 		}
-		if s.now().Sub(renewed) > leaseTTL/3 {
-			renewed = s.now()
-			if ok, err := s.st.AcquireLease(ctx, lease, s.opts.Owner, leaseTTL); !ok || err != nil {
-				return errors.Join(errors.New("lost the preparation's lease"), err)
-			}
+		if ok, err := s.hold(ctx, lease); !ok || err != nil {
+			return errors.Join(errors.New("lost the preparation's lease"), err)
 		}
 		return nil
 	})
@@ -481,9 +468,7 @@ func (p *progress) pick(now time.Time, n int) []int {
 	defer p.mu.Unlock()
 	var picked []int
 	for i := range p.states {
-		st := p.state(i)
-		try := p.tries[strconv.Itoa(i)]
-		if st == store.DeliveryQueued || st == store.DeliveryDeferred && (try.NextTry == nil || !try.NextTry.After(now)) {
+		if p.due(i, now) {
 			picked = append(picked, i)
 			p.set(i, store.DeliverySending)
 			if len(picked) == n {
@@ -492,6 +477,18 @@ func (p *progress) pick(now time.Time, n int) []int {
 		}
 	}
 	return picked
+}
+
+// due says whether message i is queued, or deferred and its retry time has come.
+func (p *progress) due(i int, now time.Time) bool {
+	switch p.state(i) {
+	case store.DeliveryQueued:
+		return true
+	case store.DeliveryDeferred:
+		next := p.tries[strconv.Itoa(i)].NextTry
+		return next == nil || !next.After(now)
+	}
+	return false
 }
 
 // unpick puts messages that were not begun back where they were.
@@ -516,28 +513,20 @@ func (p *progress) record(i int, how outcome, reply string, now time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	key := strconv.Itoa(i)
-	try := p.tries[key]
-	try.Attempts++
-	try.Reply, try.NextTry = reply, nil
 	switch how {
+	case notStarted: // nothing was sent: as it was before, the attempt not counted
+		p.unpickLocked([]int{i})
+		return
 	case sent:
 		p.set(i, store.DeliverySent)
 		delete(p.tries, key)
 		return
-	case refused:
-		p.set(i, store.DeliveryFailed)
-	case deferred:
-		p.set(i, store.DeliveryDeferred)
-		if try.Attempts >= maxAttempts {
-			p.set(i, store.DeliveryFailed)
-		}
-		at := now.Add(retryAfter(try.Attempts))
-		try.NextTry = &at
-	case notStarted: // nothing was sent: as it was before
-		p.unpickLocked([]int{i})
-		return
-	case cut: // stays "sending": it may have arrived
 	}
+	try := p.tries[key]
+	try.Attempts++
+	to, next := transition(how, try.Attempts, now)
+	p.set(i, to)
+	try.Reply, try.NextTry = reply, next
 	p.tries[key] = try
 }
 

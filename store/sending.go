@@ -59,6 +59,15 @@ func (c *DeliveryCounts) Add(s DeliveryState) {
 	}
 }
 
+// Plus adds another count to this one.
+func (c *DeliveryCounts) Plus(o DeliveryCounts) {
+	c.Queued += o.Queued
+	c.Sending += o.Sending
+	c.Sent += o.Sent
+	c.Failed += o.Failed
+	c.Deferred += o.Deferred
+}
+
 // Total is the number of messages counted.
 func (c DeliveryCounts) Total() int { return c.Queued + c.Sending + c.Sent + c.Failed + c.Deferred }
 
@@ -90,19 +99,48 @@ type Try struct {
 	NextTry  *time.Time `bson:"nextTry,omitempty"`
 }
 
-var stateLetters = map[DeliveryState]byte{DeliveryQueued: 'q', DeliverySending: 's', DeliverySent: 'S', DeliveryFailed: 'f', DeliveryDeferred: 'd'}
-
 // StateLetter is a delivery state as Batch.States keeps it.
-func StateLetter(s DeliveryState) byte { return stateLetters[s] }
+func StateLetter(s DeliveryState) byte {
+	switch s {
+	case DeliverySending:
+		return 's'
+	case DeliverySent:
+		return 'S'
+	case DeliveryFailed:
+		return 'f'
+	case DeliveryDeferred:
+		return 'd'
+	}
+	return 'q'
+}
 
-// LetterState reads a letter of Batch.States.
+// LetterState reads a letter of Batch.States (read for every recipient at every
+// group, so a switch, not a map).
 func LetterState(l byte) DeliveryState {
-	for s, x := range stateLetters {
-		if x == l {
-			return s
-		}
+	switch l {
+	case 's':
+		return DeliverySending
+	case 'S':
+		return DeliverySent
+	case 'f':
+		return DeliveryFailed
+	case 'd':
+		return DeliveryDeferred
 	}
 	return DeliveryQueued
+}
+
+// Takeable says whether owner may take the batch now: it has messages to send or
+// "mailing sent" lines to write, it is not waiting for a retry, and nobody else holds
+// it.
+func (b *Batch) Takeable(owner string, now time.Time) bool {
+	switch {
+	case b.State == BatchDone && b.Timelined,
+		b.State == BatchWait && b.NextTry != nil && b.NextTry.After(now),
+		b.Owner != "" && b.Owner != owner && b.Until.After(now):
+		return false
+	}
+	return true
 }
 
 // CountStates counts a Batch.States.
@@ -261,10 +299,7 @@ func (s *Store) TakeBatch(ctx context.Context, id, owner string, ttl time.Durati
 		return nil, err
 	}
 	now := s.now()
-	switch {
-	case b.State == BatchDone && b.Timelined,
-		b.State == BatchWait && b.NextTry != nil && b.NextTry.After(now),
-		b.Owner != "" && b.Owner != owner && b.Until.After(now):
+	if !b.Takeable(owner, now) {
 		return nil, nil
 	}
 	won, err := s.Claim(ctx, "batch/"+id+"/"+strconv.Itoa(b.Takes))

@@ -600,9 +600,7 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 		fmt.Fprintln(out, "not run yet")
 		return nil
 	}
-	// A run is over when the campaign is done or waits for its next run; until then
-	// "sending" messages are on their way, after it they were cut.
-	over := c.State == store.CampaignDone || c.RunAt != nil
+	over := st.RunOver()
 	n := st.Counts
 	queued := fmt.Sprintf("%d", n.Total())
 	if !c.Prepared && !over {

@@ -82,9 +82,7 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	c, n := st.Campaign, st.Counts
 	v = cc.view(ctx, c)
 	v.Queued, v.Sent, v.Failed, v.Deferred = n.Queued, n.Sent, n.Failed, n.Deferred
-	// Once a run is over (the campaign is done or waits for its next run), letters
-	// still marked sending were cut mid-transaction; until then they are under way.
-	if c.State == store.CampaignDone || c.RunAt != nil {
+	if st.RunOver() {
 		v.Cut = n.Sending
 	} else {
 		v.Sending = n.Sending

@@ -2,7 +2,6 @@ package csvio_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/crm-team/crm/internal/procmem"
 	"github.com/crm-team/crm/store/csvio"
 	"github.com/crm-team/crm/store/storetest"
 )
@@ -31,7 +31,7 @@ func BenchmarkImport(b *testing.B) {
 			if err := writeSynthetic(path, n); err != nil {
 				b.Fatal(err)
 			}
-			resetPeakRSS()
+			procmem.ResetPeak()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -53,7 +53,7 @@ func BenchmarkImport(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
-			b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+			b.ReportMetric(procmem.PeakMB(), "peakRSS-MB")
 		})
 	}
 }
@@ -96,22 +96,4 @@ func synthINN(i int) string {
 		sum += w * int(d[k]-'0')
 	}
 	return string(d) + strconv.Itoa(sum%11%10)
-}
-
-// resetPeakRSS restarts the kernel's peak RSS count (Linux 4.0+; ignored elsewhere).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSSMB reads VmHWM, the peak resident set, from /proc/self/status.
-func peakRSSMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
-			kb, _ := strconv.ParseFloat(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -1,0 +1,28 @@
+// Package procmem reads this process's memory as the kernel counts it (Linux), for the
+// benchmarks' peak-memory figures. Elsewhere it reports 0.
+package procmem
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+)
+
+// ResetPeak starts the kernel's peak count (VmHWM) afresh, so that a benchmark's
+// setup does not count in the peak of what it measures (Linux 4.0+).
+func ResetPeak() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// PeakMB is the peak resident memory since the start or the last ResetPeak, in MB.
+func PeakMB() float64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range bytes.SplitSeq(status, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			kb, _ := strconv.ParseFloat(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
