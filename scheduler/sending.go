@@ -165,6 +165,9 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		if !c.Prepared {
 			s.prepareInBackground(ctx, c)
 		}
+		// Seen before the heads are read: a batch of ours that finishes after the read
+		// leaves those heads stale.
+		busy := inFlight.Load() > 0
 		heads, err := s.st.Batches(ctx, id, c.Run)
 		if err != nil {
 			return err
@@ -174,7 +177,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 			return err
 		}
 		if b == nil {
-			if inFlight.Load() > 0 {
+			if busy {
 				draining.Wait()
 				continue // a batch just finished: look again
 			}
