@@ -132,12 +132,15 @@ func (p *SMTP) Send(ctx context.Context, m *gomail.Msg) error {
 			return nil
 		}
 		var se *gomail.SendError
-		if errors.As(err, &se) && se.ErrorCode() != 0 {
-			return err // the server answered: the connection is fine
+		isSendErr := errors.As(err, &se)
+		// 421 is the server closing the channel (an idle timeout, a shutdown); any
+		// other code leaves the connection usable.
+		if isSendErr && se.ErrorCode() != 0 && se.ErrorCode() != 421 {
+			return err
 		}
 		_ = conn.c.Close()
 		conn.open = false
-		if try == 0 && errors.As(err, &se) && (se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom) {
+		if try == 0 && isSendErr && (se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom) {
 			continue // the connection had died while idle: nothing was sent yet
 		}
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -69,5 +70,39 @@ func TestSMTPPoolReusesConnectionsAndRedialsAfterARestart(t *testing.T) {
 	sendAll(42, 60)
 	if srv.Count() != 58 {
 		t.Fatalf("%d messages arrived after the restart, want 58", srv.Count())
+	}
+}
+
+// A connection the server closed while it sat idle (421 Idle timeout) is dialled
+// again, and the message goes out on the new one.
+func TestSMTPPoolRedialsAConnectionTheServerTimedOut(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.StartIdle(t, 200*time.Millisecond)
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	send := func(to string) error {
+		m := gomail.NewMsg()
+		if err := m.From("news@crm.test"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.To(to); err != nil {
+			t.Fatal(err)
+		}
+		m.Subject("Hello")
+		m.SetBodyString(gomail.TypeTextPlain, "text")
+		return pool.Send(ctx, m)
+	}
+	if err := send("a@x.ru"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // the server hangs up on the silent connection
+	if err := send("b@x.ru"); err != nil {
+		t.Fatalf("the second message after the idle timeout: %v", err)
+	}
+	if srv.Count() != 2 {
+		t.Fatalf("%d messages arrived, want 2", srv.Count())
 	}
 }

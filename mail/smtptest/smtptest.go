@@ -49,12 +49,20 @@ type Server struct {
 	count    int
 	refuse   map[string]*smtp.SMTPError // by recipient address
 	cutData  map[string]bool            // drop the connection in the middle of DATA
+	idle     time.Duration              // how long a silent client is kept
 }
 
 // Start runs a server on a free loopback port until the test ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}}
+	return StartIdle(tb, 10*time.Second)
+}
+
+// StartIdle runs a server that says "421 Idle timeout" and hangs up on a client
+// silent for longer than idle, as real servers do.
+func StartIdle(tb testing.TB, idle time.Duration) *Server {
+	tb.Helper()
+	s := &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}, idle: idle}
 	if err := s.listen("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}
@@ -70,7 +78,7 @@ func (s *Server) listen(addr string) error {
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv.ReadTimeout, srv.WriteTimeout = s.idle, 10*time.Second
 	srv.MaxRecipients = 100
 	s.mu.Lock()
 	s.srv, s.addr = srv, ln.Addr().String()
