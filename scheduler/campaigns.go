@@ -382,7 +382,7 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	if c.Run == 0 {
 		return st, nil
 	}
-	heads, err := cs.st.Batches(ctx, id, c.Run)
+	heads, err := cs.st.Batches(ctx, id, c.Run, c.Batches)
 	if err != nil {
 		return st, err
 	}

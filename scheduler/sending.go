@@ -143,6 +143,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	var inFlight atomic.Int32 // batches still going out
 	var failed error
 	var mu sync.Mutex
+	w := newWalk(s.opts.Owner)
 	defer func() {
 		draining.Wait()
 		pl.finish()
@@ -168,11 +169,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		// Seen before the heads are read: a batch of ours that finishes after the read
 		// leaves those heads stale.
 		busy := inFlight.Load() > 0
-		heads, err := s.st.Batches(ctx, id, c.Run)
-		if err != nil {
-			return err
-		}
-		b, err := s.takeOne(ctx, heads)
+		b, allDone, err := s.takeNext(ctx, c, &w)
 		if err != nil {
 			return err
 		}
@@ -181,7 +178,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 				draining.Wait()
 				continue // a batch just finished: look again
 			}
-			if c.Prepared && finished(heads, c.Batches) {
+			if c.Prepared && allDone {
 				return s.finishRun(ctx, c)
 			}
 			// Nothing to take now: batches are sent by others or wait for a retry;
@@ -211,44 +208,66 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	return nil
 }
 
-// takeOne takes a batch with work in it, starting at a place that depends on this
-// instance, so instances spread over a campaign instead of racing for its first batch.
-// Batches with messages to send come first; the "mailing sent" lines of finished ones
-// are written when nothing waits to be sent, so they never slow the sending down.
-func (s *Scheduler) takeOne(ctx context.Context, heads []store.Batch) (*store.Batch, error) {
-	if len(heads) == 0 {
-		return nil, nil
-	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(s.opts.Owner))
-	start := int(h.Sum32() % uint32(len(heads)))
-	now := s.now()
-	for _, sending := range []bool{true, false} {
-		for i := range heads {
-			hd := heads[(start+i)%len(heads)]
-			// A batch this instance still sends from is held: not taken again.
-			if (hd.State != store.BatchDone) != sending || !hd.Takeable("", now) {
-				continue
-			}
-			b, err := s.st.TakeBatch(ctx, hd.ID, s.opts.Owner, batchTTL)
-			if err != nil || b != nil {
-				return b, err
-			}
-		}
-	}
-	return nil, nil
+// walk is a worker's place in its run's batches. The worker goes round them reading
+// heads by _id, from a place that depends on the instance, so that taking a batch
+// costs a read or two whatever the size of the run, and instances spread over a
+// campaign instead of racing for its first batch.
+type walk struct {
+	next int
+	// lines is set once a whole round found nothing to send: from then on batches
+	// whose "mailing sent" lines are left are taken as they come. Until then they
+	// wait, so that they never slow the sending down.
+	lines bool
 }
 
-func finished(heads []store.Batch, batches int) bool {
-	if len(heads) < batches {
-		return false
-	}
-	for _, h := range heads {
+func newWalk(owner string) walk {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(owner))
+	return walk{next: int(h.Sum32() % 1024)}
+}
+
+// takeNext takes the next batch with work in it, reading each head of the run at most
+// once. When it takes nothing, allDone says whether every batch is sent and has its
+// timeline lines.
+func (s *Scheduler) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b *store.Batch, allDone bool, err error) {
+	n := c.Batches
+	now := s.now()
+	allDone = true
+	var lines []*store.Batch
+	for i := range n {
+		seq := (w.next + i) % n
+		h, err := s.st.Batch(ctx, store.BatchID(c.ID, c.Run, seq))
+		if errors.Is(err, store.ErrNotFound) {
+			allDone = false
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
 		if h.State != store.BatchDone || !h.Timelined {
-			return false
+			allDone = false
+		}
+		// A batch this instance still sends from is held: not taken again.
+		if !h.Takeable("", now) {
+			continue
+		}
+		if h.State == store.BatchDone && !w.lines {
+			lines = append(lines, h)
+			continue
+		}
+		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, batchTTL); err != nil || ok {
+			w.next = seq + 1
+			return h, false, err
 		}
 	}
-	return true
+	w.lines = n > 0
+	for _, h := range lines {
+		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, batchTTL); err != nil || ok {
+			w.next = h.Seq + 1
+			return h, false, err
+		}
+	}
+	return nil, allDone, nil
 }
 
 // finishRun ends a run: the campaign is done, or scheduled for its next run.
@@ -334,7 +353,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	if len(list.Recipients) != len(b.States) {
 		return fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
 	}
-	if b.State == store.BatchDone { // taken for its timeline lines: see takeOne
+	if b.State == store.BatchDone { // taken for its timeline lines: see takeNext
 		closeFed()
 		if err := s.writeMailings(ctx, c, b, list); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -228,15 +229,25 @@ func (s *Store) SetPrepared(ctx context.Context, campaignID string, run, batches
 	return err
 }
 
-// Batches lists a run's batch heads.
-func (s *Store) Batches(ctx context.Context, campaignID string, run int) ([]Batch, error) {
-	cur, err := s.c(colBatches).Find(ctx, bson.D{{Key: "campaignId", Value: campaignID}, {Key: "run", Value: run}})
-	if err != nil {
-		return nil, err
-	}
-	var out []Batch
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read batches: %w", err)
+// Batch reads a batch's head.
+func (s *Store) Batch(ctx context.Context, id string) (*Batch, error) {
+	return getOne[Batch](ctx, s, colBatches, id)
+}
+
+// Batches reads the heads of a run's first n batches, by _id: a query on the
+// campaign would read every head of every campaign on the embedded engine. A batch
+// not stored (yet) is left out.
+func (s *Store) Batches(ctx context.Context, campaignID string, run, n int) ([]Batch, error) {
+	out := make([]Batch, 0, n)
+	for seq := range n {
+		b, err := s.Batch(ctx, BatchID(campaignID, run, seq))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read batches: %w", err)
+		}
+		out = append(out, *b)
 	}
 	return out, nil
 }
@@ -289,31 +300,29 @@ func (s *Store) DropBatches(ctx context.Context, campaignID string, run, n int) 
 	return nil
 }
 
-// TakeBatch gives the batch to owner for ttl when nobody works on it and it has
-// something to do: messages to send now, or "mailing sent" entries to write. Each
-// take is claimed, so two instances never take one batch at once; one whose owner
-// stopped renewing is taken over when its time runs out. It returns the head taken.
-func (s *Store) TakeBatch(ctx context.Context, id, owner string, ttl time.Duration) (*Batch, error) {
-	b, err := getOne[Batch](ctx, s, colBatches, id)
-	if err != nil {
-		return nil, err
-	}
+// TakeBatch gives the batch whose head the caller read to owner for ttl, when nobody
+// works on it and it has something to do: messages to send now, or "mailing sent"
+// entries to write. Each take is claimed, so two instances never take one batch at
+// once (a head read before someone else's take loses the claim); one whose owner
+// stopped renewing is taken over when its time runs out. On success b is the head
+// taken.
+func (s *Store) TakeBatch(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
 	now := s.now()
 	if !b.Takeable(owner, now) {
-		return nil, nil
+		return false, nil
 	}
-	won, err := s.Claim(ctx, "batch/"+id+"/"+strconv.Itoa(b.Takes))
+	won, err := s.Claim(ctx, "batch/"+b.ID+"/"+strconv.Itoa(b.Takes))
 	if err != nil || !won {
-		return nil, err
+		return false, err
 	}
 	b.Takes++
 	b.Owner, b.Until = owner, now.Add(ttl)
-	_, err = s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+	_, err = s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: b.ID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: owner}, {Key: "until", Value: b.Until}, {Key: "takes", Value: b.Takes}}}})
 	if err != nil {
-		return nil, fmt.Errorf("take batch: %w", err)
+		return false, fmt.Errorf("take batch: %w", err)
 	}
-	return b, nil
+	return true, nil
 }
 
 // RenewBatch extends owner's hold on a batch; false means the batch was taken over
@@ -341,14 +350,29 @@ func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string) error 
 	return err
 }
 
-// updateHeld writes a batch head that owner holds since its takes-th take.
+// updateHeld writes a batch head that owner holds since its takes-th take. The hold
+// is read first and the write filtered by _id alone: a filter with owner and takes in
+// it reads every head of every campaign on the embedded engine (see DESIGN.md), once
+// per group of messages. Takes are claimed, and a hold is taken over only after its
+// owner stopped renewing for a whole ttl, so an owner that still renews is never
+// overwritten between the read and the write.
 func (s *Store) updateHeld(ctx context.Context, id, owner string, takes int, set bson.D) (bool, error) {
-	r, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: owner}, {Key: "takes", Value: takes}},
-		bson.D{{Key: "$set", Value: set}})
+	var h struct {
+		Owner string `bson:"owner"`
+		Takes int    `bson:"takes"`
+	}
+	err := s.c(colBatches).FindOne(ctx, bson.D{{Key: "_id", Value: id}},
+		options.FindOne().SetProjection(bson.D{{Key: "owner", Value: 1}, {Key: "takes", Value: 1}})).Decode(&h)
+	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && (h.Owner != owner || h.Takes != takes) {
+		return false, nil
+	}
 	if err != nil {
+		return false, fmt.Errorf("read batch %s: %w", id, err)
+	}
+	if _, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
 		return false, fmt.Errorf("write batch %s: %w", id, err)
 	}
-	return r.MatchedCount == 1, nil
+	return true, nil
 }
 
 // AppendMailings writes one "mailing sent" entry per item into a client's timeline,

@@ -111,7 +111,7 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	move := func(to store.CampaignState) {
 		t.Helper()
 		if _, err := s.MoveCampaign(ctx, "test", c.ID, "", []store.CampaignState{store.CampaignDraft, store.CampaignRunning}, func(c *store.Campaign) {
-			c.State, c.Run = to, 1
+			c.State, c.Run, c.Batches = to, 1, 1
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -121,8 +121,11 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: 1}, list); err != nil {
 		t.Fatal(err)
 	}
-	b, err := s.TakeBatch(ctx, store.BatchID(c.ID, 1, 0), "test", time.Minute)
-	if err != nil || b == nil {
+	b, err := s.Batch(ctx, store.BatchID(c.ID, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.TakeBatch(ctx, b, "test", time.Minute); err != nil || !ok {
 		t.Fatalf("take batch: %v", err)
 	}
 	b.States = string([]byte{store.StateLetter(store.DeliverySent), store.StateLetter(store.DeliverySending)})
