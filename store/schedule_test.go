@@ -144,3 +144,69 @@ func TestJobCursorNeverMovesBack(t *testing.T) {
 		t.Fatalf("cursor %v, want %v", at, late)
 	}
 }
+
+// A batch is held by one instance at a time: the one that stopped writing for a whole
+// ttl is taken over, and from then on its writes are refused and change nothing.
+func TestBatchHoldIsTakenOverAndTheOldOwnerRefused(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	s := storetest.New(t, func(o *store.Options) { o.Now = clock })
+	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1"}, {ClientID: "b", ContactID: "1"}}}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: "c", Run: 1}, list); err != nil {
+		t.Fatal(err)
+	}
+	id := store.BatchID("c", 1, 0)
+	take := func(owner string) (*store.Batch, bool) {
+		t.Helper()
+		b, err := s.Batch(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, err := s.TakeBatch(ctx, b, owner, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, ok
+	}
+	a, ok := take("a")
+	if !ok {
+		t.Fatal("a free batch was refused")
+	}
+	stale, _ := s.Batch(ctx, id) // read before b's take: its claim is lost
+	if _, ok := take("b"); ok {
+		t.Fatal("b took a's batch while a holds it")
+	}
+	a.States = "Sq"
+	if ok, err := s.SaveBatchProgress(ctx, a, "a", time.Minute); !ok || err != nil {
+		t.Fatalf("a saving its own batch: %v %v", ok, err)
+	}
+	advance(30 * time.Second) // a renews late but in time
+	if ok, err := s.SaveBatchProgress(ctx, a, "a", time.Minute); !ok || err != nil {
+		t.Fatalf("a saving after 30 s: %v %v", ok, err)
+	}
+
+	advance(2 * time.Minute) // a stopped writing
+	b, ok := take("b")
+	if !ok || b.States != "Sq" {
+		t.Fatalf("b taking over: %v, states %q", ok, b.States)
+	}
+	if ok, err := s.TakeBatch(ctx, stale, "c", time.Minute); ok || err != nil {
+		t.Fatalf("a head read before b's take was taken again: %v %v", ok, err)
+	}
+	a.States = "SS"
+	if ok, err := s.SaveBatchProgress(ctx, a, "a", time.Minute); ok || err != nil {
+		t.Fatalf("a's save after the takeover: %v %v", ok, err)
+	}
+	if ok, err := s.RenewBatch(ctx, id, "a", a.Takes, time.Minute); ok || err != nil {
+		t.Fatalf("a's renewal after the takeover: %v %v", ok, err)
+	}
+	if err := s.ReleaseBatch(ctx, a, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Batch(ctx, id); h.Owner != "b" || h.States != "Sq" {
+		t.Fatalf("after a's late writes: owner %q, states %q", h.Owner, h.States)
+	}
+}

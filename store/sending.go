@@ -91,6 +91,9 @@ type Batch struct {
 	Counts    DeliveryCounts `bson:"counts"`
 	Timelined bool           `bson:"timelined"` // the "mailing sent" entries are written
 	DoneAt    *time.Time     `bson:"doneAt,omitempty"`
+	// wrote is when this process last sent a write of the head under its hold, which
+	// renewed the hold until wrote+ttl: see SaveBatchProgress.
+	wrote time.Time
 }
 
 // Try is a recipient's attempts so far, the server's last reply, and when to try again.
@@ -316,10 +319,8 @@ func (s *Store) TakeBatch(ctx context.Context, b *Batch, owner string, ttl time.
 		return false, err
 	}
 	b.Takes++
-	b.Owner, b.Until = owner, now.Add(ttl)
-	_, err = s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: b.ID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "owner", Value: owner}, {Key: "until", Value: b.Until}, {Key: "takes", Value: b.Takes}}}})
-	if err != nil {
+	b.Owner, b.Until, b.wrote = owner, now.Add(ttl), now
+	if err := s.writeHead(ctx, b.ID, bson.D{{Key: "owner", Value: owner}, {Key: "until", Value: b.Until}, {Key: "takes", Value: b.Takes}}); err != nil {
 		return false, fmt.Errorf("take batch: %w", err)
 	}
 	return true, nil
@@ -328,51 +329,74 @@ func (s *Store) TakeBatch(ctx context.Context, b *Batch, owner string, ttl time.
 // RenewBatch extends owner's hold on a batch; false means the batch was taken over
 // (its owner must stop at once).
 func (s *Store) RenewBatch(ctx context.Context, id, owner string, takes int, ttl time.Duration) (bool, error) {
-	return s.updateHeld(ctx, id, owner, takes, bson.D{{Key: "until", Value: s.now().Add(ttl)}})
+	if ok, err := s.stillHeld(ctx, id, owner, takes); !ok || err != nil {
+		return false, err
+	}
+	return true, s.writeHead(ctx, id, bson.D{{Key: "until", Value: s.now().Add(ttl)}})
 }
 
 // SaveBatchProgress writes a held batch's delivery states and renews the hold; false
-// means the batch was taken over.
+// means the batch was taken over. It is written once per group of messages, so the
+// hold is checked only when this process's last write of the head is older than a
+// third of ttl: until then that write's renewal keeps everyone else off, with room
+// for the instances' clocks to differ by as much again.
 func (s *Store) SaveBatchProgress(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
+	now := s.now()
+	if now.Sub(b.wrote) >= ttl/3 {
+		if ok, err := s.stillHeld(ctx, b.ID, owner, b.Takes); !ok || err != nil {
+			return false, err
+		}
+	}
 	b.Counts = CountStates(b.States)
-	return s.updateHeld(ctx, b.ID, owner, b.Takes, bson.D{{Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
-		{Key: "counts", Value: b.Counts}, {Key: "until", Value: s.now().Add(ttl)}})
+	err := s.writeHead(ctx, b.ID, bson.D{{Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
+		{Key: "counts", Value: b.Counts}, {Key: "until", Value: now.Add(ttl)}})
+	if err != nil {
+		return false, err
+	}
+	b.wrote = now
+	return true, nil
 }
 
 // ReleaseBatch records where owner left a batch and frees it for any instance.
 func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string) error {
+	if ok, err := s.stillHeld(ctx, b.ID, owner, b.Takes); !ok || err != nil {
+		return err
+	}
 	b.Counts = CountStates(b.States)
-	_, err := s.updateHeld(ctx, b.ID, owner, b.Takes, bson.D{
+	return s.writeHead(ctx, b.ID, bson.D{
 		{Key: "state", Value: b.State}, {Key: "nextTry", Value: b.NextTry}, {Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
 		{Key: "counts", Value: b.Counts}, {Key: "timelined", Value: b.Timelined}, {Key: "doneAt", Value: b.DoneAt},
 		{Key: "owner", Value: ""}, {Key: "until", Value: time.Time{}},
 	})
-	return err
 }
 
-// updateHeld writes a batch head that owner holds since its takes-th take. The hold
-// is read first and the write filtered by _id alone: a filter with owner and takes in
-// it reads every head of every campaign on the embedded engine (see DESIGN.md), once
-// per group of messages. Takes are claimed, and a hold is taken over only after its
-// owner stopped renewing for a whole ttl, so an owner that still renews is never
-// overwritten between the read and the write.
-func (s *Store) updateHeld(ctx context.Context, id, owner string, takes int, set bson.D) (bool, error) {
+// stillHeld says whether a batch's head still names owner and its takes-th take.
+// Writes under a hold are then filtered by _id alone: a filter with owner and takes
+// in it reads every head of every campaign on the embedded engine (see DESIGN.md).
+// Takes are claimed, and a hold is taken over only after its owner stopped writing
+// for a whole ttl, so an owner that still renews is never overwritten between the
+// read and the write.
+func (s *Store) stillHeld(ctx context.Context, id, owner string, takes int) (bool, error) {
 	var h struct {
 		Owner string `bson:"owner"`
 		Takes int    `bson:"takes"`
 	}
 	err := s.c(colBatches).FindOne(ctx, bson.D{{Key: "_id", Value: id}},
 		options.FindOne().SetProjection(bson.D{{Key: "owner", Value: 1}, {Key: "takes", Value: 1}})).Decode(&h)
-	if errors.Is(err, mongo.ErrNoDocuments) || err == nil && (h.Owner != owner || h.Takes != takes) {
+	if errors.Is(err, mongo.ErrNoDocuments) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("read batch %s: %w", id, err)
 	}
+	return h.Owner == owner && h.Takes == takes, nil
+}
+
+func (s *Store) writeHead(ctx context.Context, id string, set bson.D) error {
 	if _, err := s.c(colBatches).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}}); err != nil {
-		return false, fmt.Errorf("write batch %s: %w", id, err)
+		return fmt.Errorf("write batch %s: %w", id, err)
 	}
-	return true, nil
+	return nil
 }
 
 // AppendMailings writes one "mailing sent" entry per item into a client's timeline,
