@@ -62,12 +62,16 @@ func Start(tb testing.TB) *Server {
 // silent for longer than idle, as real servers do.
 func StartIdle(tb testing.TB, idle time.Duration) *Server {
 	tb.Helper()
-	s := &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}, idle: idle}
+	s := newServer(idle)
 	if err := s.listen("127.0.0.1:0"); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(s.Stop)
 	return s
+}
+
+func newServer(idle time.Duration) *Server {
+	return &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}, idle: idle}
 }
 
 func (s *Server) listen(addr string) error {

@@ -1,0 +1,106 @@
+package smtptest
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// childEnv asks a test binary to be an SMTP server instead of running tests.
+const childEnv = "CRM_SMTPTEST_CHILD"
+
+// ServeChildIfAsked is for TestMain: in a process started by StartChild it runs a
+// server that accepts everything and counts it, answering each line on its standard
+// input with the count, until that input closes; then it exits. Otherwise it returns
+// at once.
+func ServeChildIfAsked() {
+	if os.Getenv(childEnv) == "" {
+		return
+	}
+	s := newServer(10 * time.Second)
+	s.Discard = true
+	if err := s.listen("127.0.0.1:0"); err != nil {
+		fmt.Fprintln(os.Stderr, "smtptest child:", err)
+		os.Exit(2)
+	}
+	fmt.Println(s.Addr())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		fmt.Println(s.Count())
+	}
+	s.Stop()
+	os.Exit(0)
+}
+
+// Child is a server in another process, as a real mail server is: a benchmark's CPU
+// time and memory are then its own, and its goroutines do not queue behind the
+// server's.
+type Child struct {
+	port int
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	mu   sync.Mutex
+	out  *bufio.Reader
+}
+
+// StartChild runs this test binary again as a server that accepts every message.
+// The binary's TestMain must call ServeChildIfAsked first.
+func StartChild() (*Child, error) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("smtptest: start the server process: %w", err)
+	}
+	c := &Child{cmd: cmd, in: in, out: bufio.NewReader(pipe)}
+	line, err := c.out.ReadString('\n')
+	if err == nil {
+		var port string
+		if _, port, err = net.SplitHostPort(strings.TrimSpace(line)); err == nil {
+			c.port, err = strconv.Atoi(port)
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("smtptest: the server process said %q: %w", line, err)
+	}
+	return c, nil
+}
+
+// Port is the server's port on 127.0.0.1.
+func (c *Child) Port() int { return c.port }
+
+// Count asks the server how many messages it has accepted.
+func (c *Child) Count() (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := io.WriteString(c.in, "?\n"); err != nil {
+		return 0, err
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(line))
+}
+
+// Close stops the server process.
+func (c *Child) Close() {
+	_ = c.in.Close()
+	_ = c.cmd.Wait()
+}
