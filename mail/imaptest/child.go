@@ -1,13 +1,11 @@
 package imaptest
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
-	"strconv"
+
+	"github.com/crm-team/crm/internal/selfexec"
 )
 
 // childEnv asks a test binary to serve generated letters instead of running tests.
@@ -41,54 +39,23 @@ func ServeChildIfAsked() {
 
 // Child is a server in another process: benchmarks measure their own memory without
 // the server's copy of the mailbox.
-type Child struct {
-	host string
-	port int
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-}
+type Child struct{ p *selfexec.Process }
 
 // StartChild runs this test binary again as a server holding GenerateLetters(n, seed)
 // in INBOX. The binary's TestMain must call ServeChildIfAsked first.
 func StartChild(n int, seed uint64) (*Child, error) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d,%d", childEnv, n, seed))
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	p, err := selfexec.Start(fmt.Sprintf("%s=%d,%d", childEnv, n, seed))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("imaptest: %w", err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("imaptest: start the server process: %w", err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("imaptest: the server process said nothing: %w", err)
-	}
-	host, port, err := net.SplitHostPort(line[:len(line)-1])
-	if err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("imaptest: the server process said %q", line)
-	}
-	p, _ := strconv.Atoi(port)
-	return &Child{host: host, port: p, cmd: cmd, in: in}, nil
+	return &Child{p: p}, nil
 }
 
 // Host is the server's address.
-func (c *Child) Host() string { return c.host }
+func (c *Child) Host() string { return c.p.Host }
 
 // Port is the server's port.
-func (c *Child) Port() int { return c.port }
+func (c *Child) Port() int { return c.p.Port }
 
 // Close stops the server process.
-func (c *Child) Close() {
-	_ = c.in.Close()
-	_ = c.cmd.Wait()
-}
+func (c *Child) Close() { c.p.Close() }

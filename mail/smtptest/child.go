@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crm-team/crm/internal/selfexec"
 )
 
 // childEnv asks a test binary to be an SMTP server instead of running tests.
@@ -43,56 +43,31 @@ func ServeChildIfAsked() {
 // time and memory are then its own, and its goroutines do not queue behind the
 // server's.
 type Child struct {
-	port int
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	mu   sync.Mutex
-	out  *bufio.Reader
+	p  *selfexec.Process
+	mu sync.Mutex
 }
 
 // StartChild runs this test binary again as a server that accepts every message.
 // The binary's TestMain must call ServeChildIfAsked first.
 func StartChild() (*Child, error) {
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	cmd.Stderr = os.Stderr
-	in, err := cmd.StdinPipe()
+	p, err := selfexec.Start(childEnv + "=1")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("smtptest: %w", err)
 	}
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("smtptest: start the server process: %w", err)
-	}
-	c := &Child{cmd: cmd, in: in, out: bufio.NewReader(pipe)}
-	line, err := c.out.ReadString('\n')
-	if err == nil {
-		var port string
-		if _, port, err = net.SplitHostPort(strings.TrimSpace(line)); err == nil {
-			c.port, err = strconv.Atoi(port)
-		}
-	}
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("smtptest: the server process said %q: %w", line, err)
-	}
-	return c, nil
+	return &Child{p: p}, nil
 }
 
 // Port is the server's port on 127.0.0.1.
-func (c *Child) Port() int { return c.port }
+func (c *Child) Port() int { return c.p.Port }
 
 // Count asks the server how many messages it has accepted.
 func (c *Child) Count() (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, err := io.WriteString(c.in, "?\n"); err != nil {
+	if _, err := io.WriteString(c.p.In, "?\n"); err != nil {
 		return 0, err
 	}
-	line, err := c.out.ReadString('\n')
+	line, err := c.p.Out.ReadString('\n')
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +75,4 @@ func (c *Child) Count() (int, error) {
 }
 
 // Close stops the server process.
-func (c *Child) Close() {
-	_ = c.in.Close()
-	_ = c.cmd.Wait()
-}
+func (c *Child) Close() { c.p.Close() }
