@@ -79,6 +79,11 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 		got[0].Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || got[0].Header("From") != "Команда CRM <news@crm.test>" {
 		t.Fatalf("headers: %q %q %q", got[0].Header("List-Unsubscribe"), got[0].Header("List-Unsubscribe-Post"), got[0].Header("From"))
 	}
+	// Auto-replies are asked to stay away; the Message-ID is in the sender's domain.
+	if got[0].Header("Precedence") != "bulk" || got[0].Header("X-Auto-Response-Suppress") != "All" ||
+		!strings.HasSuffix(got[0].Header("Message-ID"), "@crm.test>") {
+		t.Fatalf("headers: %q %q %q", got[0].Header("Precedence"), got[0].Header("X-Auto-Response-Suppress"), got[0].Header("Message-ID"))
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

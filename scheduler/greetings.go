@@ -2,10 +2,13 @@ package scheduler
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -237,6 +240,15 @@ func buildMessage(from, fromName, to string, r Rendered, m *store.Manager) (*gom
 		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
 	}
 	msg.SetDate()
-	msg.SetMessageID()
+	msg.SetMessageIDWithValue(messageID(from))
 	return msg, nil
+}
+
+// messageID makes a Message-ID in the sender's domain, where replies and bounces
+// that quote it are understood; go-mail's own asks the system for its host name for
+// every message.
+func messageID(from string) string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base32.StdEncoding.EncodeToString(b[:]) + "@" + from[strings.LastIndexByte(from, '@')+1:]
 }
