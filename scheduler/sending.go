@@ -144,6 +144,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	var failed error
 	var mu sync.Mutex
 	w := newWalk(s.opts.Owner)
+	running := s.runningCheck(id)
 	defer func() {
 		draining.Wait()
 		pl.finish()
@@ -197,7 +198,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		inFlight.Add(1)
 		draining.Go(func() {
 			defer inFlight.Add(-1)
-			if err := s.sendBatch(ctx, c, pl, b, fed); err != nil {
+			if err := s.sendBatch(ctx, c, pl, running, b, fed); err != nil {
 				mu.Lock()
 				failed = errors.Join(failed, err)
 				mu.Unlock()
@@ -343,7 +344,7 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 // and releases the batch. A finished batch is taken for its "mailing sent" lines
 // instead. It stops at a pause, a lost hold, a dead server or the end of ctx; messages
 // under way finish, the rest go back to the queue.
-func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, b *store.Batch, fed chan<- struct{}) error {
+func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, b *store.Batch, fed chan<- struct{}) error {
 	closeFed := sync.OnceFunc(func() { close(fed) })
 	defer closeFed()
 	list, err := s.st.BatchList(ctx, b.ID)
@@ -359,7 +360,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 			return err
 		}
 		b.Timelined = true
-		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner)
+		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, batchTTL)
 	}
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -390,7 +391,6 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	// done. So writes never hold the connections up, and a crash leaves at most two
 	// groups "sending".
 	group := max(8*s.conns(), 64)
-	running := s.runningCheck(c.ID)
 	window := p.pick(s.now(), group)
 	if ok, err := s.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
@@ -404,13 +404,17 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 		}
 		next := p.pick(s.now(), group)
 		saved := make(chan error, 1)
-		go func() {
-			ok, err := s.save(context.WithoutCancel(ctx), b, p)
-			if err == nil && !ok {
-				err = errLost
-			}
-			saved <- err
-		}()
+		if len(next) == 0 {
+			saved <- nil // nothing more to mark: the release writes the outcomes
+		} else {
+			go func() {
+				ok, err := s.save(context.WithoutCancel(ctx), b, p)
+				if err == nil && !ok {
+					err = errLost
+				}
+				saved <- err
+			}()
+		}
 		pl.feed(p, window)
 		if saveErr = <-saved; saveErr != nil {
 			p.unpick(next)
@@ -431,7 +435,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 		return saveErr
 	}
 	p.settle(b, s.now())
-	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner); err != nil {
+	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, batchTTL); err != nil {
 		return err
 	}
 	if serverDown {
@@ -444,11 +448,15 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 // errLost says a batch was taken over while this instance worked on it.
 var errLost = errors.New("the batch was taken over")
 
-// runningCheck says whether a campaign still runs, reading it at most twice a second.
+// runningCheck says whether a campaign still runs, reading it at most twice a second
+// for all the worker's batches.
 func (s *Scheduler) runningCheck(id string) func(context.Context) bool {
+	var mu sync.Mutex
 	var at time.Time
 	running := false
 	return func(ctx context.Context) bool {
+		mu.Lock()
+		defer mu.Unlock()
 		if time.Since(at) < 500*time.Millisecond {
 			return running
 		}

@@ -203,7 +203,7 @@ func TestBatchHoldIsTakenOverAndTheOldOwnerRefused(t *testing.T) {
 	if ok, err := s.RenewBatch(ctx, id, "a", a.Takes, time.Minute); ok || err != nil {
 		t.Fatalf("a's renewal after the takeover: %v %v", ok, err)
 	}
-	if err := s.ReleaseBatch(ctx, a, "a"); err != nil {
+	if err := s.ReleaseBatch(ctx, a, "a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if h, _ := s.Batch(ctx, id); h.Owner != "b" || h.States != "Sq" {
