@@ -356,7 +356,11 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	}
 	if b.State == store.BatchDone { // taken for its timeline lines: see takeNext
 		closeFed()
-		if err := s.writeMailings(ctx, c, b, list); err != nil {
+		again := b.Lining
+		if ok, err := s.st.BeginLines(ctx, b, s.opts.Owner, batchTTL); err != nil || !ok {
+			return err
+		}
+		if err := s.writeMailings(ctx, c, b, list, again); err != nil {
 			return err
 		}
 		b.Timelined = true
@@ -693,7 +697,7 @@ func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Templat
 
 // writeMailings puts a "mailing sent" line into the timeline of each client whose
 // contact got the campaign, dated when the batch was finished.
-func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList) error {
+func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList, again bool) error {
 	at := s.now()
 	if b.DoneAt != nil {
 		at = *b.DoneAt
@@ -711,9 +715,16 @@ func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *sto
 			ContactID: r.ContactID, AuthorID: "scheduler", Text: fmt.Sprintf("%s → %s", c.Name, r.Email),
 			SourceKey: "mailing/" + c.ID + "/" + strconv.Itoa(c.Run) + "/" + r.ContactID})
 	}
+	renewed := time.Now()
 	for _, id := range order {
-		if err := s.st.AppendMailings(ctx, id, byClient[id]); err != nil {
+		if err := s.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
 			return err
+		}
+		if time.Since(renewed) > batchTTL/3 { // a busy database can take minutes over a batch
+			if ok, err := s.st.RenewBatch(ctx, b.ID, s.opts.Owner, b.Takes, batchTTL); err != nil || !ok {
+				return errors.Join(errLost, err)
+			}
+			renewed = time.Now()
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,7 +142,8 @@ func (m *mailing) atMostOnce() {
 	}
 }
 
-// countingSender sends on a new connection per message and calls hook before the nth.
+// countingSender sends on a new connection per message and calls hook before the nth
+// (or after it).
 type countingSender struct {
 	port int
 	n    atomic.Int64
@@ -149,17 +151,23 @@ type countingSender struct {
 	hook func()
 	once sync.Once
 	slow time.Duration // each send after the hook takes this long
+	// after calls the hook once the nth message is sent, not before.
+	after bool
 }
 
 func (s *countingSender) Send(ctx context.Context, msg *gomail.Msg) error {
 	n := s.n.Add(1)
-	if n == s.at && s.hook != nil {
+	if n == s.at && s.hook != nil && !s.after {
 		s.once.Do(s.hook)
 	}
 	if n > s.at && s.slow > 0 {
 		time.Sleep(s.slow)
 	}
-	return smtpSender{s.port}.Send(ctx, msg)
+	err := smtpSender{s.port}.Send(ctx, msg)
+	if n == s.at && s.hook != nil && s.after {
+		s.once.Do(s.hook)
+	}
+	return err
 }
 
 func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
@@ -362,4 +370,71 @@ func TestRecurringCampaignRunsAgain(t *testing.T) {
 	if m.srv.Count() != 12 || m.status().Campaign.Run != 2 {
 		t.Fatalf("the second run: %d sent", m.srv.Count())
 	}
+}
+
+// An instance that stopped while writing a batch's "mailing sent" lines leaves some
+// written: the instance that takes the batch over writes the rest, none twice.
+func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
+	m := newMailing(t, 3) // 6 recipients, one batch
+	ctx := context.Background()
+	m.start()
+	// The sending ends and the instance stops before its lines.
+	stopCtx, stop := context.WithCancel(ctx)
+	last := &countingSender{port: m.srv.Port(), at: 6, hook: stop, after: true}
+	if err := m.scheduler("one", last).CampaignPass(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	m.receivedOnce()
+	c, err := m.st.Campaign(ctx, m.camp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.st.Batch(ctx, store.BatchID(c.ID, c.Run, 0))
+	if err != nil || b.State != store.BatchDone || b.Timelined {
+		t.Fatalf("the batch after the sending: %+v %v", b, err)
+	}
+
+	// "crashed" takes it for its lines, writes the first client's, and dies.
+	if ok, err := m.st.TakeBatch(ctx, b, "crashed", time.Minute); !ok || err != nil {
+		t.Fatalf("take: %v %v", ok, err)
+	}
+	if ok, err := m.st.BeginLines(ctx, b, "crashed", time.Minute); !ok || err != nil {
+		t.Fatalf("begin lines: %v %v", ok, err)
+	}
+	list, err := m.st.BatchList(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firsts []store.Interaction
+	for _, r := range list.Recipients {
+		if r.ClientID == m.first {
+			firsts = append(firsts, store.Interaction{Kind: store.InteractionMailing, At: m.clock.Now(), ContactID: r.ContactID,
+				AuthorID: "scheduler", Text: "Зима", SourceKey: "mailing/" + c.ID + "/" + strconv.Itoa(c.Run) + "/" + r.ContactID})
+		}
+	}
+	if err := m.st.AppendMailings(ctx, m.first, firsts, false); err != nil || len(firsts) != 2 {
+		t.Fatalf("the first client's lines: %d, %v", len(firsts), err)
+	}
+
+	m.clock.Add(2 * time.Minute)
+	m.pass(m.scheduler("two", smtpSender{m.srv.Port()}))
+	if st := m.status(); st.Campaign.State != store.CampaignDone {
+		t.Fatalf("after the takeover: %s", st.Campaign.State)
+	}
+	for _, r := range list.Recipients {
+		items, _, err := m.st.Timeline(ctx, r.ClientID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := 0
+		for _, it := range items {
+			if it.Kind == store.InteractionMailing && it.ContactID == r.ContactID {
+				lines++
+			}
+		}
+		if lines != 1 {
+			t.Errorf("%s has %d mailing lines, want 1", r.Email, lines)
+		}
+	}
+	m.receivedOnce()
 }

@@ -89,7 +89,8 @@ type Batch struct {
 	// retries, refusals, cut transactions.
 	Tries     map[string]Try `bson:"tries,omitempty"`
 	Counts    DeliveryCounts `bson:"counts"`
-	Timelined bool           `bson:"timelined"` // the "mailing sent" entries are written
+	Timelined bool           `bson:"timelined"`        // the "mailing sent" entries are written
+	Lining    bool           `bson:"lining,omitempty"` // their writing has begun
 	DoneAt    *time.Time     `bson:"doneAt,omitempty"`
 	// wrote is when this process last sent a write of the head under its hold, which
 	// renewed the hold until wrote+ttl: see SaveBatchProgress.
@@ -341,16 +342,28 @@ func (s *Store) RenewBatch(ctx context.Context, id, owner string, takes int, ttl
 // third of ttl: until then that write's renewal keeps everyone else off, with room
 // for the instances' clocks to differ by as much again.
 func (s *Store) SaveBatchProgress(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
+	b.Counts = CountStates(b.States)
+	return s.writeHeld(ctx, b, owner, ttl, bson.D{{Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
+		{Key: "counts", Value: b.Counts}})
+}
+
+// BeginLines records that a held batch's "mailing sent" entries are being written, so
+// that a later take knows some may be written already; false means the batch was
+// taken over.
+func (s *Store) BeginLines(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
+	b.Lining = true
+	return s.writeHeld(ctx, b, owner, ttl, bson.D{{Key: "lining", Value: true}})
+}
+
+// writeHeld writes fields of a head that owner holds and renews the hold.
+func (s *Store) writeHeld(ctx context.Context, b *Batch, owner string, ttl time.Duration, set bson.D) (bool, error) {
 	now := s.now()
 	if now.Sub(b.wrote) >= ttl/3 {
 		if ok, err := s.stillHeld(ctx, b.ID, owner, b.Takes); !ok || err != nil {
 			return false, err
 		}
 	}
-	b.Counts = CountStates(b.States)
-	err := s.writeHead(ctx, b.ID, bson.D{{Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
-		{Key: "counts", Value: b.Counts}, {Key: "until", Value: now.Add(ttl)}})
-	if err != nil {
+	if err := s.writeHead(ctx, b.ID, append(set, bson.E{Key: "until", Value: now.Add(ttl)})); err != nil {
 		return false, err
 	}
 	b.wrote = now
@@ -402,24 +415,27 @@ func (s *Store) writeHead(ctx context.Context, id string, set bson.D) error {
 	return nil
 }
 
-// AppendMailings writes one "mailing sent" entry per item into a client's timeline,
-// skipping those the client's newest entries already hold (a batch whose entries were
-// written just before a crash).
-func (s *Store) AppendMailings(ctx context.Context, clientID string, items []Interaction) error {
-	recent, err := s.RecentSourceKeys(ctx, clientID, len(items)+timelineBucket)
-	if errors.Is(err, ErrNotFound) {
-		return nil // the client was deleted since
-	}
-	if err != nil {
-		return err
-	}
-	fresh := items[:0]
-	for _, it := range items {
-		if !recent[it.SourceKey] {
-			fresh = append(fresh, it)
+// AppendMailings writes one "mailing sent" entry per item into a client's timeline.
+// With again set (a batch whose entries were being written when its instance
+// stopped) it skips those the client's newest entries already hold.
+func (s *Store) AppendMailings(ctx context.Context, clientID string, items []Interaction, again bool) error {
+	if again {
+		recent, err := s.RecentSourceKeys(ctx, clientID, len(items)+timelineBucket)
+		if errors.Is(err, ErrNotFound) {
+			return nil // the client was deleted since
 		}
+		if err != nil {
+			return err
+		}
+		fresh := items[:0]
+		for _, it := range items {
+			if !recent[it.SourceKey] {
+				fresh = append(fresh, it)
+			}
+		}
+		items = fresh
 	}
-	err = s.AppendInteractions(ctx, clientID, fresh)
+	err := s.AppendInteractions(ctx, clientID, items)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
