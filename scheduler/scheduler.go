@@ -42,7 +42,11 @@ type Options struct {
 	// ServerRetry is how long a campaign waits after its SMTP server could not be
 	// reached (default 30 s).
 	ServerRetry time.Duration
-	Logger      *slog.Logger
+	// Takeover is how long a campaign batch stays with an instance that stopped
+	// writing to it (it crashed, or lost the database) before another instance takes
+	// it over (default 30 s).
+	Takeover time.Duration
+	Logger   *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -81,6 +85,12 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 	}
 	if opts.GreetingHour == 0 {
 		opts.GreetingHour = 10
+	}
+	if opts.ServerRetry <= 0 {
+		opts.ServerRetry = 30 * time.Second
+	}
+	if opts.Takeover <= 0 {
+		opts.Takeover = 30 * time.Second
 	}
 	if opts.Owner == "" {
 		host, _ := os.Hostname()

@@ -25,10 +25,6 @@ import (
 // messages are never sent again and are reported, as the rule "never twice" requires.
 
 const (
-	// batchTTL is how long a batch stays with an instance that stopped renewing it.
-	batchTTL = 30 * time.Second
-	// serverRetry is how long a campaign paused by an unreachable server waits first.
-	serverRetry = 30 * time.Second
 	// PauseServerDown is the pause reason of a campaign whose SMTP server is down; such
 	// a campaign resumes by itself.
 	PauseServerDown = "the SMTP server is not reachable"
@@ -256,14 +252,14 @@ func (s *Scheduler) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b
 			lines = append(lines, h)
 			continue
 		}
-		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, batchTTL); err != nil || ok {
+		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, s.opts.Takeover); err != nil || ok {
 			w.next = seq + 1
 			return h, false, err
 		}
 	}
 	w.lines = n > 0
 	for _, h := range lines {
-		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, batchTTL); err != nil || ok {
+		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, s.opts.Takeover); err != nil || ok {
 			w.next = h.Seq + 1
 			return h, false, err
 		}
@@ -357,27 +353,27 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	if b.State == store.BatchDone { // taken for its timeline lines: see takeNext
 		closeFed()
 		again := b.Lining
-		if ok, err := s.st.BeginLines(ctx, b, s.opts.Owner, batchTTL); err != nil || !ok {
+		if ok, err := s.st.BeginLines(ctx, b, s.opts.Owner, s.opts.Takeover); err != nil || !ok {
 			return err
 		}
 		if err := s.writeMailings(ctx, c, b, list, again); err != nil {
 			return err
 		}
 		b.Timelined = true
-		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, batchTTL)
+		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, s.opts.Takeover)
 	}
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var lost atomic.Bool
 	go func() { // renew the hold while messages are slow (rate limits); losing it stops the sending
-		tick := time.NewTicker(batchTTL / 3)
+		tick := time.NewTicker(s.opts.Takeover / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-bctx.Done():
 				return
 			case <-tick.C:
-				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, batchTTL)
+				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, s.opts.Takeover)
 				if bctx.Err() == nil && (err != nil || !ok) {
 					lost.Store(true)
 					stop()
@@ -393,7 +389,8 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	// The head is written while a group goes out: the outcomes so far and the
 	// "sending" marks of the next group, which is handed over only once that write is
 	// done. So writes never hold the connections up, and a crash leaves at most two
-	// groups "sending".
+	// groups "sending", plus the last messages of the group before them that were
+	// still in the pipeline (a few a connection and a core).
 	group := max(8*s.conns(), 64)
 	window := p.pick(s.now(), group)
 	if ok, err := s.save(ctx, b, p); err != nil || !ok {
@@ -439,11 +436,11 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 		return saveErr
 	}
 	p.settle(b, s.now())
-	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, batchTTL); err != nil {
+	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, s.opts.Takeover); err != nil {
 		return err
 	}
 	if serverDown {
-		at := s.now().Add(s.serverRetry())
+		at := s.now().Add(s.opts.ServerRetry)
 		return s.pause(ctx, c, PauseServerDown, &at)
 	}
 	return nil
@@ -475,7 +472,7 @@ func (s *Scheduler) save(ctx context.Context, b *store.Batch, p *progress) (bool
 	p.mu.Lock()
 	b.States, b.Tries = string(p.states), maps.Clone(p.tries)
 	p.mu.Unlock()
-	return s.st.SaveBatchProgress(ctx, b, s.opts.Owner, batchTTL)
+	return s.st.SaveBatchProgress(ctx, b, s.opts.Owner, s.opts.Takeover)
 }
 
 // progress is a held batch's delivery states while its messages go out.
@@ -589,13 +586,6 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 	if b.State == store.BatchDone {
 		b.DoneAt = &now
 	}
-}
-
-func (s *Scheduler) serverRetry() time.Duration {
-	if s.opts.ServerRetry > 0 {
-		return s.opts.ServerRetry
-	}
-	return serverRetry
 }
 
 // pipeline renders letters on a few goroutines and sends them over the pool's
@@ -720,8 +710,8 @@ func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *sto
 		if err := s.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
 			return err
 		}
-		if time.Since(renewed) > batchTTL/3 { // a busy database can take minutes over a batch
-			if ok, err := s.st.RenewBatch(ctx, b.ID, s.opts.Owner, b.Takes, batchTTL); err != nil || !ok {
+		if time.Since(renewed) > s.opts.Takeover/3 { // a busy database can take minutes over a batch
+			if ok, err := s.st.RenewBatch(ctx, b.ID, s.opts.Owner, b.Takes, s.opts.Takeover); err != nil || !ok {
 				return errors.Join(errLost, err)
 			}
 			renewed = time.Now()

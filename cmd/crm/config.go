@@ -65,6 +65,7 @@ var settings = []setting{
 	{name: "CRM_PUBLIC_URL", help: "the address recipients reach the HTTP listener at, e.g. https://crm.example.com (unsubscribe links)"},
 	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
 	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
+	{name: "CRM_CAMPAIGN_TAKEOVER", def: "30s", help: "how long a mailing's batch stays with an instance that stopped answering before another instance sends the rest (5s to 10m)"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -95,6 +96,8 @@ type Config struct {
 	SMTP         *mail.SMTPConfig // nil: no mail is sent
 	MailFrom     string
 	GreetingHour int
+	// Takeover is how long a campaign batch stays with an instance that went silent.
+	Takeover time.Duration
 
 	PublicURL         string
 	UnsubscribeSecret string
@@ -183,6 +186,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.GreetingHour, err = strconv.Atoi(get("CRM_GREETING_HOUR")); err != nil || c.GreetingHour < 0 || c.GreetingHour > 23 {
 		return c, fmt.Errorf("CRM_GREETING_HOUR=%q: use an hour from 0 to 23", get("CRM_GREETING_HOUR"))
+	}
+	if c.Takeover, err = time.ParseDuration(get("CRM_CAMPAIGN_TAKEOVER")); err != nil || c.Takeover < 5*time.Second || c.Takeover > 10*time.Minute {
+		return c, fmt.Errorf("CRM_CAMPAIGN_TAKEOVER=%q: use a duration from 5s to 10m, e.g. 30s", get("CRM_CAMPAIGN_TAKEOVER"))
 	}
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)

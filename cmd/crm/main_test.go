@@ -6,11 +6,61 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
+
+// asCRMEnv makes the test binary the crm binary (its arguments are crm's): tests
+// run `crm serve` in a process of its own, to kill it.
+const asCRMEnv = "CRM_TEST_AS_CRM"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCRMEnv) != "" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// startServeProcess runs `crm serve` as a process with only vars for its settings and
+// waits until it answers /readyz. Its log is shown if the test fails.
+func startServeProcess(t *testing.T, vars map[string]string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), asCRMEnv + "=1"}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("crm serve's log:\n%s", log.String())
+		}
+	})
+	waitReady(t, vars["CRM_HTTP_ADDR"])
+	return cmd
+}
+
+func waitReady(t *testing.T, addr string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatal("serve never became ready")
+}
 
 type runResult struct {
 	code           int
@@ -140,7 +190,7 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_SECURITY": "ssl", "CRM_SMTP_FROM": "a@b.ru"},
 		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "not an address"},
 		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "a@b.ru", "CRM_SMTP_CONNS": "0"},
-		{"CRM_GREETING_HOUR": "25"},
+		{"CRM_GREETING_HOUR": "25"}, {"CRM_CAMPAIGN_TAKEOVER": "1s"}, {"CRM_CAMPAIGN_TAKEOVER": "half a minute"},
 		{"CRM_UNSUBSCRIBE_SECRET": "0123456789abcdef-x"}, {"CRM_PUBLIC_URL": "https://crm.example", "CRM_UNSUBSCRIBE_SECRET": "short"}} {
 		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
@@ -165,13 +215,5 @@ func startServe(t *testing.T, vars map[string]string) {
 			t.Errorf("serve: %+v", r)
 		}
 	})
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get("http://" + vars["CRM_HTTP_ADDR"] + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-	}
-	t.Fatal("serve never became ready")
+	waitReady(t, vars["CRM_HTTP_ADDR"])
 }
