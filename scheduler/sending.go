@@ -386,12 +386,14 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
-	// The head is written while a group goes out: the outcomes so far and the
-	// "sending" marks of the next group, which is handed over only once that write is
-	// done. So writes never hold the connections up, and a crash leaves at most two
-	// groups "sending", plus the last messages of the group before them that were
-	// still in the pipeline (a few a connection and a core).
+	// The head is written while the end of a group goes out: the outcomes so far and
+	// the "sending" marks of the next group, which is handed over only once that
+	// write is done. So writes never hold the connections up, and a crash leaves
+	// "sending" the unstarted part of one group, and at worst (during that write) the
+	// next group too, plus the last messages still in the pipeline (a few a connection
+	// and a core). Those are reported as cut, never sent again.
 	group := max(8*s.conns(), 64)
+	tail := max(2*s.conns(), 16) // enough to cover the write
 	window := p.pick(s.now(), group)
 	if ok, err := s.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
@@ -403,6 +405,8 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 			p.unpick(window)
 			break
 		}
+		split := max(len(window)-tail, 0)
+		pl.feed(p, window[:split])
 		next := p.pick(s.now(), group)
 		saved := make(chan error, 1)
 		if len(next) == 0 {
@@ -416,7 +420,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 				saved <- err
 			}()
 		}
-		pl.feed(p, window)
+		pl.feed(p, window[split:])
 		if saveErr = <-saved; saveErr != nil {
 			p.unpick(next)
 			break

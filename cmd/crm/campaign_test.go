@@ -265,6 +265,7 @@ func TestServeKilledMidCampaignSendsNobodyTwice(t *testing.T) {
 	// 64 a group), and the end of the group before them still in the pipeline (a
 	// message a core rendering, and two a connection); each may or may not have
 	// arrived.
+	t.Logf("killed after %d letters: sent %d, cut %d, %d arrived", killedAt, sent, cut, len(got))
 	if sent+cut != n || cut > 2*64+runtime.NumCPU()+2*2 || len(got) < sent || len(got) > sent+cut {
 		t.Fatalf("sent %d, cut %d, %d addresses got a letter; killed after %d\n%s", sent, cut, len(got), killedAt, r.stdout)
 	}
