@@ -36,9 +36,12 @@ type CampaignView struct {
 	// PausedBy names the manager who paused it; PauseReason says why it paused
 	// otherwise.
 	PausedBy, PauseReason string
-	NextRun, ResumeAt     *time.Time
-	Run                   int // 0: never sent
-	Recipients            int // Start's count: who the campaign goes to now
+	// ServerDown says it paused because the SMTP server could not be reached; it
+	// resumes by itself at ResumeAt.
+	ServerDown        bool
+	NextRun, ResumeAt *time.Time
+	Run               int // 0: never sent
+	Recipients        int // Start's count: who the campaign goes to now
 	// The current run's letters. Sending are under way; Cut were under way when the
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
@@ -172,6 +175,8 @@ func (t *turn) campaignStatus(id, head string) {
 	switch {
 	case v.PausedBy != "":
 		b.WriteString("\n" + t.tr("campaign.paused_by", "name", v.PausedBy))
+	case v.ServerDown:
+		b.WriteString("\n" + t.tr("campaign.paused_server_down"))
 	case v.PauseReason != "":
 		b.WriteString("\n" + t.tr("campaign.paused_why", "reason", v.PauseReason))
 	}

@@ -102,6 +102,9 @@ func (cc *campaignControl) view(ctx context.Context, c *store.Campaign) bot.Camp
 	if c.State == store.CampaignScheduled || c.State == store.CampaignPaused {
 		v.NextRun = c.RunAt
 	}
+	if c.PauseReason == scheduler.PauseServerDown {
+		v.ServerDown, v.PauseReason = true, ""
+	}
 	if id, ok := strings.CutPrefix(c.PauseReason, "paused by "); ok && c.State == store.CampaignPaused {
 		if m, err := cc.st.Manager(ctx, id); err == nil {
 			v.PausedBy, v.PauseReason = m.Name, ""

@@ -143,6 +143,18 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning {
 		t.Fatalf("resume: %+v %v", v, err)
 	}
+	// Paused by the scheduler for a dead server: the chat says so in its own words.
+	if _, err := s.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+		c.State, c.PauseReason = store.CampaignPaused, scheduler.PauseServerDown
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = cc.Status(ctx, c.ID); err != nil || !v.ServerDown || v.PauseReason != "" || v.PausedBy != "" {
+		t.Fatalf("status paused for a dead server: %+v %v", v, err)
+	}
+	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning || v.ServerDown {
+		t.Fatalf("resume after the dead server: %+v %v", v, err)
+	}
 	move(store.CampaignDone)
 	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 0 || v.Cut != 1 {
 		t.Fatalf("status once done: %+v %v", v, err)
