@@ -49,19 +49,6 @@ type Campaigns struct {
 	loc   *time.Location // the company's: schedules without a zone are read in it
 	unsub *Unsubscriber  // nil: no links can be made, so nothing can be sent
 	from  string         // the company's address, when a campaign names none
-	// senders keeps campaign senders parsed: each letter of a campaign needs one.
-	senders sync.Map // string -> *mail.Address
-}
-
-func (cs *Campaigns) sender(s string) (*mail.Address, error) {
-	if a, ok := cs.senders.Load(s); ok {
-		return a.(*mail.Address), nil
-	}
-	a, err := mail.ParseAddress(s)
-	if err == nil {
-		cs.senders.Store(s, a)
-	}
-	return a, err
 }
 
 // NewCampaigns builds the campaign side; unsub may be nil for previews only.
@@ -241,7 +228,7 @@ func (cs *Campaigns) Preview(ctx context.Context, c *store.Campaign, clientID, c
 func (cs *Campaigns) Message(c *store.Campaign, r Rendered, data MailData, to string) (*gomail.Msg, error) {
 	from, name := cs.from, ""
 	if c.Sender != "" {
-		a, err := cs.sender(c.Sender)
+		a, err := mail.ParseAddress(c.Sender)
 		if err != nil {
 			return nil, fmt.Errorf("the campaign's sender %q is not an address: %w", c.Sender, err)
 		}

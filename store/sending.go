@@ -358,10 +358,8 @@ func (s *Store) BeginLines(ctx context.Context, b *Batch, owner string, ttl time
 // writeHeld writes fields of a head that owner holds and renews the hold.
 func (s *Store) writeHeld(ctx context.Context, b *Batch, owner string, ttl time.Duration, set bson.D) (bool, error) {
 	now := s.now()
-	if now.Sub(b.wrote) >= ttl/3 {
-		if ok, err := s.stillHeld(ctx, b.ID, owner, b.Takes); !ok || err != nil {
-			return false, err
-		}
+	if ok, err := s.holdsFresh(ctx, b, owner, ttl, now); !ok || err != nil {
+		return false, err
 	}
 	if err := s.writeHead(ctx, b.ID, append(set, bson.E{Key: "until", Value: now.Add(ttl)})); err != nil {
 		return false, err
@@ -370,13 +368,21 @@ func (s *Store) writeHeld(ctx context.Context, b *Batch, owner string, ttl time.
 	return true, nil
 }
 
+// holdsFresh says whether owner still holds b: known without a read while this
+// process's last write of the head is younger than a third of ttl (see
+// SaveBatchProgress), read back otherwise.
+func (s *Store) holdsFresh(ctx context.Context, b *Batch, owner string, ttl time.Duration, now time.Time) (bool, error) {
+	if now.Sub(b.wrote) < ttl/3 {
+		return true, nil
+	}
+	return s.stillHeld(ctx, b.ID, owner, b.Takes)
+}
+
 // ReleaseBatch records where owner left a batch and frees it for any instance; the
 // hold is checked as SaveBatchProgress does.
 func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string, ttl time.Duration) error {
-	if s.now().Sub(b.wrote) >= ttl/3 {
-		if ok, err := s.stillHeld(ctx, b.ID, owner, b.Takes); !ok || err != nil {
-			return err
-		}
+	if ok, err := s.holdsFresh(ctx, b, owner, ttl, s.now()); !ok || err != nil {
+		return err
 	}
 	b.Counts = CountStates(b.States)
 	return s.writeHead(ctx, b.ID, bson.D{
