@@ -45,6 +45,7 @@ type CampaignView struct {
 	// The current run's letters. Sending are under way; Cut were under way when the
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
+	Skipped                                      int // opted out after the start
 }
 
 // CampaignRefusal is a CampaignControl's error whose message is meant for the person
@@ -189,13 +190,14 @@ func (t *turn) campaignStatus(id, head string) {
 	if v.Run == 0 {
 		b.WriteString("\n" + t.tr("campaign.not_run"))
 	} else {
-		total := v.Queued + v.Sending + v.Sent + v.Failed + v.Deferred + v.Cut
+		total := v.Queued + v.Sending + v.Sent + v.Failed + v.Deferred + v.Cut + v.Skipped
 		b.WriteString("\n\n" + t.tr("campaign.run", "n", v.Run, "total", total))
 		for _, c := range []struct {
 			key string
 			n   int
 		}{{"campaign.sent", v.Sent}, {"campaign.failed", v.Failed}, {"campaign.deferred", v.Deferred},
-			{"campaign.waiting", v.Queued}, {"campaign.sending", v.Sending}, {"campaign.cut", v.Cut}} {
+			{"campaign.waiting", v.Queued}, {"campaign.sending", v.Sending}, {"campaign.cut", v.Cut},
+			{"campaign.skipped", v.Skipped}} {
 			if c.n > 0 || c.key == "campaign.sent" || c.key == "campaign.failed" {
 				b.WriteString("\n" + t.tr(c.key, "n", c.n))
 			}

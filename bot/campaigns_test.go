@@ -78,7 +78,7 @@ func (c *storeCampaigns) Status(ctx context.Context, id string) (bot.CampaignVie
 	}
 	v := c.view(ctx, cp)
 	if cp.Run > 0 {
-		v.Sent, v.Failed, v.Deferred, v.Queued, v.Cut = 40, 2, 1, 6, 1
+		v.Sent, v.Failed, v.Deferred, v.Queued, v.Cut, v.Skipped = 40, 2, 1, 6, 1, 3
 	}
 	return v, nil
 }
@@ -142,7 +142,8 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 	}
 
 	head.expect(head.tap("Пауза Весна"), "На паузе", "⏸ на паузе", "Приостановил(а): Ольга", "✅ отправлено: 40",
-		"❌ не доставлено: 2", "🔁 отложено, будет повтор: 1", "⏳ ждут отправки: 6", "✂ оборвано: 1 — связь прервалась")
+		"❌ не доставлено: 2", "🔁 отложено, будет повтор: 1", "⏳ ждут отправки: 6", "✂ оборвано: 1 — связь прервалась",
+		"🚫 пропущено: 3 — отписались")
 	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignPaused {
 		t.Fatalf("after pause: %s", s)
 	}

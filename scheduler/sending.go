@@ -141,6 +141,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	var mu sync.Mutex
 	w := newWalk(s.opts.Owner)
 	running := s.runningCheck(id)
+	opted := newOptOuts(s.st)
 	defer func() {
 		draining.Wait()
 		pl.finish()
@@ -194,7 +195,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		inFlight.Add(1)
 		draining.Go(func() {
 			defer inFlight.Add(-1)
-			if err := s.sendBatch(ctx, c, pl, running, b, fed); err != nil {
+			if err := s.sendBatch(ctx, c, pl, running, opted, b, fed); err != nil {
 				mu.Lock()
 				failed = errors.Join(failed, err)
 				mu.Unlock()
@@ -340,7 +341,7 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 // and releases the batch. A finished batch is taken for its "mailing sent" lines
 // instead. It stops at a pause, a lost hold, a dead server or the end of ctx; messages
 // under way finish, the rest go back to the queue.
-func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, b *store.Batch, fed chan<- struct{}) error {
+func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, opted *optOuts, b *store.Batch, fed chan<- struct{}) error {
 	closeFed := sync.OnceFunc(func() { close(fed) })
 	defer closeFed()
 	list, err := s.st.BatchList(ctx, b.ID)
@@ -394,7 +395,18 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	// and a core). Those are reported as cut, never sent again.
 	group := max(8*s.conns(), 64)
 	tail := max(2*s.conns(), 16) // enough to cover the write
-	window := p.pick(s.now(), group)
+	pick := func() ([]int, error) {
+		now := s.now()
+		skip, err := opted.since(bctx, b.Queued, now)
+		if err != nil {
+			return nil, err
+		}
+		return p.pick(now, group, skip), nil
+	}
+	window, err := pick()
+	if err != nil {
+		return err
+	}
 	if ok, err := s.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
 		return err
@@ -407,9 +419,11 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 		}
 		split := max(len(window)-tail, 0)
 		pl.feed(p, window[:split])
-		next := p.pick(s.now(), group)
+		next, err := pick()
 		saved := make(chan error, 1)
-		if len(next) == 0 {
+		if err != nil {
+			saved <- err
+		} else if len(next) == 0 {
 			saved <- nil // nothing more to mark: the release writes the outcomes
 		} else {
 			go func() {
@@ -497,13 +511,18 @@ func (p *progress) state(i int) store.DeliveryState { return store.LetterState(p
 
 func (p *progress) set(i int, st store.DeliveryState) { p.states[i] = store.StateLetter(st) }
 
-// pick marks up to n messages that are due "sending" and returns them.
-func (p *progress) pick(now time.Time, n int) []int {
+// pick marks up to n messages that are due "sending" and returns them; those whose
+// contact is in skip (opted out since the batch was queued) are marked skipped.
+func (p *progress) pick(now time.Time, n int, skip map[string]bool) []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var picked []int
 	for i := range p.states {
 		if p.due(i, now) {
+			if r := p.list.Recipients[i]; len(skip) > 0 && skip[store.OptOutKey(r.ClientID, r.ContactID)] {
+				p.set(i, store.DeliverySkipped)
+				continue
+			}
 			picked = append(picked, i)
 			p.set(i, store.DeliverySending)
 			if len(picked) == n {

@@ -438,3 +438,93 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	}
 	m.receivedOnce()
 }
+
+// A contact who unsubscribes, bounces, loses consent or is removed after the start
+// does not get the campaign, also a day later; a change that leaves the contact
+// mailable changes nothing.
+func TestCampaignSkipsWhoOptedOutAfterTheStart(t *testing.T) {
+	ctx := context.Background()
+	m := newMailing(t, 4)
+	m.start()
+	hit := func(addr string) *store.Hit {
+		h, err := m.st.FindByEmail(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	h := hit("r0-1@shop.test")
+	if _, err := m.st.Unsubscribe(ctx, h.Client.ID, h.ContactID, "link", m.camp.ID); err != nil {
+		t.Fatal(err)
+	}
+	h = hit("r0-2@shop.test")
+	p := h.Client.Contacts[h.ContactID]
+	p.Position = "директор"
+	if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.st.MarkBounced(ctx, "r1-1@shop.test"); err != nil {
+		t.Fatal(err)
+	}
+	h = hit("r1-2@shop.test")
+	p = h.Client.Contacts[h.ContactID]
+	p.Consent.Given = false
+	if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.st.DeleteClient(ctx, "olga", hit("r2-1@shop.test").Client.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	m.clock.Add(25 * time.Hour) // the opt-outs are in yesterday's record now
+	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.receivedOnce("r0-1@shop.test", "r1-1@shop.test", "r1-2@shop.test", "r2-1@shop.test", "r2-2@shop.test")
+	if st := m.status(); st.Counts.Sent != 3 || st.Counts.Skipped != 5 || st.Campaign.State != store.CampaignDone {
+		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
+	}
+}
+
+// Unsubscribes while a batch goes out reach the messages not yet begun.
+func TestCampaignSkipsWhoUnsubscribesMidway(t *testing.T) {
+	ctx := context.Background()
+	m := newMailing(t, 40) // 80 recipients in one batch, more than a group
+	m.start()
+	// The first send unsubscribes everybody while holding every connection, so the
+	// pipeline cannot run ahead of it.
+	s := &gateSender{port: m.srv.Port(), hook: func() {
+		for _, addr := range m.want {
+			h, err := m.st.FindByEmail(ctx, addr)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := m.st.Unsubscribe(ctx, h.Client.ID, h.ContactID, "link", m.camp.ID); err != nil {
+				t.Error(err)
+			}
+		}
+		m.clock.Add(3 * time.Second) // a running worker reads the day's opt-outs again
+	}}
+	m.pass(m.scheduler("one", s))
+	m.atMostOnce()
+	st := m.status()
+	if n := st.Counts; n.Skipped == 0 || n.Sent == 0 || n.Sent+n.Skipped != 80 || n.Sent != m.srv.Count() {
+		t.Fatalf("status: %+v, %d letters arrived", n, m.srv.Count())
+	}
+}
+
+// gateSender sends one message at a time and calls hook before the first.
+type gateSender struct {
+	port int
+	hook func()
+	mu   sync.Mutex
+	sent int
+}
+
+func (s *gateSender) Send(ctx context.Context, msg *gomail.Msg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sent++; s.sent == 1 {
+		s.hook()
+	}
+	return smtpSender{s.port}.Send(ctx, msg)
+}

@@ -413,6 +413,11 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 		}
 	}
 
+	// Before the write: a crash between the two may keep a campaign letter from
+	// someone still mailable, never send one to someone who is not.
+	if err := s.recordOptOuts(ctx, lostMailings(cur, next)...); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	set = append(set, bson.E{Key: "updatedAt", Value: now}, bson.E{Key: "updatedBy", Value: actor})
 	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}}
@@ -567,6 +572,9 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 func (s *Store) DeleteClient(ctx context.Context, actor, clientID string) error {
 	cur, err := s.Client(ctx, clientID)
 	if err != nil {
+		return err
+	}
+	if err := s.recordOptOuts(ctx, lostMailings(cur, nil)...); err != nil {
 		return err
 	}
 	if _, err := s.c(colClients).DeleteOne(ctx, bson.D{{Key: "_id", Value: clientID}}); err != nil {

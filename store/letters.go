@@ -369,6 +369,11 @@ func (s *Store) MarkBounced(ctx context.Context, address string) (*Client, error
 	if !ok || slices.Contains(p.BouncedEmails, email) {
 		return hit.Client, nil
 	}
+	if was, _ := MailableEmail(p); was == email {
+		if err := s.recordOptOuts(ctx, OptOutKey(hit.Client.ID, hit.ContactID)); err != nil {
+			return nil, err
+		}
+	}
 	defer s.locks.lock(colClients, hit.Client.ID)()
 	_, err = s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: hit.Client.ID}},
 		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "contacts." + hit.ContactID + ".bouncedEmails", Value: email}}}})

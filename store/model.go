@@ -397,6 +397,9 @@ const (
 	DeliverySent     DeliveryState = "sent"
 	DeliveryFailed   DeliveryState = "failed"
 	DeliveryDeferred DeliveryState = "deferred"
+	// DeliverySkipped: the contact opted out (or bounced, or was removed) after the
+	// run was queued, so the message was not sent.
+	DeliverySkipped DeliveryState = "skipped"
 )
 
 // Delivery is one campaign message to one contact; its _id is campaign/contact so it

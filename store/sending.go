@@ -42,6 +42,7 @@ type DeliveryCounts struct {
 	Sent     int `bson:"sent"`
 	Failed   int `bson:"failed"`
 	Deferred int `bson:"deferred"`
+	Skipped  int `bson:"skipped"`
 }
 
 // Add adds one state.
@@ -57,6 +58,8 @@ func (c *DeliveryCounts) Add(s DeliveryState) {
 		c.Failed++
 	case DeliveryDeferred:
 		c.Deferred++
+	case DeliverySkipped:
+		c.Skipped++
 	}
 }
 
@@ -67,10 +70,13 @@ func (c *DeliveryCounts) Plus(o DeliveryCounts) {
 	c.Sent += o.Sent
 	c.Failed += o.Failed
 	c.Deferred += o.Deferred
+	c.Skipped += o.Skipped
 }
 
 // Total is the number of messages counted.
-func (c DeliveryCounts) Total() int { return c.Queued + c.Sending + c.Sent + c.Failed + c.Deferred }
+func (c DeliveryCounts) Total() int {
+	return c.Queued + c.Sending + c.Sent + c.Failed + c.Deferred + c.Skipped
+}
 
 // Batch is a batch's head.
 type Batch struct {
@@ -83,6 +89,8 @@ type Batch struct {
 	Until      time.Time  `bson:"until"`
 	Takes      int        `bson:"takes"`
 	NextTry    *time.Time `bson:"nextTry,omitempty"`
+	// Queued is when the list's snapshot was taken: opt-outs since then are skipped.
+	Queued time.Time `bson:"queued"`
 	// States holds recipient i's delivery state as letter i (see StateLetter).
 	States string `bson:"states"`
 	// Tries keeps, by recipient index, what more than a plain first attempt left:
@@ -115,6 +123,8 @@ func StateLetter(s DeliveryState) byte {
 		return 'f'
 	case DeliveryDeferred:
 		return 'd'
+	case DeliverySkipped:
+		return 'x'
 	}
 	return 'q'
 }
@@ -131,6 +141,8 @@ func LetterState(l byte) DeliveryState {
 		return DeliveryFailed
 	case 'd':
 		return DeliveryDeferred
+	case 'x':
+		return DeliverySkipped
 	}
 	return DeliveryQueued
 }
@@ -188,7 +200,7 @@ func BatchID(campaignID string, run, seq int) string {
 func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error {
 	b.ID = BatchID(b.CampaignID, b.Run, b.Seq)
 	list.ID = b.ID
-	b.State = BatchReady
+	b.State, b.Queued = BatchReady, s.now()
 	b.States = strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients))
 	b.Counts = CountStates(b.States)
 	doc, err := encodeList(list)

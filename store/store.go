@@ -44,6 +44,7 @@ const (
 	colReminders  = "reminders"
 	colBatches    = "batches"
 	colBatchLists = "batchLists"
+	colOptOuts    = "optouts"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -173,6 +174,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colReminders:  nil,
 	colBatches:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
 	colBatchLists: nil,
+	colOptOuts:    nil,
 }
 
 // Collections lists every collection the store uses.

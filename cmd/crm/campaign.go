@@ -608,6 +608,9 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 	}
 	fmt.Fprintf(out, "run: %d\nrecipients queued: %s\nsent: %d\nfailed: %d\ndeferred (retrying): %d\nqueued (waiting): %d\n",
 		c.Run, queued, n.Sent, n.Failed, n.Deferred, n.Queued)
+	if n.Skipped > 0 {
+		fmt.Fprintf(out, "skipped: %d (unsubscribed, bounced or removed after the start)\n", n.Skipped)
+	}
 	switch {
 	case n.Sending > 0 && over:
 		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", n.Sending)
