@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -208,5 +209,36 @@ func TestBatchHoldIsTakenOverAndTheOldOwnerRefused(t *testing.T) {
 	}
 	if h, _ := s.Batch(ctx, id); h.Owner != "b" || h.States != "Sq" {
 		t.Fatalf("after a's late writes: owner %q, states %q", h.Owner, h.States)
+	}
+}
+
+// A draft replaced after someone started it is left as started.
+func TestReplaceDraftLeavesAStartedCampaign(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	c := &store.Campaign{Name: "Осень", Subject: "Скидки", Text: "Здравствуйте"}
+	if err := s.SaveCampaign(ctx, "head", c); err != nil {
+		t.Fatal(err)
+	}
+	edit := *c
+	edit.Subject = "Скидки до 30%"
+	if err := s.ReplaceDraft(ctx, "head", &edit); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Campaign(ctx, c.ID); got.Subject != "Скидки до 30%" {
+		t.Fatalf("the draft was not replaced: %+v", got)
+	}
+	if _, err := s.MoveCampaign(ctx, "head", c.ID, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
+		c.State, c.Run = store.CampaignRunning, 1
+	}); err != nil {
+		t.Fatal(err)
+	}
+	late := edit
+	late.Subject = "Опоздавшая правка"
+	if err := s.ReplaceDraft(ctx, "head", &late); !errors.Is(err, store.ErrCampaignState) {
+		t.Fatalf("replacing a started campaign: %v", err)
+	}
+	if got, _ := s.Campaign(ctx, c.ID); got.Subject != "Скидки до 30%" || got.State != store.CampaignRunning || got.Run != 1 {
+		t.Fatalf("the started campaign changed: %+v", got)
 	}
 }

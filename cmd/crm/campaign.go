@@ -371,8 +371,11 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 			return fmt.Errorf("campaign %q is %s; only a draft can be changed", old.Name, old.State)
 		}
 		c.ID, c.Run, c.CreatedAt, c.CreatedBy = old.ID, old.Run, old.CreatedAt, old.CreatedBy
-	}
-	if err := cc.s.SaveCampaign(ctx, actor, c); err != nil {
+		// A start between the read and the write must win: the write is conditional.
+		if err := cc.s.ReplaceDraft(ctx, actor, c); err != nil {
+			return err
+		}
+	} else if err := cc.s.SaveCampaign(ctx, actor, c); err != nil {
 		return err
 	}
 	out := cc.e.stdout
