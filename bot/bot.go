@@ -30,6 +30,11 @@ type Options struct {
 	// Outbox sends messages nobody asked for (notifications); nil: none are sent.
 	Outbox Outbox
 
+	// ReplySLA and Calendar start the reply clock of a client's letter attached from
+	// /inbox, as the mailbox's reading does for the letters it matches itself; 0: none.
+	ReplySLA time.Duration
+	Calendar store.WorkCalendar
+
 	// Campaigns starts, pauses and reads mailings for heads and admins; nil: mailings
 	// are not set up, and /campaigns says what to set.
 	Campaigns CampaignControl

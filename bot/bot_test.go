@@ -419,3 +419,47 @@ func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
 		t.Fatalf("letter not handled: %+v", l)
 	}
 }
+
+// A client's letter attached from /inbox starts its reply clock from the attaching,
+// as a letter the mailbox matched itself does from its arrival; an old one starts none.
+func TestInboxAttachStartsTheReplyClock(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	cal := store.DefaultWorkCalendar(time.UTC) // testNow is a Monday, 09:00
+	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, ReplySLA: 4 * time.Hour, Calendar: cal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.bot = b
+	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	c := w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
+	for _, l := range []*store.Letter{
+		{ID: store.LetterID("new@x", ""), MessageID: "new@x", Subject: "Запрос цены", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.Add(-18 * time.Hour)},
+		{ID: store.LetterID("old@x", ""), MessageID: "old@x", Subject: "Старое", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.AddDate(0, 0, -10)},
+	} {
+		if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.st.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		anna.send("/inbox")
+		anna.tap("📎 1")
+		anna.send("Ромашка")
+		anna.expect(anna.tap("Ромашка"), "добавлено в историю")
+	}
+	open, err := w.st.AwaitedReplies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 1 {
+		t.Fatalf("open reply clocks: %+v", open)
+	}
+	r := open[0]
+	if r.LetterID != store.LetterID("new@x", "") || len(r.Clients) != 1 || r.Clients[0] != c.ID ||
+		!r.DueAt.Equal(testNow.Add(4*time.Hour)) || !r.EscalateAt.Equal(testNow.Add(8*time.Hour)) || !r.ReceivedAt.Equal(testNow.Add(-18*time.Hour)) {
+		t.Fatalf("reply clock: %+v", r)
+	}
+}

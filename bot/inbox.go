@@ -175,6 +175,7 @@ func (t *turn) linkLetter(l *store.Letter, c *store.Client) {
 		t.fail("take letter off the queue", err)
 		return
 	}
+	t.awaitReply(l, c.ID)
 	t.s.dialog = nil
 	t.say(t.tr("inbox.attached", "subject", l.Subject, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
 }
@@ -226,4 +227,21 @@ func (t *turn) letterHandled(ref string) {
 		}
 	}
 	t.notice(t.tr("client.none"))
+}
+
+// awaitReply starts the reply clock of a client's letter taken off the unsorted queue.
+// It runs from now: nobody could answer while nobody knew whose letter it was.
+func (t *turn) awaitReply(l *store.Letter, clientID string) {
+	received := l.Date
+	if received.IsZero() || received.After(t.now) {
+		received = t.now
+	}
+	if t.opts.ReplySLA <= 0 || l.Outgoing || t.now.Sub(received) >= store.FreshLetter {
+		return
+	}
+	w := store.NewAwaitedReply(l, []string{clientID}, received, t.now, t.opts.ReplySLA, t.opts.Calendar)
+	if err := t.st.AwaitReplies(t.ctx, []store.AwaitedReply{w}); err != nil {
+		// The letter is attached; only its alert is lost.
+		t.log.Warn("start reply clock", "letter", l.ID, "err", err)
+	}
 }

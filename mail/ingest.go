@@ -55,10 +55,6 @@ type IngestOptions struct {
 	Now func() time.Time
 }
 
-// freshLetter is how old a letter may be and still alert anyone: the first reading of
-// a mailbox with years of mail announces nothing and starts no reply clocks.
-const freshLetter = 72 * time.Hour
-
 // Ingester stores letters and puts each in the right clients' timelines, once.
 //
 // Write order, so that a crash anywhere loses nothing and duplicates nothing:
@@ -225,7 +221,7 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 
 // fresh tells a letter written in the last days.
 func (in *Ingester) fresh(l *store.Letter) bool {
-	return in.opts.Now().Sub(in.written(l)) < freshLetter
+	return in.opts.Now().Sub(in.written(l)) < store.FreshLetter
 }
 
 // written is when a letter was written: its Date, unless missing or in the future.
@@ -267,9 +263,7 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 			continue
 		}
 		received := in.written(l)
-		due := in.opts.Calendar.AddWorking(received, in.opts.ReplySLA)
-		waits = append(waits, store.AwaitedReply{LetterID: l.ID, Clients: p.clients, ThreadID: l.ThreadID, From: l.From.Email, Subject: l.Subject,
-			ReceivedAt: received, DueAt: due, EscalateAt: in.opts.Calendar.AddWorking(due, in.opts.ReplySLA)})
+		waits = append(waits, store.NewAwaitedReply(l, p.clients, received, received, in.opts.ReplySLA, in.opts.Calendar))
 	}
 	if err := in.st.AwaitReplies(ctx, waits); err != nil {
 		return err

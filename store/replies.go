@@ -30,6 +30,19 @@ type AwaitedReply struct {
 	AnsweredBy string     `bson:"answeredBy,omitempty"` // "mail" or a manager's ID
 }
 
+// FreshLetter is how old a letter may be and still alert anyone: the first reading of
+// a mailbox with years of mail, or a letter taken off the unsorted queue weeks later,
+// announces nothing and starts no reply clock.
+const FreshLetter = 72 * time.Hour
+
+// NewAwaitedReply is a client letter's reply clock, started at from: sla of working
+// time by cal until its manager is alerted, and as long again until their head is.
+func NewAwaitedReply(l *Letter, clients []string, received, from time.Time, sla time.Duration, cal WorkCalendar) AwaitedReply {
+	due := cal.AddWorking(from, sla)
+	return AwaitedReply{LetterID: l.ID, Clients: clients, ThreadID: l.ThreadID, From: l.From.Email, Subject: l.Subject,
+		ReceivedAt: received, DueAt: due, EscalateAt: cal.AddWorking(due, sla)}
+}
+
 // AwaitReplies starts the clock for letters; one already known (answered early, or
 // read before) is left as it is.
 func (s *Store) AwaitReplies(ctx context.Context, rs []AwaitedReply) error {

@@ -50,7 +50,8 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	}
 	name := tr.Username()
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: tr,
-		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }, Campaigns: campaigns})
+		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }, Campaigns: campaigns,
+		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar})
 	if err != nil {
 		return nil, err
 	}
