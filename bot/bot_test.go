@@ -420,21 +420,25 @@ func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
 	}
 }
 
-// A client's letter attached from /inbox starts its reply clock from the attaching,
-// as a letter the mailbox matched itself does from its arrival; an old one starts none.
-func TestInboxAttachStartsTheReplyClock(t *testing.T) {
+// A client's letter attached from /inbox starts its reply clock from the attaching and
+// tells the client's manager, as a letter the mailbox matched itself does on arrival;
+// an old one does neither.
+func TestInboxAttachStartsTheReplyClockAndTellsTheManager(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	cal := store.DefaultWorkCalendar(time.UTC) // testNow is a Monday, 09:00
-	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, ReplySLA: 4 * time.Hour, Calendar: cal})
+	out := &outbox{}
+	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, ReplySLA: 4 * time.Hour, Calendar: cal,
+		Outbox: out})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.bot = b
 	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	olga := w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
 	c := w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
 	for _, l := range []*store.Letter{
-		{ID: store.LetterID("new@x", ""), MessageID: "new@x", Subject: "Запрос цены", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.Add(-18 * time.Hour)},
+		{ID: store.LetterID("new@x", ""), MessageID: "new@x", Subject: "Запрос цены", Preview: "Нужно 10 штук", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.Add(-18 * time.Hour)},
 		{ID: store.LetterID("old@x", ""), MessageID: "old@x", Subject: "Старое", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.AddDate(0, 0, -10)},
 	} {
 		if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
@@ -445,10 +449,14 @@ func TestInboxAttachStartsTheReplyClock(t *testing.T) {
 		}
 	}
 	for range 2 {
-		anna.send("/inbox")
-		anna.tap("📎 1")
-		anna.send("Ромашка")
-		anna.expect(anna.tap("Ромашка"), "добавлено в историю")
+		olga.send("/inbox")
+		olga.tap("📎 1")
+		olga.send("Ромашка")
+		olga.expect(olga.tap("Ромашка"), "добавлено в историю")
+	}
+	if len(out.sent) != 1 || out.sent[0].ChatID != anna.m.TelegramID || !strings.Contains(out.sent[0].Text, "Запрос цены") ||
+		!strings.Contains(out.sent[0].Text, "Нужно 10 штук") {
+		t.Fatalf("notices: %+v", out.sent)
 	}
 	open, err := w.st.AwaitedReplies(ctx)
 	if err != nil {

@@ -175,7 +175,7 @@ func (t *turn) linkLetter(l *store.Letter, c *store.Client) {
 		t.fail("take letter off the queue", err)
 		return
 	}
-	t.awaitReply(l, c.ID)
+	t.letterTaken(l, c)
 	t.s.dialog = nil
 	t.say(t.tr("inbox.attached", "subject", l.Subject, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
 }
@@ -229,19 +229,30 @@ func (t *turn) letterHandled(ref string) {
 	t.notice(t.tr("client.none"))
 }
 
-// awaitReply starts the reply clock of a client's letter taken off the unsorted queue.
-// It runs from now: nobody could answer while nobody knew whose letter it was.
-func (t *turn) awaitReply(l *store.Letter, clientID string) {
+// letterTaken follows up a client's letter taken off the unsorted queue as the mailbox
+// does a letter it matched itself: the reply clock starts, from now, since nobody
+// could answer while nobody knew whose letter it was; and the client's manager is
+// told, unless they attached it themselves. Letters over FreshLetter old do neither.
+func (t *turn) letterTaken(l *store.Letter, c *store.Client) {
 	received := l.Date
 	if received.IsZero() || received.After(t.now) {
 		received = t.now
 	}
-	if t.opts.ReplySLA <= 0 || l.Outgoing || t.now.Sub(received) >= store.FreshLetter {
+	if l.Outgoing || t.now.Sub(received) >= store.FreshLetter {
 		return
 	}
-	w := store.NewAwaitedReply(l, []string{clientID}, received, t.now, t.opts.ReplySLA, t.opts.Calendar)
-	if err := t.st.AwaitReplies(t.ctx, []store.AwaitedReply{w}); err != nil {
-		// The letter is attached; only its alert is lost.
-		t.log.Warn("start reply clock", "letter", l.ID, "err", err)
+	if t.opts.ReplySLA > 0 {
+		w := store.NewAwaitedReply(l, []string{c.ID}, received, t.now, t.opts.ReplySLA, t.opts.Calendar)
+		if err := t.st.AwaitReplies(t.ctx, []store.AwaitedReply{w}); err != nil {
+			// The letter is attached; only its alert is lost.
+			t.log.Warn("start reply clock", "letter", l.ID, "err", err)
+		}
+	}
+	if c.ManagerID != "" && c.ManagerID != t.m.ID {
+		err := t.NotifyLetter(t.ctx, LetterNotice{ManagerID: c.ManagerID, ClientID: c.ID, ClientName: c.Name, LetterID: l.ID,
+			From: l.From.Email, Subject: l.Subject, Preview: l.Preview})
+		if err != nil {
+			t.log.Warn("tell the manager about a letter", "letter", l.ID, "err", err)
+		}
 	}
 }
