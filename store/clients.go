@@ -524,7 +524,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 		return nil, invalidf("moving a client to %s needs the reason", to)
 	}
 	now := s.now()
-	set := bson.D{{Key: "stage", Value: to}, {Key: "updatedAt", Value: now}, {Key: "updatedBy", Value: actor}}
+	set := bson.D{{Key: "stage", Value: to}, {Key: "stageSince", Value: now}, {Key: "updatedAt", Value: now}, {Key: "updatedBy", Value: actor}}
 	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}}
 	if to.Red() {
 		set = append(set, bson.E{Key: "refusalReason", Value: reason})
@@ -551,14 +551,33 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	if to.Red() {
 		after.RefusalReason = reason
 	}
-	if before.Stage != to {
-		if _, err := s.AppendInteraction(ctx, clientID, Interaction{
+	after.StageSince = &now
+	if before.Stage == to {
+		// Not a move: the time in the stage goes on (a rare path, so the common one
+		// stays one write).
+		after.StageSince = before.StageSince
+		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "stageSince", Value: before.StageSince}}}})
+		if err != nil {
+			return nil, fmt.Errorf("move stage: %w", err)
+		}
+	} else {
+		it, err := s.AppendInteraction(ctx, clientID, Interaction{
 			Kind: InteractionStageChange, AuthorID: actor, Text: reason,
 			Stage: &StageChange{From: before.Stage, To: to, Reason: reason},
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 		after.TimelineSeq++
+		since := before.CreatedAt
+		if before.StageSince != nil {
+			since = *before.StageSince
+		}
+		if err := s.recordStageMove(ctx, StageMove{Client: clientID, Seq: it.Seq, From: before.Stage, To: to, At: it.At,
+			Since: since, Reason: reason, By: actor}); err != nil {
+			return nil, err
+		}
 	}
 	s.dir.put(&after)
 	if err := s.recordChanges(ctx, clientID); err != nil {

@@ -97,6 +97,10 @@ type dirEntry struct {
 	joined    string   // forms in one string: one Contains rejects most entries at once
 	manager   string
 	stage     Stage
+	city      string // city, industry, lead source and creation: what funnel reports cut by
+	industry  string
+	source    string
+	created   time.Time
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
@@ -203,7 +207,7 @@ func makeEntry(c *Client) *dirEntry {
 		}
 	}
 	e := &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
-		manager: c.ManagerID, stage: c.Stage}
+		manager: c.ManagerID, stage: c.Stage, city: c.City, industry: c.Industry, source: c.LeadSource, created: c.CreatedAt}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {
@@ -307,7 +311,8 @@ func (d *Directory) load(ctx context.Context, head int64) error {
 	entries := newEntrySet(len(d.entries.list))
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
 		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
-			{Key: "emails", Value: 1}, {Key: "website", Value: 1}}))
+			{Key: "emails", Value: 1}, {Key: "website", Value: 1}, {Key: "city", Value: 1}, {Key: "industry", Value: 1},
+			{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("load client directory: %w", err)
 	}

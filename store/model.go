@@ -77,6 +77,7 @@ type Client struct {
 	Type          string             `bson:"type,omitempty"`
 	Stage         Stage              `bson:"stage"`
 	RefusalReason string             `bson:"refusalReason,omitempty"`
+	StageSince    *time.Time         `bson:"stageSince,omitempty"` // the last move; nil: since CreatedAt
 	LeadSource    string             `bson:"leadSource,omitempty"`
 	Tags          []string           `bson:"tags,omitempty"`
 	ManagerID     string             `bson:"managerId,omitempty"`

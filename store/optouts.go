@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
-	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // A campaign's batches hold a snapshot of their recipients taken when the run was
@@ -44,13 +43,7 @@ func (s *Store) recordOptOuts(ctx context.Context, keys ...string) error {
 	}
 	id := optOutDayID(now)
 	update := bson.D{{Key: "$push", Value: bson.D{{Key: "entries", Value: bson.D{{Key: "$each", Value: entries}}}}}}
-	var err error
-	for range 3 { // two first writes of a day race on the upsert: the loser adds again
-		_, err = s.c(colOptOuts).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update, options.Update().SetUpsert(true))
-		if !mongo.IsDuplicateKeyError(err) {
-			break
-		}
-	}
+	err := s.upsertOne(ctx, colOptOuts, id, update)
 	if err != nil {
 		return fmt.Errorf("record opt-out: %w", err)
 	}

@@ -45,6 +45,7 @@ const (
 	colBatches    = "batches"
 	colBatchLists = "batchLists"
 	colOptOuts    = "optouts"
+	colStageMoves = "stageMoves"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -175,6 +176,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colBatches:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
 	colBatchLists: nil,
 	colOptOuts:    nil,
+	colStageMoves: nil,
 }
 
 // Collections lists every collection the store uses.
@@ -306,6 +308,19 @@ func (s *Store) insertNew(ctx context.Context, col string, docs []any, sizes []i
 }
 
 // nextSeq reserves n numbers of a named counter and returns the last one.
+// upsertOne applies update to the document id, creating it when missing: two first
+// writes race on the creation, and the loser applies its update again.
+func (s *Store) upsertOne(ctx context.Context, col, id string, update bson.D) error {
+	var err error
+	for range 3 {
+		_, err = s.c(col).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update, options.Update().SetUpsert(true))
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
+	return err
+}
+
 func (s *Store) nextSeq(ctx context.Context, name string, n int64) (int64, error) {
 	var doc struct {
 		N int64 `bson:"n"`

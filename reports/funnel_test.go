@@ -1,0 +1,164 @@
+package reports_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/reports"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// clock is a store clock the test moves.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time)        { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+func day(m time.Month, d int) time.Time { return time.Date(2026, m, d, 10, 0, 0, 0, time.UTC) }
+
+// funnelBase makes five clients on 25 September and moves them along the funnel in
+// October and November:
+//
+//	A: white -> grey (5 Oct) -> green (10 Oct) -> yellow (3 Nov)
+//	B: white -> grey (5 Oct) -> red-green "Дорого" (10 Oct)
+//	C: white -> red-green "дорого." (20 Oct)
+//	D: white -> grey (3 Nov), manager Boris
+//	E: white, in Kazan
+//
+// and F on 10 November.
+func funnelBase(t *testing.T) (*store.Store, *clock, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	c := &clock{now: day(time.September, 25)}
+	st := storetest.New(t, func(o *store.Options) { o.Now = c.Now })
+	ids := map[string]string{}
+	for _, n := range []string{"A", "B", "C", "D", "E"} {
+		cl := &store.Client{Name: "Клиент " + n, City: "Москва", ManagerID: "anna"}
+		if n == "E" {
+			cl.City = "Казань"
+		}
+		if n == "D" {
+			cl.ManagerID = "boris"
+		}
+		if err := st.CreateClient(ctx, "test", cl); err != nil {
+			t.Fatal(err)
+		}
+		ids[n] = cl.ID
+	}
+	move := func(at time.Time, who string, to store.Stage, reason string) {
+		t.Helper()
+		c.Set(at)
+		if _, err := st.MoveStage(ctx, "anna", ids[who], to, reason); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(day(time.October, 5), "A", store.StageGrey, "")
+	move(day(time.October, 5), "B", store.StageGrey, "")
+	move(day(time.October, 10), "A", store.StageGreen, "")
+	move(day(time.October, 10), "B", store.StageRedGreen, "Дорого")
+	move(day(time.October, 12), "A", store.StageGreen, "") // not a move: A's time in green goes on
+	move(day(time.October, 20), "C", store.StageRedGreen, "дорого.")
+	move(day(time.November, 3), "A", store.StageYellow, "")
+	move(day(time.November, 3), "D", store.StageGrey, "")
+	c.Set(day(time.November, 10))
+	if err := st.CreateClient(ctx, "test", &store.Client{Name: "Клиент F"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(day(time.November, 15))
+	return st, c, ids
+}
+
+func month(m time.Month) reports.Period {
+	from := time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC)
+	return reports.Period{From: from, To: from.AddDate(0, 1, 0)}
+}
+
+func TestFunnelOverAPeriodAndAtAPastDate(t *testing.T) {
+	ctx := context.Background()
+	st, c, _ := funnelBase(t)
+	f, err := reports.ComputeFunnel(ctx, st, month(time.October), reports.Cut{}, c.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, "October's start", f.Start, map[store.Stage]int{store.StageWhite: 5})
+	wantCounts(t, "October's end", f.End, map[store.Stage]int{store.StageWhite: 2, store.StageGreen: 1, store.StageRedGreen: 2})
+	want := []reports.Conversion{{From: store.StageWhite, To: store.StageGrey, Entered: 5, Converted: 2},
+		{From: store.StageGrey, To: store.StageGreen, Entered: 2, Converted: 1},
+		{From: store.StageGreen, To: store.StageYellow, Entered: 1, Converted: 0}}
+	for i, w := range want {
+		if f.Conversions[i] != w {
+			t.Errorf("conversion %d: %+v, want %+v", i, f.Conversions[i], w)
+		}
+	}
+	for _, cv := range f.Conversions[len(want):] {
+		if cv.Entered != 0 {
+			t.Errorf("conversion %+v, want nobody", cv)
+		}
+	}
+	days := func(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+	if f.InStage[store.StageWhite] != (reports.Spent{Median: days(10), N: 3}) || f.InStage[store.StageGrey] != (reports.Spent{Median: days(5), N: 2}) ||
+		len(f.InStage) != 2 {
+		t.Errorf("time in stages: %+v", f.InStage)
+	}
+	if len(f.Refusals) != 1 || f.Refusals[0] != (reports.Refusal{Stage: store.StageRedGreen, Reason: "Дорого", N: 2}) {
+		t.Errorf("refusals: %+v", f.Refusals)
+	}
+	if f.Moves != 5 {
+		t.Errorf("moves: %d, want 5", f.Moves)
+	}
+
+	// November, not over: its end is now; F is new; A's green began on 10 October,
+	// the repeated move on the 12th notwithstanding.
+	f, err = reports.ComputeFunnel(ctx, st, month(time.November), reports.Cut{}, c.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, "November so far", f.End, map[store.Stage]int{store.StageWhite: 2, store.StageGrey: 1, store.StageYellow: 1, store.StageRedGreen: 2})
+	if f.InStage[store.StageGreen] != (reports.Spent{Median: days(24), N: 1}) || f.InStage[store.StageWhite] != (reports.Spent{Median: days(39), N: 1}) {
+		t.Errorf("time in stages in November: %+v", f.InStage)
+	}
+
+	// Any past date: the counts on 7 October.
+	f, err = reports.ComputeFunnel(ctx, st, reports.Period{From: day(time.September, 1), To: day(time.October, 7)}, reports.Cut{}, c.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCounts(t, "7 October", f.End, map[store.Stage]int{store.StageWhite: 3, store.StageGrey: 2})
+}
+
+func TestFunnelCuts(t *testing.T) {
+	ctx := context.Background()
+	st, c, _ := funnelBase(t)
+	for _, tc := range []struct {
+		cut  reports.Cut
+		want map[store.Stage]int
+	}{
+		{reports.Cut{City: "казань"}, map[store.Stage]int{store.StageWhite: 1}},
+		{reports.Cut{ManagerID: "boris"}, map[store.Stage]int{store.StageGrey: 1}},
+		{reports.Cut{ManagerID: "anna", City: "Москва"}, map[store.Stage]int{store.StageYellow: 1, store.StageRedGreen: 2}},
+		{reports.Cut{Industry: "нет такой"}, map[store.Stage]int{}},
+	} {
+		f, err := reports.ComputeFunnel(ctx, st, month(time.November), tc.cut, c.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCounts(t, "cut", f.End, tc.want)
+	}
+}
+
+func wantCounts(t *testing.T, what string, got, want map[store.Stage]int) {
+	t.Helper()
+	for _, s := range store.Stages {
+		if got[s] != want[s] {
+			t.Errorf("%s: %v, want %v", what, got, want)
+			return
+		}
+	}
+}
