@@ -112,9 +112,13 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 	start := stagesAt(in, ours, p.From)
 	f.Start, f.End = count(start), count(stagesAt(in, ours, end))
 
-	reached := map[string][]store.Stage{} // client -> stages it was in during the period
-	for id, st := range start {
-		reached[id] = []store.Stage{st}
+	// The stages each client was in during the period: where it began (at the
+	// period's start, or when it was made during it), then where its moves took it.
+	reached := map[string][]store.Stage{}
+	for id, st := range stagesAt(in, ours, time.Time{}) {
+		if in[id].CreatedAt.Before(end) {
+			reached[id] = []store.Stage{st}
+		}
 	}
 	spent := map[store.Stage][]time.Duration{}
 	refusals := map[Refusal]int{}
@@ -174,11 +178,12 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 }
 
 // stagesAt is each client's stage at t: its stage now, with the moves made since t
-// undone, newest first. Clients made after t are left out.
+// undone, newest first. Clients made after t are left out; a zero t undoes every move
+// given and keeps every client.
 func stagesAt(clients map[string]store.FunnelClient, moves []store.StageMove, t time.Time) map[string]store.Stage {
 	out := make(map[string]store.Stage, len(clients))
 	for id, c := range clients {
-		if c.CreatedAt.Before(t) {
+		if t.IsZero() || c.CreatedAt.Before(t) {
 			out[id] = c.Stage
 		}
 	}

@@ -121,6 +121,10 @@ func TestFunnelOverAPeriodAndAtAPastDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCounts(t, "November so far", f.End, map[store.Stage]int{store.StageWhite: 2, store.StageGrey: 1, store.StageYellow: 1, store.StageRedGreen: 2})
+	// F, made in November, entered white in it.
+	if cv := f.Conversions[0]; cv.Entered != 3 || cv.Converted != 1 {
+		t.Errorf("white -> grey in November: %+v, want 3 entered (D, E, F), 1 went on (D)", cv)
+	}
 	if f.InStage[store.StageGreen] != (reports.Spent{Median: days(24), N: 1}) || f.InStage[store.StageWhite] != (reports.Spent{Median: days(39), N: 1}) {
 		t.Errorf("time in stages in November: %+v", f.InStage)
 	}

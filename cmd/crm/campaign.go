@@ -173,14 +173,11 @@ func runCampaign(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm campaign", true)
+	s, closeStore, err := openMigrated(ctx, e, "crm campaign", true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	cs, err := newCampaigns(e, s)
 	if err != nil {
 		return err

@@ -8,6 +8,20 @@ import (
 	"github.com/crm-team/crm/store/embedded"
 )
 
+// openMigrated opens the store with every collection and index in place: what a
+// command needs before it reads or writes anything.
+func openMigrated(ctx context.Context, e *env, command string, attach bool) (*store.Store, func(), error) {
+	s, closeStore, err := openStore(ctx, e.cfg, e.log, command, attach)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		closeStore()
+		return nil, nil, err
+	}
+	return s, closeStore, nil
+}
+
 // openStore connects to MongoDB when CRM_MONGODB_URI is set; otherwise it starts the
 // embedded engine on CRM_DATA_DIR, or, when attach is set and another crm process
 // already runs it there, uses that process's engine. Everything after this is the

@@ -46,14 +46,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer f.Close()
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm import", true)
+	s, closeStore, err := openMigrated(ctx, e, "crm import", true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	rep, err := csvio.Import(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep})
 	for _, re := range rep.Errors {
 		fmt.Fprintf(e.stderr, "%s:%d: %s\n", fs.Arg(0), re.Line, re.Message)

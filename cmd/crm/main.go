@@ -40,6 +40,7 @@ func commands() map[string]command {
 		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
 		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]", runManager},
 		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status (crm campaign shows how)", runCampaign},
+		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv]", runReport},
 	}
 }
 

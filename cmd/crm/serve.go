@@ -16,14 +16,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("serve takes no arguments; configure it with CRM_* variables")}
 	}
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm serve", false)
+	s, closeStore, err := openMigrated(ctx, e, "crm serve", false)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	go repairKeys(ctx, e, s)
 	go repairTaskRefs(ctx, e, s)
 	go func() {
@@ -137,14 +134,11 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("migrate takes no arguments")}
 	}
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm migrate", true)
+	s, closeStore, err := openMigrated(ctx, e, "crm migrate", true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	rep, err := s.RepairKeys(ctx)
 	if err != nil {
 		return err

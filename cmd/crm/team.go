@@ -26,14 +26,11 @@ func runChat(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*as) == "" || fs.NArg() > 0 {
 		return usageError{fmt.Errorf("say who you are: crm chat --as \"Anna Petrova\"")}
 	}
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm chat", true)
+	s, closeStore, err := openMigrated(ctx, e, "crm chat", true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	m, err := findManager(ctx, s, *as)
 	if errors.Is(err, errNoTeam) {
 		// A fresh base: the newcomer becomes its first admin, so that one command
@@ -101,14 +98,11 @@ func runManager(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
-	s, closeStore, err := openStore(ctx, e.cfg, e.log, "crm manager", true)
+	s, closeStore, err := openMigrated(ctx, e, "crm manager", true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	switch sub {
 	case "add":
 		m := &store.Manager{Name: *name, Role: store.Role(*role), TelegramID: *tg, TimeZone: *tz, Language: *lang}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/crm-team/crm/reports"
+	"github.com/crm-team/crm/store"
+)
+
+const reportUsage = `crm report funnel [--from 2026-11-01] [--to 2026-11-30] [--city C] [--industry I] [--source S]
+         [--manager NAME-or-ID] [--format table|csv]
+  --from and --to are days in CRM_TIMEZONE, both included (default: this month so far)`
+
+// runReport is `crm report <name>`.
+func runReport(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "funnel" {
+		say := "say which report"
+		if len(args) > 0 {
+			say = fmt.Sprintf("unknown report %q", args[0])
+		}
+		return usageError{fmt.Errorf("%s\nusage: %s", say, reportUsage)}
+	}
+	bad := func(format string, a ...any) error {
+		return usageError{fmt.Errorf(format+"\nusage: %s", append(a, reportUsage)...)}
+	}
+	fs := flag.NewFlagSet("report funnel", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var from, to, format, manager string
+	var cut reports.Cut
+	fs.StringVar(&from, "from", "", "first day of the period")
+	fs.StringVar(&to, "to", "", "last day of the period")
+	fs.StringVar(&cut.City, "city", "", "only clients in this city")
+	fs.StringVar(&cut.Industry, "industry", "", "only clients of this industry")
+	fs.StringVar(&cut.LeadSource, "source", "", "only clients from this lead source")
+	fs.StringVar(&manager, "manager", "", "only this manager's clients")
+	fs.StringVar(&format, "format", "table", "table or csv")
+	if err := fs.Parse(args[1:]); err != nil {
+		return bad("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected %q", fs.Arg(0))
+	}
+	if format != "table" && format != "csv" {
+		return bad("--format %q: use table or csv", format)
+	}
+	loc := e.cfg.Calendar.Loc
+	p, err := reportPeriod(from, to, time.Now().In(loc), loc)
+	if err != nil {
+		return bad("%v", err)
+	}
+
+	s, closeStore, err := openMigrated(ctx, e, "crm report", true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if manager != "" {
+		m, err := findManager(ctx, s, manager)
+		if err != nil {
+			return err
+		}
+		cut.ManagerID = m.ID
+	}
+	f, err := reports.ComputeFunnel(ctx, s, p, cut, time.Now())
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return funnelCSV(e.stdout, f)
+	}
+	funnelTable(e.stdout, f, loc, manager)
+	return nil
+}
+
+// reportPeriod reads --from and --to, days in loc with both included; the default is
+// the month of now, up to its end.
+func reportPeriod(from, to string, now time.Time, loc *time.Location) (reports.Period, error) {
+	y, m, _ := now.Date()
+	p := reports.Period{From: time.Date(y, m, 1, 0, 0, 0, 0, loc)}
+	p.To = p.From.AddDate(0, 1, 0)
+	if from != "" {
+		t, err := time.ParseInLocation(time.DateOnly, from, loc)
+		if err != nil {
+			return p, fmt.Errorf("--from %q: give a day as 2026-11-01", from)
+		}
+		p.From = t
+		if to == "" {
+			p.To = now
+		}
+	}
+	if to != "" {
+		t, err := time.ParseInLocation(time.DateOnly, to, loc)
+		if err != nil {
+			return p, fmt.Errorf("--to %q: give a day as 2026-11-30", to)
+		}
+		p.To = t.AddDate(0, 0, 1)
+	}
+	if !p.From.Before(p.To) {
+		return p, errors.New("--from must come before --to")
+	}
+	return p, nil
+}
+
+func funnelTable(out io.Writer, f *reports.Funnel, loc *time.Location, manager string) {
+	last := f.Period.To.AddDate(0, 0, -1)
+	who := "all clients"
+	if manager != "" {
+		who = "clients of " + manager
+	}
+	fmt.Fprintf(out, "Funnel %s – %s (%s), %d stage moves\n\n", f.Period.From.In(loc).Format(time.DateOnly), last.In(loc).Format(time.DateOnly), who, f.Moves)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "stage\tat start\tat end\tgoes on to\tentered\twent on\tconversion\tmedian time in stage\tleft it")
+	for _, st := range store.Stages {
+		row := []string{string(st), strconv.Itoa(f.Start[st]), strconv.Itoa(f.End[st]), "", "", "", "", "", ""}
+		for _, c := range f.Conversions {
+			if c.From == st {
+				row[3], row[4], row[5], row[6] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted), percent(c)
+			}
+		}
+		if sp, ok := f.InStage[st]; ok {
+			row[7], row[8] = days(sp.Median), strconv.Itoa(sp.N)
+		}
+		fmt.Fprintln(w, strings.Join(row, "\t"))
+	}
+	_ = w.Flush()
+	if len(f.Refusals) == 0 {
+		fmt.Fprintln(out, "\nno refusals in the period")
+		return
+	}
+	fmt.Fprintln(out, "\nrefusals")
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, r := range f.Refusals {
+		fmt.Fprintf(w, "%s\t%s\t%d\n", r.Stage, r.Reason, r.N)
+	}
+	_ = w.Flush()
+}
+
+func funnelCSV(out io.Writer, f *reports.Funnel) error {
+	w := csv.NewWriter(out)
+	_ = w.Write([]string{"stage", "at_start", "at_end", "goes_on_to", "entered", "went_on", "conversion_pct", "median_days_in_stage", "left_stage"})
+	for _, st := range store.Stages {
+		row := []string{string(st), strconv.Itoa(f.Start[st]), strconv.Itoa(f.End[st]), "", "", "", "", "", ""}
+		for _, c := range f.Conversions {
+			if c.From == st {
+				row[3], row[4], row[5] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted)
+				if c.Entered > 0 {
+					row[6] = strconv.FormatFloat(100*c.Rate(), 'f', 1, 64)
+				}
+			}
+		}
+		if sp, ok := f.InStage[st]; ok {
+			row[7], row[8] = strconv.FormatFloat(sp.Median.Hours()/24, 'f', 1, 64), strconv.Itoa(sp.N)
+		}
+		_ = w.Write(row)
+	}
+	_ = w.Write(nil)
+	_ = w.Write([]string{"refusal_stage", "reason", "clients"})
+	for _, r := range f.Refusals {
+		_ = w.Write([]string{string(r.Stage), r.Reason, strconv.Itoa(r.N)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+func percent(c reports.Conversion) string {
+	if c.Entered == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", 100*c.Rate())
+}
+
+func days(d time.Duration) string {
+	if d < 24*time.Hour {
+		return fmt.Sprintf("%.0f h", d.Hours())
+	}
+	return fmt.Sprintf("%.1f d", d.Hours()/24)
+}
