@@ -527,3 +527,43 @@ func TestManagerClientsAndReassign(t *testing.T) {
 		t.Fatalf("anna still finds a reassigned client: %v", names(got))
 	}
 }
+
+// Stage moves made before they were kept by month are copied from the timelines once,
+// with the time each client entered the stage it left.
+func TestBackfillStageMovesFromTimelines(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	old := &store.Client{Name: "Старый"}
+	s := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return now } })
+	ctx := context.Background()
+	if err := s.CreateClient(ctx, "test", old); err != nil {
+		t.Fatal(err)
+	}
+	// Moves as an older version wrote them: in the timeline only.
+	for i, ch := range []store.StageChange{{From: store.StageWhite, To: store.StageGrey}, {From: store.StageGrey, To: store.StageRedGreen, Reason: "Дорого"}} {
+		if _, err := s.AppendInteraction(ctx, old.ID, store.Interaction{Kind: store.InteractionStageChange, At: now.AddDate(0, i+1, 0),
+			AuthorID: "anna", Stage: &ch}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AppendInteraction(ctx, old.ID, store.Interaction{Kind: store.InteractionNote, Text: "не то"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.BackfillStageMoves(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("backfill: %d, %v", n, err)
+	}
+	moves, err := s.StageMoves(ctx, now, now.AddDate(1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(moves) != 2 || moves[0].To != store.StageGrey || !moves[0].Since.Equal(now) || !moves[1].Since.Equal(now.AddDate(0, 1, 0)) ||
+		moves[1].Reason != "Дорого" || moves[1].By != "anna" {
+		t.Fatalf("moves: %+v", moves)
+	}
+	if c, _ := s.Client(ctx, old.ID); c.StageSince == nil || !c.StageSince.Equal(now.AddDate(0, 2, 0)) {
+		t.Fatalf("stageSince: %v", c.StageSince)
+	}
+	if n, err := s.BackfillStageMoves(ctx); n != 0 || err != nil {
+		t.Fatalf("second backfill: %d, %v", n, err)
+	}
+}

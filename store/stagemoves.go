@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
 // Funnel reports need every stage move of a period. The timeline holds them, but
@@ -95,4 +97,104 @@ func (s *Store) FunnelClients(ctx context.Context) ([]FunnelClient, error) {
 			Stage: e.stage, CreatedAt: e.created})
 	}
 	return out, nil
+}
+
+// stageMovesBuilt marks, in the stage moves' collection, that the moves made before
+// they were kept by month have been copied from the timelines.
+const stageMovesBuilt = "built"
+
+// BackfillStageMoves copies every stage move of the timelines into the month documents
+// and sets the clients' stageSince, once per base: the moves made before this
+// version kept them. It reads the whole timeline (a cold path: 15 s at 300,000
+// entries on the embedded engine) and returns how many moves it wrote.
+func (s *Store) BackfillStageMoves(ctx context.Context) (int, error) {
+	var marker struct {
+		ID string `bson:"_id"`
+	}
+	if err := s.getByID(ctx, colStageMoves, stageMovesBuilt, &marker); err == nil {
+		return 0, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	type entry struct {
+		seq   int64
+		at    time.Time
+		stage StageChange
+		by    string
+	}
+	byClient := map[string][]entry{}
+	cur, err := s.c(colTimeline).Find(ctx, bson.D{}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return 0, err
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var doc timelineDoc
+		if err := cur.Decode(&doc); err != nil {
+			return 0, fmt.Errorf("read timeline: %w", err)
+		}
+		for _, it := range doc.Items {
+			if it.Kind == InteractionStageChange && it.Stage != nil {
+				byClient[doc.Client] = append(byClient[doc.Client], entry{seq: it.Seq, at: it.At, stage: *it.Stage, by: it.AuthorID})
+			}
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return 0, fmt.Errorf("read timeline: %w", err)
+	}
+	created := map[string]time.Time{}
+	clients, err := s.FunnelClients(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range clients {
+		created[c.ID] = c.CreatedAt
+	}
+	n := 0
+	for client, moves := range byClient {
+		at, ok := created[client]
+		if !ok {
+			continue // the client was deleted
+		}
+		sort.Slice(moves, func(i, j int) bool { return moves[i].seq < moves[j].seq })
+		for _, m := range moves {
+			err := s.recordStageMove(ctx, StageMove{Client: client, Seq: m.seq, From: m.stage.From, To: m.stage.To, At: m.at,
+				Since: at, Reason: m.stage.Reason, By: m.by})
+			if err != nil {
+				return n, err
+			}
+			at = m.at
+			n++
+		}
+		if err := s.backfillStageSince(ctx, client, at); err != nil {
+			return n, err
+		}
+	}
+	if _, err := s.c(colStageMoves).InsertOne(ctx, bson.D{{Key: "_id", Value: stageMovesBuilt}, {Key: "at", Value: s.now()}}); err != nil &&
+		!mongo.IsDuplicateKeyError(err) {
+		return n, err
+	}
+	return n, nil
+}
+
+// backfillStageSince sets a client's stageSince unless a move since has set it; under
+// the client's lock, as MoveStage writes it.
+func (s *Store) backfillStageSince(ctx context.Context, clientID string, at time.Time) error {
+	defer s.locks.lock(colClients, clientID)()
+	var c struct {
+		Since *time.Time `bson:"stageSince"`
+	}
+	if err := s.getByID(ctx, colClients, clientID, &c); errors.Is(err, ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if c.Since != nil {
+		return nil
+	}
+	if _, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "stageSince", Value: at}}}}); err != nil {
+		return fmt.Errorf("set stageSince: %w", err)
+	}
+	return nil
 }

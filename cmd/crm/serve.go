@@ -22,7 +22,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeStore()
 	go repairKeys(ctx, e, s)
-	go repairTaskRefs(ctx, e, s)
+	go repairAtStart(ctx, e, "task copies repair", s.RepairTaskRefs)
+	go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 	go func() {
 		// Load the search directory now, not in the first manager's search.
 		if err := s.Directory().Sync(ctx); err != nil && ctx.Err() == nil {
@@ -93,15 +94,16 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 	}
 }
 
-// repairTaskRefs rebuilds the copies of open tasks on cards and agendas once at start
-// (see store.RepairTaskRefs).
-func repairTaskRefs(ctx context.Context, e *env, s *store.Store) {
-	n, err := s.RepairTaskRefs(ctx)
+// repairAtStart runs a repair that counts what it did once at start: RepairTaskRefs
+// rebuilds the copies of open tasks on cards and agendas, BackfillStageMoves copies the stage moves
+// an older version kept in the timelines only. A failed one runs again at the next start.
+func repairAtStart(ctx context.Context, e *env, what string, repair func(context.Context) (int, error)) {
+	n, err := repair(ctx)
 	switch {
 	case err != nil && ctx.Err() == nil:
-		e.log.Warn("task repair failed; it runs again at the next start", "err", err)
+		e.log.Warn(what+" failed; it runs again at the next start", "err", err)
 	case n > 0:
-		e.log.Info("task copies repaired", "documents", n)
+		e.log.Info(what+" done", "count", n)
 	}
 }
 
@@ -143,7 +145,11 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "migrated: %d collections with their indexes; keys: %d stale removed, %d missing created, %d conflicts\n",
-		len(store.Collections()), rep.StaleRemoved, rep.MissingCreated, rep.Conflicts)
+	moves, err := s.BackfillStageMoves(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "migrated: %d collections with their indexes; keys: %d stale removed, %d missing created, %d conflicts; stage moves copied for reports: %d\n",
+		len(store.Collections()), rep.StaleRemoved, rep.MissingCreated, rep.Conflicts, moves)
 	return nil
 }
