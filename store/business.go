@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -75,6 +76,29 @@ func (s *Store) ClientOrders(ctx context.Context, clientID string) ([]Order, err
 	}
 	var out []Order
 	return out, cur.All(ctx, &out)
+}
+
+// EachPaidOrder streams the paid orders dated in [from, to) (reports: a cold path that
+// reads every order).
+func (s *Store) EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*Order) error) error {
+	cur, err := s.c(colOrders).Find(ctx, bson.D{{Key: "state", Value: OrderPaid}}, options.Find().SetBatchSize(2000))
+	if err != nil {
+		return fmt.Errorf("read orders: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var o Order
+		if err := cur.Decode(&o); err != nil {
+			return fmt.Errorf("read orders: %w", err)
+		}
+		if o.Date.Before(from) || !o.Date.Before(to) {
+			continue
+		}
+		if err := fn(&o); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
 }
 
 func (c *Campaign) check() error {
