@@ -85,20 +85,12 @@ func (s *Store) EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*
 	if err != nil {
 		return fmt.Errorf("read orders: %w", err)
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var o Order
-		if err := cur.Decode(&o); err != nil {
-			return fmt.Errorf("read orders: %w", err)
-		}
+	return eachDoc(ctx, cur, func(o *Order) error {
 		if o.Date.Before(from) || !o.Date.Before(to) {
-			continue
+			return nil
 		}
-		if err := fn(&o); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+		return fn(o)
+	})
 }
 
 func (c *Campaign) check() error {

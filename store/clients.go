@@ -616,15 +616,5 @@ func (s *Store) EachClient(ctx context.Context, fn func(*Client) error) error {
 	if err != nil {
 		return err
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var c Client
-		if err := cur.Decode(&c); err != nil {
-			return err
-		}
-		if err := fn(&c); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return eachDoc(ctx, cur, fn)
 }

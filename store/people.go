@@ -360,17 +360,7 @@ func (s *Store) eachOpenTask(ctx context.Context, fn func(*Task) error) error {
 	if err != nil {
 		return fmt.Errorf("read open tasks: %w", err)
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var t Task
-		if err := cur.Decode(&t); err != nil {
-			return err
-		}
-		if err := fn(&t); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return eachDoc(ctx, cur, fn)
 }
 
 func sameRefs(a, b []TaskRef) bool {

@@ -308,6 +308,21 @@ func (s *Store) insertNew(ctx context.Context, col string, docs []any, sizes []i
 }
 
 // nextSeq reserves n numbers of a named counter and returns the last one.
+// eachDoc decodes every document of a cursor into a T and calls fn with it.
+func eachDoc[T any](ctx context.Context, cur *mongo.Cursor, fn func(*T) error) error {
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var v T
+		if err := cur.Decode(&v); err != nil {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}
+
 // upsertOne applies update to the document id, creating it when missing: two first
 // writes race on the creation, and the loser applies its update again.
 func (s *Store) upsertOne(ctx context.Context, col, id string, update bson.D) error {
@@ -361,17 +376,7 @@ func (s *Store) AuditBetween(ctx context.Context, from, to time.Time, fn func(Au
 	if err != nil {
 		return fmt.Errorf("read audit log: %w", err)
 	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var e AuditEntry
-		if err := cur.Decode(&e); err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return eachDoc(ctx, cur, func(e *AuditEntry) error { return fn(*e) })
 }
 
 // AuditLog returns the newest entries about one entity (a cold path: it scans).
