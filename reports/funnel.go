@@ -21,7 +21,7 @@ type Period struct{ From, To time.Time }
 // manager; empty fields take every client.
 type Cut struct{ City, Industry, LeadSource, ManagerID string }
 
-func (c Cut) takes(fc store.FunnelClient) bool {
+func (c Cut) takes(fc store.ReportClient) bool {
 	return (c.City == "" || strings.EqualFold(c.City, fc.City)) &&
 		(c.Industry == "" || strings.EqualFold(c.Industry, fc.Industry)) &&
 		(c.LeadSource == "" || strings.EqualFold(c.LeadSource, fc.LeadSource)) &&
@@ -78,13 +78,13 @@ type Refusal struct {
 
 // FunnelSource is what the funnel reads: *store.Store.
 type FunnelSource interface {
-	FunnelClients(ctx context.Context) ([]store.FunnelClient, error)
+	ReportClients(ctx context.Context) ([]store.ReportClient, error)
 	StageMoves(ctx context.Context, from, to time.Time) ([]store.StageMove, error)
 }
 
 // ComputeFunnel computes the funnel of the clients in cut over p, as of now.
 func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now time.Time) (*Funnel, error) {
-	clients, err := src.FunnelClients(ctx)
+	clients, err := src.ReportClients(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 	if err != nil {
 		return nil, err
 	}
-	in := map[string]store.FunnelClient{}
+	in := map[string]store.ReportClient{}
 	for _, c := range clients {
 		if cut.takes(c) {
 			in[c.ID] = c
@@ -180,7 +180,7 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 // stagesAt is each client's stage at t: its stage now, with the moves made since t
 // undone, newest first. Clients made after t are left out; a zero t undoes every move
 // given and keeps every client.
-func stagesAt(clients map[string]store.FunnelClient, moves []store.StageMove, t time.Time) map[string]store.Stage {
+func stagesAt(clients map[string]store.ReportClient, moves []store.StageMove, t time.Time) map[string]store.Stage {
 	out := make(map[string]store.Stage, len(clients))
 	for id, c := range clients {
 		if t.IsZero() || c.CreatedAt.Before(t) {

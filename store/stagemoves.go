@@ -76,24 +76,24 @@ func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove
 	return out, nil
 }
 
-// FunnelClient is what funnel reports need of a client: its stage now, and what
+// ReportClient is what reports need of a client: its name, its stage now, and what
 // reports are cut by.
-type FunnelClient struct {
-	ID, ManagerID, City, Industry, LeadSource string
-	Stage                                     Stage
-	CreatedAt                                 time.Time
+type ReportClient struct {
+	ID, Name, ManagerID, City, Industry, LeadSource string
+	Stage                                           Stage
+	CreatedAt                                       time.Time
 }
 
-// FunnelClients lists every client from the in-process directory (no database scan).
-func (s *Store) FunnelClients(ctx context.Context) ([]FunnelClient, error) {
+// ReportClients lists every client from the in-process directory (no database scan).
+func (s *Store) ReportClients(ctx context.Context) ([]ReportClient, error) {
 	if err := s.dir.Sync(ctx); err != nil {
 		return nil, err
 	}
 	s.dir.mu.RLock()
 	defer s.dir.mu.RUnlock()
-	out := make([]FunnelClient, 0, len(s.dir.entries.list))
+	out := make([]ReportClient, 0, len(s.dir.entries.list))
 	for _, e := range s.dir.entries.list {
-		out = append(out, FunnelClient{ID: e.id, ManagerID: e.manager, City: e.city, Industry: e.industry, LeadSource: e.source,
+		out = append(out, ReportClient{ID: e.id, Name: e.name, ManagerID: e.manager, City: e.city, Industry: e.industry, LeadSource: e.source,
 			Stage: e.stage, CreatedAt: e.created})
 	}
 	return out, nil
@@ -143,7 +143,7 @@ func (s *Store) BackfillStageMoves(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("read timeline: %w", err)
 	}
 	created := map[string]time.Time{}
-	clients, err := s.FunnelClients(ctx)
+	clients, err := s.ReportClients(ctx)
 	if err != nil {
 		return 0, err
 	}

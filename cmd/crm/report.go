@@ -18,31 +18,39 @@ import (
 
 const reportUsage = `crm report funnel [--from 2026-11-01] [--to 2026-11-30] [--city C] [--industry I] [--source S]
          [--manager NAME-or-ID] [--format table|csv]
-  --from and --to are days in CRM_TIMEZONE, both included (default: this month so far)`
+       crm report abc [--from 2025-11-01] [--to 2026-10-31] [--abc 80,95] [--xyz 10,25] [--format table|csv]
+  --from and --to are days in CRM_TIMEZONE, both included (default: funnel this month,
+  abc the twelve months before this one)`
 
-// runReport is `crm report <name>`.
+// runReport is `crm report funnel|abc`.
 func runReport(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "funnel" {
+	if len(args) == 0 || args[0] != "funnel" && args[0] != "abc" {
 		say := "say which report"
 		if len(args) > 0 {
 			say = fmt.Sprintf("unknown report %q", args[0])
 		}
 		return usageError{fmt.Errorf("%s\nusage: %s", say, reportUsage)}
 	}
+	name := args[0]
 	bad := func(format string, a ...any) error {
 		return usageError{fmt.Errorf(format+"\nusage: %s", append(a, reportUsage)...)}
 	}
-	fs := flag.NewFlagSet("report funnel", flag.ContinueOnError)
+	fs := flag.NewFlagSet("report "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	var from, to, format, manager string
+	var from, to, format, manager, abc, xyz string
 	var cut reports.Cut
 	fs.StringVar(&from, "from", "", "first day of the period")
 	fs.StringVar(&to, "to", "", "last day of the period")
-	fs.StringVar(&cut.City, "city", "", "only clients in this city")
-	fs.StringVar(&cut.Industry, "industry", "", "only clients of this industry")
-	fs.StringVar(&cut.LeadSource, "source", "", "only clients from this lead source")
-	fs.StringVar(&manager, "manager", "", "only this manager's clients")
 	fs.StringVar(&format, "format", "table", "table or csv")
+	if name == "funnel" {
+		fs.StringVar(&cut.City, "city", "", "only clients in this city")
+		fs.StringVar(&cut.Industry, "industry", "", "only clients of this industry")
+		fs.StringVar(&cut.LeadSource, "source", "", "only clients from this lead source")
+		fs.StringVar(&manager, "manager", "", "only this manager's clients")
+	} else {
+		fs.StringVar(&abc, "abc", "80,95", "percent of revenue that ends A and B")
+		fs.StringVar(&xyz, "xyz", "10,25", "percent of monthly variation that ends X and Y")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return bad("%v", err)
 	}
@@ -53,9 +61,24 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return bad("--format %q: use table or csv", format)
 	}
 	loc := e.cfg.Calendar.Loc
-	p, err := reportPeriod(from, to, time.Now().In(loc), loc)
+	now := time.Now().In(loc)
+	if name == "abc" && from == "" && to == "" {
+		y, m, _ := now.Date()
+		thisMonth := time.Date(y, m, 1, 0, 0, 0, 0, loc)
+		from, to = thisMonth.AddDate(-1, 0, 0).Format(time.DateOnly), thisMonth.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	p, err := reportPeriod(from, to, now, loc)
 	if err != nil {
 		return bad("%v", err)
+	}
+	th := reports.DefaultThresholds
+	if name == "abc" {
+		if th.A, th.B, err = percentPair("--abc", abc); err != nil {
+			return bad("%v", err)
+		}
+		if th.X, th.Y, err = percentPair("--xyz", xyz); err != nil {
+			return bad("%v", err)
+		}
 	}
 
 	s, closeStore, err := openMigrated(ctx, e, "crm report", true)
@@ -63,6 +86,9 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
+	if name == "abc" {
+		return abcReport(ctx, e.stdout, s, p, loc, th, format)
+	}
 	if manager != "" {
 		m, err := findManager(ctx, s, manager)
 		if err != nil {
@@ -79,6 +105,87 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	funnelTable(e.stdout, f, loc, manager)
 	return nil
+}
+
+// percentPair reads "80,95": two increasing percentages, as shares.
+func percentPair(flagName, v string) (float64, float64, error) {
+	a, b, ok := strings.Cut(v, ",")
+	x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil || x <= 0 || y <= x || y > 100 {
+		return 0, 0, fmt.Errorf("%s %q: give two increasing percentages, e.g. 80,95", flagName, v)
+	}
+	return x / 100, y / 100, nil
+}
+
+// abcReport prints the classes: a table of the nine classes and the twenty largest
+// clients, or every client as CSV.
+func abcReport(ctx context.Context, out io.Writer, s *store.Store, p reports.Period, loc *time.Location, th reports.Thresholds, format string) error {
+	classes, err := reports.Classify(ctx, s, p, loc, th)
+	if err != nil {
+		return err
+	}
+	clients, err := s.ReportClients(ctx)
+	if err != nil {
+		return err
+	}
+	names := make(map[string]string, len(clients))
+	for _, c := range clients {
+		names[c.ID] = c.Name
+	}
+	money := func(minor int64) string { return strconv.FormatFloat(float64(minor)/100, 'f', 2, 64) }
+	if format == "csv" {
+		w := csv.NewWriter(out)
+		_ = w.Write([]string{"client_id", "client", "revenue", "share_pct", "abc", "monthly_variation_pct", "xyz"})
+		for _, c := range classes {
+			_ = w.Write([]string{c.ClientID, names[c.ClientID], money(c.Revenue), strconv.FormatFloat(100*c.Share, 'f', 2, 64), c.ABC,
+				strconv.FormatFloat(100*c.Variation, 'f', 1, 64), c.XYZ})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	last := p.To.AddDate(0, 0, -1)
+	fmt.Fprintf(out, "ABC/XYZ %s – %s: %d clients with paid orders\n", p.From.In(loc).Format(time.DateOnly), last.In(loc).Format(time.DateOnly), len(classes))
+	if len(classes) == 0 {
+		fmt.Fprintln(out, "no paid orders in the period")
+		return nil
+	}
+	type cell struct {
+		n       int
+		revenue int64
+	}
+	grid := map[string]*cell{}
+	var total int64
+	for _, c := range classes {
+		k := c.ABC + c.XYZ
+		if grid[k] == nil {
+			grid[k] = &cell{}
+		}
+		grid[k].n++
+		grid[k].revenue += c.Revenue
+		total += c.Revenue
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "\tX\tY\tZ")
+	for _, a := range []string{"A", "B", "C"} {
+		row := []string{a}
+		for _, x := range []string{"X", "Y", "Z"} {
+			c := grid[a+x]
+			if c == nil {
+				row = append(row, "—")
+				continue
+			}
+			row = append(row, fmt.Sprintf("%d clients, %.0f%%", c.n, 100*float64(c.revenue)/float64(total)))
+		}
+		fmt.Fprintln(w, strings.Join(row, "\t"))
+	}
+	_ = w.Flush()
+	fmt.Fprintln(out, "\nlargest clients")
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, c := range classes[:min(20, len(classes))] {
+		fmt.Fprintf(w, "%s\t%s\t%.1f%%\t%s%s\n", names[c.ClientID], money(c.Revenue), 100*c.Share, c.ABC, c.XYZ)
+	}
+	return w.Flush()
 }
 
 // reportPeriod reads --from and --to, days in loc with both included; the default is

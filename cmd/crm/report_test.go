@@ -67,3 +67,36 @@ func TestReportFunnel(t *testing.T) {
 		}
 	}
 }
+
+// ABC/XYZ classes of the clients with paid orders, as a table and as CSV; bad
+// thresholds are refused.
+func TestReportABC(t *testing.T) {
+	ctx := context.Background()
+	vars := campaignBase(t, "Ромашка;Москва;Ольга;;;\nВектор;Казань;Пётр;;;\nЛуч;Казань;Пётр;;;\n")
+	s, _, closeStore := openBase(t, vars)
+	for name, rub := range map[string]int64{"Ромашка": 900, "Вектор": 100} {
+		res, err := s.Search(ctx, store.Viewer{Role: store.RoleAdmin}, name, 1)
+		if err != nil || len(res) != 1 {
+			t.Fatalf("find %s: %v %v", name, res, err)
+		}
+		if err := s.CreateOrder(ctx, "test", &store.Order{ClientID: res[0].ClientID, Amount: rub * 100, State: store.OrderPaid,
+			Date: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeStore()
+
+	r := runCRM(ctx, t, vars, "report", "abc", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+	for _, want := range []string{",Ромашка,900.00,90.00,A,0.0,X", ",Вектор,100.00,10.00,B,0.0,X"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Fatalf("csv lacks %q: %+v", want, r)
+		}
+	}
+	r = runCRM(ctx, t, vars, "report", "abc", "--from", "2026-03-01", "--to", "2026-03-31")
+	if r.code != 0 || !strings.Contains(r.stdout, "2 clients with paid orders") || !strings.Contains(r.stdout, "1 clients, 90%") {
+		t.Fatalf("table: %+v", r)
+	}
+	if r := runCRM(ctx, t, vars, "report", "abc", "--abc", "95,80"); r.code != 2 || !strings.Contains(r.stderr, "two increasing percentages") {
+		t.Fatalf("bad thresholds: %+v", r)
+	}
+}
