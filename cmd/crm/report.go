@@ -18,13 +18,14 @@ import (
 
 const reportUsage = `crm report funnel [--from 2026-11-01] [--to 2026-11-30] [--city C] [--industry I] [--source S]
          [--manager NAME-or-ID] [--format table|csv]
+       crm report sources [--from 2026-11-01] [--to 2026-11-30] [--format table|csv]
        crm report abc [--from 2025-11-01] [--to 2026-10-31] [--abc 80,95] [--xyz 10,25] [--format table|csv]
   --from and --to are days in CRM_TIMEZONE, both included (default: funnel this month,
   abc the twelve months before this one)`
 
-// runReport is `crm report funnel|abc`.
+// runReport is `crm report funnel|sources|abc`.
 func runReport(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] != "funnel" && args[0] != "abc" {
+	if len(args) == 0 || args[0] != "funnel" && args[0] != "sources" && args[0] != "abc" {
 		say := "say which report"
 		if len(args) > 0 {
 			say = fmt.Sprintf("unknown report %q", args[0])
@@ -47,7 +48,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&cut.Industry, "industry", "", "only clients of this industry")
 		fs.StringVar(&cut.LeadSource, "source", "", "only clients from this lead source")
 		fs.StringVar(&manager, "manager", "", "only this manager's clients")
-	} else {
+	} else if name == "abc" {
 		fs.StringVar(&abc, "abc", "80,95", "percent of revenue that ends A and B")
 		fs.StringVar(&xyz, "xyz", "10,25", "percent of monthly variation that ends X and Y")
 	}
@@ -86,8 +87,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	if name == "abc" {
+	switch name {
+	case "abc":
 		return abcReport(ctx, e.stdout, s, p, loc, th, format)
+	case "sources":
+		return sourcesReport(ctx, e.stdout, s, p, loc, format)
 	}
 	if manager != "" {
 		m, err := findManager(ctx, s, manager)
@@ -133,12 +137,11 @@ func abcReport(ctx context.Context, out io.Writer, s *store.Store, p reports.Per
 	for _, c := range clients {
 		names[c.ID] = c.Name
 	}
-	money := func(minor int64) string { return strconv.FormatFloat(float64(minor)/100, 'f', 2, 64) }
 	if format == "csv" {
 		w := csv.NewWriter(out)
 		_ = w.Write([]string{"client_id", "client", "revenue", "share_pct", "abc", "monthly_variation_pct", "xyz"})
 		for _, c := range classes {
-			_ = w.Write([]string{c.ClientID, names[c.ClientID], money(c.Revenue), strconv.FormatFloat(100*c.Share, 'f', 2, 64), c.ABC,
+			_ = w.Write([]string{c.ClientID, names[c.ClientID], rubles(c.Revenue), strconv.FormatFloat(100*c.Share, 'f', 2, 64), c.ABC,
 				strconv.FormatFloat(100*c.Variation, 'f', 1, 64), c.XYZ})
 		}
 		w.Flush()
@@ -183,7 +186,7 @@ func abcReport(ctx context.Context, out io.Writer, s *store.Store, p reports.Per
 	fmt.Fprintln(out, "\nlargest clients")
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	for _, c := range classes[:min(20, len(classes))] {
-		fmt.Fprintf(w, "%s\t%s\t%.1f%%\t%s%s\n", names[c.ClientID], money(c.Revenue), 100*c.Share, c.ABC, c.XYZ)
+		fmt.Fprintf(w, "%s\t%s\t%.1f%%\t%s%s\n", names[c.ClientID], rubles(c.Revenue), 100*c.Share, c.ABC, c.XYZ)
 	}
 	return w.Flush()
 }
@@ -291,3 +294,39 @@ func days(d time.Duration) string {
 	}
 	return fmt.Sprintf("%.1f d", d.Hours()/24)
 }
+
+// sourcesReport prints what each lead source brought in the period.
+func sourcesReport(ctx context.Context, out io.Writer, s *store.Store, p reports.Period, loc *time.Location, format string) error {
+	rows, err := reports.Sources(ctx, s, p)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		w := csv.NewWriter(out)
+		_ = w.Write([]string{"lead_source", "new_clients", "reached_gold", "revenue"})
+		for _, r := range rows {
+			_ = w.Write([]string{r.Source, strconv.Itoa(r.NewClients), strconv.Itoa(r.ToGold), rubles(r.Revenue)})
+		}
+		w.Flush()
+		return w.Error()
+	}
+	last := p.To.AddDate(0, 0, -1)
+	fmt.Fprintf(out, "Lead sources %s – %s\n", p.From.In(loc).Format(time.DateOnly), last.In(loc).Format(time.DateOnly))
+	if len(rows) == 0 {
+		fmt.Fprintln(out, "no new clients, first orders or revenue in the period")
+		return nil
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "source\tnew clients\treached gold\trevenue")
+	for _, r := range rows {
+		src := r.Source
+		if src == "" {
+			src = "(not recorded)"
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\n", src, r.NewClients, r.ToGold, rubles(r.Revenue))
+	}
+	return w.Flush()
+}
+
+// rubles writes an amount in minor units as a decimal.
+func rubles(minor int64) string { return strconv.FormatFloat(float64(minor)/100, 'f', 2, 64) }

@@ -96,6 +96,11 @@ func TestReportABC(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "2 clients with paid orders") || !strings.Contains(r.stdout, "1 clients, 90%") {
 		t.Fatalf("table: %+v", r)
 	}
+	// The same orders by lead source (none recorded): revenue, no new clients in March.
+	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+	if r.code != 0 || !strings.Contains(r.stdout, "\n,0,0,1000.00\n") {
+		t.Fatalf("sources: %+v", r)
+	}
 	if r := runCRM(ctx, t, vars, "report", "abc", "--abc", "95,80"); r.code != 2 || !strings.Contains(r.stderr, "two increasing percentages") {
 		t.Fatalf("bad thresholds: %+v", r)
 	}

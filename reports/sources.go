@@ -1,0 +1,84 @@
+package reports
+
+import (
+	"context"
+	"sort"
+	"strings"
+
+	"github.com/crm-team/crm/store"
+)
+
+// SourceRow is what a lead source brought in a period.
+type SourceRow struct {
+	Source     string // "" for clients with no source recorded
+	NewClients int    // made in the period
+	ToGold     int    // clients that reached gold (their first paid order) in the period
+	Revenue    int64  // paid orders in the period, minor units
+}
+
+// SourcesSource is what the lead-sources report reads: *store.Store.
+type SourcesSource interface {
+	FunnelSource
+	OrderSource
+}
+
+// Sources counts, per lead source, the clients made, the clients that reached gold and
+// the revenue of a period, by revenue then new clients, largest first.
+func Sources(ctx context.Context, src SourcesSource, p Period) ([]SourceRow, error) {
+	clients, err := src.ReportClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sourceOf := make(map[string]string, len(clients))
+	rows := map[string]*SourceRow{}
+	row := func(source string) *SourceRow {
+		key := strings.ToLower(source)
+		if rows[key] == nil {
+			rows[key] = &SourceRow{Source: source}
+		}
+		return rows[key]
+	}
+	for _, c := range clients {
+		sourceOf[c.ID] = strings.TrimSpace(c.LeadSource)
+		if !c.CreatedAt.Before(p.From) && c.CreatedAt.Before(p.To) {
+			row(sourceOf[c.ID]).NewClients++
+		}
+	}
+	moves, err := src.StageMoves(ctx, p.From, p.To)
+	if err != nil {
+		return nil, err
+	}
+	gold := map[string]bool{}
+	for _, m := range moves {
+		if m.To == store.StageGold && !gold[m.Client] {
+			if s, ok := sourceOf[m.Client]; ok {
+				gold[m.Client] = true
+				row(s).ToGold++
+			}
+		}
+	}
+	err = src.EachPaidOrder(ctx, p.From, p.To, func(o *store.Order) error {
+		if s, ok := sourceOf[o.ClientID]; ok {
+			row(s).Revenue += o.Amount
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SourceRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Revenue != b.Revenue {
+			return a.Revenue > b.Revenue
+		}
+		if a.NewClients != b.NewClients {
+			return a.NewClients > b.NewClients
+		}
+		return a.Source < b.Source
+	})
+	return out, nil
+}
