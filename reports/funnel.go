@@ -1,7 +1,7 @@
 // Package reports computes what a head of sales reads from a phone: the funnel, the
 // managers' activity, ABC/XYZ classes and lead sources. Reports read the store's
-// report-ready records (the directory, the month documents of stage moves) and never
-// query per client.
+// report-ready records (the in-process directory, the month documents of stage moves)
+// or stream a collection once (the paid orders), never one query per client.
 package reports
 
 import (
