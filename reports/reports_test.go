@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -163,6 +164,123 @@ func wantCounts(t *testing.T, what string, got, want map[store.Stage]int) {
 		if got[s] != want[s] {
 			t.Errorf("%s: %v, want %v", what, got, want)
 			return
+		}
+	}
+}
+
+// Six clients with known monthly orders from January to June: their ABC classes by
+// revenue and XYZ classes by how regular their months are.
+func TestABCXYZOfKnownOrders(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	monthly := map[string][]int64{ // roubles a month, January to June
+		"P": {100, 100, 100, 100, 100, 100}, // 600, steady: X
+		"Q": {100, 120, 80, 100, 120, 80},   // 600, varies by 16%: Y
+		"R": {300, 0, 0, 0, 0, 0},           // 300, once: Z
+		"S": {0, 100, 0, 100, 0, 0},         // 200
+		"T": {0, 0, 0, 0, 0, 60},            // 60
+		"U": {0, 0, 40, 0, 0, 0},            // 40
+	}
+	ids := map[string]string{}
+	for name, months := range monthly {
+		c := &store.Client{Name: "Клиент " + name}
+		if err := st.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+		ids[c.ID] = name
+		for m, rub := range months {
+			if rub == 0 {
+				continue
+			}
+			order(t, st, c.ID, rub, time.Date(2026, time.Month(m+1), 15, 12, 0, 0, 0, time.UTC), store.OrderPaid)
+		}
+		if name == "U" { // neither a cancelled order nor one after the period counts
+			order(t, st, c.ID, 1000, time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC), store.OrderCancelled)
+			order(t, st, c.ID, 1000, time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC), store.OrderPaid)
+		}
+	}
+	p := reports.Period{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)}
+	got, err := reports.Classify(ctx, st, p, time.UTC, reports.DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		revenue int64
+		abc     string
+		cv      float64
+		xyz     string
+	}{
+		"P": {60000, "A", 0, "X"}, "Q": {60000, "A", 0.1633, "Y"}, "R": {30000, "A", 2.2361, "Z"}, // R crosses 80%: still A
+		"S": {20000, "B", 1.4142, "Z"}, "T": {6000, "B", 2.2361, "Z"}, "U": {4000, "C", 2.2361, "Z"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d clients classified: %+v", len(got), got)
+	}
+	var last int64 = math.MaxInt64
+	for _, c := range got {
+		w := want[ids[c.ClientID]]
+		if c.Revenue != w.revenue || c.ABC != w.abc || c.XYZ != w.xyz || math.Abs(c.Variation-w.cv) > 0.0001 {
+			t.Errorf("%s: %+v, want %+v", ids[c.ClientID], c, w)
+		}
+		if c.Revenue > last {
+			t.Errorf("not by revenue: %+v", got)
+		}
+		last = c.Revenue
+	}
+}
+
+func order(t *testing.T, st *store.Store, clientID string, rub int64, at time.Time, state store.OrderState) {
+	t.Helper()
+	if err := st.CreateOrder(context.Background(), "test", &store.Order{ClientID: clientID, Amount: rub * 100, Date: at, State: state}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Per lead source: clients made in November, clients that reached gold in it, and its
+// revenue; sources typed in another case are one source.
+func TestLeadSourcesOfAMonth(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{now: day(time.October, 20)}
+	st := storetest.New(t, func(o *store.Options) { o.Now = c.Now })
+	made := func(at time.Time, source string) string {
+		t.Helper()
+		c.Set(at)
+		cl := &store.Client{Name: "Клиент " + source + at.Format("0102"), LeadSource: source}
+		if err := st.CreateClient(ctx, "test", cl); err != nil {
+			t.Fatal(err)
+		}
+		return cl.ID
+	}
+	paid := func(at time.Time, clientID string, rub int64) {
+		t.Helper()
+		c.Set(at)
+		order(t, st, clientID, rub, at, store.OrderPaid)
+	}
+	fair := made(day(time.October, 20), "выставка")
+	ya1 := made(day(time.November, 2), "Яндекс.Директ")
+	made(day(time.November, 3), "яндекс.директ")
+	made(day(time.November, 4), "")
+	made(day(time.December, 1), "Яндекс.Директ") // after the period
+	paid(day(time.November, 5), ya1, 500)
+	paid(day(time.November, 6), ya1, 200) // gold already
+	paid(day(time.November, 7), fair, 300)
+	paid(day(time.October, 25), made(day(time.October, 21), "сайт"), 1000) // before the period
+
+	rows, err := reports.Sources(ctx, st, month(time.November))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []reports.SourceRow{
+		{Source: "Яндекс.Директ", NewClients: 2, ToGold: 1, Revenue: 70000},
+		{Source: "выставка", NewClients: 0, ToGold: 1, Revenue: 30000},
+		{Source: "", NewClients: 1},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows: %+v", rows)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
 		}
 	}
 }
