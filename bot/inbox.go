@@ -234,10 +234,7 @@ func (t *turn) letterHandled(ref string) {
 // could answer while nobody knew whose letter it was; and the client's manager is
 // told, unless they attached it themselves. Letters over FreshLetter old do neither.
 func (t *turn) letterTaken(l *store.Letter, c *store.Client) {
-	received := l.Date
-	if received.IsZero() || received.After(t.now) {
-		received = t.now
-	}
+	received := l.Written(t.now)
 	if l.Outgoing || t.now.Sub(received) >= store.FreshLetter {
 		return
 	}

@@ -225,13 +225,7 @@ func (in *Ingester) fresh(l *store.Letter) bool {
 }
 
 // written is when a letter was written: its Date, unless missing or in the future.
-func (in *Ingester) written(l *store.Letter) time.Time {
-	now := in.opts.Now()
-	if l.Date.IsZero() || l.Date.After(now) {
-		return now
-	}
-	return l.Date
-}
+func (in *Ingester) written(l *store.Letter) time.Time { return l.Written(in.opts.Now()) }
 
 // replyClocks starts the reply clock of each fresh client letter and stops those of
 // the letters a fresh letter from the company answers (named in In-Reply-To and

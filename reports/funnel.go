@@ -55,6 +55,17 @@ type Conversion struct {
 	Entered, Converted int
 }
 
+// ConversionFrom is the conversion out of stage st; false for a stage Chain does not
+// lead on from.
+func (f *Funnel) ConversionFrom(st store.Stage) (Conversion, bool) {
+	for _, c := range f.Conversions {
+		if c.From == st {
+			return c, true
+		}
+	}
+	return Conversion{}, false
+}
+
 // Rate is Converted as a share of Entered (0 when nobody entered).
 func (c Conversion) Rate() float64 {
 	if c.Entered == 0 {

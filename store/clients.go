@@ -538,6 +538,13 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	unlock := s.locks.lock(colClients, clientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}}, update,
 		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&before)
+	if err == nil && before.Stage == to {
+		// Not a move: the time in the stage goes on. Put back under the same lock, so
+		// that a move right after is not undone (a rare path: the common one stays one
+		// write).
+		_, err = s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "stageSince", Value: before.StageSince}}}})
+	}
 	unlock()
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return nil, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
@@ -553,14 +560,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	}
 	after.StageSince = &now
 	if before.Stage == to {
-		// Not a move: the time in the stage goes on (a rare path, so the common one
-		// stays one write).
 		after.StageSince = before.StageSince
-		_, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "stageSince", Value: before.StageSince}}}})
-		if err != nil {
-			return nil, fmt.Errorf("move stage: %w", err)
-		}
 	} else {
 		it, err := s.AppendInteraction(ctx, clientID, Interaction{
 			Kind: InteractionStageChange, AuthorID: actor, Text: reason,

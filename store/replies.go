@@ -35,6 +35,14 @@ type AwaitedReply struct {
 // announces nothing and starts no reply clock.
 const FreshLetter = 72 * time.Hour
 
+// Written is when a letter was written: its Date, unless missing or later than now.
+func (l *Letter) Written(now time.Time) time.Time {
+	if l.Date.IsZero() || l.Date.After(now) {
+		return now
+	}
+	return l.Date
+}
+
 // NewAwaitedReply is a client letter's reply clock, started at from: sla of working
 // time by cal until its manager is alerted, and as long again until their head is.
 func NewAwaitedReply(l *Letter, clients []string, received, from time.Time, sla time.Duration, cal WorkCalendar) AwaitedReply {

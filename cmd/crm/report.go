@@ -231,10 +231,8 @@ func funnelTable(out io.Writer, f *reports.Funnel, loc *time.Location, manager s
 	fmt.Fprintln(w, "stage\tat start\tat end\tgoes on to\tentered\twent on\tconversion\tmedian time in stage\tleft it")
 	for _, st := range store.Stages {
 		row := []string{string(st), strconv.Itoa(f.Start[st]), strconv.Itoa(f.End[st]), "", "", "", "", "", ""}
-		for _, c := range f.Conversions {
-			if c.From == st {
-				row[3], row[4], row[5], row[6] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted), percent(c)
-			}
+		if c, ok := f.ConversionFrom(st); ok {
+			row[3], row[4], row[5], row[6] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted), percent(c)
 		}
 		if sp, ok := f.InStage[st]; ok {
 			row[7], row[8] = days(sp.Median), strconv.Itoa(sp.N)
@@ -259,12 +257,10 @@ func funnelCSV(out io.Writer, f *reports.Funnel) error {
 	_ = w.Write([]string{"stage", "at_start", "at_end", "goes_on_to", "entered", "went_on", "conversion_pct", "median_days_in_stage", "left_stage"})
 	for _, st := range store.Stages {
 		row := []string{string(st), strconv.Itoa(f.Start[st]), strconv.Itoa(f.End[st]), "", "", "", "", "", ""}
-		for _, c := range f.Conversions {
-			if c.From == st {
-				row[3], row[4], row[5] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted)
-				if c.Entered > 0 {
-					row[6] = strconv.FormatFloat(100*c.Rate(), 'f', 1, 64)
-				}
+		if c, ok := f.ConversionFrom(st); ok {
+			row[3], row[4], row[5] = string(c.To), strconv.Itoa(c.Entered), strconv.Itoa(c.Converted)
+			if c.Entered > 0 {
+				row[6] = strconv.FormatFloat(100*c.Rate(), 'f', 1, 64)
 			}
 		}
 		if sp, ok := f.InStage[st]; ok {
