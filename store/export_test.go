@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 )
@@ -26,6 +27,18 @@ func (s *Store) ClearTaskRefsForTest(ctx context.Context, t *testing.T, clientID
 		t.Fatal(err)
 	}
 	if err := s.updateAgenda(ctx, managerID, empty); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ForgetActivityForTest drops every activity count and says counting began at since,
+// as a base an older version kept would look after its first migrate.
+func (s *Store) ForgetActivityForTest(ctx context.Context, t *testing.T, since time.Time) {
+	t.Helper()
+	if _, err := s.c(colActivity).DeleteMany(ctx, bson.D{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c(colActivity).InsertOne(ctx, bson.D{{Key: "_id", Value: activitySince}, {Key: "at", Value: since}}); err != nil {
 		t.Fatal(err)
 	}
 }

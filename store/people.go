@@ -269,10 +269,29 @@ func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskSt
 	var t Task
 	unlock := s.locks.lock(colTasks, id)
 	err := s.c(colTasks).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: set}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+		options.FindOneAndUpdate().SetReturnDocument(options.Before)).Decode(&t)
 	unlock()
 	if err != nil {
 		return nil, notFound(err, "task", id)
+	}
+	// The document as it was tells whether this is the task's first "done".
+	wasDone := t.State == TaskDone
+	for _, e := range set {
+		switch e.Key {
+		case "state":
+			t.State = state
+		case "doneAt":
+			done := e.Value.(time.Time)
+			t.DoneAt = &done
+		case "due":
+			t.Due = e.Value.(time.Time)
+		}
+	}
+	if state == TaskDone && !wasDone {
+		s.countActivity(ctx, *t.DoneAt, t.AssigneeID, map[string]int64{ActTasksDone: 1})
+		if t.DoneAt.After(t.Due) {
+			s.countActivity(ctx, t.Due, t.AssigneeID, map[string]int64{ActTasksLate: 1})
+		}
 	}
 	if err := s.syncTaskRefs(ctx, &t); err != nil {
 		return nil, err

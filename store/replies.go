@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
@@ -69,13 +71,24 @@ func (s *Store) AwaitReplies(ctx context.Context, rs []AwaitedReply) error {
 func (s *Store) MarkAnswered(ctx context.Context, letterIDs []string, by string) error {
 	now := s.now()
 	return parallel(ctx, len(letterIDs), func(i int) error {
-		_, err := s.c(colReplies).UpdateOne(ctx, bson.D{{Key: "_id", Value: letterIDs[i]}}, bson.D{
+		var was AwaitedReply
+		err := s.c(colReplies).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: letterIDs[i]}}, bson.D{
 			{Key: "$min", Value: bson.D{{Key: "answeredAt", Value: now}}},
 			{Key: "$setOnInsert", Value: bson.D{{Key: "answeredBy", Value: by}, {Key: "receivedAt", Value: now},
 				{Key: "dueAt", Value: now}, {Key: "escalateAt", Value: now}, {Key: "level", Value: 0}}},
-		}, options.Update().SetUpsert(true))
+		}, options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.Before)).Decode(&was)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil // nobody awaited a reply to it
+		}
 		if err != nil {
 			return fmt.Errorf("stop reply clock: %w", err)
+		}
+		if was.AnsweredAt == nil && len(was.Clients) > 0 {
+			managers, err := s.ManagersOf(ctx, was.Clients[:1])
+			if err != nil {
+				return err
+			}
+			s.countActivity(ctx, now, managers[was.Clients[0]], replyCounts(&was, now))
 		}
 		return nil
 	})

@@ -46,6 +46,7 @@ const (
 	colBatchLists = "batchLists"
 	colOptOuts    = "optouts"
 	colStageMoves = "stageMoves"
+	colActivity   = "activity"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -61,6 +62,9 @@ type Options struct {
 	Logger                 *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Location is the company's time zone: activity is counted by its days (default
+	// UTC).
+	Location *time.Location
 }
 
 // Store is the CRM's data access.
@@ -72,6 +76,7 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	dir    *Directory
+	loc    *time.Location
 	crash  func(point string) error // tests only: see crashPoint
 	locks  *docLocks
 }
@@ -102,6 +107,9 @@ func New(client *mongo.Client, database string, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
 	s := &Store{
 		client: client,
 		db:     client.Database(database),
@@ -109,6 +117,7 @@ func New(client *mongo.Client, database string, opts Options) *Store {
 		after:  opts.AfterCreateCollections,
 		log:    opts.Logger,
 		now:    func() time.Time { return opts.Now().UTC().Truncate(time.Millisecond) },
+		loc:    opts.Location,
 	}
 	s.dir = newDirectory(s)
 	s.locks = &docLocks{}
@@ -177,6 +186,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colBatchLists: nil,
 	colOptOuts:    nil,
 	colStageMoves: nil,
+	colActivity:   nil,
 }
 
 // Collections lists every collection the store uses.
@@ -209,7 +219,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("prepare collections: %w", err)
 		}
 	}
-	return nil
+	return s.startCounting(ctx)
 }
 
 // createMissingIndexes creates only the indexes that do not exist yet: asking the

@@ -38,7 +38,8 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	// Reserve the entry's number on the client. A crash before the bucket write leaves
 	// a gap in the numbering, never a half-written entry.
 	var c struct {
-		Seq int64 `bson:"timelineSeq"`
+		Seq     int64  `bson:"timelineSeq"`
+		Manager string `bson:"managerId"`
 	}
 	unlock := s.locks.lock(colClients, clientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
@@ -62,6 +63,7 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	if err != nil {
 		return it, fmt.Errorf("add to timeline: %w", err)
 	}
+	s.countInteractions(ctx, c.Manager, []Interaction{it})
 	return it, nil
 }
 
@@ -141,7 +143,8 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 		return nil
 	}
 	var c struct {
-		Seq int64 `bson:"timelineSeq"`
+		Seq     int64  `bson:"timelineSeq"`
+		Manager string `bson:"managerId"`
 	}
 	unlock := s.locks.lock(colClients, clientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
@@ -156,6 +159,7 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 	}
 	first := c.Seq - int64(len(items)) + 1
 	byBucket := map[int64][]Interaction{}
+	stored := make([]Interaction, len(items))
 	for i := range items {
 		it := items[i]
 		if it.Kind == "" {
@@ -167,6 +171,7 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 		it.At, it.Seq = it.At.UTC(), first+int64(i)
 		b := (it.Seq - 1) / timelineBucket
 		byBucket[b] = append(byBucket[b], it)
+		stored[i] = it
 	}
 	for b, its := range byBucket {
 		unlock := s.locks.lock(colTimeline, timelineID(clientID, b))
@@ -180,5 +185,6 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 			return fmt.Errorf("add to timeline: %w", err)
 		}
 	}
+	s.countInteractions(ctx, c.Manager, stored)
 	return nil
 }

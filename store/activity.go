@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// The managers' activity report counts calls, letters, replies, tasks and orders per
+// manager over a period. Counting them from the timeline, the tasks and the orders
+// would read every collection whole (15 s at 300,000 timeline entries on the embedded
+// engine), so each is also counted, as it happens, in its company day's document (by
+// _id, the day in the company's time zone): a year is 365 small reads.
+//
+// Counts are statistics: a crash between an event and its count loses that count,
+// which a report can bear; the event itself is stored first.
+
+// Activity metrics, counted per manager and day. A call also counts under
+// ActCallPrefix + its outcome.
+const (
+	ActCalls         = "calls"
+	ActCallPrefix    = "call_"
+	ActMeetings      = "meetings"
+	ActNotes         = "notes"
+	ActMailIn        = "mail_in"
+	ActMailOut       = "mail_out"
+	ActRepliesOnTime = "replies_on_time" // client letters answered within the reply-time limit
+	ActRepliesLate   = "replies_late"
+	ActTasksDone     = "tasks_done"
+	ActTasksLate     = "tasks_late" // done after their time; counted on the day they were due
+	ActOrders        = "orders"     // paid orders, on their date
+	ActRevenue       = "revenue"    // of paid orders, minor units
+)
+
+// NoManager stands for a client without a responsible manager in activity counts.
+const NoManager = "-"
+
+// Activity is what managers did: manager ID -> metric -> count.
+type Activity map[string]map[string]int64
+
+func (a Activity) add(manager, metric string, n int64) {
+	if a[manager] == nil {
+		a[manager] = map[string]int64{}
+	}
+	a[manager][metric] += n
+}
+
+type activityDay struct {
+	ID   string   `bson:"_id"`
+	Live Activity `bson:"m"`
+	// Old holds what happened before counting began, copied once from the records
+	// (BackfillActivity); set whole, so copying again changes nothing.
+	Old Activity `bson:"old,omitempty"`
+}
+
+const (
+	activitySince = "since" // when this base began counting as things happen
+	activityBuilt = "built" // the events before that have been counted
+)
+
+func (s *Store) activityDayID(t time.Time) string { return t.In(s.loc).Format(time.DateOnly) }
+
+// countActivity adds counts to manager's figures on the company day of at. A failure
+// is logged, not returned: the event is stored, and a caller retrying it would store
+// it twice.
+func (s *Store) countActivity(ctx context.Context, at time.Time, manager string, counts map[string]int64) {
+	if len(counts) == 0 {
+		return
+	}
+	if manager == "" {
+		manager = NoManager
+	}
+	inc := bson.D{}
+	for k, n := range counts {
+		inc = append(inc, bson.E{Key: "m." + manager + "." + k, Value: n})
+	}
+	id := s.activityDayID(at)
+	// The engine's $inc is a read and a write; the lock keeps concurrent counts whole.
+	defer s.locks.lock(colActivity, id)()
+	if err := s.upsertOne(ctx, colActivity, id, bson.D{{Key: "$inc", Value: inc}}); err != nil {
+		s.log.Warn("activity not counted", "day", id, "manager", manager, "err", err)
+	}
+}
+
+// interactionCounts is what a timeline entry adds to its author's activity.
+func interactionCounts(it Interaction) map[string]int64 {
+	switch it.Kind {
+	case InteractionCall:
+		c := map[string]int64{ActCalls: 1}
+		if it.Call != nil && it.Call.Outcome != "" {
+			c[ActCallPrefix+metricName(it.Call.Outcome)] = 1
+		}
+		return c
+	case InteractionMeeting:
+		return map[string]int64{ActMeetings: 1}
+	case InteractionNote:
+		return map[string]int64{ActNotes: 1}
+	case InteractionEmailIn:
+		return map[string]int64{ActMailIn: 1}
+	case InteractionEmailOut:
+		return map[string]int64{ActMailOut: 1}
+	}
+	return nil
+}
+
+// metricName keeps a free word usable as a field name.
+func metricName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r == '$' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, strings.ToLower(s))
+}
+
+// creditedTo is whose activity an entry is: its author's, or, for letters and entries
+// written by no manager, the client's manager's.
+func creditedTo(it Interaction, clientManager string, managers map[string]bool) string {
+	if it.AuthorID != "" && managers[it.AuthorID] {
+		return it.AuthorID
+	}
+	return clientManager
+}
+
+// countInteractions counts a client's new timeline entries, one write a day touched.
+func (s *Store) countInteractions(ctx context.Context, clientManager string, items []Interaction) {
+	type key struct{ day, manager string }
+	byDay := map[key]map[string]int64{}
+	at := map[key]time.Time{}
+	var managers map[string]bool
+	for _, it := range items {
+		counts := interactionCounts(it)
+		if counts == nil {
+			continue
+		}
+		if managers == nil && it.AuthorID != "" {
+			var err error
+			if managers, err = s.managerIDs(ctx); err != nil {
+				s.log.Warn("activity not counted", "err", err)
+				return
+			}
+		}
+		k := key{s.activityDayID(it.At), creditedTo(it, clientManager, managers)}
+		if byDay[k] == nil {
+			byDay[k], at[k] = map[string]int64{}, it.At
+		}
+		for m, n := range counts {
+			byDay[k][m] += n
+		}
+	}
+	for k, counts := range byDay {
+		s.countActivity(ctx, at[k], k.manager, counts)
+	}
+}
+
+// managerIDs lists the team's IDs: an entry's author may be a process ("seed",
+// "import", "mail") rather than a manager.
+func (s *Store) managerIDs(ctx context.Context) (map[string]bool, error) {
+	ms, err := s.Managers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		out[m.ID] = true
+	}
+	return out, nil
+}
+
+// ActivityBetween sums the counts of the company days that begin in [from, to).
+func (s *Store) ActivityBetween(ctx context.Context, from, to time.Time) (Activity, error) {
+	var ids []string
+	f := from.In(s.loc)
+	day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, s.loc)
+	if day.Before(from) {
+		day = day.AddDate(0, 0, 1)
+	}
+	for ; day.Before(to); day = day.AddDate(0, 0, 1) {
+		ids = append(ids, day.Format(time.DateOnly))
+	}
+	docs := make([]activityDay, len(ids))
+	if err := parallel(ctx, len(ids), func(i int) error {
+		err := s.getByID(ctx, colActivity, ids[i], &docs[i])
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("read activity: %w", err)
+	}
+	out := Activity{}
+	for _, d := range docs {
+		for _, part := range []Activity{d.Live, d.Old} {
+			for m, counts := range part {
+				for k, n := range counts {
+					out.add(m, k, n)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// startCounting notes when this base began counting activity as it happens, once:
+// BackfillActivity counts what came before from the records. Migrate calls it.
+func (s *Store) startCounting(ctx context.Context) error {
+	_, err := s.c(colActivity).UpdateOne(ctx, bson.D{{Key: "_id", Value: activitySince}},
+		bson.D{{Key: "$setOnInsert", Value: bson.D{{Key: "at", Value: s.now()}}}}, options.Update().SetUpsert(true))
+	if mongo.IsDuplicateKeyError(err) {
+		return nil
+	}
+	return err
+}
+
+// BackfillActivity counts, once per base, the activity that happened before the base
+// began counting it: timeline entries, tasks done, replies and paid orders. It reads
+// those collections whole (a cold path: `crm migrate`, or in the background at start)
+// and returns how many events it counted.
+func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
+	var marker struct {
+		At time.Time `bson:"at"`
+	}
+	if err := s.getByID(ctx, colActivity, activityBuilt, &marker); err == nil {
+		return 0, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
+	if err := s.getByID(ctx, colActivity, activitySince, &marker); err != nil {
+		return 0, fmt.Errorf("activity counting has not begun (run crm migrate): %w", err)
+	}
+	since := marker.At
+	old := map[string]Activity{} // day -> counts
+	n := 0
+	count := func(at time.Time, manager string, counts map[string]int64) {
+		if manager == "" {
+			manager = NoManager
+		}
+		day := s.activityDayID(at)
+		if old[day] == nil {
+			old[day] = Activity{}
+		}
+		for k, v := range counts {
+			old[day].add(manager, k, v)
+		}
+		n++
+	}
+	clients, err := s.ReportClients(ctx)
+	if err != nil {
+		return 0, err
+	}
+	managerOf := make(map[string]string, len(clients))
+	for _, c := range clients {
+		managerOf[c.ID] = c.ManagerID
+	}
+	team, err := s.managerIDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cur, err := s.c(colTimeline).Find(ctx, bson.D{}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return 0, err
+	}
+	if err := eachDoc(ctx, cur, func(doc *timelineDoc) error {
+		for _, it := range doc.Items {
+			if counts := interactionCounts(it); counts != nil && it.At.Before(since) {
+				count(it.At, creditedTo(it, managerOf[doc.Client], team), counts)
+			}
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("read timeline: %w", err)
+	}
+	cur, err = s.c(colTasks).Find(ctx, bson.D{{Key: "state", Value: TaskDone}}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return 0, err
+	}
+	if err := eachDoc(ctx, cur, func(t *Task) error {
+		if t.DoneAt != nil && t.DoneAt.Before(since) {
+			count(*t.DoneAt, t.AssigneeID, map[string]int64{ActTasksDone: 1})
+			if t.DoneAt.After(t.Due) {
+				count(t.Due, t.AssigneeID, map[string]int64{ActTasksLate: 1})
+			}
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("read tasks: %w", err)
+	}
+	cur, err = s.c(colReplies).Find(ctx, bson.D{}, options.Find().SetBatchSize(500))
+	if err != nil {
+		return 0, err
+	}
+	if err := eachDoc(ctx, cur, func(r *AwaitedReply) error {
+		if r.AnsweredAt != nil && r.AnsweredAt.Before(since) && len(r.Clients) > 0 {
+			count(*r.AnsweredAt, managerOf[r.Clients[0]], replyCounts(r, *r.AnsweredAt))
+		}
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("read replies: %w", err)
+	}
+	if err := s.EachPaidOrder(ctx, time.Time{}, since, func(o *Order) error {
+		if o.CreatedAt.Before(since) {
+			count(o.Date, managerOf[o.ClientID], map[string]int64{ActOrders: 1, ActRevenue: o.Amount})
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	days := make([]string, 0, len(old))
+	for d := range old {
+		days = append(days, d)
+	}
+	if err := parallel(ctx, len(days), func(i int) error {
+		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: bson.D{{Key: "old", Value: old[days[i]]}}}})
+	}); err != nil {
+		return 0, fmt.Errorf("write activity: %w", err)
+	}
+	if _, err := s.c(colActivity).InsertOne(ctx, bson.D{{Key: "_id", Value: activityBuilt}, {Key: "at", Value: s.now()}}); err != nil &&
+		!mongo.IsDuplicateKeyError(err) {
+		return n, err
+	}
+	return n, nil
+}
+
+// replyCounts is what answering an awaited letter at t adds.
+func replyCounts(r *AwaitedReply, t time.Time) map[string]int64 {
+	if t.After(r.DueAt) {
+		return map[string]int64{ActRepliesLate: 1}
+	}
+	return map[string]int64{ActRepliesOnTime: 1}
+}
