@@ -266,7 +266,7 @@ func TestLeadSourcesOfAMonth(t *testing.T) {
 	paid(day(time.November, 7), fair, 300)
 	paid(day(time.October, 25), made(day(time.October, 21), "сайт"), 1000) // before the period
 
-	rows, err := reports.Sources(ctx, st, month(time.November))
+	rows, err := reports.Sources(ctx, st, month(time.November), reports.Cut{})
 	if err != nil {
 		t.Fatal(err)
 	}

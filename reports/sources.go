@@ -23,8 +23,9 @@ type SourcesSource interface {
 }
 
 // Sources counts, per lead source, the clients made, the clients that reached gold and
-// the revenue of a period, by revenue then new clients, largest first.
-func Sources(ctx context.Context, src SourcesSource, p Period) ([]SourceRow, error) {
+// the revenue of a period, for the clients in cut, by revenue then new clients,
+// largest first.
+func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]SourceRow, error) {
 	clients, err := src.ReportClients(ctx)
 	if err != nil {
 		return nil, err
@@ -39,6 +40,9 @@ func Sources(ctx context.Context, src SourcesSource, p Period) ([]SourceRow, err
 		return rows[key]
 	}
 	for _, c := range clients {
+		if !cut.takes(c) {
+			continue
+		}
 		sourceOf[c.ID] = strings.TrimSpace(c.LeadSource)
 		if !c.CreatedAt.Before(p.From) && c.CreatedAt.Before(p.To) {
 			row(sourceOf[c.ID]).NewClients++
