@@ -49,7 +49,8 @@ func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
 	var c Client
 	unlock := s.locks.lock(colClients, o.ClientID)
 	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}},
+			{Key: "$unset", Value: bson.D{{Key: "atRiskSince", Value: ""}}}}, // an order ends the risk
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
 	unlock()
 	if err != nil {

@@ -101,6 +101,8 @@ type dirEntry struct {
 	industry  string
 	source    string
 	created   time.Time
+	class     string // ABC/XYZ, and the at-risk flag: what the nightly job compares with
+	atRisk    bool
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
@@ -207,7 +209,8 @@ func makeEntry(c *Client) *dirEntry {
 		}
 	}
 	e := &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
-		manager: c.ManagerID, stage: c.Stage, city: c.City, industry: c.Industry, source: c.LeadSource, created: c.CreatedAt}
+		manager: c.ManagerID, stage: c.Stage, city: c.City, industry: c.Industry, source: c.LeadSource, created: c.CreatedAt,
+		class: c.Class, atRisk: c.AtRiskSince != nil}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {
@@ -312,7 +315,7 @@ func (d *Directory) load(ctx context.Context, head int64) error {
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
 		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
 			{Key: "emails", Value: 1}, {Key: "website", Value: 1}, {Key: "city", Value: 1}, {Key: "industry", Value: 1},
-			{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}}))
+			{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "class", Value: 1}, {Key: "atRiskSince", Value: 1}}))
 	if err != nil {
 		return fmt.Errorf("load client directory: %w", err)
 	}
@@ -432,6 +435,7 @@ const (
 	MatchPrefix                // the name starts with the query
 	MatchWord                  // a later word of the name starts with the query
 	MatchFragment              // the query appears inside the name
+	MatchClass                 // the query asked for an ABC/XYZ class ("class:A")
 )
 
 // Result is one search result.
@@ -455,6 +459,9 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 	query = strings.TrimSpace(query)
 	if query == "" {
 		return nil, invalidf("type part of a name, a phone, an e-mail or an INN")
+	}
+	if want, ok := classQuery(query); ok {
+		return s.searchClass(ctx, v, want, limit)
 	}
 	var out []Result
 	seen := map[string]bool{}

@@ -94,8 +94,13 @@ type Client struct {
 	OrdersCount   int        `bson:"ordersCount,omitempty"`
 	OrdersTotal   int64      `bson:"ordersTotal,omitempty"` // minor units of the base currency
 	TimelineSeq   int64      `bson:"timelineSeq,omitempty"` // last interaction number
-	Tasks         []TaskRef  `bson:"tasks,omitempty"`       // open tasks about the client
-	Files         []FileRef  `bson:"files,omitempty"`       // attached documents, newest last
+	// Set by the nightly job (MarkClients): the ABC/XYZ class over the last twelve
+	// months ("AX"; empty without paid orders), and since when a gold or platinum
+	// client has gone too long without an order.
+	Class       string     `bson:"class,omitempty"`
+	AtRiskSince *time.Time `bson:"atRiskSince,omitempty"`
+	Tasks       []TaskRef  `bson:"tasks,omitempty"` // open tasks about the client
+	Files       []FileRef  `bson:"files,omitempty"` // attached documents, newest last
 
 	CreatedAt time.Time `bson:"createdAt"`
 	CreatedBy string    `bson:"createdBy,omitempty"`
@@ -347,7 +352,10 @@ type Segment struct {
 	Managers   []string          `bson:"managers,omitempty" json:"managers,omitempty"`
 	HasOrders  *bool             `bson:"hasOrders,omitempty" json:"hasOrders,omitempty"`
 	Custom     map[string]string `bson:"custom,omitempty" json:"custom,omitempty"`
-	Any        []Segment         `bson:"any,omitempty" json:"any,omitempty"`
+	// Classes are ABC/XYZ classes: "A" takes AX, AY and AZ; "X" takes AX, BX and CX;
+	// "AX" takes AX alone.
+	Classes []string  `bson:"classes,omitempty" json:"classes,omitempty"`
+	Any     []Segment `bson:"any,omitempty" json:"any,omitempty"`
 }
 
 // CampaignState is where a campaign is.

@@ -42,6 +42,8 @@ func (sg Segment) own(c *Client) bool {
 		return false
 	case sg.HasOrders != nil && *sg.HasOrders != (c.OrdersCount > 0):
 		return false
+	case len(sg.Classes) > 0 && !slices.ContainsFunc(sg.Classes, func(want string) bool { return InClass(c.Class, want) }):
+		return false
 	}
 	for k, v := range sg.Custom {
 		if !strings.EqualFold(strings.TrimSpace(c.Custom[k]), strings.TrimSpace(v)) {
@@ -53,7 +55,7 @@ func (sg Segment) own(c *Client) bool {
 
 func (sg Segment) empty() bool {
 	return len(sg.Stages) == 0 && len(sg.Cities) == 0 && len(sg.Industries) == 0 && len(sg.Tags) == 0 &&
-		len(sg.Managers) == 0 && sg.HasOrders == nil && len(sg.Custom) == 0
+		len(sg.Managers) == 0 && sg.HasOrders == nil && len(sg.Custom) == 0 && len(sg.Classes) == 0
 }
 
 // Validate checks the segment's stages, here and in its alternatives.
@@ -61,6 +63,11 @@ func (sg Segment) Validate() error {
 	for _, st := range sg.Stages {
 		if !st.Valid() {
 			return invalidf("unknown funnel stage %q in the segment", st)
+		}
+	}
+	for _, cl := range sg.Classes {
+		if !ValidClass(cl) {
+			return invalidf("unknown class %q in the segment: use A, B or C, X, Y or Z, or a pair such as AX", cl)
 		}
 	}
 	for _, alt := range sg.Any {
@@ -118,4 +125,30 @@ func (s *Store) Unsubscribe(ctx context.Context, clientID, contactID, via, campa
 		err = nil
 	}
 	return updated, err
+}
+
+// ValidClass says want names ABC/XYZ classes: one letter of either, or a pair.
+func ValidClass(want string) bool {
+	want = strings.ToUpper(strings.TrimSpace(want))
+	switch len(want) {
+	case 1:
+		return strings.Contains("ABCXYZ", want)
+	case 2:
+		return strings.Contains("ABC", want[:1]) && strings.Contains("XYZ", want[1:])
+	}
+	return false
+}
+
+// InClass says a client of class (e.g. "AX") is in want: "A", "X" or "AX".
+func InClass(class, want string) bool {
+	want = strings.ToUpper(strings.TrimSpace(want))
+	if class == "" || !ValidClass(want) {
+		return false
+	}
+	for _, r := range want {
+		if !strings.ContainsRune(class, r) {
+			return false
+		}
+	}
+	return true
 }
