@@ -1,59 +1,32 @@
 package bot
 
 import (
-	"bufio"
 	"fmt"
 	"html"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
+
+	"github.com/crm-team/crm/templates"
 )
 
-// texts holds the bot's phrases per language, read from templates/bot/<lang>.txt: one
-// "key = text" a line, "\n" for a line break, {name} for a value. Values are
-// HTML-escaped when put in, so a client called "<b>" stays text.
+// texts holds the bot's phrases per language, read from templates/bot/<lang>.txt
+// (templates.ReadPhrases), with {name} for a value. Values are HTML-escaped when put
+// in, so a client called "<b>" stays text.
 type texts map[string]map[string]string
 
 // fallbackLang is used for a key a language lacks and for unknown languages.
 const fallbackLang = "ru"
 
 func loadTexts(fsys fs.FS) (texts, error) {
-	files, err := fs.Glob(fsys, "bot/*.txt")
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("the bot's texts (bot/*.txt) are missing: %v", err)
-	}
-	out := texts{}
-	for _, name := range files {
-		lang := strings.TrimSuffix(path.Base(name), ".txt")
-		f, err := fsys.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		m := map[string]string{}
-		sc := bufio.NewScanner(f)
-		for n := 1; sc.Scan(); n++ {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				f.Close()
-				return nil, fmt.Errorf("%s:%d: expected key = text", name, n)
-			}
-			m[strings.TrimSpace(k)] = strings.ReplaceAll(strings.TrimSpace(v), `\n`, "\n")
-		}
-		f.Close()
-		if err := sc.Err(); err != nil {
-			return nil, err
-		}
-		out[lang] = m
+	out, err := templates.ReadPhrases(fsys, "bot")
+	if err != nil {
+		return nil, fmt.Errorf("the bot's texts: %w", err)
 	}
 	if out[fallbackLang] == nil {
 		return nil, fmt.Errorf("the bot's texts have no %s.txt", fallbackLang)
 	}
-	return out, nil
+	return texts(out), nil
 }
 
 // langs lists the languages, sorted.
