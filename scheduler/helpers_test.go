@@ -32,7 +32,15 @@ type inbox struct {
 	reminders []scheduler.Reminder
 	digests   []scheduler.Digest
 	weeklies  []scheduler.Weekly
+	risks     []scheduler.AtRisk
 	fail      error
+}
+
+func (n *inbox) AtRisk(_ context.Context, a scheduler.AtRisk) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.risks = append(n.risks, a)
+	return nil
 }
 
 func (n *inbox) Remind(_ context.Context, r scheduler.Reminder) error {

@@ -46,7 +46,10 @@ type Options struct {
 	// writing to it (it crashed, or lost the database) before another instance takes
 	// it over (default 30 s).
 	Takeover time.Duration
-	Logger   *slog.Logger
+	// RiskAfter is how long a gold or platinum client may go without a paid order
+	// before it is flagged at risk of going red (default 90 days).
+	RiskAfter time.Duration
+	Logger    *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -92,6 +95,9 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 	if opts.Takeover <= 0 {
 		opts.Takeover = 30 * time.Second
 	}
+	if opts.RiskAfter <= 0 {
+		opts.RiskAfter = 90 * 24 * time.Hour
+	}
 	if opts.Owner == "" {
 		host, _ := os.Hostname()
 		b := make([]byte, 4)
@@ -105,8 +111,8 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
 
 // Run runs the jobs until ctx ends: reminders every second (a reminder is due to the
-// second), campaigns looked at every two seconds, digests every minute, greetings
-// every ten minutes, clean-up daily.
+// second), campaigns looked at every two seconds, digests every minute, greetings and
+// the nightly client marks every ten minutes, clean-up daily.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
@@ -117,6 +123,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		{"@every 1s", "reminders", func(ctx context.Context) error { _, err := s.Reminders(ctx); return err }},
 		{"@every 1m", "digests", func(ctx context.Context) error { _, err := s.Digests(ctx); return err }},
 		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
+		{"@every 10m", "marks", func(ctx context.Context) error { _, err := s.Marks(ctx); return err }},
 		{"@every 2s", "campaigns", s.SendCampaigns},
 		{"@daily", "cleanup", s.cleanup},
 	}
