@@ -14,6 +14,9 @@ import (
 // these locks cost only a mutex. All writers of a `crm serve` run in its process; a
 // command attached to its engine (crm import) writes new documents and the change log,
 // which recordChanges makes safe against lost increments on its own.
+//
+// Locks are striped: never take one while holding another (two documents may share a
+// stripe, and a stripe does not nest).
 type docLocks struct{ stripes [256]sync.Mutex }
 
 func (l *docLocks) lock(collection, id string) func() {

@@ -54,12 +54,15 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	}
 	it.Seq = c.Seq
 	bucket := (it.Seq - 1) / timelineBucket
-	defer s.locks.lock(colTimeline, timelineID(clientID, bucket))()
+	// The lock is released before counting: locks are striped, and holding one while
+	// taking another may wait on itself.
+	unlock = s.locks.lock(colTimeline, timelineID(clientID, bucket))
 	_, err = s.c(colTimeline).UpdateOne(ctx, bson.D{{Key: "_id", Value: timelineID(clientID, bucket)}},
 		bson.D{
 			{Key: "$push", Value: bson.D{{Key: "items", Value: it}}},
 			{Key: "$setOnInsert", Value: bson.D{{Key: "client", Value: clientID}, {Key: "bucket", Value: bucket}}},
 		}, options.Update().SetUpsert(true))
+	unlock()
 	if err != nil {
 		return it, fmt.Errorf("add to timeline: %w", err)
 	}
