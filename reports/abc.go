@@ -5,8 +5,6 @@ import (
 	"math"
 	"sort"
 	"time"
-
-	"github.com/crm-team/crm/store"
 )
 
 // Thresholds set the ABC and XYZ classes. A: the clients that make the first A of
@@ -28,24 +26,25 @@ type ClientClass struct {
 	XYZ       string  // "X", "Y" or "Z"
 }
 
-// OrderSource is what ABC/XYZ analysis reads: *store.Store.
+// OrderSource is what revenue reports read, each client's paid orders by company
+// day: *store.Store.
 type OrderSource interface {
-	EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*store.Order) error) error
+	DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error
 }
 
 // Classify computes the ABC and XYZ classes of every client with a paid order in p,
 // by revenue, largest first. Months are calendar months in loc; a month without
-// orders counts as zero revenue.
+// orders counts as zero revenue. It reads the days' revenue records, not the orders.
 func Classify(ctx context.Context, src OrderSource, p Period, loc *time.Location, th Thresholds) ([]ClientClass, error) {
 	months := monthsOf(p, loc)
 	monthly := map[string][]int64{}
-	err := src.EachPaidOrder(ctx, p.From, p.To, func(o *store.Order) error {
-		m := monthIndex(p.From.In(loc), o.Date.In(loc))
-		if monthly[o.ClientID] == nil {
-			monthly[o.ClientID] = make([]int64, months)
+	err := src.DailyRevenue(ctx, p.From, p.To, func(day time.Time, client string, amount int64) error {
+		m := monthIndex(p.From.In(loc), day.In(loc))
+		if monthly[client] == nil {
+			monthly[client] = make([]int64, months)
 		}
 		if m >= 0 && m < months {
-			monthly[o.ClientID][m] += o.Amount
+			monthly[client][m] += amount
 		}
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/crm-team/crm/store"
 )
@@ -61,9 +62,9 @@ func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]Sourc
 			}
 		}
 	}
-	err = src.EachPaidOrder(ctx, p.From, p.To, func(o *store.Order) error {
-		if s, ok := sourceOf[o.ClientID]; ok {
-			row(s).Revenue += o.Amount
+	err = src.DailyRevenue(ctx, p.From, p.To, func(_ time.Time, client string, amount int64) error {
+		if s, ok := sourceOf[client]; ok {
+			row(s).Revenue += amount
 		}
 		return nil
 	})

@@ -21,7 +21,7 @@ type AtRisk struct {
 type RiskyClient struct {
 	ID, Name  string
 	Stage     store.Stage
-	LastOrder time.Time // zero: no paid order found
+	LastOrder time.Time // the company day of the last paid order; zero: none found
 }
 
 // RiskNotifier is what a Notifier also does when it can tell managers of clients at
@@ -60,8 +60,8 @@ func (s *Scheduler) Marks(ctx context.Context) (int, error) {
 	return written, err
 }
 
-// MarkClients computes and stores the clients' marks as of now, in one pass over the
-// paid orders, and returns how many changed and the clients newly at risk.
+// MarkClients computes and stores the clients' marks as of now, in one reading of the
+// days' revenue records, and returns how many changed and the clients newly at risk.
 func (s *Scheduler) MarkClients(ctx context.Context, now time.Time) (int, []RiskyClient, error) {
 	loc := s.opts.Location
 	local := now.In(loc)
@@ -73,9 +73,9 @@ func (s *Scheduler) MarkClients(ctx context.Context, now time.Time) (int, []Risk
 		scanFrom = riskFrom
 	}
 	last := map[string]time.Time{}
-	orders := teeOrders{st: s.st, from: scanFrom, to: now, seen: func(o *store.Order) {
-		if o.Date.After(last[o.ClientID]) {
-			last[o.ClientID] = o.Date
+	orders := teeOrders{st: s.st, from: scanFrom, to: now, seen: func(day time.Time, client string) {
+		if day.After(last[client]) {
+			last[client] = day
 		}
 	}}
 	classes, err := reports.Classify(ctx, orders, year, loc, reports.DefaultThresholds)
@@ -144,20 +144,20 @@ func (s *Scheduler) tellAtRisk(ctx context.Context, risky []RiskyClient) error {
 	return nil
 }
 
-// teeOrders reads the paid orders of [from, to) once: each goes to seen, and those in
-// the period asked for on to the caller.
+// teeOrders reads the days' revenue of [from, to) once: each client's day goes to
+// seen, and those in the period asked for on to the caller.
 type teeOrders struct {
 	st       *store.Store
 	from, to time.Time
-	seen     func(*store.Order)
+	seen     func(day time.Time, client string)
 }
 
-func (t teeOrders) EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*store.Order) error) error {
-	return t.st.EachPaidOrder(ctx, t.from, t.to, func(o *store.Order) error {
-		t.seen(o)
-		if o.Date.Before(from) || !o.Date.Before(to) {
+func (t teeOrders) DailyRevenue(ctx context.Context, from, to time.Time, fn func(time.Time, string, int64) error) error {
+	return t.st.DailyRevenue(ctx, t.from, t.to, func(day time.Time, client string, amount int64) error {
+		t.seen(day, client)
+		if day.Before(from) || !day.Before(to) {
 			return nil
 		}
-		return fn(o)
+		return fn(day, client, amount)
 	})
 }

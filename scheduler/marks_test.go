@@ -59,7 +59,7 @@ func TestNightlyMarks(t *testing.T) {
 		}
 	}
 	if len(n.risks) != 1 || n.risks[0].Manager.ID != anna.ID || len(n.risks[0].Clients) != 1 || n.risks[0].Clients[0].Name != "Бета" ||
-		!n.risks[0].Clients[0].LastOrder.Equal(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)) {
+		!n.risks[0].Clients[0].LastOrder.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("at-risk notices: %+v", n.risks)
 	}
 	if got, err := s.Marks(ctx); got != 0 || err != nil {

@@ -54,9 +54,13 @@ func (a Activity) add(manager, metric string, n int64) {
 type activityDay struct {
 	ID   string   `bson:"_id"`
 	Live Activity `bson:"m"`
-	// Old holds what happened before counting began, copied once from the records
-	// (BackfillActivity); set whole, so copying again changes nothing.
-	Old Activity `bson:"old,omitempty"`
+	// Revenue is the day's paid orders by client (minor units): ABC/XYZ and lead
+	// sources read it instead of every order.
+	Revenue map[string]int64 `bson:"rev,omitempty"`
+	// Old and OldRevenue hold what happened before counting began, copied once from
+	// the records (BackfillActivity); set whole, so copying again changes nothing.
+	Old        Activity         `bson:"old,omitempty"`
+	OldRevenue map[string]int64 `bson:"oldrev,omitempty"`
 }
 
 const (
@@ -80,11 +84,25 @@ func (s *Store) countActivity(ctx context.Context, at time.Time, manager string,
 	for k, n := range counts {
 		inc = append(inc, bson.E{Key: "m." + manager + "." + k, Value: n})
 	}
+	s.incDay(ctx, at, inc)
+}
+
+// countOrder counts a paid order: the manager's orders and revenue, and the client's
+// revenue of the day.
+func (s *Store) countOrder(ctx context.Context, o *Order, manager string) {
+	if manager == "" {
+		manager = NoManager
+	}
+	s.incDay(ctx, o.Date, bson.D{{Key: "m." + manager + "." + ActOrders, Value: int64(1)},
+		{Key: "m." + manager + "." + ActRevenue, Value: o.Amount}, {Key: "rev." + o.ClientID, Value: o.Amount}})
+}
+
+func (s *Store) incDay(ctx context.Context, at time.Time, inc bson.D) {
 	id := s.activityDayID(at)
 	// The engine's $inc is a read and a write; the lock keeps concurrent counts whole.
 	defer s.locks.lock(colActivity, id)()
 	if err := s.upsertOne(ctx, colActivity, id, bson.D{{Key: "$inc", Value: inc}}); err != nil {
-		s.log.Warn("activity not counted", "day", id, "manager", manager, "err", err)
+		s.log.Warn("activity not counted", "day", id, "err", err)
 	}
 }
 
@@ -173,26 +191,54 @@ func (s *Store) managerIDs(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// ActivityBetween sums the counts of the company days that begin in [from, to).
-func (s *Store) ActivityBetween(ctx context.Context, from, to time.Time) (Activity, error) {
-	var ids []string
+// activityDays reads the company days that begin in [from, to), and when each begins.
+func (s *Store) activityDays(ctx context.Context, from, to time.Time) ([]activityDay, []time.Time, error) {
+	var days []time.Time
 	f := from.In(s.loc)
 	day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, s.loc)
 	if day.Before(from) {
 		day = day.AddDate(0, 0, 1)
 	}
 	for ; day.Before(to); day = day.AddDate(0, 0, 1) {
-		ids = append(ids, day.Format(time.DateOnly))
+		days = append(days, day)
 	}
-	docs := make([]activityDay, len(ids))
-	if err := parallel(ctx, len(ids), func(i int) error {
-		err := s.getByID(ctx, colActivity, ids[i], &docs[i])
+	docs := make([]activityDay, len(days))
+	if err := parallel(ctx, len(days), func(i int) error {
+		err := s.getByID(ctx, colActivity, days[i].Format(time.DateOnly), &docs[i])
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}
 		return err
 	}); err != nil {
-		return nil, fmt.Errorf("read activity: %w", err)
+		return nil, nil, fmt.Errorf("read activity: %w", err)
+	}
+	return docs, days, nil
+}
+
+// DailyRevenue calls fn with each client's paid orders of each company day that
+// begins in [from, to), oldest day first.
+func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error {
+	docs, days, err := s.activityDays(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	for i, d := range docs {
+		for _, part := range []map[string]int64{d.Revenue, d.OldRevenue} {
+			for client, amount := range part {
+				if err := fn(days[i], client, amount); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// ActivityBetween sums the counts of the company days that begin in [from, to).
+func (s *Store) ActivityBetween(ctx context.Context, from, to time.Time) (Activity, error) {
+	docs, _, err := s.activityDays(ctx, from, to)
+	if err != nil {
+		return nil, err
 	}
 	out := Activity{}
 	for _, d := range docs {
@@ -235,7 +281,8 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("activity counting has not begun (run crm migrate): %w", err)
 	}
 	since := marker.At
-	old := map[string]Activity{} // day -> counts
+	old := map[string]Activity{}                // day -> counts
+	oldRevenue := map[string]map[string]int64{} // day -> client -> paid
 	n := 0
 	count := func(at time.Time, manager string, counts map[string]int64) {
 		if manager == "" {
@@ -306,6 +353,11 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 	if err := s.EachPaidOrder(ctx, time.Time{}, since, func(o *Order) error {
 		if o.CreatedAt.Before(since) {
 			count(o.Date, managerOf[o.ClientID], map[string]int64{ActOrders: 1, ActRevenue: o.Amount})
+			day := s.activityDayID(o.Date)
+			if oldRevenue[day] == nil {
+				oldRevenue[day] = map[string]int64{}
+			}
+			oldRevenue[day][o.ClientID] += o.Amount
 		}
 		return nil
 	}); err != nil {
@@ -316,7 +368,11 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		days = append(days, d)
 	}
 	if err := parallel(ctx, len(days), func(i int) error {
-		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: bson.D{{Key: "old", Value: old[days[i]]}}}})
+		set := bson.D{{Key: "old", Value: old[days[i]]}}
+		if rev := oldRevenue[days[i]]; rev != nil {
+			set = append(set, bson.E{Key: "oldrev", Value: rev})
+		}
+		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: set}})
 	}); err != nil {
 		return 0, fmt.Errorf("write activity: %w", err)
 	}

@@ -56,7 +56,7 @@ func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
 	if err != nil {
 		return fmt.Errorf("count order: %w", err)
 	}
-	s.countActivity(ctx, o.Date, c.ManagerID, map[string]int64{ActOrders: 1, ActRevenue: o.Amount})
+	s.countOrder(ctx, o, c.ManagerID)
 	// The methodology: the first paid order makes a client gold, more than three
 	// make it platinum; a client who had left and pays again comes back.
 	target := StageGold

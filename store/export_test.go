@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sort"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func (s *Store) ClearTaskRefsForTest(ctx context.Context, t *testing.T, clientID
 
 // ForgetActivityForTest drops every activity count and says counting began at since,
 // as a base an older version kept would look after its first migrate.
-func (s *Store) ForgetActivityForTest(ctx context.Context, t *testing.T, since time.Time) {
+func (s *Store) ForgetActivityForTest(ctx context.Context, t testing.TB, since time.Time) {
 	t.Helper()
 	if _, err := s.c(colActivity).DeleteMany(ctx, bson.D{}); err != nil {
 		t.Fatal(err)
@@ -41,4 +42,42 @@ func (s *Store) ForgetActivityForTest(ctx context.Context, t *testing.T, since t
 	if _, err := s.c(colActivity).InsertOne(ctx, bson.D{{Key: "_id", Value: activitySince}, {Key: "at", Value: since}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// SeedHistoryForTest writes timelines and orders in bulk, as years of use under an
+// older version would have left them (no stage-move or activity records): benchmarks
+// of the reports need 300,000 entries, which the one-by-one paths write in minutes.
+func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines map[string][]Interaction, orders []Order) {
+	t.Helper()
+	var docs []any
+	flush := func(col string) {
+		if len(docs) == 0 {
+			return
+		}
+		if _, err := s.c(col).InsertMany(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+		docs = docs[:0]
+	}
+	for client, items := range timelines {
+		sort.Slice(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+		for i := range items {
+			items[i].Seq = int64(i + 1)
+		}
+		for b := 0; b*timelineBucket < len(items); b++ {
+			part := items[b*timelineBucket : min(len(items), (b+1)*timelineBucket)]
+			docs = append(docs, timelineDoc{ID: timelineID(client, int64(b)), Client: client, Bucket: int64(b), Items: part})
+			if len(docs) == 1000 {
+				flush(colTimeline)
+			}
+		}
+	}
+	flush(colTimeline)
+	for i := range orders {
+		docs = append(docs, orders[i])
+		if len(docs) == 5000 {
+			flush(colOrders)
+		}
+	}
+	flush(colOrders)
 }

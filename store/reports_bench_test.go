@@ -1,0 +1,231 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/internal/procmem"
+	"github.com/crm-team/crm/reports"
+	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+// BenchmarkReports times every report for a month and for a year on a generated base
+// of CRM_BENCH_CLIENTS clients (default 10,000) with CRM_BENCH_INTERACTIONS timeline
+// entries (default 300,000) and CRM_BENCH_ORDERS paid orders (default 50,000) over two
+// years, as a base kept by an older version leaves them: the stage moves and the
+// activity are counted from the records first, as `crm migrate` does. It also times
+// the nightly ABC/XYZ and at-risk marks, the first night (every class written) and
+// the next (nothing changed), and reports each one's peak RSS (the engine runs in
+// this process too).
+//
+//	go test -run '^$' -bench Reports -benchtime 3x -timeout 60m ./store/
+//	CRM_BENCH_CLIENTS=100000 go test -run '^$' -bench Reports -benchtime 3x -timeout 90m ./store/
+func BenchmarkReports(b *testing.B) {
+	ctx := context.Background()
+	nClients := benchEnv("CRM_BENCH_CLIENTS", 10_000)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	clock := now
+	s := storetest.New(b, func(o *store.Options) { o.Now = func() time.Time { return clock } })
+
+	start := time.Now()
+	seedReportBase(ctx, b, s, &clock, now, nClients, benchEnv("CRM_BENCH_INTERACTIONS", 300_000), benchEnv("CRM_BENCH_ORDERS", 50_000))
+	seeded := time.Since(start)
+	start = time.Now()
+	clock = now
+	s.ForgetActivityForTest(ctx, b, now)
+	moves, err := s.BackfillStageMoves(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	events, err := s.BackfillActivity(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("base: %d clients seeded in %v; %d stage moves and %d events counted from the records in %v", nClients,
+		seeded.Round(time.Second), moves, events, time.Since(start).Round(time.Second))
+	if _, err := s.ReportClients(ctx); err != nil { // the directory, loaded once at start in crm serve
+		b.Fatal(err)
+	}
+
+	words, err := reports.LoadWords("ru")
+	if err != nil {
+		b.Fatal(err)
+	}
+	month := reports.Period{From: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	year := reports.Period{From: time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC), To: month.To}
+	for _, name := range reports.Names() {
+		for _, span := range []struct {
+			name string
+			p    reports.Period
+		}{{"month", month}, {"year", year}} {
+			b.Run(name+"/"+span.name, func(b *testing.B) {
+				procmem.ResetPeak()
+				for b.Loop() {
+					l, err := reports.Build(ctx, s, reports.Request{Name: name, Period: span.p}, words, now)
+					if err != nil || l.Empty {
+						b.Fatalf("%v, empty %v", err, l.Empty)
+					}
+				}
+				b.ReportMetric(procmem.PeakMB(), "peak-MB")
+			})
+		}
+	}
+	sch := scheduler.New(s, nil, scheduler.Options{Now: func() time.Time { return now }})
+	for _, night := range []string{"first", "next"} {
+		b.Run("nightly-marks/"+night, func(b *testing.B) {
+			procmem.ResetPeak()
+			var written int
+			for i := 0; b.Loop(); i++ {
+				n, _, err := sch.MarkClients(ctx, now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if i == 0 {
+					written = n
+				}
+			}
+			b.ReportMetric(float64(written), "clients-written")
+			b.ReportMetric(procmem.PeakMB(), "peak-MB")
+		})
+	}
+}
+
+// seedReportBase makes clients over two years, moves them along the funnel, and
+// writes their calls, notes, meetings, letters and paid orders.
+func seedReportBase(ctx context.Context, b *testing.B, s *store.Store, clock *time.Time, now time.Time, nClients, nItems, nOrders int) {
+	b.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	var managers []string
+	for i := range 10 {
+		m := &store.Manager{Name: fmt.Sprintf("Менеджер %02d", i+1), TelegramID: int64(7001 + i)}
+		if err := s.CreateManager(ctx, "seed", m); err != nil {
+			b.Fatal(err)
+		}
+		managers = append(managers, m.ID)
+	}
+	// Where clients end, out of 100: white 20, grey 15, green 10, yellow 10, green-gold 10,
+	// gold 15, platinum 8, red-green 8, red-gold 3, red-platinum 1.
+	ends := []struct {
+		stage store.Stage
+		upTo  int // the index in reports.Chain reached before a red stage
+		n     int
+	}{{store.StageWhite, 0, 20}, {store.StageGrey, 1, 15}, {store.StageGreen, 2, 10}, {store.StageYellow, 3, 10},
+		{store.StageGreenGold, 4, 10}, {store.StageGold, 5, 15}, {store.StagePlatinum, 6, 8}, {store.StageRedGreen, 2, 8},
+		{store.StageRedGold, 5, 3}, {store.StageRedPlatinum, 6, 1}}
+	pick := func() (store.Stage, int) {
+		k := r.IntN(100)
+		for _, e := range ends {
+			if k < e.n {
+				return e.stage, e.upTo
+			}
+			k -= e.n
+		}
+		return store.StageWhite, 0
+	}
+	cities := []string{"Москва", "Казань", "Екатеринбург", "Новосибирск"}
+	sources := []string{"Яндекс.Директ", "выставка", "сайт", "рекомендация", ""}
+	reasons := []string{"Дорого", "Нет бюджета", "Выбрали конкурента"}
+	outcomes := []string{"reached", "no_answer", "call_back", "refused", "meeting", "order"}
+	between := func(a, z time.Time) time.Time {
+		if !a.Before(z) {
+			return a
+		}
+		return a.Add(time.Duration(r.Int64N(int64(z.Sub(a)))))
+	}
+	timelines := map[string][]store.Interaction{}
+	var buyers []string
+	buyerFrom := map[string]time.Time{}
+	perClient := max(1, nItems/nClients)
+	const batch = 1000
+	for off := 0; off < nClients; off += batch {
+		// Each batch of clients is made on its own day of the last two years.
+		*clock = now.AddDate(0, 0, -730+off*720/nClients)
+		created := *clock
+		var cs []*store.Client
+		type plan struct {
+			stage store.Stage
+			upTo  int
+		}
+		var plans []plan
+		for i := off; i < min(off+batch, nClients); i++ {
+			st, upTo := pick()
+			c := &store.Client{Name: fmt.Sprintf("ООО Клиент %06d", i), ManagerID: managers[i%len(managers)], Stage: st,
+				City: cities[i%len(cities)], LeadSource: sources[i%len(sources)]}
+			if st.Red() {
+				c.RefusalReason = reasons[i%len(reasons)]
+			}
+			cs = append(cs, c)
+			plans = append(plans, plan{st, upTo})
+		}
+		for i, err := range s.CreateClients(ctx, "seed", cs) {
+			if err != nil {
+				b.Fatalf("client %d: %v", off+i, err)
+			}
+		}
+		for i, c := range cs {
+			var items []store.Interaction
+			at := created
+			from := store.StageWhite
+			steps := plans[i].upTo
+			if plans[i].stage.Red() {
+				steps++
+			}
+			for k := 1; k <= steps; k++ {
+				to := plans[i].stage
+				if k <= plans[i].upTo {
+					to = reports.Chain[k]
+				}
+				at = between(at, at.Add(time.Duration(now.Sub(at)/time.Duration(steps-k+2))))
+				ch := &store.StageChange{From: from, To: to}
+				if to.Red() {
+					ch.Reason = c.RefusalReason
+				}
+				items = append(items, store.Interaction{Kind: store.InteractionStageChange, At: at, AuthorID: c.ManagerID, Stage: ch})
+				if to == store.StageGold {
+					buyers = append(buyers, c.ID)
+					buyerFrom[c.ID] = at
+				}
+				from = to
+			}
+			for len(items) < perClient {
+				it := store.Interaction{At: between(created, now), AuthorID: c.ManagerID}
+				switch k := r.IntN(100); {
+				case k < 60:
+					it.Kind, it.Call = store.InteractionCall, &store.Call{Direction: "out", Outcome: outcomes[r.IntN(len(outcomes))]}
+				case k < 75:
+					it.Kind, it.Text = store.InteractionNote, "Обсудили условия поставки"
+				case k < 80:
+					it.Kind = store.InteractionMeeting
+				case k < 90:
+					it.Kind, it.AuthorID = store.InteractionEmailIn, ""
+				default:
+					it.Kind = store.InteractionEmailOut
+				}
+				items = append(items, it)
+			}
+			timelines[c.ID] = items
+		}
+	}
+	orders := make([]store.Order, 0, nOrders)
+	for i := range nOrders {
+		client := buyers[i%len(buyers)]
+		date := between(buyerFrom[client], now)
+		orders = append(orders, store.Order{ID: fmt.Sprintf("o%07d", i), ClientID: client, Amount: (1 + r.Int64N(100)) * 100_000,
+			Currency: "RUB", State: store.OrderPaid, Date: date, CreatedAt: date, CreatedBy: "seed"})
+	}
+	s.SeedHistoryForTest(ctx, b, timelines, orders)
+}
+
+func benchEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
