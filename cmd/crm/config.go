@@ -66,6 +66,7 @@ var settings = []setting{
 	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
 	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
 	{name: "CRM_CAMPAIGN_TAKEOVER", def: "30s", help: "how long a mailing's batch stays with an instance that stopped answering before another instance sends the rest (5s to 10m)"},
+	{name: "CRM_AT_RISK_DAYS", def: "90", help: "days a gold or platinum client may go without a paid order before its manager is told it is at risk (7 to 730)"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -98,6 +99,8 @@ type Config struct {
 	GreetingHour int
 	// Takeover is how long a campaign batch stays with an instance that went silent.
 	Takeover time.Duration
+	// RiskAfter is how long a gold or platinum client may go without an order.
+	RiskAfter time.Duration
 
 	PublicURL         string
 	UnsubscribeSecret string
@@ -190,6 +193,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.Takeover, err = time.ParseDuration(get("CRM_CAMPAIGN_TAKEOVER")); err != nil || c.Takeover < 5*time.Second || c.Takeover > 10*time.Minute {
 		return c, fmt.Errorf("CRM_CAMPAIGN_TAKEOVER=%q: use a duration from 5s to 10m, e.g. 30s", get("CRM_CAMPAIGN_TAKEOVER"))
 	}
+	days, err := strconv.Atoi(get("CRM_AT_RISK_DAYS"))
+	if err != nil || days < 7 || days > 730 {
+		return c, fmt.Errorf("CRM_AT_RISK_DAYS=%q: use a number of days from 7 to 730", get("CRM_AT_RISK_DAYS"))
+	}
+	c.RiskAfter = time.Duration(days) * 24 * time.Hour
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {

@@ -191,6 +191,7 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "not an address"},
 		{"CRM_SMTP_HOST": "smtp.example", "CRM_SMTP_FROM": "a@b.ru", "CRM_SMTP_CONNS": "0"},
 		{"CRM_GREETING_HOUR": "25"}, {"CRM_CAMPAIGN_TAKEOVER": "1s"}, {"CRM_CAMPAIGN_TAKEOVER": "half a minute"},
+		{"CRM_AT_RISK_DAYS": "3"}, {"CRM_AT_RISK_DAYS": "a quarter"},
 		{"CRM_UNSUBSCRIBE_SECRET": "0123456789abcdef-x"}, {"CRM_PUBLIC_URL": "https://crm.example", "CRM_UNSUBSCRIBE_SECRET": "short"}} {
 		if _, err := loadConfig(func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)

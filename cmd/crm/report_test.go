@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	stdpng "image/png"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crm-team/crm/reports/chart"
 	"github.com/crm-team/crm/store"
 )
 
@@ -25,8 +31,8 @@ func openBase(t *testing.T, vars map[string]string) (*store.Store, Config, func(
 	return s, cfg, closeStore
 }
 
-// The funnel of clients moved today, whole and cut by city and by manager; bad
-// arguments are refused with the usage.
+// The funnel of clients moved today, whole and cut by city and by manager, as a
+// table, CSV, a picture and a spreadsheet; bad arguments are refused with the usage.
 func TestReportFunnel(t *testing.T) {
 	ctx := context.Background()
 	vars := campaignBase(t, "Ромашка;Москва;Ольга;;;\nВектор;Казань;Пётр;;;\nЛуч;Казань;Пётр;;;\n")
@@ -47,18 +53,47 @@ func TestReportFunnel(t *testing.T) {
 
 	today := time.Now().In(cfg.Calendar.Loc).Format(time.DateOnly)
 	r := runCRM(ctx, t, vars, "report", "funnel", "--from", today, "--to", today)
-	if r.code != 0 || !strings.Contains(r.stdout, "3 stage moves") || !strings.Contains(r.stdout, "Нет бюджета") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Stage moves: 3") || !strings.Contains(r.stdout, "Нет бюджета") {
 		t.Fatalf("table: %+v", r)
 	}
 	r = runCRM(ctx, t, vars, "report", "funnel", "--from", today, "--format", "csv", "--city", "Казань")
-	for _, want := range []string{"white,0,1,grey,2,1,50.0,", "grey,0,0,green,1,0,0.0,", "red_green,0,1,", "red_green,Нет бюджета,1"} {
+	for _, want := range []string{"White,0,1,Grey,2,1,50.0%,", "Grey,0,0,Green,1,0,0.0%,", "Red-green,0,1,", "Red-green,Нет бюджета,1"} {
 		if r.code != 0 || !strings.Contains(r.stdout, "\n"+want) {
 			t.Fatalf("csv lacks %q: %+v", want, r)
 		}
 	}
-	r = runCRM(ctx, t, vars, "report", "funnel", "--manager", "Ольга", "--format", "csv")
-	if r.code != 0 || !strings.Contains(r.stdout, "\ngrey,0,1,") {
+	r = runCRM(ctx, t, vars, "report", "funnel", "--manager", "Ольга", "--format", "csv", "--lang", "ru")
+	if r.code != 0 || !strings.Contains(r.stdout, "\nСерый,0,1,") {
 		t.Fatalf("Ольга's funnel: %+v", r)
+	}
+	// The picture and the spreadsheet go to files.
+	dir := t.TempDir()
+	png, xlsx := filepath.Join(dir, "funnel.png"), filepath.Join(dir, "funnel.xlsx")
+	if r := runCRM(ctx, t, vars, "report", "funnel", "--format", "png", "--out", png, "--lang", "ru"); r.code != 0 {
+		t.Fatalf("png: %+v", r)
+	}
+	if f, err := os.Open(png); err != nil {
+		t.Fatal(err)
+	} else if img, err := stdpng.Decode(f); err != nil || img.Bounds().Dx() != chart.Width || img.Bounds().Dy() != chart.Height {
+		t.Fatalf("png: %v", err)
+	}
+	if r := runCRM(ctx, t, vars, "report", "funnel", "--format", "xlsx", "--out", xlsx); r.code != 0 {
+		t.Fatalf("xlsx: %+v", r)
+	}
+	book, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := book.GetSheetList(); len(got) != 2 || got[0] != "Stages" || got[1] != "Refusals" {
+		t.Fatalf("sheets: %v", got)
+	}
+	// A period with nothing writes no file and says so.
+	empty := filepath.Join(dir, "empty.png")
+	if r := runCRM(ctx, t, vars, "report", "funnel", "--from", "2020-01-01", "--to", "2020-01-31", "--format", "png", "--out", empty); r.code != 0 ||
+		!strings.Contains(r.stdout, "No data for the period") {
+		t.Fatalf("empty png: %+v", r)
+	} else if _, err := os.Stat(empty); !os.IsNotExist(err) {
+		t.Fatalf("a picture of nothing was written: %v", err)
 	}
 	for _, args := range [][]string{{"report"}, {"report", "sales"}, {"report", "funnel", "--from", "1 Nov"},
 		{"report", "funnel", "--from", "2026-11-30", "--to", "2026-11-01"}, {"report", "funnel", "--format", "pdf"}} {
@@ -68,8 +103,8 @@ func TestReportFunnel(t *testing.T) {
 	}
 }
 
-// ABC/XYZ classes of the clients with paid orders, as a table and as CSV; bad
-// thresholds are refused.
+// ABC/XYZ classes of the clients with paid orders, as a table and as CSV, lead
+// sources and the managers' figures of the same month; bad thresholds are refused.
 func TestReportABC(t *testing.T) {
 	ctx := context.Background()
 	vars := campaignBase(t, "Ромашка;Москва;Ольга;;;\nВектор;Казань;Пётр;;;\nЛуч;Казань;Пётр;;;\n")
@@ -87,19 +122,30 @@ func TestReportABC(t *testing.T) {
 	closeStore()
 
 	r := runCRM(ctx, t, vars, "report", "abc", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	for _, want := range []string{",Ромашка,900.00,90.00,A,0.0,X", ",Вектор,100.00,10.00,B,0.0,X"} {
+	for _, want := range []string{"\nAX,1,900.00,90.0%\n", "\nРомашка,900.00,90.0%,A,0.0%,X\n", "\nВектор,100.00,10.0%,B,0.0%,X\n"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Fatalf("csv lacks %q: %+v", want, r)
 		}
 	}
 	r = runCRM(ctx, t, vars, "report", "abc", "--from", "2026-03-01", "--to", "2026-03-31")
-	if r.code != 0 || !strings.Contains(r.stdout, "2 clients with paid orders") || !strings.Contains(r.stdout, "1 clients, 90%") {
+	if r.code != 0 || !strings.Contains(r.stdout, "Class A: 1 clients, 90% of revenue") {
 		t.Fatalf("table: %+v", r)
 	}
 	// The same orders by lead source (none recorded): revenue, no new clients in March.
 	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	if r.code != 0 || !strings.Contains(r.stdout, "\n,0,0,1000.00\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "\n(not recorded),0,0,1000.00\n") {
 		t.Fatalf("sources: %+v", r)
+	}
+	// The managers' March: the orders' revenue is their clients' managers'.
+	r = runCRM(ctx, t, vars, "report", "managers", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+	for _, want := range []string{"\nОльга,0,0,0,0,0,0,0,0,0,0,0,0,1,900.00\n", "\nПётр,0,0,0,0,0,0,0,0,0,0,0,0,1,100.00\n", "\nTeam,"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Fatalf("managers lack %q: %+v", want, r)
+		}
+	}
+	r = runCRM(ctx, t, vars, "report", "managers", "--from", "2026-03-01", "--to", "2026-03-31", "--manager", "Пётр", "--format", "csv")
+	if r.code != 0 || strings.Contains(r.stdout, "Ольга") || !strings.Contains(r.stdout, "\nПётр,") {
+		t.Fatalf("Пётр's own: %+v", r)
 	}
 	if r := runCRM(ctx, t, vars, "report", "abc", "--abc", "95,80"); r.code != 2 || !strings.Contains(r.stderr, "two increasing percentages") {
 		t.Fatalf("bad thresholds: %+v", r)

@@ -45,7 +45,7 @@ func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
 // rest back first.
 func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, <-chan struct{}, error) {
 	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Takeover: e.cfg.Takeover,
-		Logger: e.log.With("part", "scheduler")}
+		RiskAfter: e.cfg.RiskAfter, Logger: e.log.With("part", "scheduler")}
 	var pool *mail.SMTP
 	if e.cfg.SMTP != nil {
 		var err error
