@@ -71,7 +71,7 @@ func (f *repeatedFlag) Set(v string) error {
 // campaignFlags are the flags of every `crm campaign` subcommand; each registers its own.
 type campaignFlags struct {
 	id, name, subject, text, textFile, htmlFile, sender, schedule, hasOrders, segmentFile string
-	stages, cities, industries, tags, managers, custom                                    repeatedFlag
+	stages, cities, industries, tags, managers, custom, classes                           repeatedFlag
 	as, client, contact, to                                                               string
 }
 
@@ -92,6 +92,7 @@ func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 		fs.Var(&f.tags, "tag", "tag (repeatable)")
 		fs.Var(&f.managers, "manager", "responsible manager, name or ID (repeatable)")
 		fs.StringVar(&f.hasOrders, "has-orders", "", "yes: clients with orders; no: without")
+		fs.Var(&f.classes, "class", "ABC/XYZ class: A, B, C, X, Y, Z or a pair such as AX (repeatable)")
 		fs.Var(&f.custom, "custom", "custom field equals a value, key=value (repeatable)")
 		fs.StringVar(&f.segmentFile, "segment-file", "", `the segment as JSON, e.g. {"any":[{"stages":["gold"]},{"cities":["Казань"]}]}`)
 		fs.StringVar(&f.as, "as", "", "the head or admin the audit log names (default: cli)")
@@ -246,6 +247,12 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		seg.Stages = append(seg.Stages, st)
 	}
 	seg.Cities, seg.Industries, seg.Tags, seg.Managers = f.cities, f.industries, f.tags, f.managers
+	for _, v := range f.classes {
+		if !store.ValidClass(v) {
+			return nil, bad("--class %q: use A, B or C, X, Y or Z, or a pair such as AX", v)
+		}
+		seg.Classes = append(seg.Classes, strings.ToUpper(strings.TrimSpace(v)))
+	}
 	switch strings.ToLower(f.hasOrders) {
 	case "":
 	case "yes", "true":
@@ -270,7 +277,7 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 	if f.segmentFile != "" {
 		// Flags and a file together would leave unclear how they combine (and, or).
 		if seg.Stages != nil || seg.Cities != nil || seg.Industries != nil || seg.Tags != nil || seg.Managers != nil ||
-			seg.HasOrders != nil || seg.Custom != nil {
+			seg.HasOrders != nil || seg.Custom != nil || seg.Classes != nil {
 			return nil, bad("give the segment either by flags or by --segment-file, not both")
 		}
 		r, err := os.Open(f.segmentFile)

@@ -150,6 +150,7 @@ func TestCampaignCommands(t *testing.T) {
 		{"campaign", "create", "--name", "X", "--text", "T"}, {"campaign", "create", "--name", "X", "--subject", "S"},
 		{"campaign", "create", "--name", "X", "--subject", "S", "--text", "T", "--stage", "blue"},
 		{"campaign", "create", "--name", "X", "--subject", "S", "--text", "T", "--has-orders", "maybe"},
+		{"campaign", "create", "--name", "X", "--subject", "S", "--text", "T", "--class", "AQ"},
 		{"campaign", "create", "--name", "X", "--subject", "S", "--text", "T", "--city", "A", "--segment-file", "s.json"},
 		{"campaign", "test", id}, {"campaign", "preview", id, "--contact", "c1"}} {
 		if r := runCRM(ctx, t, vars, args...); r.code != 2 || !strings.Contains(r.stderr, "crm campaign") {
