@@ -31,6 +31,20 @@ type Weekly struct {
 	From, To time.Time // local midnights: a week, To excluded
 	Rows     []WeeklyRow
 	Total    WeeklyRow
+	Pictures []Picture // the week's report charts, when Options.Charts draws them
+}
+
+// Picture is a report's chart with its caption (plain text).
+type Picture struct {
+	Name    string // a file name, e.g. funnel.png
+	Caption string
+	PNG     []byte
+}
+
+// Charts draws the report pictures of a head's weekly summary; cmd wires it to the
+// reports. A week with nothing to draw gives no pictures.
+type Charts interface {
+	WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]Picture, error)
 }
 
 // WeeklyRow is one manager's week.
@@ -113,6 +127,13 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 				w, err := s.weekly(ctx, m, managers, day, now, byManager)
 				if err != nil {
 					return err
+				}
+				if s.opts.Charts != nil {
+					// The figures matter more than the pictures: a drawing that fails
+					// leaves the summary in text.
+					if w.Pictures, err = s.opts.Charts.WeeklyCharts(ctx, m, w.From, w.To); err != nil {
+						s.log.Warn("weekly charts not drawn", "head", m.ID, "err", err)
+					}
 				}
 				return s.notify.Weekly(ctx, w)
 			})

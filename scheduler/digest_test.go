@@ -43,7 +43,8 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one", Greeter: g, Sender: smtpSender{srv.Port()}})
+	charts := &weekCharts{}
+	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one", Greeter: g, Sender: smtpSender{srv.Port()}, Charts: charts})
 
 	if got := run(t, s.Digests); got != 0 {
 		t.Fatalf("%d digests at 08:30, before the hour", got)
@@ -74,8 +75,8 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 	}
 	if len(n.weeklies) != 1 || n.weeklies[0].Head.ID != head.ID || len(n.weeklies[0].Rows) != 1 ||
 		n.weeklies[0].Rows[0].Name != "Вера" || n.weeklies[0].Rows[0].NewClients != 0 || n.weeklies[0].Total.Awaiting != 1 ||
-		n.weeklies[0].Total.Overdue != 1 {
-		t.Fatalf("weekly: %+v", n.weeklies)
+		n.weeklies[0].Total.Overdue != 1 || len(n.weeklies[0].Pictures) != 1 || charts.asked != head.ID+" "+n.weeklies[0].From.String() {
+		t.Fatalf("weekly: %+v, charts asked for %q", n.weeklies, charts.asked)
 	}
 
 	// Tuesday: a digest again, no weekly summary; the service was down until 11:00.
@@ -86,4 +87,13 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 	if last := n.digests[len(n.digests)-1]; !last.Late {
 		t.Fatal("a digest two hours after its hour is not marked late")
 	}
+}
+
+// weekCharts draws one picture for whoever asks (the reports are cmd's; this checks
+// the scheduler asks for the right week and passes the pictures on).
+type weekCharts struct{ asked string }
+
+func (c *weekCharts) WeeklyCharts(_ context.Context, head store.Manager, from, _ time.Time) ([]scheduler.Picture, error) {
+	c.asked = head.ID + " " + from.String()
+	return []scheduler.Picture{{Name: "funnel.png", Caption: "Воронка", PNG: []byte("png")}}, nil
 }

@@ -39,6 +39,8 @@ type Options struct {
 	Sender Sender
 	// Campaigns prepares campaign letters; nil: campaigns are not sent.
 	Campaigns *Campaigns
+	// Charts draws the report pictures of the heads' Monday summary; nil: text only.
+	Charts Charts
 	// ServerRetry is how long a campaign waits after its SMTP server could not be
 	// reached (default 30 s).
 	ServerRetry time.Duration
