@@ -168,8 +168,12 @@ func (t *turn) cardText(card *store.Card) string {
 	if c.Stage.Red() && c.RefusalReason != "" {
 		fmt.Fprintf(&b, " — %s", html.EscapeString(c.RefusalReason))
 	}
+	if c.AtRiskSince != nil {
+		b.WriteString("\n" + t.tr("card.at_risk"))
+	}
 	var facts []string
-	for _, f := range []struct{ key, v string }{{"card.city", c.City}, {"card.industry", c.Industry}, {"card.inn", c.Legal.INN}, {"card.source", c.LeadSource}} {
+	for _, f := range []struct{ key, v string }{{"card.city", c.City}, {"card.industry", c.Industry}, {"card.inn", c.Legal.INN},
+		{"card.source", c.LeadSource}, {"card.class", c.Class}} {
 		if f.v != "" {
 			facts = append(facts, t.tr(f.key, "v", f.v))
 		}

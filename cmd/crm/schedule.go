@@ -38,6 +38,14 @@ func (n schedulerNotices) Weekly(ctx context.Context, w scheduler.Weekly) error 
 	return n.core.SendWeekly(ctx, out)
 }
 
+func (n schedulerNotices) AtRisk(ctx context.Context, a scheduler.AtRisk) error {
+	out := bot.AtRiskNotice{ManagerID: a.Manager.ID, Days: int(a.After.Hours() / 24)}
+	for _, c := range a.Clients {
+		out.Clients = append(out.Clients, bot.RiskyClient{ID: c.ID, Name: c.Name, Stage: c.Stage, LastOrder: c.LastOrder})
+	}
+	return n.core.NotifyAtRisk(ctx, out)
+}
+
 func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
 	return bot.WeeklyRow{Name: r.Name, NewClients: r.NewClients, StageMoves: r.StageMoves, TasksDone: r.TasksDone,
 		Overdue: r.Overdue, Awaiting: r.Awaiting}

@@ -1,0 +1,50 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// AtRiskNotice tells a manager which of their gold and platinum clients have gone too
+// long without a paid order: the methodology's warning before a client turns red.
+type AtRiskNotice struct {
+	ManagerID string
+	Clients   []RiskyClient
+	Days      int // how long without an order makes a client at risk
+}
+
+// RiskyClient is a client newly at risk.
+type RiskyClient struct {
+	ID, Name  string
+	Stage     store.Stage
+	LastOrder time.Time // zero: no paid order found
+}
+
+// riskButtons is how many clients get a button to their card; the rest are listed.
+const riskButtons = 8
+
+// NotifyAtRisk sends the manager the list, with a button to each card.
+func (b *Bot) NotifyAtRisk(ctx context.Context, n AtRiskNotice) error {
+	m, ok, err := b.recipient(ctx, n.ManagerID)
+	if !ok || len(n.Clients) == 0 {
+		return err
+	}
+	tr := func(key string, args ...any) string { return b.texts.get(m.Language, key, args...) }
+	var out strings.Builder
+	out.WriteString(tr("risk.title", "days", n.Days))
+	var kb [][]Button
+	for i, c := range n.Clients {
+		last := tr("risk.never")
+		if !c.LastOrder.IsZero() {
+			last = c.LastOrder.Format("02.01.2006")
+		}
+		out.WriteString("\n" + tr("risk.line", "name", c.Name, "stage", safe(stageMark[c.Stage]+" "+tr("stage."+string(c.Stage))), "last", last))
+		if i < riskButtons {
+			kb = append(kb, row(btn(clip(c.Name, 40), data("c", c.ID))))
+		}
+	}
+	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: out.String(), Buttons: kb})
+}
