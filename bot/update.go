@@ -61,7 +61,9 @@ type IncomingFile struct {
 }
 
 // Reply is one thing the bot says back. A transport answers the callback first (when
-// CallbackID is set), then sends or edits the text, then sends the document.
+// CallbackID is set), then sends or edits the text, then sends the picture, then the
+// document. With a picture, a new text short enough for a caption (1,024 characters)
+// is sent as the picture's caption, and the buttons go under the picture.
 type Reply struct {
 	ChatID        int64
 	Text          string     // HTML: every user-supplied string in it is escaped
@@ -69,7 +71,14 @@ type Reply struct {
 	EditMessageID int        // not 0: replace that message's text and buttons
 	CallbackID    string     // not "": answer that button tap
 	Notice        string     // a short pop-up with the callback answer (plain text)
+	Photo         *Photo
 	Document      *Document
+}
+
+// Photo is a picture the bot drew (a report's chart), sent as a photo.
+type Photo struct {
+	Name string // "funnel.png"
+	PNG  []byte
 }
 
 // Button is an inline button: it sends Data back as a Callback, or opens URL.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
@@ -56,7 +59,7 @@ func (t *Transport) Send(ctx context.Context, r bot.Reply) error {
 }
 
 func hasMessage(r bot.Reply) bool {
-	return r.Text != "" || r.Document != nil || (r.EditMessageID != 0 && len(r.Buttons) > 0)
+	return r.Text != "" || r.Photo != nil || r.Document != nil || (r.EditMessageID != 0 && len(r.Buttons) > 0)
 }
 
 // submit queues r; with wait it returns channels that report each part's outcome.
@@ -161,11 +164,20 @@ func (t *Transport) bound(ctx context.Context) (context.Context, context.CancelF
 	return ctx, func() { stop(); cancel() }
 }
 
-// deliver sends or edits the text, then sends the document.
+// deliver sends or edits the text, then sends the picture and the document. A
+// picture takes a new text as its caption when it fits, and takes the buttons: they
+// belong under the last message, where the eye lands.
 func (t *Transport) deliver(ctx context.Context, q *chatQueue, r bot.Reply) error {
-	if r.Text != "" || (r.EditMessageID != 0 && len(r.Buttons) > 0) {
+	buttons, caption := r.Buttons, ""
+	if r.Photo != nil {
+		buttons = nil
+		if r.EditMessageID == 0 && captionFits(r.Text) {
+			caption, r.Text = r.Text, ""
+		}
+	}
+	if r.Text != "" || (r.EditMessageID != 0 && len(buttons) > 0) {
 		var c call
-		markup := keyboard(r.Buttons)
+		markup := keyboard(buttons)
 		if r.EditMessageID != 0 && r.Text == "" {
 			cfg := tgbotapi.NewEditMessageReplyMarkup(r.ChatID, r.EditMessageID, *markup)
 			c = t.call("editMessageReplyMarkup", r.ChatID, q, cfg)
@@ -188,6 +200,20 @@ func (t *Transport) deliver(ctx context.Context, q *chatQueue, r bot.Reply) erro
 			return t.gaveUp(ctx, c.method, r.ChatID, err)
 		}
 	}
+	if r.Photo != nil {
+		cfg := tgbotapi.NewPhoto(r.ChatID, tgbotapi.FileBytes{Name: r.Photo.Name, Bytes: r.Photo.PNG})
+		if caption != "" {
+			cfg.Caption, cfg.ParseMode = caption, tgbotapi.ModeHTML
+		}
+		if markup := keyboard(r.Buttons); markup != nil {
+			cfg.ReplyMarkup = markup
+		}
+		c := t.call("sendPhoto", r.ChatID, q, cfg)
+		c.timeout = uploadTimeout
+		if err := t.do(ctx, c); err != nil {
+			return t.gaveUp(ctx, "sendPhoto", r.ChatID, err)
+		}
+	}
 	if r.Document != nil {
 		if err := t.sendDocument(ctx, q, r.ChatID, r.Document); err != nil {
 			return t.gaveUp(ctx, "sendDocument", r.ChatID, err)
@@ -195,6 +221,29 @@ func (t *Transport) deliver(ctx context.Context, q *chatQueue, r bot.Reply) erro
 	}
 	return nil
 }
+
+// maxCaption is Telegram's limit on a caption, in UTF-16 code units of the visible
+// text (markup aside).
+const maxCaption = 1024
+
+// captionFits tells whether an HTML text can be a picture's caption.
+func captionFits(text string) bool {
+	if text == "" {
+		return false
+	}
+	if len(text) <= maxCaption {
+		return true // bytes never undercount UTF-16 units, nor markup the visible text
+	}
+	visible := html.UnescapeString(tag.ReplaceAllString(text, ""))
+	n := 0
+	for _, r := range visible {
+		n += utf16.RuneLen(r)
+	}
+	return n <= maxCaption
+}
+
+// tag is an HTML tag of the bot's texts; their values never hold a bare '>'.
+var tag = regexp.MustCompile(`<[^>]*>`)
 
 func (t *Transport) gaveUp(ctx context.Context, method string, chat int64, err error) error {
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"image"
+	"image/png"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -551,6 +553,81 @@ func TestDocumentFallsBackToUpload(t *testing.T) {
 	err := tr.Send(ctx, bot.Reply{ChatID: 5, Document: &bot.Document{Name: "offer.pdf", FileID: good}})
 	if err == nil || !strings.Contains(err.Error(), "wrong file identifier") {
 		t.Errorf("rejected file_id without a copy: %v", err)
+	}
+}
+
+// pngOf is a small picture, as the report charts are PNG.
+func pngOf(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 30, 20))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A picture takes a text short enough as its caption, or comes after a longer one;
+// either way the buttons are under the last message, and the bytes are uploaded.
+func TestPhotoWithCaptionOrAfterTheText(t *testing.T) {
+	e := newEnv(t)
+	srv := e.srv
+	tr := e.transport(t, telegram.Options{})
+	ctx := context.Background()
+	pic := pngOf(t)
+	buttons := [][]bot.Button{{{Text: "📊 Table (xlsx)", Data: "rpx:funnel:20261001:20261031"}}}
+
+	short := "<b>Funnel, 01.10–31.10</b>\nMoves: 3 &lt;b&gt;"
+	if err := tr.Send(ctx, bot.Reply{ChatID: 5, Text: short, Buttons: buttons, Photo: &bot.Photo{Name: "funnel.png", PNG: pic}}); err != nil {
+		t.Fatal(err)
+	}
+	m := srv.Next(5, wait)
+	if m.Method != "sendPhoto" || m.Text != short || m.ParseMode != "HTML" || !m.Uploaded || m.FileName != "funnel.png" ||
+		!bytes.Equal(m.Content, pic) || m.ButtonData("📊 Table (xlsx)") != "rpx:funnel:20261001:20261031" {
+		t.Errorf("picture with a caption: %+v", m)
+	}
+	if n := srv.Count("sendMessage"); n != 0 {
+		t.Errorf("a caption that fits was also sent as a message (%d)", n)
+	}
+
+	// Markup and entities do not count: 1,500 bytes that show as 300 characters fit.
+	escaped := "<b>" + strings.Repeat("&amp;", 300) + "</b>"
+	if err := tr.Send(ctx, bot.Reply{ChatID: 5, Text: escaped, Photo: &bot.Photo{Name: "a.png", PNG: pic}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.Next(5, wait); m.Method != "sendPhoto" || m.Text != escaped {
+		t.Errorf("an escaped caption that fits: %+v", m)
+	}
+
+	// Over 1,024 characters: the text first, bare, then the picture with the buttons.
+	long := "<b>Sources</b>\n" + strings.Repeat("Ярмарка — 12 clients\n", 60)
+	if err := tr.Send(ctx, bot.Reply{ChatID: 5, Text: long, Buttons: buttons, Photo: &bot.Photo{Name: "sources.png", PNG: pic}}); err != nil {
+		t.Fatal(err)
+	}
+	first, second := srv.Next(5, wait), srv.Next(5, wait)
+	if first.Method != "sendMessage" || first.Text != long || len(first.Buttons) != 0 {
+		t.Errorf("the long text: %+v", first)
+	}
+	if second.Method != "sendPhoto" || second.Text != "" || !bytes.Equal(second.Content, pic) ||
+		second.ButtonData("📊 Table (xlsx)") == "" || second.Seq < first.Seq {
+		t.Errorf("the picture after it: %+v", second)
+	}
+
+	// A spreadsheet made on the spot has no file_id: it is uploaded from Load.
+	sheet := []byte("PK\x03\x04 workbook")
+	if err := tr.Send(ctx, bot.Reply{ChatID: 5, Document: &bot.Document{Name: "funnel-2026-10-01_2026-10-31.xlsx",
+		MIME: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		Load: func(context.Context) ([]byte, error) { return sheet, nil }}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := srv.Next(5, wait); m.Method != "sendDocument" || !m.Uploaded || m.FileName != "funnel-2026-10-01_2026-10-31.xlsx" ||
+		!bytes.Equal(m.Content, sheet) {
+		t.Errorf("the spreadsheet: %+v", m)
+	}
+
+	// What is not a picture is refused, as Telegram refuses it.
+	if err := tr.Send(ctx, bot.Reply{ChatID: 5, Photo: &bot.Photo{Name: "x.png", PNG: []byte("not a picture")}}); err == nil ||
+		!strings.Contains(err.Error(), "IMAGE_PROCESS_FAILED") {
+		t.Errorf("a photo that is not a picture: %v", err)
 	}
 }
 

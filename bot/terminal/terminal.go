@@ -93,6 +93,9 @@ func Print(out io.Writer, replies []bot.Reply) []bot.Button {
 		if r.Text != "" {
 			fmt.Fprintln(out, Plain(r.Text))
 		}
+		if r.Photo != nil {
+			fmt.Fprintf(out, "  [picture %s, %d KB]\n", r.Photo.Name, (len(r.Photo.PNG)+1023)/1024)
+		}
 		if r.Document != nil {
 			fmt.Fprintf(out, "  [file: %s]\n", r.Document.Name)
 		}

@@ -46,3 +46,14 @@ func TestTerminalChatTapsNumberedButtons(t *testing.T) {
 		t.Fatalf("the call was not logged: %+v %v", items, err)
 	}
 }
+
+// A picture is named with its size; its caption and buttons print as text does.
+func TestPrintShowsAPicture(t *testing.T) {
+	var out strings.Builder
+	buttons := terminal.Print(&out, []bot.Reply{{Text: "<b>Воронка</b>\nПереходов: 3 &lt;", Photo: &bot.Photo{Name: "funnel.png",
+		PNG: make([]byte, 48*1024)}, Buttons: [][]bot.Button{{{Text: "📊 Таблица (xlsx)", Data: "rpx"}}}}})
+	want := "Воронка\nПереходов: 3 <\n  [picture funnel.png, 48 KB]\n  [1] 📊 Таблица (xlsx)\n"
+	if out.String() != want || len(buttons) != 1 {
+		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+}

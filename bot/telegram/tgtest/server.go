@@ -2,12 +2,17 @@
 // the methods the bot uses over HTTP (httptest), lets a test play the users (text,
 // button taps, contacts, files), records everything the bot sends, and can answer 429
 // or reject a file_id on demand. It checks what Telegram checks that a test should
-// catch: empty or too long texts, unparsable HTML, bad button data.
+// catch: empty or too long texts, unparsable HTML, bad button data, a photo that is
+// not a picture.
 package tgtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/jpeg" // photos Telegram takes
+	_ "image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -885,6 +890,11 @@ func (s *Server) call(method string, p url.Values, files map[string]upload) (any
 			if len(up.content) == 0 {
 				return nil, badRequest("file must be non-empty")
 			}
+			if field == "photo" {
+				if err := checkPhoto(up.content); err != nil {
+					return nil, err
+				}
+			}
 			f = s.addFile(field+"s", up.name, "", up.content)
 			c.Uploaded = true
 		} else {
@@ -1010,4 +1020,21 @@ func parseMarkup(raw string) ([][]Button, *apiError) {
 		}
 	}
 	return rows, nil
+}
+
+// checkPhoto refuses an uploaded photo Telegram would refuse: not a JPEG or PNG
+// picture, over 10 MB, or sides over 10,000 pixels together or in a ratio over 20.
+func checkPhoto(content []byte) *apiError {
+	if len(content) > 10<<20 {
+		return badRequest("PHOTO_SAVE_FILE_INVALID")
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(content))
+	if err != nil {
+		return badRequest("IMAGE_PROCESS_FAILED")
+	}
+	w, h := cfg.Width, cfg.Height
+	if w <= 0 || h <= 0 || w+h > 10000 || w > 20*h || h > 20*w {
+		return badRequest("PHOTO_INVALID_DIMENSIONS")
+	}
+	return nil
 }
