@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,10 @@ type Options struct {
 	// Campaigns starts, pauses and reads mailings for heads and admins; nil: mailings
 	// are not set up, and /campaigns says what to set.
 	Campaigns CampaignControl
+
+	// Reports draws the reports of /report (a manager gets their own figures); nil:
+	// there is no /report.
+	Reports Reports
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -85,6 +90,9 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 // Commands lists the command menu in a language.
 func (b *Bot) Commands(lang string) []Command {
 	names := []string{"find", "new", "today", "overdue", "tasks", "remind", "clients", "inbox", "lang", "cancel", "help"}
+	if b.opts.Reports != nil {
+		names = slices.Insert(names, slices.Index(names, "inbox"), "report")
+	}
 	out := make([]Command, 0, len(names))
 	for _, n := range names {
 		out = append(out, Command{Name: n, Description: b.texts.get(lang, "cmd."+n)})
@@ -318,6 +326,12 @@ func (t *turn) onCommand(text string) {
 		t.inbox()
 	case "/campaigns":
 		t.campaigns()
+	case "/report":
+		if t.opts.Reports == nil {
+			t.say(t.tr("command.unknown", "cmd", cmd))
+			return
+		}
+		t.reportMenu(false)
 	default:
 		t.say(t.tr("command.unknown", "cmd", cmd))
 	}
@@ -326,10 +340,14 @@ func (t *turn) onCommand(text string) {
 // help lists the commands; heads and admins also learn of theirs, which stay out of
 // the command menu (it is the same for the whole team).
 func (t *turn) help() string {
-	if t.m.Role.SeesAll() {
-		return t.tr("help") + "\n\n" + t.tr("help.head")
+	text := t.tr("help")
+	if t.opts.Reports != nil {
+		text += "\n\n" + t.tr("help.report")
 	}
-	return t.tr("help")
+	if t.m.Role.SeesAll() {
+		text += "\n\n" + t.tr("help.head")
+	}
+	return text
 }
 
 // onTap routes a button tap. Callback data comes from the phone and is never trusted:
@@ -417,6 +435,14 @@ func (t *turn) onTap(d string) {
 		t.campaignStatus(arg(1), "")
 	case "cpg", "cpp", "cpr":
 		t.campaignMove(parts[0], arg(1))
+	case "rpm":
+		t.reportMenu(arg(1) == "n")
+	case "rp":
+		t.reportPeriodMenu(arg(1), arg(2) == "n")
+	case "rpp":
+		t.reportPeriodTap(arg(1), arg(2))
+	case "rpx":
+		t.reportSheet(arg(1), arg(2), arg(3))
 	case "fk", "skip", "ok", "x":
 		t.onDialogTap(parts[0], arg(1))
 	default:

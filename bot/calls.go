@@ -10,7 +10,7 @@ import (
 
 // dialog is a conversation in progress: the bot asked, the manager answers.
 type dialog struct {
-	kind     string // "call", "note", "reason", "remind", "form"
+	kind     string // "call", "note", "reason", "remind", "form", "attach", "report"
 	clientID string
 	outcome  string
 	note     string
@@ -19,6 +19,7 @@ type dialog struct {
 	stage    store.Stage
 	form     *form
 	letterID string // attach: the unsorted letter
+	report   string // report: the report whose dates are awaited
 }
 
 // The outcomes of a call, in the order of their buttons.
@@ -325,6 +326,8 @@ func (t *turn) onDialogText(text string) {
 		t.formText(d.form, text)
 	case "attach":
 		t.attachSearch(d, text)
+	case "report":
+		t.reportDates(d, text)
 	default:
 		t.s.dialog = nil
 		t.find(text)

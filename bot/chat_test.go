@@ -125,6 +125,9 @@ func (c *chat) text() string {
 		if r.Notice != "" {
 			parts = append(parts, "[notice] "+r.Notice)
 		}
+		if r.Photo != nil {
+			parts = append(parts, "[picture] "+r.Photo.Name)
+		}
 		if r.Document != nil {
 			parts = append(parts, "[document] "+r.Document.Name)
 		}
