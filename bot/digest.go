@@ -146,6 +146,13 @@ type Weekly struct {
 	From, To time.Time // local midnights, To excluded
 	Rows     []WeeklyRow
 	Total    WeeklyRow
+	Pictures []WeeklyPicture // the week's report charts, sent after the summary
+}
+
+// WeeklyPicture is a report chart of the week with its caption (plain text).
+type WeeklyPicture struct {
+	Name, Caption string
+	PNG           []byte
 }
 
 // WeeklyRow is one manager's week.
@@ -176,5 +183,14 @@ func (b *Bot) SendWeekly(ctx context.Context, w Weekly) error {
 	}
 	w.Total.Name = tr("weekly.total")
 	out.WriteString("\n\n<b>" + line(w.Total) + "</b>")
-	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: out.String()})
+	if err := b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: out.String()}); err != nil {
+		return err
+	}
+	for _, p := range w.Pictures {
+		if err := b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: html.EscapeString(p.Caption),
+			Photo: &Photo{Name: p.Name, PNG: p.PNG}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -69,11 +69,17 @@ func TestReminderDigestAndWeeklyMessages(t *testing.T) {
 		}
 	}
 	err = b.SendWeekly(ctx, bot.Weekly{HeadID: anna.m.ID, From: day.AddDate(0, 0, -7), To: day,
-		Rows: []bot.WeeklyRow{{Name: "Вера", NewClients: 3, TasksDone: 5}}, Total: bot.WeeklyRow{NewClients: 3, TasksDone: 5}})
+		Rows: []bot.WeeklyRow{{Name: "Вера", NewClients: 3, TasksDone: 5}}, Total: bot.WeeklyRow{NewClients: 3, TasksDone: 5},
+		Pictures: []bot.WeeklyPicture{{Name: "funnel.png", Caption: "Воронка <неделя>", PNG: []byte("\x89PNG")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	weekly := out.sent[len(out.sent)-1].Text
+	// The summary, then each chart with its caption.
+	pic := out.sent[len(out.sent)-1]
+	if pic.Photo == nil || pic.Photo.Name != "funnel.png" || pic.Text != "Воронка &lt;неделя&gt;" {
+		t.Fatalf("weekly picture: %+v", pic)
+	}
+	weekly := out.sent[len(out.sent)-2].Text
 	for _, want := range []string{"16.11–22.11", "Вера: 3 · 0 · 5 · 0 · 0", "Команда: 3 · 0 · 5"} {
 		if !strings.Contains(weekly, want) {
 			t.Fatalf("weekly lacks %q:\n%s", want, weekly)

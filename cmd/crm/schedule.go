@@ -35,6 +35,9 @@ func (n schedulerNotices) Weekly(ctx context.Context, w scheduler.Weekly) error 
 	for _, r := range w.Rows {
 		out.Rows = append(out.Rows, weeklyRow(r))
 	}
+	for _, p := range w.Pictures {
+		out.Pictures = append(out.Pictures, bot.WeeklyPicture{Name: p.Name, Caption: p.Caption, PNG: p.PNG})
+	}
 	return n.core.SendWeekly(ctx, out)
 }
 
