@@ -58,6 +58,14 @@ type ManagerWork struct {
 	Now, Before     Work
 }
 
+// in is the line's work in this period (0) or the one before (1).
+func (m *ManagerWork) in(i int) *Work {
+	if i == 0 {
+		return &m.Now
+	}
+	return &m.Before
+}
+
 // Team is the managers' activity over a period, against the period before.
 type Team struct {
 	Period, Previous Period
@@ -127,13 +135,12 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 		managerOf[c.ID] = c.ManagerID
 	}
 	for i, per := range []Period{t.Period, t.Previous} {
-		pick := func(w *ManagerWork) *Work { return []*Work{&w.Now, &w.Before}[i] }
 		act, err := src.ActivityBetween(ctx, per.From, per.To)
 		if err != nil {
 			return nil, err
 		}
 		for id, counts := range act {
-			pick(line(id)).add(workOf(counts))
+			line(id).in(i).add(workOf(counts))
 		}
 		moves, err := src.StageMoves(ctx, per.From, per.To)
 		if err != nil {
@@ -145,14 +152,14 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 				by = managerOf[m.Client]
 			}
 			if forward(m.From, m.To) {
-				pick(line(by)).MovesForward++
+				line(by).in(i).MovesForward++
 			} else {
-				pick(line(by)).MovesBack++
+				line(by).in(i).MovesBack++
 			}
 		}
 		for _, c := range clients {
 			if !c.CreatedAt.Before(per.From) && c.CreatedAt.Before(per.To) {
-				pick(line(c.ManagerID)).NewClients++
+				line(c.ManagerID).in(i).NewClients++
 			}
 		}
 	}
@@ -172,7 +179,7 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 			}
 			for i, per := range []Period{t.Period, t.Previous} {
 				if !r.Due.Before(per.From) && r.Due.Before(per.To) {
-					[]*Work{&line(m.ID).Now, &line(m.ID).Before}[i].TasksOverdue++
+					line(m.ID).in(i).TasksOverdue++
 				}
 			}
 		}

@@ -115,11 +115,7 @@ func (t *Team) Layout(w Words) Layout {
 			shown = append(slices.Clone(t.Managers), ManagerWork{Name: w.get("team"), Now: t.Total.Now, Before: t.Total.Before})
 		}
 		for _, m := range shown {
-			who := m.Name
-			if m.ManagerID == store.NoManager {
-				who = w.get("manager.none")
-			}
-			row := []any{who}
+			row := []any{w.managerName(m)}
 			work := of(m)
 			for _, c := range workColumns {
 				if c.key == "col.revenue" {
@@ -150,22 +146,22 @@ func (t *Team) Layout(w Words) Layout {
 	l.Tables = []Table{now, compare, before}
 
 	l.Chart = Chart{Title: w.get("managers.chart"), Unit: w.get("unit.count")}
-	chartColumns := []string{"col.calls", "col.meetings", "col.mail_out", "col.orders"}
-	for _, key := range chartColumns {
-		l.Chart.Series = append(l.Chart.Series, Series{Name: w.get(key)})
+	charted := []struct {
+		key string
+		of  func(Work) int64
+	}{
+		{"col.calls", func(w Work) int64 { return w.Calls }},
+		{"col.meetings", func(w Work) int64 { return w.Meetings }},
+		{"col.mail_out", func(w Work) int64 { return w.MailOut }},
+		{"col.orders", func(w Work) int64 { return w.Orders }},
+	}
+	for _, c := range charted {
+		l.Chart.Series = append(l.Chart.Series, Series{Name: w.get(c.key)})
 	}
 	for _, m := range t.Managers {
-		name := m.Name
-		if m.ManagerID == store.NoManager {
-			name = w.get("manager.none")
-		}
-		l.Chart.Labels = append(l.Chart.Labels, name)
-		for i, key := range chartColumns {
-			for _, c := range workColumns {
-				if c.key == key {
-					l.Chart.Series[i].Values = append(l.Chart.Series[i].Values, float64(c.of(m.Now)))
-				}
-			}
+		l.Chart.Labels = append(l.Chart.Labels, w.managerName(m))
+		for i, c := range charted {
+			l.Chart.Series[i].Values = append(l.Chart.Series[i].Values, float64(c.of(m.Now)))
 		}
 	}
 	total, prev := t.Total.Now, t.Total.Before
@@ -193,6 +189,13 @@ func (t *Team) Layout(w Words) Layout {
 		}
 	}
 	return l
+}
+
+func (w Words) managerName(m ManagerWork) string {
+	if m.ManagerID == store.NoManager {
+		return w.get("manager.none")
+	}
+	return m.Name
 }
 
 // SourcesLayout lays out the lead sources of p.

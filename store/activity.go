@@ -151,18 +151,20 @@ func (s *Store) countInteractions(ctx context.Context, clientManager string, ite
 	type key struct{ day, manager string }
 	byDay := map[key]map[string]int64{}
 	at := map[key]time.Time{}
-	var managers map[string]bool
+	managers := map[string]bool{} // author -> is one of the team
 	for _, it := range items {
 		counts := interactionCounts(it)
 		if counts == nil {
 			continue
 		}
-		if managers == nil && it.AuthorID != "" {
-			var err error
-			if managers, err = s.managerIDs(ctx); err != nil {
+		if _, known := managers[it.AuthorID]; it.AuthorID != "" && !known {
+			// An author may be a process ("import", "mail"): one read by _id tells.
+			_, err := s.Manager(ctx, it.AuthorID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
 				s.log.Warn("activity not counted", "err", err)
 				return
 			}
+			managers[it.AuthorID] = err == nil
 		}
 		k := key{s.activityDayID(it.At), creditedTo(it, clientManager, managers)}
 		if byDay[k] == nil {
@@ -177,8 +179,7 @@ func (s *Store) countInteractions(ctx context.Context, clientManager string, ite
 	}
 }
 
-// managerIDs lists the team's IDs: an entry's author may be a process ("seed",
-// "import", "mail") rather than a manager.
+// managerIDs lists the team's IDs, for counting a whole timeline at once.
 func (s *Store) managerIDs(ctx context.Context) (map[string]bool, error) {
 	ms, err := s.Managers(ctx)
 	if err != nil {

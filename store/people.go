@@ -253,9 +253,10 @@ func (s *Store) Task(ctx context.Context, id string) (*Task, error) {
 // SetTaskState marks a task done, reopens it, or snoozes it to a new time.
 func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskState, due time.Time) (*Task, error) {
 	set := bson.D{{Key: "state", Value: state}}
+	now := s.now()
 	switch state {
 	case TaskDone:
-		set = append(set, bson.E{Key: "doneAt", Value: s.now()})
+		set = append(set, bson.E{Key: "doneAt", Value: now})
 	case TaskSnoozed, TaskOpen:
 		if !due.IsZero() {
 			if err := s.addToSlot(ctx, due, id); err != nil {
@@ -276,16 +277,12 @@ func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskSt
 	}
 	// The document as it was tells whether this is the task's first "done".
 	wasDone := t.State == TaskDone
-	for _, e := range set {
-		switch e.Key {
-		case "state":
-			t.State = state
-		case "doneAt":
-			done := e.Value.(time.Time)
-			t.DoneAt = &done
-		case "due":
-			t.Due = e.Value.(time.Time)
-		}
+	t.State = state
+	switch {
+	case state == TaskDone:
+		t.DoneAt = &now
+	case !due.IsZero():
+		t.Due = due.UTC()
 	}
 	if state == TaskDone && !wasDone {
 		s.countActivity(ctx, *t.DoneAt, t.AssigneeID, map[string]int64{ActTasksDone: 1})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/reports"
-	"github.com/crm-team/crm/reports/chart"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
@@ -81,7 +79,7 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) 
 	var n scheduler.Notifier
 	if core != nil {
 		n = schedulerNotices{core}
-		opts.Charts = weeklyCharts{s}
+		opts.Charts = weeklyCharts{chatReports{s}}
 	}
 	sch := scheduler.New(s, n, opts)
 	done := make(chan struct{})
@@ -95,29 +93,20 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) 
 }
 
 // weeklyCharts draws the funnel and the managers' work of a head's week for their
-// Monday summary.
-type weeklyCharts struct{ s *store.Store }
+// Monday summary, as /report draws them.
+type weeklyCharts struct{ reports chatReports }
 
 func (c weeklyCharts) WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]scheduler.Picture, error) {
-	words, err := reports.LoadWords(head.Language)
-	if err != nil {
-		return nil, err
-	}
 	var out []scheduler.Picture
 	for _, name := range []string{reports.FunnelReport, reports.ManagersReport} {
-		l, err := reports.Build(ctx, c.s, reports.Request{Name: name, Period: reports.Period{From: from, To: to}}, words, time.Now())
+		v, err := c.reports.Report(ctx, bot.ReportAsk{Name: name, From: from, To: to, Lang: head.Language})
 		if err != nil {
 			return nil, err
 		}
-		if l.Empty {
+		if v.PNG == nil {
 			continue
 		}
-		var buf bytes.Buffer
-		if err := chart.PNG(&buf, l.Chart); err != nil {
-			return nil, err
-		}
-		out = append(out, scheduler.Picture{Name: name + ".png", Caption: strings.Join(append([]string{l.Title}, l.Summary...), "\n"),
-			PNG: buf.Bytes()})
+		out = append(out, scheduler.Picture{Name: name + ".png", Caption: strings.Join(append([]string{v.Title}, v.Summary...), "\n"), PNG: v.PNG})
 	}
 	return out, nil
 }
