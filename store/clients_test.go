@@ -567,3 +567,42 @@ func TestBackfillStageMovesFromTimelines(t *testing.T) {
 		t.Fatalf("second backfill: %d, %v", n, err)
 	}
 }
+
+func TestStageMovesKeptByDay(t *testing.T) {
+	msk := time.FixedZone("MSK", 3*3600)
+	now := time.Date(2026, 3, 1, 23, 30, 0, 0, msk) // 20:30 UTC, the company's day is 1 March
+	s := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return now }; o.Location = msk })
+	ctx := context.Background()
+	c := &store.Client{Name: "Дельта"}
+	if err := s.CreateClient(ctx, "test", c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageRedGreen, "Дорого,\tи\nдолго"); err != nil {
+		t.Fatal(err)
+	}
+	moves, err := s.StageMoves(ctx, now.Add(-time.Minute), now.Add(time.Minute))
+	if err != nil || len(moves) != 1 {
+		t.Fatalf("moves: %+v, %v", moves, err)
+	}
+	m := moves[0]
+	if m.Client != c.ID || m.From != store.StageWhite || m.To != store.StageRedGreen || !m.At.Equal(now) || !m.Since.Equal(now) ||
+		m.By != "anna" || m.Reason != "Дорого, и долго" || m.Seq == 0 {
+		t.Fatalf("move read back: %+v", m)
+	}
+	// The same move copied again from the timeline, with its time in the former stage
+	// counted differently, is listed once.
+	again := m
+	again.Since = now.Add(-time.Hour)
+	if err := s.RecordStageMoveForTest(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	// A period that ends before the move, or begins after it, within the same day.
+	for _, p := range [][2]time.Time{{now.Add(-time.Hour), now}, {now.Add(time.Millisecond), now.Add(time.Hour)}} {
+		if got, err := s.StageMoves(ctx, p[0], p[1]); err != nil || len(got) != 0 {
+			t.Fatalf("moves in %v: %+v, %v", p, got, err)
+		}
+	}
+	if got, err := s.StageMoves(ctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1)); err != nil || len(got) != 1 {
+		t.Fatalf("the move recorded twice: %+v, %v", got, err)
+	}
+}

@@ -81,3 +81,8 @@ func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines 
 	}
 	flush(colOrders)
 }
+
+// RecordStageMoveForTest records a move as MoveStage or BackfillStageMoves would.
+func (s *Store) RecordStageMoveForTest(ctx context.Context, m StageMove) error {
+	return s.recordStageMove(ctx, m)
+}

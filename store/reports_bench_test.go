@@ -66,7 +66,7 @@ func BenchmarkReports(b *testing.B) {
 			p    reports.Period
 		}{{"month", month}, {"year", year}} {
 			b.Run(name+"/"+span.name, func(b *testing.B) {
-				procmem.ResetPeak()
+				rest := procmem.Settle()
 				for b.Loop() {
 					l, err := reports.Build(ctx, s, reports.Request{Name: name, Period: span.p}, words, now)
 					if err != nil || l.Empty {
@@ -74,13 +74,14 @@ func BenchmarkReports(b *testing.B) {
 					}
 				}
 				b.ReportMetric(procmem.PeakMB(), "peak-MB")
+				b.ReportMetric(rest, "rest-MB")
 			})
 		}
 	}
 	sch := scheduler.New(s, nil, scheduler.Options{Now: func() time.Time { return now }})
 	for _, night := range []string{"first", "next"} {
 		b.Run("nightly-marks/"+night, func(b *testing.B) {
-			procmem.ResetPeak()
+			rest := procmem.Settle()
 			var written int
 			for i := 0; b.Loop(); i++ {
 				n, _, err := sch.MarkClients(ctx, now)
@@ -93,6 +94,7 @@ func BenchmarkReports(b *testing.B) {
 			}
 			b.ReportMetric(float64(written), "clients-written")
 			b.ReportMetric(procmem.PeakMB(), "peak-MB")
+			b.ReportMetric(rest, "rest-MB")
 		})
 	}
 }

@@ -45,7 +45,7 @@ const (
 	colBatches    = "batches"
 	colBatchLists = "batchLists"
 	colOptOuts    = "optouts"
-	colStageMoves = "stageMoves"
+	colStageDays  = "stageDays"
 	colActivity   = "activity"
 )
 
@@ -185,7 +185,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colBatches:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
 	colBatchLists: nil,
 	colOptOuts:    nil,
-	colStageMoves: nil,
+	colStageDays:  nil,
 	colActivity:   nil,
 }
 
@@ -197,6 +197,9 @@ func Collections() []string {
 	}
 	return names
 }
+
+// legacyStageMonths held stage moves by month before they were kept by day.
+const legacyStageMonths = "stageMoves"
 
 // Migrate creates every collection and index; running it again changes nothing.
 func (s *Store) Migrate(ctx context.Context) error {
@@ -212,6 +215,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		if err := s.createMissingIndexes(ctx, name, indexes); err != nil {
 			return fmt.Errorf("create indexes of %s: %w", name, err)
+		}
+	}
+	if have[legacyStageMonths] {
+		// An earlier version kept stage moves by month; BackfillStageMoves copies them
+		// again from the timelines into stageDays.
+		if err := s.c(legacyStageMonths).Drop(ctx); err != nil {
+			return fmt.Errorf("drop %s: %w", legacyStageMonths, err)
 		}
 	}
 	if s.after != nil {
