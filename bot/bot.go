@@ -137,7 +137,27 @@ func (b *Bot) HandleAs(ctx context.Context, m *store.Manager, u Update) []Reply 
 		}
 	}()
 	t.route()
+	if t.tapAnswered {
+		u.Callback = nil
+		for i := range t.out {
+			t.out[i].CallbackID, t.out[i].Notice = "", ""
+		}
+	}
 	return finish(u, t.out)
+}
+
+// answerNow answers the tap at once with a pop-up, before work that may take a while
+// (a year's report on a large base): the button stops spinning and the manager sees
+// that the bot is on it. Without an outbox the tap is answered with the reply.
+func (t *turn) answerNow(text string) {
+	if t.u.Callback == nil || t.opts.Outbox == nil || t.tapAnswered {
+		return
+	}
+	if err := t.opts.Outbox.Send(t.ctx, Reply{ChatID: t.u.ChatID, CallbackID: t.u.Callback.ID, Notice: text}); err != nil {
+		t.log.Warn("answer a tap early", "manager", t.m.ID, "err", err)
+		return
+	}
+	t.tapAnswered = true
 }
 
 // finish makes sure a button tap is answered (or the phone shows a spinner), first,
@@ -209,6 +229,9 @@ type turn struct {
 	lang string
 	loc  *time.Location
 	out  []Reply
+	// tapAnswered: the tap was answered already (answerNow), so the replies must not
+	// answer it again.
+	tapAnswered bool
 }
 
 func (t *turn) tr(key string, args ...any) string { return t.texts.get(t.lang, key, args...) }

@@ -235,6 +235,7 @@ func checkPeriod(from, last time.Time) string {
 // its caption, and buttons for the spreadsheet and another period.
 func (t *turn) report(name string, from, to time.Time) {
 	ask := ReportAsk{Name: name, From: from, To: to, Own: t.reportOwn(), Lang: t.lang}
+	t.answerNow(t.tr("report.building"))
 	v, err := t.opts.Reports.Report(t.ctx, ask)
 	if err != nil {
 		t.reportFailed("build a report", ask, err)
@@ -277,6 +278,7 @@ func (t *turn) reportSheet(name, first, last string) {
 		return
 	}
 	ask := ReportAsk{Name: name, From: from, To: end.AddDate(0, 0, 1), Own: t.reportOwn(), Lang: t.lang}
+	t.answerNow(t.tr("report.building"))
 	content, err := t.opts.Reports.Spreadsheet(t.ctx, ask)
 	if err != nil {
 		t.reportFailed("make a report's spreadsheet", ask, err)

@@ -342,3 +342,44 @@ func TestNoReportsWithoutThem(t *testing.T) {
 		t.Fatalf("/report not in the menu: %v", names)
 	}
 }
+
+// A report may take a while on a large base: the tap is answered first, with a pop-up,
+// so the button stops spinning, and the reply does not answer it a second time.
+func TestReportTapIsAnsweredBeforeTheReportIsBuilt(t *testing.T) {
+	w := newWorld(t)
+	out := &outbox{}
+	rs := &askedReports{}
+	rs.view = func(ask bot.ReportAsk) (bot.ReportView, error) {
+		if len(out.sent) != 1 || out.sent[0].CallbackID == "" || out.sent[0].Notice != "Строю отчёт…" || out.sent[0].Text != "" {
+			t.Errorf("when the report is built, the outbox has %+v", out.sent)
+		}
+		return bot.ReportView{Title: "Воронка", Summary: []string{"Переходов: 3"}, PNG: []byte("\x89PNG")}, nil
+	}
+	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, Reports: rs, Outbox: out,
+		Calendar: store.DefaultWorkCalendar(company)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.bot = b
+	head := w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
+	head.send("/report")
+	head.tap("Воронка")
+	out.sent = nil
+	head.tap("Прошлый месяц")
+	if _, n := rs.last(); n != 1 {
+		t.Fatalf("%d reports built", n)
+	}
+	for _, r := range head.last {
+		if r.CallbackID != "" || r.Notice != "" {
+			t.Fatalf("the tap answered again: %+v", r)
+		}
+	}
+	head.picture()
+
+	out.sent = nil
+	rs.view = nil
+	head.tap("Таблица (xlsx)")
+	if len(out.sent) != 1 || out.sent[0].Notice != "Строю отчёт…" {
+		t.Fatalf("spreadsheet tap answered with %+v", out.sent)
+	}
+}
