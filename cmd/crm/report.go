@@ -242,6 +242,12 @@ func writeReportFile(e *env, l reports.Layout, words reports.Words, format, path
 	var err error
 	if format == "png" {
 		err = chart.PNG(&buf, l.Chart)
+		if errors.Is(err, chart.ErrNoData) {
+			// The tables have figures the chart does not draw (the managers' notes and
+			// tasks, say): no broken picture, and a way to the figures.
+			fmt.Fprintf(e.stdout, "%s\nThe chart has nothing to draw in this period; its tables do: use --format table, csv or xlsx. Nothing written.\n", l.Title)
+			return nil
+		}
 	} else {
 		err = sheet.XLSX(&buf, l.Tables...)
 	}
