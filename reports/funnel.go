@@ -113,7 +113,7 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 			in[c.ID] = c
 		}
 	}
-	var ours []store.StageMove // the cut's moves since the period began, oldest first
+	ours := moves[:0] // the cut's moves since the period began, oldest first, in place
 	for _, m := range moves {
 		if _, ok := in[m.Client]; ok {
 			ours = append(ours, m)

@@ -606,3 +606,55 @@ func TestStageMovesKeptByDay(t *testing.T) {
 		t.Fatalf("the move recorded twice: %+v, %v", got, err)
 	}
 }
+
+// A day's moves are packed into one text once the day is over and the older moves have
+// been copied from the timelines; they read the same before and after.
+func TestClosedStageDaysArePacked(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	clock := now
+	s := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return clock } })
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"Альфа", "Бета"} {
+		c := &store.Client{Name: name}
+		if err := s.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+		if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageGrey, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() []store.StageMove {
+		t.Helper()
+		moves, err := s.StageMoves(ctx, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+		if err != nil || len(moves) != 2 {
+			t.Fatalf("moves: %+v, %v", moves, err)
+		}
+		return moves
+	}
+	want := read()
+	day := now.Format(time.DateOnly)
+	clock = now.AddDate(0, 0, 3)
+	read()
+	if lines, packed := s.StageDayForTest(ctx, t, day); len(lines) != 2 || packed != "" {
+		t.Fatalf("packed before the old moves were copied: %q %q", lines, packed)
+	}
+	if _, err := s.BackfillStageMoves(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(30 * time.Hour) // the day is over, but not for a whole day yet
+	read()
+	if _, packed := s.StageDayForTest(ctx, t, day); packed != "" {
+		t.Fatalf("packed while a late move could still come: %q", packed)
+	}
+	clock = now.AddDate(0, 0, 3)
+	read()
+	lines, packed := s.StageDayForTest(ctx, t, day)
+	if len(lines) != 0 || strings.Count(packed, "\n") != 1 || !strings.Contains(packed, ids[0]) || !strings.Contains(packed, ids[1]) {
+		t.Fatalf("after packing: %q %q", lines, packed)
+	}
+	if got := read(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("packed moves read\n%+v\nwant\n%+v", got, want)
+	}
+}

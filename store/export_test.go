@@ -86,3 +86,13 @@ func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines 
 func (s *Store) RecordStageMoveForTest(ctx context.Context, m StageMove) error {
 	return s.recordStageMove(ctx, m)
 }
+
+// StageDayForTest reads a day of stage moves as it is stored: the lines added one by
+// one, and the packed text.
+func (s *Store) StageDayForTest(ctx context.Context, t testing.TB, day string) ([]string, string) {
+	var doc stageDay
+	if err := s.getByID(ctx, colStageDays, day, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Moves, doc.Packed
+}

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +57,13 @@ func BenchmarkReports(b *testing.B) {
 	if _, err := s.ReportClients(ctx); err != nil { // the directory, loaded once at start in crm serve
 		b.Fatal(err)
 	}
+	// The first read of a closed day packs its moves; a base in use has its past days
+	// packed by the reports read before.
+	start = time.Now()
+	if _, err := s.StageMoves(ctx, now.AddDate(-3, 0, 0), now); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("the closed days' stage moves packed by a first read in %v", time.Since(start).Round(time.Millisecond))
 
 	words, err := reports.LoadWords("ru")
 	if err != nil {
@@ -67,12 +78,14 @@ func BenchmarkReports(b *testing.B) {
 		}{{"month", month}, {"year", year}} {
 			b.Run(name+"/"+span.name, func(b *testing.B) {
 				rest := procmem.Settle()
+				heapProfile(b, "before")
 				for b.Loop() {
 					l, err := reports.Build(ctx, s, reports.Request{Name: name, Period: span.p}, words, now)
 					if err != nil || l.Empty {
 						b.Fatalf("%v, empty %v", err, l.Empty)
 					}
 				}
+				heapProfile(b, "after")
 				b.ReportMetric(procmem.PeakMB(), "peak-MB")
 				b.ReportMetric(rest, "rest-MB")
 			})
@@ -96,6 +109,25 @@ func BenchmarkReports(b *testing.B) {
 			b.ReportMetric(procmem.PeakMB(), "peak-MB")
 			b.ReportMetric(rest, "rest-MB")
 		})
+	}
+}
+
+// heapProfile writes the heap's profile to $CRM_BENCH_MEMPROFILE/<benchmark>.<when>.prof
+// when that variable names a folder: what a report allocates is the difference,
+// `go tool pprof -sample_index=alloc_space -base X.before.prof X.after.prof`.
+func heapProfile(b *testing.B, when string) {
+	dir := os.Getenv("CRM_BENCH_MEMPROFILE")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+"."+when+".prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 
