@@ -127,32 +127,42 @@ func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove
 		} else if err != nil {
 			return err
 		}
-		lines := doc.Moves
-		if doc.Packed != "" {
-			lines = append(strings.Split(doc.Packed, "\n"), lines...)
-		}
 		// A move copied from the timeline while it was being made may be here twice,
-		// with its time in the former stage counted from different records.
+		// with its time in the former stage counted from different records; a packed
+		// day alone holds each once.
 		type key struct {
 			client string
 			seq    int64
 		}
-		seen := make(map[key]bool, len(lines))
-		unique := lines[:0:0]
-		for _, line := range lines {
+		var seen map[key]bool
+		var unique []string // the day's lines, each move once: what packing writes
+		if len(doc.Moves) > 0 {
+			seen = make(map[key]bool, len(doc.Moves))
+		}
+		take := func(line string) {
 			mv, err := parseStageMove(line)
 			if err != nil {
 				s.log.Warn("stage move unreadable", "day", id, "err", err)
-				continue
+				return
 			}
-			if seen[key{mv.Client, mv.Seq}] {
-				continue
+			if seen != nil {
+				if seen[key{mv.Client, mv.Seq}] {
+					return
+				}
+				seen[key{mv.Client, mv.Seq}] = true
+				unique = append(unique, line)
 			}
-			seen[key{mv.Client, mv.Seq}] = true
-			unique = append(unique, line)
 			if !mv.At.Before(from) && mv.At.Before(to) {
 				moves[i] = append(moves[i], mv)
 			}
+		}
+		if doc.Packed != "" {
+			for line := range strings.SplitSeq(doc.Packed, "\n") {
+				take(line)
+			}
+		}
+		for _, line := range doc.Moves {
+			take(line)
 		}
 		if len(doc.Moves) > 0 && copied && days[i].AddDate(0, 0, 1).Before(closedBefore) {
 			s.packStageDay(ctx, id, unique)
