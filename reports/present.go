@@ -63,11 +63,14 @@ func (f *Funnel) Layout(w Words) Layout {
 	return l
 }
 
-// workColumns are the managers' table's figures, in order.
-var workColumns = []struct {
+// workColumn is one of a manager's figures: its heading's key and how it is read.
+type workColumn struct {
 	key string
 	of  func(Work) int64
-}{
+}
+
+// workColumns are the managers' table's figures, in order.
+var workColumns = []workColumn{
 	{"col.calls", func(w Work) int64 { return w.Calls }},
 	{"col.meetings", func(w Work) int64 { return w.Meetings }},
 	{"col.notes", func(w Work) int64 { return w.Notes }},
@@ -146,14 +149,11 @@ func (t *Team) Layout(w Words) Layout {
 	l.Tables = []Table{now, compare, before}
 
 	l.Chart = Chart{Title: w.get("managers.chart"), Unit: w.get("unit.count")}
-	charted := []struct {
-		key string
-		of  func(Work) int64
-	}{
-		{"col.calls", func(w Work) int64 { return w.Calls }},
-		{"col.meetings", func(w Work) int64 { return w.Meetings }},
-		{"col.mail_out", func(w Work) int64 { return w.MailOut }},
-		{"col.orders", func(w Work) int64 { return w.Orders }},
+	var charted []workColumn
+	for _, c := range workColumns {
+		if slices.Contains([]string{"col.calls", "col.meetings", "col.mail_out", "col.orders"}, c.key) {
+			charted = append(charted, c)
+		}
 	}
 	for _, c := range charted {
 		l.Chart.Series = append(l.Chart.Series, Series{Name: w.get(c.key)})

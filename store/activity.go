@@ -68,7 +68,18 @@ const (
 	activityBuilt = "built" // the events before that have been counted
 )
 
-func (s *Store) activityDayID(t time.Time) string { return t.In(s.loc).Format(time.DateOnly) }
+// companyDayID names the company day of t: activity and stage moves are kept by it.
+func (s *Store) companyDayID(t time.Time) string { return t.In(s.loc).Format(time.DateOnly) }
+
+// companyDays lists the starts of the company days that overlap [from, to).
+func (s *Store) companyDays(from, to time.Time) []time.Time {
+	var days []time.Time
+	f := from.In(s.loc)
+	for day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, s.loc); day.Before(to); day = day.AddDate(0, 0, 1) {
+		days = append(days, day)
+	}
+	return days
+}
 
 // countActivity adds counts to manager's figures on the company day of at. A failure
 // is logged, not returned: the event is stored, and a caller retrying it would store
@@ -98,7 +109,7 @@ func (s *Store) countOrder(ctx context.Context, o *Order, manager string) {
 }
 
 func (s *Store) incDay(ctx context.Context, at time.Time, inc bson.D) {
-	id := s.activityDayID(at)
+	id := s.companyDayID(at)
 	// The engine's $inc is a read and a write; the lock keeps concurrent counts whole.
 	defer s.locks.lock(colActivity, id)()
 	if err := s.upsertOne(ctx, colActivity, id, bson.D{{Key: "$inc", Value: inc}}); err != nil {
@@ -166,7 +177,7 @@ func (s *Store) countInteractions(ctx context.Context, clientManager string, ite
 			}
 			managers[it.AuthorID] = err == nil
 		}
-		k := key{s.activityDayID(it.At), creditedTo(it, clientManager, managers)}
+		k := key{s.companyDayID(it.At), creditedTo(it, clientManager, managers)}
 		if byDay[k] == nil {
 			byDay[k], at[k] = map[string]int64{}, it.At
 		}
@@ -194,14 +205,9 @@ func (s *Store) managerIDs(ctx context.Context) (map[string]bool, error) {
 
 // activityDays reads the company days that begin in [from, to), and when each begins.
 func (s *Store) activityDays(ctx context.Context, from, to time.Time) ([]activityDay, []time.Time, error) {
-	var days []time.Time
-	f := from.In(s.loc)
-	day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, s.loc)
-	if day.Before(from) {
-		day = day.AddDate(0, 0, 1)
-	}
-	for ; day.Before(to); day = day.AddDate(0, 0, 1) {
-		days = append(days, day)
+	days := s.companyDays(from, to)
+	if len(days) > 0 && days[0].Before(from) {
+		days = days[1:]
 	}
 	docs := make([]activityDay, len(days))
 	if err := parallel(ctx, len(days), func(i int) error {
@@ -289,7 +295,7 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		if manager == "" {
 			manager = NoManager
 		}
-		day := s.activityDayID(at)
+		day := s.companyDayID(at)
 		if old[day] == nil {
 			old[day] = Activity{}
 		}
@@ -354,7 +360,7 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 	if err := s.EachPaidOrder(ctx, time.Time{}, since, func(o *Order) error {
 		if o.CreatedAt.Before(since) {
 			count(o.Date, managerOf[o.ClientID], map[string]int64{ActOrders: 1, ActRevenue: o.Amount})
-			day := s.activityDayID(o.Date)
+			day := s.companyDayID(o.Date)
 			if oldRevenue[day] == nil {
 				oldRevenue[day] = map[string]int64{}
 			}

@@ -93,7 +93,7 @@ type stageDay struct {
 
 // recordStageMove adds a move to its day; adding the same line again changes nothing.
 func (s *Store) recordStageMove(ctx context.Context, m StageMove) error {
-	err := s.upsertOne(ctx, colStageDays, s.activityDayID(m.At), bson.D{{Key: "$addToSet", Value: bson.D{{Key: "moves", Value: m.line()}}}})
+	err := s.upsertOne(ctx, colStageDays, s.companyDayID(m.At), bson.D{{Key: "$addToSet", Value: bson.D{{Key: "moves", Value: m.line()}}}})
 	if err != nil {
 		return fmt.Errorf("record stage move: %w", err)
 	}
@@ -105,11 +105,7 @@ func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove
 	if !from.Before(to) {
 		return nil, nil
 	}
-	var days []time.Time
-	f := from.In(s.loc)
-	for day := time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, s.loc); day.Before(to); day = day.AddDate(0, 0, 1) {
-		days = append(days, day)
-	}
+	days := s.companyDays(from, to)
 	// A day may be packed once nothing can be added to it: the moves made before
 	// counting began have been copied from the timelines, and the day has been over
 	// for a day (moves are recorded at the time they are made, and clocks drift).
@@ -294,7 +290,7 @@ func (s *Store) BackfillStageMoves(ctx context.Context) (int, error) {
 		sort.Slice(moves, func(i, j int) bool { return moves[i].seq < moves[j].seq })
 		for _, m := range moves {
 			mv := StageMove{Client: client, Seq: m.seq, From: m.stage.From, To: m.stage.To, At: m.at, Since: at, Reason: m.stage.Reason, By: m.by}
-			day := s.activityDayID(m.at)
+			day := s.companyDayID(m.at)
 			byDay[day] = append(byDay[day], mv.line())
 			at = m.at
 			n++
