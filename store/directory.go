@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -90,23 +91,33 @@ func (s *Store) PruneChangeLog(ctx context.Context, age time.Duration) (int64, e
 }
 
 type dirEntry struct {
-	id, name  string
-	norm      string   // NormalizeName(name)
-	full      string   // every word, legal forms included
-	forms     []string // norm, full and their transliterations ("romashka" finds "Ромашка")
-	joined    string   // forms in one string: one Contains rejects most entries at once
-	manager   string
-	stage     Stage
-	city      string // city, industry, lead source and creation: what funnel reports cut by
-	industry  string
-	source    string
-	created   time.Time
-	class     string // ABC/XYZ, and the at-risk flag: what the nightly job compares with
+	id, name string
+	// joined holds the name's search forms separated by \x00, NormalizeName(name) first,
+	// then every word with legal forms kept and the transliterations ("romashka" finds
+	// "Ромашка"): one Contains rejects most entries at once, and one string is all an
+	// entry keeps of them (at 100,000 clients the directory is most of a process's heap).
+	joined string
+	// Fields that few distinct values fill are interned: one copy of "Москва" for all.
+	manager   unique.Handle[string]
+	stage     unique.Handle[Stage]
+	city      unique.Handle[string] // city, industry, lead source and creation: what funnel reports cut by
+	industry  unique.Handle[string]
+	source    unique.Handle[string]
+	class     unique.Handle[string] // ABC/XYZ, and the at-risk flag: what the nightly job compares with
+	created   int64                 // Unix milliseconds, what the database keeps of a time
 	atRisk    bool
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
 }
+
+// norm is NormalizeName(name): what results sort by.
+func (e *dirEntry) norm() string {
+	norm, _, _ := strings.Cut(e.joined, "\x00")
+	return norm
+}
+
+func (e *dirEntry) managerID() string { return e.manager.Value() }
 
 type dirBirthday struct {
 	month, day    int8
@@ -208,9 +219,9 @@ func makeEntry(c *Client) *dirEntry {
 			forms = append(forms, f)
 		}
 	}
-	e := &dirEntry{id: c.ID, name: c.Name, norm: norm, forms: forms, joined: strings.Join(forms, "\x00"),
-		manager: c.ManagerID, stage: c.Stage, city: c.City, industry: c.Industry, source: c.LeadSource, created: c.CreatedAt,
-		class: c.Class, atRisk: c.AtRiskSince != nil}
+	e := &dirEntry{id: c.ID, name: c.Name, joined: strings.Join(forms, "\x00"),
+		manager: unique.Make(c.ManagerID), stage: unique.Make(c.Stage), city: unique.Make(c.City), industry: unique.Make(c.Industry),
+		source: unique.Make(c.LeadSource), class: unique.Make(c.Class), created: c.CreatedAt.UnixMilli(), atRisk: c.AtRiskSince != nil}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {
@@ -483,11 +494,11 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 	wordQ := " " + q
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries.list {
-		if !strings.Contains(e.joined, q) || seen[e.id] || !v.sees(e.manager) {
+		if !strings.Contains(e.joined, q) || seen[e.id] || !v.sees(e.managerID()) {
 			continue
 		}
 		if m, ok := matchName(e, q, wordQ); ok {
-			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: m, sortKey: e.norm})
+			named = append(named, Result{ClientID: e.id, Name: e.name, Stage: e.stage.Value(), ManagerID: e.managerID(), Match: m, sortKey: e.norm()})
 		}
 	}
 	s.dir.mu.RUnlock()
@@ -509,7 +520,7 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 
 func matchName(e *dirEntry, q, wordQ string) (Match, bool) {
 	best, found := MatchFragment, false
-	for _, name := range e.forms {
+	for name := range strings.SplitSeq(e.joined, "\x00") {
 		var m Match
 		switch {
 		case name == q:
@@ -569,8 +580,8 @@ func (s *Store) ManagerClients(ctx context.Context, managerID string, offset, li
 	var out []Result
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries.list {
-		if e.manager == managerID {
-			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, sortKey: e.norm})
+		if e.managerID() == managerID {
+			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage.Value(), ManagerID: managerID, sortKey: e.norm()})
 		}
 	}
 	s.dir.mu.RUnlock()
@@ -640,12 +651,12 @@ func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days in
 	var out []BirthdayHit
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries.list {
-		if len(e.birthdays) == 0 || !v.sees(e.manager) {
+		if len(e.birthdays) == 0 || !v.sees(e.managerID()) {
 			continue
 		}
 		for _, b := range e.birthdays {
 			if day, ok := want[md{b.month, b.day}]; ok {
-				out = append(out, BirthdayHit{ClientID: e.id, ClientName: e.name, ManagerID: e.manager, ContactID: b.contact, ContactName: b.name, Date: day})
+				out = append(out, BirthdayHit{ClientID: e.id, ClientName: e.name, ManagerID: e.managerID(), ContactID: b.contact, ContactName: b.name, Date: day})
 			}
 		}
 	}
@@ -672,7 +683,7 @@ func (s *Store) ManagersOf(ctx context.Context, clientIDs []string) (map[string]
 	defer s.dir.mu.RUnlock()
 	for _, id := range clientIDs {
 		if i, ok := s.dir.entries.pos[id]; ok {
-			out[id] = s.dir.entries.list[i].manager
+			out[id] = s.dir.entries.list[i].managerID()
 		}
 	}
 	return out, nil

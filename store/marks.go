@@ -31,7 +31,7 @@ func (s *Store) MarkClients(ctx context.Context, marks map[string]Marks) (int, [
 	var todo []change
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries.list {
-		was := Marks{Class: e.class, AtRisk: e.atRisk}
+		was := Marks{Class: e.class.Value(), AtRisk: e.atRisk}
 		if next := marks[e.id]; next != was {
 			todo = append(todo, change{e.id, was, next})
 		}
@@ -108,8 +108,8 @@ func (s *Store) searchClass(ctx context.Context, v Viewer, want string, limit in
 	var out []Result
 	s.dir.mu.RLock()
 	for _, e := range s.dir.entries.list {
-		if InClass(e.class, want) && v.sees(e.manager) {
-			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage, ManagerID: e.manager, Match: MatchClass, sortKey: e.norm})
+		if InClass(e.class.Value(), want) && v.sees(e.managerID()) {
+			out = append(out, Result{ClientID: e.id, Name: e.name, Stage: e.stage.Value(), ManagerID: e.managerID(), Match: MatchClass, sortKey: e.norm()})
 		}
 	}
 	s.dir.mu.RUnlock()

@@ -227,8 +227,8 @@ func (s *Store) ReportClients(ctx context.Context) ([]ReportClient, error) {
 	defer s.dir.mu.RUnlock()
 	out := make([]ReportClient, 0, len(s.dir.entries.list))
 	for _, e := range s.dir.entries.list {
-		out = append(out, ReportClient{ID: e.id, Name: e.name, ManagerID: e.manager, City: e.city, Industry: e.industry, LeadSource: e.source,
-			Stage: e.stage, CreatedAt: e.created})
+		out = append(out, ReportClient{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(), Industry: e.industry.Value(),
+			LeadSource: e.source.Value(), Stage: e.stage.Value(), CreatedAt: time.UnixMilli(e.created).UTC()})
 	}
 	return out, nil
 }
