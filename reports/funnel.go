@@ -90,7 +90,16 @@ type Refusal struct {
 // FunnelSource is what the funnel reads: *store.Store.
 type FunnelSource interface {
 	ReportClients(ctx context.Context) ([]store.ReportClient, error)
-	StageMoves(ctx context.Context, from, to time.Time) ([]store.StageMove, error)
+	EachStageMove(ctx context.Context, from, to time.Time, fn func(store.StageMove) error) error
+}
+
+// funnelClient is what one pass over the moves learns of a client of the cut. The
+// state is kept in a slice by the client's position, not in maps by ID: at 100,000
+// clients maps of them were tens of megabytes of a report's peak memory.
+type funnelClient struct {
+	moved, movedAfterEnd bool
+	first, atEnd         store.Stage // before its first move of the period, and at the period's end
+	entered, converted   uint16      // bits by position in Chain: stages reached, and those left forward
 }
 
 // ComputeFunnel computes the funnel of the clients in cut over p, as of now.
@@ -103,61 +112,91 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 	if end.After(now) {
 		end = now
 	}
-	moves, err := src.StageMoves(ctx, p.From, now)
-	if err != nil {
-		return nil, err
-	}
-	in := map[string]store.ReportClient{}
+	pos := map[string]int32{}
+	ours := clients[:0] // the cut's clients, in place
 	for _, c := range clients {
 		if cut.takes(c) {
-			in[c.ID] = c
+			pos[c.ID] = int32(len(ours))
+			ours = append(ours, c)
 		}
 	}
-	ours := moves[:0] // the cut's moves since the period began, oldest first, in place
-	for _, m := range moves {
-		if _, ok := in[m.Client]; ok {
-			ours = append(ours, m)
+	state := make([]funnelClient, len(ours))
+	// A client's stages during the period are where it began (at the period's start,
+	// or when it was made during it), then where its moves took it.
+	reach := func(st *funnelClient, stage store.Stage) {
+		at := slices.Index(Chain, stage)
+		if at < 0 {
+			return
 		}
+		for i := range at {
+			if st.entered&(1<<i) != 0 {
+				st.converted |= 1 << i
+			}
+		}
+		st.entered |= 1 << at
 	}
 	f := &Funnel{Period: p, InStage: map[store.Stage]Spent{}}
-	start := stagesAt(in, ours, p.From)
-	f.Start, f.End = count(start), count(stagesAt(in, ours, end))
-
-	// The stages each client was in during the period: where it began (at the
-	// period's start, or when it was made during it), then where its moves took it.
-	reached := map[string][]store.Stage{}
-	for id, st := range stagesAt(in, ours, time.Time{}) {
-		if in[id].CreatedAt.Before(end) {
-			reached[id] = []store.Stage{st}
-		}
-	}
 	spent := map[store.Stage][]time.Duration{}
 	refusals := map[Refusal]int{}
-	for _, m := range ours {
+	// The moves since the period began, oldest first: a client's stage at a time is
+	// the stage its first move after that time left, or its stage now.
+	err = src.EachStageMove(ctx, p.From, now, func(m store.StageMove) error {
+		i, ok := pos[m.Client]
+		if !ok {
+			return nil
+		}
+		st := &state[i]
+		if !st.moved {
+			st.moved, st.first = true, m.From
+			if ours[i].CreatedAt.Before(end) {
+				reach(st, m.From)
+			}
+		}
 		if !m.At.Before(end) {
-			break
+			if !st.movedAfterEnd {
+				st.movedAfterEnd, st.atEnd = true, m.From
+			}
+			return nil
 		}
 		f.Moves++
-		reached[m.Client] = append(reached[m.Client], m.To)
+		reach(st, m.To)
 		if !m.Since.IsZero() && m.At.After(m.Since) {
 			spent[m.From] = append(spent[m.From], m.At.Sub(m.Since))
 		}
 		if m.To.Red() {
 			refusals[Refusal{Stage: m.To, Reason: normalizeReason(m.Reason)}]++
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f.Start, f.End = map[store.Stage]int{}, map[store.Stage]int{}
+	for i, c := range ours {
+		st := &state[i]
+		if !st.moved {
+			st.first = c.Stage
+			if c.CreatedAt.Before(end) {
+				reach(st, c.Stage)
+			}
+		}
+		if !st.movedAfterEnd {
+			st.atEnd = c.Stage
+		}
+		if c.CreatedAt.Before(p.From) {
+			f.Start[st.first]++
+		}
+		if c.CreatedAt.Before(end) {
+			f.End[st.atEnd]++
+		}
 	}
 	for i := 0; i+1 < len(Chain); i++ {
 		c := Conversion{From: Chain[i], To: Chain[i+1]}
-		for _, stages := range reached {
-			at := slices.Index(stages, Chain[i])
-			if at < 0 {
-				continue
-			}
-			c.Entered++
-			for _, later := range stages[at+1:] {
-				if slices.Index(Chain, later) > i {
+		for k := range state {
+			if state[k].entered&(1<<i) != 0 {
+				c.Entered++
+				if state[k].converted&(1<<i) != 0 {
 					c.Converted++
-					break
 				}
 			}
 		}
@@ -186,32 +225,6 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 		return a.Reason < b.Reason
 	})
 	return f, nil
-}
-
-// stagesAt is each client's stage at t: its stage now, with the moves made since t
-// undone, newest first. Clients made after t are left out; a zero t undoes every move
-// given and keeps every client.
-func stagesAt(clients map[string]store.ReportClient, moves []store.StageMove, t time.Time) map[string]store.Stage {
-	out := make(map[string]store.Stage, len(clients))
-	for id, c := range clients {
-		if t.IsZero() || c.CreatedAt.Before(t) {
-			out[id] = c.Stage
-		}
-	}
-	for i := len(moves) - 1; i >= 0 && !moves[i].At.Before(t); i-- {
-		if _, ok := out[moves[i].Client]; ok {
-			out[moves[i].Client] = moves[i].From
-		}
-	}
-	return out
-}
-
-func count(stages map[string]store.Stage) map[store.Stage]int {
-	out := map[store.Stage]int{}
-	for _, st := range stages {
-		out[st]++
-	}
-	return out
 }
 
 // normalizeReason groups reasons typed differently: case, spaces and a final full stop.

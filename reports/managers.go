@@ -142,11 +142,7 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 		for id, counts := range act {
 			line(id).in(i).add(workOf(counts))
 		}
-		moves, err := src.StageMoves(ctx, per.From, per.To)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range moves {
+		err = src.EachStageMove(ctx, per.From, per.To, func(m store.StageMove) error {
 			by := m.By
 			if !isManager[by] {
 				by = managerOf[m.Client]
@@ -156,6 +152,10 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 			} else {
 				line(by).in(i).MovesBack++
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		for _, c := range clients {
 			if !c.CreatedAt.Before(per.From) && c.CreatedAt.Before(per.To) {

@@ -49,18 +49,18 @@ func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]Sourc
 			row(sourceOf[c.ID]).NewClients++
 		}
 	}
-	moves, err := src.StageMoves(ctx, p.From, p.To)
-	if err != nil {
-		return nil, err
-	}
 	gold := map[string]bool{}
-	for _, m := range moves {
+	err = src.EachStageMove(ctx, p.From, p.To, func(m store.StageMove) error {
 		if m.To == store.StageGold && !gold[m.Client] {
 			if s, ok := sourceOf[m.Client]; ok {
-				gold[m.Client] = true
+				gold[strings.Clone(m.Client)] = true // not the day's whole text
 				row(s).ToGold++
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	err = src.DailyRevenue(ctx, p.From, p.To, func(_ time.Time, client string, amount int64) error {
 		if s, ok := sourceOf[client]; ok {

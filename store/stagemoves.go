@@ -102,8 +102,25 @@ func (s *Store) recordStageMove(ctx context.Context, m StageMove) error {
 
 // StageMoves lists the moves made in [from, to), oldest first.
 func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove, error) {
+	var out []StageMove
+	err := s.EachStageMove(ctx, from, to, func(m StageMove) error {
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}
+
+// stageDaysAtOnce is how many days EachStageMove reads together: enough to keep the
+// engine busy, few enough that a year's moves are never all in memory (at 100,000
+// clients they are tens of megabytes).
+const stageDaysAtOnce = 16
+
+// EachStageMove calls fn with every move made in [from, to), oldest first, a few days
+// at a time. A move's Client, By and Reason share their day's text: a caller keeping
+// one for long copies it.
+func (s *Store) EachStageMove(ctx context.Context, from, to time.Time, fn func(StageMove) error) error {
 	if !from.Before(to) {
-		return nil, nil
+		return nil
 	}
 	days := s.companyDays(from, to)
 	// A day may be packed once nothing can be added to it: the moves made before
@@ -111,80 +128,92 @@ func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove
 	// for a day (moves are recorded at the time they are made, and clocks drift).
 	copied, err := s.stageMovesCopied(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	closedBefore := s.now().Add(-24 * time.Hour)
-	moves := make([][]StageMove, len(days))
-	if err := parallel(ctx, len(days), func(i int) error {
-		id := days[i].Format(time.DateOnly)
-		var doc stageDay
-		if err := s.getByID(ctx, colStageDays, id, &doc); errors.Is(err, ErrNotFound) {
-			return nil
-		} else if err != nil {
+	for len(days) > 0 {
+		batch := days[:min(stageDaysAtOnce, len(days))]
+		days = days[len(batch):]
+		moves := make([][]StageMove, len(batch))
+		if err := parallel(ctx, len(batch), func(i int) error {
+			var err error
+			moves[i], err = s.stageDay(ctx, batch[i], from, to, copied && batch[i].AddDate(0, 0, 1).Before(closedBefore))
 			return err
+		}); err != nil {
+			return fmt.Errorf("read stage moves: %w", err)
 		}
-		// A move copied from the timeline while it was being made may be here twice,
-		// with its time in the former stage counted from different records; a packed
-		// day alone holds each once.
-		type key struct {
-			client string
-			seq    int64
+		for _, day := range moves {
+			for _, m := range day {
+				if err := fn(m); err != nil {
+					return err
+				}
+			}
 		}
-		var seen map[key]bool
-		var unique []string // the day's lines, each move once: what packing writes
-		if len(doc.Moves) > 0 {
-			seen = make(map[key]bool, len(doc.Moves))
+	}
+	return nil
+}
+
+// stageDay reads the moves of the day that starts at day made in [from, to), oldest
+// first, and packs the day when closed.
+func (s *Store) stageDay(ctx context.Context, day, from, to time.Time, closed bool) ([]StageMove, error) {
+	id := day.Format(time.DateOnly)
+	var doc stageDay
+	if err := s.getByID(ctx, colStageDays, id, &doc); errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	// A move copied from the timeline while it was being made may be here twice,
+	// with its time in the former stage counted from different records; a packed
+	// day alone holds each once.
+	type key struct {
+		client string
+		seq    int64
+	}
+	var seen map[key]bool
+	var unique []string // the day's lines, each move once: what packing writes
+	if len(doc.Moves) > 0 {
+		seen = make(map[key]bool, len(doc.Moves))
+	}
+	var moves []StageMove
+	take := func(line string) {
+		mv, err := parseStageMove(line)
+		if err != nil {
+			s.log.Warn("stage move unreadable", "day", id, "err", err)
+			return
 		}
-		take := func(line string) {
-			mv, err := parseStageMove(line)
-			if err != nil {
-				s.log.Warn("stage move unreadable", "day", id, "err", err)
+		if seen != nil {
+			if seen[key{mv.Client, mv.Seq}] {
 				return
 			}
-			if seen != nil {
-				if seen[key{mv.Client, mv.Seq}] {
-					return
-				}
-				seen[key{mv.Client, mv.Seq}] = true
-				unique = append(unique, line)
-			}
-			if !mv.At.Before(from) && mv.At.Before(to) {
-				moves[i] = append(moves[i], mv)
-			}
+			seen[key{mv.Client, mv.Seq}] = true
+			unique = append(unique, line)
 		}
-		if doc.Packed != "" {
-			for line := range strings.SplitSeq(doc.Packed, "\n") {
-				take(line)
-			}
+		if !mv.At.Before(from) && mv.At.Before(to) {
+			moves = append(moves, mv)
 		}
-		for _, line := range doc.Moves {
+	}
+	if doc.Packed != "" {
+		for line := range strings.SplitSeq(doc.Packed, "\n") {
 			take(line)
 		}
-		if len(doc.Moves) > 0 && copied && days[i].AddDate(0, 0, 1).Before(closedBefore) {
-			s.packStageDay(ctx, id, unique)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("read stage moves: %w", err)
 	}
-	n := 0
-	for _, d := range moves {
-		n += len(d)
+	for _, line := range doc.Moves {
+		take(line)
 	}
-	out := make([]StageMove, 0, n)
-	for _, d := range moves {
-		out = append(out, d...)
+	if len(doc.Moves) > 0 && closed {
+		s.packStageDay(ctx, id, unique)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.Before(out[j].At)
+	sort.Slice(moves, func(i, j int) bool {
+		if !moves[i].At.Equal(moves[j].At) {
+			return moves[i].At.Before(moves[j].At)
 		}
-		if out[i].Client != out[j].Client {
-			return out[i].Client < out[j].Client
+		if moves[i].Client != moves[j].Client {
+			return moves[i].Client < moves[j].Client
 		}
-		return out[i].Seq < out[j].Seq
+		return moves[i].Seq < moves[j].Seq
 	})
-	return out, nil
+	return moves, nil
 }
 
 // packStageDay writes a closed day's moves as one text. Nothing else writes to the day
