@@ -33,6 +33,7 @@ import (
 //	CRM_BENCH_CLIENTS=100000 go test -run '^$' -bench Reports -benchtime 3x -timeout 90m ./store/
 func BenchmarkReports(b *testing.B) {
 	ctx := context.Background()
+	procmem.LimitByDefault(os.Getenv) // as crm does
 	nClients := benchEnv("CRM_BENCH_CLIENTS", 10_000)
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	clock := now

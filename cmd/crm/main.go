@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/crm-team/crm/internal/procmem"
 )
 
 // env is what a subcommand gets: configuration, logger and the standard streams.
@@ -45,6 +47,7 @@ func commands() map[string]command {
 }
 
 func main() {
+	procmem.LimitByDefault(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

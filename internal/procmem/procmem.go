@@ -1,5 +1,5 @@
-// Package procmem reads this process's memory as the kernel counts it (Linux), for the
-// benchmarks' peak-memory figures. Elsewhere it reports 0.
+// Package procmem sets this process's soft memory limit, and reads its memory as the
+// kernel counts it (Linux) for the benchmarks' peak-memory figures (elsewhere 0).
 package procmem
 
 import (
