@@ -96,3 +96,16 @@ func (s *Store) StageDayForTest(ctx context.Context, t testing.TB, day string) (
 	}
 	return doc.Moves, doc.Packed
 }
+
+// DirectoryBehindForTest is how many logged changes this process's directory has not
+// applied yet.
+func (s *Store) DirectoryBehindForTest(ctx context.Context, t testing.TB) int64 {
+	t.Helper()
+	head, err := s.currentSeq(ctx, changesCounter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dir.mu.RLock()
+	defer s.dir.mu.RUnlock()
+	return head - s.dir.applied
+}

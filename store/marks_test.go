@@ -35,6 +35,9 @@ func TestMarkClients(t *testing.T) {
 	}
 	first := map[string]store.Marks{a: {Class: "AX"}, b: {Class: "BZ", AtRisk: true}}
 	mark(first, 2, b)
+	if behind := s.DirectoryBehindForTest(ctx, t); behind != 0 {
+		t.Fatalf("the directory is %d changes behind the marks: the morning's first search would catch up", behind)
+	}
 	mark(first, 0) // nothing changed: nothing written, nobody newly at risk
 	if c, _ := s.Client(ctx, b); c.Class != "BZ" || c.AtRiskSince == nil {
 		t.Fatalf("Бета: class %q, at risk %v", c.Class, c.AtRiskSince)
