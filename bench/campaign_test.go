@@ -47,6 +47,7 @@ func TestMain(m *testing.M) {
 //	go test -run '^$' -bench Campaign -benchtime 1x -timeout 60m ./bench/
 //	CRM_BENCH_RECIPIENTS=200000 CRM_BENCH_CONNS=16 CRM_BENCH_BARE=0 CRM_BENCH_ROUNDS=1 CRM_BENCH_TIMELINE=0 go test -run '^$' -bench Campaign -benchtime 1x -timeout 90m ./bench/
 func BenchmarkCampaign(b *testing.B) {
+	procmem.LimitByDefault(os.Getenv) // as crm does
 	n := envInt("CRM_BENCH_RECIPIENTS", 20_000)
 	conns := []int{1, 4, 16}
 	if v := os.Getenv("CRM_BENCH_CONNS"); v != "" {

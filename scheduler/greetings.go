@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -215,19 +216,20 @@ func (g *Greeter) message(t *Template, data MailData, m *store.Manager) (*gomail
 	if err != nil {
 		return nil, fmt.Errorf("greeting template: %w", err)
 	}
-	name := ""
-	if m != nil {
-		name = m.Name
+	from, err := mail.ParseAddress(g.from)
+	if err != nil {
+		return nil, fmt.Errorf("sender address %q: %w", g.from, err)
 	}
-	return buildMessage(g.from, name, data.Contact.Email, r, m)
+	if m != nil {
+		from.Name = m.Name
+	}
+	return buildMessage(from, data.Contact.Email, r, m)
 }
 
 // buildMessage makes a letter from a rendered template.
-func buildMessage(from, fromName, to string, r Rendered, m *store.Manager) (*gomail.Msg, error) {
+func buildMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
-	if err := msg.FromFormat(fromName, from); err != nil {
-		return nil, fmt.Errorf("sender address %q: %w", from, err)
-	}
+	msg.FromMailAddress(from)
 	if err := msg.To(to); err != nil {
 		return nil, fmt.Errorf("recipient address %q: %w", to, err)
 	}
@@ -240,7 +242,7 @@ func buildMessage(from, fromName, to string, r Rendered, m *store.Manager) (*gom
 		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
 	}
 	msg.SetDate()
-	msg.SetMessageIDWithValue(messageID(from))
+	msg.SetMessageIDWithValue(messageID(from.Address))
 	return msg, nil
 }
 
