@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 //
 //	go test -run '^$' -bench Ingest -benchtime 1x ./mail/
 func BenchmarkIngest(b *testing.B) {
+	procmem.LimitByDefault(os.Getenv) // as crm does
 	acc := benchAccount(b)
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
