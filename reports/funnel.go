@@ -1,7 +1,8 @@
 // Package reports computes what a head of sales reads from a phone: the funnel, the
 // managers' activity, ABC/XYZ classes and lead sources. Reports read the store's
-// report-ready records (the in-process directory, the month documents of stage moves)
-// or stream a collection once (the paid orders), never one query per client.
+// report-ready records, never one query per client: the in-process client directory,
+// and each company day's stage moves (streamed a few days at a time), activity and
+// revenue.
 package reports
 
 import (

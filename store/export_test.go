@@ -109,3 +109,14 @@ func (s *Store) DirectoryBehindForTest(ctx context.Context, t testing.TB) int64 
 	defer s.dir.mu.RUnlock()
 	return head - s.dir.applied
 }
+
+// StageMoves lists the moves made in [from, to), oldest first; reports stream them
+// with EachStageMove.
+func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove, error) {
+	var out []StageMove
+	err := s.EachStageMove(ctx, from, to, func(m StageMove) error {
+		out = append(out, m)
+		return nil
+	})
+	return out, err
+}

@@ -100,16 +100,6 @@ func (s *Store) recordStageMove(ctx context.Context, m StageMove) error {
 	return nil
 }
 
-// StageMoves lists the moves made in [from, to), oldest first.
-func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove, error) {
-	var out []StageMove
-	err := s.EachStageMove(ctx, from, to, func(m StageMove) error {
-		out = append(out, m)
-		return nil
-	})
-	return out, err
-}
-
 // stageDaysAtOnce is how many days EachStageMove reads together: enough to keep the
 // engine busy, few enough that a year's moves are never all in memory (at 100,000
 // clients they are tens of megabytes).
