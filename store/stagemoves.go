@@ -87,7 +87,7 @@ type stageDay struct {
 	Moves []string `bson:"moves,omitempty"`
 	// Packed holds the moves of a closed day, a line each: one value for the engine to
 	// decode instead of one per move (a year at 100,000 clients: 365 values, not
-	// 140,000). StageMoves packs a day once nothing can be added to it.
+	// 140,000). Reading a day packs it once nothing can be added to it.
 	Packed string `bson:"packed,omitempty"`
 }
 
