@@ -120,3 +120,17 @@ func (s *Store) StageMoves(ctx context.Context, from, to time.Time) ([]StageMove
 	})
 	return out, err
 }
+
+// StoreListUndeflatedForTest stores a batch's list as versions before deflating did.
+func (s *Store) StoreListUndeflatedForTest(ctx context.Context, t testing.TB, list *BatchList) {
+	t.Helper()
+	data, err := bson.Marshal(struct {
+		R []BatchRecipient `bson:"r"`
+	}{list.Recipients})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.c(colBatchLists).InsertOne(ctx, bson.D{{Key: "_id", Value: list.ID}, {Key: "n", Value: len(list.Recipients)}, {Key: "data", Value: data}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +242,32 @@ func TestReplaceDraftLeavesAStartedCampaign(t *testing.T) {
 	}
 	if got, _ := s.Campaign(ctx, c.ID); got.Subject != "Скидки до 30%" || got.State != store.CampaignRunning || got.Run != 1 {
 		t.Fatalf("the started campaign changed: %+v", got)
+	}
+}
+
+// A batch's list reads back as it was queued, and so does one stored before lists
+// were deflated.
+func TestBatchListRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	var rs []store.BatchRecipient
+	for i := range 700 {
+		rs = append(rs, store.BatchRecipient{ClientID: fmt.Sprintf("client-%d", i), ContactID: "p1", Email: fmt.Sprintf("c%d@example.ru", i),
+			ContactName: "Иванов Иван Петрович", ClientName: fmt.Sprintf("ООО «Ромашка %d»", i), City: "Казань",
+			Custom: map[string]string{"car": "Lada"}})
+	}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: "c", Run: 1}, &store.BatchList{Recipients: rs}); err != nil {
+		t.Fatal(err)
+	}
+	old := store.BatchID("c", 1, 1)
+	s.StoreListUndeflatedForTest(ctx, t, &store.BatchList{ID: old, Recipients: rs[:3]})
+	for id, want := range map[string][]store.BatchRecipient{store.BatchID("c", 1, 0): rs, old: rs[:3]} {
+		got, err := s.BatchList(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Recipients, want) {
+			t.Fatalf("list %s: %d recipients read back differ from the %d queued", id, len(got.Recipients), len(want))
+		}
 	}
 }

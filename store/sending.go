@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -274,23 +277,33 @@ func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
 	if err := s.getByID(ctx, colBatchLists, id, &doc); err != nil {
 		return nil, err
 	}
-	list := &BatchList{ID: doc.ID}
+	data := doc.Data
+	if doc.Deflated {
+		var err error
+		if data, err = io.ReadAll(flate.NewReader(bytes.NewReader(doc.Data))); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", id, err)
+		}
+	}
 	var body struct {
 		R []BatchRecipient `bson:"r"`
 	}
-	if err := bson.Unmarshal(doc.Data, &body); err != nil {
+	if err := bson.Unmarshal(data, &body); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	list.Recipients = body.R
-	return list, nil
+	return &BatchList{ID: doc.ID, Recipients: body.R}, nil
 }
 
 // batchListDoc stores a list as one BSON blob: it is written once and read whole, and
 // the embedded engine reads one binary field far faster than hundreds of documents.
+// The blob is deflated: the embedded engine keeps binary data as base64 in JSON and
+// reads it a character at a time, so a list of 2,000 recipients (460 KB) took 10-18
+// ms to read, and a few times less deflated. Lists stored before were not (Deflated
+// false).
 type batchListDoc struct {
-	ID   string `bson:"_id"`
-	N    int    `bson:"n"`
-	Data []byte `bson:"data"`
+	ID       string `bson:"_id"`
+	N        int    `bson:"n"`
+	Data     []byte `bson:"data"`
+	Deflated bool   `bson:"deflated,omitempty"`
 }
 
 func encodeList(list *BatchList) (*batchListDoc, error) {
@@ -300,7 +313,18 @@ func encodeList(list *BatchList) (*batchListDoc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", list.ID, err)
 	}
-	return &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: data}, nil
+	var z bytes.Buffer
+	w, err := flate.NewWriter(&z, flate.BestSpeed)
+	if err == nil {
+		_, err = w.Write(data)
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", list.ID, err)
+	}
+	return &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: z.Bytes(), Deflated: true}, nil
 }
 
 // DropBatches removes a run's batches: a start refused after they were queued.
