@@ -152,7 +152,8 @@ type countingSender struct {
 	once sync.Once
 	slow time.Duration // each send after the hook takes this long
 	// after calls the hook once the nth message is sent, not before.
-	after bool
+	after    bool
+	finished atomic.Int64
 }
 
 func (s *countingSender) Send(ctx context.Context, msg *gomail.Msg) error {
@@ -164,7 +165,8 @@ func (s *countingSender) Send(ctx context.Context, msg *gomail.Msg) error {
 		time.Sleep(s.slow)
 	}
 	err := smtpSender{s.port}.Send(ctx, msg)
-	if n == s.at && s.hook != nil && s.after {
+	// Sends run side by side: the nth to finish, not the nth begun, is when n are sent.
+	if s.finished.Add(1) == s.at && s.hook != nil && s.after {
 		s.once.Do(s.hook)
 	}
 	return err

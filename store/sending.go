@@ -23,8 +23,11 @@ import (
 // messages and once after, not once per message, and never rewrites the list.
 
 // BatchSize is how many recipients a batch holds at most (a client's contacts stay
-// together, so a batch may hold a few more).
-const BatchSize = 500
+// together, so a batch may hold a few more). Taking, reading and releasing a batch
+// costs the embedded engine about ten operations of close to a millisecond each, the
+// same for 500 recipients as for 2,000; a held batch's list is a few megabytes at
+// most.
+const BatchSize = 2000
 
 // BatchState is where a batch is.
 type BatchState string
