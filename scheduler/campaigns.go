@@ -154,11 +154,13 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 }
 
 // queueRun streams the segment into batches of a run, numbered from seq, skipping the
-// clients in skip (queued before a crash). With t set, each recipient's letter is
-// rendered first and the first failure stops the queueing. after runs after each
-// batch with the number of batches so far. It returns that number and how many
+// clients in skip (queued before a crash). Each recipient's letter is rendered and
+// kept in the batch; with strict set (a start, which refuses a template that fails
+// for anyone) the first failure stops the queueing, otherwise (a run on its schedule)
+// the recipient is queued with the problem and fails when sent. after runs after
+// each batch with the number of batches so far. It returns that number and how many
 // recipients were queued.
-func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, after func(batches int) error) (int, int, error) {
+func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, strict bool, after func(batches int) error) (int, int, error) {
 	list, n, ms := &store.BatchList{}, 0, newManagers(cs.st)
 	flush := func() error {
 		if len(list.Recipients) == 0 {
@@ -177,10 +179,14 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 			return nil
 		}
 		b := snapshot(r)
-		if t != nil {
-			if _, _, err := cs.letter(ctx, t, c, b, ms); err != nil {
-				return err
-			}
+		out, data, err := cs.letter(ctx, t, c, b, ms)
+		switch {
+		case err != nil && (strict || !errors.Is(err, ErrTemplate)):
+			return err
+		case err != nil:
+			b.Problem = err.Error()
+		default:
+			b.Letter = &store.BatchLetter{Subject: out.Subject, Text: out.Text, HTML: out.HTML, Unsubscribe: data.UnsubscribeURL}
 		}
 		// A client's contacts stay in one batch: a resumed queueing skips by client.
 		if r.Client.ID != last && len(list.Recipients) >= store.BatchSize {
@@ -337,7 +343,7 @@ func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campai
 		return c, 0, err
 	}
 	run := c.Run + 1
-	batches, n, err := cs.queueRun(ctx, c, run, 0, nil, t, func(int) error { return nil })
+	batches, n, err := cs.queueRun(ctx, c, run, 0, nil, t, true, func(int) error { return nil })
 	if err == nil && n == 0 {
 		err = fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
 	}

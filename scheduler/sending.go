@@ -321,7 +321,11 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 	if err != nil {
 		return err
 	}
-	seq, _, err = s.opts.Campaigns.queueRun(ctx, c, c.Run, seq, done, nil, func(batches int) error {
+	t, err := s.opts.Campaigns.template(c)
+	if err != nil {
+		return err
+	}
+	seq, _, err = s.opts.Campaigns.queueRun(ctx, c, c.Run, seq, done, t, false, func(batches int) error {
 		if err := s.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
 			return err
 		}
@@ -641,7 +645,7 @@ func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Tem
 				switch {
 				case err != nil && l.p.ctx.Err() != nil:
 					l.p.putBack(l.i)
-				case err != nil: // start checked every letter: the data changed since
+				case err != nil: // the letter could not be rendered when queued
 					l.p.done(l.i, refused, err.Error(), s.now())
 				default:
 					l.msg = msg
@@ -699,8 +703,15 @@ func (p *progress) done(i int, how outcome, reply string, now time.Time) {
 	p.pending.Done()
 }
 
-// letterFor renders and builds one recipient's message.
+// letterFor builds one recipient's message from the letter rendered when the run was
+// queued (rendering it now for a list queued before letters were kept).
 func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (*gomail.Msg, error) {
+	switch l := r.Letter; {
+	case r.Problem != "":
+		return nil, errors.New(r.Problem)
+	case l != nil:
+		return s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
+	}
 	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms)
 	if err != nil {
 		return nil, err

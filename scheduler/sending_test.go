@@ -530,3 +530,87 @@ func (s *gateSender) Send(ctx context.Context, msg *gomail.Msg) error {
 	}
 	return smtpSender{s.port}.Send(ctx, msg)
 }
+
+// A run that starts on its schedule renders its letters when it is queued; a
+// recipient whose letter no longer renders (the data changed since the start checked
+// it) fails with the reason, and the others get theirs.
+func TestScheduledRunFailsOnlyWhoseLetterNoLongerRenders(t *testing.T) {
+	ctx := context.Background()
+	m := newMailing(t, 2)
+	setPosition := func(addr, position string) {
+		t.Helper()
+		h, err := m.st.FindByEmail(ctx, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := h.Client.Contacts[h.ContactID]
+		p.Position = position
+		if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, addr := range m.want {
+		setPosition(addr, "директор")
+	}
+	m.camp.Subject = "{{.Contact.FirstName}}, {{slice .Contact.Position 0 2}}" // the position's first letter
+	m.camp.Schedule = "2026-11-23 10:00"
+	if err := m.st.SaveCampaign(ctx, "test", m.camp); err != nil {
+		t.Fatal(err)
+	}
+	m.start()
+	setPosition("r1-2@shop.test", "")
+	m.clock.Add(time.Hour + time.Second)
+	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	m.pass(s)
+	m.pass(s)
+
+	m.receivedOnce("r1-2@shop.test")
+	st := m.status()
+	if st.Counts.Sent != 3 || st.Counts.Failed != 1 || st.Campaign.State != store.CampaignDone {
+		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
+	}
+	b, err := m.st.Batch(ctx, store.BatchID(m.camp.ID, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var why []string
+	for _, try := range b.Tries {
+		why = append(why, try.Reply)
+	}
+	if len(why) != 1 || !strings.Contains(why[0], "slice") || !strings.Contains(why[0], "r1-2@shop.test") {
+		t.Fatalf("the failure's reason: %q", why)
+	}
+	if msg := m.srv.To("r0-1@shop.test"); len(msg) != 1 || msg[0].Header("Subject") != "Иван Петрович, д" {
+		t.Fatalf("the letter: %s", msg)
+	}
+}
+
+// A run queued by an earlier version keeps no letters: they are rendered when sent.
+func TestListsQueuedWithoutLettersAreRenderedWhenSent(t *testing.T) {
+	ctx := context.Background()
+	m := newMailing(t, 2)
+	m.start()
+	id := store.BatchID(m.camp.ID, 1, 0)
+	list, err := m.st.BatchList(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range list.Recipients {
+		if list.Recipients[i].Letter == nil {
+			t.Fatalf("recipient %d was queued without a letter", i)
+		}
+		list.Recipients[i].Letter = nil
+	}
+	if err := m.st.DropBatches(ctx, m.camp.ID, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.st.QueueBatch(ctx, &store.Batch{CampaignID: m.camp.ID, Run: 1}, list); err != nil {
+		t.Fatal(err)
+	}
+	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.receivedOnce()
+	msg := m.srv.To("r1-1@shop.test")[0]
+	if msg.Header("Subject") != "Иван Петрович, зима в Магазин 1" || !strings.HasPrefix(msg.Header("List-Unsubscribe"), "<https://crm.test/unsubscribe/") {
+		t.Fatalf("the letter: %s", msg.Data)
+	}
+}

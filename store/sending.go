@@ -194,6 +194,21 @@ type BatchRecipient struct {
 	City        string            `bson:"city,omitempty"`
 	Industry    string            `bson:"industry,omitempty"`
 	Custom      map[string]string `bson:"custom,omitempty"`
+	// Letter is the recipient's letter as rendered when the run was queued: what
+	// start checked is what goes out, and sending renders nothing again. Lists
+	// queued before letters were kept have none; theirs are rendered when sent.
+	Letter *BatchLetter `bson:"letter,omitempty"`
+	// Problem says why the letter could not be rendered when a run was queued on its
+	// schedule: the recipient fails with it, the others get theirs.
+	Problem string `bson:"problem,omitempty"`
+}
+
+// BatchLetter is a rendered campaign letter and its recipient's unsubscribe link.
+type BatchLetter struct {
+	Subject     string `bson:"subject"`
+	Text        string `bson:"text"`
+	HTML        string `bson:"html,omitempty"`
+	Unsubscribe string `bson:"unsubscribe,omitempty"`
 }
 
 // BatchID names batch seq of a campaign's run.
