@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -297,10 +296,12 @@ func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
 	}
 	data := doc.Data
 	if doc.Deflated {
-		var err error
-		if data, err = io.ReadAll(flate.NewReader(bytes.NewReader(doc.Data))); err != nil {
+		// Sized once: growing the buffer as it fills allocated twice the list again.
+		buf := bytes.NewBuffer(make([]byte, 0, doc.Size+bytes.MinRead))
+		if _, err := buf.ReadFrom(flate.NewReader(bytes.NewReader(doc.Data))); err != nil {
 			return nil, fmt.Errorf("batch %s: %w", id, err)
 		}
+		data = buf.Bytes()
 	}
 	var body struct {
 		R []BatchRecipient `bson:"r"`
@@ -322,6 +323,7 @@ type batchListDoc struct {
 	N        int    `bson:"n"`
 	Data     []byte `bson:"data"`
 	Deflated bool   `bson:"deflated,omitempty"`
+	Size     int    `bson:"size,omitempty"` // of the list inflated
 }
 
 func encodeList(list *BatchList) (*batchListDoc, error) {
@@ -342,7 +344,7 @@ func encodeList(list *BatchList) (*batchListDoc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", list.ID, err)
 	}
-	return &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: z.Bytes(), Deflated: true}, nil
+	return &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: z.Bytes(), Deflated: true, Size: len(data)}, nil
 }
 
 // DropBatches removes a run's batches: a start refused after they were queued.
