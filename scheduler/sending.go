@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -395,8 +394,8 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	// the "sending" marks of the next group, which is handed over only once that
 	// write is done. So writes never hold the connections up, and a crash leaves
 	// "sending" the unstarted part of one group, and at worst (during that write) the
-	// next group too, plus the last messages still in the pipeline (a few a connection
-	// and a core). Those are reported as cut, never sent again.
+	// next group too, plus the last messages still in the pipeline (two a connection).
+	// Those are reported as cut, never sent again.
 	group := max(8*s.conns(), 64)
 	tail := max(2*s.conns(), 16) // enough to cover the write
 	pick := func() ([]int, error) {
@@ -615,27 +614,25 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 	}
 }
 
-// pipeline renders letters on a few goroutines and sends them over the pool's
-// connections, for every batch a worker holds. Every message handed to it ends
-// recorded (sent, failed, deferred, cut) or, when its batch stops before the message
-// began, put back.
+// pipeline builds letters and sends them, one goroutine a connection of the pool, for
+// every batch a worker holds. Every message handed to it ends recorded (sent, failed,
+// deferred, cut) or, when its batch stops before the message began, put back. The
+// letters were rendered when the run was queued, so building one is a few
+// microseconds: a stage of its own cost more in handing messages between goroutines.
 type pipeline struct {
-	todo    chan piped
-	letters chan piped
-	done    sync.WaitGroup
+	todo chan piped
+	done sync.WaitGroup
 }
 
 type piped struct {
-	p   *progress
-	i   int
-	msg *gomail.Msg
+	p *progress
+	i int
 }
 
 func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers) *pipeline {
-	pl := &pipeline{todo: make(chan piped), letters: make(chan piped, s.conns())}
-	var renders sync.WaitGroup
-	for range max(runtime.GOMAXPROCS(0), 1) {
-		renders.Go(func() {
+	pl := &pipeline{todo: make(chan piped, s.conns())}
+	for range s.conns() {
+		pl.done.Go(func() {
 			for l := range pl.todo {
 				if l.p.stopping() {
 					l.p.putBack(l.i)
@@ -645,24 +642,12 @@ func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Tem
 				switch {
 				case err != nil && l.p.ctx.Err() != nil:
 					l.p.putBack(l.i)
+					continue
 				case err != nil: // the letter could not be rendered when queued
 					l.p.done(l.i, refused, err.Error(), s.now())
-				default:
-					l.msg = msg
-					pl.letters <- l
-				}
-			}
-		})
-	}
-	pl.done.Go(func() { renders.Wait(); close(pl.letters) })
-	for range s.conns() {
-		pl.done.Go(func() {
-			for l := range pl.letters {
-				if l.p.stopping() {
-					l.p.putBack(l.i)
 					continue
 				}
-				how, reply := classify(s.opts.Sender.Send(l.p.ctx, l.msg))
+				how, reply := classify(s.opts.Sender.Send(l.p.ctx, msg))
 				if how == notStarted && l.p.ctx.Err() == nil {
 					l.p.down.Store(true)
 				}
