@@ -194,8 +194,9 @@ type BatchRecipient struct {
 	Industry    string            `bson:"industry,omitempty"`
 	Custom      map[string]string `bson:"custom,omitempty"`
 	// Letter is the recipient's letter as rendered when the run was queued: what
-	// start checked is what goes out, and sending renders nothing again. Lists
-	// queued before letters were kept have none; theirs are rendered when sent.
+	// start checked is what goes out, and sending renders nothing again; the fields
+	// above it that only the template reads are then left empty. Lists queued before
+	// letters were kept have none; theirs are rendered when sent.
 	Letter *BatchLetter `bson:"letter,omitempty"`
 	// Problem says why the letter could not be rendered when a run was queued on its
 	// schedule: the recipient fails with it, the others get theirs.
