@@ -280,10 +280,16 @@ func (s *Scheduler) finishRun(ctx context.Context, c *store.Campaign) error {
 	if errors.Is(err, store.ErrCampaignState) {
 		return nil
 	}
-	if err == nil {
-		s.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
+	if err != nil {
+		return err
 	}
-	return err
+	s.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
+	// Every batch is sent and has its timeline lines: the letters are not needed
+	// again. Lists a crash leaves here cost space only.
+	if err := s.st.DropBatchLists(ctx, c.ID, c.Run, c.Batches); err != nil && ctx.Err() == nil {
+		s.log.Warn("drop a finished run's letters", "campaign", c.Name, "run", c.Run, "err", err)
+	}
+	return nil
 }
 
 // pause stops a campaign for a reason; resumeAt set means it resumes by itself.

@@ -198,6 +198,10 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 		t.Fatalf("after the retry: %+v, %s", st.Counts, st.Campaign.State)
 	}
 	m.receivedOnce("r3-1@shop.test")
+	// The run is over: its letters are dropped, and the batch heads keep the counts.
+	if _, err := m.st.BatchList(ctx, store.BatchID(m.camp.ID, 1, 0)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a finished run's letters are kept: %v", err)
+	}
 
 	msg := m.srv.To("r0-1@shop.test")[0]
 	if msg.Header("Subject") != "Иван Петрович, зима в Магазин 0" || !strings.HasPrefix(msg.Header("List-Unsubscribe"), "<https://crm.test/unsubscribe/") ||

@@ -350,9 +350,20 @@ func encodeList(list *BatchList) (*batchListDoc, error) {
 
 // DropBatches removes a run's batches: a start refused after they were queued.
 func (s *Store) DropBatches(ctx context.Context, campaignID string, run, n int) error {
+	return s.dropBatchDocs(ctx, campaignID, run, n, colBatches, colBatchLists)
+}
+
+// DropBatchLists removes the lists of a run that is over: its letters are sent and
+// their timeline lines written, and the heads keep the counts. A list keeps every
+// recipient's letter, about 130 KB for 2,000.
+func (s *Store) DropBatchLists(ctx context.Context, campaignID string, run, n int) error {
+	return s.dropBatchDocs(ctx, campaignID, run, n, colBatchLists)
+}
+
+func (s *Store) dropBatchDocs(ctx context.Context, campaignID string, run, n int, cols ...string) error {
 	for seq := range n {
 		id := BatchID(campaignID, run, seq)
-		for _, col := range []string{colBatches, colBatchLists} {
+		for _, col := range cols {
 			if _, err := s.c(col).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
 				return fmt.Errorf("drop batch %s: %w", id, err)
 			}
