@@ -162,6 +162,7 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 // recipients were queued.
 func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, strict bool, after func(batches int) error) (int, int, error) {
 	list, n, ms := &store.BatchList{}, 0, newManagers(cs.st)
+	size := 0 // of the letters in list
 	flush := func() error {
 		if len(list.Recipients) == 0 {
 			return nil
@@ -170,7 +171,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 			return err
 		}
 		seq++
-		list = &store.BatchList{}
+		list, size = &store.BatchList{}, 0
 		return after(seq)
 	}
 	var last string
@@ -191,7 +192,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 				Letter: &store.BatchLetter{Subject: out.Subject, Text: out.Text, HTML: out.HTML, Unsubscribe: data.UnsubscribeURL}}
 		}
 		// A client's contacts stay in one batch: a resumed queueing skips by client.
-		if r.Client.ID != last && len(list.Recipients) >= store.BatchSize {
+		if r.Client.ID != last && (len(list.Recipients) >= store.BatchSize || size >= store.BatchLetterBytes) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -199,6 +200,9 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 		n++
 		last = r.Client.ID
 		list.Recipients = append(list.Recipients, b)
+		if l := b.Letter; l != nil {
+			size += len(l.Subject) + len(l.Text) + len(l.HTML) + len(l.Unsubscribe)
+		}
 		return nil
 	})
 	if err == nil {

@@ -624,3 +624,23 @@ func TestListsQueuedWithoutLettersAreRenderedWhenSent(t *testing.T) {
 		t.Fatalf("the letter: %s", msg.Data)
 	}
 }
+
+// A large newsletter makes small batches: a held batch's letters are in memory whole,
+// and a batch is stored as one document, which MongoDB caps at 16 MB.
+func TestLargeLettersMakeSmallBatches(t *testing.T) {
+	m := newMailing(t, 30) // 60 recipients
+	ctx := context.Background()
+	m.camp.HTML = "<p>{{.Client.Name}}</p>" + strings.Repeat("<p>Зимние цены на шины и диски.</p>", 4000) // about 200 KB
+	if err := m.st.SaveCampaign(ctx, "test", m.camp); err != nil {
+		t.Fatal(err)
+	}
+	m.start()
+	if st := m.status(); st.Batches < 3 {
+		t.Fatalf("60 letters of 200 KB in %d batches", st.Batches)
+	}
+	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.receivedOnce()
+	if st := m.status(); st.Counts.Sent != 60 || st.Campaign.State != store.CampaignDone {
+		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
+	}
+}

@@ -28,6 +28,11 @@ import (
 // most.
 const BatchSize = 2000
 
+// BatchLetterBytes is how much rendered letter text a batch holds at most: a held
+// batch's list is in memory whole, and it is stored as one document, which MongoDB
+// caps at 16 MB. A newsletter of 100 KB makes batches of about 40.
+const BatchLetterBytes = 4 << 20
+
 // BatchState is where a batch is.
 type BatchState string
 
