@@ -161,7 +161,7 @@ func (s *Store) stageDay(ctx context.Context, day, from, to time.Time, closed bo
 		seq    int64
 	}
 	var seen map[key]bool
-	var unique []string // the day's lines, each move once: what packing writes
+	var distinct []string // the day's lines, each move once: what packing writes
 	if len(doc.Moves) > 0 {
 		seen = make(map[key]bool, len(doc.Moves))
 	}
@@ -177,7 +177,7 @@ func (s *Store) stageDay(ctx context.Context, day, from, to time.Time, closed bo
 				return
 			}
 			seen[key{mv.Client, mv.Seq}] = true
-			unique = append(unique, line)
+			distinct = append(distinct, line)
 		}
 		if !mv.At.Before(from) && mv.At.Before(to) {
 			moves = append(moves, mv)
@@ -192,7 +192,7 @@ func (s *Store) stageDay(ctx context.Context, day, from, to time.Time, closed bo
 		take(line)
 	}
 	if len(doc.Moves) > 0 && closed {
-		s.packStageDay(ctx, id, unique)
+		s.packStageDay(ctx, id, distinct)
 	}
 	sort.Slice(moves, func(i, j int) bool {
 		if !moves[i].At.Equal(moves[j].At) {
