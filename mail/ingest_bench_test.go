@@ -20,7 +20,7 @@ import (
 // the reading side's: the Ingester, the poller and the embedded engine. One
 // measurement per run (CRM_BENCH_LETTERS=30000 for a bigger mailbox):
 //
-//	go test -run '^$' -bench Ingest -benchtime 1x ./mail/
+//	go test -run '^$' -bench 'Ingest$' -benchtime 1x ./mail/
 func BenchmarkIngest(b *testing.B) {
 	procmem.LimitByDefault(os.Getenv) // as crm does
 	acc := benchAccount(b)
