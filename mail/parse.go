@@ -1519,13 +1519,27 @@ var (
 	maxReplyLine = 400 // a reply header is never longer
 )
 
+// quoteLookAhead is how many lines after a line quoteStarts may read.
+const quoteLookAhead = 5
+
 // preview is the text without quoted lines, and without everything from a reply or
 // forward header or a signature on; at most 2000 characters.
 func preview(text string) string {
-	lines := strings.Split(text, "\n")
-	var out []string
+	// Lines are split off only as far as they are read (and quoteStarts looks ahead):
+	// most of a long letter is never read.
+	var lines, out []string
+	rest, more := text, true
 	kept := 0
-	for i, line := range lines {
+	for i := 0; ; i++ {
+		for more && len(lines) <= i+quoteLookAhead {
+			var line string
+			line, rest, more = strings.Cut(rest, "\n")
+			lines = append(lines, line)
+		}
+		if i == len(lines) {
+			break
+		}
+		line := lines[i]
 		if strings.TrimRight(line, " \t") == "--" || quoteStarts(lines, i) {
 			break
 		}
@@ -1538,9 +1552,15 @@ func preview(text string) string {
 		}
 	}
 	s := strings.TrimSpace(tidy(strings.Join(out, "\n")))
-	if utf8.RuneCountInString(s) > maxPreview {
-		r := []rune(s)
-		s = strings.TrimRightFunc(string(r[:maxPreview-1]), unicode.IsSpace) + "…"
+	// Cut at maxPreview characters, the last of them an ellipsis.
+	n, cut := 0, 0
+	for at := range s {
+		if n == maxPreview-1 {
+			cut = at
+		} else if n == maxPreview {
+			return strings.TrimRightFunc(s[:cut], unicode.IsSpace) + "…"
+		}
+		n++
 	}
 	return s
 }
@@ -1586,7 +1606,7 @@ func quoteStarts(lines []string, i int) bool {
 	if strings.Contains(lowerValue, " sent:") || strings.Contains(lowerValue, " отправлено:") {
 		return true // Outlook's block run into one line
 	}
-	for j := i + 1; j < len(lines) && j <= i+5; j++ {
+	for j := i + 1; j < len(lines) && j <= i+quoteLookAhead; j++ {
 		if label, _ := headerLabel(lines[j]); slices.Contains(sentLabels, label) {
 			return true
 		}

@@ -226,6 +226,33 @@ func TestParseReplyPreviewDropsQuoteAndSignatureButTextKeepsThem(t *testing.T) {
 	}
 }
 
+func TestParsePreviewIsCutAtTwoThousandCharacters(t *testing.T) {
+	letter := func(body string) *mail.Letter {
+		return mail.Parse([]byte("From: a@client.ru\r\nSubject: long\r\nContent-Type: text/plain; charset=utf-8\r\n"+
+			"Content-Transfer-Encoding: 8bit\r\n\r\n"+body), mail.ParseOptions{})
+	}
+	for _, n := range []int{1999, 2000} {
+		if l := letter(strings.Repeat("ж", n)); l.Preview != strings.Repeat("ж", n) {
+			t.Errorf("%d characters: preview of %d characters, %q…", n, utf8.RuneCountInString(l.Preview), l.Preview[:20])
+		}
+	}
+	for _, body := range []string{strings.Repeat("ж", 2001), strings.Repeat("ж", 3000), strings.Repeat("жжжжжжжжж\r\n", 400)} {
+		l := letter(body)
+		text := strings.ReplaceAll(body, "\r", "")
+		if l.Preview != string([]rune(text)[:1999])+"…" {
+			t.Errorf("%d bytes: preview of %d characters ending %q", len(body), utf8.RuneCountInString(l.Preview), l.Preview[len(l.Preview)-20:])
+		}
+		if l.Text != strings.TrimSpace(text) {
+			t.Errorf("%d bytes: the text was cut too: %d characters", len(body), utf8.RuneCountInString(l.Text))
+		}
+	}
+	// A quote under a long letter is not looked for: the preview is full anyway.
+	l := letter(strings.Repeat("текст письма\r\n", 400) + "Иван Петров пишет:\r\n> старое\r\n")
+	if !strings.HasSuffix(l.Preview, "…") || !strings.Contains(l.Text, "> старое") {
+		t.Errorf("long letter with a quote: preview ends %q", l.Preview[len(l.Preview)-20:])
+	}
+}
+
 func TestParseForwardedLetterPreviewEndsAtForwardedMessage(t *testing.T) {
 	l := parseFile(t, "forwarded_gmail.eml")
 	noProblems(t, l)
