@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -1131,6 +1132,24 @@ func (r *base64Reader) Read(d []byte) (int, error) {
 
 func (r *base64Reader) fill() {
 	out := r.buf[:0]
+	// Whole lines of clean base64, nearly every line of every letter, go through the
+	// standard decoder, several times faster; the rest character by character below.
+	for r.qn == 0 && len(r.src) > 0 {
+		line := r.src
+		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
+			line = line[:nl+1]
+		}
+		body := bytes.TrimRight(line, "\r\n")
+		if len(body) == 0 || len(body)%4 != 0 || len(out)+len(body)/4*3 > len(r.buf) {
+			break
+		}
+		n, err := base64.StdEncoding.Decode(r.buf[len(out):], body)
+		if err != nil {
+			break
+		}
+		out = r.buf[:len(out)+n]
+		r.src = r.src[len(line):]
+	}
 	i := 0
 	for ; i < len(r.src) && len(out) <= len(r.buf)-3; i++ {
 		c := r.src[i]
