@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkIngestCeilings measures what no ingestion design can beat, against the
-// same mailbox as BenchmarkIngest, each as a share of the raw fetch (the faster of two):
+// same mailbox as BenchmarkIngest, each as a share of the raw fetch (the fastest of three):
 //
 //   - parse: every letter parsed as the Ingester does (side by side), nothing stored;
 //   - store: every letter stored unparsed, as one document of its raw bytes, one

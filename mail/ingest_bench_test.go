@@ -15,7 +15,7 @@ import (
 
 // BenchmarkIngest reads the 10,000 generated letters (10% with attachments) into the
 // embedded engine through the poller and the Ingester, against 400 clients, and
-// compares with a raw fetch of the same mailbox (the faster of two); then a second
+// compares with a raw fetch of the same mailbox (the fastest of three); then a second
 // run that finds nothing new. The server runs in a process of its own, so peak RSS is
 // the reading side's: the Ingester, the poller and the embedded engine. One
 // measurement per run (CRM_BENCH_LETTERS=30000 for a bigger mailbox):
