@@ -71,13 +71,18 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		report(true, "mailbox", "not configured (CRM_IMAP_HOST is empty): letters are not read")
 	}
 	for _, acc := range e.cfg.Mailboxes {
+		label := "mailbox" // the one mailbox of CRM_IMAP_HOST, named "mailbox" in the logs
+		if acc.Name != "mailbox" {
+			label = fmt.Sprintf("mailbox %q", acc.Name)
+		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		folders, err := mail.Check(mctx, acc)
 		cancel()
 		if err != nil {
-			report(false, "mailbox "+acc.Name, err.Error())
+			// The label names the mailbox; the error's "imap <name>: " is for the logs.
+			report(false, label, strings.TrimPrefix(err.Error(), "imap "+acc.Name+": "))
 		} else {
-			report(true, "mailbox "+acc.Name, fmt.Sprintf("%s@%s: logged in; reads %s", acc.User, acc.Host, strings.Join(folders, ", ")))
+			report(true, label, fmt.Sprintf("%s on %s: logged in; reads %s", acc.User, acc.Host, strings.Join(folders, ", ")))
 		}
 	}
 	if e.cfg.TelegramToken == "" {

@@ -85,3 +85,27 @@ func TestServeReadsTheMailboxIntoTheChat(t *testing.T) {
 		t.Fatalf("the card lacks the letters: %q", got.Text)
 	}
 }
+
+func TestDoctorChecksTheMailbox(t *testing.T) {
+	box := imaptest.NewServer(t)
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_IMAP_HOST": box.Host(), "CRM_IMAP_PORT": strconv.Itoa(box.Port()),
+		"CRM_IMAP_SECURITY": "none", "CRM_IMAP_USER": imaptest.User, "CRM_IMAP_PASSWORD": imaptest.Password}
+	if r := runCRM(context.Background(), t, vars, "migrate"); r.code != 0 {
+		t.Fatalf("migrate: %+v", r)
+	}
+	r := runCRM(context.Background(), t, vars, "doctor")
+	if want := "[ok  ] mailbox: " + imaptest.User + " on " + box.Host() + ": logged in; reads INBOX, Sent"; r.code != 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("doctor with a working mailbox: want %q in %+v", want, r)
+	}
+	vars["CRM_IMAP_PASSWORD"] = "wrong"
+	r = runCRM(context.Background(), t, vars, "doctor")
+	if want := "[FAIL] mailbox: login as \"" + imaptest.User + "\" failed (check the user name and password)"; r.code == 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("doctor with a wrong password: want %q in %+v", want, r)
+	}
+	vars["CRM_IMAP_MAILBOXES"], vars["CRM_IMAP_SALES_HOST"], vars["CRM_IMAP_SALES_PORT"] = "sales", "127.0.0.1", "1"
+	vars["CRM_IMAP_SALES_USER"], vars["CRM_IMAP_SALES_PASSWORD"] = "sales", "secret"
+	r = runCRM(context.Background(), t, vars, "doctor")
+	if want := "[FAIL] mailbox \"sales\": connect to 127.0.0.1:1 failed (check host, port and firewall)"; r.code == 0 || !strings.Contains(r.stdout, want) {
+		t.Fatalf("doctor with a mailbox nobody answers for: want %q in %+v", want, r)
+	}
+}
