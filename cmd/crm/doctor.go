@@ -71,8 +71,8 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 		report(true, "mailbox", "not configured (CRM_IMAP_HOST is empty): letters are not read")
 	}
 	for _, acc := range e.cfg.Mailboxes {
-		label := "mailbox" // the one mailbox of CRM_IMAP_HOST, named "mailbox" in the logs
-		if acc.Name != "mailbox" {
+		label := "mailbox"
+		if acc.Name != unnamedMailbox {
 			label = fmt.Sprintf("mailbox %q", acc.Name)
 		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -17,6 +17,9 @@ import (
 // CRM_IMAP_<NAME>_HOST, _USER, ... (CRM_IMAP_SALES_HOST); unset ones fall back to the
 // CRM_IMAP_* value.
 
+// unnamedMailbox names the one mailbox CRM_IMAP_HOST configures, in logs and errors.
+const unnamedMailbox = "mailbox"
+
 // mailAccounts reads the configured mailboxes.
 func mailAccounts(get func(string) string) ([]mail.Account, error) {
 	names := []string{""}
@@ -50,7 +53,7 @@ func mailAccounts(get func(string) string) ([]mail.Account, error) {
 		acc := mail.Account{Name: n, Host: host, Security: strings.ToLower(opt("SECURITY")), User: get(prefix + "USER"),
 			Password: get(prefix + "PASSWORD"), MoveTo: opt("MOVE_TO")}
 		if acc.Name == "" {
-			acc.Name = "mailbox"
+			acc.Name = unnamedMailbox
 		}
 		if acc.Security == "" {
 			acc.Security = "tls"
