@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/store"
@@ -19,9 +20,16 @@ func (n *notices) LetterArrived(_ context.Context, l mail.LetterNotice) error {
 	return nil
 }
 
+// lettersDay is the Date of the test letters; the ingesters' clock stands an hour
+// later, so the letters are fresh (they notify and start reply clocks) whatever day
+// the tests run.
+var lettersDay = time.Date(2026, 11, 23, 10, 0, 0, 0, time.FixedZone("MSK", 3*3600))
+
+func lettersClock() time.Time { return lettersDay.Add(time.Hour) }
+
 func letter(id, from, to, subject, body string) []byte {
-	return []byte(fmt.Sprintf("Message-ID: <%s>\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Mon, 23 Nov 2026 10:00:00 +0300\r\n"+
-		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", id, from, to, subject, body))
+	return []byte(fmt.Sprintf("Message-ID: <%s>\r\nFrom: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n", id, from, to, subject, lettersDay.Format(time.RFC1123Z), body))
 }
 
 func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
@@ -37,7 +45,7 @@ func TestIngestMatchesByAddressDomainBothAndNobody(t *testing.T) {
 	romashka := mk("Ромашка", "m1", "", "anna@romashka.ru")
 	vector := mk("Вектор", "m2", "vector.ru", "boss@gmail.com")
 	n := &notices{}
-	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}, Notifier: n})
+	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}, Notifier: n, Now: lettersClock})
 
 	batch := []mail.Fetched{
 		{Account: "sales", Folder: "INBOX", UID: 1, Raw: letter("1@x", "Anna <anna@romashka.ru>", "sales@company.ru", "По адресу", "текст")},
@@ -102,7 +110,7 @@ func TestIngestRestartAfterStopMidLinkAddsNoSecondEntry(t *testing.T) {
 	if err := st.CreateClient(ctx, "test", c); err != nil {
 		t.Fatal(err)
 	}
-	opts := mail.IngestOptions{OwnDomains: []string{"company.ru"}}
+	opts := mail.IngestOptions{OwnDomains: []string{"company.ru"}, Now: lettersClock}
 	in := mail.NewIngester(st, opts)
 	var batch []mail.Fetched
 	for i := range 3 {
