@@ -16,7 +16,7 @@ func TestChatInTheTerminalOnAFreshBase(t *testing.T) {
 	var out, errb bytes.Buffer
 	in := strings.NewReader("/new\n1\nРомашка\n7707083893\n-\n-\n-\n-\n-\n1\n/tasks\n")
 	// The buttons: [1] company; after the questions, [1] Save.
-	code := run(ctx, []string{"chat", "--as", "Анна"}, func(k string) string { return vars[k] }, in, &out, &errb)
+	code := run(ctx, []string{"chat", "--as", "Анна"}, func(k string) string { return vars[k] }, testNow, in, &out, &errb)
 	if code != 0 {
 		t.Fatalf("chat: %d\n%s\n%s", code, out.String(), errb.String())
 	}

@@ -104,6 +104,9 @@ type Config struct {
 
 	PublicURL         string
 	UnsubscribeSecret string
+
+	// Now is the clock of everything the command runs: time.Now, a fixed day in tests.
+	Now func() time.Time
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,
@@ -143,6 +146,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		TelegramWebhookURL:    get("CRM_TELEGRAM_WEBHOOK_URL"),
 		TelegramWebhookSecret: get("CRM_TELEGRAM_WEBHOOK_SECRET"),
 		TelegramBotName:       get("CRM_TELEGRAM_BOT_NAME"),
+
+		Now: time.Now,
 	}
 	mb, err := strconv.Atoi(get("CRM_BOT_FILE_LIMIT_MB"))
 	if err != nil || mb < 1 || mb > 15 {

@@ -51,7 +51,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	rep, err := csvio.Import(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep})
+	rep, err := csvio.Import(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep, Now: e.cfg.Now})
 	for _, re := range rep.Errors {
 		fmt.Fprintf(e.stderr, "%s:%d: %s\n", fs.Arg(0), re.Line, re.Message)
 	}

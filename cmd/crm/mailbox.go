@@ -125,11 +125,11 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
 		return
 	}
 	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log,
-		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar}
+		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now}
 	if core != nil {
 		opts.Notifier = letterNotices{core}
 		if e.cfg.ReplySLA > 0 {
-			go mail.NewReplyWatch(s, letterNotices{core}, e.log, nil).Run(ctx)
+			go mail.NewReplyWatch(s, letterNotices{core}, e.log, e.cfg.Now).Run(ctx)
 		}
 	}
 	in := mail.NewIngester(s, opts)

@@ -38,7 +38,7 @@ func TestServeReadsTheMailboxIntoTheChat(t *testing.T) {
 
 	startServe(t, vars)
 
-	date := time.Now().Format(time.RFC1123Z)
+	date := testNow().Format(time.RFC1123Z)
 	letter := func(id, from, subject string) []byte {
 		return []byte(fmt.Sprintf("Message-ID: <%s>\r\nFrom: %s\r\nTo: sales@company.ru\r\nSubject: %s\r\nDate: %s\r\n"+
 			"Content-Type: text/plain; charset=utf-8\r\n\r\nДобрый день!\r\n", id, from, subject, date))

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/crm-team/crm/internal/procmem"
 )
@@ -46,16 +47,18 @@ func commands() map[string]command {
 	}
 }
 
-func main() {
+func main() { os.Exit(process(time.Now)) }
+
+// process runs crm as this process, on the clock now, and returns its exit code.
+func process(now func() time.Time) int {
 	procmem.LimitByDefault(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Getenv, now, os.Stdin, os.Stdout, os.Stderr)
 }
 
-// run is main without the process: tests call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run is main without the process: tests call it, with a clock of their own.
+func run(ctx context.Context, args []string, getenv func(string) string, now func() time.Time, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout, cmds)
@@ -72,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintln(stderr, "crm: configuration:", err)
 		return 2
 	}
+	cfg.Now = now
 	e := &env{cfg: cfg, log: newLogger(cfg, stderr), stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	if err := cmd.run(ctx, e, args[1:]); err != nil {
 		var u usageError

@@ -14,12 +14,28 @@ import (
 )
 
 // asCRMEnv makes the test binary the crm binary (its arguments are crm's): tests
-// run `crm serve` in a process of its own, to kill it.
+// run `crm serve` in a process of its own, to kill it. Its value is the tests' clock
+// when the process started, so that it keeps the same time as they do.
 const asCRMEnv = "CRM_TEST_AS_CRM"
 
+// testDay is when the tests' clock starts: a Wednesday's working hour, whatever day
+// the tests run. It moves on from there with the real one.
+var testDay = time.Date(2026, 11, 18, 11, 0, 0, 0, time.FixedZone("MSK", 3*3600))
+
+// testEpoch is when this process started its clock at testDay.
+var testEpoch = time.Now()
+
+// testNow is the clock of every crm command the tests run, in process or not.
+func testNow() time.Time { return testDay.Add(time.Since(testEpoch)) }
+
 func TestMain(m *testing.M) {
-	if os.Getenv(asCRMEnv) != "" {
-		main()
+	if v := os.Getenv(asCRMEnv); v != "" {
+		day, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			panic(asCRMEnv + ": " + err.Error())
+		}
+		testDay = day
+		os.Exit(process(testNow))
 	}
 	os.Exit(m.Run())
 }
@@ -29,7 +45,7 @@ func TestMain(m *testing.M) {
 func startServeProcess(t *testing.T, vars map[string]string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), asCRMEnv + "=1"}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), asCRMEnv + "=" + testNow().Format(time.RFC3339Nano)}
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -70,7 +86,7 @@ type runResult struct {
 func runCRM(ctx context.Context, t *testing.T, vars map[string]string, args ...string) runResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errb)
+	code := run(ctx, args, func(k string) string { return vars[k] }, testNow, strings.NewReader(""), &out, &errb)
 	return runResult{code, out.String(), errb.String()}
 }
 

@@ -75,7 +75,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		return bad("--lang %q: use en or ru", lang)
 	}
 	loc := e.cfg.Calendar.Loc
-	now := time.Now().In(loc)
+	now := e.cfg.Now().In(loc)
 	if req.Name == reports.ABCReport && from == "" && to == "" {
 		y, m, _ := now.Date()
 		thisMonth := time.Date(y, m, 1, 0, 0, 0, 0, loc)
@@ -115,7 +115,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 			req.Cut.ManagerID = m.ID
 		}
 	}
-	l, err := reports.Build(ctx, s, req, words, time.Now())
+	l, err := reports.Build(ctx, s, req, words, now)
 	if err != nil {
 		return err
 	}

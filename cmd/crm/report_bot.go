@@ -15,7 +15,10 @@ import (
 
 // chatReports draws the bot's /report (bot.Reports) with the reports package: the bot
 // does not import it.
-type chatReports struct{ s *store.Store }
+type chatReports struct {
+	s   *store.Store
+	now func() time.Time
+}
 
 // layout computes the report ask names, in its language's labels.
 func (r chatReports) layout(ctx context.Context, ask bot.ReportAsk) (reports.Layout, reports.Words, error) {
@@ -24,7 +27,7 @@ func (r chatReports) layout(ctx context.Context, ask bot.ReportAsk) (reports.Lay
 		return reports.Layout{}, words, err
 	}
 	req := reports.Request{Name: ask.Name, Period: reports.Period{From: ask.From, To: ask.To}, Own: ask.Own}
-	l, err := reports.Build(ctx, r.s, req, words, time.Now())
+	l, err := reports.Build(ctx, r.s, req, words, r.now())
 	return l, words, err
 }
 

@@ -60,9 +60,9 @@ func TestChatReportsOnARealBase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	y, m, d := time.Now().In(cfg.Calendar.Loc).Date()
+	y, m, d := testDay.In(cfg.Calendar.Loc).Date()
 	today := time.Date(y, m, d, 0, 0, 0, 0, cfg.Calendar.Loc)
-	rs := chatReports{s}
+	rs := chatReports{s, cfg.Now}
 	ask := bot.ReportAsk{Name: "funnel", From: today, To: today.AddDate(0, 0, 1), Lang: "ru"}
 	v, err := rs.Report(ctx, ask)
 	if err != nil || v.Empty || !strings.HasPrefix(v.Title, "Воронка продаж, ") || len(v.Summary) == 0 ||

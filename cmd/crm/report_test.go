@@ -24,6 +24,7 @@ func openBase(t *testing.T, vars map[string]string) (*store.Store, Config, func(
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Now = testNow
 	s, closeStore, err := openStore(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "test", true)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestReportFunnel(t *testing.T) {
 	}
 	closeStore()
 
-	today := time.Now().In(cfg.Calendar.Loc).Format(time.DateOnly)
+	today := testDay.In(cfg.Calendar.Loc).Format(time.DateOnly)
 	r := runCRM(ctx, t, vars, "report", "funnel", "--from", today, "--to", today)
 	if r.code != 0 || !strings.Contains(r.stdout, "Stage moves: 3") || !strings.Contains(r.stdout, "Нет бюджета") {
 		t.Fatalf("table: %+v", r)

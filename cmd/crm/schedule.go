@@ -59,7 +59,7 @@ func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
 // rest back first.
 func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, <-chan struct{}, error) {
 	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Takeover: e.cfg.Takeover,
-		RiskAfter: e.cfg.RiskAfter, Logger: e.log.With("part", "scheduler")}
+		RiskAfter: e.cfg.RiskAfter, Now: e.cfg.Now, Logger: e.log.With("part", "scheduler")}
 	var pool *mail.SMTP
 	if e.cfg.SMTP != nil {
 		var err error
@@ -79,7 +79,7 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) 
 	var n scheduler.Notifier
 	if core != nil {
 		n = schedulerNotices{core}
-		opts.Charts = weeklyCharts{chatReports{s}}
+		opts.Charts = weeklyCharts{chatReports{s, e.cfg.Now}}
 	}
 	sch := scheduler.New(s, n, opts)
 	done := make(chan struct{})

@@ -43,7 +43,7 @@ func runChat(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Reports: chatReports{s}})
+	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	name := tr.Username()
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: tr,
 		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }, Campaigns: campaigns,
-		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Reports: chatReports{s}})
+		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
 	if err != nil {
 		return nil, err
 	}
