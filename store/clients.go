@@ -300,7 +300,8 @@ func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
 type ClientPatch struct {
 	Name, City, Region, Industry, Segment, Type, LeadSource, Website, Notes *string
 	Kind                                                                    *ClientKind
-	Legal                                                                   *Legal
+	Legal                                                                   *Legal  // Deprecated: the whole legal details; use INN
+	INN                                                                     *string // legal.inn alone
 	Tags                                                                    *[]string
 	Phones, Emails                                                          *[]string
 	ManagerID                                                               *string
@@ -338,18 +339,13 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		next.Kind = *p.Kind
 		set = append(set, bson.E{Key: "kind", Value: next.Kind})
 	}
-	if p.Legal != nil {
-		next.Legal = *p.Legal
+	patched(&next.Legal, p.Legal)
+	if p.INN != nil {
+		next.Legal.INN = strings.TrimSpace(*p.INN)
 	}
-	if p.Tags != nil {
-		next.Tags = *p.Tags
-	}
-	if p.Phones != nil {
-		next.Phones = *p.Phones
-	}
-	if p.Emails != nil {
-		next.Emails = *p.Emails
-	}
+	patched(&next.Tags, p.Tags)
+	patched(&next.Phones, p.Phones)
+	patched(&next.Emails, p.Emails)
 	if p.GreetingsOff != nil {
 		next.GreetingsOff = *p.GreetingsOff
 		set = append(set, bson.E{Key: "greetingsOff", Value: next.GreetingsOff})
@@ -375,6 +371,14 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		}
 	}
 	unset := bson.D{}
+	if p.INN != nil {
+		if next.Legal.INN == "" {
+			unset = append(unset, bson.E{Key: "legal.inn", Value: ""})
+		} else {
+			set = append(set, bson.E{Key: "legal.inn", Value: next.Legal.INN})
+		}
+		changes["inn"] = next.Legal.INN
+	}
 	for k, v := range p.Custom {
 		k, err := customFieldName(k)
 		if err != nil {
@@ -459,7 +463,9 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 	return &updated, nil
 }
 
-// SaveContact adds a contact person (when p.ID is empty) or replaces one.
+// SaveContact adds a contact person (when p.ID is empty) or replaces one whole.
+// Deprecated: a copy read earlier undoes changes made since (an unsubscribe, a bounce
+// mark); use AddContact, UpdateContact and the consent actions.
 func (s *Store) SaveContact(ctx context.Context, actor, clientID string, p Contact) (*Client, *Contact, error) {
 	cur, err := s.Client(ctx, clientID)
 	if err != nil {
@@ -491,26 +497,6 @@ func (s *Store) SaveContact(ctx context.Context, actor, clientID string, p Conta
 	}
 	saved := updated.Contacts[p.ID]
 	return updated, &saved, nil
-}
-
-// RemoveContact deletes a contact person and frees its phones and e-mails.
-func (s *Store) RemoveContact(ctx context.Context, actor, clientID, contactID string) (*Client, error) {
-	cur, err := s.Client(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := cur.Contacts[contactID]; !ok {
-		return nil, fmt.Errorf("contact %s: %w", contactID, ErrNotFound)
-	}
-	next := *cur
-	next.Contacts = map[string]Contact{}
-	for k, v := range cur.Contacts {
-		if k != contactID {
-			next.Contacts[k] = v
-		}
-	}
-	return s.applyClientUpdate(ctx, actor, cur, &next, bson.D{}, bson.D{{Key: "contacts." + contactID, Value: ""}},
-		map[string]any{"contact": contactID}, "contact.delete")
 }
 
 // MoveStage moves a client along the funnel and records the move in the timeline. A
