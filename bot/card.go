@@ -267,7 +267,7 @@ func (t *turn) contactText(p store.Contact) string {
 		}
 		b.WriteString("\n   🎂 " + bd)
 	}
-	if p.Consent.Given && p.Consent.UnsubscribedAt == nil {
+	if mailable(p) {
 		b.WriteString("\n   " + t.tr("contact.consent"))
 	}
 	return b.String()
