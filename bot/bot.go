@@ -408,6 +408,8 @@ func (t *turn) onTap(d string) {
 		t.contactMenu(arg(1), arg(2))
 	case "cf":
 		t.startContactEdit(arg(1), arg(2), arg(3), arg(4))
+	case "cy":
+		t.comeBack(arg(1), arg(2))
 	case "h":
 		t.history(arg(1), arg(2))
 	case "em":

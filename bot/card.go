@@ -270,6 +270,9 @@ func (t *turn) contactText(p store.Contact) string {
 	if mailable(p) {
 		b.WriteString("\n   " + t.tr("contact.consent"))
 	}
+	if p.Consent.UnsubscribedAt != nil {
+		b.WriteString("\n   " + t.tr("contact.unsubscribed", "when", t.when(*p.Consent.UnsubscribedAt)))
+	}
 	return b.String()
 }
 

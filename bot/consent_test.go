@@ -3,7 +3,9 @@ package bot_test
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/crm-team/crm/store"
 )
@@ -114,4 +116,89 @@ func TestStaleClientEditKeepsOtherChanges(t *testing.T) {
 		t.Fatal("a tap on “switch off” switched greetings on")
 	}
 	anna.expect(anna.text(), "switched off")
+}
+
+// Turning consent back on for a person who unsubscribed themselves shows when and how
+// they left and asks the manager to confirm they asked to come back; the audit log
+// says so. Someone who never unsubscribed gets consent with one tap, and loses it with
+// one.
+func TestConsentBackAfterUnsubscribeIsConfirmed(t *testing.T) {
+	ctx := context.Background()
+	leftAt := time.Date(2026, 11, 20, 14, 30, 0, 0, time.UTC) // 17:30 in Moscow
+	var clock atomic.Int64
+	clock.Store(leftAt.UnixNano())
+	w := newWorld(t, func(o *store.Options) { o.Now = func() time.Time { return time.Unix(0, clock.Load()).UTC() } })
+	anna := w.manager("Anna", store.RoleManager, "en", "Europe/Moscow")
+	c := w.client(&store.Client{Name: "Vector LLC", ManagerID: anna.m.ID, Contacts: map[string]store.Contact{
+		"p": {Name: "Ivan", Emails: []string{"ivan@vector.ru"}, Consent: store.Consent{Given: true}},
+		"q": {Name: "Maria", Emails: []string{"maria@vector.ru"}}}})
+	if _, err := w.st.Unsubscribe(ctx, c.ID, "p", "one-click", "autumn"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Store(testNow.UnixNano())
+	contact := func(id string) store.Contact {
+		t.Helper()
+		got, err := w.st.Client(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Contacts[id]
+	}
+
+	anna.send("vector")
+	anna.tap("Contacts")
+	anna.expect(anna.tap("✏ Ivan"), "unsubscribed 20.11 17:30")
+	got := anna.tap("Consent")
+	anna.expect(got, "Ivan", "20.11 17:30", "one click", "asked")
+	if p := contact("p"); p.Consent.UnsubscribedAt == nil {
+		t.Fatalf("one tap subscribed them again: %+v", p.Consent)
+	}
+	anna.tap("Cancel")
+	if p := contact("p"); p.Consent.UnsubscribedAt == nil {
+		t.Fatalf("cancel subscribed them again: %+v", p.Consent)
+	}
+	anna.tap("Consent")
+	anna.expect(anna.tap("asked to come back"), "Ivan")
+	p := contact("p")
+	if e, why := store.MailableEmail(p); e != "ivan@vector.ru" {
+		t.Fatalf("after the confirmation: %q (%s), consent %+v", e, why, p.Consent)
+	}
+	log, err := w.st.AuditLog(ctx, c.ID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(log, func(e store.AuditEntry) bool { return e.Action == "contact.resubscribe" })
+	if i < 0 {
+		t.Fatalf("no audit entry of the return: %+v", log)
+	}
+	e := log[i]
+	if e.ActorID != anna.m.ID || e.Changes["contact"] != "p" || e.Changes["confirmed"] != "the person asked to come back" ||
+		e.Changes["leftVia"] != "one-click" {
+		t.Fatalf("audit entry: %+v", e)
+	}
+
+	// Maria never unsubscribed: one tap gives consent, one takes it away.
+	anna.tap("Back")
+	anna.tap("✏ Maria")
+	anna.expect(anna.tap("Consent"), "agreed to newsletters")
+	if e, _ := store.MailableEmail(contact("q")); e != "maria@vector.ru" {
+		t.Fatalf("Maria's consent: %+v", contact("q").Consent)
+	}
+	anna.tap("Withdraw")
+	if p := contact("q"); p.Consent.Given || p.Consent.UnsubscribedAt != nil {
+		t.Fatalf("Maria's consent after withdrawing: %+v", p.Consent)
+	}
+	log, _ = w.st.AuditLog(ctx, c.ID, 10)
+	var maria []any
+	for _, e := range log {
+		if e.Changes["contact"] == "q" {
+			if e.Action != "contact.consent" {
+				t.Fatalf("audit of Maria's consent: %+v", e)
+			}
+			maria = append(maria, e.Changes["consent"])
+		}
+	}
+	if len(maria) != 2 || !slices.Contains(maria, true) || !slices.Contains(maria, false) {
+		t.Fatalf("audit of Maria's consent: %v", maria)
+	}
 }

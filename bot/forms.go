@@ -123,14 +123,22 @@ func (t *turn) startClientEdit(id, field string) {
 // consent (both to what their button offered), "delete" removes the person.
 var contactFields = []string{"name", "position", "phone", "email", "birthday", "dm", "consent", "delete"}
 
-func (t *turn) contactMenu(id, contactID string) {
+// editableContact reads a contact person of a client the manager may change.
+func (t *turn) editableContact(id, contactID string) (*store.Client, store.Contact, bool) {
 	c := t.editable(id)
 	if c == nil {
-		return
+		return nil, store.Contact{}, false
 	}
 	p, ok := c.Contacts[contactID]
 	if !ok {
 		t.notice(t.tr("tap.stale"))
+	}
+	return c, p, ok
+}
+
+func (t *turn) contactMenu(id, contactID string) {
+	c, p, ok := t.editableContact(id, contactID)
+	if !ok {
 		return
 	}
 	var kb [][]Button
@@ -198,21 +206,69 @@ func (t *turn) startContactEdit(id, contactID, field, value string) {
 	t.ask(f)
 }
 
-// switchContact sets the decision maker or the consent to on.
+// switchContact sets the decision maker or the consent to on. Consent for a person who
+// unsubscribed is not one tap: the manager is shown when and how they left and asked
+// to confirm they asked to come back.
 func (t *turn) switchContact(c *store.Client, p store.Contact, field string, on bool) {
 	var err error
 	switch {
 	case field == "dm":
 		_, err = t.st.UpdateContact(t.ctx, t.m.ID, c.ID, p.ID, store.ContactPatch{DecisionMaker: &on})
 	case on:
-		_, err = t.st.GiveConsent(t.ctx, t.m.ID, c.ID, p.ID, true)
+		_, err = t.st.GiveConsent(t.ctx, t.m.ID, c.ID, p.ID, false)
 	default:
 		_, err = t.st.WithdrawConsent(t.ctx, t.m.ID, c.ID, p.ID)
+	}
+	if errors.Is(err, store.ErrUnsubscribed) {
+		t.askComeBack(c, p.ID)
+		return
 	}
 	if err != nil {
 		t.fail("save contact", err)
 		return
 	}
+	t.contactMenu(c.ID, p.ID)
+}
+
+// askComeBack shows when and how a person unsubscribed, read again now, and asks the
+// manager to confirm that the person asked to get mailings again.
+func (t *turn) askComeBack(c *store.Client, contactID string) {
+	fresh := t.editable(c.ID)
+	if fresh == nil {
+		return
+	}
+	p, ok := fresh.Contacts[contactID]
+	if !ok || p.Consent.UnsubscribedAt == nil {
+		t.contactMenu(fresh.ID, contactID)
+		return
+	}
+	t.show(t.tr("consent.left", "name", p.Name, "when", t.when(*p.Consent.UnsubscribedAt), "how", t.unsubscribedHow(p)),
+		row(btn(t.tr("btn.came_back"), data("cy", fresh.ID, p.ID))),
+		row(btn(t.tr("btn.cancel"), data("ce", fresh.ID, p.ID))))
+}
+
+func (t *turn) unsubscribedHow(p store.Contact) string {
+	switch p.Consent.UnsubscribedVia {
+	case "one-click":
+		return t.tr("unsub.one_click")
+	case "link":
+		return t.tr("unsub.link")
+	}
+	return t.tr("unsub.other")
+}
+
+// comeBack turns mailings back on for a person who unsubscribed, on the manager's
+// confirmation that they asked to come back (the audit log keeps it).
+func (t *turn) comeBack(id, contactID string) {
+	c, p, ok := t.editableContact(id, contactID)
+	if !ok {
+		return
+	}
+	if _, err := t.st.GiveConsent(t.ctx, t.m.ID, c.ID, p.ID, true); err != nil {
+		t.fail("give consent", err)
+		return
+	}
+	t.notice(t.tr("consent.back", "name", p.Name))
 	t.contactMenu(c.ID, p.ID)
 }
 
