@@ -300,7 +300,6 @@ func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
 type ClientPatch struct {
 	Name, City, Region, Industry, Segment, Type, LeadSource, Website, Notes *string
 	Kind                                                                    *ClientKind
-	Legal                                                                   *Legal  // Deprecated: the whole legal details; use INN
 	INN                                                                     *string // legal.inn alone
 	Tags                                                                    *[]string
 	Phones, Emails                                                          *[]string
@@ -339,7 +338,6 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		next.Kind = *p.Kind
 		set = append(set, bson.E{Key: "kind", Value: next.Kind})
 	}
-	patched(&next.Legal, p.Legal)
 	if p.INN != nil {
 		next.Legal.INN = strings.TrimSpace(*p.INN)
 	}
@@ -360,7 +358,6 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		field string
 		value any
 	}{
-		{p.Legal != nil, "legal", next.Legal},
 		{p.Tags != nil, "tags", next.Tags},
 		{p.Phones != nil, "phones", next.Phones},
 		{p.Emails != nil, "emails", next.Emails},
@@ -461,42 +458,6 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 	}
 	_ = s.Audit(ctx, actor, action, "client", cur.ID, changes)
 	return &updated, nil
-}
-
-// SaveContact adds a contact person (when p.ID is empty) or replaces one whole.
-// Deprecated: a copy read earlier undoes changes made since (an unsubscribe, a bounce
-// mark); use AddContact, UpdateContact and the consent actions.
-func (s *Store) SaveContact(ctx context.Context, actor, clientID string, p Contact) (*Client, *Contact, error) {
-	cur, err := s.Client(ctx, clientID)
-	if err != nil {
-		return nil, nil, err
-	}
-	action := "contact.update"
-	if p.ID == "" {
-		p.ID = newID()
-		p.CreatedAt = s.now()
-		action = "contact.create"
-	} else if old, ok := cur.Contacts[p.ID]; ok {
-		p.CreatedAt = old.CreatedAt
-	} else {
-		return nil, nil, fmt.Errorf("contact %s of client %q: %w", p.ID, cur.Name, ErrNotFound)
-	}
-	if err := s.normalizeContact(&p); err != nil {
-		return nil, nil, err
-	}
-	next := *cur
-	next.Contacts = map[string]Contact{}
-	for k, v := range cur.Contacts {
-		next.Contacts[k] = v
-	}
-	next.Contacts[p.ID] = p
-	set := bson.D{{Key: "contacts." + p.ID, Value: p}}
-	updated, err := s.applyClientUpdate(ctx, actor, cur, &next, set, nil, map[string]any{"contact": p.ID, "name": p.Name}, action)
-	if err != nil {
-		return nil, nil, err
-	}
-	saved := updated.Contacts[p.ID]
-	return updated, &saved, nil
 }
 
 // MoveStage moves a client along the funnel and records the move in the timeline. A
