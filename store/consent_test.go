@@ -94,7 +94,14 @@ func TestConsentChangesOnlyThroughItsActions(t *testing.T) {
 		back.Changes["leftAt"] == nil {
 		t.Fatalf("the return's audit entry: %+v", back)
 	}
-	// Only the two writes that changed something were made.
+	// A patch that changes nothing and consent given again write nothing: only the
+	// withdrawal and the return were written.
+	if _, err := s.UpdateContact(ctx, "m", c.ID, "p", store.ContactPatch{Position: &position, Phones: &phones}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GiveConsent(ctx, "m", c.ID, "p", false); err != nil {
+		t.Fatal(err)
+	}
 	if after, _ := s.Client(ctx, c.ID); after.Version != before.Version+2 {
 		t.Fatalf("version %d -> %d", before.Version, after.Version)
 	}

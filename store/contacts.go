@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -43,6 +44,7 @@ func (s *Store) AddContact(ctx context.Context, actor, clientID string, p Contac
 // its own $set: two managers editing different fields never overwrite each other.
 func (s *Store) UpdateContact(ctx context.Context, actor, clientID, contactID string, patch ContactPatch) (*Client, error) {
 	return s.updateContact(ctx, actor, clientID, contactID, "contact.update", func(p *Contact, w *contactWrite) error {
+		was := *p
 		str := func(dst *string, v *string) {
 			if v != nil {
 				*dst = strings.TrimSpace(*v)
@@ -64,24 +66,25 @@ func (s *Store) UpdateContact(ctx context.Context, actor, clientID, contactID st
 		if err := s.normalizeContact(p); err != nil {
 			return err
 		}
-		// Written from the normalised contact, so stored values are canonical.
+		// Written from the normalised contact, so stored values are canonical; a field
+		// the patch names but leaves as it was is not written.
 		for _, f := range []struct {
-			given bool
-			path  string
-			value any
-			empty bool
+			given      bool
+			path       string
+			value, was any
+			empty      bool
 		}{
-			{patch.Name != nil, "name", p.Name, false},
-			{patch.Position != nil, "position", p.Position, p.Position == ""},
-			{patch.Language != nil, "language", p.Language, p.Language == ""},
-			{patch.TimeZone != nil, "timeZone", p.TimeZone, p.TimeZone == ""},
-			{patch.DecisionMaker != nil, "decisionMaker", p.DecisionMaker, !p.DecisionMaker},
-			{patch.Phones != nil, "phones", p.Phones, len(p.Phones) == 0},
-			{patch.Emails != nil, "emails", p.Emails, len(p.Emails) == 0},
-			{patch.Birthday != nil, "birthday", p.Birthday, p.Birthday == nil},
+			{patch.Name != nil, "name", p.Name, was.Name, false},
+			{patch.Position != nil, "position", p.Position, was.Position, p.Position == ""},
+			{patch.Language != nil, "language", p.Language, was.Language, p.Language == ""},
+			{patch.TimeZone != nil, "timeZone", p.TimeZone, was.TimeZone, p.TimeZone == ""},
+			{patch.DecisionMaker != nil, "decisionMaker", p.DecisionMaker, was.DecisionMaker, !p.DecisionMaker},
+			{patch.Phones != nil, "phones", p.Phones, was.Phones, len(p.Phones) == 0},
+			{patch.Emails != nil, "emails", p.Emails, was.Emails, len(p.Emails) == 0},
+			{patch.Birthday != nil, "birthday", p.Birthday, was.Birthday, p.Birthday == nil},
 		} {
 			switch {
-			case !f.given:
+			case !f.given || reflect.DeepEqual(f.value, f.was):
 				continue
 			case f.empty:
 				w.unset(f.path)
