@@ -407,7 +407,9 @@ func (t *turn) onTap(d string) {
 	case "ce":
 		t.contactMenu(arg(1), arg(2))
 	case "cf":
-		t.startContactEdit(arg(1), arg(2), arg(3))
+		t.startContactEdit(arg(1), arg(2), arg(3), arg(4))
+	case "cy":
+		t.comeBack(arg(1), arg(2))
 	case "h":
 		t.history(arg(1), arg(2))
 	case "em":
@@ -419,7 +421,7 @@ func (t *turn) onTap(d string) {
 	case "ef":
 		t.startClientEdit(arg(1), arg(2))
 	case "gr":
-		t.toggleGreetings(arg(1))
+		t.switchGreetings(arg(1), arg(2))
 	case "tk":
 		t.take(arg(1))
 	case "as":

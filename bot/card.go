@@ -267,8 +267,11 @@ func (t *turn) contactText(p store.Contact) string {
 		}
 		b.WriteString("\n   🎂 " + bd)
 	}
-	if p.Consent.Given && p.Consent.UnsubscribedAt == nil {
+	if mailable(p) {
 		b.WriteString("\n   " + t.tr("contact.consent"))
+	}
+	if p.Consent.UnsubscribedAt != nil {
+		b.WriteString("\n   " + t.tr("contact.unsubscribed", "when", t.when(*p.Consent.UnsubscribedAt)))
 	}
 	return b.String()
 }

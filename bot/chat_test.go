@@ -23,9 +23,10 @@ type world struct {
 	ids atomic.Int64
 }
 
-func newWorld(t *testing.T) *world {
+// newWorld makes a bot on a fresh store; opts set the store's options (its clock).
+func newWorld(t *testing.T, opts ...func(*store.Options)) *world {
 	t.Helper()
-	st := storetest.New(t)
+	st := storetest.New(t, opts...)
 	b, err := bot.New(st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow },
 		InviteLink: func(code string) string { return "https://t.me/crm_test_bot?start=" + code }})
 	if err != nil {

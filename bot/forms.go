@@ -66,24 +66,32 @@ func (t *turn) editMenu(id string) {
 		}
 		kb = append(kb, line)
 	}
-	greetings := "btn.greetings_off"
+	greetings := btn(t.tr("btn.greetings_off"), data("gr", c.ID, "off"))
 	if c.GreetingsOff {
-		greetings = "btn.greetings_on"
+		greetings = btn(t.tr("btn.greetings_on"), data("gr", c.ID, "on"))
 	}
-	kb = append(kb, row(btn(t.tr(greetings), data("gr", c.ID))), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	kb = append(kb, row(greetings), row(btn(t.tr("btn.card"), data("c", c.ID))))
 	t.show(t.tr("edit.choose", "name", c.Name), kb...)
 }
 
-// toggleGreetings switches the client's birthday greetings off or back on.
-func (t *turn) toggleGreetings(id string) {
+// switchGreetings switches the client's birthday greetings off or back on, as the
+// button said ("off", "on"): a menu shown before someone else switched them does not
+// undo their switch.
+func (t *turn) switchGreetings(id, want string) {
+	if want != "off" && want != "on" {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
 	c := t.editable(id)
 	if c == nil {
 		return
 	}
-	off := !c.GreetingsOff
-	if _, err := t.st.UpdateClient(t.ctx, t.m.ID, c.ID, store.ClientPatch{GreetingsOff: &off}); err != nil {
-		t.fail("switch greetings", err)
-		return
+	off := want == "off"
+	if off != c.GreetingsOff {
+		if _, err := t.st.UpdateClient(t.ctx, t.m.ID, c.ID, store.ClientPatch{GreetingsOff: &off}); err != nil {
+			t.fail("switch greetings", err)
+			return
+		}
 	}
 	if off {
 		t.notice(t.tr("greetings.off"))
@@ -111,25 +119,33 @@ func (t *turn) startClientEdit(id, field string) {
 	t.ask(f)
 }
 
-// contactFields can be edited; "dm" toggles the decision maker, "consent" the
-// newsletter consent, "delete" removes the person.
+// contactFields can be edited; "dm" sets the decision maker, "consent" the newsletter
+// consent (both to what their button offered), "delete" removes the person.
 var contactFields = []string{"name", "position", "phone", "email", "birthday", "dm", "consent", "delete"}
 
-func (t *turn) contactMenu(id, contactID string) {
+// editableContact reads a contact person of a client the manager may change.
+func (t *turn) editableContact(id, contactID string) (*store.Client, store.Contact, bool) {
 	c := t.editable(id)
 	if c == nil {
-		return
+		return nil, store.Contact{}, false
 	}
 	p, ok := c.Contacts[contactID]
 	if !ok {
 		t.notice(t.tr("tap.stale"))
+	}
+	return c, p, ok
+}
+
+func (t *turn) contactMenu(id, contactID string) {
+	c, p, ok := t.editableContact(id, contactID)
+	if !ok {
 		return
 	}
 	var kb [][]Button
 	for i := 0; i < len(contactFields); i += 3 {
 		var line []Button
 		for _, f := range contactFields[i:min(i+3, len(contactFields))] {
-			line = append(line, btn(t.tr("field."+f), data("cf", c.ID, p.ID, f)))
+			line = append(line, t.contactButton(c.ID, p, f))
 		}
 		kb = append(kb, line)
 	}
@@ -137,7 +153,24 @@ func (t *turn) contactMenu(id, contactID string) {
 	t.show(t.contactText(p), kb...)
 }
 
-func (t *turn) startContactEdit(id, contactID, field string) {
+// contactButton is a contact menu's button; the switches carry the value they set
+// (1 or 0), so a tap does what the button said even if the person changed since.
+func (t *turn) contactButton(clientID string, p store.Contact, field string) Button {
+	switch {
+	case field == "dm" && p.DecisionMaker:
+		return btn(t.tr("btn.dm_off"), data("cf", clientID, p.ID, field, 0))
+	case field == "consent" && mailable(p):
+		return btn(t.tr("btn.consent_off"), data("cf", clientID, p.ID, field, 0))
+	case field == "dm" || field == "consent":
+		return btn(t.tr("field."+field), data("cf", clientID, p.ID, field, 1))
+	}
+	return btn(t.tr("field."+field), data("cf", clientID, p.ID, field))
+}
+
+// mailable: the person agreed to mailings and did not unsubscribe.
+func mailable(p store.Contact) bool { return p.Consent.Given && p.Consent.UnsubscribedAt == nil }
+
+func (t *turn) startContactEdit(id, contactID, field, value string) {
 	c := t.editable(id)
 	if c == nil {
 		return
@@ -153,19 +186,11 @@ func (t *turn) startContactEdit(id, contactID, field string) {
 	}
 	switch field {
 	case "dm", "consent":
-		if field == "dm" {
-			p.DecisionMaker = !p.DecisionMaker
-		} else if p.Consent.Given && p.Consent.UnsubscribedAt == nil {
-			p.Consent = store.Consent{}
-		} else {
-			now := t.now
-			p.Consent = store.Consent{Given: true, At: &now, Method: "manager"}
-		}
-		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, p); err != nil {
-			t.fail("save contact", err)
+		if value != "1" && value != "0" {
+			t.notice(t.tr("tap.stale"))
 			return
 		}
-		t.contactMenu(c.ID, p.ID)
+		t.switchContact(c, p, field, value == "1")
 		return
 	case "delete":
 		if _, err := t.st.RemoveContact(t.ctx, t.m.ID, c.ID, p.ID); err != nil {
@@ -179,6 +204,72 @@ func (t *turn) startContactEdit(id, contactID, field string) {
 	f := &form{kind: "edit-contact", clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
 	t.s.dialog = &dialog{kind: "form", form: f}
 	t.ask(f)
+}
+
+// switchContact sets the decision maker or the consent to on. Consent for a person who
+// unsubscribed is not one tap: the manager is shown when and how they left and asked
+// to confirm they asked to come back.
+func (t *turn) switchContact(c *store.Client, p store.Contact, field string, on bool) {
+	var err error
+	switch {
+	case field == "dm":
+		_, err = t.st.UpdateContact(t.ctx, t.m.ID, c.ID, p.ID, store.ContactPatch{DecisionMaker: &on})
+	case on:
+		_, err = t.st.GiveConsent(t.ctx, t.m.ID, c.ID, p.ID, false)
+	default:
+		_, err = t.st.WithdrawConsent(t.ctx, t.m.ID, c.ID, p.ID)
+	}
+	if errors.Is(err, store.ErrUnsubscribed) {
+		t.askComeBack(c, p.ID)
+		return
+	}
+	if err != nil {
+		t.fail("save contact", err)
+		return
+	}
+	t.contactMenu(c.ID, p.ID)
+}
+
+// askComeBack shows when and how a person unsubscribed, read again now, and asks the
+// manager to confirm that the person asked to get mailings again.
+func (t *turn) askComeBack(c *store.Client, contactID string) {
+	fresh := t.editable(c.ID)
+	if fresh == nil {
+		return
+	}
+	p, ok := fresh.Contacts[contactID]
+	if !ok || p.Consent.UnsubscribedAt == nil {
+		t.contactMenu(fresh.ID, contactID)
+		return
+	}
+	t.show(t.tr("consent.left", "name", p.Name, "when", t.when(*p.Consent.UnsubscribedAt), "how", t.unsubscribedHow(p)),
+		row(btn(t.tr("btn.came_back"), data("cy", fresh.ID, p.ID))),
+		row(btn(t.tr("btn.cancel"), data("ce", fresh.ID, p.ID))))
+}
+
+func (t *turn) unsubscribedHow(p store.Contact) string {
+	switch p.Consent.UnsubscribedVia {
+	case "one-click":
+		return t.tr("unsub.one_click")
+	case "link":
+		return t.tr("unsub.link")
+	}
+	return t.tr("unsub.other")
+}
+
+// comeBack turns mailings back on for a person who unsubscribed, on the manager's
+// confirmation that they asked to come back (the audit log keeps it).
+func (t *turn) comeBack(id, contactID string) {
+	c, p, ok := t.editableContact(id, contactID)
+	if !ok {
+		return
+	}
+	if _, err := t.st.GiveConsent(t.ctx, t.m.ID, c.ID, p.ID, true); err != nil {
+		t.fail("give consent", err)
+		return
+	}
+	t.notice(t.tr("consent.back", "name", p.Name))
+	t.contactMenu(c.ID, p.ID)
 }
 
 // ask puts the form's current question, skipping what is already known.
@@ -459,8 +550,7 @@ func (t *turn) formDone(f *form) {
 			t.s.dialog = nil
 			return
 		}
-		f.contact.CreatedAt = time.Time{}
-		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
+		if _, _, err := t.st.AddContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
 			t.storeProblem(f, err)
 			return
 		}
@@ -497,7 +587,8 @@ func (t *turn) saveNewClient(f *form) {
 // newContactKey is replaced by a real ID when the client is created.
 const newContactKey = "p1"
 
-// saveEdit writes one edited field.
+// saveEdit writes the one field the dialog edited: the rest of the copy it began with
+// may be stale (the person unsubscribed, another manager changed a field).
 func (t *turn) saveEdit(f *form) {
 	c := t.editable(f.clientID)
 	if c == nil {
@@ -505,7 +596,24 @@ func (t *turn) saveEdit(f *form) {
 		return
 	}
 	if f.kind == "edit-contact" {
-		if _, _, err := t.st.SaveContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
+		n := f.contact
+		var p store.ContactPatch
+		switch f.fields[0] {
+		case "name":
+			p.Name = &n.Name
+		case "position":
+			p.Position = &n.Position
+		case "phone":
+			p.Phones = &n.Phones
+		case "email":
+			p.Emails = &n.Emails
+		case "birthday":
+			p.Birthday = &store.Birthday{} // none
+			if n.Birthday != nil {
+				p.Birthday = n.Birthday
+			}
+		}
+		if _, err := t.st.UpdateContact(t.ctx, t.m.ID, c.ID, f.contactID, p); err != nil {
 			t.storeProblem(f, err)
 			return
 		}
@@ -524,9 +632,7 @@ func (t *turn) saveEdit(f *form) {
 	case "industry":
 		p.Industry = &n.Industry
 	case "inn":
-		legal := c.Legal
-		legal.INN = n.Legal.INN
-		p.Legal = &legal
+		p.INN = &n.Legal.INN
 	case "website":
 		p.Website = &n.Website
 	case "phone":

@@ -464,18 +464,15 @@ func TestCampaignSkipsWhoOptedOutAfterTheStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	h = hit("r0-2@shop.test")
-	p := h.Client.Contacts[h.ContactID]
-	p.Position = "директор"
-	if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+	position := "директор"
+	if _, err := m.st.UpdateContact(ctx, "olga", h.Client.ID, h.ContactID, store.ContactPatch{Position: &position}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.st.MarkBounced(ctx, "r1-1@shop.test"); err != nil {
 		t.Fatal(err)
 	}
 	h = hit("r1-2@shop.test")
-	p = h.Client.Contacts[h.ContactID]
-	p.Consent.Given = false
-	if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+	if _, err := m.st.WithdrawConsent(ctx, "olga", h.Client.ID, h.ContactID); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.st.DeleteClient(ctx, "olga", hit("r2-1@shop.test").Client.ID); err != nil {
@@ -547,9 +544,7 @@ func TestScheduledRunFailsOnlyWhoseLetterNoLongerRenders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := h.Client.Contacts[h.ContactID]
-		p.Position = position
-		if _, _, err := m.st.SaveContact(ctx, "olga", h.Client.ID, p); err != nil {
+		if _, err := m.st.UpdateContact(ctx, "olga", h.Client.ID, h.ContactID, store.ContactPatch{Position: &position}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -300,7 +300,7 @@ func (s *Store) Client(ctx context.Context, id string) (*Client, error) {
 type ClientPatch struct {
 	Name, City, Region, Industry, Segment, Type, LeadSource, Website, Notes *string
 	Kind                                                                    *ClientKind
-	Legal                                                                   *Legal
+	INN                                                                     *string // legal.inn alone
 	Tags                                                                    *[]string
 	Phones, Emails                                                          *[]string
 	ManagerID                                                               *string
@@ -338,18 +338,12 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		next.Kind = *p.Kind
 		set = append(set, bson.E{Key: "kind", Value: next.Kind})
 	}
-	if p.Legal != nil {
-		next.Legal = *p.Legal
+	if p.INN != nil {
+		next.Legal.INN = strings.TrimSpace(*p.INN)
 	}
-	if p.Tags != nil {
-		next.Tags = *p.Tags
-	}
-	if p.Phones != nil {
-		next.Phones = *p.Phones
-	}
-	if p.Emails != nil {
-		next.Emails = *p.Emails
-	}
+	patched(&next.Tags, p.Tags)
+	patched(&next.Phones, p.Phones)
+	patched(&next.Emails, p.Emails)
 	if p.GreetingsOff != nil {
 		next.GreetingsOff = *p.GreetingsOff
 		set = append(set, bson.E{Key: "greetingsOff", Value: next.GreetingsOff})
@@ -364,7 +358,6 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		field string
 		value any
 	}{
-		{p.Legal != nil, "legal", next.Legal},
 		{p.Tags != nil, "tags", next.Tags},
 		{p.Phones != nil, "phones", next.Phones},
 		{p.Emails != nil, "emails", next.Emails},
@@ -375,6 +368,14 @@ func (s *Store) UpdateClient(ctx context.Context, actor, id string, p ClientPatc
 		}
 	}
 	unset := bson.D{}
+	if p.INN != nil {
+		if next.Legal.INN == "" {
+			unset = append(unset, bson.E{Key: "legal.inn", Value: ""})
+		} else {
+			set = append(set, bson.E{Key: "legal.inn", Value: next.Legal.INN})
+		}
+		changes["inn"] = next.Legal.INN
+	}
 	for k, v := range p.Custom {
 		k, err := customFieldName(k)
 		if err != nil {
@@ -457,60 +458,6 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 	}
 	_ = s.Audit(ctx, actor, action, "client", cur.ID, changes)
 	return &updated, nil
-}
-
-// SaveContact adds a contact person (when p.ID is empty) or replaces one.
-func (s *Store) SaveContact(ctx context.Context, actor, clientID string, p Contact) (*Client, *Contact, error) {
-	cur, err := s.Client(ctx, clientID)
-	if err != nil {
-		return nil, nil, err
-	}
-	action := "contact.update"
-	if p.ID == "" {
-		p.ID = newID()
-		p.CreatedAt = s.now()
-		action = "contact.create"
-	} else if old, ok := cur.Contacts[p.ID]; ok {
-		p.CreatedAt = old.CreatedAt
-	} else {
-		return nil, nil, fmt.Errorf("contact %s of client %q: %w", p.ID, cur.Name, ErrNotFound)
-	}
-	if err := s.normalizeContact(&p); err != nil {
-		return nil, nil, err
-	}
-	next := *cur
-	next.Contacts = map[string]Contact{}
-	for k, v := range cur.Contacts {
-		next.Contacts[k] = v
-	}
-	next.Contacts[p.ID] = p
-	set := bson.D{{Key: "contacts." + p.ID, Value: p}}
-	updated, err := s.applyClientUpdate(ctx, actor, cur, &next, set, nil, map[string]any{"contact": p.ID, "name": p.Name}, action)
-	if err != nil {
-		return nil, nil, err
-	}
-	saved := updated.Contacts[p.ID]
-	return updated, &saved, nil
-}
-
-// RemoveContact deletes a contact person and frees its phones and e-mails.
-func (s *Store) RemoveContact(ctx context.Context, actor, clientID, contactID string) (*Client, error) {
-	cur, err := s.Client(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := cur.Contacts[contactID]; !ok {
-		return nil, fmt.Errorf("contact %s: %w", contactID, ErrNotFound)
-	}
-	next := *cur
-	next.Contacts = map[string]Contact{}
-	for k, v := range cur.Contacts {
-		if k != contactID {
-			next.Contacts[k] = v
-		}
-	}
-	return s.applyClientUpdate(ctx, actor, cur, &next, bson.D{}, bson.D{{Key: "contacts." + contactID, Value: ""}},
-		map[string]any{"contact": contactID}, "contact.delete")
 }
 
 // MoveStage moves a client along the funnel and records the move in the timeline. A

@@ -105,9 +105,8 @@ func TestFieldLevelUpdatesDoNotOverwrite(t *testing.T) {
 	}
 
 	// Changing a contact's e-mail moves the key.
-	p := got.Contacts["p1"]
-	p.Emails = []string{"new@alfa.ru"}
-	if _, _, err := s.SaveContact(ctx, "m1", c.ID, p); err != nil {
+	emails := []string{"new@alfa.ru"}
+	if _, err := s.UpdateContact(ctx, "m1", c.ID, "p1", store.ContactPatch{Emails: &emails}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.FindByEmail(ctx, "a@alfa.ru"); !errors.Is(err, store.ErrNotFound) {
@@ -201,9 +200,8 @@ func TestCrashHalfwayAndRepair(t *testing.T) {
 
 	// Crash after the client dropped an e-mail but before its key was released.
 	crashAt = "update:written"
-	p := taker.Contacts["p1"]
-	p.Emails = []string{"kept@example.ru"}
-	if _, _, err := s.SaveContact(ctx, "m", taker.ID, p); err == nil {
+	kept := []string{"kept@example.ru"}
+	if _, err := s.UpdateContact(ctx, "m", taker.ID, "p1", store.ContactPatch{Emails: &kept}); err == nil {
 		t.Fatal("the crash point did not fire")
 	}
 	crashAt = ""

@@ -133,10 +133,13 @@ type Birthday struct {
 
 // Consent records agreement to receive mailings.
 type Consent struct {
-	Given          bool       `bson:"given"`
-	At             *time.Time `bson:"at,omitempty"`
-	Method         string     `bson:"method,omitempty"` // "form", "call", "letter", "import"...
-	UnsubscribedAt *time.Time `bson:"unsubscribedAt,omitempty"`
+	Given  bool       `bson:"given"`
+	At     *time.Time `bson:"at,omitempty"`
+	Method string     `bson:"method,omitempty"` // "form", "call", "letter", "import"...
+	// The person's own opt-out (Unsubscribe): when, and how ("link", "one-click").
+	// Only a manager's confirmation that they asked to come back clears it.
+	UnsubscribedAt  *time.Time `bson:"unsubscribedAt,omitempty"`
+	UnsubscribedVia string     `bson:"unsubscribedVia,omitempty"`
 }
 
 // Contact is a person at a client.

@@ -1,12 +1,8 @@
 package store
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Matches tells whether a client is in the segment: within a field the values are
@@ -96,35 +92,6 @@ func MailableEmail(p Contact) (string, string) {
 		return "", "bounced"
 	}
 	return "", "no e-mail"
-}
-
-// Unsubscribe withdraws a contact's consent to mailings and notes it in the timeline;
-// a second call changes nothing. via says how ("link", "one-click", "manager").
-func (s *Store) Unsubscribe(ctx context.Context, clientID, contactID, via, campaignID string) (*Client, error) {
-	c, err := s.Client(ctx, clientID)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := c.Contacts[contactID]
-	if !ok {
-		return nil, fmt.Errorf("contact %s: %w", contactID, ErrNotFound)
-	}
-	if p.Consent.UnsubscribedAt != nil {
-		return c, nil
-	}
-	now := s.now()
-	p.Consent.UnsubscribedAt = &now
-	updated, _, err := s.SaveContact(ctx, "unsubscribe", clientID, p)
-	if err != nil {
-		return nil, err
-	}
-	text := via
-	_, err = s.AppendInteraction(ctx, clientID, Interaction{Kind: InteractionUnsubscribe, ContactID: contactID, Text: text,
-		SourceKey: "unsubscribe/" + campaignID + "/" + contactID + "/" + now.Format(time.RFC3339)})
-	if errors.Is(err, ErrNotFound) {
-		err = nil
-	}
-	return updated, err
 }
 
 // ValidClass says want names ABC/XYZ classes: one letter of either, or a pair.
