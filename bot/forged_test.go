@@ -1,0 +1,181 @@
+package bot_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/store"
+)
+
+// forgery is a team where Boris's client, with its contact, file, task and letter, is
+// out of Anna's reach; Anna has a client of her own to copy things into.
+type forgery struct {
+	*world
+	anna, boris, head *chat
+	theirs, mine      *store.Client
+	file              *store.File
+	task              *store.Task
+	letter            *store.Letter // of Boris's client
+}
+
+func newForgery(t *testing.T) *forgery {
+	t.Helper()
+	ctx := context.Background()
+	w := newWorld(t)
+	f := &forgery{world: w}
+	f.anna = w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	f.boris = w.manager("Борис", store.RoleManager, "ru", "Europe/Moscow")
+	f.head = w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
+	f.theirs = w.client(&store.Client{Name: "Секретный Завод", ManagerID: f.boris.m.ID, Contacts: map[string]store.Contact{
+		"boris-p": {Name: "Пётр", Position: "директор", Phones: []string{"+79161112233"}, Emails: []string{"petr@zavod.ru"}}}})
+	f.mine = w.client(&store.Client{Name: "Ромашка", ManagerID: f.anna.m.ID, Contacts: map[string]store.Contact{"anna-p": {Name: "Иван"}}})
+	f.file = &store.File{ClientID: f.theirs.ID, Name: "смета.pdf", Data: []byte("pdf"), TelegramFileID: "tg-file"}
+	if err := w.st.AttachFile(ctx, f.boris.m.ID, f.file); err != nil {
+		t.Fatal(err)
+	}
+	f.task = &store.Task{AssigneeID: f.boris.m.ID, ClientID: f.theirs.ID, Due: testNow.Add(time.Hour), Text: "отвезти откат"}
+	if err := w.st.CreateTask(ctx, f.boris.m.ID, f.task); err != nil {
+		t.Fatal(err)
+	}
+	f.letter = &store.Letter{ID: store.LetterID("secret@zavod.ru", ""), MessageID: "secret@zavod.ru", Subject: "Тайная смета",
+		From: store.MailAddress{Name: "Пётр", Email: "petr@zavod.ru"}, Date: testNow, Preview: "цена 100 рублей"}
+	if _, err := w.st.SaveLetters(ctx, []*store.Letter{f.letter}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.st.LinkLetter(ctx, "mail", f.letter, f.theirs.ID); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// queue puts a letter nobody matched in the unsorted queue, as the mailbox does.
+func (w *world) queue(id, from, subject string) *store.Letter {
+	w.t.Helper()
+	ctx := context.Background()
+	l := &store.Letter{ID: store.LetterID(id, ""), MessageID: id, Subject: subject, From: store.MailAddress{Name: "Пётр Иванов", Email: from},
+		Date: testNow, Preview: "Здравствуйте"}
+	if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.st.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+		w.t.Fatal(err)
+	}
+	return l
+}
+
+// letterRef is a letter's reference in callback data ("mid:<hex>" is "m<hex>").
+func letterRef(l *store.Letter) string {
+	kind, hex, _ := strings.Cut(l.ID, ":")
+	return kind[:1] + hex
+}
+
+// forge taps callback data no button offered and checks that the only answer is the
+// polite refusal want, and that no dialog was left open: a typed word after it is a
+// search.
+func (f *forgery) forge(c *chat, d, want string) {
+	f.t.Helper()
+	if got := c.tapData(d); got != "[notice] "+want {
+		f.t.Fatalf("forged tap %s got:\n%s\nwant only the notice %q", d, got, want)
+	}
+	c.expect(c.send("Взломано"), "ничего не нашлось")
+}
+
+// unchanged checks that a client is as it was: no write reached it.
+func (f *forgery) unchanged(before *store.Client) {
+	f.t.Helper()
+	after, err := f.st.Client(context.Background(), before.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if after.Version != before.Version || after.ManagerID != before.ManagerID {
+		f.t.Fatalf("client %s changed: version %d -> %d, manager %q -> %q", before.Name, before.Version, after.Version, before.ManagerID, after.ManagerID)
+	}
+}
+
+func (f *forgery) fresh(c *store.Client) *store.Client {
+	f.t.Helper()
+	got, err := f.st.Client(context.Background(), c.ID)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return got
+}
+
+// Every unsorted-mail action on another manager's letter (show, attach, new client,
+// ignore the sender, handled) is refused: the letter is not shown, nothing is copied
+// into Anna's client, the sender is not ignored.
+func TestForgedLetterTapsAreRefused(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	theirs, mine := f.fresh(f.theirs), f.fresh(f.mine)
+	ref := letterRef(f.letter)
+	for _, d := range []string{"li:" + ref, "la:" + ref + ":" + mine.ID, "la:" + ref + ":" + theirs.ID, "ln:" + ref, "lx:" + ref, "lh:" + ref,
+		"li:mnothere", "li:"} {
+		f.forge(f.anna, d, "Письмо недоступно.")
+	}
+	// An unsorted letter is anybody's to sort, but not into another manager's client.
+	unsorted := f.queue("free@x", "olga@vector.ru", "Договор")
+	f.forge(f.anna, "la:"+letterRef(unsorted)+":"+theirs.ID, "Клиент не найден.")
+
+	f.unchanged(theirs)
+	f.unchanged(mine)
+	l, err := f.st.Letter(ctx, f.letter.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Clients) != 1 || len(l.Linked) != 1 || l.Unsorted || l.HandledAt != nil {
+		t.Fatalf("the letter changed: %+v", l)
+	}
+	if ignored, _ := f.st.SenderIgnored(ctx, "petr@zavod.ru"); ignored {
+		t.Fatal("a forged tap ignored the sender of another manager's client")
+	}
+	if hit, err := f.st.FindByEmail(ctx, "petr@zavod.ru"); err != nil || hit.Client.ID != theirs.ID {
+		t.Fatalf("the sender's address moved: %+v %v", hit, err)
+	}
+
+	// Those who see the client do see its letter.
+	for _, c := range []*chat{f.boris, f.head} {
+		c.expect(c.tapData("li:"+ref), "Тайная смета", "petr@zavod.ru")
+		c.send("/cancel")
+	}
+	f.anna.expect(f.anna.tapData("li:"+letterRef(unsorted)), "Договор", "olga@vector.ru")
+}
+
+// A letter is checked again when the new client made from it is saved: one that went
+// to another manager's client meanwhile is not copied into the new client.
+func TestNewClientFromALetterSortedMeanwhileDoesNotGetIt(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	l := f.queue("race@x", "olga@vector.ru", "Договор")
+	f.anna.send("/inbox")
+	f.anna.tap("➕ 1")
+	f.anna.tap("компания")
+	f.anna.send("Вектор")
+	for range 4 {
+		if strings.Contains(f.anna.text(), "Проверьте") {
+			break
+		}
+		f.anna.tap("Пропустить")
+	}
+
+	f.boris.send("/inbox")
+	f.boris.tap("📎 1")
+	f.boris.send("Секретный")
+	f.boris.expect(f.boris.tap("Секретный Завод"), "добавлено в историю")
+
+	got := f.anna.tap("Сохранить")
+	f.anna.expect(got, "создан", "Письмо недоступно.")
+	f.anna.refuse(got, "добавлено в историю", "Секретный")
+	hit, err := f.st.FindByEmail(ctx, "olga@vector.ru")
+	if err != nil || hit.Client.ManagerID != f.anna.m.ID {
+		t.Fatalf("the new client: %+v %v", hit, err)
+	}
+	if items, _, _ := f.st.Timeline(ctx, hit.Client.ID, 0, 5); len(items) != 0 {
+		t.Fatalf("the new client got another manager's letter: %+v", items)
+	}
+	if after, _ := f.st.Letter(ctx, l.ID); len(after.Clients) != 1 || after.Clients[0] != f.theirs.ID {
+		t.Fatalf("the letter's clients: %v", after.Clients)
+	}
+}
