@@ -179,3 +179,84 @@ func TestNewClientFromALetterSortedMeanwhileDoesNotGetIt(t *testing.T) {
 		t.Fatalf("the letter's clients: %v", after.Clients)
 	}
 }
+
+// A forged file tap sends no file of another manager's client, and names none.
+func TestForgedFileTapIsRefused(t *testing.T) {
+	f := newForgery(t)
+	for _, d := range []string{"f:" + f.file.ID, "f:nothere", "f:"} {
+		f.forge(f.anna, d, "Клиент не найден.")
+	}
+	f.boris.expect(f.boris.tapData("f:"+f.file.ID), "[document] смета.pdf")
+}
+
+// Forged task taps (done, an hour later, tomorrow, the task's card) leave another
+// manager's task as it was and do not show it.
+func TestForgedTaskTapsAreRefused(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	theirs := f.fresh(f.theirs)
+	for _, d := range []string{"td:" + f.task.ID, "tz:" + f.task.ID + ":1h", "tz:" + f.task.ID + ":t10", "tz:" + f.task.ID + ":x", "td:nothere"} {
+		f.forge(f.anna, d, "Задача не найдена.")
+	}
+	f.forge(f.anna, "c:"+f.task.ClientID, "Клиент не найден.")
+	tk, err := f.st.Task(ctx, f.task.ID)
+	if err != nil || tk.State != store.TaskOpen || !tk.Due.Equal(f.task.Due) {
+		t.Fatalf("the task changed: %+v %v", tk, err)
+	}
+	f.unchanged(theirs)
+	if open, _ := f.st.OpenTasks(ctx, f.boris.m.ID); len(open) != 1 {
+		t.Fatalf("Boris's open tasks: %+v", open)
+	}
+	f.head.expect(f.head.tapData("tz:"+f.task.ID+":1h"), "Отложено")
+}
+
+// Forged contact taps (list, menu, add, every field, delete) neither show nor change
+// another manager's contact, nor reach it through the manager's own client.
+func TestForgedContactTapsAreRefused(t *testing.T) {
+	f := newForgery(t)
+	theirs, mine := f.fresh(f.theirs), f.fresh(f.mine)
+	id, p := theirs.ID, "boris-p"
+	forged := []string{"ct:" + id, "ca:" + id, "ce:" + id + ":" + p}
+	for _, field := range []string{"name", "position", "phone", "email", "birthday", "dm", "consent", "delete"} {
+		forged = append(forged, "cf:"+id+":"+p+":"+field)
+	}
+	for _, d := range forged {
+		f.forge(f.anna, d, "Клиент не найден.")
+	}
+	for _, d := range []string{"ce:" + mine.ID + ":" + p, "cf:" + mine.ID + ":" + p + ":delete", "cf:" + mine.ID + ":" + p + ":dm",
+		"cf:" + mine.ID + ":" + p + ":name"} {
+		f.forge(f.anna, d, "Эта кнопка устарела.")
+	}
+	// An unassigned client's contacts are seen, and changed once it is taken.
+	nobodys := f.fresh(f.client(&store.Client{Name: "Ничей", Contacts: map[string]store.Contact{"n-p": {Name: "Семён"}}}))
+	f.anna.expect(f.anna.tapData("ct:"+nobodys.ID), "Семён")
+	for _, d := range []string{"ca:" + nobodys.ID, "ce:" + nobodys.ID + ":n-p", "cf:" + nobodys.ID + ":n-p:delete", "cf:" + nobodys.ID + ":n-p:name"} {
+		f.forge(f.anna, d, "Это клиент без менеджера: сначала возьмите его себе.")
+	}
+	f.unchanged(theirs)
+	f.unchanged(mine)
+	f.unchanged(nobodys)
+	f.boris.expect(f.boris.tapData("ce:"+id+":"+p), "Пётр", "директор")
+}
+
+// Forged team taps: only an admin deactivates, only a head or an admin reassigns, and
+// only to an active manager.
+func TestForgedTeamTapsAreRefused(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	mine := f.fresh(f.mine)
+	gone := f.manager("Ушедший", store.RoleManager, "ru", "Europe/Moscow")
+	if _, err := f.st.UpdateManager(ctx, "test", gone.m.ID, map[string]any{"active": false}); err != nil {
+		t.Fatal(err)
+	}
+	f.forge(f.head, "md:"+f.boris.m.ID, "Это может только администратор.")
+	f.forge(f.anna, "md:"+f.boris.m.ID, "Это может только администратор.")
+	f.forge(f.anna, "as:"+mine.ID, "Это может только руководитель или администратор.")
+	f.forge(f.anna, "am:"+mine.ID+":"+f.boris.m.ID, "Это может только руководитель или администратор.")
+	f.forge(f.head, "am:"+mine.ID+":"+gone.m.ID, "Эта кнопка устарела.")
+	f.forge(f.head, "am:"+mine.ID+":nothere", "Эта кнопка устарела.")
+	f.unchanged(mine)
+	if b, _ := f.st.Manager(ctx, f.boris.m.ID); !b.Active {
+		t.Fatal("a forged tap deactivated Boris")
+	}
+}
