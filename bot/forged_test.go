@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/store"
 )
 
@@ -259,4 +260,29 @@ func TestForgedTeamTapsAreRefused(t *testing.T) {
 	if b, _ := f.st.Manager(ctx, f.boris.m.ID); !b.Active {
 		t.Fatal("a forged tap deactivated Boris")
 	}
+}
+
+// A voice message for a dialog whose client went to another manager meanwhile is not
+// stored for that client: the client is checked before the file is downloaded.
+func TestVoiceForAClientReassignedMeanwhileIsRefused(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	f.anna.send("Ромашка")
+	f.anna.expect(f.anna.tap("Заметка"), "Заметка для")
+	borisID := f.boris.m.ID
+	if _, err := f.st.UpdateClient(ctx, f.head.m.ID, f.mine.ID, store.ClientPatch{ManagerID: &borisID}); err != nil {
+		t.Fatal(err)
+	}
+	before := f.fresh(f.mine)
+	fetched := false
+	f.anna.do(bot.Update{File: &bot.IncomingFile{Kind: bot.FileVoice, FileID: "tg-voice", Size: 3,
+		Fetch: func(context.Context) ([]byte, error) { fetched = true; return []byte("ogg"), nil }}})
+	if got := f.anna.text(); got != "Клиент не найден." {
+		t.Fatalf("voice for another manager's client got: %s", got)
+	}
+	if fetched {
+		t.Fatal("the voice message was downloaded and stored for another manager's client")
+	}
+	f.unchanged(before)
+	f.anna.expect(f.anna.send("Взломано"), "ничего не нашлось")
 }
