@@ -374,7 +374,9 @@ func (t *turn) help() string {
 }
 
 // onTap routes a button tap. Callback data comes from the phone and is never trusted:
-// every handler reads what it names and checks the manager may see and change it.
+// every handler reads what it names through the one loader of its kind, which checks
+// the manager may see (and change) it: client or editable, task, letter; a file
+// through its client; campaigns and the team by role.
 func (t *turn) onTap(d string) {
 	parts := strings.Split(d, ":")
 	arg := func(i int) string {

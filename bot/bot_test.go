@@ -348,19 +348,8 @@ func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
 	ctx := context.Background()
 	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
 	c := w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
-	queue := func(id, from, subject string) *store.Letter {
-		l := &store.Letter{ID: store.LetterID(id, ""), MessageID: id, Subject: subject, From: store.MailAddress{Name: "Пётр Иванов", Email: from},
-			Date: testNow, Preview: "Здравствуйте"}
-		if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.st.SaveLetters(ctx, []*store.Letter{l}); err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
-	first := queue("a@x", "petr@newco.ru", "Запрос цены")
-	queue("b@x", "spam@ads.example", "Скидки <50%>")
+	first := w.queue("a@x", "petr@newco.ru", "Запрос цены")
+	w.queue("b@x", "spam@ads.example", "Скидки <50%>")
 	got := anna.send("/inbox")
 	anna.expect(got, "petr@newco.ru", "Запрос цены", "Скидки &lt;50%&gt;")
 
@@ -379,7 +368,7 @@ func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
 	}
 	anna.expect(anna.send("/inbox"), "Неразобранных писем нет")
 
-	third := queue("c@x", "olga@vector.ru", "Договор")
+	third := w.queue("c@x", "olga@vector.ru", "Договор")
 	anna.send("/inbox")
 	anna.tap("➕ 1")
 	anna.tap("компания")

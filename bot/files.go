@@ -13,6 +13,12 @@ import (
 func (t *turn) onFile(f *IncomingFile) {
 	d := t.s.dialog
 	if f.Kind == FileVoice && d != nil && (d.kind == "call" || d.kind == "note") {
+		// The client may have gone to another manager since the dialog began: checked
+		// before the file is stored for it.
+		if t.editable(d.clientID) == nil {
+			t.s.dialog = nil
+			return
+		}
 		id := t.saveFileContent(d.clientID, f, false)
 		if id == "" {
 			return

@@ -577,7 +577,8 @@ func (t *turn) saveNewClient(f *form) {
 	t.s.dialog = nil
 	t.say(t.tr("new.saved", "name", c.Name))
 	if f.letterID != "" {
-		if l, err := t.st.Letter(t.ctx, f.letterID); err == nil {
+		// Read again: the letter may have gone to another manager's client meanwhile.
+		if l := t.letter(f.letterID); l != nil {
 			t.linkLetter(l, &c)
 		}
 	}

@@ -111,15 +111,17 @@ func (t *turn) inbox() {
 	t.say(b.String(), kb...)
 }
 
-// letter reads a letter named by a button.
-func (t *turn) letter(ref string) *store.Letter {
-	l, err := t.st.Letter(t.ctx, letterID(ref))
+// letter reads a letter a button or a dialog names, if the manager may see it: one
+// waiting in the unsorted queue or one of a client they see (store.LetterFor). Every
+// action on a letter reads it here; another manager's letter is "not available".
+func (t *turn) letter(id string) *store.Letter {
+	l, err := t.st.LetterFor(t.ctx, t.viewer(), id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.fail("read letter", err)
 		return nil
 	}
 	if err != nil {
-		t.notice(t.tr("tap.stale"))
+		t.notice(t.tr("letter.none"))
 		return nil
 	}
 	return l
@@ -127,7 +129,7 @@ func (t *turn) letter(ref string) *store.Letter {
 
 // startAttach asks which client an unsorted letter belongs to.
 func (t *turn) startAttach(ref string) {
-	l := t.letter(ref)
+	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
@@ -155,7 +157,7 @@ func (t *turn) attachSearch(d *dialog, q string) {
 
 // attachLetter puts the letter into the client's history and out of the queue.
 func (t *turn) attachLetter(ref, clientID string) {
-	l := t.letter(ref)
+	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
@@ -182,7 +184,7 @@ func (t *turn) linkLetter(l *store.Letter, c *store.Client) {
 
 // newFromLetter creates a client from an unsorted letter's sender.
 func (t *turn) newFromLetter(ref string) {
-	l := t.letter(ref)
+	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
@@ -195,7 +197,7 @@ func (t *turn) newFromLetter(ref string) {
 }
 
 func (t *turn) ignoreSender(ref string) {
-	l := t.letter(ref)
+	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
@@ -212,21 +214,15 @@ func (t *turn) ignoreSender(ref string) {
 }
 
 func (t *turn) letterHandled(ref string) {
-	l := t.letter(ref)
+	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
-	for _, id := range l.Clients {
-		if c, err := t.st.Client(t.ctx, id); err == nil && t.viewer().CanSee(c) {
-			if err := t.st.MarkLetterHandled(t.ctx, t.m.ID, l.ID); err != nil {
-				t.fail("mark letter handled", err)
-				return
-			}
-			t.notice(t.tr("letter.handled"))
-			return
-		}
+	if err := t.st.MarkLetterHandled(t.ctx, t.m.ID, l.ID); err != nil {
+		t.fail("mark letter handled", err)
+		return
 	}
-	t.notice(t.tr("client.none"))
+	t.notice(t.tr("letter.handled"))
 }
 
 // letterTaken follows up a client's letter taken off the unsorted queue as the mailbox

@@ -255,6 +255,39 @@ func (s *Store) Letter(ctx context.Context, id string) (*Letter, error) {
 	return getOne[Letter](ctx, s, colLetters, id)
 }
 
+// LetterFor reads a letter for a viewer: one of a client the viewer may see, or one no
+// client claims that waits in the unsorted queue (anybody's to sort). Another
+// manager's letter is ErrNotFound, like a missing one, so that a forged button can
+// neither read it nor tell it exists. The queue entry, not the letter's flag, says it
+// waits: it is written before the letter and removed after the flag, so a crash in
+// between leaves the letter where a manager can finish sorting it.
+func (s *Store) LetterFor(ctx context.Context, v Viewer, id string) (*Letter, error) {
+	l, err := s.Letter(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, cid := range l.Clients {
+		c, err := s.Client(ctx, cid)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && v.CanSee(c) {
+			return l, nil
+		}
+	}
+	if len(l.Clients) == 0 {
+		var queued bson.M
+		err := s.getByID(ctx, colUnsorted, l.ID, &queued)
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("letter %s: %w", id, ErrNotFound)
+}
+
 // LinkLetter puts a letter into a client's timeline once. The timeline entry carries
 // the letter's ID as its source key: an entry left by a crash before the letter was
 // marked linked is found in the client's newest entries and not added again.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -125,5 +126,69 @@ func TestOwnersOfEmailsFollowChanges(t *testing.T) {
 	}
 	if m := owners(); len(m) != 0 {
 		t.Fatalf("after the client was deleted: %v", m)
+	}
+}
+
+// A viewer reads a letter of a client they may see, or one no client claims that waits
+// in the unsorted queue; anything else is not found, as a missing letter is.
+func TestLetterForFollowsTheClientsAndTheQueue(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	client := func(name, manager string) string {
+		c := &store.Client{Name: name, ManagerID: manager}
+		if err := s.CreateClient(ctx, "m", c); err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	annas, boriss, nobodys, gone := client("Ромашка", "anna"), client("Завод", "boris"), client("Ничей", ""), client("Удалённый", "anna")
+	if err := s.DeleteClient(ctx, "m", gone); err != nil {
+		t.Fatal(err)
+	}
+	letter := func(name string, queued bool, clients ...string) string {
+		l := &store.Letter{ID: store.LetterID(name+"@x", ""), MessageID: name + "@x", Subject: name, Clients: clients, Linked: clients}
+		if queued {
+			if err := s.SetLetterUnsorted(ctx, l, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	borisOnly, shared, unassigned := letter("boris", false, boriss), letter("shared", false, boriss, annas), letter("nobody", false, nobodys)
+	queued, ignored, ofGone := letter("queued", true), letter("ignored", false), letter("gone", false, gone)
+	// Ignoring its sender crashed after the letter's flag was cleared: the queue entry
+	// it still has keeps it in /inbox, and sortable.
+	halfIgnored := &store.Letter{ID: store.LetterID("half@x", ""), MessageID: "half@x", Subject: "half"}
+	if err := s.SetLetterUnsorted(ctx, halfIgnored, true); err != nil {
+		t.Fatal(err)
+	}
+	halfIgnored.Unsorted = false
+	if _, err := s.SaveLetters(ctx, []*store.Letter{halfIgnored}); err != nil {
+		t.Fatal(err)
+	}
+
+	anna := store.Viewer{ManagerID: "anna", Role: store.RoleManager}
+	boris := store.Viewer{ManagerID: "boris", Role: store.RoleManager}
+	head := store.Viewer{ManagerID: "olga", Role: store.RoleHead}
+	for _, c := range []struct {
+		v    store.Viewer
+		id   string
+		sees bool
+	}{
+		{anna, borisOnly, false}, {boris, borisOnly, true}, {head, borisOnly, true},
+		{anna, shared, true}, {anna, unassigned, true}, {anna, queued, true}, {boris, queued, true},
+		{anna, ignored, false}, {head, ignored, false}, {anna, ofGone, false}, {anna, "mid:missing", false},
+		{anna, halfIgnored.ID, true},
+	} {
+		l, err := s.LetterFor(ctx, c.v, c.id)
+		switch {
+		case c.sees && (err != nil || l == nil || l.ID != c.id):
+			t.Errorf("%s does not get %s: %v", c.v.ManagerID, c.id, err)
+		case !c.sees && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("%s reads %s: %+v %v", c.v.ManagerID, c.id, l, err)
+		}
 	}
 }

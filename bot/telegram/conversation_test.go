@@ -148,6 +148,34 @@ func TestConversationForgedTapsAndSearchShowNothingOfOthers(t *testing.T) {
 	if after.Version != theirs.Version || after.ManagerID != boris.ID || after.Stage != store.StageWhite {
 		t.Fatalf("forged taps changed the client: %+v", after)
 	}
+
+	// A letter of Boris's client: the refusal is the tap's answer, and nothing else is
+	// sent (the chat's updates are handled in order, so the next message is the
+	// answer to the word typed after the tap) and no dialog is left open.
+	letter := &store.Letter{ID: store.LetterID("secret@zavod.ru", ""), MessageID: "secret@zavod.ru", Subject: "Тайная смета",
+		From: store.MailAddress{Email: "petr@zavod.ru"}, Date: convNow}
+	if _, err := c.st.SaveLetters(ctx, []*store.Letter{letter}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.st.LinkLetter(ctx, "mail", letter, theirs.ID); err != nil {
+		t.Fatal(err)
+	}
+	ref := "m" + strings.TrimPrefix(letter.ID, "mid:")
+	for _, d := range []string{"li:" + ref, "ln:" + ref, "lx:" + ref, "lh:" + ref} {
+		id := c.srv.Tap(1, 1, d)
+		if answer := c.srv.Answer(id, wait); answer.Text != "Письмо недоступно." {
+			t.Fatalf("forged %q answered %q", d, answer.Text)
+		}
+		if got := c.say(1, "Взломано"); !strings.Contains(got.Text, "ничего не нашлось") {
+			t.Fatalf("after forged %q the chat got: %s", d, got.Text)
+		}
+	}
+	if ignored, _ := c.st.SenderIgnored(ctx, "petr@zavod.ru"); ignored {
+		t.Fatal("a forged tap ignored the sender")
+	}
+	if l, _ := c.st.Letter(ctx, letter.ID); l.HandledAt != nil || len(l.Clients) != 1 {
+		t.Fatalf("forged taps changed the letter: %+v", l)
+	}
 }
 
 func TestConversationCallWithNextStepAndReminders(t *testing.T) {
