@@ -705,7 +705,7 @@ func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Templat
 	case l != nil:
 		return s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
 	}
-	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms)
+	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms, false)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,16 @@
 package smtptest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -234,4 +239,44 @@ func (x *session) Data(r io.Reader) error {
 		x.s.messages = append(x.s.messages, x.msg)
 	}
 	return nil
+}
+
+// Text is the message's first text/plain part, its transfer encoding undone ("" when
+// it has none).
+func (m Message) Text() string {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return ""
+	}
+	return plainText(textproto.MIMEHeader(msg.Header), msg.Body)
+}
+
+func plainText(h textproto.MIMEHeader, body io.Reader) string {
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		mediaType = "text/plain"
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := r.NextRawPart() // the encoding is undone below, for both kinds of part
+			if err != nil {
+				return ""
+			}
+			if s := plainText(part.Header, part); s != "" {
+				return s
+			}
+		}
+	}
+	if mediaType != "text/plain" {
+		return ""
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, _ := io.ReadAll(body)
+	return string(b)
 }
