@@ -404,6 +404,8 @@ type Status struct {
 	Campaign *store.Campaign
 	Counts   store.DeliveryCounts
 	Batches  int // queued so far
+	// Replies are what the failed letters got, the most frequent first (a few).
+	Replies []store.ReplyCount
 }
 
 // RunOver says whether the current run has ended (the campaign is done or waits for
@@ -430,6 +432,7 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	for _, h := range heads {
 		st.Counts.Plus(h.Counts)
 	}
+	st.Replies = store.FailureReplies(heads, 3)
 	return st, nil
 }
 

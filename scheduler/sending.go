@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +28,24 @@ const (
 	// PauseServerDown is the pause reason of a campaign whose SMTP server is down; such
 	// a campaign resumes by itself.
 	PauseServerDown = "the SMTP server is not reachable"
+	// RefusalsToPause is how many letters in a row the SMTP server may refuse (5xx)
+	// before the campaign pauses: a server that refuses everyone (a blocked sender, a
+	// wrong login) would otherwise mark the whole list failed in seconds. A person
+	// resumes it once the server accepts mail again.
+	RefusalsToPause = 20
 )
+
+// refusedPrefix begins the pause reason of a campaign paused for refusals; the
+// server's last reply follows it.
+func refusedPrefix() string {
+	return fmt.Sprintf("the SMTP server refused %d letters in a row; its last reply: ", RefusalsToPause)
+}
+
+// RefusedReply says whether a campaign paused because the server refused letter
+// after letter, and returns the server's last reply.
+func RefusedReply(pauseReason string) (string, bool) {
+	return strings.CutPrefix(pauseReason, refusedPrefix())
+}
 
 // conns is how many messages go out at once: the sender's pool size when it has one.
 func (s *Scheduler) conns() int {
@@ -141,15 +159,20 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	w := newWalk(s.opts.Owner)
 	running := s.runningCheck(id)
 	opted := newOptOuts(s.st)
+	camp := c // c is read again below, and nil after a failed read
 	defer func() {
 		draining.Wait()
 		pl.finish()
 		if err == nil {
 			err = failed
 		}
+		// Paused once every batch is released, so the letters not begun wait queued.
+		if reason := pl.haltReason(); reason != "" {
+			err = errors.Join(err, s.pause(context.WithoutCancel(ctx), camp, reason, nil))
+		}
 	}()
 	for ctx.Err() == nil {
-		if mu.Lock(); failed != nil {
+		if mu.Lock(); failed != nil || pl.halted.Load() {
 			mu.Unlock()
 			return nil
 		}
@@ -392,7 +415,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 			}
 		}
 	}()
-	p := &progress{ctx: bctx, list: list, states: []byte(b.States), tries: b.Tries}
+	p := &progress{ctx: bctx, list: list, states: []byte(b.States), tries: b.Tries, halt: &pl.halted}
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
@@ -510,13 +533,14 @@ type progress struct {
 	list    *store.BatchList
 	pending sync.WaitGroup // messages handed to the pipeline and not yet recorded
 	down    atomic.Bool    // the server could not be reached
+	halt    *atomic.Bool   // the pipeline's: the server refused too many in a row
 
 	mu     sync.Mutex
 	states []byte
 	tries  map[string]store.Try // by recipient index
 }
 
-func (p *progress) stopping() bool { return p.ctx.Err() != nil || p.down.Load() }
+func (p *progress) stopping() bool { return p.ctx.Err() != nil || p.down.Load() || p.halt.Load() }
 
 func (p *progress) state(i int) store.DeliveryState { return store.LetterState(p.states[i]) }
 
@@ -630,6 +654,37 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 type pipeline struct {
 	todo chan piped
 	done sync.WaitGroup
+	// halted is set once the server refused RefusalsToPause letters in a row: every
+	// batch fed to the pipeline stops, and the worker pauses the campaign.
+	halted atomic.Bool
+
+	mu      sync.Mutex
+	refused int    // letters refused in a row
+	reason  string // the pause's, once halted
+}
+
+// note counts the server's refusals in a row, in the order the outcomes come in over
+// all connections: a letter sent ends the row; a deferral, a cut or a letter that
+// could not be rendered neither counts nor ends it.
+func (pl *pipeline) note(how outcome, reply string) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	switch how {
+	case sent:
+		pl.refused = 0
+	case refused:
+		if pl.refused++; pl.refused >= RefusalsToPause && pl.reason == "" {
+			pl.reason = refusedPrefix() + reply
+			pl.halted.Store(true)
+		}
+	}
+}
+
+// haltReason is why the pipeline halted ("" while it has not).
+func (pl *pipeline) haltReason() string {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return pl.reason
 }
 
 type piped struct {
@@ -659,6 +714,7 @@ func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Tem
 				if how == notStarted && l.p.ctx.Err() == nil {
 					l.p.down.Store(true)
 				}
+				pl.note(how, reply)
 				l.p.done(l.i, how, reply, s.now())
 			}
 		})
