@@ -189,13 +189,13 @@ type ReplyCount struct {
 
 // FailureReplies counts the replies the failed letters of batches got (a refusal's
 // text, or why the letter could not be rendered), the most frequent first, at most
-// top of them.
+// top of them; a failure without a reply is left out.
 func FailureReplies(heads []Batch, top int) []ReplyCount {
 	n := map[string]int{}
 	for _, b := range heads {
 		for i := range len(b.States) {
-			if LetterState(b.States[i]) == DeliveryFailed {
-				n[b.Tries[strconv.Itoa(i)].Reply]++
+			if reply := b.Tries[strconv.Itoa(i)].Reply; reply != "" && LetterState(b.States[i]) == DeliveryFailed {
+				n[reply]++
 			}
 		}
 	}
