@@ -38,7 +38,10 @@ type CampaignView struct {
 	PausedBy, PauseReason string
 	// ServerDown says it paused because the SMTP server could not be reached; it
 	// resumes by itself at ResumeAt.
-	ServerDown        bool
+	ServerDown bool
+	// Refused is the server's last reply when it paused because the server refused
+	// letter after letter; a person resumes it.
+	Refused           string
 	NextRun, ResumeAt *time.Time
 	Run               int // 0: never sent
 	Recipients        int // Start's count: who the campaign goes to now
@@ -46,6 +49,8 @@ type CampaignView struct {
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
 	Skipped                                      int // opted out after the start
+	// FailReplies are what the failed letters got, the most frequent first (a few).
+	FailReplies []store.ReplyCount
 }
 
 // CampaignRefusal is a CampaignControl's error whose message is meant for the person
@@ -178,6 +183,8 @@ func (t *turn) campaignStatus(id, head string) {
 		b.WriteString("\n" + t.tr("campaign.paused_by", "name", v.PausedBy))
 	case v.ServerDown:
 		b.WriteString("\n" + t.tr("campaign.paused_server_down"))
+	case v.Refused != "":
+		b.WriteString("\n" + t.tr("campaign.paused_refused", "reply", clip(v.Refused, replyLimit)))
 	case v.PauseReason != "":
 		b.WriteString("\n" + t.tr("campaign.paused_why", "reason", v.PauseReason))
 	}
@@ -201,6 +208,9 @@ func (t *turn) campaignStatus(id, head string) {
 			if c.n > 0 || c.key == "campaign.sent" || c.key == "campaign.failed" {
 				b.WriteString("\n" + t.tr(c.key, "n", c.n))
 			}
+			if c.key == "campaign.failed" {
+				b.WriteString(t.failReplies(v))
+			}
 		}
 	}
 	kb := [][]Button{row(btn(t.tr("btn.refresh"), data("cps", v.ID)), btn(t.tr("btn.campaigns"), "cpl"))}
@@ -208,6 +218,23 @@ func (t *turn) campaignStatus(id, head string) {
 		kb = append([][]Button{a}, kb...)
 	}
 	t.show(b.String(), kb...)
+}
+
+// replyLimit is how much of a mail server's reply the chat shows.
+const replyLimit = 200
+
+// failReplies is a line for each reply the failed letters got, and one for the rest.
+func (t *turn) failReplies(v CampaignView) string {
+	var b strings.Builder
+	shown := 0
+	for _, r := range v.FailReplies {
+		b.WriteString("\n" + t.tr("campaign.fail_reply", "n", r.N, "reply", clip(r.Reply, replyLimit)))
+		shown += r.N
+	}
+	if shown > 0 && shown < v.Failed {
+		b.WriteString("\n" + t.tr("campaign.fail_other", "n", v.Failed-shown))
+	}
+	return b.String()
 }
 
 // campaignMove starts ("cpg"), pauses ("cpp") or resumes ("cpr") the campaign the

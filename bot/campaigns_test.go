@@ -18,6 +18,10 @@ import (
 type storeCampaigns struct {
 	st       *store.Store
 	startErr error // Start refuses with it when set
+	// refused and replies are what Status reports for a pause for the server's
+	// refusals and for the failed letters.
+	refused string
+	replies []store.ReplyCount
 }
 
 func (c *storeCampaigns) List(ctx context.Context) ([]bot.CampaignView, error) {
@@ -79,6 +83,10 @@ func (c *storeCampaigns) Status(ctx context.Context, id string) (bot.CampaignVie
 	v := c.view(ctx, cp)
 	if cp.Run > 0 {
 		v.Sent, v.Failed, v.Deferred, v.Queued, v.Cut, v.Skipped = 40, 2, 1, 6, 1, 3
+	}
+	v.FailReplies = c.replies
+	if cp.State == store.CampaignPaused && c.refused != "" {
+		v.Refused, v.PausedBy = c.refused, ""
 	}
 	return v, nil
 }
@@ -228,4 +236,22 @@ func TestStartRefusalIsShownEscaped(t *testing.T) {
 		t.Fatalf("a refused start moved the draft to %s", s)
 	}
 	head.expect(head.tap("Все рассылки"), "📝 черновик <b>Осень</b>")
+}
+
+// A campaign the scheduler paused because the server refused letter after letter
+// shows the server's reply, escaped, and the failed letters' replies under their count.
+func TestRefusalPauseShowsTheServersReply(t *testing.T) {
+	w, cs, _ := campaignWorld(t)
+	cs.refused = "sending SMTP RCPT TO command: 550 5.1.1 <a@b.ru>: Recipient address rejected"
+	cs.replies = []store.ReplyCount{{Reply: cs.refused, N: 1}}
+	head := w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
+	head.send("/campaigns")
+	got := head.tap("Пауза Весна")
+	head.expect(got, "почтовый сервер отказывал письмо за письмом", "Его последний ответ: sending SMTP RCPT TO command: 550 5.1.1 &lt;a@b.ru&gt;: Recipient",
+		"❌ не доставлено: 2\n↳ 1 × sending SMTP RCPT TO command: 550 5.1.1 &lt;a@b.ru&gt;", "↳ 1 × другие ответы", "Продолжить")
+	head.refuse(got, "<a@b.ru>", "Приостановил(а)")
+
+	admin := w.manager("Admin", store.RoleAdmin, "en", "Europe/Moscow")
+	admin.send("/campaigns")
+	admin.expect(admin.tap("📊 1"), "the mail server refused letter after letter", "Its last reply: sending SMTP", "↳ 1 × other replies")
 }

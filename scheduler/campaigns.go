@@ -113,8 +113,9 @@ func (ms *managers) get(ctx context.Context, id string) (*store.Manager, error) 
 }
 
 // letter renders a campaign for one recipient, with its manager's fields and its own
-// unsubscribe link.
-func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign, r store.BatchRecipient, ms *managers) (Rendered, MailData, error) {
+// unsubscribe link; a sample (a preview, a test letter) gets a link that changes
+// nobody, since whoever reads it is not the recipient.
+func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign, r store.BatchRecipient, ms *managers, sample bool) (Rendered, MailData, error) {
 	m, err := ms.get(ctx, r.ManagerID)
 	if err != nil {
 		return Rendered{}, MailData{}, err
@@ -127,7 +128,11 @@ func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign,
 	if data.Client.Custom == nil {
 		data.Client.Custom = map[string]string{}
 	}
-	if cs.unsub != nil {
+	switch {
+	case cs.unsub == nil:
+	case sample:
+		data.UnsubscribeURL = cs.unsub.TestLink(c.ID)
+	default:
 		data.UnsubscribeURL = cs.unsub.Link(c.ID, r.ClientID, r.ContactID)
 	}
 	out, err := t.Execute(data)
@@ -147,7 +152,7 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 	n, ms := 0, newManagers(cs.st)
 	err = EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
 		n++
-		_, _, err := cs.letter(ctx, t, c, snapshot(r), ms)
+		_, _, err := cs.letter(ctx, t, c, snapshot(r), ms, false)
 		return err
 	})
 	return n, err
@@ -180,7 +185,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 			return nil
 		}
 		b := snapshot(r)
-		out, data, err := cs.letter(ctx, t, c, b, ms)
+		out, data, err := cs.letter(ctx, t, c, b, ms, false)
 		switch {
 		case err != nil && (strict || !errors.Is(err, ErrTemplate)):
 			return err
@@ -212,15 +217,21 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 }
 
 // Preview renders the campaign for one contact of a client (the first recipient when
-// contactID is empty).
+// contactID is empty), with an unsubscribe link that changes nobody.
 func (cs *Campaigns) Preview(ctx context.Context, c *store.Campaign, clientID, contactID string) (Rendered, Recipient, error) {
+	out, _, r, err := cs.sample(ctx, c, clientID, contactID)
+	return out, r, err
+}
+
+// sample renders a preview or a test letter, and returns what the template saw.
+func (cs *Campaigns) sample(ctx context.Context, c *store.Campaign, clientID, contactID string) (Rendered, MailData, Recipient, error) {
 	t, err := cs.template(c)
 	if err != nil {
-		return Rendered{}, Recipient{}, err
+		return Rendered{}, MailData{}, Recipient{}, err
 	}
 	cl, err := cs.st.Client(ctx, clientID)
 	if err != nil {
-		return Rendered{}, Recipient{}, err
+		return Rendered{}, MailData{}, Recipient{}, err
 	}
 	for _, p := range cl.ContactList() {
 		if contactID != "" && p.ID != contactID {
@@ -231,10 +242,10 @@ func (cs *Campaigns) Preview(ctx context.Context, c *store.Campaign, clientID, c
 			email = p.Emails[0] // a preview shows the letter even to someone who would not get it
 		}
 		r := Recipient{Client: cl, Contact: p, Email: email}
-		out, _, err := cs.letter(ctx, t, c, snapshot(r), newManagers(cs.st))
-		return out, r, err
+		out, data, err := cs.letter(ctx, t, c, snapshot(r), newManagers(cs.st), true)
+		return out, data, r, err
 	}
-	return Rendered{}, Recipient{}, fmt.Errorf("client %q has no such contact: %w", cl.Name, store.ErrNotFound)
+	return Rendered{}, MailData{}, Recipient{}, fmt.Errorf("client %q has no such contact: %w", cl.Name, store.ErrNotFound)
 }
 
 // Message builds a campaign letter with List-Unsubscribe and List-Unsubscribe-Post
@@ -393,6 +404,8 @@ type Status struct {
 	Campaign *store.Campaign
 	Counts   store.DeliveryCounts
 	Batches  int // queued so far
+	// Replies are what the failed letters got, the most frequent first (a few).
+	Replies []store.ReplyCount
 }
 
 // RunOver says whether the current run has ended (the campaign is done or waits for
@@ -419,21 +432,20 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	for _, h := range heads {
 		st.Counts.Plus(h.Counts)
 	}
+	st.Replies = store.FailureReplies(heads, 3)
 	return st, nil
 }
 
 // Test renders the campaign for a contact (the client's first recipient when contactID
-// is empty) and sends it to the given address, with "[test]" before the subject.
+// is empty) and sends it to the given address, with "[test]" before the subject. Its
+// unsubscribe links, in the text and in List-Unsubscribe, change nobody: the contact
+// it was rendered for is not who reads it.
 func (cs *Campaigns) Test(ctx context.Context, sender Sender, c *store.Campaign, clientID, contactID, to string) error {
-	out, r, err := cs.Preview(ctx, c, clientID, contactID)
+	out, data, _, err := cs.sample(ctx, c, clientID, contactID)
 	if err != nil {
 		return err
 	}
 	out.Subject = "[test] " + out.Subject
-	data := MailData{}
-	if cs.unsub != nil {
-		data.UnsubscribeURL = cs.unsub.Link(c.ID, r.Client.ID, r.Contact.ID)
-	}
 	msg, err := cs.Message(c, out, data, to)
 	if err != nil {
 		return err

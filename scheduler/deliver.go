@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -45,19 +46,38 @@ func classify(err error) (outcome, string) {
 	if !errors.As(err, &se) {
 		return notStarted, err.Error()
 	}
-	code := se.ErrorCode()
+	code, reply := se.ErrorCode(), serverReply(se)
 	switch {
 	case se.Reason == gomail.ErrSMTPReset:
 		return sent, "" // the message was accepted; only the reset after it failed
 	case code >= 500:
-		return refused, err.Error()
+		return refused, reply
 	case code >= 400:
-		return deferred, err.Error()
+		return deferred, reply
 	case se.Reason == gomail.ErrConnCheck || se.Reason == gomail.ErrSMTPMailFrom || se.Reason == gomail.ErrSMTPRcptTo ||
 		se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts:
-		return notStarted, err.Error()
+		return notStarted, reply
 	}
-	return cut, err.Error()
+	return cut, reply
+}
+
+// serverReply is go-mail's error without the recipient and the Message-ID it appends
+// ("sending SMTP RCPT TO command: 554 5.7.1 blocked"): the same refusal then reads
+// the same for every letter, and a campaign's failures are counted by reply.
+func serverReply(se *gomail.SendError) string {
+	s := se.Error()
+	for _, tail := range []string{", affected recipient(s): ", ", affected message ID: "} {
+		if i := strings.LastIndex(s, tail); i >= 0 {
+			s = s[:i]
+		}
+	}
+	// Go quotes the server's text (554 "5.7.1 blocked"); it is shown unquoted, on one line.
+	if step, reply, ok := strings.Cut(s, ": "); ok && len(reply) > 4 && reply[3] == ' ' {
+		if text, err := strconv.Unquote(reply[4:]); err == nil {
+			s = step + ": " + reply[:4] + strings.Join(strings.Fields(text), " ")
+		}
+	}
+	return s
 }
 
 // transition is where a delivery goes after an attempt that came to how (attempts

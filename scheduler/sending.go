@@ -7,11 +7,10 @@ import (
 	"hash/fnv"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	gomail "github.com/wneessen/go-mail"
 
 	"github.com/crm-team/crm/store"
 )
@@ -27,7 +26,24 @@ const (
 	// PauseServerDown is the pause reason of a campaign whose SMTP server is down; such
 	// a campaign resumes by itself.
 	PauseServerDown = "the SMTP server is not reachable"
+	// RefusalsToPause is how many letters in a row the SMTP server may refuse (5xx)
+	// before the campaign pauses: a server that refuses everyone (a blocked sender, a
+	// wrong login) would otherwise mark the whole list failed in seconds. A person
+	// resumes it once the server accepts mail again.
+	RefusalsToPause = 20
 )
+
+// refusedPrefix begins the pause reason of a campaign paused for refusals; the
+// server's last reply follows it.
+func refusedPrefix() string {
+	return fmt.Sprintf("the SMTP server refused %d letters in a row; its last reply: ", RefusalsToPause)
+}
+
+// RefusedReply says whether a campaign paused because the server refused letter
+// after letter, and returns the server's last reply.
+func RefusedReply(pauseReason string) (string, bool) {
+	return strings.CutPrefix(pauseReason, refusedPrefix())
+}
 
 // conns is how many messages go out at once: the sender's pool size when it has one.
 func (s *Scheduler) conns() int {
@@ -141,15 +157,20 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 	w := newWalk(s.opts.Owner)
 	running := s.runningCheck(id)
 	opted := newOptOuts(s.st)
+	camp := c // c is read again below, and nil after a failed read
 	defer func() {
 		draining.Wait()
 		pl.finish()
 		if err == nil {
 			err = failed
 		}
+		// Paused once every batch is released, so the letters not begun wait queued.
+		if reason := pl.haltReason(); reason != "" {
+			err = errors.Join(err, s.pause(context.WithoutCancel(ctx), camp, reason, nil))
+		}
 	}()
 	for ctx.Err() == nil {
-		if mu.Lock(); failed != nil {
+		if mu.Lock(); failed != nil || pl.halted.Load() {
 			mu.Unlock()
 			return nil
 		}
@@ -392,7 +413,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 			}
 		}
 	}()
-	p := &progress{ctx: bctx, list: list, states: []byte(b.States), tries: b.Tries}
+	p := &progress{ctx: bctx, list: list, states: []byte(b.States), tries: b.Tries, halt: &pl.halted}
 	if p.tries == nil {
 		p.tries = map[string]store.Try{}
 	}
@@ -510,13 +531,14 @@ type progress struct {
 	list    *store.BatchList
 	pending sync.WaitGroup // messages handed to the pipeline and not yet recorded
 	down    atomic.Bool    // the server could not be reached
+	halt    *atomic.Bool   // the pipeline's: the server refused too many in a row
 
 	mu     sync.Mutex
 	states []byte
 	tries  map[string]store.Try // by recipient index
 }
 
-func (p *progress) stopping() bool { return p.ctx.Err() != nil || p.down.Load() }
+func (p *progress) stopping() bool { return p.ctx.Err() != nil || p.down.Load() || p.halt.Load() }
 
 func (p *progress) state(i int) store.DeliveryState { return store.LetterState(p.states[i]) }
 
@@ -620,96 +642,6 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 	if b.State == store.BatchDone {
 		b.DoneAt = &now
 	}
-}
-
-// pipeline builds letters and sends them, one goroutine a connection of the pool, for
-// every batch a worker holds. Every message handed to it ends recorded (sent, failed,
-// deferred, cut) or, when its batch stops before the message began, put back. The
-// letters were rendered when the run was queued, so building one is a few
-// microseconds: a stage of its own cost more in handing messages between goroutines.
-type pipeline struct {
-	todo chan piped
-	done sync.WaitGroup
-}
-
-type piped struct {
-	p *progress
-	i int
-}
-
-func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers) *pipeline {
-	pl := &pipeline{todo: make(chan piped, s.conns())}
-	for range s.conns() {
-		pl.done.Go(func() {
-			for l := range pl.todo {
-				if l.p.stopping() {
-					l.p.putBack(l.i)
-					continue
-				}
-				msg, err := s.letterFor(ctx, c, t, ms, l.p.list.Recipients[l.i])
-				switch {
-				case err != nil && l.p.ctx.Err() != nil:
-					l.p.putBack(l.i)
-					continue
-				case err != nil: // the letter could not be rendered when queued
-					l.p.done(l.i, refused, err.Error(), s.now())
-					continue
-				}
-				how, reply := classify(s.opts.Sender.Send(l.p.ctx, msg))
-				if how == notStarted && l.p.ctx.Err() == nil {
-					l.p.down.Store(true)
-				}
-				l.p.done(l.i, how, reply, s.now())
-			}
-		})
-	}
-	return pl
-}
-
-// feed hands a batch's messages over; those left when the batch stops are put back.
-func (pl *pipeline) feed(p *progress, picked []int) {
-	for k, i := range picked {
-		if p.stopping() {
-			p.unpick(picked[k:])
-			return
-		}
-		p.pending.Add(1)
-		pl.todo <- piped{p: p, i: i}
-	}
-}
-
-// finish stops the pipeline once every batch fed to it is done.
-func (pl *pipeline) finish() {
-	close(pl.todo)
-	pl.done.Wait()
-}
-
-// putBack returns a message handed to the pipeline that did not begin.
-func (p *progress) putBack(i int) {
-	p.unpick([]int{i})
-	p.pending.Done()
-}
-
-// done records the outcome of a message handed to the pipeline.
-func (p *progress) done(i int, how outcome, reply string, now time.Time) {
-	p.record(i, how, reply, now)
-	p.pending.Done()
-}
-
-// letterFor builds one recipient's message from the letter rendered when the run was
-// queued (rendering it now for a list queued before letters were kept).
-func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (*gomail.Msg, error) {
-	switch l := r.Letter; {
-	case r.Problem != "":
-		return nil, errors.New(r.Problem)
-	case l != nil:
-		return s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
-	}
-	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms)
-	if err != nil {
-		return nil, err
-	}
-	return s.opts.Campaigns.Message(c, out, data, r.Email)
 }
 
 // writeMailings puts a "mailing sent" line into the timeline of each client whose

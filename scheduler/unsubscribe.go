@@ -38,7 +38,20 @@ const UnsubscribePath = "/unsubscribe/"
 
 // Link is a recipient's unsubscribe URL.
 func (u *Unsubscriber) Link(campaignID, clientID, contactID string) string {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(campaignID + "\x00" + clientID + "\x00" + contactID))
+	return u.link(campaignID + "\x00" + clientID + "\x00" + contactID)
+}
+
+// TestLink is the unsubscribe URL of a test letter or a preview: it shows a page
+// saying so and changes nobody, whoever clicks it.
+func (u *Unsubscriber) TestLink(campaignID string) string {
+	return u.link(testMark + "\x00" + campaignID)
+}
+
+// testMark begins a test link's payload; a recipient's has three parts, not two.
+const testMark = "test"
+
+func (u *Unsubscriber) link(raw string) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(raw))
 	return u.base + UnsubscribePath + payload + "." + u.sign(payload)
 }
 
@@ -48,25 +61,38 @@ func (u *Unsubscriber) sign(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
 
+// linkTarget is what a valid link names: a recipient, or a test letter.
+type linkTarget struct {
+	campaignID, clientID, contactID string
+	test                            bool
+}
+
 // parse checks a token and returns what it names.
-func (u *Unsubscriber) parse(token string) (campaignID, clientID, contactID string, ok bool) {
+func (u *Unsubscriber) parse(token string) (linkTarget, bool) {
 	payload, sig, found := strings.Cut(token, ".")
 	if !found || !hmac.Equal([]byte(sig), []byte(u.sign(payload))) {
-		return "", "", "", false
+		return linkTarget{}, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
-	parts := strings.Split(string(raw), "\x00")
-	if err != nil || len(parts) != 3 {
-		return "", "", "", false
+	if err != nil {
+		return linkTarget{}, false
 	}
-	return parts[0], parts[1], parts[2], true
+	switch parts := strings.Split(string(raw), "\x00"); {
+	case len(parts) == 3:
+		return linkTarget{campaignID: parts[0], clientID: parts[1], contactID: parts[2]}, true
+	case len(parts) == 2 && parts[0] == testMark:
+		return linkTarget{campaignID: parts[1], test: true}, true
+	}
+	return linkTarget{}, false
 }
 
 var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Отписка / Unsubscribe</title></head>
 <body style="font-family: sans-serif; max-width: 32em; margin: 3em auto; padding: 0 1em">
-{{if .Done}}<h1>Вы отписаны</h1><p>Рассылки больше не придут на этот адрес.</p>
+{{if .Test}}<h1>Это было тестовое письмо</h1><p>Ссылка из тестового письма ничего не меняет: никто не отписан.</p>
+<p lang="en">This was a test letter: its link changes nothing, and nobody was unsubscribed.</p>
+{{else if .Done}}<h1>Вы отписаны</h1><p>Рассылки больше не придут на этот адрес.</p>
 <p lang="en">You are unsubscribed: no more mailings will come to this address.</p>
 {{else if .Bad}}<h1>Ссылка недействительна</h1><p>Откройте ссылку из письма целиком.</p>
 <p lang="en">This link is not valid. Open the whole link from the letter.</p>
@@ -77,20 +103,27 @@ var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
 
 // ServeHTTP shows a confirmation page for GET and unsubscribes for POST, also the
 // one-click POST of RFC 8058 that mail programs send ("List-Unsubscribe=One-Click").
+// A test letter's link only says that it was a test, for GET and POST alike.
 func (u *Unsubscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	page := struct{ Done, Bad bool }{}
-	campaignID, clientID, contactID, ok := u.parse(strings.TrimPrefix(r.URL.Path, UnsubscribePath))
+	page := struct{ Done, Bad, Test bool }{}
+	to, ok := u.parse(strings.TrimPrefix(r.URL.Path, UnsubscribePath))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	switch {
 	case !ok:
 		page.Bad = true
 		w.WriteHeader(http.StatusBadRequest)
+	case r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
+		return
+	case to.test:
+		page.Test = true
 	case r.Method == http.MethodPost:
 		via := "link"
 		if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 			via = "one-click"
 		}
-		_, err := u.st.Unsubscribe(r.Context(), clientID, contactID, via, campaignID)
+		_, err := u.st.Unsubscribe(r.Context(), to.clientID, to.contactID, via, to.campaignID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			page.Bad = true
@@ -101,10 +134,6 @@ func (u *Unsubscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			page.Done = true
 		}
-	case r.Method != http.MethodGet && r.Method != http.MethodHead:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "use GET or POST", http.StatusMethodNotAllowed)
-		return
 	}
 	_ = unsubscribePage.Execute(w, page)
 }

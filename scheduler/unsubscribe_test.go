@@ -93,3 +93,103 @@ func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 		t.Fatalf("a second unsubscribe added %d entries", len(items)-1)
 	}
 }
+
+// A test letter's links, the text's and List-Unsubscribe's, lead to a page that says
+// it was a test, for GET and the one-click POST alike, and change nobody; a real
+// letter's link still unsubscribes its recipient.
+func TestTestLetterLinksChangeNobody(t *testing.T) {
+	ctx := context.Background()
+	m := newMailing(t, 2)
+	var u *scheduler.Unsubscriber
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { u.ServeHTTP(w, r) }))
+	defer web.Close()
+	var err error
+	if u, err = scheduler.NewUnsubscriber(m.st, "0123456789abcdef-secret", web.URL); err != nil {
+		t.Fatal(err)
+	}
+	m.cs = scheduler.NewCampaigns(m.st, u, "news@crm.test", time.UTC)
+	// links returns a received letter's unsubscribe links: its text's and its header's.
+	links := func(to string) []string {
+		t.Helper()
+		got := m.srv.To(to)
+		if len(got) != 1 {
+			t.Fatalf("%s got %d letters", to, len(got))
+		}
+		header := strings.TrimSuffix(strings.TrimPrefix(got[0].Header("List-Unsubscribe"), "<"), ">")
+		_, body, _ := strings.Cut(got[0].Text(), "Отписаться: ")
+		body, _, _ = strings.Cut(body, "\n")
+		for _, l := range []string{header, body} {
+			if !strings.HasPrefix(l, web.URL+scheduler.UnsubscribePath) {
+				t.Fatalf("%s: no unsubscribe link in %q and %q", to, header, got[0].Text())
+			}
+		}
+		return []string{body, header}
+	}
+	page := func(method, link string, form url.Values) string {
+		t.Helper()
+		req, err := http.NewRequest(method, link, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, link, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	// nobodyOut checks that every recipient still gets mailings and no timeline has an
+	// unsubscribe.
+	nobodyOut := func(except string) {
+		t.Helper()
+		for _, addr := range m.want {
+			h, err := m.st.FindByEmail(ctx, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := h.Client.Contacts[h.ContactID]
+			if out := p.Consent.UnsubscribedAt != nil || !p.Consent.Given; out != (addr == except) {
+				t.Errorf("%s: unsubscribed %v, consent %v", addr, p.Consent.UnsubscribedAt, p.Consent.Given)
+			}
+			items, _, err := m.st.Timeline(ctx, h.Client.ID, 0, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range items {
+				if it.Kind == store.InteractionUnsubscribe && it.ContactID == h.ContactID && addr != except {
+					t.Errorf("%s: an unsubscribe in the timeline: %+v", addr, it)
+				}
+			}
+		}
+	}
+
+	if err := m.cs.Test(ctx, smtpSender{m.srv.Port()}, m.camp, m.first, "", "me@crm.test"); err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range links("me@crm.test") {
+		for _, req := range []struct {
+			method string
+			form   url.Values
+		}{{http.MethodGet, nil}, {http.MethodPost, url.Values{"List-Unsubscribe": {"One-Click"}}}, {http.MethodPost, nil}} {
+			body := page(req.method, link, req.form)
+			if !strings.Contains(body, "тестовое письмо") || !strings.Contains(body, "test letter") || strings.Contains(body, "<form") {
+				t.Fatalf("%s %s %v: %s", req.method, link, req.form, body)
+			}
+		}
+	}
+	nobodyOut("")
+
+	// The campaign itself: a real letter's link unsubscribes its recipient, and only them.
+	m.start()
+	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	real := links("r0-1@shop.test")
+	if body := page(http.MethodPost, real[1], url.Values{"List-Unsubscribe": {"One-Click"}}); !strings.Contains(body, "Вы отписаны") {
+		t.Fatalf("a real letter's one-click: %s", body)
+	}
+	nobodyOut("r0-1@shop.test")
+}

@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +179,34 @@ func CountStates(states string) DeliveryCounts {
 		n.Add(LetterState(states[i]))
 	}
 	return n
+}
+
+// ReplyCount is a server's reply and how many letters got it.
+type ReplyCount struct {
+	Reply string
+	N     int
+}
+
+// FailureReplies counts the replies the failed letters of batches got (a refusal's
+// text, or why the letter could not be rendered), the most frequent first, at most
+// top of them; a failure without a reply is left out.
+func FailureReplies(heads []Batch, top int) []ReplyCount {
+	n := map[string]int{}
+	for _, b := range heads {
+		for i := range len(b.States) {
+			if reply := b.Tries[strconv.Itoa(i)].Reply; reply != "" && LetterState(b.States[i]) == DeliveryFailed {
+				n[reply]++
+			}
+		}
+	}
+	out := make([]ReplyCount, 0, len(n))
+	for reply, k := range n {
+		out = append(out, ReplyCount{Reply: reply, N: k})
+	}
+	slices.SortFunc(out, func(a, b ReplyCount) int {
+		return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Reply, b.Reply))
+	})
+	return out[:min(len(out), top)]
 }
 
 // BatchList is a batch's recipients.

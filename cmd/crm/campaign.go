@@ -596,6 +596,9 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 	fmt.Fprintf(out, "campaign: %s (%s)\nstate: %s\nschedule: %s\n", c.Name, c.ID, cc.state(c), orNow(c.Schedule))
 	if c.State == store.CampaignPaused {
 		fmt.Fprintf(out, "paused: %s\n", cc.pauseReason(ctx, c.PauseReason))
+		if _, refused := scheduler.RefusedReply(c.PauseReason); refused {
+			fmt.Fprintf(out, "once the server accepts letters again: crm campaign resume %s (the failed ones stay failed)\n", c.ID)
+		}
 		if c.ResumeAt != nil {
 			fmt.Fprintf(out, "resumes by itself at %s\n", cc.when(*c.ResumeAt))
 		}
@@ -613,8 +616,16 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 	if !c.Prepared && !over {
 		queued += " so far (the segment is still being read)"
 	}
-	fmt.Fprintf(out, "run: %d\nrecipients queued: %s\nsent: %d\nfailed: %d\ndeferred (retrying): %d\nqueued (waiting): %d\n",
-		c.Run, queued, n.Sent, n.Failed, n.Deferred, n.Queued)
+	fmt.Fprintf(out, "run: %d\nrecipients queued: %s\nsent: %d\nfailed: %d\n", c.Run, queued, n.Sent, n.Failed)
+	shown := 0
+	for _, r := range st.Replies {
+		fmt.Fprintf(out, "  %d × %s\n", r.N, r.Reply)
+		shown += r.N
+	}
+	if shown > 0 && shown < n.Failed {
+		fmt.Fprintf(out, "  %d × other replies\n", n.Failed-shown)
+	}
+	fmt.Fprintf(out, "deferred (retrying): %d\nqueued (waiting): %d\n", n.Deferred, n.Queued)
 	if n.Skipped > 0 {
 		fmt.Fprintf(out, "skipped: %d (unsubscribed, bounced or removed after the start)\n", n.Skipped)
 	}

@@ -82,6 +82,7 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	c, n := st.Campaign, st.Counts
 	v = cc.view(ctx, c)
 	v.Queued, v.Sent, v.Failed, v.Deferred, v.Skipped = n.Queued, n.Sent, n.Failed, n.Deferred, n.Skipped
+	v.FailReplies = st.Replies
 	if st.RunOver() {
 		v.Cut = n.Sending
 	} else {
@@ -95,7 +96,8 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	return v, nil
 }
 
-// view is a campaign without counts; a pause by a person names them.
+// view is a campaign without counts; a pause by a person names them, one for the
+// server's refusals gives its reply.
 func (cc *campaignControl) view(ctx context.Context, c *store.Campaign) bot.CampaignView {
 	v := bot.CampaignView{ID: c.ID, Name: c.Name, State: c.State, Schedule: c.Schedule, PauseReason: c.PauseReason,
 		ResumeAt: c.ResumeAt, Run: c.Run}
@@ -104,6 +106,9 @@ func (cc *campaignControl) view(ctx context.Context, c *store.Campaign) bot.Camp
 	}
 	if c.PauseReason == scheduler.PauseServerDown {
 		v.ServerDown, v.PauseReason = true, ""
+	}
+	if reply, ok := scheduler.RefusedReply(c.PauseReason); ok {
+		v.Refused, v.PauseReason = reply, ""
 	}
 	if id, ok := strings.CutPrefix(c.PauseReason, "paused by "); ok && c.State == store.CampaignPaused {
 		if m, err := cc.st.Manager(ctx, id); err == nil {

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,12 +61,7 @@ func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 	if !strings.Contains(r.stdout, "state: running") && !strings.Contains(r.stdout, "state: done") {
 		t.Fatalf("the store does not show the campaign started: %+v", r)
 	}
-	for deadline := time.Now().Add(wait); !strings.Contains(r.stdout, "state: done"); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the campaign never finished: %+v", r)
-		}
-		r = runCRM(ctx, t, vars, "campaign", "status", id)
-	}
+	waitStatus(t, vars, id, "state: done")
 	if got := mail.To("anna@romashka.ru"); len(got) != 1 || got[0].Header("Subject") != "Для Ромашка" {
 		t.Fatalf("the campaign's letter: %+v", got)
 	}
@@ -162,5 +159,66 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	views, err := cc.List(ctx)
 	if err != nil || len(views) != 1 || views[0].ID != c.ID || views[0].State != store.CampaignDone {
 		t.Fatalf("list: %+v %v", views, err)
+	}
+}
+
+// A mail server that refuses every recipient: crm serve pauses the campaign after a
+// row of refusals, and crm campaign status, the bot and the log give the server's
+// reply. Resumed once the server accepts again, it sends the rest; the failed stay
+// failed with their reply.
+func TestServePausesACampaignTheServerRefuses(t *testing.T) {
+	ctx := context.Background()
+	const n = 40
+	vars := campaignBase(t, shopRows(n))
+	if r := runCRM(ctx, t, vars, "manager", "add", "--name", "Ирина", "--role", "head", "--telegram-id", "77"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	tg, srv := tgtest.New(t), smtptest.Start(t)
+	const refusal = "sending SMTP RCPT TO command: 554 5.7.1 Service unavailable; client host [127.0.0.1] blocked"
+	srv.RefuseAll(554, "Service unavailable; client host [127.0.0.1] blocked")
+	vars = withSettings(vars, "CRM_PUBLIC_URL", "https://crm.test", "CRM_UNSUBSCRIBE_SECRET", "0123456789abcdef-secret",
+		"CRM_SMTP_HOST", "127.0.0.1", "CRM_SMTP_PORT", strconv.Itoa(srv.Port()), "CRM_SMTP_SECURITY", "none",
+		"CRM_SMTP_FROM", "news@company.ru", "CRM_SMTP_CONNS", "2", "CRM_HTTP_ADDR", freeAddr(t),
+		"CRM_TELEGRAM_TOKEN", tgtest.Token, "CRM_TELEGRAM_API_URL", tg.URL())
+	r, id := createCampaign(t, vars, "--name", "Зима", "--subject", "Для {{.Client.Name}}", "--text-file",
+		campaignFile(t, "{{.Contact.Name}}, {{.UnsubscribeURL}}"))
+	wantRun(t, "create", r, 0, fmt.Sprintf("recipients now: %d", n))
+	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "running")
+
+	serveCtx, stop := context.WithCancel(ctx)
+	served := make(chan runResult, 1)
+	go func() { served <- runCRM(serveCtx, t, vars, "serve") }()
+	var serve runResult
+	stopServe := sync.OnceFunc(func() { stop(); serve = <-served })
+	t.Cleanup(stopServe)
+	waitReady(t, vars["CRM_HTTP_ADDR"])
+
+	r = waitStatus(t, vars, id, "state: paused")
+	wantRun(t, "status when paused", r, 0, "paused: the SMTP server refused 20 letters in a row; its last reply: "+refusal+"\n",
+		"crm campaign resume "+id, "× "+refusal+"\n")
+	failed, waiting := statusCount(r.stdout, "failed"), statusCount(r.stdout, `queued \(waiting\)`)
+	// The row is 20 long; the letter under way on the other connection ends as it may.
+	if failed < 20 || failed > 21 || failed+waiting != n || srv.Count() != 0 || !strings.Contains(r.stdout, fmt.Sprintf("  %d × %s\n", failed, refusal)) {
+		t.Fatalf("paused with %d failed and %d waiting, %d received:\n%s", failed, waiting, srv.Count(), r.stdout)
+	}
+
+	const wait = 20 * time.Second
+	tg.SendText(77, "/campaigns")
+	tg.TapButton(tg.Next(77, wait), "📊 1")
+	if got := tg.Next(77, wait); !strings.Contains(got.Text, "почтовый сервер отказывал письмо за письмом") ||
+		!strings.Contains(got.Text, "Его последний ответ: "+refusal) || !strings.Contains(got.Text, fmt.Sprintf("↳ %d × %s", failed, refusal)) {
+		t.Fatalf("the bot's status: %q", got.Text)
+	}
+
+	srv.AcceptAll()
+	wantRun(t, "resume", runCRM(ctx, t, vars, "campaign", "resume", id), 0, "running")
+	r = waitStatus(t, vars, id, "state: done")
+	if statusCount(r.stdout, "sent") != n-failed || statusCount(r.stdout, "failed") != failed || srv.Count() != n-failed ||
+		!strings.Contains(r.stdout, fmt.Sprintf("  %d × %s\n", failed, refusal)) {
+		t.Fatalf("after the resume, %d received:\n%s", srv.Count(), r.stdout)
+	}
+	stopServe()
+	if !strings.Contains(serve.stderr, "campaign paused") || !strings.Contains(serve.stderr, "554 5.7.1 Service unavailable") {
+		t.Fatalf("the log does not say why the campaign paused:\n%s", serve.stderr)
 	}
 }

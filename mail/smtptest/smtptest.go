@@ -1,14 +1,19 @@
 // Package smtptest runs go-smtp's server on a loopback port for tests and benchmarks:
-// it records what it receives, can refuse chosen recipients with 4xx or 5xx replies,
-// and can be stopped and started again on the same port.
+// it records what it receives, can refuse chosen recipients (or every one) with 4xx or
+// 5xx replies, and can be stopped and started again on the same port.
 package smtptest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -42,14 +47,15 @@ type Server struct {
 	// Discard keeps counts only (benchmarks send many messages).
 	Discard bool
 
-	mu       sync.Mutex
-	addr     string
-	srv      *smtp.Server
-	messages []Message
-	count    int
-	refuse   map[string]*smtp.SMTPError // by recipient address
-	cutData  map[string]bool            // drop the connection in the middle of DATA
-	idle     time.Duration              // how long a silent client is kept
+	mu        sync.Mutex
+	addr      string
+	srv       *smtp.Server
+	messages  []Message
+	count     int
+	refuse    map[string]*smtp.SMTPError // by recipient address
+	refuseAll *smtp.SMTPError            // every recipient, when set
+	cutData   map[string]bool            // drop the connection in the middle of DATA
+	idle      time.Duration              // how long a silent client is kept
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -144,6 +150,23 @@ func (s *Server) Accept(address string) {
 	delete(s.refuse, strings.ToLower(address))
 }
 
+// RefuseAll makes RCPT TO fail for every address with code and message, as a server
+// that blocks the sender does (e.g. 554, "Service unavailable; client host blocked");
+// the enhanced code is class.7.1.
+func (s *Server) RefuseAll(code int, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	class := code / 100
+	s.refuseAll = &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{class, 7, 1}, Message: message}
+}
+
+// AcceptAll lifts RefuseAll; refusals of single addresses stay.
+func (s *Server) AcceptAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseAll = nil
+}
+
 // CutDuringData makes the server drop the connection while reading a message to the
 // address, after part of it has arrived.
 func (s *Server) CutDuringData(address string) {
@@ -202,6 +225,9 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	refuse := x.s.refuse[strings.ToLower(to)]
+	if x.s.refuseAll != nil {
+		refuse = x.s.refuseAll
+	}
 	x.s.mu.Unlock()
 	if refuse != nil {
 		return refuse
@@ -234,4 +260,44 @@ func (x *session) Data(r io.Reader) error {
 		x.s.messages = append(x.s.messages, x.msg)
 	}
 	return nil
+}
+
+// Text is the message's first text/plain part, its transfer encoding undone ("" when
+// it has none).
+func (m Message) Text() string {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return ""
+	}
+	return plainText(textproto.MIMEHeader(msg.Header), msg.Body)
+}
+
+func plainText(h textproto.MIMEHeader, body io.Reader) string {
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		mediaType = "text/plain"
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := r.NextRawPart() // the encoding is undone below, for both kinds of part
+			if err != nil {
+				return ""
+			}
+			if s := plainText(part.Header, part); s != "" {
+				return s
+			}
+		}
+	}
+	if mediaType != "text/plain" {
+		return ""
+	}
+	switch strings.ToLower(h.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, _ := io.ReadAll(body)
+	return string(b)
 }
