@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crm-team/crm/store/embedded"
 )
 
 // asCRMEnv makes the test binary the crm binary (its arguments are crm's): tests
@@ -109,6 +111,11 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 	}
 	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
+	}
+
+	// The engine is reached through a socket in the data directory only.
+	if o, err := embedded.ReadOwner(dir); err != nil || o.Socket != filepath.Join(dir, "engine.sock") {
+		t.Fatalf("engine.json: %+v %v, want the socket in %s", o, err, dir)
 	}
 
 	// A second engine on the same directory is refused with a clear message.

@@ -108,15 +108,19 @@ func TestSecondEngineOnSameDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.Owned() || other.URI() != e.URI() {
-		t.Fatalf("attached engine: owned=%v uri=%q, want the owner's %q", other.Owned(), other.URI(), e.URI())
+	if other.Owned() || other.Socket() != e.Socket() {
+		t.Fatalf("attached engine: owned=%v socket=%q, want the owner's %q", other.Owned(), other.Socket(), e.Socket())
 	}
-	c := connect(t, other.URI())
-	if err := c.Ping(ctx, nil); err != nil {
+	if _, err := connect(t, e.URI()).Database("crm").Collection("x").InsertOne(ctx, bson.M{"_id": "k"}); err != nil {
 		t.Fatal(err)
 	}
+	c := connect(t, other.URI())
+	if n, err := c.Database("crm").Collection("x").CountDocuments(ctx, bson.M{"_id": "k"}); err != nil || n != 1 {
+		t.Fatalf("through the attached engine: n=%d err=%v", n, err)
+	}
+	_ = c.Disconnect(ctx)
 	other.Close() // does not stop the owner's engine
-	if err := c.Ping(ctx, nil); err != nil {
+	if err := connect(t, e.URI()).Ping(ctx, nil); err != nil {
 		t.Fatalf("owner's engine stopped when an attached process closed: %v", err)
 	}
 }
