@@ -82,6 +82,13 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %q: %w", dataDir, err)
 	}
+	tightened, err := privateDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	if tightened {
+		log.Warn("the data directory was open to other users; it is now this user's only (mode 0700)", "dir", abs)
+	}
 	if err := os.MkdirAll(filepath.Join(abs, sqliteDir), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create data directory %s (check CRM_DATA_DIR and its permissions): %w", abs, err)
 	}
@@ -119,6 +126,9 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Engine, error) {
 }
 
 func (e *Engine) run(ctx context.Context, command string) error {
+	if err := privateFiles(e.dataDir); err != nil {
+		return fmt.Errorf("%w; run `chmod -R go= %s` as its owner", err, e.dataDir)
+	}
 	// The lock is ours, so a socket file there is one a crashed owner left.
 	sock := filepath.Join(e.dataDir, socketFile)
 	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -198,6 +208,9 @@ func (e *Engine) fixLoop(ctx context.Context) {
 			if err := e.fixer.FixAll(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("embedded engine: cannot index _id", "err", err)
 			}
+			if err := privateFiles(e.dataDir); err != nil {
+				e.log.Warn("embedded engine: files open to other users", "err", err)
+			}
 		}
 	}
 }
@@ -269,14 +282,18 @@ func (e *Engine) Owned() bool { return e.owner }
 // DataDir is the absolute data directory.
 func (e *Engine) DataDir() string { return e.dataDir }
 
-// FixIndexes makes _id look-ups use an index in every collection that exists now. The
-// store calls it after it creates collections. A process attached to another's engine
-// leaves it to the owner, whose loop picks new collections up within seconds.
+// FixIndexes makes _id look-ups use an index in every collection that exists now, and
+// closes new databases' files to other users. The store calls it after it creates
+// collections. A process attached to another's engine leaves it to the owner, whose
+// loop picks new collections up within seconds.
 func (e *Engine) FixIndexes(ctx context.Context) error {
 	if !e.owner || e.fixer == nil {
 		return nil
 	}
-	return e.fixer.FixAll(ctx)
+	if err := e.fixer.FixAll(ctx); err != nil {
+		return err
+	}
+	return privateFiles(e.dataDir)
 }
 
 // Close stops an owned engine and releases the data directory.
@@ -334,6 +351,7 @@ func waitListening(ctx context.Context, socket string) error {
 
 func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
+	_ = os.Remove(tmp) // WriteFile keeps the mode of a file left by a crash
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}

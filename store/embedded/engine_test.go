@@ -125,9 +125,10 @@ func TestSecondEngineOnSameDirectory(t *testing.T) {
 	}
 }
 
-func TestRestartAfterClose(t *testing.T) {
+// storeAndStop runs an engine on dir just to store the document {_id: "k"} in crm.x.
+func storeAndStop(t *testing.T, dir string) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	e, err := Start(ctx, dir, Options{Command: "first"})
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +139,12 @@ func TestRestartAfterClose(t *testing.T) {
 	}
 	_ = c.Disconnect(ctx)
 	e.Close()
+}
+
+func TestRestartAfterClose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	storeAndStop(t, dir)
 
 	start := time.Now()
 	e2 := startEngine(t, dir)
