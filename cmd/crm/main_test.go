@@ -161,6 +161,34 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 	}
 }
 
+// crm serve in a process of its own on a data directory others could enter: it closes
+// the directory, and commands of this process reach its engine through the socket
+// (each process through its own handle on the directory).
+func TestCommandsReachServeInAnotherProcessBySocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Shared")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	vars := map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": freeAddr(t), "CRM_LOG_LEVEL": "warn"}
+	serve := startServeProcess(t, vars)
+
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data directory under crm serve: %v %v, want drwx------", fi.Mode(), err)
+	}
+	if o, err := embedded.ReadOwner(dir); err != nil || o.PID != serve.Process.Pid || o.Socket != filepath.Join(dir, "engine.sock") {
+		t.Fatalf("engine.json: %+v %v, want pid %d and the socket in %s", o, err, serve.Process.Pid, dir)
+	}
+	if r := runCRM(context.Background(), t, vars, "manager", "add", "--name", "Ольга"); r.code != 0 {
+		t.Fatalf("manager add while another process serves: %+v", r)
+	}
+	if r := runCRM(context.Background(), t, vars, "manager", "list"); r.code != 0 || !strings.Contains(r.stdout, "Ольга") {
+		t.Fatalf("manager list while another process serves: %+v", r)
+	}
+}
+
 func TestMigrateTwiceAndDoctorOnBadURI(t *testing.T) {
 	vars := map[string]string{"CRM_DATA_DIR": t.TempDir()}
 	for i := 0; i < 2; i++ {
