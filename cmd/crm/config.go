@@ -27,7 +27,7 @@ var settings = []setting{
 	{name: "CRM_CONFIG", help: "optional file of NAME=value lines; the environment wins over it"},
 	{name: "CRM_MONGODB_URI", help: "MongoDB connection string; empty runs the embedded engine", secret: true},
 	{name: "CRM_MONGODB_DATABASE", def: "crm", help: "database name"},
-	{name: "CRM_DATA_DIR", def: "./data", help: "embedded engine's data directory (SQLite files, lock)"},
+	{name: "CRM_DATA_DIR", def: "./data", help: "embedded engine's data directory (SQLite files, lock, socket)"},
 	{name: "CRM_HTTP_ADDR", def: "127.0.0.1:8080", help: "HTTP listener: /healthz, /readyz"},
 	{name: "CRM_PHONE_REGION", def: "RU", help: "region for phone numbers written without a country code"},
 	{name: "CRM_TELEGRAM_TOKEN", help: "the bot's token from @BotFather; empty runs without the bot", secret: true},

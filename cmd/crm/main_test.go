@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/crm-team/crm/store/embedded"
 )
 
 // asCRMEnv makes the test binary the crm binary (its arguments are crm's): tests
@@ -127,6 +129,11 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 		t.Fatalf("healthz: %v", err)
 	}
 
+	// The engine is reached through a socket in the data directory only.
+	if o, err := embedded.ReadOwner(dir); err != nil || o.Socket != filepath.Join(dir, "engine.sock") {
+		t.Fatalf("engine.json: %+v %v, want the socket in %s", o, err, dir)
+	}
+
 	// A second engine on the same directory is refused with a clear message.
 	second := runCRM(context.Background(), t, map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": freeAddr(t)}, "serve")
 	if second.code == 0 || !strings.Contains(second.stderr, `"crm serve"`) || !strings.Contains(second.stderr, "in use") {
@@ -167,6 +174,34 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 	exp = runCRM(context.Background(), t, vars, "export")
 	if !strings.Contains(exp.stdout, "ООО Ромашка") {
 		t.Fatalf("after restart: %+v", exp)
+	}
+}
+
+// crm serve in a process of its own on a data directory others could enter: it closes
+// the directory, and commands of this process reach its engine through the socket
+// (each process through its own handle on the directory).
+func TestCommandsReachServeInAnotherProcessBySocket(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "Shared")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	vars := map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": freeAddr(t), "CRM_LOG_LEVEL": "warn"}
+	serve := startServeProcess(t, vars)
+
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data directory under crm serve: %v %v, want drwx------", fi.Mode(), err)
+	}
+	if o, err := embedded.ReadOwner(dir); err != nil || o.PID != serve.Process.Pid || o.Socket != filepath.Join(dir, "engine.sock") {
+		t.Fatalf("engine.json: %+v %v, want pid %d and the socket in %s", o, err, serve.Process.Pid, dir)
+	}
+	if r := runCRM(context.Background(), t, vars, "manager", "add", "--name", "Ольга"); r.code != 0 {
+		t.Fatalf("manager add while another process serves: %+v", r)
+	}
+	if r := runCRM(context.Background(), t, vars, "manager", "list"); r.code != 0 || !strings.Contains(r.stdout, "Ольга") {
+		t.Fatalf("manager list while another process serves: %+v", r)
 	}
 }
 

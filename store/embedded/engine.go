@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/url"
@@ -21,17 +22,20 @@ import (
 
 // Files inside the data directory.
 const (
-	lockFile  = "crm.lock"    // flock'ed by the process that owns the engine
-	ownerFile = "engine.json" // who owns the engine and where it listens
-	sqliteDir = "db"          // FerretDB keeps one SQLite file per database here
+	lockFile   = "crm.lock"    // flock'ed by the process that owns the engine
+	ownerFile  = "engine.json" // who owns the engine and its socket
+	socketFile = "engine.sock" // the engine's only listener (the driver wants "sock" at the end)
+	sqliteDir  = "db"          // FerretDB keeps one SQLite file per database here
 )
 
 // Owner says who runs the engine on a data directory; it is written to engine.json so
 // that other commands can find the engine and error messages can name the process.
 type Owner struct {
-	PID     int       `json:"pid"`
-	Command string    `json:"command"`
-	URI     string    `json:"uri"`
+	PID     int    `json:"pid"`
+	Command string `json:"command"`
+	// Socket is the engine's Unix socket, inside the data directory. Empty in the
+	// engine.json of an older crm, which listened on a loopback TCP port.
+	Socket  string    `json:"socket,omitempty"`
 	Started time.Time `json:"started"`
 }
 
@@ -39,6 +43,7 @@ type Owner struct {
 // on the same data directory, which this process only connects to.
 type Engine struct {
 	dataDir string
+	dir     *os.File // the data directory, held open: the socket is reached through it
 	uri     string
 	owner   bool
 	log     *slog.Logger
@@ -77,34 +82,64 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %q: %w", dataDir, err)
 	}
+	tightened, err := privateDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	if tightened {
+		log.Warn("the data directory was open to other users; it is now this user's only (mode 0700)", "dir", abs)
+	}
 	if err := os.MkdirAll(filepath.Join(abs, sqliteDir), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create data directory %s (check CRM_DATA_DIR and its permissions): %w", abs, err)
 	}
+	dir, err := os.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open data directory %s: %w", abs, err)
+	}
+	e := &Engine{dataDir: abs, dir: dir, log: log}
 
 	lock, err := os.OpenFile(filepath.Join(abs, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
+		e.closeDir()
 		return nil, fmt.Errorf("cannot open lock file in %s: %w", abs, err)
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = lock.Close()
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			e.closeDir()
 			return nil, fmt.Errorf("cannot lock data directory %s: %w", abs, err)
 		}
-		return attach(ctx, abs, opts, log)
+		if err := e.attach(ctx, opts); err != nil {
+			e.closeDir()
+			return nil, err
+		}
+		return e, nil
 	}
 
-	e := &Engine{dataDir: abs, owner: true, log: log, lock: lock}
+	e.owner, e.lock = true, lock
 	if err := e.run(ctx, opts.Command); err != nil {
 		e.unlock()
+		e.closeDir()
 		return nil, err
 	}
 	return e, nil
 }
 
 func (e *Engine) run(ctx context.Context, command string) error {
-	// Loopback TCP on a free port, not a Unix socket: the Go driver lower-cases every
-	// host, socket paths included, so a socket under a path with capitals is unreachable.
-	listener := ferretdb.ListenerConfig{TCP: "127.0.0.1:0"}
+	if err := privateFiles(e.dataDir); err != nil {
+		return fmt.Errorf("%w; run `chmod -R go= %s` as its owner", err, e.dataDir)
+	}
+	// The lock is ours, so a socket file there is one a crashed owner left.
+	sock := filepath.Join(e.dataDir, socketFile)
+	if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove the old socket %s: %w", sock, err)
+	}
+	addr, err := socketAddr(e.dir)
+	if err != nil {
+		return err
+	}
+	// Only the Unix listener: FerretDB opens no TCP one unless given its address.
+	listener := ferretdb.ListenerConfig{Unix: addr}
 
 	q := url.Values{}
 	q.Add("_pragma", "synchronous(normal)") // WAL + normal: half the write cost, safe on a process crash
@@ -130,8 +165,14 @@ func (e *Engine) run(ctx context.Context, command string) error {
 		_ = fdb.Run(runCtx)
 	}()
 
-	e.uri = fdb.MongoDBURI()
-	if err := waitListening(ctx, e.uri); err != nil {
+	// FerretDB listens from New on; the directory keeps others out, and the socket
+	// itself answers to nobody else either.
+	if err := os.Chmod(addr, 0o600); err != nil {
+		e.Close()
+		return fmt.Errorf("cannot close the socket %s to other users: %w", sock, err)
+	}
+	e.uri = socketURI(addr)
+	if err := waitListening(ctx, addr); err != nil {
 		e.Close()
 		return err
 	}
@@ -144,7 +185,7 @@ func (e *Engine) run(ctx context.Context, command string) error {
 	e.fixerC = make(chan struct{})
 	go e.fixLoop(runCtx)
 
-	owner := Owner{PID: os.Getpid(), Command: command, URI: e.uri, Started: time.Now().UTC()}
+	owner := Owner{PID: os.Getpid(), Command: command, Socket: sock, Started: time.Now().UTC()}
 	b, _ := json.Marshal(owner)
 	if err := writeFileAtomic(filepath.Join(e.dataDir, ownerFile), b); err != nil {
 		e.Close()
@@ -167,30 +208,46 @@ func (e *Engine) fixLoop(ctx context.Context) {
 			if err := e.fixer.FixAll(ctx); err != nil && ctx.Err() == nil {
 				e.log.Warn("embedded engine: cannot index _id", "err", err)
 			}
+			if err := privateFiles(e.dataDir); err != nil {
+				e.log.Warn("embedded engine: files open to other users", "err", err)
+			}
 		}
 	}
 }
 
-func attach(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Engine, error) {
+// attach makes e use the engine another process runs on the directory, through its
+// socket, once engine.json says the owner serves one.
+func (e *Engine) attach(ctx context.Context, opts Options) error {
+	dir := e.dataDir
 	// The owner may still be starting: give it a few seconds to write engine.json.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		owner, err := ReadOwner(dir)
 		if err == nil {
+			since := owner.Started.Local().Format("2006-01-02 15:04")
 			if !opts.Attach {
-				return nil, fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or set CRM_DATA_DIR to another directory",
-					ErrInUse, dir, owner.Command, owner.PID, owner.Started.Local().Format("2006-01-02 15:04"))
+				return fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or set CRM_DATA_DIR to another directory",
+					ErrInUse, dir, owner.Command, owner.PID, since)
 			}
-			log.Debug("using the database engine of a running process", "owner", owner.Command, "pid", owner.PID)
-			return &Engine{dataDir: dir, uri: owner.URI, log: log}, nil
+			if owner.Socket == "" {
+				return fmt.Errorf("%w: %s is used by %q (pid %d, since %s), an older crm that serves the database on TCP to every local user; restart it with this version",
+					ErrInUse, dir, owner.Command, owner.PID, since)
+			}
+			addr, err := socketAddr(e.dir)
+			if err != nil {
+				return err
+			}
+			e.uri = socketURI(addr)
+			e.log.Debug("using the database engine of a running process", "owner", owner.Command, "pid", owner.PID)
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: %s is locked by another process that has not started its database; if no crm process runs, remove %s",
+			return fmt.Errorf("%w: %s is locked by another process that has not started its database; if no crm process runs, remove %s",
 				ErrInUse, dir, filepath.Join(dir, lockFile))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -206,14 +263,18 @@ func ReadOwner(dir string) (Owner, error) {
 	if err := json.Unmarshal(b, &o); err != nil {
 		return o, err
 	}
-	if o.URI == "" {
-		return o, errors.New("engine.json has no URI")
+	if o.PID == 0 {
+		return o, errors.New("engine.json names no process")
 	}
 	return o, nil
 }
 
-// URI is the MongoDB connection string of the engine.
+// URI is the MongoDB connection string of the engine for this process, valid until
+// Close: it reaches the socket through the data directory this process holds open.
 func (e *Engine) URI() string { return e.uri }
+
+// Socket is the path of the engine's Unix socket.
+func (e *Engine) Socket() string { return filepath.Join(e.dataDir, socketFile) }
 
 // Owned reports whether this process runs the engine.
 func (e *Engine) Owned() bool { return e.owner }
@@ -221,18 +282,23 @@ func (e *Engine) Owned() bool { return e.owner }
 // DataDir is the absolute data directory.
 func (e *Engine) DataDir() string { return e.dataDir }
 
-// FixIndexes makes _id look-ups use an index in every collection that exists now. The
-// store calls it after it creates collections. A process attached to another's engine
-// leaves it to the owner, whose loop picks new collections up within seconds.
+// FixIndexes makes _id look-ups use an index in every collection that exists now, and
+// closes new databases' files to other users. The store calls it after it creates
+// collections. A process attached to another's engine leaves it to the owner, whose
+// loop picks new collections up within seconds.
 func (e *Engine) FixIndexes(ctx context.Context) error {
 	if !e.owner || e.fixer == nil {
 		return nil
 	}
-	return e.fixer.FixAll(ctx)
+	if err := e.fixer.FixAll(ctx); err != nil {
+		return err
+	}
+	return privateFiles(e.dataDir)
 }
 
 // Close stops an owned engine and releases the data directory.
 func (e *Engine) Close() {
+	defer e.closeDir()
 	if !e.owner {
 		return
 	}
@@ -250,6 +316,13 @@ func (e *Engine) Close() {
 	e.unlock()
 }
 
+func (e *Engine) closeDir() {
+	if e.dir != nil {
+		_ = e.dir.Close()
+		e.dir = nil
+	}
+}
+
 func (e *Engine) unlock() {
 	if e.lock != nil {
 		_ = syscall.Flock(int(e.lock.Fd()), syscall.LOCK_UN)
@@ -258,14 +331,10 @@ func (e *Engine) unlock() {
 	}
 }
 
-func waitListening(ctx context.Context, uri string) error {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return err
-	}
+func waitListening(ctx context.Context, socket string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		conn, err := net.Dial("tcp", u.Host)
+		conn, err := net.Dial("unix", socket)
 		if err == nil {
 			return conn.Close()
 		}
@@ -282,6 +351,7 @@ func waitListening(ctx context.Context, uri string) error {
 
 func writeFileAtomic(path string, b []byte) error {
 	tmp := path + ".tmp"
+	_ = os.Remove(tmp) // WriteFile keeps the mode of a file left by a crash
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return err
 	}

@@ -108,22 +108,27 @@ func TestSecondEngineOnSameDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if other.Owned() || other.URI() != e.URI() {
-		t.Fatalf("attached engine: owned=%v uri=%q, want the owner's %q", other.Owned(), other.URI(), e.URI())
+	if other.Owned() || other.Socket() != e.Socket() {
+		t.Fatalf("attached engine: owned=%v socket=%q, want the owner's %q", other.Owned(), other.Socket(), e.Socket())
 	}
-	c := connect(t, other.URI())
-	if err := c.Ping(ctx, nil); err != nil {
+	if _, err := connect(t, e.URI()).Database("crm").Collection("x").InsertOne(ctx, bson.M{"_id": "k"}); err != nil {
 		t.Fatal(err)
 	}
+	c := connect(t, other.URI())
+	if n, err := c.Database("crm").Collection("x").CountDocuments(ctx, bson.M{"_id": "k"}); err != nil || n != 1 {
+		t.Fatalf("through the attached engine: n=%d err=%v", n, err)
+	}
+	_ = c.Disconnect(ctx)
 	other.Close() // does not stop the owner's engine
-	if err := c.Ping(ctx, nil); err != nil {
+	if err := connect(t, e.URI()).Ping(ctx, nil); err != nil {
 		t.Fatalf("owner's engine stopped when an attached process closed: %v", err)
 	}
 }
 
-func TestRestartAfterClose(t *testing.T) {
+// storeAndStop runs an engine on dir just to store the document {_id: "k"} in crm.x.
+func storeAndStop(t *testing.T, dir string) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	e, err := Start(ctx, dir, Options{Command: "first"})
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +139,12 @@ func TestRestartAfterClose(t *testing.T) {
 	}
 	_ = c.Disconnect(ctx)
 	e.Close()
+}
+
+func TestRestartAfterClose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	storeAndStop(t, dir)
 
 	start := time.Now()
 	e2 := startEngine(t, dir)
