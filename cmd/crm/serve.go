@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if smtpPool != nil {
 		defer smtpPool.Close()
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(mux, serveTimeouts())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e.log.Info("crm is running", "http", ln.Addr().String(), "database", describeDB(e.cfg))
