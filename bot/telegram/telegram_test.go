@@ -677,6 +677,12 @@ func TestWebhook(t *testing.T) {
 	if n := len(h.updates()); n != 0 {
 		t.Errorf("%d updates handled without the secret", n)
 	}
+	if code := post(secret, strings.Repeat("x", 1<<20)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("an update over 1 MB: %d", code)
+	}
+	if n := len(h.updates()); n != 0 {
+		t.Errorf("%d updates handled from an oversized body", n)
+	}
 	if code := post(secret, "hi"); code != http.StatusOK {
 		t.Errorf("right secret: %d", code)
 	}

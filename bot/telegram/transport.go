@@ -490,7 +490,8 @@ func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 
 // WebhookHandler serves Telegram's webhook calls while Run runs in webhook mode. It
 // answers 401 without the right X-Telegram-Bot-Api-Secret-Token, 503 when Run is not
-// running (Telegram retries), and 200 once the update was handled.
+// running (Telegram retries), 413 for a body over 1 MB, and 200 once the update was
+// handled.
 func (t *Transport) WebhookHandler() http.Handler {
 	secret := []byte(t.opts.WebhookSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -513,6 +514,11 @@ func (t *Transport) WebhookHandler() http.Handler {
 		defer rs.wg.Done()
 		var raw tgbotapi.Update
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody)).Decode(&raw); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+				return
+			}
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
