@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crm-team/crm/bot"
@@ -118,11 +119,11 @@ func (n letterNotices) ReplyOverdue(ctx context.Context, a mail.ReplyAlert) erro
 }
 
 // startMail runs a poller per configured mailbox; each letter lands in its clients'
-// timelines through one Ingester.
-func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
+// timelines through one Ingester. It returns the mailboxes' check for /readyz.
+func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) readyCheck {
 	if len(e.cfg.Mailboxes) == 0 {
 		e.log.Info("mailbox reading is off: set CRM_IMAP_HOST, CRM_IMAP_USER and CRM_IMAP_PASSWORD to read one")
-		return
+		return off("set CRM_IMAP_HOST to read one")
 	}
 	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log,
 		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar}
@@ -133,13 +134,26 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
 		}
 	}
 	in := mail.NewIngester(s, opts)
+	var mu sync.Mutex
+	var stopped []string
 	for _, acc := range e.cfg.Mailboxes {
 		p := mail.NewPoller(acc, mail.StoreProgress{St: s}, in.Store, e.log.With("mailbox", acc.Name))
 		go func() {
 			if err := p.Run(ctx); err != nil {
 				e.log.Error("mailbox reading stopped", "mailbox", acc.Name, "err", err)
+				mu.Lock()
+				stopped = append(stopped, strconv.Quote(acc.Name))
+				mu.Unlock()
 			}
 		}()
 		e.log.Info("reading mailbox", "mailbox", acc.Name, "host", acc.Host, "user", acc.User)
+	}
+	return func(context.Context) (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(stopped) > 0 {
+			return false, "not ready — reading " + strings.Join(stopped, ", ") + " stopped (crm's log says why)"
+		}
+		return true, fmt.Sprintf("ok (reading %d)", len(e.cfg.Mailboxes))
 	}
 }
