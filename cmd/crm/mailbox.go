@@ -119,8 +119,10 @@ func (n letterNotices) ReplyOverdue(ctx context.Context, a mail.ReplyAlert) erro
 }
 
 // startMail runs a poller per configured mailbox; each letter lands in its clients'
-// timelines through one Ingester. It returns the mailboxes' check for /readyz.
-func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) readyCheck {
+// timelines through one Ingester. Letters that arrive while the bot is not connected
+// are stored, their managers are not told; reply-time alerts start once it is. It
+// returns the mailboxes' check for /readyz.
+func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link *botLink) readyCheck {
 	if len(e.cfg.Mailboxes) == 0 {
 		e.log.Info("mailbox reading is off: set CRM_IMAP_HOST, CRM_IMAP_USER and CRM_IMAP_PASSWORD to read one")
 		return off("set CRM_IMAP_HOST to read one")
@@ -130,7 +132,12 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) ready
 	if core != nil {
 		opts.Notifier = letterNotices{core}
 		if e.cfg.ReplySLA > 0 {
-			go mail.NewReplyWatch(s, letterNotices{core}, e.log, nil).Run(ctx)
+			go func() {
+				// An alert is claimed before it is sent: sent through no bot, it would be lost.
+				if link.waitUp(ctx) {
+					mail.NewReplyWatch(s, letterNotices{core}, e.log, nil).Run(ctx)
+				}
+			}()
 		}
 	}
 	in := mail.NewIngester(s, opts)

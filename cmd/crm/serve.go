@@ -47,18 +47,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		mux.Handle(scheduler.UnsubscribePath, unsub)
 	}
-	core, err := startBot(ctx, e, s, mux)
+	core, link, err := startBot(ctx, e, s, mux)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
-	if core != nil {
-		ready.add("telegram bot", func(context.Context) (bool, string) { return true, "ok" })
+	if link != nil {
+		ready.add("telegram bot", link.status)
 	} else {
 		ready.add("telegram bot", off("set CRM_TELEGRAM_TOKEN to run it"))
 	}
-	ready.add("mailboxes", startMail(ctx, e, s, core))
-	smtpPool, scheduled, err := startScheduler(ctx, e, s, core)
+	ready.add("mailboxes", startMail(ctx, e, s, core, link))
+	smtpPool, scheduled, err := startScheduler(ctx, e, s, core, link)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("scheduler: %w", err)
