@@ -68,7 +68,7 @@ const (
 // time zone, and each head's weekly summary on Monday with it; it returns how many
 // messages it sent.
 func (s *Scheduler) Digests(ctx context.Context) (int, error) {
-	if s.notify == nil {
+	if !s.canNotify() {
 		return 0, nil
 	}
 	if ok, err := s.hold(ctx, "digests"); !ok {

@@ -34,6 +34,13 @@ type inbox struct {
 	weeklies  []scheduler.Weekly
 	risks     []scheduler.AtRisk
 	fail      error
+	notReady  bool // Ready says false, as the bot does while it connects
+}
+
+func (n *inbox) Ready() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return !n.notReady
 }
 
 func (n *inbox) AtRisk(_ context.Context, a scheduler.AtRisk) error {
@@ -56,6 +63,9 @@ func (n *inbox) Remind(_ context.Context, r scheduler.Reminder) error {
 func (n *inbox) Digest(_ context.Context, d scheduler.Digest) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.fail != nil {
+		return n.fail
+	}
 	n.digests = append(n.digests, d)
 	return nil
 }

@@ -32,7 +32,7 @@ const (
 // while no instance ran goes out, marked late, at the next pass, and the claim of
 // each (task, due time) keeps it from going out twice.
 func (s *Scheduler) Reminders(ctx context.Context) (int, error) {
-	if s.notify == nil {
+	if !s.canNotify() {
 		return 0, nil
 	}
 	if ok, err := s.hold(ctx, "reminders"); !ok {

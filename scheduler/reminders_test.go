@@ -111,6 +111,41 @@ func TestFailedReminderIsTriedAgain(t *testing.T) {
 	}
 }
 
+// While the bot cannot reach Telegram, reminders and digests wait for it, however
+// long that takes, and go out once it can.
+func TestRemindersAndDigestsWaitForTheBot(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	st := newStore(t, c)
+	anna := newManager(t, st, store.Manager{Name: "Анна", TelegramID: 7, TimeZone: "UTC"})
+	n := &inbox{}
+	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one"})
+	run(t, s.Reminders) // the first pass sets the job's cursor
+	n.mu.Lock()
+	n.fail, n.notReady = errors.New("the Telegram bot is not connected yet"), true
+	n.mu.Unlock()
+	task := &store.Task{AssigneeID: anna.ID, Due: c.Now().Add(10 * time.Second), Text: "call"}
+	if err := st.CreateTask(ctx, anna.ID, task); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 { // passes every few seconds through an hour's outage, past 09:00
+		c.Add(3 * time.Minute)
+		run(t, s.Reminders)
+		run(t, s.Digests)
+	}
+	n.mu.Lock()
+	n.fail, n.notReady = nil, false
+	n.mu.Unlock()
+	run(t, s.Reminders)
+	run(t, s.Digests)
+	if r := n.remindersOf(task.ID); len(r) != 1 || !r[0].Late {
+		t.Fatalf("reminders %+v, want one, late", r)
+	}
+	if n.digests == nil || n.digests[0].Manager.ID != anna.ID {
+		t.Fatalf("digests %+v, want Анна's", n.digests)
+	}
+}
+
 func TestTwoSchedulersShareTheWork(t *testing.T) {
 	ctx := context.Background()
 	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}

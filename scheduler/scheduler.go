@@ -25,6 +25,23 @@ type Notifier interface {
 	Weekly(ctx context.Context, w Weekly) error
 }
 
+// ReadyNotifier is a Notifier that can say it cannot reach anybody now (the bot is
+// still connecting to Telegram): reminders and digests then wait as without one,
+// rather than fail until they are given up, and go out, late, once it is ready.
+type ReadyNotifier interface {
+	Notifier
+	Ready() bool
+}
+
+// canNotify tells whether there is a notifier and it is ready.
+func (s *Scheduler) canNotify() bool {
+	if s.notify == nil {
+		return false
+	}
+	r, ok := s.notify.(ReadyNotifier)
+	return !ok || r.Ready()
+}
+
 // Options configure a Scheduler.
 type Options struct {
 	// Owner names this instance in leases (default: host, process and a random part).

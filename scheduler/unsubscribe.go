@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 
@@ -101,6 +102,32 @@ var unsubscribePage = template.Must(template.New("page").Parse(`<!doctype html>
 <p lang="en">Press the button to stop receiving our mailings.</p>{{end}}
 </body></html>`))
 
+// maxUnsubscribeForm caps an unsubscribe POST's body: the page's form is empty and
+// the one-click one is "List-Unsubscribe=One-Click".
+const maxUnsubscribeForm = 4 << 10
+
+// readForm reads a POST's form, urlencoded or multipart (RFC 8058 allows both), and
+// the rest of its body, at most maxUnsubscribeForm bytes; it returns 200, or 413 or 400
+// for a body refused.
+func readForm(w http.ResponseWriter, r *http.Request) int {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUnsubscribeForm)
+	err := r.ParseMultipartForm(maxUnsubscribeForm)
+	if errors.Is(err, http.ErrNotMultipart) {
+		err = nil
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, r.Body) // a body of another type counts too
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge
+	case err != nil:
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
 // ServeHTTP shows a confirmation page for GET and unsubscribes for POST, also the
 // one-click POST of RFC 8058 that mail programs send ("List-Unsubscribe=One-Click").
 // A test letter's link only says that it was a test, for GET and POST alike.
@@ -119,6 +146,10 @@ func (u *Unsubscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case to.test:
 		page.Test = true
 	case r.Method == http.MethodPost:
+		if code := readForm(w, r); code != http.StatusOK {
+			http.Error(w, http.StatusText(code), code)
+			return
+		}
 		via := "link"
 		if r.PostFormValue("List-Unsubscribe") == "One-Click" {
 			via = "one-click"

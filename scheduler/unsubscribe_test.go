@@ -69,6 +69,26 @@ func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 		t.Fatal("a forged link unsubscribed someone")
 	}
 
+	// An oversized body is refused whole: a form, its length told or not, or anything else.
+	big := "List-Unsubscribe=One-Click&pad=" + strings.Repeat("x", 64<<10)
+	for _, c := range []struct {
+		ctype string
+		body  io.Reader
+	}{
+		{"application/x-www-form-urlencoded", strings.NewReader(big)},
+		{"application/x-www-form-urlencoded", io.MultiReader(strings.NewReader(big))},
+		{"application/octet-stream", io.MultiReader(strings.NewReader(big))},
+	} {
+		resp, err := http.Post(link, c.ctype, c.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || consent("p1") != nil {
+			t.Fatalf("oversized %s POST: status %d, p1 %v", c.ctype, resp.StatusCode, consent("p1"))
+		}
+	}
+
 	// RFC 8058 one-click POST.
 	resp, err := http.PostForm(link, url.Values{"List-Unsubscribe": {"One-Click"}})
 	if err != nil {

@@ -677,6 +677,12 @@ func TestWebhook(t *testing.T) {
 	if n := len(h.updates()); n != 0 {
 		t.Errorf("%d updates handled without the secret", n)
 	}
+	if code := post(secret, strings.Repeat("x", 1<<20)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("an update over 1 MB: %d", code)
+	}
+	if n := len(h.updates()); n != 0 {
+		t.Errorf("%d updates handled from an oversized body", n)
+	}
 	if code := post(secret, "hi"); code != http.StatusOK {
 		t.Errorf("right secret: %d", code)
 	}
@@ -752,5 +758,39 @@ func BenchmarkEcho(b *testing.B) {
 	}
 	if !srv.Await(time.Minute, func() bool { return srv.Count("sendMessage") >= b.N }) {
 		b.Fatalf("%d of %d replies", srv.Count("sendMessage"), b.N)
+	}
+}
+
+// Dial tells a token Telegram refuses from a Bot API that cannot be reached, and
+// connects once the API is back.
+func TestDialTellsAWrongTokenFromAnUnreachableAPI(t *testing.T) {
+	e := newEnv(t)
+	opts := telegram.Options{APIURL: e.srv.URL(), Logger: slog.New(slog.NewTextHandler(e.log, nil))}
+	ctx := context.Background()
+
+	e.srv.Unavailable(http.StatusBadGateway)
+	if _, err := telegram.Dial(ctx, tgtest.Token, opts); err == nil || errors.Is(err, telegram.ErrTokenRejected) ||
+		!strings.Contains(err.Error(), "cannot reach the Bot API") {
+		t.Errorf("Bot API answering 502: %v", err)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	if _, err := telegram.Dial(ctx, tgtest.Token, telegram.Options{APIURL: closed.URL}); err == nil || errors.Is(err, telegram.ErrTokenRejected) {
+		t.Errorf("nothing listening: %v", err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := telegram.Dial(cancelled, tgtest.Token, opts); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+
+	e.srv.Recover()
+	e.srv.RequireToken(tgtest.Token)
+	if _, err := telegram.Dial(ctx, "123456:WRONG", opts); !errors.Is(err, telegram.ErrTokenRejected) {
+		t.Errorf("a wrong token: %v", err)
+	}
+	tr, err := telegram.Dial(ctx, tgtest.Token, opts)
+	if err != nil || tr.Username() != tgtest.BotUsername {
+		t.Fatalf("after the API came back: %v", err)
 	}
 }

@@ -69,6 +69,9 @@ type Options struct {
 var (
 	ErrClosed       = errors.New("telegram: the transport has stopped")
 	ErrFileTooLarge = errors.New("telegram: the file is too large")
+	// ErrTokenRejected: the Bot API answered that the token is wrong (401 or 404),
+	// unlike an API that cannot be reached; trying again soon will not help.
+	ErrTokenRejected = errors.New("telegram: the bot token was rejected")
 )
 
 const (
@@ -129,6 +132,13 @@ type Stats struct {
 
 // New checks the token with getMe and returns a transport that is not yet running.
 func New(token string, opts Options) (*Transport, error) {
+	return Dial(context.Background(), token, opts)
+}
+
+// Dial is New that gives up when ctx ends. An error wraps ErrTokenRejected when
+// Telegram refused the token; any other means the Bot API could not be reached (or
+// the options are wrong).
+func Dial(ctx context.Context, token string, opts Options) (*Transport, error) {
 	if token == "" {
 		return nil, errors.New("telegram: the bot token is empty; get one from @BotFather")
 	}
@@ -186,13 +196,13 @@ func New(token string, opts Options) (*Transport, error) {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	me, err := t.api(ctx).GetMe()
 	if err != nil {
 		var te *tgbotapi.Error
 		if errors.As(err, &te) && (te.Code == http.StatusUnauthorized || te.Code == http.StatusNotFound) {
-			return nil, fmt.Errorf("telegram: the bot token was rejected (%s); check it with @BotFather: %w", te.Message, err)
+			return nil, fmt.Errorf("%w (%s); check it with @BotFather: %w", ErrTokenRejected, te.Message, err)
 		}
 		return nil, fmt.Errorf("telegram: cannot reach the Bot API at %s: %w", opts.APIURL, err)
 	}
@@ -490,7 +500,8 @@ func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 
 // WebhookHandler serves Telegram's webhook calls while Run runs in webhook mode. It
 // answers 401 without the right X-Telegram-Bot-Api-Secret-Token, 503 when Run is not
-// running (Telegram retries), and 200 once the update was handled.
+// running (Telegram retries), 413 for a body over 1 MB, and 200 once the update was
+// handled.
 func (t *Transport) WebhookHandler() http.Handler {
 	secret := []byte(t.opts.WebhookSecret)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -513,6 +524,11 @@ func (t *Transport) WebhookHandler() http.Handler {
 		defer rs.wg.Done()
 		var raw tgbotapi.Update
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxWebhookBody)).Decode(&raw); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				http.Error(w, "update too large", http.StatusRequestEntityTooLarge)
+				return
+			}
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}

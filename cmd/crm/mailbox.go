@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crm-team/crm/bot"
@@ -118,28 +119,48 @@ func (n letterNotices) ReplyOverdue(ctx context.Context, a mail.ReplyAlert) erro
 }
 
 // startMail runs a poller per configured mailbox; each letter lands in its clients'
-// timelines through one Ingester.
-func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot) {
+// timelines through one Ingester. Letters that arrive while the bot is not connected
+// are stored, their managers are not told; reply-time alerts start once it is. It
+// returns the mailboxes' check for /readyz.
+func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link *botLink) readyCheck {
 	if len(e.cfg.Mailboxes) == 0 {
 		e.log.Info("mailbox reading is off: set CRM_IMAP_HOST, CRM_IMAP_USER and CRM_IMAP_PASSWORD to read one")
-		return
+		return off("set CRM_IMAP_HOST to read one")
 	}
 	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log,
 		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now}
 	if core != nil {
 		opts.Notifier = letterNotices{core}
 		if e.cfg.ReplySLA > 0 {
-			go mail.NewReplyWatch(s, letterNotices{core}, e.log, e.cfg.Now).Run(ctx)
+			go func() {
+				// An alert is claimed before it is sent: sent through no bot, it would be lost.
+				if link.waitUp(ctx) {
+					mail.NewReplyWatch(s, letterNotices{core}, e.log, e.cfg.Now).Run(ctx)
+				}
+			}()
 		}
 	}
 	in := mail.NewIngester(s, opts)
+	var mu sync.Mutex
+	var stopped []string
 	for _, acc := range e.cfg.Mailboxes {
 		p := mail.NewPoller(acc, mail.StoreProgress{St: s}, in.Store, e.log.With("mailbox", acc.Name))
 		go func() {
 			if err := p.Run(ctx); err != nil {
 				e.log.Error("mailbox reading stopped", "mailbox", acc.Name, "err", err)
+				mu.Lock()
+				stopped = append(stopped, strconv.Quote(acc.Name))
+				mu.Unlock()
 			}
 		}()
 		e.log.Info("reading mailbox", "mailbox", acc.Name, "host", acc.Host, "user", acc.User)
+	}
+	return func(context.Context) (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(stopped) > 0 {
+			return false, "not ready — reading " + strings.Join(stopped, ", ") + " stopped (crm's log says why)"
+		}
+		return true, fmt.Sprintf("ok (reading %d)", len(e.cfg.Mailboxes))
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/crm-team/crm/store/embedded"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 // asCRMEnv makes the test binary the crm binary (its arguments are crm's): tests
@@ -39,7 +41,7 @@ func TestMain(m *testing.M) {
 		testDay = day
 		os.Exit(process(testNow))
 	}
-	os.Exit(m.Run())
+	storetest.Main(m)
 }
 
 // startServeProcess runs `crm serve` as a process with only vars for its settings and
@@ -69,7 +71,7 @@ func startServeProcess(t *testing.T, vars map[string]string) *exec.Cmd {
 
 func waitReady(t *testing.T, addr string) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -258,14 +260,43 @@ func TestConfigFileAndBadSettings(t *testing.T) {
 // waits until it answers /readyz.
 func startServe(t *testing.T, vars map[string]string) {
 	t.Helper()
+	serveInBackground(t, vars)
+	waitReady(t, vars["CRM_HTTP_ADDR"])
+}
+
+// serveInBackground runs crm serve until the test ends, when it must have exited
+// cleanly; the function returned gives its log so far.
+func serveInBackground(t *testing.T, vars map[string]string) (log func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan runResult, 1)
-	go func() { done <- runCRM(ctx, t, vars, "serve") }()
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return vars[k] }, testNow, strings.NewReader(""), &out, &errb)
+	}()
 	t.Cleanup(func() {
 		cancel()
-		if r := <-done; r.code != 0 {
-			t.Errorf("serve: %+v", r)
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited with %d:\n%s", code, errb.String())
 		}
 	})
-	waitReady(t, vars["CRM_HTTP_ADDR"])
+	return errb.String
+}
+
+// lockedBuffer is a buffer a running serve writes its log to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -13,8 +13,14 @@ import (
 	"github.com/crm-team/crm/templates"
 )
 
-// schedulerNotices passes the scheduler's messages to the bot.
-type schedulerNotices struct{ core *bot.Bot }
+// schedulerNotices passes the scheduler's messages to the bot; while the bot is not
+// connected, the scheduler keeps them waiting (scheduler.ReadyNotifier).
+type schedulerNotices struct {
+	core *bot.Bot
+	link *botLink
+}
+
+func (n schedulerNotices) Ready() bool { return n.link.Ready() }
 
 func (n schedulerNotices) Remind(ctx context.Context, r scheduler.Reminder) error {
 	return n.core.NotifyReminder(ctx, r.Task, r.Late)
@@ -57,7 +63,7 @@ func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
 // the SMTP pool to close at shutdown (nil without one) and a channel closed when the
 // scheduler has stopped: campaign workers finish the messages under way and put the
 // rest back first.
-func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) (*mail.SMTP, <-chan struct{}, error) {
+func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link *botLink) (*mail.SMTP, <-chan struct{}, error) {
 	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Takeover: e.cfg.Takeover,
 		RiskAfter: e.cfg.RiskAfter, Now: e.cfg.Now, Logger: e.log.With("part", "scheduler")}
 	var pool *mail.SMTP
@@ -78,7 +84,7 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot) 
 	}
 	var n scheduler.Notifier
 	if core != nil {
-		n = schedulerNotices{core}
+		n = schedulerNotices{core, link}
 		opts.Charts = weeklyCharts{chatReports{s, e.cfg.Now}}
 	}
 	sch := scheduler.New(s, n, opts)

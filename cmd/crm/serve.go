@@ -36,29 +36,43 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on CRM_HTTP_ADDR=%s (is another crm running? choose another port): %w", e.cfg.HTTPAddr, err)
 	}
-	mux := healthHandler(s)
+	ready := &readiness{}
+	ready.add("database", databaseReady(s, e.log))
+	mux := healthHandler(ready)
 	if e.cfg.UnsubscribeSecret != "" {
 		unsub, err := scheduler.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
 		if err != nil {
+			ln.Close()
 			return err
 		}
 		mux.Handle(scheduler.UnsubscribePath, unsub)
 	}
-	core, err := startBot(ctx, e, s, mux)
+	core, link, err := startBot(ctx, e, s, mux)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
-	startMail(ctx, e, s, core)
-	smtpPool, scheduled, err := startScheduler(ctx, e, s, core)
+	if link != nil {
+		ready.add("telegram bot", link.status)
+	} else {
+		ready.add("telegram bot", off("set CRM_TELEGRAM_TOKEN to run it"))
+	}
+	ready.add("mailboxes", startMail(ctx, e, s, core, link))
+	smtpPool, scheduled, err := startScheduler(ctx, e, s, core, link)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	if smtpPool != nil {
 		defer smtpPool.Close()
+		ready.add("mail sending", func(context.Context) (bool, string) {
+			return true, "on (" + e.cfg.SMTP.Host + "; the server is tried when a letter goes out)"
+		})
+	} else {
+		ready.add("mail sending", off("set CRM_SMTP_HOST to send greetings and mailings"))
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ready.add("scheduler", stoppedCheck(scheduled))
+	srv := newHTTPServer(mux, serveTimeouts())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e.log.Info("crm is running", "http", ln.Addr().String(), "database", describeDB(e.cfg))
@@ -107,24 +121,6 @@ func repairAtStart(ctx context.Context, e *env, what string, repair func(context
 	case n > 0:
 		e.log.Info(what+" done", "count", n)
 	}
-}
-
-// healthHandler serves /healthz (the process runs) and /readyz (the database answers).
-func healthHandler(s *store.Store) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.Ping(ctx); err != nil {
-			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
 }
 
 func describeDB(cfg Config) string {

@@ -1,9 +1,9 @@
 // Package tgtest is a fake Telegram Bot API server for tests and benchmarks: it serves
 // the methods the bot uses over HTTP (httptest), lets a test play the users (text,
-// button taps, contacts, files), records everything the bot sends, and can answer 429
-// or reject a file_id on demand. It checks what Telegram checks that a test should
-// catch: empty or too long texts, unparsable HTML, bad button data, a photo that is
-// not a picture.
+// button taps, contacts, files), records everything the bot sends, and can answer 429,
+// reject a file_id, a token or every call (an unreachable API) on demand. It checks
+// what Telegram checks that a test should catch: empty or too long texts, unparsable
+// HTML, bad button data, a photo that is not a picture.
 package tgtest
 
 import (
@@ -29,7 +29,8 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
-// Token is a well-formed token; the server accepts any non-empty token.
+// Token is a well-formed token; the server accepts any non-empty token (see
+// RequireToken).
 const Token = "123456:TEST-token_for-tgtest"
 
 // BotUsername is what getMe answers.
@@ -191,6 +192,8 @@ type Server struct {
 	commands map[string][]Command
 
 	faults     []failure // served to the next send calls, first first
+	down       int       // HTTP status every call gets while the API is "unreachable"; 0: up
+	token      string    // the only token accepted; "": any
 	badFileIDs map[string]bool
 	blocked    map[int64]bool
 	nFailures  int
@@ -473,6 +476,27 @@ func (s *Server) FailNext(n, code int, description string, retryAfter int) {
 	}
 }
 
+// Unavailable makes every call, getMe and getUpdates too, answer with an HTTP status
+// (502, 503...) and a plain-text body, as a proxy in front of an unreachable Bot API
+// does, until Recover.
+func (s *Server) Unavailable(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = status
+	s.notify()
+}
+
+// Recover ends Unavailable.
+func (s *Server) Recover() { s.Unavailable(0) }
+
+// RequireToken makes calls with any other token answer 401 Unauthorized, as Telegram
+// does for a mistyped or revoked token.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
 // RejectFileID makes sendDocument and sendPhoto with this file_id answer 400 "wrong
 // file identifier", as after a change of bot token.
 func (s *Server) RejectFileID(fileID string) {
@@ -488,7 +512,8 @@ func (s *Server) Block(chatID int64) {
 	s.blocked[chatID] = true
 }
 
-// Failures counts the calls answered with an injected fault.
+// Failures counts the calls answered with an injected fault, while Unavailable or
+// with a wrong token.
 func (s *Server) Failures() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -630,6 +655,22 @@ var sendMethods = map[string]bool{
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	token, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(path, "/file"), "/bot"), "/")
+	s.mu.Lock()
+	down, wrongToken := s.down, s.token != "" && token != s.token
+	if down != 0 || wrongToken {
+		s.nFailures++
+		s.notify()
+	}
+	s.mu.Unlock()
+	switch {
+	case down != 0: // as a proxy in front of an unreachable Bot API answers: not JSON
+		http.Error(w, http.StatusText(down), down)
+		return
+	case wrongToken:
+		writeError(w, &apiError{code: http.StatusUnauthorized, desc: "Unauthorized"})
+		return
+	}
 	if rest, ok := strings.CutPrefix(path, "/file/bot"); ok {
 		s.download(w, rest)
 		return
