@@ -121,9 +121,5 @@ func (s *Store) SentTo(ctx context.Context, messageID string) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read letter: %w", err)
 	}
-	var to []string
-	for _, a := range append(l.To, l.Cc...) {
-		to = append(to, strings.ToLower(a.Email))
-	}
-	return to, nil
+	return l.Recipients(), nil
 }
