@@ -409,6 +409,33 @@ func TestInboxAttachCreateIgnoreAndNotices(t *testing.T) {
 	}
 }
 
+// A delivery report about no letter the CRM sent waits in /inbox marked so, in the
+// manager's language; other letters are not.
+func TestInboxMarksBouncesOfUnknownOrigin(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, l := range []*store.Letter{
+		{ID: store.LetterID("dsn@mx", ""), MessageID: "dsn@mx", Subject: "Undelivered Mail", From: store.MailAddress{Email: "mailer-daemon@mx.example"},
+			Date: testNow, UnknownBounce: true},
+		{ID: store.LetterID("q@x", ""), MessageID: "q@x", Subject: "Запрос цены", From: store.MailAddress{Email: "petr@newco.ru"}, Date: testNow.Add(-time.Hour)},
+	} {
+		if err := w.st.SetLetterUnsorted(ctx, l, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.st.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lang, mark := range map[string]string{"ru": "недоставка неизвестного письма", "en": "bounce of unknown origin"} {
+		m := w.manager("Анна "+lang, store.RoleManager, lang, "Europe/Moscow")
+		got := m.send("/inbox")
+		lines := strings.Split(got, "\n")
+		if len(lines) != 3 || !strings.Contains(lines[1], mark) || !strings.Contains(lines[1], "mailer-daemon@mx.example") || strings.Contains(lines[2], mark) {
+			t.Fatalf("%s /inbox: %s", lang, got)
+		}
+	}
+}
+
 // A client's letter attached from /inbox starts its reply clock from the attaching and
 // tells the client's manager, as a letter the mailbox matched itself does on arrival;
 // an old one does neither.

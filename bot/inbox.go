@@ -103,7 +103,11 @@ func (t *turn) inbox() {
 	b.WriteString(t.tr("inbox.title"))
 	var kb [][]Button
 	for i, l := range queue {
-		fmt.Fprintf(&b, "\n%d. %s — %s", i+1, html.EscapeString(l.From.Email), html.EscapeString(clip(l.Subject, 80)))
+		mark := ""
+		if l.UnknownBounce { // a delivery report about no letter the CRM sent
+			mark = t.tr("inbox.bounce") + " "
+		}
+		fmt.Fprintf(&b, "\n%d. %s%s — %s", i+1, mark, html.EscapeString(l.From.Email), html.EscapeString(clip(l.Subject, 80)))
 		ref := letterRef(l.LetterID)
 		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), data("li", ref)), btn(fmt.Sprintf("➕ %d", i+1), data("ln", ref)),
 			btn(fmt.Sprintf("🚫 %d", i+1), data("lx", ref))))

@@ -355,12 +355,16 @@ func (in *Ingester) prepare(f Fetched) *pending {
 func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.Name, Email: a.Email} }
 
 // match finds the clients each letter belongs to: by address, then by company domain.
-// A bounce marks the failed addresses instead and goes to no timeline; a letter nobody
-// matches goes to the unsorted queue.
+// A bounce goes to no timeline (see bounce); a letter nobody matches goes to the
+// unsorted queue.
 func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 	// Every address of the batch, and the company domains for letters no address matches.
 	var addrs, domains []string
+	outgoing := map[string][]string{} // a report may come in the batch of the letter it returns
 	for _, p := range todo {
+		if p.letter.Outgoing {
+			outgoing[p.letter.ID] = p.letter.Recipients()
+		}
 		if p.parsed.Bounce == nil {
 			p.addrs = in.counterparts(p)
 		}
@@ -380,11 +384,9 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 		return err
 	}
 	for _, p := range todo {
-		if b := p.parsed.Bounce; b != nil {
-			for _, addr := range b.Recipients {
-				if _, err := in.st.MarkBounced(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
-				}
+		if p.parsed.Bounce != nil {
+			if err := in.bounce(ctx, p, outgoing); err != nil {
+				return err
 			}
 			continue
 		}
@@ -414,6 +416,46 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 	if len(p.clients) > 0 {
 		return nil
 	}
+	return in.queue(ctx, p)
+}
+
+// bounce marks the addresses a delivery report says failed, where the letter it
+// returns is one the CRM sent to them: a campaign letter or greeting it recorded, or
+// a letter from a Sent folder. Anyone can send the mailbox a report naming any
+// address, so a report about no such letter marks nothing and waits in the unsorted
+// queue as a bounce of unknown origin. A delay reported about the CRM's letter needs
+// nothing done.
+func (in *Ingester) bounce(ctx context.Context, p *pending, outgoing map[string][]string) error {
+	b := p.parsed.Bounce
+	var sentTo []string
+	if b.Original != "" {
+		if sentTo = outgoing[store.LetterID(b.Original, "")]; sentTo == nil {
+			var err error
+			if sentTo, err = in.st.SentTo(ctx, b.Original); err != nil {
+				return err
+			}
+		}
+	}
+	ours := len(sentTo) > 0 && len(b.Recipients) == 0
+	for _, addr := range b.Recipients {
+		if !slices.Contains(sentTo, addr) {
+			continue
+		}
+		ours = true
+		if _, err := in.st.MarkBounced(ctx, addr); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if ours {
+		return nil
+	}
+	p.letter.UnknownBounce = true
+	return in.queue(ctx, p)
+}
+
+// queue puts a letter in the unsorted queue, unless it is outgoing or its sender is
+// ignored.
+func (in *Ingester) queue(ctx context.Context, p *pending) error {
 	ignored, err := in.st.SenderIgnored(ctx, p.letter.From.Email)
 	if err != nil || ignored || p.letter.Outgoing {
 		return err

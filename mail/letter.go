@@ -24,6 +24,10 @@ type Bounce struct {
 	Status     string   // e.g. "5.1.1"
 	Action     string   // "failed", "delayed"...
 	Diagnostic string
+	// Original is the Message-ID of the letter that bounced, from the headers the
+	// report returns (a text/rfc822-headers or message/rfc822 part, or the copy
+	// quoted in a plain-text bounce); "" when the report returns none.
+	Original string
 }
 
 // Letter is a parsed e-mail message: what the CRM keeps and shows of it.

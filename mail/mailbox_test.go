@@ -101,11 +101,12 @@ func TestMailboxExactlyOnceAcrossCrashAndResync(t *testing.T) {
 		t.Fatalf("letters from known domains went unsorted: %+v", q)
 	}
 
-	// A bounce marks the address and stays out of the timeline.
-	dsn := "Message-ID: <dsn1@mx.company.ru>\r\nFrom: MAILER-DAEMON@mx.company.ru\r\nTo: sales@company.ru\r\nSubject: Undelivered\r\n" +
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\n" +
-		"Final-Recipient: rfc822; p1@client7.ru\r\nAction: failed\r\nStatus: 5.1.1\r\n--r--\r\n"
-	srv.AddLetters("INBOX", [][]byte{[]byte(dsn)})
+	// A bounce of a campaign letter marks the address and stays out of the timeline.
+	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "c", ContactID: "p", Email: "p1@client7.ru"}}}
+	if err := st.QueueBatch(ctx, &store.Batch{CampaignID: "autumn", Run: 1}, list); err != nil {
+		t.Fatal(err)
+	}
+	srv.AddLetters("INBOX", [][]byte{dsn("dsn1@mx.company.ru", "Undelivered", list.Sent.MessageID(0, "company.ru"), "p1@client7.ru")})
 	if _, err := mail.NewPoller(acc, progress, in.Store, log).SyncOnce(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -87,6 +87,9 @@ type parser struct {
 	texts   []string
 	htmls   []string
 	reports []*Bounce // from message/delivery-status parts
+	// returned is the Message-ID of the first letter returned in a part (a report's
+	// text/rfc822-headers, a message/rfc822): the letter a bounce is about.
+	returned string
 }
 
 func (p *parser) problem(format string, args ...any) {
@@ -497,6 +500,9 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, w walk) {
 	name := dparams["filename"]
 	if name == "" {
 		name = params["name"]
+	}
+	if p.returned == "" && returnedTypes[ct] {
+		p.returned = p.returnedID(h, body)
 	}
 	switch {
 	case (ct == "message/delivery-status" || ct == "message/global-delivery-status") && w.report:
@@ -1246,6 +1252,19 @@ func (p *parser) deliveryStatus(data []byte) *Bounce {
 	return &Bounce{}
 }
 
+// returnedTypes hold a letter, or its header, that a report returns.
+var returnedTypes = map[string]bool{"text/rfc822-headers": true, "message/rfc822": true, "message/global": true, "message/global-headers": true}
+
+// returnedID reads the Message-ID of a returned letter (the part stays an attachment).
+func (p *parser) returnedID(h textproto.Header, body []byte) string {
+	quiet := len(p.problems) // the returned letter's faults are not this one's
+	defer func() { p.problems = p.problems[:quiet] }()
+	r, _ := p.transfer(h, body)
+	data, _ := io.ReadAll(io.LimitReader(r, 256<<10))
+	hdr, _ := p.splitHeader(data, false)
+	return p.messageID(gomail.Header{Header: message.Header{Header: hdr}})
+}
+
 // recipientAddress reads "rfc822; Anna@Romashka.ru" as anna@romashka.ru.
 func recipientAddress(v string) string {
 	if _, addr, ok := strings.Cut(v, ";"); ok {
@@ -1306,10 +1325,12 @@ func (p *parser) plainBounce() *Bounce {
 		}
 	}
 	listing, found := false, false
-	for _, line := range strings.Split(l.Text, "\n") {
+	lines := strings.Split(l.Text, "\n")
+	for k, line := range lines {
 		t := strings.TrimSpace(line)
 		lower := strings.ToLower(t)
 		if slices.ContainsFunc(bounceCopyMarkers, func(s string) bool { return strings.Contains(lower, s) }) {
+			b.Original = quotedMessageID(lines[k+1:])
 			break
 		}
 		if m := postfixRecipientRE.FindStringSubmatch(t); m != nil {
@@ -1344,6 +1365,28 @@ func (p *parser) plainBounce() *Bounce {
 	return b
 }
 
+// quotedMessageID reads the Message-ID in the header of a letter a plain-text bounce
+// quotes after its copy marker.
+func quotedMessageID(lines []string) string {
+	started := false
+	for _, line := range lines {
+		t := strings.TrimSpace(line)
+		switch {
+		case t == "" && started:
+			return "" // the quoted header is over
+		case t == "":
+		case len(t) > 11 && strings.EqualFold(t[:11], "message-id:"):
+			if m := msgIDRE.FindStringSubmatch(t); m != nil {
+				return strings.TrimSpace(m[1])
+			}
+			return ""
+		default:
+			started = true
+		}
+	}
+	return ""
+}
+
 // ---- the letter's text -----------------------------------------------------------
 
 func (p *parser) finish() {
@@ -1361,6 +1404,9 @@ func (p *parser) finish() {
 	}
 	if l.Bounce == nil {
 		l.Bounce = p.plainBounce()
+	}
+	if l.Bounce != nil && p.returned != "" {
+		l.Bounce.Original = p.returned
 	}
 }
 
@@ -1720,6 +1766,7 @@ func sanitize(l *Letter) {
 		v(&l.Attachments[i].MIME)
 	}
 	if b := l.Bounce; b != nil {
+		v(&b.Original)
 		v(&b.Status)
 		v(&b.Action)
 		v(&b.Diagnostic)

@@ -350,6 +350,46 @@ func TestParseDeliveryStatusNotificationBounce(t *testing.T) {
 	}
 }
 
+// A bounce names the letter it is about: the Message-ID in the header it returns, as
+// text/rfc822-headers, as a whole message/rfc822 (also base64), or quoted in the text
+// of a plain-text bounce; a report returning nothing names none.
+func TestParseBounceNamesTheLetterItReturns(t *testing.T) {
+	if l := parseFile(t, "bounce_dsn_user_unknown.eml"); l.Bounce == nil || l.Bounce.Original != "offer.7@company.ru" {
+		t.Errorf("text/rfc822-headers: %+v", l.Bounce)
+	}
+	if l := parseFile(t, "bounce_plain_text_qmail.eml"); l.Bounce == nil || l.Bounce.Original != "" {
+		t.Errorf("a quoted copy without a Message-ID: %+v", l.Bounce)
+	}
+	report := func(returned string) string {
+		return "From: MAILER-DAEMON@mx.company.ru\r\nSubject: Undelivered\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
+			"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.company.ru\r\n\r\n" +
+			"Final-Recipient: rfc822; gone@vector.ru\r\nAction: failed\r\nStatus: 5.1.1\r\n" + returned + "--r--\r\n"
+	}
+	original := "Message-ID: <Sent.42@Company.ru>\r\nFrom: sales@company.ru\r\nTo: gone@vector.ru\r\n\r\nBody with\r\nMessage-ID: <not.this@x>\r\n"
+	for _, tc := range []struct{ name, raw, want string }{
+		{"message/rfc822", report("--r\r\nContent-Type: message/rfc822\r\n\r\n" + original), "Sent.42@Company.ru"},
+		{"base64 message/rfc822", report("--r\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(original) + "\r\n"), "Sent.42@Company.ru"},
+		{"nothing returned", report(""), ""},
+		{"plain text quoting the letter",
+			"From: MAILER-DAEMON@mx.hoster.ru\r\nTo: sales@company.ru\r\nSubject: failure notice\r\n\r\n" +
+				"<gone@vector.ru>:\r\n550 5.1.1 Mailbox does not exist\r\n\r\n--- Below this line is a copy of the message.\r\n\r\n" + original,
+			"Sent.42@Company.ru"},
+		{"plain text quoting a body line only",
+			"From: MAILER-DAEMON@mx.hoster.ru\r\nTo: sales@company.ru\r\nSubject: failure notice\r\n\r\n" +
+				"<gone@vector.ru>:\r\n550 5.1.1 Mailbox does not exist\r\n\r\n--- Below this line is a copy of the message.\r\n\r\n" +
+				"To: gone@vector.ru\r\n\r\nMessage-ID: <not.this@x>\r\n",
+			""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := parseString(tc.raw)
+			if l.Bounce == nil || l.Bounce.Original != tc.want || !slices.Equal(l.Bounce.Recipients, []string{"gone@vector.ru"}) {
+				t.Errorf("Bounce = %+v, want the original %q", l.Bounce, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseDeliveryStatusDelayedAndSeveralRecipients(t *testing.T) {
 	report := func(status string) string {
 		return "From: MAILER-DAEMON@mx.company.ru\r\nSubject: Delivery Status Notification\r\n" +

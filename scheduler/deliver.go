@@ -137,6 +137,13 @@ func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.M
 	case cur.State != store.DeliveryQueued && cur.State != store.DeliveryDeferred:
 		return cur.State, nil
 	}
+	// Recorded before it can go, so that a report of its bounce is believed; an
+	// instance that loses the claim leaves a record nobody's letter names.
+	rec := &store.Sent{SentKey: store.NewSentKey(), To: []string{d.Email}, What: "delivery " + id}
+	if err := s.st.RecordSent(ctx, rec); err != nil {
+		return cur.State, err
+	}
+	recordedID(msg, rec.SentKey, 0)
 	won, err := s.st.Claim(ctx, "send/"+id+"/"+strconv.Itoa(cur.Attempts))
 	if err != nil || !won {
 		return cur.State, err

@@ -252,5 +252,16 @@ func buildMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (
 func messageID(from string) string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
-	return base32.StdEncoding.EncodeToString(b[:]) + "@" + from[strings.LastIndexByte(from, '@')+1:]
+	return base32.StdEncoding.EncodeToString(b[:]) + "@" + domainOf(from)
+}
+
+func domainOf(address string) string { return address[strings.LastIndexByte(address, '@')+1:] }
+
+// recordedID gives a message the Message-ID of letter i of a record of sent letters
+// (store.Sent), in the sender's domain, so that a report of its bounce is believed;
+// without a record (a list queued by an older version) it keeps its own.
+func recordedID(msg *gomail.Msg, k store.SentKey, i int) {
+	if from := msg.GetFrom(); k.ID != "" && len(from) > 0 {
+		msg.SetMessageIDWithValue(k.MessageID(i, domainOf(from[0].Address)))
+	}
 }

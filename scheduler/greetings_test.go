@@ -88,6 +88,7 @@ func TestBirthdayGreetingsAcrossTimeZonesAnd29February(t *testing.T) {
 	if n := srv.Count(); n != 4 {
 		t.Fatalf("%d messages in all, want 4", n)
 	}
+	recordedOnly(t, st, srv.Messages())
 
 	// Each greeting is one line in the timeline.
 	items, _, err := st.Timeline(ctx, romashka.ID, 0, 20)

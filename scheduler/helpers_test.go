@@ -9,6 +9,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
@@ -163,4 +164,17 @@ func delivery(t *testing.T, st *store.Store, id string) *store.Delivery {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// recordedOnly checks that every message the server got carries a Message-ID the
+// store's record of sent letters leads to that message's recipient alone: a report
+// of its bounce is believed for that address and no other.
+func recordedOnly(t *testing.T, st *store.Store, msgs []smtptest.Message) {
+	t.Helper()
+	for _, msg := range msgs {
+		to, err := st.SentTo(context.Background(), msg.Header("Message-ID"))
+		if err != nil || len(to) != 1 || len(msg.To) != 1 || to[0] != msg.To[0] {
+			t.Fatalf("the letter to %q with Message-ID %s is recorded as sent to %q (%v)", msg.To, msg.Header("Message-ID"), to, err)
+		}
+	}
 }

@@ -67,7 +67,7 @@ func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Tem
 					l.p.putBack(l.i)
 					continue
 				}
-				msg, err := s.letterFor(ctx, c, t, ms, l.p.list.Recipients[l.i])
+				msg, err := s.letterFor(ctx, c, t, ms, l.p.list, l.i)
 				switch {
 				case err != nil && l.p.ctx.Err() != nil:
 					l.p.putBack(l.i)
@@ -118,18 +118,28 @@ func (p *progress) done(i int, how outcome, reply string, now time.Time) {
 	p.pending.Done()
 }
 
-// letterFor builds one recipient's message from the letter rendered when the run was
-// queued (rendering it now for a list queued before letters were kept).
-func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, r store.BatchRecipient) (*gomail.Msg, error) {
+// letterFor builds recipient i's message from the letter rendered when the run was
+// queued (rendering it now for a list queued before letters were kept), with the
+// Message-ID the batch's record of sent letters gives it.
+func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, i int) (*gomail.Msg, error) {
+	r := list.Recipients[i]
+	var msg *gomail.Msg
+	var err error
 	switch l := r.Letter; {
 	case r.Problem != "":
 		return nil, errors.New(r.Problem)
 	case l != nil:
-		return s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
+		msg, err = s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
+	default:
+		var out Rendered
+		var data MailData
+		if out, data, err = s.opts.Campaigns.letter(ctx, t, c, r, ms, false); err != nil {
+			return nil, err
+		}
+		msg, err = s.opts.Campaigns.Message(c, out, data, r.Email)
 	}
-	out, data, err := s.opts.Campaigns.letter(ctx, t, c, r, ms, false)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		recordedID(msg, list.Sent, i)
 	}
-	return s.opts.Campaigns.Message(c, out, data, r.Email)
+	return msg, err
 }

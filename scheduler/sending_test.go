@@ -198,6 +198,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 		t.Fatalf("after the retry: %+v, %s", st.Counts, st.Campaign.State)
 	}
 	m.receivedOnce("r3-1@shop.test")
+	recordedOnly(t, m.st, m.srv.Messages())
 	// The run is over: its letters are dropped, and the batch heads keep the counts.
 	if _, err := m.st.BatchList(ctx, store.BatchID(m.camp.ID, 1, 0)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a finished run's letters are kept: %v", err)

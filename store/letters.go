@@ -58,9 +58,21 @@ type Letter struct {
 	Linked  []string `bson:"linked,omitempty"`
 	// Unsorted: no client matched; the letter waits in the queue until linked or ignored.
 	Unsorted bool `bson:"unsorted,omitempty"`
+	// UnknownBounce: a delivery report about no letter the CRM sent to the addresses it
+	// names; it marks none of them and waits in the queue.
+	UnknownBounce bool `bson:"unknownBounce,omitempty"`
 	// HandledAt: a manager marked it dealt with.
 	HandledAt *time.Time `bson:"handledAt,omitempty"`
 	HandledBy string     `bson:"handledBy,omitempty"`
+}
+
+// Recipients lists the addresses in the letter's To and Cc, lower case.
+func (l *Letter) Recipients() []string {
+	var to []string
+	for _, a := range append(slices.Clone(l.To), l.Cc...) {
+		to = append(to, strings.ToLower(a.Email))
+	}
+	return to
 }
 
 // LetterID derives a letter's _id from its Message-ID, or from its content's hash
@@ -334,7 +346,8 @@ func (s *Store) SetLetterUnsorted(ctx context.Context, l *Letter, unsorted bool)
 		return err
 	}
 	_, err := s.c(colUnsorted).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "from", Value: l.From}, {Key: "subject", Value: l.Subject}, {Key: "date", Value: l.Date}}}},
+		{Key: "from", Value: l.From}, {Key: "subject", Value: l.Subject}, {Key: "date", Value: l.Date},
+		{Key: "unknownBounce", Value: l.UnknownBounce}}}},
 		options.Update().SetUpsert(true))
 	return err
 }
@@ -345,6 +358,8 @@ type UnsortedLetter struct {
 	From     MailAddress `bson:"from"`
 	Subject  string      `bson:"subject"`
 	Date     time.Time   `bson:"date"`
+	// UnknownBounce: see Letter.
+	UnknownBounce bool `bson:"unknownBounce,omitempty"`
 }
 
 // UnsortedLetters lists the queue, newest first (the queue is small: it is worked off).

@@ -213,6 +213,9 @@ func FailureReplies(heads []Batch, top int) []ReplyCount {
 type BatchList struct {
 	ID         string           `bson:"_id"`
 	Recipients []BatchRecipient `bson:"recipients"`
+	// Sent makes recipient i's Message-ID (Sent.MessageID(i, …)), recorded with the
+	// batch; lists queued before letters were recorded have none.
+	Sent SentKey `bson:"sent"`
 }
 
 // BatchRecipient is one message of a batch: who gets it, and a snapshot of what the
@@ -251,11 +254,23 @@ func BatchID(campaignID string, run, seq int) string {
 	return campaignID + "/" + strconv.Itoa(run) + "/" + strconv.Itoa(seq)
 }
 
-// QueueBatch stores a batch: its list first, then its head, so a head always has its
-// list. A batch already stored (a preparation resumed after a crash) is kept as it is.
+// QueueBatch stores a batch: the record of its letters first (see Sent), then its
+// list, then its head, so a head always has its list and a list its record. A batch
+// already stored (a preparation resumed after a crash) is kept as it is; the record
+// written for it again is never used.
 func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error {
 	b.ID = BatchID(b.CampaignID, b.Run, b.Seq)
 	list.ID = b.ID
+	if list.Sent.ID == "" {
+		list.Sent = NewSentKey()
+	}
+	rec := &Sent{SentKey: list.Sent, What: "batch " + b.ID, To: make([]string, len(list.Recipients))}
+	for i, r := range list.Recipients {
+		rec.To[i] = r.Email
+	}
+	if err := s.RecordSent(ctx, rec); err != nil {
+		return fmt.Errorf("queue batch: %w", err)
+	}
 	b.State, b.Queued = BatchReady, s.now()
 	b.States = strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients))
 	b.Counts = CountStates(b.States)
@@ -345,7 +360,11 @@ func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
 	if err := bson.Unmarshal(data, &body); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	return &BatchList{ID: doc.ID, Recipients: body.R}, nil
+	list := &BatchList{ID: doc.ID, Recipients: body.R}
+	if doc.Sent != nil {
+		list.Sent = *doc.Sent
+	}
+	return list, nil
 }
 
 // batchListDoc stores a list as one BSON blob: it is written once and read whole, and
@@ -355,11 +374,12 @@ func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
 // ms to read, and a few times less deflated. Lists stored before were not (Deflated
 // false).
 type batchListDoc struct {
-	ID       string `bson:"_id"`
-	N        int    `bson:"n"`
-	Data     []byte `bson:"data"`
-	Deflated bool   `bson:"deflated,omitempty"`
-	Size     int    `bson:"size,omitempty"` // of the list inflated
+	ID       string   `bson:"_id"`
+	N        int      `bson:"n"`
+	Data     []byte   `bson:"data"`
+	Deflated bool     `bson:"deflated,omitempty"`
+	Size     int      `bson:"size,omitempty"` // of the list inflated
+	Sent     *SentKey `bson:"sent,omitempty"`
 }
 
 func encodeList(list *BatchList) (*batchListDoc, error) {
@@ -380,7 +400,11 @@ func encodeList(list *BatchList) (*batchListDoc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", list.ID, err)
 	}
-	return &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: z.Bytes(), Deflated: true, Size: len(data)}, nil
+	doc := &batchListDoc{ID: list.ID, N: len(list.Recipients), Data: z.Bytes(), Deflated: true, Size: len(data)}
+	if list.Sent.ID != "" {
+		doc.Sent = &list.Sent
+	}
+	return doc, nil
 }
 
 // DropBatches removes a run's batches: a start refused after they were queued.
