@@ -47,6 +47,7 @@ const (
 	colOptOuts    = "optouts"
 	colStageDays  = "stageDays"
 	colActivity   = "activity"
+	colOutbox     = "outbox"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -187,6 +188,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colOptOuts:    nil,
 	colStageDays:  nil,
 	colActivity:   nil,
+	colOutbox:     nil,
 }
 
 // Collections lists every collection the store uses.
