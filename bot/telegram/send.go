@@ -100,6 +100,7 @@ func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) ([]chan 
 		q.items = append(q.items, &item{ctx: ctx, reply: r, done: done})
 		if !q.running {
 			q.running = true
+			t.busy++
 			t.workers.Add(1)
 			go t.worker(q)
 		}
@@ -142,6 +143,10 @@ func (t *Transport) worker(q *chatQueue) {
 			q.running = false
 			q.idleSince = time.Now()
 			q.items = nil
+			if t.busy--; t.busy == 0 && t.idle != nil {
+				close(t.idle)
+				t.idle = nil
+			}
 			t.qmu.Unlock()
 			return
 		}
@@ -152,6 +157,9 @@ func (t *Transport) worker(q *chatQueue) {
 
 		ctx, cancel := t.bound(it.ctx)
 		err := t.deliver(ctx, q, it.reply)
+		if err != nil && (errors.Is(err, errNoTurn) || t.closeCtx.Err() != nil && stopping(ctx, err)) {
+			t.nLeft.Add(1)
+		}
 		cancel()
 		report(it.done, err)
 	}
@@ -245,9 +253,15 @@ func captionFits(text string) bool {
 // tag is an HTML tag of the bot's texts; their values never hold a bare '>'.
 var tag = regexp.MustCompile(`<[^>]*>`)
 
+// stopping says err is the end of the wait, not Telegram's answer: the transport
+// stops or the caller gave up.
+func stopping(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 func (t *Transport) gaveUp(ctx context.Context, method string, chat int64, err error) error {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return err // shutting down or the caller gave up: not Telegram's refusal
+	if stopping(ctx, err) {
+		return err
 	}
 	t.nFailed.Add(1)
 	t.log.Warn("telegram: message given up", "method", method, "chat", chat, "err", err)
@@ -372,17 +386,14 @@ func classify(err error) (kind, time.Duration) {
 // and server errors with backoff, until ctx ends; a permanent error is returned.
 func (t *Transport) do(ctx context.Context, c call) error {
 	if c.q != nil {
-		if err := c.q.lim.Wait(ctx); err != nil {
-			if ctx.Err() == nil { // the turn would come after ctx's deadline
-				err = fmt.Errorf("waiting for the chat's turn: %w", context.DeadlineExceeded)
-			}
-			return err
+		if err := t.turn(ctx, c.q.lim); err != nil {
+			return fmt.Errorf("waiting for the chat's turn: %w", err)
 		}
 	}
 	backoff := time.Second
 	for {
 		if c.global {
-			if err := t.global.Wait(ctx); err != nil {
+			if err := t.turn(ctx, t.global); err != nil {
 				return err
 			}
 		}
@@ -409,7 +420,7 @@ func (t *Transport) do(ctx context.Context, c call) error {
 				return ctx.Err()
 			}
 			t.log.Warn("telegram: request failed; retrying", "method", c.method, "chat", c.chat, "err", err, "retry_in", backoff)
-			if err := sleep(ctx, backoff); err != nil {
+			if err := t.waitUntil(ctx, time.Now().Add(backoff)); err != nil {
 				return err
 			}
 			backoff = min(2*backoff, maxBackoff)
@@ -451,12 +462,12 @@ func (t *Transport) pause(d time.Duration) {
 func (t *Transport) waitPause(ctx context.Context) error {
 	for {
 		t.pmu.Lock()
-		d := time.Until(t.pausedUntil)
+		until := t.pausedUntil
 		t.pmu.Unlock()
-		if d <= 0 {
+		if !time.Now().Before(until) {
 			return nil
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := t.waitUntil(ctx, until); err != nil {
 			return err
 		}
 	}
