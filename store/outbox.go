@@ -28,14 +28,20 @@ const outboxBlock = 64
 
 // OutMessage is a message waiting to be sent to a chat.
 type OutMessage struct {
-	ID       string        `bson:"_id"` // <lane>/<seq>
-	Chat     int64         `bson:"chat"`
-	At       time.Time     `bson:"at"` // when it was written
-	Text     string        `bson:"text,omitempty"`
-	Buttons  [][]OutButton `bson:"buttons,omitempty"`
-	Edit     int           `bson:"edit,omitempty"` // not 0: the message whose text and buttons it replaces
-	Photo    *OutFile      `bson:"photo,omitempty"`
-	Document *OutFile      `bson:"document,omitempty"`
+	ID       string    `bson:"_id"` // <lane>/<seq>
+	Chat     int64     `bson:"chat"`
+	At       time.Time `bson:"at"` // when it was written
+	Text     string    `bson:"text,omitempty"`
+	Rows     []OutRow  `bson:"rows,omitempty"` // of inline buttons
+	Edit     int       `bson:"edit,omitempty"` // not 0: the message whose text and buttons it replaces
+	Photo    *OutFile  `bson:"photo,omitempty"`
+	Document *OutFile  `bson:"document,omitempty"`
+}
+
+// OutRow is a row of inline buttons: a document, as MongoDB's engines differ on
+// arrays of arrays (FerretDB refuses them).
+type OutRow struct {
+	Buttons []OutButton `bson:"buttons"`
 }
 
 // OutButton is an inline button of an OutMessage.

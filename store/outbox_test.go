@@ -39,7 +39,7 @@ func TestOutboxLaneIsTakenOverOnlyAfterItsHolderWentSilent(t *testing.T) {
 	}
 	put := func(l *store.OutboxLane, text string) string {
 		t.Helper()
-		m := &store.OutMessage{Chat: 1, Text: text}
+		m := &store.OutMessage{Chat: 1, Text: text, Rows: []store.OutRow{{Buttons: []store.OutButton{{Text: "Done", Data: "t:1:done"}}}}}
 		if err := l.Put(ctx, m); err != nil {
 			t.Fatal(err)
 		}
@@ -85,6 +85,9 @@ func TestOutboxLaneIsTakenOverOnlyAfterItsHolderWentSilent(t *testing.T) {
 	}
 	if fmt.Sprint(texts(msgs)) != fmt.Sprint(want) {
 		t.Errorf("left in a's lane: %v, want %v (the sent ones never again, in order)", texts(msgs), want)
+	}
+	if len(msgs) > 0 && fmt.Sprint(msgs[0].Rows) != "[{[{Done t:1:done }]}]" {
+		t.Errorf("buttons read back: %v", msgs[0].Rows)
 	}
 	if l, _ := adopt("c"); l != nil {
 		t.Errorf("c adopted %s, which b holds now", l.Name())
