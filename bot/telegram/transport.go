@@ -28,6 +28,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/store"
 )
 
 // Handler is the conversation core as the transport sees it.
@@ -69,6 +70,19 @@ type Options struct {
 	// messages already queued (DefaultDrainTimeout); a message whose chat's turn
 	// comes later is not waited for. Negative: none is sent.
 	DrainTimeout time.Duration
+	// Outbox keeps every outgoing message (not callback answers) from before it is
+	// queued until it was sent, so the next start sends what a stop or a crash
+	// left. nil: messages are kept in memory only.
+	Outbox Outbox
+	// Takeover is how long an outbox lane stays with an instance that stopped
+	// renewing it (crashed) before another one, or the restarted one, sends what
+	// is left in it (DefaultTakeover).
+	Takeover time.Duration
+	// OutboxMaxAge: a message left in the outbox longer is dropped, with a log
+	// line, rather than sent stale (DefaultOutboxMaxAge).
+	OutboxMaxAge time.Duration
+	// Owner names this instance in the outbox's lanes (default store.NewOwner()).
+	Owner string
 }
 
 // Errors callers may test for.
@@ -123,12 +137,16 @@ type Transport struct {
 	workers   sync.WaitGroup
 	busy      int           // chats whose worker runs
 	idle      chan struct{} // during the drain: closed when busy drops to 0
-	nLeft     atomic.Int64  // messages a stop left unsent
+	nLeft     atomic.Int64  // messages a stop dropped
+	nKeptLeft atomic.Int64  // messages a stop left in the outbox
 
 	pmu         sync.Mutex
 	pausedUntil time.Time
 
 	locks chatLocks
+
+	keeper  *keeper     // nil without an Outbox
+	crashed atomic.Bool // tests: stop as a crash would
 
 	nUpdates, nSent, nRetries429, nFailed atomic.Int64
 }
@@ -171,6 +189,15 @@ func New(token string, opts Options) (*Transport, error) {
 	if opts.DrainTimeout == 0 {
 		opts.DrainTimeout = DefaultDrainTimeout
 	}
+	if opts.Takeover <= 0 {
+		opts.Takeover = DefaultTakeover
+	}
+	if opts.OutboxMaxAge <= 0 {
+		opts.OutboxMaxAge = DefaultOutboxMaxAge
+	}
+	if opts.Owner == "" {
+		opts.Owner = store.NewOwner()
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -190,6 +217,9 @@ func New(token string, opts Options) (*Transport, error) {
 		drainCh:  make(chan struct{}),
 	}
 	t.closeCtx, t.closeFn = context.WithCancel(context.Background())
+	if opts.Outbox != nil {
+		t.keeper = &keeper{t: t, ob: opts.Outbox, owner: opts.Owner, ttl: opts.Takeover, maxAge: opts.OutboxMaxAge}
+	}
 	if opts.WebhookURL != "" {
 		u, err := url.Parse(opts.WebhookURL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -305,8 +335,8 @@ func (rs *runState) stop() {
 // WebhookHandler. Replies are queued, not awaited: the per-chat queue keeps their order.
 // An update is confirmed to Telegram only after its handler returned, so a crash
 // redelivers it. When ctx ends, the updates being handled are finished, the queued
-// messages are sent for up to Options.DrainTimeout, and Run returns nil. Run may be
-// called once.
+// messages are sent for up to Options.DrainTimeout, and Run returns nil; with an
+// Outbox, what is left is sent by the next start. Run may be called once.
 func (t *Transport) Run(ctx context.Context, h Handler) error {
 	if h == nil {
 		return errors.New("telegram: Run needs a handler")
@@ -321,6 +351,9 @@ func (t *Transport) Run(ctx context.Context, h Handler) error {
 		rs.stop()
 		t.active.Store(nil)
 	}()
+	if t.keeper != nil {
+		t.keeper.start(ctx) // queues what a stop or a crash left
+	}
 
 	t.setCommands(ctx, h)
 	if t.opts.WebhookURL != "" {
@@ -348,12 +381,21 @@ func (t *Transport) Run(ctx context.Context, h Handler) error {
 // shutdown sends what is queued within the drain's bound, then refuses new messages,
 // drops what is left and waits for the senders.
 func (t *Transport) shutdown() {
-	t.drain()
+	crashed := t.crashed.Load()
+	if !crashed {
+		t.drain()
+	}
 	t.qmu.Lock()
 	t.closed = true
 	t.qmu.Unlock()
 	t.closeFn()
 	t.workers.Wait()
+	if t.keeper != nil {
+		t.keeper.stop(crashed)
+	}
+	if n := t.nKeptLeft.Load(); n > 0 {
+		t.log.Info("telegram: messages not sent before the stop stay in the outbox for the next start", "count", n)
+	}
 	if n := t.nLeft.Load(); n > 0 {
 		t.log.Warn("telegram: messages not sent before the stop were dropped", "count", n)
 	}
@@ -537,7 +579,7 @@ func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 			r.ChatID = u.ChatID
 		}
 		// Sent even when ctx ends meanwhile: a stop drains the queue.
-		if _, err := t.submit(context.WithoutCancel(ctx), r, false); err != nil && !errors.Is(err, ErrClosed) {
+		if _, _, err := t.submit(context.WithoutCancel(ctx), r, false); err != nil && !errors.Is(err, ErrClosed) {
 			t.log.Warn("telegram: reply not queued", "chat", r.ChatID, "err", err)
 		}
 	}
