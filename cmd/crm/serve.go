@@ -44,7 +44,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		mux.Handle(scheduler.UnsubscribePath, unsub)
 	}
-	core, err := startBot(ctx, e, s, mux)
+	core, botStopped, err := startBot(ctx, e, s, mux)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
@@ -78,6 +78,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-scheduled:
 	case <-shutdownCtx.Done():
 		e.log.Warn("the scheduler did not stop in time")
+	}
+	select { // the bot's queued replies are sent, or kept for the next start
+	case <-botStopped:
+	case <-shutdownCtx.Done():
+		e.log.Warn("the Telegram bot did not stop in time")
 	}
 	e.log.Info("stopped cleanly")
 	return nil

@@ -10,18 +10,22 @@ import (
 	"github.com/crm-team/crm/templates"
 )
 
-func newTelegram(e *env) (*telegram.Transport, error) {
+// newTelegram makes the transport; with an outbox (crm serve), its outgoing messages
+// are kept there until sent.
+func newTelegram(e *env, outbox telegram.Outbox) (*telegram.Transport, error) {
 	return telegram.New(e.cfg.TelegramToken, telegram.Options{
 		APIURL:        e.cfg.TelegramAPIURL,
 		Logger:        e.log,
 		WebhookURL:    e.cfg.TelegramWebhookURL,
 		WebhookSecret: e.cfg.TelegramWebhookSecret,
+		Outbox:        outbox,
+		Takeover:      e.cfg.Takeover,
 	})
 }
 
 // telegramUsername asks Telegram for the bot's @username (getMe).
 func telegramUsername(ctx context.Context, e *env) (string, error) {
-	tr, err := newTelegram(e)
+	tr, err := newTelegram(e, nil)
 	if err != nil {
 		return "", err
 	}
@@ -29,22 +33,26 @@ func telegramUsername(ctx context.Context, e *env) (string, error) {
 }
 
 // startBot runs the Telegram bot when a token is set; with a webhook it mounts the
-// webhook handler on mux. It returns the running core, or nil when the bot is off.
-func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (*bot.Bot, error) {
+// webhook handler on mux. It returns the running core, or nil when the bot is off,
+// and a channel closed when the bot stopped after ctx ended: its queued messages
+// sent, or kept in the outbox for the next start.
+func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (*bot.Bot, <-chan struct{}, error) {
+	stopped := make(chan struct{})
 	if e.cfg.TelegramToken == "" {
 		e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
-		return nil, nil
+		close(stopped)
+		return nil, stopped, nil
 	}
-	tr, err := newTelegram(e)
+	tr, err := newTelegram(e, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Mailings are driven from the chat only where crm serve sends them.
 	var campaigns bot.CampaignControl
 	if e.cfg.SMTP != nil {
 		cs, err := newCampaigns(e, s)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		campaigns = newCampaignControl(s, cs)
 	}
@@ -53,12 +61,13 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 		InviteLink: func(code string) string { return "https://t.me/" + name + "?start=" + code }, Campaigns: campaigns,
 		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Reports: chatReports{s}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p := tr.WebhookPath(); p != "" {
 		mux.Handle(p, tr.WebhookHandler())
 	}
 	go func() {
+		defer close(stopped)
 		if err := tr.Run(ctx, core); err != nil {
 			e.log.Error("Telegram bot stopped", "err", err)
 		}
@@ -68,5 +77,5 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 		mode = "webhook"
 	}
 	e.log.Info("Telegram bot is running", "bot", "@"+name, "mode", mode)
-	return core, nil
+	return core, stopped, nil
 }
