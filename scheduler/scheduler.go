@@ -2,12 +2,9 @@ package scheduler
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -118,10 +115,7 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 		opts.RiskAfter = 90 * 24 * time.Hour
 	}
 	if opts.Owner == "" {
-		host, _ := os.Hostname()
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		opts.Owner = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+		opts.Owner = store.NewOwner()
 	}
 	return &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger,
 		leases: map[string]time.Time{}, tries: map[string]int{}, working: map[string]bool{}}

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -22,6 +25,15 @@ import (
 //     embedded engine does not apply findOneAndUpdate atomically);
 //   - a reminder slot per minute ("2026-11-23T10:05" in reminders) listing the tasks due
 //     in it, so that the due reminders are found by _id, not by a scan of tasks.
+
+// NewOwner names this process in leases and holds: host, process and a random part,
+// so that no two processes, even after a restart, share a name.
+func NewOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
 
 type leaseDoc struct {
 	ID    string    `bson:"_id"`

@@ -48,6 +48,7 @@ const (
 	colStageDays  = "stageDays"
 	colActivity   = "activity"
 	colSent       = "sent"
+	colOutbox     = "outbox"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -189,6 +190,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colStageDays:  nil,
 	colActivity:   nil,
 	colSent:       nil,
+	colOutbox:     nil,
 }
 
 // Collections lists every collection the store uses.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/store"
 )
 
 // chatQueue holds one chat's pending messages; one worker goroutine drains it while it
@@ -29,7 +30,9 @@ type chatQueue struct {
 type item struct {
 	ctx   context.Context
 	reply bot.Reply
-	done  chan error // nil when nobody waits
+	done  chan error        // nil when nobody waits
+	lane  *store.OutboxLane // not nil: kept in the outbox as id
+	id    string
 }
 
 func report(ch chan error, err error) {
@@ -40,9 +43,10 @@ func report(ch chan error, err error) {
 
 // Send queues r like a handler's reply and waits until it was sent, given up, or ctx
 // is done. A callback answer goes out at once; the text and document wait for the
-// chat's turn.
+// chat's turn. With an Outbox, a message written to it goes out even when ctx ends
+// first, by the drain or the next start: Send then returns nil.
 func (t *Transport) Send(ctx context.Context, r bot.Reply) error {
-	chs, err := t.submit(ctx, r, true)
+	chs, kept, err := t.submit(ctx, r, true)
 	if err != nil {
 		return err
 	}
@@ -52,6 +56,9 @@ func (t *Transport) Send(ctx context.Context, r bot.Reply) error {
 		case err := <-ch:
 			errs = append(errs, err)
 		case <-ctx.Done():
+			if kept {
+				return nil
+			}
 			return ctx.Err()
 		}
 	}
@@ -63,9 +70,10 @@ func hasMessage(r bot.Reply) bool {
 }
 
 // submit queues r; with wait it returns channels that report each part's outcome.
-func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) ([]chan error, error) {
+// kept says its message was written to the outbox.
+func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) (chs []chan error, kept bool, err error) {
 	if r.ChatID == 0 && hasMessage(r) {
-		return nil, errors.New("telegram: a reply without a chat")
+		return nil, false, errors.New("telegram: a reply without a chat")
 	}
 	newDone := func() chan error {
 		if wait {
@@ -73,12 +81,23 @@ func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) ([]chan 
 		}
 		return nil
 	}
+	var it *item
+	if hasMessage(r) {
+		msg := r
+		msg.CallbackID, msg.Notice = "", ""
+		it = &item{ctx: ctx, reply: msg, done: newDone()}
+		if t.keeper != nil && !t.isClosed() {
+			// Written before it is queued; then it goes out whatever happens to ctx.
+			if it.lane, it.id = t.keeper.keep(ctx, msg); it.lane != nil {
+				it.ctx = context.WithoutCancel(ctx)
+			}
+		}
+	}
 	t.qmu.Lock()
 	defer t.qmu.Unlock()
 	if t.closed {
-		return nil, ErrClosed
+		return nil, false, ErrClosed // a message kept meanwhile goes out at the next start
 	}
-	var chs []chan error
 	if r.CallbackID != "" {
 		// Not a message: no per-chat turn, so the spinner on the button stops promptly.
 		done, ans := newDone(), r
@@ -93,21 +112,42 @@ func (t *Transport) submit(ctx context.Context, r bot.Reply, wait bool) ([]chan 
 			chs = append(chs, done)
 		}
 	}
-	if hasMessage(r) {
-		r.CallbackID, r.Notice = "", ""
-		done := newDone()
-		q := t.queue(r.ChatID)
-		q.items = append(q.items, &item{ctx: ctx, reply: r, done: done})
-		if !q.running {
-			q.running = true
-			t.workers.Add(1)
-			go t.worker(q)
-		}
-		if done != nil {
-			chs = append(chs, done)
+	if it != nil {
+		t.push(it)
+		if it.done != nil {
+			chs = append(chs, it.done)
 		}
 	}
-	return chs, nil
+	return chs, it != nil && it.lane != nil, nil
+}
+
+func (t *Transport) isClosed() bool {
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	return t.closed
+}
+
+// enqueue queues an item; false once the transport stopped.
+func (t *Transport) enqueue(it *item) bool {
+	t.qmu.Lock()
+	defer t.qmu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.push(it)
+	return true
+}
+
+// push appends an item to its chat's queue and starts the chat's worker (t.qmu held).
+func (t *Transport) push(it *item) {
+	q := t.queue(it.reply.ChatID)
+	q.items = append(q.items, it)
+	if !q.running {
+		q.running = true
+		t.busy++
+		t.workers.Add(1)
+		go t.worker(q)
+	}
 }
 
 // queue returns the chat's queue (t.qmu held). Idle queues are kept for a while so a
@@ -142,6 +182,10 @@ func (t *Transport) worker(q *chatQueue) {
 			q.running = false
 			q.idleSince = time.Now()
 			q.items = nil
+			if t.busy--; t.busy == 0 && t.idle != nil {
+				close(t.idle)
+				t.idle = nil
+			}
 			t.qmu.Unlock()
 			return
 		}
@@ -151,10 +195,34 @@ func (t *Transport) worker(q *chatQueue) {
 		t.qmu.Unlock()
 
 		ctx, cancel := t.bound(it.ctx)
-		err := t.deliver(ctx, q, it.reply)
+		err := t.send(ctx, q, it)
+		if err != nil && (errors.Is(err, errNoTurn) || t.closeCtx.Err() != nil && stopping(ctx, err)) {
+			if it.lane != nil {
+				t.nKeptLeft.Add(1)
+			} else {
+				t.nLeft.Add(1)
+			}
+		}
 		cancel()
 		report(it.done, err)
 	}
+}
+
+// send delivers an item. A kept one goes out only while this instance holds its
+// lane, and is deleted from the outbox once sent or refused for good; one the stop
+// cut stays there.
+func (t *Transport) send(ctx context.Context, q *chatQueue, it *item) error {
+	if it.lane == nil {
+		return t.deliver(ctx, q, it.reply)
+	}
+	if held, err := t.keeper.await(ctx, it.lane); !held {
+		return err // nil: another instance took the lane over and sends it
+	}
+	err := t.deliver(ctx, q, it.reply)
+	if err == nil || !stopping(ctx, err) {
+		t.keeper.done(it.lane, it.id)
+	}
+	return err
 }
 
 // bound ends ctx also when the transport stops.
@@ -245,9 +313,15 @@ func captionFits(text string) bool {
 // tag is an HTML tag of the bot's texts; their values never hold a bare '>'.
 var tag = regexp.MustCompile(`<[^>]*>`)
 
+// stopping says err is the end of the wait, not Telegram's answer: the transport
+// stops or the caller gave up.
+func stopping(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 func (t *Transport) gaveUp(ctx context.Context, method string, chat int64, err error) error {
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return err // shutting down or the caller gave up: not Telegram's refusal
+	if stopping(ctx, err) {
+		return err
 	}
 	t.nFailed.Add(1)
 	t.log.Warn("telegram: message given up", "method", method, "chat", chat, "err", err)
@@ -372,17 +446,14 @@ func classify(err error) (kind, time.Duration) {
 // and server errors with backoff, until ctx ends; a permanent error is returned.
 func (t *Transport) do(ctx context.Context, c call) error {
 	if c.q != nil {
-		if err := c.q.lim.Wait(ctx); err != nil {
-			if ctx.Err() == nil { // the turn would come after ctx's deadline
-				err = fmt.Errorf("waiting for the chat's turn: %w", context.DeadlineExceeded)
-			}
-			return err
+		if err := t.turn(ctx, c.q.lim); err != nil {
+			return fmt.Errorf("waiting for the chat's turn: %w", err)
 		}
 	}
 	backoff := time.Second
 	for {
 		if c.global {
-			if err := t.global.Wait(ctx); err != nil {
+			if err := t.turn(ctx, t.global); err != nil {
 				return err
 			}
 		}
@@ -409,7 +480,7 @@ func (t *Transport) do(ctx context.Context, c call) error {
 				return ctx.Err()
 			}
 			t.log.Warn("telegram: request failed; retrying", "method", c.method, "chat", c.chat, "err", err, "retry_in", backoff)
-			if err := sleep(ctx, backoff); err != nil {
+			if err := t.waitUntil(ctx, time.Now().Add(backoff)); err != nil {
 				return err
 			}
 			backoff = min(2*backoff, maxBackoff)
@@ -451,12 +522,12 @@ func (t *Transport) pause(d time.Duration) {
 func (t *Transport) waitPause(ctx context.Context) error {
 	for {
 		t.pmu.Lock()
-		d := time.Until(t.pausedUntil)
+		until := t.pausedUntil
 		t.pmu.Unlock()
-		if d <= 0 {
+		if !time.Now().Before(until) {
 			return nil
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := t.waitUntil(ctx, until); err != nil {
 			return err
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/store"
 )
 
 // Handler is the conversation core as the transport sees it.
@@ -45,6 +46,8 @@ const (
 	DefaultGlobalRate  rate.Limit = 30
 	DefaultPerChatRate rate.Limit = 1
 	DefaultMaxFileSize int64      = 20 << 20
+	// DefaultDrainTimeout leaves a stop of crm serve (15 s) time to close the rest.
+	DefaultDrainTimeout = 10 * time.Second
 )
 
 // Options configure a Transport. Zero values take the defaults.
@@ -63,6 +66,23 @@ type Options struct {
 	WebhookSecret string
 	MaxFileSize   int64    // larger incoming files are refused by Fetch
 	Languages     []string // command menus to set; the first is also the default menu
+	// DrainTimeout bounds how long Run, once its context ends, goes on sending the
+	// messages already queued (DefaultDrainTimeout); a message whose chat's turn
+	// comes later is not waited for. Negative: none is sent.
+	DrainTimeout time.Duration
+	// Outbox keeps every outgoing message (not callback answers) from before it is
+	// queued until it was sent, so the next start sends what a stop or a crash
+	// left. nil: messages are kept in memory only.
+	Outbox Outbox
+	// Takeover is how long an outbox lane stays with an instance that stopped
+	// renewing it (crashed) before another one, or the restarted one, sends what
+	// is left in it (DefaultTakeover).
+	Takeover time.Duration
+	// OutboxMaxAge: a message left in the outbox longer is dropped, with a log
+	// line, rather than sent stale (DefaultOutboxMaxAge).
+	OutboxMaxAge time.Duration
+	// Owner names this instance in the outbox's lanes (default store.NewOwner()).
+	Owner string
 }
 
 // Errors callers may test for.
@@ -104,20 +124,32 @@ type Transport struct {
 	started atomic.Bool
 	active  atomic.Pointer[runState]
 
-	// closeCtx is cancelled when Run returns; queued messages are dropped then.
+	// closeCtx is cancelled when the drain is over (or without one, when Run's
+	// context ends): what is still queued is dropped then.
 	closeCtx context.Context
 	closeFn  context.CancelFunc
+	// drainCh is closed when Run's context ended and the drain began; drainBy is
+	// when it ends.
+	drainCh chan struct{}
+	drainBy time.Time
 
 	qmu       sync.Mutex
 	closed    bool
 	chats     map[int64]*chatQueue
 	lastSweep time.Time
 	workers   sync.WaitGroup
+	busy      int           // chats whose worker runs
+	idle      chan struct{} // during the drain: closed when busy drops to 0
+	nLeft     atomic.Int64  // messages a stop dropped
+	nKeptLeft atomic.Int64  // messages a stop left in the outbox
 
 	pmu         sync.Mutex
 	pausedUntil time.Time
 
 	locks chatLocks
+
+	keeper  *keeper     // nil without an Outbox
+	crashed atomic.Bool // tests: stop as a crash would
 
 	nUpdates, nSent, nRetries429, nFailed atomic.Int64
 }
@@ -164,6 +196,18 @@ func Dial(ctx context.Context, token string, opts Options) (*Transport, error) {
 	if len(opts.Languages) == 0 {
 		opts.Languages = []string{"ru", "en"}
 	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = DefaultDrainTimeout
+	}
+	if opts.Takeover <= 0 {
+		opts.Takeover = DefaultTakeover
+	}
+	if opts.OutboxMaxAge <= 0 {
+		opts.OutboxMaxAge = DefaultOutboxMaxAge
+	}
+	if opts.Owner == "" {
+		opts.Owner = store.NewOwner()
+	}
 	hc := opts.HTTPClient
 	if hc == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -180,8 +224,12 @@ func Dial(ctx context.Context, token string, opts Options) (*Transport, error) {
 		global:   rate.NewLimiter(opts.GlobalRate, burst(opts.GlobalRate)),
 		inflight: make(chan struct{}, maxInflight),
 		chats:    make(map[int64]*chatQueue),
+		drainCh:  make(chan struct{}),
 	}
 	t.closeCtx, t.closeFn = context.WithCancel(context.Background())
+	if opts.Outbox != nil {
+		t.keeper = &keeper{t: t, ob: opts.Outbox, owner: opts.Owner, ttl: opts.Takeover, maxAge: opts.OutboxMaxAge}
+	}
 	if opts.WebhookURL != "" {
 		u, err := url.Parse(opts.WebhookURL)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
@@ -296,8 +344,9 @@ func (rs *runState) stop() {
 // polling, or, with a WebhookURL, by registering the webhook and serving
 // WebhookHandler. Replies are queued, not awaited: the per-chat queue keeps their order.
 // An update is confirmed to Telegram only after its handler returned, so a crash
-// redelivers it. When ctx ends, queued messages are dropped and Run returns nil.
-// Run may be called once.
+// redelivers it. When ctx ends, the updates being handled are finished, the queued
+// messages are sent for up to Options.DrainTimeout, and Run returns nil; with an
+// Outbox, what is left is sent by the next start. Run may be called once.
 func (t *Transport) Run(ctx context.Context, h Handler) error {
 	if h == nil {
 		return errors.New("telegram: Run needs a handler")
@@ -312,6 +361,9 @@ func (t *Transport) Run(ctx context.Context, h Handler) error {
 		rs.stop()
 		t.active.Store(nil)
 	}()
+	if t.keeper != nil {
+		t.keeper.start(ctx) // queues what a stop or a crash left
+	}
 
 	t.setCommands(ctx, h)
 	if t.opts.WebhookURL != "" {
@@ -336,13 +388,57 @@ func (t *Transport) Run(ctx context.Context, h Handler) error {
 	return nil
 }
 
-// shutdown refuses new messages, drops queued ones and waits for the senders.
+// shutdown sends what is queued within the drain's bound, then refuses new messages,
+// drops what is left and waits for the senders.
 func (t *Transport) shutdown() {
+	crashed := t.crashed.Load()
+	if !crashed {
+		t.drain()
+	}
 	t.qmu.Lock()
 	t.closed = true
 	t.qmu.Unlock()
 	t.closeFn()
 	t.workers.Wait()
+	if t.keeper != nil {
+		t.keeper.stop(crashed)
+	}
+	if n := t.nKeptLeft.Load(); n > 0 {
+		t.log.Info("telegram: messages not sent before the stop stay in the outbox for the next start", "count", n)
+	}
+	if n := t.nLeft.Load(); n > 0 {
+		t.log.Warn("telegram: messages not sent before the stop were dropped", "count", n)
+	}
+}
+
+// drain waits until every chat's queue is empty, or Options.DrainTimeout passed.
+// Messages may still be queued meanwhile (a reminder going out); a message whose
+// turn (the chat's pace, a 429 pause, a retry) comes after the drain's end stops
+// waiting at once.
+func (t *Transport) drain() {
+	bound := t.opts.DrainTimeout
+	if bound < 0 {
+		return
+	}
+	t.qmu.Lock()
+	t.drainBy = time.Now().Add(bound)
+	close(t.drainCh)
+	var idle chan struct{}
+	if t.busy > 0 {
+		idle = make(chan struct{})
+		t.idle = idle
+	}
+	t.qmu.Unlock()
+	if idle == nil {
+		return
+	}
+	tm := time.NewTimer(bound)
+	defer tm.Stop()
+	select {
+	case <-idle:
+	case <-tm.C:
+		t.log.Warn("telegram: the messages queued at the stop were not all sent in time", "bound", bound)
+	}
 }
 
 func (t *Transport) setCommands(ctx context.Context, h Handler) {
@@ -492,7 +588,8 @@ func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 		if r.ChatID == 0 {
 			r.ChatID = u.ChatID
 		}
-		if _, err := t.submit(ctx, r, false); err != nil && !errors.Is(err, ErrClosed) {
+		// Sent even when ctx ends meanwhile: a stop drains the queue.
+		if _, _, err := t.submit(context.WithoutCancel(ctx), r, false); err != nil && !errors.Is(err, ErrClosed) {
 			t.log.Warn("telegram: reply not queued", "chat", r.ChatID, "err", err)
 		}
 	}
@@ -573,6 +670,60 @@ func (l *chatLocks) lock(chat int64) (unlock func()) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// errNoTurn says a message's turn comes after the drain's end.
+var errNoTurn = fmt.Errorf("telegram: its turn comes after the stop: %w", context.DeadlineExceeded)
+
+// waitUntil sleeps until at, unless ctx ends first or at is after the end of the
+// drain, which may begin meanwhile.
+func (t *Transport) waitUntil(ctx context.Context, at time.Time) error {
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && at.After(dl) {
+		return fmt.Errorf("the turn comes after the caller's deadline: %w", context.DeadlineExceeded)
+	}
+	drain := t.drainCh
+	if t.tooLate(at) {
+		return errNoTurn
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	for {
+		select {
+		case <-tm.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-drain:
+			if t.tooLate(at) {
+				return errNoTurn
+			}
+			drain = nil
+		}
+	}
+}
+
+// tooLate says the drain began and at is after its end.
+func (t *Transport) tooLate(at time.Time) bool {
+	select {
+	case <-t.drainCh:
+		return at.After(t.drainBy)
+	default:
+		return false
+	}
+}
+
+// turn waits for a limiter's next turn within waitUntil's bounds.
+func (t *Transport) turn(ctx context.Context, lim *rate.Limiter) error {
+	r := lim.Reserve()
+	if err := t.waitUntil(ctx, time.Now().Add(r.Delay())); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -76,3 +76,62 @@ func TestServeRunsTheBot(t *testing.T) {
 		t.Fatal("no English command menu")
 	}
 }
+
+// A reply crm serve had not sent when it was killed is sent by the next crm serve,
+// once the killed one's hold on its outbox lane ran out (CRM_CAMPAIGN_TAKEOVER).
+func TestServeSendsAfterARestartWhatAKillLeft(t *testing.T) {
+	srv := tgtest.New(t)
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_HTTP_ADDR": freeAddr(t), "CRM_LOG_LEVEL": "warn",
+		"CRM_TELEGRAM_TOKEN": tgtest.Token, "CRM_TELEGRAM_API_URL": srv.URL(), "CRM_CAMPAIGN_TAKEOVER": "5s"}
+	if r := runCRM(context.Background(), t, vars, "manager", "add", "--name", "Анна", "--telegram-id", "7"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	first := startServeProcess(t, vars)
+	srv.Hang(true)
+	srv.SendText(7, "/today")
+	if !srv.Await(20*time.Second, func() bool { return srv.Hanging() == 1 && srv.Pending() == 0 }) {
+		t.Fatalf("the reply never hung: %d hanging, %d updates unconfirmed", srv.Hanging(), srv.Pending())
+	}
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	if !srv.Await(20*time.Second, func() bool { return srv.Hanging() == 0 }) {
+		t.Fatal("the killed reply still hangs")
+	}
+	srv.Hang(false)
+
+	startServeProcess(t, vars)
+	if got := srv.Next(7, 30*time.Second); !strings.Contains(got.Text, "Сегодня") {
+		t.Fatalf("after the restart: %q", got.Text)
+	}
+	if n := len(srv.Sent(7)); n != 1 {
+		t.Errorf("%d messages to the chat, want the one reply", n)
+	}
+}
+
+// A stop of crm serve sends the replies still waiting for the chat's turn before it
+// returns.
+func TestServeStopSendsTheQueuedReplies(t *testing.T) {
+	srv := tgtest.New(t)
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_HTTP_ADDR": freeAddr(t), "CRM_LOG_LEVEL": "warn",
+		"CRM_TELEGRAM_TOKEN": tgtest.Token, "CRM_TELEGRAM_API_URL": srv.URL()}
+	if r := runCRM(context.Background(), t, vars, "manager", "add", "--name", "Анна", "--telegram-id", "7"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan runResult, 1)
+	go func() { done <- runCRM(ctx, t, vars, "serve") }()
+	waitReady(t, vars["CRM_HTTP_ADDR"])
+	srv.SendText(7, "/today")
+	srv.SendText(7, "/tasks")
+	srv.Next(7, 20*time.Second) // the second reply waits a second for the chat's turn
+	cancel()
+	if r := <-done; r.code != 0 {
+		t.Fatalf("serve: %+v", r)
+	}
+	if n := len(srv.Sent(7)); n != 2 {
+		t.Errorf("%d replies sent when serve returned, want 2", n)
+	}
+}

@@ -65,7 +65,7 @@ var settings = []setting{
 	{name: "CRM_PUBLIC_URL", help: "the address recipients reach the HTTP listener at, e.g. https://crm.example.com (unsubscribe links)"},
 	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
 	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
-	{name: "CRM_CAMPAIGN_TAKEOVER", def: "30s", help: "how long a mailing's batch stays with an instance that stopped answering before another instance sends the rest (5s to 10m)"},
+	{name: "CRM_CAMPAIGN_TAKEOVER", def: "30s", help: "how long a mailing's batch, or the bot's outgoing messages, stay with an instance that stopped answering before another instance, or the restarted one, sends the rest (5s to 10m)"},
 	{name: "CRM_AT_RISK_DAYS", def: "90", help: "days a gold or platinum client may go without a paid order before its manager is told it is at risk (7 to 730)"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
@@ -97,7 +97,8 @@ type Config struct {
 	SMTP         *mail.SMTPConfig // nil: no mail is sent
 	MailFrom     string
 	GreetingHour int
-	// Takeover is how long a campaign batch stays with an instance that went silent.
+	// Takeover is how long a campaign batch, or an outbox lane of the bot, stays with
+	// an instance that went silent.
 	Takeover time.Duration
 	// RiskAfter is how long a gold or platinum client may go without an order.
 	RiskAfter time.Duration

@@ -93,6 +93,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	case <-shutdownCtx.Done():
 		e.log.Warn("the scheduler did not stop in time")
 	}
+	if link != nil {
+		select { // the bot's queued replies are sent, or kept for the next start
+		case <-link.stopped:
+		case <-shutdownCtx.Done():
+			e.log.Warn("the Telegram bot did not stop in time")
+		}
+	}
 	e.log.Info("stopped cleanly")
 	return nil
 }

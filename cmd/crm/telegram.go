@@ -17,18 +17,22 @@ import (
 	"github.com/crm-team/crm/templates"
 )
 
-func newTelegram(ctx context.Context, e *env) (*telegram.Transport, error) {
+// newTelegram connects the transport; with an outbox (crm serve), its outgoing
+// messages are kept there until sent.
+func newTelegram(ctx context.Context, e *env, outbox telegram.Outbox) (*telegram.Transport, error) {
 	return telegram.Dial(ctx, e.cfg.TelegramToken, telegram.Options{
 		APIURL:        e.cfg.TelegramAPIURL,
 		Logger:        e.log,
 		WebhookURL:    e.cfg.TelegramWebhookURL,
 		WebhookSecret: e.cfg.TelegramWebhookSecret,
+		Outbox:        outbox,
+		Takeover:      e.cfg.Takeover,
 	})
 }
 
 // telegramUsername asks Telegram for the bot's @username (getMe).
 func telegramUsername(ctx context.Context, e *env) (string, error) {
-	tr, err := newTelegram(ctx, e)
+	tr, err := newTelegram(ctx, e, nil)
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +57,7 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 		}
 		campaigns = newCampaignControl(s, cs)
 	}
-	link := &botLink{log: e.log, mode: "long polling", up: make(chan struct{})}
+	link := &botLink{log: e.log, mode: "long polling", up: make(chan struct{}), stopped: make(chan struct{})}
 	if e.cfg.TelegramWebhookURL != "" {
 		link.mode = "webhook"
 	}
@@ -63,7 +67,7 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	if err != nil {
 		return nil, nil, err
 	}
-	go link.run(ctx, func(ctx context.Context) (*telegram.Transport, error) { return newTelegram(ctx, e) }, core, mux)
+	go link.run(ctx, func(ctx context.Context) (*telegram.Transport, error) { return newTelegram(ctx, e, s) }, core, mux)
 	return core, link, nil
 }
 
@@ -85,6 +89,9 @@ type botLink struct {
 	tr   atomic.Pointer[telegram.Transport]
 	up   chan struct{} // closed at the first connection
 	once sync.Once     // closes up and mounts the webhook
+	// stopped is closed when the bot stopped after ctx ended: its queued messages
+	// sent, or kept in the outbox for the next start.
+	stopped chan struct{}
 
 	mu      sync.Mutex
 	name    string    // the bot's @username, once known
@@ -139,6 +146,7 @@ func (b *botLink) status(context.Context) (bool, string) {
 // run connects to Telegram and runs the bot until ctx ends, trying again with a
 // growing, jittered wait when Telegram cannot be reached or refuses the token.
 func (b *botLink) run(ctx context.Context, dial func(context.Context) (*telegram.Transport, error), core *bot.Bot, mux *http.ServeMux) {
+	defer close(b.stopped)
 	wait := botRetryFirst
 	for {
 		tr, err := dial(ctx)

@@ -197,6 +197,8 @@ type Server struct {
 	badFileIDs map[string]bool
 	blocked    map[int64]bool
 	nFailures  int
+	unhang     chan struct{} // not nil: send calls wait for it to close
+	hanging    int
 
 	webhookURL, webhookSecret string
 }
@@ -512,6 +514,55 @@ func (s *Server) Block(chatID int64) {
 	s.blocked[chatID] = true
 }
 
+// Hang(true) makes send calls (those Fail429 counts) wait without an answer, as a Bot
+// API that stopped answering: until the bot gives up on the request, or Hang(false)
+// lets the waiting ones through.
+func (s *Server) Hang(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case on && s.unhang == nil:
+		s.unhang = make(chan struct{})
+	case !on && s.unhang != nil:
+		close(s.unhang)
+		s.unhang = nil
+	}
+}
+
+// Hanging is how many send calls are waiting for an answer under Hang.
+func (s *Server) Hanging() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hanging
+}
+
+// hang holds a send call while Hang is on; false when the bot gave up on it.
+func (s *Server) hang(r *http.Request) bool {
+	s.mu.Lock()
+	unhang := s.unhang
+	if unhang == nil {
+		s.mu.Unlock()
+		return true
+	}
+	s.hanging++
+	s.notify()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.hanging--
+		s.notify()
+		s.mu.Unlock()
+	}()
+	select {
+	case <-unhang:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.closed:
+		return false
+	}
+}
+
 // Failures counts the calls answered with an injected fault, while Unavailable or
 // with a wrong token.
 func (s *Server) Failures() int {
@@ -688,6 +739,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if method == "getUpdates" {
 		s.getUpdates(w, r, p)
+		return
+	}
+	if sendMethods[method] && !s.hang(r) {
 		return
 	}
 	result, aerr := s.call(method, p, files)
