@@ -412,13 +412,13 @@ func blank(rec []string) bool {
 }
 
 // cell cleans a value: spaces trimmed, Excel's ="..." text wrapper and the apostrophe
-// that guards a value starting with = + - @ (see Export) removed.
+// of Guard removed (what follows it is kept as written).
 func cell(v string) string {
 	v = strings.TrimSpace(v)
 	if len(v) >= 3 && strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) {
 		v = v[2 : len(v)-1]
 	}
-	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte("=+-@'", v[1]) >= 0 {
+	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte(guarded, v[1]) >= 0 {
 		v = v[1:]
 	}
 	return v
