@@ -28,10 +28,24 @@ type ExportOptions struct {
 // takes one row per contact, repeating the client columns (Import joins such rows back
 // into one client); a client without contacts takes one row. Phones are written the
 // way people write them ("8 (916) 123-45-67" for numbers of the store's country), and
-// a value Excel would take for a formula is guarded (see Writer). Clients are streamed: memory does not grow
-// with their number. It returns the number of clients written.
+// a value Excel would take for a formula is guarded (see Writer). Clients are
+// streamed: memory does not grow with their number. It returns the number of clients
+// written.
 func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions) (int, error) {
-	custom := opts.CustomFields
+	cw := NewWriter(w, opts.Comma, !opts.NoBOM)
+	n, err := exportRows(ctx, s, opts.CustomFields, cw.Write)
+	if err != nil {
+		return n, err
+	}
+	if err := cw.Flush(); err != nil {
+		return n, fmt.Errorf("export clients: %w", err)
+	}
+	return n, nil
+}
+
+// exportRows hands write the export's header, then its rows, as values unguarded;
+// rec is reused between calls. custom as in ExportOptions.CustomFields.
+func exportRows(ctx context.Context, s *store.Store, custom []string, write func(rec []string) error) (int, error) {
 	if custom == nil {
 		names := map[string]bool{}
 		err := s.EachClient(ctx, func(c *store.Client) error {
@@ -49,7 +63,6 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		sort.Strings(custom)
 	}
 
-	cw := NewWriter(w, opts.Comma, !opts.NoBOM)
 	rec := make([]string, int(numFields)+len(custom))
 	for f, d := range columnDefs {
 		rec[f] = d.name
@@ -57,7 +70,7 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 	for i, name := range custom {
 		rec[int(numFields)+i] = customPrefixes[0] + name
 	}
-	if err := cw.Write(rec); err != nil {
+	if err := write(rec); err != nil {
 		return 0, fmt.Errorf("write the header: %w", err)
 	}
 
@@ -71,13 +84,13 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		contacts := c.ContactList()
 		if len(contacts) == 0 {
 			ex.contact(rec, nil)
-			if err := cw.Write(rec); err != nil {
+			if err := write(rec); err != nil {
 				return err
 			}
 		}
 		for i := range contacts {
 			ex.contact(rec, &contacts[i])
-			if err := cw.Write(rec); err != nil {
+			if err := write(rec); err != nil {
 				return err
 			}
 		}
@@ -85,9 +98,6 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("export clients: %w", err)
-	}
-	if err := cw.Flush(); err != nil {
 		return n, fmt.Errorf("export clients: %w", err)
 	}
 	return n, nil
