@@ -37,7 +37,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return usageError{err}
 	}
 	if fs.NArg() != 1 {
-		return usageError{fmt.Errorf("give one CSV file: crm import clients.csv (columns: docs/CSV.md)")}
+		return usageError{fmt.Errorf("give one CSV or xlsx file: crm import clients.csv (columns: docs/CSV.md)")}
 	}
 	sep, err := separator(*comma)
 	if err != nil {
@@ -53,7 +53,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	rep, err := csvio.Import(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep})
+	read := csvio.Import
+	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".xlsx") {
+		read = csvio.ImportXLSX
+	}
+	rep, err := read(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep})
 	for _, re := range rep.Errors {
 		fmt.Fprintf(e.stderr, "%s:%d: %s\n", fs.Arg(0), re.Line, re.Message)
 	}

@@ -12,7 +12,8 @@ import (
 
 // crm export --format xlsx writes the clients as a workbook whose requisites are text
 // (INN, KPP and BIK with a leading zero, a 20-digit account, OGRN), to -o only: binary
-// is never written to standard output. A -o ending in .xlsx picks the format.
+// is never written to standard output. A -o ending in .xlsx picks the format, and
+// crm import reads the workbook back.
 func TestExportXLSX(t *testing.T) {
 	ctx := context.Background()
 	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn"}
@@ -46,6 +47,14 @@ func TestExportXLSX(t *testing.T) {
 			}
 		}
 		_ = book.Close()
+	}
+	// The workbook imports back into another base: the same clients export the same.
+	other := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn"}
+	if r := runCRM(ctx, t, other, "import", filepath.Join(dir, "a.xlsx")); r.code != 0 || !strings.Contains(r.stdout, "1 clients created") {
+		t.Fatalf("import xlsx: %+v", r)
+	}
+	if a, b := runCRM(ctx, t, vars, "export"), runCRM(ctx, t, other, "export"); a.code != 0 || a.stdout != b.stdout {
+		t.Fatalf("exports differ:\n%+v\n%+v", a, b)
 	}
 	// Without -o: refused before anything is read; a format it does not know, too.
 	for _, args := range [][]string{{"--format", "xlsx"}, {"--format", "pdf", "-o", filepath.Join(dir, "c.pdf")}} {

@@ -512,6 +512,19 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if c := clients(t, third)["ИП Сидоров"]; c == nil || c.Custom != nil || c.Notes != "- позвонить" {
 		t.Fatalf("comma round trip: %+v", c)
 	}
+
+	// The workbook export imports back into the same clients too.
+	var book bytes.Buffer
+	if _, err := csvio.ExportXLSX(ctx, src, &book, csvio.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fourth := storetest.New(t)
+	_ = fourth.CreateManager(ctx, "admin", &store.Manager{ID: "mgr-olga", Name: "Ольга Иванова"})
+	if rep, err = csvio.ImportXLSX(ctx, fourth, "m1", &book, csvio.ImportOptions{}); err != nil {
+		t.Fatalf("xlsx: %v\n%s", err, rep)
+	}
+	checkCounts(t, rep, 5, 5, 0, 0)
+	compareClients(t, clients(t, src), clients(t, fourth))
 }
 
 func sortedLines(s string) string {

@@ -102,3 +102,43 @@ func ExportXLSX(ctx context.Context, s *store.Store, w io.Writer, opts ExportOpt
 	}
 	return n, nil
 }
+
+// ImportXLSX reads clients from the first sheet of an Excel workbook as Import reads
+// a CSV: the same columns, rows, matching and report, a row's line being its row
+// number. Cells are read as Excel shows them, so a date or a long number typed as
+// such (not as text) reads as its display. The workbook is unzipped whole (large
+// sheets to temporary files); its rows are read one at a time.
+func ImportXLSX(ctx context.Context, s *store.Store, actor string, r io.Reader, opts ImportOptions) (ImportReport, error) {
+	im := newImporter(s, actor, opts)
+	f, err := excelize.OpenReader(r)
+	if err != nil {
+		return im.report(fmt.Errorf("%w: not an Excel workbook (.xlsx): %v", store.ErrInvalid, err))
+	}
+	defer f.Close()
+	rows, err := f.Rows(f.GetSheetList()[0])
+	if err != nil {
+		return im.report(fmt.Errorf("read the workbook: %w", err))
+	}
+	defer rows.Close()
+	line, width := 0, 0
+	return im.report(im.rows(ctx, func() (int, []string, error) {
+		if !rows.Next() {
+			if err := rows.Error(); err != nil {
+				return line + 1, nil, fmt.Errorf("read the workbook at row %d: %w", line+1, err)
+			}
+			return 0, nil, io.EOF
+		}
+		line++
+		rec, err := rows.Columns()
+		if err != nil {
+			return line, nil, fmt.Errorf("read the workbook at row %d: %w", line, err)
+		}
+		if line == 1 {
+			width = len(rec)
+		}
+		for len(rec) < width { // a row ends at its last value
+			rec = append(rec, "")
+		}
+		return line, rec, nil
+	}))
+}

@@ -3,6 +3,7 @@ package csvio_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -74,4 +75,37 @@ func toBytes(list []string) [][]byte {
 		out[i] = []byte(v)
 	}
 	return out
+}
+
+// A workbook typed by hand imports as a CSV does: rows shorter than the header are
+// fine, a blank row is skipped, and errors name the row number.
+func TestImportXLSXReportsRowNumbers(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetList()[0]
+	for ref, v := range map[string]any{"A1": "Название", "B1": "ИНН", "C1": "Город",
+		"A2": "ООО Ромашка", "B2": "7707083893",
+		"A4": "ООО Бета", "B4": "7707083894", "C4": "Казань",
+		"A5": "ООО Гамма", "D5": "лишнее"} {
+		if err := f.SetCellValue(sheet, ref, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.New(t)
+	rep, err := csvio.ImportXLSX(context.Background(), s, "m1", &buf, csvio.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, rep, 3, 1, 0, 2)
+	checkErrors(t, rep, map[int]string{4: "wrong control digit", 5: "column 4, which has no header"})
+	if c := clients(t, s)["ООО Ромашка"]; c == nil || c.Legal.INN != "7707083893" {
+		t.Fatalf("Ромашка: %+v", c)
+	}
+	if _, err := csvio.ImportXLSX(context.Background(), s, "m1", bytes.NewReader([]byte("name;inn\n")), csvio.ImportOptions{}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a CSV given as a workbook: %v", err)
+	}
 }
