@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/crm-team/crm/store/csvio"
@@ -35,7 +37,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return usageError{err}
 	}
 	if fs.NArg() != 1 {
-		return usageError{fmt.Errorf("give one CSV file: crm import clients.csv (columns: docs/CSV.md)")}
+		return usageError{fmt.Errorf("give one CSV or xlsx file: crm import clients.csv (columns: docs/CSV.md)")}
 	}
 	sep, err := separator(*comma)
 	if err != nil {
@@ -51,7 +53,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	rep, err := csvio.Import(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep, Now: e.cfg.Now})
+	read := csvio.Import
+	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".xlsx") {
+		read = csvio.ImportXLSX
+	}
+	rep, err := read(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep, Now: e.cfg.Now})
 	for _, re := range rep.Errors {
 		fmt.Fprintf(e.stderr, "%s:%d: %s\n", fs.Arg(0), re.Line, re.Message)
 	}
@@ -63,13 +69,27 @@ func runImport(ctx context.Context, e *env, args []string) error {
 func runExport(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	out := fs.String("o", "", "write to this file instead of standard output")
-	comma := fs.String("comma", ";", "column separator: ';' opens in Excel with a Russian locale, ',' elsewhere")
+	out := fs.String("o", "", "write to this file instead of standard output (required for xlsx)")
+	format := fs.String("format", "", "csv or xlsx (default: xlsx for a -o ending in .xlsx, else csv)")
+	comma := fs.String("comma", ";", "CSV's column separator: ';' opens in Excel with a Russian locale, ',' elsewhere")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
 	if fs.NArg() != 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if *format == "" {
+		*format = "csv"
+		if strings.EqualFold(filepath.Ext(*out), ".xlsx") {
+			*format = "xlsx"
+		}
+	}
+	switch {
+	case *format != "csv" && *format != "xlsx":
+		return usageError{fmt.Errorf("--format %q: use csv or xlsx", *format)}
+	case *format == "xlsx" && *out == "":
+		// A workbook is binary: a terminal would show garbage.
+		return usageError{errors.New("--format xlsx needs a file: crm export --format xlsx -o clients.xlsx")}
 	}
 	sep, err := separator(*comma)
 	if err != nil {
@@ -92,7 +112,12 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		defer os.Remove(file.Name())
 		w = file
 	}
-	n, err := csvio.Export(ctx, s, w, csvio.ExportOptions{Comma: sep})
+	var n int
+	if *format == "xlsx" {
+		n, err = csvio.ExportXLSX(ctx, s, w, csvio.ExportOptions{})
+	} else {
+		n, err = csvio.Export(ctx, s, w, csvio.ExportOptions{Comma: sep})
+	}
 	if err != nil {
 		return err
 	}
@@ -103,7 +128,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		if err := os.Rename(file.Name(), *out); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "%d rows written to %s\n", n, *out)
+		fmt.Fprintf(e.stderr, "%d clients written to %s\n", n, *out)
 	}
 	return nil
 }

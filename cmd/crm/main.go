@@ -38,12 +38,12 @@ func commands() map[string]command {
 		"serve":    {"run the CRM until SIGTERM or Ctrl-C", runServe},
 		"migrate":  {"create every collection and index (safe to run again), repair keys", runMigrate},
 		"doctor":   {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
-		"import":   {"import clients from a CSV file: crm import [-comma ';'] clients.csv", runImport},
-		"export":   {"export clients to CSV: crm export [-o file] [-comma ';']", runExport},
+		"import":   {"import clients from a CSV or xlsx file: crm import [-comma ';'] clients.csv", runImport},
+		"export":   {"export clients: crm export [-o file] [-comma ';'], or for Excel crm export -o clients.xlsx", runExport},
 		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
 		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]", runManager},
 		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status (crm campaign shows how)", runCampaign},
-		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv]", runReport},
+		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,16 +17,18 @@ import (
 	"github.com/crm-team/crm/reports"
 	"github.com/crm-team/crm/reports/chart"
 	"github.com/crm-team/crm/reports/sheet"
+	"github.com/crm-team/crm/store/csvio"
 )
 
 const reportUsage = `crm report funnel|managers|sources|abc [--from 2026-11-01] [--to 2026-11-30]
-         [--format table|csv|xlsx|png] [--out FILE] [--lang en|ru]
+         [--format table|csv|xlsx|png] [--out FILE] [--lang en|ru] [--comma ';']
   funnel:   [--city C] [--industry I] [--source S] [--manager NAME-or-ID]
   managers: [--manager NAME-or-ID]  (that manager's line alone)
   abc:      [--abc 80,95] [--xyz 10,25]
   --from and --to are days in CRM_TIMEZONE, both included (default: this month; abc the
   twelve months before this one). xlsx and png go to --out (default
-  report-<name>-<from>_<to>.<format> in the current folder).`
+  report-<name>-<from>_<to>.<format> in the current folder); csv to --out, else
+  to standard output, as Excel reads it (';' unless --comma, decimal commas in ru).`
 
 // runReport is `crm report funnel|managers|sources|abc`.
 func runReport(ctx context.Context, e *env, args []string) error {
@@ -44,12 +45,13 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	fs := flag.NewFlagSet("report "+req.Name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	var from, to, format, out, lang, manager, abc, xyz string
+	var from, to, format, out, lang, comma, manager, abc, xyz string
 	fs.StringVar(&from, "from", "", "first day of the period")
 	fs.StringVar(&to, "to", "", "last day of the period")
 	fs.StringVar(&format, "format", "table", "table, csv, xlsx or png")
-	fs.StringVar(&out, "out", "", "the file for xlsx and png")
+	fs.StringVar(&out, "out", "", "the file to write (csv: standard output without it)")
 	fs.StringVar(&lang, "lang", "en", "the labels' language: en or ru")
+	fs.StringVar(&comma, "comma", ";", "csv's column separator: ';' opens in Excel with a Russian locale, ',' elsewhere")
 	switch req.Name {
 	case reports.FunnelReport:
 		fs.StringVar(&req.Cut.City, "city", "", "only clients in this city")
@@ -74,6 +76,10 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if lang != "en" && lang != "ru" {
 		return bad("--lang %q: use en or ru", lang)
 	}
+	sep, err := separator(comma)
+	if err != nil {
+		return bad("%v", err)
+	}
 	loc := e.cfg.Calendar.Loc
 	now := e.cfg.Now().In(loc)
 	if req.Name == reports.ABCReport && from == "" && to == "" {
@@ -81,7 +87,6 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		thisMonth := time.Date(y, m, 1, 0, 0, 0, 0, loc)
 		from, to = thisMonth.AddDate(-1, 0, 0).Format(time.DateOnly), thisMonth.AddDate(0, 0, -1).Format(time.DateOnly)
 	}
-	var err error
 	if req.Period, err = reportPeriod(from, to, now, loc); err != nil {
 		return bad("%v", err)
 	}
@@ -119,15 +124,15 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch format {
-	case "csv":
-		return layoutCSV(e.stdout, l)
-	case "xlsx", "png":
+	switch {
+	case format == "csv" && out == "":
+		return layoutCSV(e.stdout, l, words, sep)
+	case format != "table":
 		if out == "" {
 			out = fmt.Sprintf("report-%s-%s_%s.%s", req.Name, req.Period.From.Format(time.DateOnly),
 				req.Period.To.Add(-time.Nanosecond).In(loc).Format(time.DateOnly), format)
 		}
-		return writeReportFile(e, l, words, format, out)
+		return writeReportFile(e, l, words, format, out, sep)
 	}
 	layoutTable(e.stdout, l, words)
 	return nil
@@ -190,7 +195,7 @@ func layoutTable(out io.Writer, l reports.Layout, words reports.Words) {
 		for _, row := range t.Rows {
 			cells := make([]string, len(row))
 			for i, v := range row {
-				cells[i] = cellText(v)
+				cells[i] = cellText(v, false)
 			}
 			fmt.Fprintln(w, strings.Join(cells, "\t"))
 		}
@@ -199,56 +204,69 @@ func layoutTable(out io.Writer, l reports.Layout, words reports.Words) {
 }
 
 // layoutCSV writes a report's tables one after another, each with its header, a blank
-// line between.
-func layoutCSV(out io.Writer, l reports.Layout) error {
-	w := csv.NewWriter(out)
+// line between, through the CSV writer of the clients' export: Excel-ready, every
+// value guarded. Russian figures take decimal commas, as Excel reads them there. The
+// figures are never negative, so the guard leaves them numbers.
+func layoutCSV(out io.Writer, l reports.Layout, words reports.Words, comma rune) error {
+	w := csvio.NewWriter(out, comma, true)
 	for i, t := range l.Tables {
 		if i > 0 {
 			_ = w.Write(nil)
 		}
 		_ = w.Write(t.Header)
+		cells := make([]string, 0, len(t.Header))
 		for _, row := range t.Rows {
-			cells := make([]string, len(row))
-			for i, v := range row {
-				cells[i] = cellText(v)
+			cells = cells[:0]
+			for _, v := range row {
+				cells = append(cells, cellText(v, words.Lang == "ru"))
 			}
 			_ = w.Write(cells)
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return w.Flush()
 }
 
-// cellText writes a table cell: money with two decimals, shares as percentages.
-func cellText(v any) string {
+// cellText writes a table cell: money with two decimals, shares as percentages, with a
+// decimal comma when asked.
+func cellText(v any, decimalComma bool) string {
+	var s string
 	switch x := v.(type) {
 	case reports.Money:
-		return strconv.FormatFloat(float64(x), 'f', 2, 64)
+		s = strconv.FormatFloat(float64(x), 'f', 2, 64)
 	case reports.Percent:
-		return strconv.FormatFloat(100*float64(x), 'f', 1, 64) + "%"
+		s = strconv.FormatFloat(100*float64(x), 'f', 1, 64) + "%"
 	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		s = strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
 	}
-	return fmt.Sprint(v)
+	if decimalComma {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
 }
 
-// writeReportFile writes the tables as a spreadsheet or the chart as a picture.
-func writeReportFile(e *env, l reports.Layout, words reports.Words, format, path string) error {
+// writeReportFile writes the tables as CSV or a spreadsheet, or the chart as a picture,
+// to path; what it says goes to standard error, as crm export's does.
+func writeReportFile(e *env, l reports.Layout, words reports.Words, format, path string, comma rune) error {
 	if l.Empty {
-		fmt.Fprintf(e.stdout, "%s\n%s Nothing written.\n", l.Title, words.NoData())
+		fmt.Fprintf(e.stderr, "%s\n%s Nothing written.\n", l.Title, words.NoData())
 		return nil
 	}
 	var buf bytes.Buffer
 	var err error
-	if format == "png" {
+	switch format {
+	case "csv":
+		err = layoutCSV(&buf, l, words, comma)
+	case "png":
 		err = chart.PNG(&buf, l.Chart)
 		if errors.Is(err, chart.ErrNoData) {
 			// The tables have figures the chart does not draw (the managers' notes and
 			// tasks, say): no broken picture, and a way to the figures.
-			fmt.Fprintf(e.stdout, "%s\nThe chart has nothing to draw in this period; its tables do: use --format table, csv or xlsx. Nothing written.\n", l.Title)
+			fmt.Fprintf(e.stderr, "%s\nThe chart has nothing to draw in this period; its tables do: use --format table, csv or xlsx. Nothing written.\n", l.Title)
 			return nil
 		}
-	} else {
+	default:
 		err = sheet.XLSX(&buf, l.Tables...)
 	}
 	if err != nil {
@@ -257,6 +275,6 @@ func writeReportFile(e *env, l reports.Layout, words reports.Words, format, path
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%s\nwritten to %s\n", l.Title, path)
+	fmt.Fprintf(e.stderr, "%s\nwritten to %s\n", l.Title, path)
 	return nil
 }

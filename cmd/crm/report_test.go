@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	stdpng "image/png"
 	"io"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/crm-team/crm/reports"
 	"github.com/crm-team/crm/reports/chart"
 	"github.com/crm-team/crm/store"
 )
@@ -58,13 +61,13 @@ func TestReportFunnel(t *testing.T) {
 		t.Fatalf("table: %+v", r)
 	}
 	r = runCRM(ctx, t, vars, "report", "funnel", "--from", today, "--format", "csv", "--city", "Казань")
-	for _, want := range []string{"White,0,1,Grey,2,1,50.0%,", "Grey,0,0,Green,1,0,0.0%,", "Red-green,0,1,", "Red-green,Нет бюджета,1"} {
+	for _, want := range []string{"White;0;1;Grey;2;1;50.0%;", "Grey;0;0;Green;1;0;0.0%;", "Red-green;0;1;", "Red-green;Нет бюджета;1"} {
 		if r.code != 0 || !strings.Contains(r.stdout, "\n"+want) {
 			t.Fatalf("csv lacks %q: %+v", want, r)
 		}
 	}
 	r = runCRM(ctx, t, vars, "report", "funnel", "--manager", "Ольга", "--format", "csv", "--lang", "ru")
-	if r.code != 0 || !strings.Contains(r.stdout, "\nСерый,0,1,") {
+	if r.code != 0 || !strings.Contains(r.stdout, "\nСерый;0;1;") {
 		t.Fatalf("Ольга's funnel: %+v", r)
 	}
 	// The picture and the spreadsheet go to files.
@@ -91,7 +94,7 @@ func TestReportFunnel(t *testing.T) {
 	// A period with nothing writes no file and says so.
 	empty := filepath.Join(dir, "empty.png")
 	if r := runCRM(ctx, t, vars, "report", "funnel", "--from", "2020-01-01", "--to", "2020-01-31", "--format", "png", "--out", empty); r.code != 0 ||
-		!strings.Contains(r.stdout, "No data for the period") {
+		!strings.Contains(r.stderr, "No data for the period") {
 		t.Fatalf("empty png: %+v", r)
 	} else if _, err := os.Stat(empty); !os.IsNotExist(err) {
 		t.Fatalf("a picture of nothing was written: %v", err)
@@ -100,7 +103,7 @@ func TestReportFunnel(t *testing.T) {
 	// the tables are offered instead of a picture of nothing.
 	moves := filepath.Join(dir, "managers.png")
 	if r := runCRM(ctx, t, vars, "report", "managers", "--from", today, "--format", "png", "--out", moves); r.code != 0 ||
-		!strings.Contains(r.stdout, "nothing to draw") || !strings.Contains(r.stdout, "--format table, csv or xlsx") {
+		!strings.Contains(r.stderr, "nothing to draw") || !strings.Contains(r.stderr, "--format table, csv or xlsx") {
 		t.Fatalf("managers' png with nothing to draw: %+v", r)
 	} else if _, err := os.Stat(moves); !os.IsNotExist(err) {
 		t.Fatalf("a picture of nothing was written: %v", err)
@@ -132,7 +135,7 @@ func TestReportABC(t *testing.T) {
 	closeStore()
 
 	r := runCRM(ctx, t, vars, "report", "abc", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	for _, want := range []string{"\nAX,1,900.00,90.0%\n", "\nРомашка,900.00,90.0%,A,0.0%,X\n", "\nВектор,100.00,10.0%,B,0.0%,X\n"} {
+	for _, want := range []string{"\nAX;1;900.00;90.0%\r\n", "\nРомашка;900.00;90.0%;A;0.0%;X\r\n", "\nВектор;100.00;10.0%;B;0.0%;X\r\n"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Fatalf("csv lacks %q: %+v", want, r)
 		}
@@ -143,21 +146,121 @@ func TestReportABC(t *testing.T) {
 	}
 	// The same orders by lead source (none recorded): revenue, no new clients in March.
 	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	if r.code != 0 || !strings.Contains(r.stdout, "\n(not recorded),0,0,1000.00\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "\n(not recorded);0;0;1000.00\r\n") {
 		t.Fatalf("sources: %+v", r)
 	}
 	// The managers' March: the orders' revenue is their clients' managers'.
 	r = runCRM(ctx, t, vars, "report", "managers", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	for _, want := range []string{"\nОльга,0,0,0,0,0,0,0,0,0,0,0,0,1,900.00\n", "\nПётр,0,0,0,0,0,0,0,0,0,0,0,0,1,100.00\n", "\nTeam,"} {
+	for _, want := range []string{"\nОльга;0;0;0;0;0;0;0;0;0;0;0;0;1;900.00\r\n", "\nПётр;0;0;0;0;0;0;0;0;0;0;0;0;1;100.00\r\n", "\nTeam;"} {
 		if r.code != 0 || !strings.Contains(r.stdout, want) {
 			t.Fatalf("managers lack %q: %+v", want, r)
 		}
 	}
 	r = runCRM(ctx, t, vars, "report", "managers", "--from", "2026-03-01", "--to", "2026-03-31", "--manager", "Пётр", "--format", "csv")
-	if r.code != 0 || strings.Contains(r.stdout, "Ольга") || !strings.Contains(r.stdout, "\nПётр,") {
+	if r.code != 0 || strings.Contains(r.stdout, "Ольга") || !strings.Contains(r.stdout, "\nПётр;") {
 		t.Fatalf("Пётр's own: %+v", r)
 	}
 	if r := runCRM(ctx, t, vars, "report", "abc", "--abc", "95,80"); r.code != 2 || !strings.Contains(r.stderr, "two increasing percentages") {
 		t.Fatalf("bad thresholds: %+v", r)
+	}
+}
+
+// A report's CSV is ready for Excel as the clients' export is: the byte order mark,
+// ';' between values, decimal commas in Russian, and no value Excel would run as a
+// formula (a lead source typed as "=2+3"). With --out it goes to that file alone.
+func TestReportCSVIsGuardedAndReadyForExcel(t *testing.T) {
+	ctx := context.Background()
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn"}
+	if r := runCRM(ctx, t, vars, "migrate"); r.code != 0 {
+		t.Fatalf("migrate: %+v", r)
+	}
+	s, _, closeStore := openBase(t, vars)
+	// Each lead source, as the file shows it: led by an apostrophe (the report trims
+	// sources, so the tab and the CR go; TestLayoutCSVGuardsEveryCell keeps them).
+	leads := map[string]string{"=2+3": "'=2+3", "+7 916": "'+7 916", "-1+2": "'-1+2", "@SUM(A1)": "'@SUM(A1)",
+		"\t=1+1": "'=1+1", "\r=HYPERLINK(1)": "'=HYPERLINK(1)", "Выставка": "Выставка"}
+	for src := range leads {
+		c := &store.Client{Name: "Клиент " + src, LeadSource: src}
+		if err := s.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateOrder(ctx, "test", &store.Order{ClientID: c.ID, Amount: 1000_50, State: store.OrderPaid,
+			Date: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeStore()
+
+	out := filepath.Join(t.TempDir(), "sources.csv")
+	r := runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv", "--lang", "ru", "--out", out)
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, out) {
+		t.Fatalf("--out: %+v", r)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "\uFEFF") {
+		t.Fatalf("no byte order mark: %q", data)
+	}
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(data), "\uFEFF")))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil || len(rows) != 1+len(leads) {
+		t.Fatalf("%d rows, %v:\n%s", len(rows), err, data)
+	}
+	got := map[string][]string{}
+	for _, row := range rows[1:] {
+		got[row[0]] = row
+	}
+	for src, want := range leads {
+		if row := got[want]; row == nil || row[3] != "1000,50" {
+			t.Errorf("lead source %q: want a row of %q with 1000,50, got %q", src, want, row)
+		}
+	}
+	for _, row := range rows {
+		for _, v := range row {
+			if v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0 {
+				t.Errorf("a formula lead in %q", row)
+			}
+		}
+	}
+	// In English the figures keep their points; without --out the CSV is printed.
+	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "\uFEFFSource;") || !strings.Contains(r.stdout, "\r\n'=2+3;0;0;1000.50\r\n") {
+		t.Fatalf("stdout: %+v", r)
+	}
+}
+
+// Every text cell of a report's CSV, headers too, is guarded, whatever leads it (the
+// store trims most values, so tab- and CR-led ones are laid out here by hand); the
+// figures stay numbers, with decimal commas in Russian.
+func TestLayoutCSVGuardsEveryCell(t *testing.T) {
+	ru, err := reports.LoadWords("ru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := reports.Layout{Tables: []reports.Table{
+		{Header: []string{"=Источник", "Выручка", "Доля", "Дни"}, Rows: [][]any{
+			{"\t=1+1", reports.Money(1000.5), reports.Percent(0.255), 1.5},
+			{"\r=2+3", reports.Money(0), reports.Percent(0), 0.0},
+			{"@SUM(A1)", reports.Money(12), reports.Percent(1), 3},
+		}},
+		{Header: []string{"Причина", "Клиенты"}, Rows: [][]any{{"-нет бюджета", 2}, {"+1", int64(1)}}},
+	}}
+	var buf bytes.Buffer
+	if err := layoutCSV(&buf, l, ru, ';'); err != nil {
+		t.Fatal(err)
+	}
+	want := "\uFEFF'=Источник;Выручка;Доля;Дни\r\n" +
+		"'\t=1+1;1000,50;25,5%;1,5\r\n" +
+		"\"'=2+3\";0,00;0,0%;0\r\n" + // the lone CR goes (encoding/csv), the guard stays
+		"'@SUM(A1);12,00;100,0%;3\r\n" +
+		"\r\n" +
+		"Причина;Клиенты\r\n" +
+		"'-нет бюджета;2\r\n" +
+		"'+1;1\r\n"
+	if buf.String() != want {
+		t.Fatalf("got\n%q\nwant\n%q", buf.String(), want)
 	}
 }

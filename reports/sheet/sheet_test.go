@@ -248,3 +248,34 @@ func BenchmarkXLSX100kRows(b *testing.B) {
 		}
 	}
 }
+
+// Text that looks like a formula (a lead source typed as "=2+3") is a string cell,
+// in the title, the header and the rows: the workbook holds no formula at all.
+func TestFormulaLikeTextStaysText(t *testing.T) {
+	leads := []string{"=2+3", "+7 916", "-1+2", "@SUM(A1)", "\t=1+1", "=HYPERLINK(\"http://x\")"}
+	tb := reports.Table{Name: "Источники", Title: "=1+1", Header: []string{"=Источник", "Клиенты"}}
+	for _, v := range leads {
+		tb.Rows = append(tb.Rows, []any{v, 1})
+	}
+	book := write(t, tb)
+	if xml := part(t, book, "xl/worksheets/sheet1.xml"); strings.Contains(xml, "<f>") || strings.Contains(xml, "<f ") {
+		t.Fatalf("a formula in the sheet: %s", xml)
+	}
+	f := open(t, book)
+	check := func(ref, want string) {
+		t.Helper()
+		typ, err := f.GetCellType("Источники", ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := f.GetCellValue("Источники", ref)
+		if formula, _ := f.GetCellFormula("Источники", ref); formula != "" || typ != excelize.CellTypeInlineString || v != want {
+			t.Errorf("%s: type %v, value %q, formula %q; want the string %q", ref, typ, v, formula, want)
+		}
+	}
+	check("A1", "=1+1")
+	check("A2", "=Источник")
+	for i, v := range leads {
+		check("A"+strconv.Itoa(i+3), v)
+	}
+}

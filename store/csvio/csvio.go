@@ -1,6 +1,7 @@
 // Package csvio imports clients from CSV files and exports them to CSV, in the form
 // Excel reads and writes (UTF-8 with a byte order mark, ';' between values as in the
-// Russian locale, quoted values that may span lines).
+// Russian locale, quoted values that may span lines), and as Excel workbooks with the
+// same columns (xlsx.go), which keep requisites as text.
 //
 // # Columns
 //
@@ -164,6 +165,11 @@ func (r ImportReport) String() string {
 // errors (the database, the reader) stop the import; the report then says what was
 // saved before. Memory use does not grow with the file.
 func Import(ctx context.Context, s *store.Store, actor string, r io.Reader, opts ImportOptions) (ImportReport, error) {
+	im := newImporter(s, actor, opts)
+	return im.report(im.run(ctx, r))
+}
+
+func newImporter(s *store.Store, actor string, opts ImportOptions) *importer {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -173,8 +179,11 @@ func Import(ctx context.Context, s *store.Store, actor string, r io.Reader, opts
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	im := &importer{s: s, actor: actor, opts: opts, phones: s.Phones(), tzs: map[string]error{}}
-	err := im.run(ctx, r)
+	return &importer{s: s, actor: actor, opts: opts, phones: s.Phones(), tzs: map[string]error{}}
+}
+
+// report is the import's report, its errors in line order, with the import's error.
+func (im *importer) report(err error) (ImportReport, error) {
 	sort.SliceStable(im.rep.Errors, func(i, j int) bool { return im.rep.Errors[i].Line < im.rep.Errors[j].Line })
 	return im.rep, err
 }
@@ -217,49 +226,78 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true // ООО "Ромашка" written without quoting the value
 
-	guard.n = 0
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
+	lastLine := 0
+	return im.rows(ctx, func() (int, []string, error) {
+		guard.n = 0
+		rec, err := cr.Read()
+		var pe *csv.ParseError
+		switch {
+		case errors.Is(err, io.EOF):
+			return 0, nil, io.EOF
+		case errors.As(err, &pe) && !errors.Is(err, errRecordTooLong):
+			return pe.StartLine, nil, badRow{line: pe.StartLine, msg: "cannot read the row: " + pe.Err.Error(), err: err}
+		case err != nil:
+			line := recordLine(cr)
+			if line <= lastLine {
+				line = lastLine + 1 // the record had not started: it is after the last one
+			}
+			return line, nil, im.readErr(err, line)
+		}
+		lastLine, _ = cr.FieldPos(0)
+		return lastLine, rec, nil
+	})
+}
+
+// badRow is a row its file could not give: it is counted and refused, and the import
+// goes on; err is what the reader said.
+type badRow struct {
+	line int
+	msg  string
+	err  error
+}
+
+func (b badRow) Error() string { return b.msg }
+
+// rows imports the rows next gives: the header first, then the clients' rows, each
+// with its line in the file. next returns io.EOF after the last row, a badRow for a
+// row it could not read, and any other error to stop the import, which then saves
+// what was read well before it.
+func (im *importer) rows(ctx context.Context, next func() (int, []string, error)) error {
+	_, rec, err := next()
+	var bad badRow
+	switch {
+	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%w: the file is empty; the first line must name the columns", store.ErrInvalid)
-	}
-	if err != nil {
-		return im.readErr(err, 1)
+	case errors.As(err, &bad):
+		return im.readErr(bad.err, 1)
+	case err != nil:
+		return err
 	}
 	if im.h, err = parseHeader(rec); err != nil {
 		return err
 	}
 
-	lastLine := 1
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		guard.n = 0
-		rec, err := cr.Read()
+		line, rec, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && !errors.Is(err, errRecordTooLong) {
+		if errors.As(err, &bad) {
 			im.closeGroup()
 			im.rep.Read++
-			im.fail(RowError{Line: pe.StartLine, Message: "cannot read the row: " + pe.Err.Error()})
+			im.fail(RowError{Line: bad.line, Message: bad.msg})
 			continue
 		}
 		if err != nil {
-			// Save what was read well before the unreadable part.
-			line := recordLine(cr)
-			if line <= lastLine {
-				line = lastLine + 1 // the record had not started: it is after the last one
-			}
 			im.closeGroup()
 			if ferr := im.flush(ctx); ferr != nil {
 				return ferr
 			}
-			return im.readErr(err, line)
+			return err
 		}
-		line, _ := cr.FieldPos(0)
-		lastLine = line
 		if blank(rec) {
 			continue
 		}
@@ -412,13 +450,13 @@ func blank(rec []string) bool {
 }
 
 // cell cleans a value: spaces trimmed, Excel's ="..." text wrapper and the apostrophe
-// that guards a value starting with = + - @ (see Export) removed.
+// of Guard removed (what follows it is kept as written).
 func cell(v string) string {
 	v = strings.TrimSpace(v)
 	if len(v) >= 3 && strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) {
 		v = v[2 : len(v)-1]
 	}
-	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte("=+-@'", v[1]) >= 0 {
+	if len(v) >= 2 && v[0] == '\'' && strings.IndexByte(guarded, v[1]) >= 0 {
 		v = v[1:]
 	}
 	return v
@@ -447,8 +485,11 @@ func (im *importer) row(ctx context.Context, line int, rec []string) {
 		extra := len(rec) > n && blank(rec[n:])
 		if !extra {
 			im.closeGroup()
-			im.fail(RowError{Line: line, Message: fmt.Sprintf("the row has %d values but the header has %d columns; check the separators (%q) and quotes in this row",
-				len(rec), n, im.rep.Comma)})
+			msg := fmt.Sprintf("the row has %d values but the header has %d columns; check the separators (%q) and quotes in this row", len(rec), n, im.rep.Comma)
+			if im.rep.Comma == 0 { // a workbook
+				msg = fmt.Sprintf("the row has a value in column %d, which has no header; name the column or clear it", len(rec))
+			}
+			im.fail(RowError{Line: line, Message: msg})
 			return
 		}
 		rec = rec[:n]

@@ -3,10 +3,14 @@ package csvio_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -508,6 +512,19 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if c := clients(t, third)["ИП Сидоров"]; c == nil || c.Custom != nil || c.Notes != "- позвонить" {
 		t.Fatalf("comma round trip: %+v", c)
 	}
+
+	// The workbook export imports back into the same clients too.
+	var book bytes.Buffer
+	if _, err := csvio.ExportXLSX(ctx, src, &book, csvio.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fourth := storetest.New(t)
+	_ = fourth.CreateManager(ctx, "admin", &store.Manager{ID: "mgr-olga", Name: "Ольга Иванова"})
+	if rep, err = csvio.ImportXLSX(ctx, fourth, "m1", &book, csvio.ImportOptions{}); err != nil {
+		t.Fatalf("xlsx: %v\n%s", err, rep)
+	}
+	checkCounts(t, rep, 5, 5, 0, 0)
+	compareClients(t, clients(t, src), clients(t, fourth))
 }
 
 func sortedLines(s string) string {
@@ -545,6 +562,61 @@ func compareClients(t *testing.T, want, got map[string]*store.Client) {
 			if !reflect.DeepEqual(a, b) {
 				t.Errorf("client %q contact %d:\n got %+v\nwant %+v", name, i, b, a)
 			}
+		}
+	}
+}
+
+// Every value that Excel would take for a formula (led by = + - @, a tab or a carriage
+// return, as OWASP lists them) is written with a leading apostrophe, and Import reads
+// it back as it was. A lone carriage return cannot be written in a CSV of CRLF lines
+// (encoding/csv drops it): its value comes back without it, still guarded.
+func TestExportGuardsFormulaLeads(t *testing.T) {
+	ctx := context.Background()
+	src := storetest.New(t)
+	leads := []string{"=2+3", "+7 916", "-1+2", "@SUM(A1)", "\t=1+1", "\r=1+1", "'quoted", "plain"}
+	for i, v := range leads {
+		c := &store.Client{Name: "Client " + strconv.Itoa(i), LeadSource: v, Notes: v}
+		if err := src.CreateClient(ctx, "m1", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := csvio.Export(ctx, src, &buf, csvio.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cr := csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\uFEFF")))
+	cr.Comma = ';'
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "lead_source")
+	got := map[string]bool{}
+	for _, r := range rows[1:] {
+		got[r[col]] = true
+	}
+	for _, v := range leads {
+		want := "'" + v
+		switch v {
+		case "plain":
+			want = v
+		case "\r=1+1":
+			want = "'=1+1"
+		}
+		if !got[want] {
+			t.Errorf("lead source %q is not written as %q: %q", v, want, slices.Sorted(maps.Keys(got)))
+		}
+	}
+
+	dst := storetest.New(t)
+	importString(t, dst, buf.String(), csvio.ImportOptions{})
+	back := clients(t, dst)
+	for i, v := range leads {
+		if v == "\r=1+1" {
+			v = "=1+1"
+		}
+		if c := back["Client "+strconv.Itoa(i)]; c == nil || c.LeadSource != v || c.Notes != v {
+			t.Errorf("%q came back as %+v", v, c)
 		}
 	}
 }

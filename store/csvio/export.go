@@ -1,9 +1,7 @@
 package csvio
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -30,14 +28,24 @@ type ExportOptions struct {
 // takes one row per contact, repeating the client columns (Import joins such rows back
 // into one client); a client without contacts takes one row. Phones are written the
 // way people write them ("8 (916) 123-45-67" for numbers of the store's country), and
-// a value starting with = + - @ gets a leading apostrophe so that Excel does not take
-// it for a formula (Import removes it). Clients are streamed: memory does not grow
-// with their number. It returns the number of clients written.
+// a value Excel would take for a formula is guarded (see Writer). Clients are
+// streamed: memory does not grow with their number. It returns the number of clients
+// written.
 func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions) (int, error) {
-	if opts.Comma == 0 {
-		opts.Comma = ';'
+	cw := NewWriter(w, opts.Comma, !opts.NoBOM)
+	n, err := exportRows(ctx, s, opts.CustomFields, cw.Write)
+	if err != nil {
+		return n, err
 	}
-	custom := opts.CustomFields
+	if err := cw.Flush(); err != nil {
+		return n, fmt.Errorf("export clients: %w", err)
+	}
+	return n, nil
+}
+
+// exportRows hands write the export's header, then its rows, as values unguarded;
+// rec is reused between calls. custom as in ExportOptions.CustomFields.
+func exportRows(ctx context.Context, s *store.Store, custom []string, write func(rec []string) error) (int, error) {
 	if custom == nil {
 		names := map[string]bool{}
 		err := s.EachClient(ctx, func(c *store.Client) error {
@@ -55,15 +63,6 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		sort.Strings(custom)
 	}
 
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if !opts.NoBOM {
-		if _, err := bw.Write(utf8BOM); err != nil {
-			return 0, err
-		}
-	}
-	cw := csv.NewWriter(bw)
-	cw.Comma = opts.Comma
-	cw.UseCRLF = true
 	rec := make([]string, int(numFields)+len(custom))
 	for f, d := range columnDefs {
 		rec[f] = d.name
@@ -71,7 +70,7 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 	for i, name := range custom {
 		rec[int(numFields)+i] = customPrefixes[0] + name
 	}
-	if err := cw.Write(rec); err != nil {
+	if err := write(rec); err != nil {
 		return 0, fmt.Errorf("write the header: %w", err)
 	}
 
@@ -85,13 +84,13 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		contacts := c.ContactList()
 		if len(contacts) == 0 {
 			ex.contact(rec, nil)
-			if err := cw.Write(rec); err != nil {
+			if err := write(rec); err != nil {
 				return err
 			}
 		}
 		for i := range contacts {
 			ex.contact(rec, &contacts[i])
-			if err := cw.Write(rec); err != nil {
+			if err := write(rec); err != nil {
 				return err
 			}
 		}
@@ -99,13 +98,6 @@ func Export(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("export clients: %w", err)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return n, fmt.Errorf("export clients: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
 		return n, fmt.Errorf("export clients: %w", err)
 	}
 	return n, nil
@@ -123,7 +115,7 @@ type exporter struct {
 }
 
 func (ex *exporter) client(rec []string, c *store.Client, custom []string) {
-	set := func(f field, v string) { rec[f] = guard(v) }
+	set := func(f field, v string) { rec[f] = v }
 	set(fName, c.Name)
 	set(fKind, string(c.Kind))
 	set(fINN, c.Legal.INN)
@@ -150,7 +142,7 @@ func (ex *exporter) client(rec []string, c *store.Client, custom []string) {
 	set(fGreetingsOff, yesNo(c.GreetingsOff, false))
 	set(fNotes, c.Notes)
 	for i, name := range custom {
-		rec[int(numFields)+i] = guard(c.Custom[name])
+		rec[int(numFields)+i] = c.Custom[name]
 	}
 }
 
@@ -163,7 +155,7 @@ func (ex *exporter) contact(rec []string, p *store.Contact) {
 		}
 		return
 	}
-	set := func(f field, v string) { rec[f] = guard(v) }
+	set := func(f field, v string) { rec[f] = v }
 	set(fContactName, p.Name)
 	set(fContactPosition, p.Position)
 	set(fContactDecisionMaker, yesNo(p.DecisionMaker, false))
@@ -223,13 +215,4 @@ func formatBirthday(b *store.Birthday) string {
 		return fmt.Sprintf("%02d.%02d", b.Day, b.Month)
 	}
 	return fmt.Sprintf("%02d.%02d.%04d", b.Day, b.Month, b.Year)
-}
-
-// guard keeps Excel from reading a value as a formula: a leading apostrophe before
-// = + - @ (and before an apostrophe, so that one is kept too). Import removes it.
-func guard(v string) string {
-	if v != "" && strings.IndexByte("=+-@'", v[0]) >= 0 {
-		return "'" + v
-	}
-	return v
 }
