@@ -479,7 +479,7 @@ func (t *turn) setField(f *form, name, v string) string {
 			p.Birthday = nil
 			break
 		}
-		bd, ok := parseBirthday(v)
+		bd, ok := parseBirthday(v, t.now)
 		if !ok {
 			return t.tr("bad.birthday", "v", v)
 		}
@@ -498,8 +498,8 @@ func splitList(v string) []string {
 	return out
 }
 
-// parseBirthday reads "25.12", "25.12.1980" or "25/12/1980".
-func parseBirthday(v string) (*store.Birthday, bool) {
+// parseBirthday reads "25.12", "25.12.1980" or "25/12/1980"; a year after now's is refused.
+func parseBirthday(v string, now time.Time) (*store.Birthday, bool) {
 	parts := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '/' || r == '-' || r == ' ' })
 	if len(parts) < 2 || len(parts) > 3 {
 		return nil, false
@@ -510,7 +510,7 @@ func parseBirthday(v string) (*store.Birthday, bool) {
 	var err3 error
 	if len(parts) == 3 {
 		year, err3 = strconv.Atoi(parts[2])
-		if year < 1900 || year > time.Now().Year() {
+		if year < 1900 || year > now.Year() {
 			return nil, false
 		}
 	}
