@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"html"
 	"strings"
-	"time"
 
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
 
@@ -57,26 +57,9 @@ func (b *Bot) recipient(ctx context.Context, managerID string) (*store.Manager, 
 	return m, true, nil
 }
 
-// Digest is a manager's morning summary.
-type Digest struct {
-	ManagerID      string
-	Day            time.Time // local midnight
-	Today, Overdue []store.TaskRef
-	Birthdays      []DigestBirthday // today and the next days
-	Awaiting       []store.AwaitedReply
-	Late           bool
-}
-
-// DigestBirthday is a contact's birthday; Greeting says what happens to today's
-// greeting ("planned", "sent", "failed", "off", "no_consent", "no_email" or "").
-type DigestBirthday struct {
-	store.BirthdayHit
-	Greeting string
-}
-
 // SendDigest sends a morning digest: today's tasks, the overdue ones, birthdays with
 // their greetings, and the client letters waiting for an answer.
-func (b *Bot) SendDigest(ctx context.Context, d Digest) error {
+func (b *Bot) SendDigest(ctx context.Context, d notice.Digest) error {
 	m, ok, err := b.recipient(ctx, d.ManagerID)
 	if !ok {
 		return err
@@ -119,7 +102,7 @@ func (b *Bot) SendDigest(ctx context.Context, d Digest) error {
 			}
 			fmt.Fprintf(&out, "\n🎂 %s — %s, %s", when, html.EscapeString(h.ContactName), html.EscapeString(h.ClientName))
 			if h.Greeting != "" {
-				out.WriteString(" · " + tr("greeting."+h.Greeting))
+				out.WriteString(" · " + tr("greeting."+string(h.Greeting)))
 			}
 			if len(kb) < 8 {
 				kb = append(kb, row(btn("🎂 "+h.ClientName, data("c", h.ClientID))))
@@ -140,35 +123,14 @@ func (b *Bot) SendDigest(ctx context.Context, d Digest) error {
 	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: out.String(), Buttons: kb})
 }
 
-// Weekly is a head's summary of the team's week.
-type Weekly struct {
-	HeadID   string
-	From, To time.Time // local midnights, To excluded
-	Rows     []WeeklyRow
-	Total    WeeklyRow
-	Pictures []WeeklyPicture // the week's report charts, sent after the summary
-}
-
-// WeeklyPicture is a report chart of the week with its caption (plain text).
-type WeeklyPicture struct {
-	Name, Caption string
-	PNG           []byte
-}
-
-// WeeklyRow is one manager's week.
-type WeeklyRow struct {
-	Name                                                 string
-	NewClients, StageMoves, TasksDone, Overdue, Awaiting int
-}
-
 // SendWeekly sends a head the team's week: one line per manager and the total.
-func (b *Bot) SendWeekly(ctx context.Context, w Weekly) error {
+func (b *Bot) SendWeekly(ctx context.Context, w notice.Weekly) error {
 	m, ok, err := b.recipient(ctx, w.HeadID)
 	if !ok {
 		return err
 	}
 	tr := func(key string, args ...any) string { return b.texts.get(m.Language, key, args...) }
-	line := func(r WeeklyRow) string {
+	line := func(r notice.WeeklyRow) string {
 		return tr("weekly.row", "name", r.Name, "new", r.NewClients, "moves", r.StageMoves, "done", r.TasksDone,
 			"overdue", r.Overdue, "awaiting", r.Awaiting)
 	}

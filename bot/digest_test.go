@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -52,10 +53,10 @@ func TestReminderDigestAndWeeklyMessages(t *testing.T) {
 
 	// A digest and a weekly summary, in the manager's language.
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, moscow)
-	err = b.SendDigest(ctx, bot.Digest{ManagerID: anna.m.ID, Day: day,
+	err = b.SendDigest(ctx, notice.Digest{ManagerID: anna.m.ID, Day: day,
 		Today:   []store.TaskRef{{ID: "t1", Due: day.Add(11 * time.Hour), Text: "встреча <в офисе>"}},
 		Overdue: []store.TaskRef{{ID: "t2", Due: day.Add(-20 * time.Hour), Text: "счёт"}},
-		Birthdays: []bot.DigestBirthday{{BirthdayHit: store.BirthdayHit{ClientID: c.ID, ClientName: c.Name, ContactName: "Иван", Date: day}, Greeting: "planned"},
+		Birthdays: []notice.Birthday{{BirthdayHit: store.BirthdayHit{ClientID: c.ID, ClientName: c.Name, ContactName: "Иван", Date: day}, Greeting: "planned"},
 			{BirthdayHit: store.BirthdayHit{ClientID: c.ID, ClientName: c.Name, ContactName: "Пётр", Date: day.AddDate(0, 0, 2)}}},
 		Awaiting: []store.AwaitedReply{{From: "anna@x.ru", Subject: "Цены", ReceivedAt: day.Add(-time.Hour)}}})
 	if err != nil {
@@ -68,9 +69,9 @@ func TestReminderDigestAndWeeklyMessages(t *testing.T) {
 			t.Fatalf("digest lacks %q:\n%s", want, digest)
 		}
 	}
-	err = b.SendWeekly(ctx, bot.Weekly{HeadID: anna.m.ID, From: day.AddDate(0, 0, -7), To: day,
-		Rows: []bot.WeeklyRow{{Name: "Вера", NewClients: 3, TasksDone: 5}}, Total: bot.WeeklyRow{NewClients: 3, TasksDone: 5},
-		Pictures: []bot.WeeklyPicture{{Name: "funnel.png", Caption: "Воронка <неделя>", PNG: []byte("\x89PNG")}}})
+	err = b.SendWeekly(ctx, notice.Weekly{HeadID: anna.m.ID, From: day.AddDate(0, 0, -7), To: day,
+		Rows: []notice.WeeklyRow{{Name: "Вера", NewClients: 3, TasksDone: 5}}, Total: notice.WeeklyRow{NewClients: 3, TasksDone: 5},
+		Pictures: []notice.Picture{{Name: "funnel.png", Caption: "Воронка <неделя>", PNG: []byte("\x89PNG")}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,31 +3,15 @@ package bot
 import (
 	"context"
 	"strings"
-	"time"
 
-	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/notice"
 )
-
-// AtRiskNotice tells a manager which of their gold and platinum clients have gone too
-// long without a paid order: the methodology's warning before a client turns red.
-type AtRiskNotice struct {
-	ManagerID string
-	Clients   []RiskyClient
-	Days      int // how long without an order makes a client at risk
-}
-
-// RiskyClient is a client newly at risk.
-type RiskyClient struct {
-	ID, Name  string
-	Stage     store.Stage
-	LastOrder time.Time // zero: no paid order found
-}
 
 // riskButtons is how many clients get a button to their card; the rest are listed.
 const riskButtons = 8
 
 // NotifyAtRisk sends the manager the list, with a button to each card.
-func (b *Bot) NotifyAtRisk(ctx context.Context, n AtRiskNotice) error {
+func (b *Bot) NotifyAtRisk(ctx context.Context, n notice.AtRisk) error {
 	m, ok, err := b.recipient(ctx, n.ManagerID)
 	if !ok || len(n.Clients) == 0 {
 		return err

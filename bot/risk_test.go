@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -26,7 +27,7 @@ func TestAtRiskNoticeAndCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.NotifyAtRisk(ctx, bot.AtRiskNotice{ManagerID: anna.m.ID, Days: 90, Clients: []bot.RiskyClient{
+	if err := b.NotifyAtRisk(ctx, notice.AtRisk{ManagerID: anna.m.ID, Days: 90, Clients: []notice.RiskyClient{
 		{ID: c.ID, Name: c.Name, Stage: store.StageGold, LastOrder: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}}}); err != nil {
 		t.Fatal(err)
 	}

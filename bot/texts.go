@@ -10,21 +10,18 @@ import (
 	"github.com/crm-team/crm/templates"
 )
 
-// texts holds the bot's phrases per language, read from templates/bot/<lang>.txt
-// (templates.ReadPhrases), with {name} for a value. Values are HTML-escaped when put
-// in, so a client called "<b>" stays text.
-type texts map[string]map[string]string
+// texts holds the bot's phrases per language, read from templates/bot/<lang>.txt, with
+// {name} for a value. Values are HTML-escaped when put in, so a client called "<b>"
+// stays text.
+type texts templates.Phrases
 
-// fallbackLang is used for a key a language lacks and for unknown languages.
-const fallbackLang = "ru"
+// fallbackLang is the language of a manager whose language the bot does not speak.
+const fallbackLang = templates.FallbackLang
 
 func loadTexts(fsys fs.FS) (texts, error) {
 	out, err := templates.ReadPhrases(fsys, "bot")
 	if err != nil {
 		return nil, fmt.Errorf("the bot's texts: %w", err)
-	}
-	if out[fallbackLang] == nil {
-		return nil, fmt.Errorf("the bot's texts have no %s.txt", fallbackLang)
 	}
 	return texts(out), nil
 }
@@ -42,17 +39,9 @@ func (t texts) langs() []string {
 // safe marks a value that is already HTML.
 type safe string
 
-// get returns the phrase with {name} values put in; args are name, value pairs.
+// get returns the phrase (templates.Phrases.Lookup) with {name} values, HTML-escaped
+// unless safe, put in; args are name, value pairs.
 func (t texts) get(lang, key string, args ...any) string {
-	s, ok := t[lang][key]
-	if !ok {
-		if s, ok = t[fallbackLang][key]; !ok {
-			s = key
-		}
-	}
-	if len(args) == 0 {
-		return s
-	}
 	pairs := make([]string, 0, len(args))
 	for i := 0; i+1 < len(args); i += 2 {
 		var v string
@@ -64,9 +53,9 @@ func (t texts) get(lang, key string, args ...any) string {
 		default:
 			v = html.EscapeString(fmt.Sprint(x))
 		}
-		pairs = append(pairs, "{"+fmt.Sprint(args[i])+"}", v)
+		pairs = append(pairs, fmt.Sprint(args[i]), v)
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	return templates.Phrases(t).Lookup(lang, key, pairs...)
 }
 
 // pickLang maps a Telegram language code to one the bot speaks.

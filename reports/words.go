@@ -12,10 +12,10 @@ import (
 )
 
 // Words are the reports' labels in one language (templates/reports/<lang>.txt); a
-// label the language lacks is taken from Russian.
+// label the language lacks is taken from templates.FallbackLang.
 type Words struct {
-	Lang              string
-	phrases, fallback map[string]string
+	Lang    string
+	phrases templates.Phrases
 }
 
 // LoadWords reads the labels of lang; a language without labels gets English.
@@ -27,26 +27,11 @@ func LoadWords(lang string) (Words, error) {
 	if all[lang] == nil {
 		lang = "en"
 	}
-	return Words{Lang: lang, phrases: all[lang], fallback: all["ru"]}, nil
+	return Words{Lang: lang, phrases: all}, nil
 }
 
 // get returns a label with {name} values put in; args are name, value pairs.
-func (w Words) get(key string, args ...string) string {
-	s, ok := w.phrases[key]
-	if !ok {
-		if s, ok = w.fallback[key]; !ok {
-			s = key
-		}
-	}
-	if len(args) == 0 {
-		return s
-	}
-	pairs := make([]string, 0, len(args))
-	for i := 0; i+1 < len(args); i += 2 {
-		pairs = append(pairs, "{"+args[i]+"}", args[i+1])
-	}
-	return strings.NewReplacer(pairs...).Replace(s)
-}
+func (w Words) get(key string, args ...string) string { return w.phrases.Lookup(w.Lang, key, args...) }
 
 // NoData says a period has nothing to show.
 func (w Words) NoData() string { return w.get("nodata") }

@@ -5,56 +5,14 @@ import (
 	"sort"
 	"time"
 
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
-
-// Digest is a manager's morning summary.
-type Digest struct {
-	Manager   store.Manager
-	Day       time.Time       // local midnight of the digest's day
-	Today     []store.TaskRef // due today
-	Overdue   []store.TaskRef // due before today and still open
-	Birthdays []BirthdayNote  // of the manager's contacts, today and the next 3 days
-	Awaiting  []store.AwaitedReply
-	Late      bool // sent after its hour (the process was down)
-}
-
-// BirthdayNote is a contact's birthday and what happens to their greeting.
-type BirthdayNote struct {
-	store.BirthdayHit
-	Greeting GreetingStatus // for today's birthdays; "" for later ones
-}
-
-// Weekly is a head's summary of the week before Day.
-type Weekly struct {
-	Head     store.Manager
-	From, To time.Time // local midnights: a week, To excluded
-	Rows     []WeeklyRow
-	Total    WeeklyRow
-	Pictures []Picture // the week's report charts, when Options.Charts draws them
-}
-
-// Picture is a report's chart with its caption (plain text).
-type Picture struct {
-	Name    string // a file name, e.g. funnel.png
-	Caption string
-	PNG     []byte
-}
 
 // Charts draws the report pictures of a head's weekly summary; cmd wires it to the
 // reports. A week with nothing to draw gives no pictures.
 type Charts interface {
-	WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]Picture, error)
-}
-
-// WeeklyRow is one manager's week.
-type WeeklyRow struct {
-	ManagerID, Name string
-	NewClients      int
-	StageMoves      int
-	TasksDone       int
-	Overdue         int // open tasks past their time now
-	Awaiting        int // client letters waiting for an answer now
+	WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]notice.Picture, error)
 }
 
 const (
@@ -162,8 +120,8 @@ func (s *Scheduler) once(ctx context.Context, claim string, work func() error) (
 
 // digest gathers a manager's digest: their agenda (one read), birthdays from the
 // directory, and the letters waiting for their answer.
-func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.Time, awaiting []store.AwaitedReply) (Digest, error) {
-	d := Digest{Manager: m, Day: day, Awaiting: awaiting}
+func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.Time, awaiting []store.AwaitedReply) (notice.Digest, error) {
+	d := notice.Digest{ManagerID: m.ID, Day: day, Awaiting: awaiting}
 	refs, err := s.st.OpenTasks(ctx, m.ID)
 	if err != nil {
 		return d, err
@@ -185,7 +143,7 @@ func (s *Scheduler) digest(ctx context.Context, m store.Manager, day, now time.T
 		if h.ManagerID != m.ID {
 			continue // unassigned clients' birthdays would reach every manager
 		}
-		note := BirthdayNote{BirthdayHit: h}
+		note := notice.Birthday{BirthdayHit: h}
 		if h.Date.Equal(day) && s.opts.Greeter != nil {
 			if note.Greeting, err = s.opts.Greeter.status(ctx, h, now); err != nil {
 				return d, err
@@ -227,16 +185,16 @@ func (s *Scheduler) awaitingByManager(ctx context.Context) (map[string][]store.A
 // weekly sums up the last week of the head's team (the managers whose head they are,
 // or everyone when nobody has a head set) from the audit log, the agendas and the
 // reply clocks.
-func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.Manager, day, now time.Time, waiting map[string][]store.AwaitedReply) (Weekly, error) {
-	w := Weekly{Head: head, From: day.AddDate(0, 0, -7), To: day}
-	team := map[string]*WeeklyRow{}
+func (s *Scheduler) weekly(ctx context.Context, head store.Manager, all []store.Manager, day, now time.Time, waiting map[string][]store.AwaitedReply) (notice.Weekly, error) {
+	w := notice.Weekly{HeadID: head.ID, From: day.AddDate(0, 0, -7), To: day}
+	team := map[string]*notice.WeeklyRow{}
 	anyHead := false
 	for _, m := range all {
 		anyHead = anyHead || m.HeadID != ""
 	}
 	for _, m := range all {
 		if m.Active && (m.HeadID == head.ID || (!anyHead && m.Role == store.RoleManager)) {
-			team[m.ID] = &WeeklyRow{ManagerID: m.ID, Name: m.Name}
+			team[m.ID] = &notice.WeeklyRow{ManagerID: m.ID, Name: m.Name}
 		}
 	}
 	err := s.st.AuditBetween(ctx, w.From, w.To, func(e store.AuditEntry) error {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
@@ -57,23 +58,23 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 	if got := run(t, s.Digests); got != 0 {
 		t.Fatalf("%d more messages a minute later", got)
 	}
-	var d scheduler.Digest
+	var d notice.Digest
 	for _, x := range n.digests {
-		if x.Manager.ID == vera.ID {
+		if x.ManagerID == vera.ID {
 			d = x
 		}
 	}
 	if len(d.Today) != 1 || d.Today[0].Text != "позвонить" || len(d.Overdue) != 1 || d.Overdue[0].Text != "старое" || d.Late {
 		t.Fatalf("Вера's tasks: today %+v, overdue %+v, late %v", d.Today, d.Overdue, d.Late)
 	}
-	if len(d.Birthdays) != 2 || d.Birthdays[0].ContactName != "Именинница Сегодня" || d.Birthdays[0].Greeting != scheduler.GreetingPlanned ||
+	if len(d.Birthdays) != 2 || d.Birthdays[0].ContactName != "Именинница Сегодня" || d.Birthdays[0].Greeting != notice.GreetingPlanned ||
 		d.Birthdays[1].ContactName != "Послезавтра" || d.Birthdays[1].Greeting != "" {
 		t.Fatalf("Вера's birthdays: %+v", d.Birthdays)
 	}
 	if len(d.Awaiting) != 1 || d.Awaiting[0].Subject != "Счёт" {
 		t.Fatalf("Вера's letters waiting: %+v", d.Awaiting)
 	}
-	if len(n.weeklies) != 1 || n.weeklies[0].Head.ID != head.ID || len(n.weeklies[0].Rows) != 1 ||
+	if len(n.weeklies) != 1 || n.weeklies[0].HeadID != head.ID || len(n.weeklies[0].Rows) != 1 ||
 		n.weeklies[0].Rows[0].Name != "Вера" || n.weeklies[0].Rows[0].NewClients != 0 || n.weeklies[0].Total.Awaiting != 1 ||
 		n.weeklies[0].Total.Overdue != 1 || len(n.weeklies[0].Pictures) != 1 || charts.asked != head.ID+" "+n.weeklies[0].From.String() {
 		t.Fatalf("weekly: %+v, charts asked for %q", n.weeklies, charts.asked)
@@ -93,7 +94,7 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 // the scheduler asks for the right week and passes the pictures on).
 type weekCharts struct{ asked string }
 
-func (c *weekCharts) WeeklyCharts(_ context.Context, head store.Manager, from, _ time.Time) ([]scheduler.Picture, error) {
+func (c *weekCharts) WeeklyCharts(_ context.Context, head store.Manager, from, _ time.Time) ([]notice.Picture, error) {
 	c.asked = head.ID + " " + from.String()
-	return []scheduler.Picture{{Name: "funnel.png", Caption: "Воронка", PNG: []byte("png")}}, nil
+	return []notice.Picture{{Name: "funnel.png", Caption: "Воронка", PNG: []byte("png")}}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
 
@@ -22,19 +23,6 @@ import (
 type Sender interface {
 	Send(ctx context.Context, m *gomail.Msg) error
 }
-
-// GreetingStatus says what happens to a contact's birthday greeting today.
-type GreetingStatus string
-
-// Greeting states, as the digest shows them.
-const (
-	GreetingPlanned   GreetingStatus = "planned"    // goes out at the greeting hour
-	GreetingSent      GreetingStatus = "sent"       // went out
-	GreetingFailed    GreetingStatus = "failed"     // the server refused it
-	GreetingOff       GreetingStatus = "off"        // the manager switched greetings off for the client
-	GreetingNoConsent GreetingStatus = "no_consent" // no consent, or unsubscribed
-	GreetingNoEmail   GreetingStatus = "no_email"   // no address that does not bounce
-)
 
 // Greeter sends birthday greetings from templates/mail/birthday.<lang>.tmpl.
 type Greeter struct {
@@ -99,7 +87,7 @@ func (s *Scheduler) Greetings(ctx context.Context) (int, error) {
 
 // due reads the client of a birthday and tells whether the contact's greeting is due
 // now, with the contact and the address to use.
-func (g *Greeter) due(ctx context.Context, s *Scheduler, h store.BirthdayHit, now time.Time) (c *store.Client, p store.Contact, email string, status GreetingStatus, err error) {
+func (g *Greeter) due(ctx context.Context, s *Scheduler, h store.BirthdayHit, now time.Time) (c *store.Client, p store.Contact, email string, status notice.GreetingStatus, err error) {
 	c, err = g.st.Client(ctx, h.ClientID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -117,23 +105,23 @@ func (g *Greeter) due(ctx context.Context, s *Scheduler, h store.BirthdayHit, no
 	}
 	email, status = eligible(c, p)
 	if status == "" && local.Hour() < s.opts.GreetingHour {
-		status = GreetingPlanned
+		status = notice.GreetingPlanned
 	}
 	return c, p, email, status, nil
 }
 
 // eligible tells the address a contact is greeted at, or why they are not.
-func eligible(c *store.Client, p store.Contact) (string, GreetingStatus) {
+func eligible(c *store.Client, p store.Contact) (string, notice.GreetingStatus) {
 	if c.GreetingsOff {
-		return "", GreetingOff
+		return "", notice.GreetingOff
 	}
 	switch email, why := store.MailableEmail(p); why {
 	case "":
 		return email, ""
 	case "no consent", "unsubscribed":
-		return "", GreetingNoConsent
+		return "", notice.GreetingNoConsent
 	}
-	return "", GreetingNoEmail
+	return "", notice.GreetingNoEmail
 }
 
 // birthdayOn tells whether b falls on day's date; 29 February falls on 28 February in
@@ -149,7 +137,7 @@ func birthdayOn(b store.Birthday, day time.Time) bool {
 func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 == 0) }
 
 // status tells the digest what happens to a birthday's greeting today.
-func (g *Greeter) status(ctx context.Context, h store.BirthdayHit, now time.Time) (GreetingStatus, error) {
+func (g *Greeter) status(ctx context.Context, h store.BirthdayHit, now time.Time) (notice.GreetingStatus, error) {
 	c, err := g.st.Client(ctx, h.ClientID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -164,15 +152,15 @@ func (g *Greeter) status(ctx context.Context, h store.BirthdayHit, now time.Time
 	d, err := g.st.Delivery(ctx, GreetingID(h.Date.Year(), h.ClientID, h.ContactID))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return GreetingPlanned, nil
+		return notice.GreetingPlanned, nil
 	case err != nil:
 		return "", err
 	case d.State == store.DeliverySent:
-		return GreetingSent, nil
+		return notice.GreetingSent, nil
 	case d.State == store.DeliveryFailed:
-		return GreetingFailed, nil
+		return notice.GreetingFailed, nil
 	}
-	return GreetingPlanned, nil
+	return notice.GreetingPlanned, nil
 }
 
 // greet sends one contact's greeting if it is due and not sent this year; true when it

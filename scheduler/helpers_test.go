@@ -10,6 +10,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
@@ -31,9 +32,9 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 type inbox struct {
 	mu        sync.Mutex
 	reminders []scheduler.Reminder
-	digests   []scheduler.Digest
-	weeklies  []scheduler.Weekly
-	risks     []scheduler.AtRisk
+	digests   []notice.Digest
+	weeklies  []notice.Weekly
+	risks     []notice.AtRisk
 	fail      error
 	notReady  bool // Ready says false, as the bot does while it connects
 }
@@ -44,7 +45,7 @@ func (n *inbox) Ready() bool {
 	return !n.notReady
 }
 
-func (n *inbox) AtRisk(_ context.Context, a scheduler.AtRisk) error {
+func (n *inbox) AtRisk(_ context.Context, a notice.AtRisk) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.risks = append(n.risks, a)
@@ -61,7 +62,7 @@ func (n *inbox) Remind(_ context.Context, r scheduler.Reminder) error {
 	return nil
 }
 
-func (n *inbox) Digest(_ context.Context, d scheduler.Digest) error {
+func (n *inbox) Digest(_ context.Context, d notice.Digest) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.fail != nil {
@@ -71,7 +72,7 @@ func (n *inbox) Digest(_ context.Context, d scheduler.Digest) error {
 	return nil
 }
 
-func (n *inbox) Weekly(_ context.Context, w scheduler.Weekly) error {
+func (n *inbox) Weekly(_ context.Context, w notice.Weekly) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.weeklies = append(n.weeklies, w)

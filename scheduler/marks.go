@@ -5,29 +5,15 @@ import (
 	"sort"
 	"time"
 
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/reports"
 	"github.com/crm-team/crm/store"
 )
 
-// AtRisk tells a manager which of their gold and platinum clients have gone too long
-// without a paid order: the methodology's warning before a client turns red.
-type AtRisk struct {
-	Manager store.Manager
-	Clients []RiskyClient // by name
-	After   time.Duration // how long without an order makes a client at risk
-}
-
-// RiskyClient is a client newly at risk.
-type RiskyClient struct {
-	ID, Name  string
-	Stage     store.Stage
-	LastOrder time.Time // the company day of the last paid order; zero: none found
-}
-
 // RiskNotifier is what a Notifier also does when it can tell managers of clients at
 // risk; without it the flags are still kept on the clients.
 type RiskNotifier interface {
-	AtRisk(ctx context.Context, a AtRisk) error
+	AtRisk(ctx context.Context, a notice.AtRisk) error
 }
 
 // marksHour is the company's local hour the nightly marks are computed after: the
@@ -62,7 +48,7 @@ func (s *Scheduler) Marks(ctx context.Context) (int, error) {
 
 // MarkClients computes and stores the clients' marks as of now, in one reading of the
 // days' revenue records, and returns how many changed and the clients newly at risk.
-func (s *Scheduler) MarkClients(ctx context.Context, now time.Time) (int, []RiskyClient, error) {
+func (s *Scheduler) MarkClients(ctx context.Context, now time.Time) (int, []notice.RiskyClient, error) {
 	loc := s.opts.Location
 	local := now.In(loc)
 	thisMonth := time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc)
@@ -103,16 +89,16 @@ func (s *Scheduler) MarkClients(ctx context.Context, now time.Time) (int, []Risk
 	if err != nil {
 		return 0, nil, err
 	}
-	risky := make([]RiskyClient, 0, len(newly))
+	risky := make([]notice.RiskyClient, 0, len(newly))
 	for _, id := range newly {
 		c := byID[id]
-		risky = append(risky, RiskyClient{ID: id, Name: c.Name, Stage: c.Stage, LastOrder: last[id]})
+		risky = append(risky, notice.RiskyClient{ID: id, Name: c.Name, Stage: c.Stage, LastOrder: last[id]})
 	}
 	return n, risky, nil
 }
 
 // tellAtRisk tells each manager of their clients newly at risk, one message each.
-func (s *Scheduler) tellAtRisk(ctx context.Context, risky []RiskyClient) error {
+func (s *Scheduler) tellAtRisk(ctx context.Context, risky []notice.RiskyClient) error {
 	rn, ok := s.notify.(RiskNotifier)
 	if !ok || len(risky) == 0 {
 		return nil
@@ -125,7 +111,7 @@ func (s *Scheduler) tellAtRisk(ctx context.Context, risky []RiskyClient) error {
 	if err != nil {
 		return err
 	}
-	byManager := map[string][]RiskyClient{}
+	byManager := map[string][]notice.RiskyClient{}
 	for _, c := range risky {
 		if m := managerOf[c.ID]; m != "" {
 			byManager[m] = append(byManager[m], c)
@@ -137,7 +123,7 @@ func (s *Scheduler) tellAtRisk(ctx context.Context, risky []RiskyClient) error {
 			continue // a manager who left: the flags stay on the cards for their successor
 		}
 		sort.Slice(cs, func(i, j int) bool { return cs[i].Name < cs[j].Name })
-		if err := rn.AtRisk(ctx, AtRisk{Manager: *m, Clients: cs, After: s.opts.RiskAfter}); err != nil {
+		if err := rn.AtRisk(ctx, notice.AtRisk{ManagerID: m.ID, Clients: cs, Days: int(s.opts.RiskAfter.Hours() / 24)}); err != nil {
 			s.log.Warn("at-risk notice not sent; the flags stay on the cards", "manager", id, "err", err)
 		}
 	}

@@ -58,7 +58,7 @@ func TestNightlyMarks(t *testing.T) {
 			t.Errorf("%s: class %q at risk %v, %v; want %q", name, cl.Class, cl.AtRiskSince, err, want)
 		}
 	}
-	if len(n.risks) != 1 || n.risks[0].Manager.ID != anna.ID || len(n.risks[0].Clients) != 1 || n.risks[0].Clients[0].Name != "Бета" ||
+	if len(n.risks) != 1 || n.risks[0].ManagerID != anna.ID || len(n.risks[0].Clients) != 1 || n.risks[0].Clients[0].Name != "Бета" ||
 		!n.risks[0].Clients[0].LastOrder.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("at-risk notices: %+v", n.risks)
 	}

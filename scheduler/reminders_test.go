@@ -141,7 +141,7 @@ func TestRemindersAndDigestsWaitForTheBot(t *testing.T) {
 	if r := n.remindersOf(task.ID); len(r) != 1 || !r[0].Late {
 		t.Fatalf("reminders %+v, want one, late", r)
 	}
-	if n.digests == nil || n.digests[0].Manager.ID != anna.ID {
+	if n.digests == nil || n.digests[0].ManagerID != anna.ID {
 		t.Fatalf("digests %+v, want Анна's", n.digests)
 	}
 }

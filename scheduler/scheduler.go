@@ -11,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
 
@@ -18,8 +19,8 @@ import (
 // reminders and digests wait: they are not claimed, so none is lost.
 type Notifier interface {
 	Remind(ctx context.Context, r Reminder) error
-	Digest(ctx context.Context, d Digest) error
-	Weekly(ctx context.Context, w Weekly) error
+	Digest(ctx context.Context, d notice.Digest) error
+	Weekly(ctx context.Context, w notice.Weekly) error
 }
 
 // ReadyNotifier is a Notifier that can say it cannot reach anybody now (the bot is

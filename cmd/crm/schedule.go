@@ -7,6 +7,7 @@ import (
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/mail"
+	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/reports"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
@@ -26,36 +27,16 @@ func (n schedulerNotices) Remind(ctx context.Context, r scheduler.Reminder) erro
 	return n.core.NotifyReminder(ctx, r.Task, r.Late)
 }
 
-func (n schedulerNotices) Digest(ctx context.Context, d scheduler.Digest) error {
-	out := bot.Digest{ManagerID: d.Manager.ID, Day: d.Day, Today: d.Today, Overdue: d.Overdue, Awaiting: d.Awaiting, Late: d.Late}
-	for _, b := range d.Birthdays {
-		out.Birthdays = append(out.Birthdays, bot.DigestBirthday{BirthdayHit: b.BirthdayHit, Greeting: string(b.Greeting)})
-	}
-	return n.core.SendDigest(ctx, out)
+func (n schedulerNotices) Digest(ctx context.Context, d notice.Digest) error {
+	return n.core.SendDigest(ctx, d)
 }
 
-func (n schedulerNotices) Weekly(ctx context.Context, w scheduler.Weekly) error {
-	out := bot.Weekly{HeadID: w.Head.ID, From: w.From, To: w.To, Total: weeklyRow(w.Total)}
-	for _, r := range w.Rows {
-		out.Rows = append(out.Rows, weeklyRow(r))
-	}
-	for _, p := range w.Pictures {
-		out.Pictures = append(out.Pictures, bot.WeeklyPicture{Name: p.Name, Caption: p.Caption, PNG: p.PNG})
-	}
-	return n.core.SendWeekly(ctx, out)
+func (n schedulerNotices) Weekly(ctx context.Context, w notice.Weekly) error {
+	return n.core.SendWeekly(ctx, w)
 }
 
-func (n schedulerNotices) AtRisk(ctx context.Context, a scheduler.AtRisk) error {
-	out := bot.AtRiskNotice{ManagerID: a.Manager.ID, Days: int(a.After.Hours() / 24)}
-	for _, c := range a.Clients {
-		out.Clients = append(out.Clients, bot.RiskyClient{ID: c.ID, Name: c.Name, Stage: c.Stage, LastOrder: c.LastOrder})
-	}
-	return n.core.NotifyAtRisk(ctx, out)
-}
-
-func weeklyRow(r scheduler.WeeklyRow) bot.WeeklyRow {
-	return bot.WeeklyRow{Name: r.Name, NewClients: r.NewClients, StageMoves: r.StageMoves, TasksDone: r.TasksDone,
-		Overdue: r.Overdue, Awaiting: r.Awaiting}
+func (n schedulerNotices) AtRisk(ctx context.Context, a notice.AtRisk) error {
+	return n.core.NotifyAtRisk(ctx, a)
 }
 
 // startScheduler runs the timed jobs: reminders and digests through the bot (when it
@@ -102,8 +83,8 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 // Monday summary, as /report draws them.
 type weeklyCharts struct{ reports chatReports }
 
-func (c weeklyCharts) WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]scheduler.Picture, error) {
-	var out []scheduler.Picture
+func (c weeklyCharts) WeeklyCharts(ctx context.Context, head store.Manager, from, to time.Time) ([]notice.Picture, error) {
+	var out []notice.Picture
 	for _, name := range []string{reports.FunnelReport, reports.ManagersReport} {
 		v, err := c.reports.Report(ctx, bot.ReportAsk{Name: name, From: from, To: to, Lang: head.Language})
 		if err != nil {
@@ -112,7 +93,7 @@ func (c weeklyCharts) WeeklyCharts(ctx context.Context, head store.Manager, from
 		if v.PNG == nil {
 			continue
 		}
-		out = append(out, scheduler.Picture{Name: name + ".png", Caption: strings.Join(append([]string{v.Title}, v.Summary...), "\n"), PNG: v.PNG})
+		out = append(out, notice.Picture{Name: name + ".png", Caption: strings.Join(append([]string{v.Title}, v.Summary...), "\n"), PNG: v.PNG})
 	}
 	return out, nil
 }
