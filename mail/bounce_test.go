@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,5 +197,130 @@ func TestBounceOfALetterFromTheSentFolderMarksItsRecipient(t *testing.T) {
 	}
 	if got := w.queue(); len(got) != 0 {
 		t.Fatalf("the queue: %q", got)
+	}
+}
+
+func TestParseDeliveryStatusNotificationBounce(t *testing.T) {
+	l := parseFile(t, "bounce_dsn_user_unknown.eml")
+	noProblems(t, l)
+	b := l.Bounce
+	if b == nil {
+		t.Fatal("no Bounce for an RFC 3464 report")
+	}
+	if !slices.Equal(b.Recipients, []string{"gone.client@romashka.ru"}) || b.Status != "5.1.1" || b.Action != "failed" {
+		t.Errorf("Bounce = %+v", b)
+	}
+	if b.Diagnostic != "550 5.1.1 <gone.client@romashka.ru>: Recipient address rejected: User unknown" {
+		t.Errorf("Diagnostic (folded, smtp; dropped) = %q", b.Diagnostic)
+	}
+	if !strings.Contains(l.Text, "could not\nbe delivered") {
+		t.Errorf("Text is not the report's human part: %q", l.Text)
+	}
+	if len(l.Attachments) != 1 || l.Attachments[0].MIME != "text/rfc822-headers" {
+		t.Errorf("the returned headers: %+v", l.Attachments)
+	}
+}
+
+// A bounce names the letter it is about: the Message-ID in the header it returns, as
+// text/rfc822-headers, as a whole message/rfc822 (also base64), or quoted in the text
+// of a plain-text bounce; a report returning nothing names none.
+func TestParseBounceNamesTheLetterItReturns(t *testing.T) {
+	if l := parseFile(t, "bounce_dsn_user_unknown.eml"); l.Bounce == nil || l.Bounce.Original != "offer.7@company.ru" {
+		t.Errorf("text/rfc822-headers: %+v", l.Bounce)
+	}
+	if l := parseFile(t, "bounce_plain_text_qmail.eml"); l.Bounce == nil || l.Bounce.Original != "" {
+		t.Errorf("a quoted copy without a Message-ID: %+v", l.Bounce)
+	}
+	report := func(returned string) string {
+		return "From: MAILER-DAEMON@mx.company.ru\r\nSubject: Undelivered\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
+			"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.company.ru\r\n\r\n" +
+			"Final-Recipient: rfc822; gone@vector.ru\r\nAction: failed\r\nStatus: 5.1.1\r\n" + returned + "--r--\r\n"
+	}
+	original := "Message-ID: <Sent.42@Company.ru>\r\nFrom: sales@company.ru\r\nTo: gone@vector.ru\r\n\r\nBody with\r\nMessage-ID: <not.this@x>\r\n"
+	for _, tc := range []struct{ name, raw, want string }{
+		{"message/rfc822", report("--r\r\nContent-Type: message/rfc822\r\n\r\n" + original), "Sent.42@Company.ru"},
+		{"base64 message/rfc822", report("--r\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(original) + "\r\n"), "Sent.42@Company.ru"},
+		{"nothing returned", report(""), ""},
+		{"plain text quoting the letter",
+			"From: MAILER-DAEMON@mx.hoster.ru\r\nTo: sales@company.ru\r\nSubject: failure notice\r\n\r\n" +
+				"<gone@vector.ru>:\r\n550 5.1.1 Mailbox does not exist\r\n\r\n--- Below this line is a copy of the message.\r\n\r\n" + original,
+			"Sent.42@Company.ru"},
+		{"plain text quoting a body line only",
+			"From: MAILER-DAEMON@mx.hoster.ru\r\nTo: sales@company.ru\r\nSubject: failure notice\r\n\r\n" +
+				"<gone@vector.ru>:\r\n550 5.1.1 Mailbox does not exist\r\n\r\n--- Below this line is a copy of the message.\r\n\r\n" +
+				"To: gone@vector.ru\r\n\r\nMessage-ID: <not.this@x>\r\n",
+			""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := parseString(tc.raw)
+			if l.Bounce == nil || l.Bounce.Original != tc.want || !slices.Equal(l.Bounce.Recipients, []string{"gone@vector.ru"}) {
+				t.Errorf("Bounce = %+v, want the original %q", l.Bounce, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseDeliveryStatusDelayedAndSeveralRecipients(t *testing.T) {
+	report := func(status string) string {
+		return "From: MAILER-DAEMON@mx.company.ru\r\nSubject: Delivery Status Notification\r\n" +
+			"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n" +
+			"--r\r\nContent-Type: text/plain\r\n\r\nReport.\r\n" +
+			"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.company.ru\r\n\r\n" + status + "--r--\r\n"
+	}
+	l := parseString(report("Final-Recipient: rfc822; slow@vector.ru\r\nAction: delayed\r\nStatus: 4.4.7\r\n"))
+	if l.Bounce == nil || l.Bounce.Action != "delayed" || l.Bounce.Status != "4.4.7" || len(l.Bounce.Recipients) != 0 {
+		t.Errorf("a delayed report must mark no address: %+v", l.Bounce)
+	}
+	l = parseString(report("Final-Recipient: rfc822; ok@vector.ru\r\nAction: delivered\r\nStatus: 2.0.0\r\n\r\n" +
+		"Final-Recipient: RFC822; <One@Vector.ru>\r\nAction: failed\r\nStatus: 5.2.2 (mailbox full)\r\n\r\n" +
+		"Final-Recipient: rfc822;two@vector.ru\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
+	if l.Bounce == nil || !slices.Equal(l.Bounce.Recipients, []string{"one@vector.ru", "two@vector.ru"}) || l.Bounce.Status != "5.2.2" {
+		t.Errorf("failed recipients only: %+v", l.Bounce)
+	}
+	l = parseString(report("Final-Recipient: rfc822; ok@vector.ru\r\nAction: delivered\r\nStatus: 2.0.0\r\n"))
+	if l.Bounce != nil {
+		t.Errorf("a success report is no bounce: %+v", l.Bounce)
+	}
+}
+
+func TestParsePlainTextBouncesAreRecognisedOnlyWhenClear(t *testing.T) {
+	l := parseFile(t, "bounce_plain_text_qmail.eml")
+	if l.Bounce == nil || !slices.Equal(l.Bounce.Recipients, []string{"old.manager@vector.ru"}) || l.Bounce.Status != "5.1.1" || l.Bounce.Action != "failed" {
+		t.Errorf("qmail bounce: %+v", l.Bounce)
+	}
+	for _, tc := range []struct {
+		name, raw string
+		want      []string // nil: no Bounce
+	}{
+		{"Exim list of failed addresses",
+			"From: Mail Delivery System <Mailer-Daemon@mx.hoster.ru>\r\nTo: sales@company.ru\r\nSubject: Mail delivery failed: returning message to sender\r\n\r\n" +
+				"This message was created automatically by mail delivery software.\r\n\r\nA message that you sent could not be delivered to one or more of its\r\n" +
+				"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n  nobody@vector.ru\r\n    host mx.vector.ru [192.0.2.1]\r\n    SMTP error from remote mail server after RCPT TO:<nobody@vector.ru>:\r\n    550 5.1.1 User unknown\r\n",
+			[]string{"nobody@vector.ru"}},
+		{"Gmail",
+			"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: sales@company.ru\r\nSubject: Delivery Status Notification (Failure)\r\n\r\n" +
+				"Address not found\r\n\r\nYour message wasn't delivered to lost@gmail.com because the address couldn't be found.\r\n",
+			[]string{"lost@gmail.com"}},
+		{"Russian subject, Postfix text",
+			"From: postmaster@mail.ru\r\nTo: sales@company.ru\r\nSubject: =?utf-8?B?" + b64("Недоставленное сообщение") + "?=\r\n\r\n" +
+				"<Gone@Vector.ru>: host mx.vector.ru said: 550 5.1.1 no such user\r\n",
+			[]string{"gone@vector.ru"}},
+		{"a bounce subject but no clearly marked address",
+			"From: MAILER-DAEMON@mx.hoster.ru\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\nSomething went wrong with ivan@vector.ru maybe.\r\n", nil},
+		{"postmaster writing about something else",
+			"From: postmaster@vector.ru\r\nSubject: New password policy\r\n\r\n<all@vector.ru>: please change your passwords\r\n", nil},
+		{"a client quoting a bounce",
+			"From: ivan@vector.ru\r\nSubject: Undelivered Mail Returned to Sender\r\n\r\n<anna@romashka.ru>: host said 550 5.1.1\r\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := parseString(tc.raw)
+			switch {
+			case tc.want == nil && l.Bounce != nil:
+				t.Errorf("unexpected Bounce: %+v", l.Bounce)
+			case tc.want != nil && (l.Bounce == nil || !slices.Equal(l.Bounce.Recipients, tc.want)):
+				t.Errorf("Bounce = %+v, want recipients %q", l.Bounce, tc.want)
+			}
+		})
 	}
 }
