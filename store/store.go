@@ -92,7 +92,7 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 		SetAppName("crm").
 		ApplyURI(uri))
 	if err != nil {
-		return nil, fmt.Errorf("database address is not valid (check CRM_MONGODB_URI): %w", err)
+		return nil, fmt.Errorf("database address is not valid: %w", err)
 	}
 	s := New(client, database, opts)
 	if err := s.Ping(ctx); err != nil {
@@ -133,7 +133,7 @@ func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ct
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("the database does not answer (is it running? check CRM_MONGODB_URI): %w", err)
+		return fmt.Errorf("the database does not answer (is it running?): %w", err)
 	}
 	return nil
 }
