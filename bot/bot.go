@@ -33,6 +33,8 @@ type Options struct {
 
 	// ReplySLA and Calendar start the reply clock of a client's letter attached from
 	// /inbox, as the mailbox's reading does for the letters it matches itself; 0: none.
+	// Calendar's zone is the company's: the reports' days, and a manager's whose own
+	// is not known (default UTC).
 	ReplySLA time.Duration
 	Calendar store.WorkCalendar
 
@@ -209,7 +211,7 @@ func (b *Bot) location(name string) *time.Location {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil || name == "" {
-		loc, _ = time.LoadLocation("Europe/Moscow")
+		loc = b.opts.Calendar.Loc // the company's
 		if loc == nil {
 			loc = time.UTC
 		}
