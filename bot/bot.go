@@ -22,7 +22,7 @@ type Options struct {
 	// InviteLink makes the deep link for an invite code; nil shows the bare command.
 	InviteLink func(code string) string
 	// FileLimit is the largest file whose content is kept in the database (default
-	// 10 MB); larger ones are kept by Telegram's handle only.
+	// store.DefaultFileLimit); larger ones are kept by Telegram's handle only.
 	FileLimit int64
 	// InviteTTL is how long an invite made in the chat works (default 72 h).
 	InviteTTL time.Duration
@@ -71,7 +71,7 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	if opts.FileLimit <= 0 {
-		opts.FileLimit = 10 << 20
+		opts.FileLimit = store.DefaultFileLimit
 	}
 	if opts.InviteTTL <= 0 {
 		opts.InviteTTL = 72 * time.Hour
