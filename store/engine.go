@@ -7,7 +7,8 @@ import (
 
 // The store runs one code path on MongoDB and on the embedded engine (FerretDB v1 on
 // SQLite, store/embedded). These choices are made for the embedded engine; each is
-// correct on MongoDB as well, only not needed there.
+// correct on MongoDB as well, only not needed there. docs/ARCHITECTURE.md describes
+// them at more length.
 //
 //  1. Only a filter that is exactly {_id: …} is served by an index; any other filter
 //     reads the whole collection (indexSpecs serve MongoDB only). So every hot path
@@ -38,8 +39,9 @@ import (
 //     before its task and the task before its copies on card and agenda
 //     (RepairTaskRefs), a timeline number before its entry (a gap, never half an
 //     entry), opt-outs before the client write that causes them, a letter's pending
-//     links before the letter (PendingLinks), an outbox message before it is sent,
-//     and "sending" marks before letters go to the SMTP server (cut, never twice).
+//     links before the letter (PendingLinks), a batch's record of letters and list
+//     before its head (QueueBatch), an outbox message before it is sent, and
+//     "sending" marks before letters go to the SMTP server (cut, never twice).
 //  4. Documents are stored as JSON and decoded value by value: a day's stage moves are
 //     lines of text (stagemoves.go), a batch's recipients one deflated binary field
 //     (batchListDoc), and an outbox message's button rows documents, since arrays of
