@@ -22,7 +22,7 @@ type Options struct {
 	// InviteLink makes the deep link for an invite code; nil shows the bare command.
 	InviteLink func(code string) string
 	// FileLimit is the largest file whose content is kept in the database (default
-	// 10 MB); larger ones are kept by Telegram's handle only.
+	// store.DefaultFileLimit); larger ones are kept by Telegram's handle only.
 	FileLimit int64
 	// InviteTTL is how long an invite made in the chat works (default 72 h).
 	InviteTTL time.Duration
@@ -33,6 +33,8 @@ type Options struct {
 
 	// ReplySLA and Calendar start the reply clock of a client's letter attached from
 	// /inbox, as the mailbox's reading does for the letters it matches itself; 0: none.
+	// Calendar's zone is the company's: the reports' days, and a manager's whose own
+	// is not known (default UTC).
 	ReplySLA time.Duration
 	Calendar store.WorkCalendar
 
@@ -69,7 +71,7 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 		return nil, err
 	}
 	if opts.FileLimit <= 0 {
-		opts.FileLimit = 10 << 20
+		opts.FileLimit = store.DefaultFileLimit
 	}
 	if opts.InviteTTL <= 0 {
 		opts.InviteTTL = 72 * time.Hour
@@ -209,7 +211,7 @@ func (b *Bot) location(name string) *time.Location {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil || name == "" {
-		loc, _ = time.LoadLocation("Europe/Moscow")
+		loc = b.opts.Calendar.Loc // the company's
 		if loc == nil {
 			loc = time.UTC
 		}

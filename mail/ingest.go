@@ -43,7 +43,8 @@ var publicDomains = []string{"gmail.com", "googlemail.com", "mail.ru", "inbox.ru
 type IngestOptions struct {
 	// OwnDomains are the company's own: its addresses are never clients.
 	OwnDomains []string
-	// MaxAttachment is the largest attachment kept in the database (default 10 MB).
+	// MaxAttachment is the largest attachment kept in the database (default
+	// store.DefaultFileLimit).
 	MaxAttachment int64
 	Notifier      Notifier
 	Logger        *slog.Logger
@@ -82,7 +83,7 @@ type Ingester struct {
 // NewIngester builds an Ingester.
 func NewIngester(st *store.Store, opts IngestOptions) *Ingester {
 	if opts.MaxAttachment <= 0 {
-		opts.MaxAttachment = 10 << 20
+		opts.MaxAttachment = store.DefaultFileLimit
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

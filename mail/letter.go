@@ -54,6 +54,7 @@ type Letter struct {
 
 // ParseOptions tune Parse.
 type ParseOptions struct {
-	// MaxAttachment is the largest attachment whose content is kept (default 10 MB).
+	// MaxAttachment is the largest attachment whose content is kept (default
+	// store.DefaultFileLimit).
 	MaxAttachment int64
 }

@@ -11,11 +11,13 @@ import (
 
 	"github.com/emersion/go-message"
 	gomail "github.com/emersion/go-message/mail"
+
+	"github.com/crm-team/crm/store"
 )
 
 // Limits that keep one hostile or broken letter from taking the ingester down.
 const (
-	defaultMaxAttachment = 10 << 20
+	defaultMaxAttachment = store.DefaultFileLimit
 	maxBodyPart          = 4 << 20 // decoded bytes of one text or HTML part that are kept
 	maxDepth             = 20      // nested multiparts
 	maxParts             = 500     // parts in one letter

@@ -46,7 +46,7 @@ type smtpConn struct {
 // NewSMTP prepares the pool; connections are dialled when first used.
 func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	if cfg.Host == "" {
-		return nil, errors.New("no SMTP host: set CRM_SMTP_HOST")
+		return nil, errors.New("no SMTP host given")
 	}
 	if cfg.Conns <= 0 {
 		cfg.Conns = 4

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,5 +105,11 @@ func TestSMTPPoolRedialsAConnectionTheServerTimedOut(t *testing.T) {
 	}
 	if srv.Count() != 2 {
 		t.Fatalf("%d messages arrived, want 2", srv.Count())
+	}
+}
+
+func TestSMTPWithoutHostSaysSo(t *testing.T) {
+	if _, err := mail.NewSMTP(mail.SMTPConfig{}); err == nil || !strings.Contains(err.Error(), "no SMTP host") || strings.Contains(err.Error(), "CRM_") {
+		t.Fatalf("err = %v, want what is missing, and no setting of crm's", err)
 	}
 }

@@ -117,7 +117,7 @@ func retryAfter(attempts int) time.Duration {
 // server could not be reached (the delivery is queued again).
 func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
 	if s.opts.Sender == nil {
-		return "", errors.New("no SMTP server is configured (CRM_SMTP_HOST)")
+		return "", errors.New("no SMTP server is configured")
 	}
 	queued := []store.Delivery{d}
 	fresh, err := s.st.QueueDeliveries(ctx, queued)

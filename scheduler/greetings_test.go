@@ -168,3 +168,21 @@ func TestGreetingWaitsForADeadServer(t *testing.T) {
 		t.Fatalf("after the server came back: %d sent", got)
 	}
 }
+
+// A greeter without a sender says what is missing in its own words (crm serve sets
+// both or neither).
+func TestGreetingWithoutSenderSaysWhatIsMissing(t *testing.T) {
+	c := &clock{now: time.Date(2027, 2, 28, 7, 5, 0, 0, time.UTC)} // 10:05 in Moscow
+	st := newStore(t, c)
+	olga := newManager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
+	newClient(t, st, "ООО «Ромашка»", olga.ID, person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true))
+	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	s := scheduler.New(st, &inbox{}, scheduler.Options{Now: c.Now, Owner: "one", Location: moscow, GreetingHour: 10, Greeter: g})
+	if _, err := s.Greetings(context.Background()); err == nil || !strings.Contains(err.Error(), "no SMTP server") || strings.Contains(err.Error(), "CRM_") {
+		t.Fatalf("err = %v, want what is missing, and no setting of crm's", err)
+	}
+}

@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/crm-team/crm/store"
@@ -24,5 +26,19 @@ func TestFailureRepliesCountsFailedLettersByReply(t *testing.T) {
 	}
 	if got := store.FailureReplies(heads, 5); len(got) != 3 || got[2].Reply != "553 bad address" {
 		t.Fatalf("all of them: %+v", got)
+	}
+}
+
+// The store says what failed; which setting to check is crm's to say (cmd/crm).
+func TestOpenErrorsSayWhatFailed(t *testing.T) {
+	ctx := context.Background()
+	for uri, want := range map[string]string{
+		"not an address": "database address is not valid",
+		"mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300": "the database does not answer",
+	} {
+		_, err := store.Open(ctx, uri, "crm", store.Options{})
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "CRM_") {
+			t.Errorf("%s: err = %v, want %q and no setting", uri, err, want)
+		}
 	}
 }

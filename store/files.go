@@ -12,6 +12,10 @@ import (
 // 16 MB. Larger files are recorded with Telegram's handle only.
 const MaxStoredFile = 15 << 20
 
+// DefaultFileLimit is the largest file (sent to the bot, or attached to a letter)
+// whose content is kept in the database unless configured otherwise.
+const DefaultFileLimit = 10 << 20
+
 // capContent drops content a document cannot hold, saying why.
 func capContent(f *File) {
 	if len(f.Data) > MaxStoredFile {

@@ -14,8 +14,8 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
 
-// CreateManager adds a person to the team. A Telegram account belongs to one manager,
-// through the key "tg:<id>".
+// CreateManager adds a person to the team, in the company's time zone unless they give
+// one. A Telegram account belongs to one manager, through the key "tg:<id>".
 func (s *Store) CreateManager(ctx context.Context, actor string, m *Manager) error {
 	m.Name = strings.TrimSpace(m.Name)
 	if m.Name == "" {
@@ -28,7 +28,7 @@ func (s *Store) CreateManager(ctx context.Context, actor string, m *Manager) err
 		return invalidf("role %q is not one of manager, head, admin", m.Role)
 	}
 	if m.TimeZone == "" {
-		m.TimeZone = "Europe/Moscow"
+		m.TimeZone = s.loc.String() // the company's
 	}
 	if _, err := time.LoadLocation(m.TimeZone); err != nil {
 		return invalidf("unknown time zone %q (expected e.g. Europe/Moscow)", m.TimeZone)

@@ -521,7 +521,7 @@ func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string, ttl ti
 
 // stillHeld says whether a batch's head still names owner and its takes-th take.
 // Writes under a hold are then filtered by _id alone: a filter with owner and takes
-// in it reads every head of every campaign on the embedded engine (see DESIGN.md).
+// in it reads every head of every campaign on the embedded engine.
 // Takes are claimed, and a hold is taken over only after its owner stopped writing
 // for a whole ttl, so an owner that still renews is never overwritten between the
 // read and the write.

@@ -1,6 +1,7 @@
 // Package store keeps the CRM's data in MongoDB (or the embedded engine that speaks its
 // protocol). Every hot path is a read or write by _id: natural keys, timeline pages and
-// work queues are documents with computed _id values (see DESIGN.md).
+// work queues are documents with computed _id values. engine.go lists what the
+// embedded engine makes the store do.
 package store
 
 import (
@@ -91,7 +92,7 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 		SetAppName("crm").
 		ApplyURI(uri))
 	if err != nil {
-		return nil, fmt.Errorf("database address is not valid (check CRM_MONGODB_URI): %w", err)
+		return nil, fmt.Errorf("database address is not valid: %w", err)
 	}
 	s := New(client, database, opts)
 	if err := s.Ping(ctx); err != nil {
@@ -132,7 +133,7 @@ func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ct
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx, nil); err != nil {
-		return fmt.Errorf("the database does not answer (is it running? check CRM_MONGODB_URI): %w", err)
+		return fmt.Errorf("the database does not answer (is it running?): %w", err)
 	}
 	return nil
 }
@@ -294,10 +295,6 @@ func getOne[T any](ctx context.Context, s *Store, col, id string) (*T, error) {
 	}
 	return &v, nil
 }
-
-// insertChunk is about the most bytes one insert carries: the driver and the engine
-// each hold a few copies of a batch, and a mailbox's batch can be large.
-const insertChunk = 4 << 20
 
 // insertNew inserts documents in few round trips (one per insertChunk bytes, by the
 // sizes given; nil sizes: one); there[i] says document i was not inserted because one

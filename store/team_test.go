@@ -121,3 +121,26 @@ func TestAttachedFilesAndBirthdays(t *testing.T) {
 		t.Fatalf("head sees %d birthdays, want 3", len(all))
 	}
 }
+
+// A manager who gives no time zone gets the company's, whatever it is.
+func TestManagerWithoutTimeZoneGetsTheCompanys(t *testing.T) {
+	ctx := context.Background()
+	vvo, err := time.LoadLocation("Asia/Vladivostok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.New(t, func(o *store.Options) { o.Location = vvo })
+	m := &store.Manager{Name: "Ольга"}
+	if err := s.CreateManager(ctx, "test", m); err != nil {
+		t.Fatal(err)
+	}
+	own := &store.Manager{Name: "Борис", TimeZone: "Europe/Kaliningrad"}
+	if err := s.CreateManager(ctx, "test", own); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []store.Manager{{ID: m.ID, TimeZone: "Asia/Vladivostok"}, {ID: own.ID, TimeZone: "Europe/Kaliningrad"}} {
+		if got, err := s.Manager(ctx, want.ID); err != nil || got.TimeZone != want.TimeZone {
+			t.Errorf("manager %s: %+v %v, want time zone %s", want.ID, got, err, want.TimeZone)
+		}
+	}
+}

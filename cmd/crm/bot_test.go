@@ -135,3 +135,24 @@ func TestServeStopSendsTheQueuedReplies(t *testing.T) {
 		t.Errorf("%d replies sent when serve returned, want 2", n)
 	}
 }
+
+// A person added without --tz works in the company's time zone, CRM_TIMEZONE.
+func TestManagerAddTakesTheCompanysTimeZone(t *testing.T) {
+	ctx := context.Background()
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn", "CRM_TIMEZONE": "Asia/Vladivostok"}
+	for _, args := range [][]string{{"--name", "Ольга"}, {"--name", "Борис", "--tz", "Europe/Kaliningrad"}} {
+		if r := runCRM(ctx, t, vars, append([]string{"manager", "add"}, args...)...); r.code != 0 {
+			t.Fatalf("manager add %v: %+v", args, r)
+		}
+	}
+	r := runCRM(ctx, t, vars, "manager", "list")
+	zones := map[string]string{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 6 {
+			zones[f[1]] = f[4]
+		}
+	}
+	if r.code != 0 || zones["Ольга"] != "Asia/Vladivostok" || zones["Борис"] != "Europe/Kaliningrad" {
+		t.Fatalf("manager list: %+v, want Ольга in Asia/Vladivostok and Борис in Europe/Kaliningrad", r)
+	}
+}

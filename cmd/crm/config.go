@@ -23,6 +23,10 @@ type setting struct {
 	secret          bool
 }
 
+// defaultFileLimitMB is the store's default for files kept in the database, in the
+// megabytes the file limits are set in.
+var defaultFileLimitMB = strconv.Itoa(store.DefaultFileLimit >> 20)
+
 var settings = []setting{
 	{name: "CRM_CONFIG", help: "optional file of NAME=value lines; the environment wins over it"},
 	{name: "CRM_MONGODB_URI", help: "MongoDB connection string; empty runs the embedded engine", secret: true},
@@ -35,7 +39,7 @@ var settings = []setting{
 	{name: "CRM_TELEGRAM_WEBHOOK_URL", help: "public https URL for updates; empty uses long polling"},
 	{name: "CRM_TELEGRAM_WEBHOOK_SECRET", help: "secret Telegram sends with each webhook call (required with a webhook)", secret: true},
 	{name: "CRM_TELEGRAM_BOT_NAME", help: "the bot's @username for invite links (asked from Telegram when empty)"},
-	{name: "CRM_BOT_FILE_LIMIT_MB", def: "10", help: "files up to this size are also kept in the database"},
+	{name: "CRM_BOT_FILE_LIMIT_MB", def: defaultFileLimitMB, help: "files up to this size are also kept in the database"},
 	{name: "CRM_IMAP_MAILBOXES", help: "names of several mailboxes, comma-separated; each then uses CRM_IMAP_<NAME>_* settings"},
 	{name: "CRM_IMAP_HOST", help: "IMAP server of the shared mailbox; empty: no mailbox is read"},
 	{name: "CRM_IMAP_PORT", help: "IMAP port (default 993 with tls, 143 otherwise)"},
@@ -48,7 +52,7 @@ var settings = []setting{
 	{name: "CRM_IMAP_MARK_SEEN", def: "false", help: "mark stored letters as seen (the mailbox is otherwise never changed)"},
 	{name: "CRM_IMAP_MOVE_TO", help: "move stored letters to this folder (empty: leave them)"},
 	{name: "CRM_MAIL_OWN_DOMAINS", help: "the company's mail domains, comma-separated (default: the mailboxes' login domains); their addresses are never clients"},
-	{name: "CRM_MAIL_ATTACHMENT_LIMIT_MB", def: "10", help: "attachments up to this size are kept in the database; larger ones are recorded without content"},
+	{name: "CRM_MAIL_ATTACHMENT_LIMIT_MB", def: defaultFileLimitMB, help: "attachments up to this size are kept in the database; larger ones are recorded without content"},
 	{name: "CRM_REPLY_SLA", def: "4h", help: "working time a client's letter may wait for an answer before its manager is alerted (then their head, after as long again); 0 turns it off"},
 	{name: "CRM_TIMEZONE", def: "Europe/Moscow", help: "the company's time zone: working hours, and people and contacts who set none"},
 	{name: "CRM_WORK_HOURS", def: "09:00-18:00", help: "the company's working hours"},

@@ -33,7 +33,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, command string
 	if uri == "" {
 		eng, err := embedded.Start(ctx, cfg.DataDir, embedded.Options{Command: command, Attach: attach, Logger: log})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, hint(err, databaseHint(cfg))
 		}
 		uri, stop = eng.URI(), eng.Close
 		opts.AfterCreateCollections = eng.FixIndexes
@@ -44,7 +44,7 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, command string
 	s, err := store.Open(ctx, uri, cfg.Database, opts)
 	if err != nil {
 		stop()
-		return nil, nil, err
+		return nil, nil, hint(err, databaseHint(cfg))
 	}
 	return s, func() {
 		_ = s.Close(context.WithoutCancel(ctx))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -43,19 +42,12 @@ func runDoctor(ctx context.Context, e *env, args []string) error {
 	defer cancel()
 	s, closeStore, err := openStore(dbCtx, e.cfg, e.log, "crm doctor", true)
 	if err != nil {
-		hint := "check CRM_MONGODB_URI: host, port, user and password, and that the server runs"
-		if e.cfg.MongoURI == "" {
-			hint = "check that CRM_DATA_DIR is writable"
-			if errors.Is(err, embedded.ErrInUse) {
-				hint = "another crm process holds the data directory"
-			}
-		}
-		report(false, "database", fmt.Sprintf("%v (%s)", err, hint))
+		report(false, "database", err.Error()) // openStore's errors say what to check
 	} else {
 		defer closeStore()
 		start := time.Now()
 		if err := s.Ping(dbCtx); err != nil {
-			report(false, "database", err.Error())
+			report(false, "database", hint(err, databaseHint(e.cfg)).Error())
 		} else {
 			report(true, "database", fmt.Sprintf("answers in %v (%s, database %q)", time.Since(start).Round(time.Microsecond), describeDB(e.cfg), e.cfg.Database))
 		}

@@ -138,7 +138,8 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 
 	// A second engine on the same directory is refused with a clear message.
 	second := runCRM(context.Background(), t, map[string]string{"CRM_DATA_DIR": dir, "CRM_HTTP_ADDR": freeAddr(t)}, "serve")
-	if second.code == 0 || !strings.Contains(second.stderr, `"crm serve"`) || !strings.Contains(second.stderr, "in use") {
+	if second.code == 0 || !strings.Contains(second.stderr, `"crm serve"`) || !strings.Contains(second.stderr, "in use") ||
+		!strings.Contains(second.stderr, "CRM_DATA_DIR") {
 		t.Fatalf("second serve: %+v", second)
 	}
 
@@ -216,8 +217,13 @@ func TestMigrateTwiceAndDoctorOnBadURI(t *testing.T) {
 	}
 	bad := map[string]string{"CRM_MONGODB_URI": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"}
 	r := runCRM(context.Background(), t, bad, "doctor")
-	if r.code == 0 || !strings.Contains(r.stdout, "[FAIL] database") || !strings.Contains(r.stdout, "CRM_MONGODB_URI") {
+	if r.code == 0 || !strings.Contains(r.stdout, "[FAIL] database") || strings.Count(r.stdout, "CRM_MONGODB_URI") != 1 {
 		t.Fatalf("doctor on an unreachable server: %+v", r)
+	}
+	// The store says what failed, crm which setting to check.
+	if r := runCRM(context.Background(), t, bad, "migrate"); r.code == 0 || !strings.Contains(r.stderr, "does not answer") ||
+		strings.Count(r.stderr, "check CRM_MONGODB_URI") != 1 {
+		t.Fatalf("migrate on an unreachable server: %+v", r)
 	}
 }
 

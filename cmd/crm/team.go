@@ -92,7 +92,7 @@ func runManager(ctx context.Context, e *env, args []string) error {
 		return usageError{fmt.Errorf("unknown %q: use add, list or invite", sub)}
 	}
 	tg := fs.Int64("telegram-id", 0, "add: their Telegram user ID (an invite fills it by itself)")
-	tz := fs.String("tz", "Europe/Moscow", "add: time zone")
+	tz := fs.String("tz", "", "add: time zone (default CRM_TIMEZONE)")
 	lang := fs.String("lang", "ru", "add: language, ru or en")
 	ttl := fs.Duration("ttl", 72*time.Hour, "invite: how long the link works")
 	if err := fs.Parse(args); err != nil {

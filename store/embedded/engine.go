@@ -90,7 +90,7 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Engine, error) {
 		log.Warn("the data directory was open to other users; it is now this user's only (mode 0700)", "dir", abs)
 	}
 	if err := os.MkdirAll(filepath.Join(abs, sqliteDir), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create data directory %s (check CRM_DATA_DIR and its permissions): %w", abs, err)
+		return nil, fmt.Errorf("cannot create data directory %s: %w", abs, err)
 	}
 	dir, err := os.Open(abs)
 	if err != nil {
@@ -226,7 +226,7 @@ func (e *Engine) attach(ctx context.Context, opts Options) error {
 		if err == nil {
 			since := owner.Started.Local().Format("2006-01-02 15:04")
 			if !opts.Attach {
-				return fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or set CRM_DATA_DIR to another directory",
+				return fmt.Errorf("%w: %s is used by %q (pid %d, since %s); stop it first, or use another data directory",
 					ErrInUse, dir, owner.Command, owner.PID, since)
 			}
 			if owner.Socket == "" {

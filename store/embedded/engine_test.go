@@ -100,8 +100,8 @@ func TestSecondEngineOnSameDirectory(t *testing.T) {
 	e := startEngine(t, dir)
 
 	_, err := Start(ctx, dir, Options{Command: "crm serve"})
-	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), `"test"`) {
-		t.Fatalf("second owner: err = %v, want ErrInUse naming the owner", err)
+	if !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), `"test"`) || strings.Contains(err.Error(), "CRM_") {
+		t.Fatalf("second owner: err = %v, want ErrInUse naming the owner (and no setting of crm's)", err)
 	}
 
 	other, err := Start(ctx, dir, Options{Command: "crm import", Attach: true})

@@ -18,8 +18,9 @@ import (
 //
 // but the index it creates for _id is on _ferretdb_sjson->"_id", and SQLite matches
 // index expressions by their text, so every _id look-up scans the table. An index on
-// exactly the query's expression makes look-ups O(log n). This is the only
-// engine-specific code the store needs (see DESIGN.md, "The database engine").
+// exactly the query's expression makes look-ups O(log n). It is the one fix made
+// inside the engine's files; the choices the store makes for the engine are listed in
+// store/engine.go.
 const (
 	idExpr           = `_ferretdb_sjson->'$._id'`
 	idIndexSuffix    = "_crm_id"

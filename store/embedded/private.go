@@ -15,7 +15,7 @@ import (
 // one to everyone else; it refuses a directory it cannot close.
 func privateDir(dir string) (tightened bool, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, fmt.Errorf("cannot create data directory %s (check CRM_DATA_DIR and its permissions): %w", dir, err)
+		return false, fmt.Errorf("cannot create data directory %s: %w", dir, err)
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
@@ -33,7 +33,7 @@ func privateDir(dir string) (tightened bool, err error) {
 		}
 	}
 	if err != nil {
-		return false, fmt.Errorf("data directory %s is open to other users (mode %04o) and cannot be closed to them: %w; run `chmod 700 %s` as its owner, or set CRM_DATA_DIR to a directory of this user",
+		return false, fmt.Errorf("data directory %s is open to other users (mode %04o) and cannot be closed to them: %w; run `chmod 700 %s` as its owner, or use a data directory of this user",
 			dir, mode, err, dir)
 	}
 	return true, nil

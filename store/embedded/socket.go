@@ -36,11 +36,11 @@ func socketAddr(dir *os.File) (string, error) {
 func plainSocketPath(dataDir string) (string, error) {
 	p := filepath.Join(dataDir, socketFile)
 	if len(p) > maxSocketPath {
-		return "", fmt.Errorf("the embedded database's socket %s is %d bytes long, over the %d bytes a Unix socket's path may have: set CRM_DATA_DIR to a shorter path",
+		return "", fmt.Errorf("the embedded database's socket %s is %d bytes long, over the %d bytes a Unix socket's path may have: use a data directory with a shorter path",
 			p, len(p), maxSocketPath)
 	}
 	if strings.ToLower(p) != p {
-		return "", fmt.Errorf("the embedded database's socket %s has capital letters, which the MongoDB driver lower-cases: set CRM_DATA_DIR to a path in lower case", p)
+		return "", fmt.Errorf("the embedded database's socket %s has capital letters, which the MongoDB driver lower-cases: use a data directory whose path is in lower case", p)
 	}
 	return p, nil
 }
