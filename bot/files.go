@@ -47,7 +47,7 @@ func (t *turn) onFile(f *IncomingFile) {
 	if t.saveFileContent(c.ID, f, true) == "" {
 		return
 	}
-	t.say(t.tr("file.attached", "file", f.Name, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.say(t.tr("file.attached", "file", f.Name, "name", c.Name), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
 
 // saveFileContent stores a file for a client, with its content when it is small enough,
@@ -97,6 +97,8 @@ func defaultFileName(f *IncomingFile) string {
 	return "file"
 }
 
+const tapFile tap = "f" // f:<file>
+
 // sendFile sends an attached file back, by Telegram's handle first and the stored copy
 // when the handle no longer works.
 func (t *turn) sendFile(id string) {
@@ -136,7 +138,7 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 		name := strings.TrimSpace(sc.FirstName + " " + sc.LastName)
 		t.s.dialog = &dialog{kind: "shared", form: &form{contact: store.Contact{Name: name, Phones: []string{phone}}}}
 		t.say(t.tr("shared.unknown", "name", name, "phone", safe(t.phone(phone))),
-			row(btn(t.tr("btn.new"), "nc"), btn(t.tr("btn.cancel"), data("x"))))
+			row(btn(t.tr("btn.new"), tapNewFromShared.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
 	case err != nil:
 		t.fail("find by phone", err)
 	case !t.viewer().CanSee(hit.Client):
@@ -145,6 +147,8 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 		t.showCard(hit.Client)
 	}
 }
+
+const tapNewFromShared tap = "nc"
 
 func (t *turn) newFromShared() {
 	d := t.s.dialog

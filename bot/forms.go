@@ -29,6 +29,8 @@ type form struct {
 var optional = map[string]bool{"inn": true, "city": true, "industry": true, "contact": true, "phone": true,
 	"email": true, "position": true, "birthday": true, "website": true, "tags": true, "source": true}
 
+const tapNewClient tap = "new"
+
 // startNewClient begins the create-a-client dialog; a shared contact fills some answers.
 func (t *turn) startNewClient(seed *store.Contact) {
 	f := &form{kind: "client", fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
@@ -39,6 +41,8 @@ func (t *turn) startNewClient(seed *store.Contact) {
 	t.s.dialog = &dialog{kind: "form", form: f}
 	t.ask(f)
 }
+
+const tapNewContact tap = "ca" // ca:<client>
 
 func (t *turn) startNewContact(id string) {
 	c := t.editable(id)
@@ -53,6 +57,8 @@ func (t *turn) startNewContact(id string) {
 // clientFields can be edited from the card.
 var clientFields = []string{"name", "city", "industry", "inn", "website", "phone", "email", "tags", "source"}
 
+const tapEdit tap = "ed" // ed:<client>
+
 func (t *turn) editMenu(id string) {
 	c := t.editable(id)
 	if c == nil {
@@ -62,17 +68,19 @@ func (t *turn) editMenu(id string) {
 	for i := 0; i < len(clientFields); i += 3 {
 		var line []Button
 		for _, f := range clientFields[i:min(i+3, len(clientFields))] {
-			line = append(line, btn(t.tr("field."+f), data("ef", c.ID, f)))
+			line = append(line, btn(t.tr("field."+f), tapEditField.data(c.ID, f)))
 		}
 		kb = append(kb, line)
 	}
-	greetings := btn(t.tr("btn.greetings_off"), data("gr", c.ID, "off"))
+	greetings := btn(t.tr("btn.greetings_off"), tapGreetings.data(c.ID, "off"))
 	if c.GreetingsOff {
-		greetings = btn(t.tr("btn.greetings_on"), data("gr", c.ID, "on"))
+		greetings = btn(t.tr("btn.greetings_on"), tapGreetings.data(c.ID, "on"))
 	}
-	kb = append(kb, row(greetings), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	kb = append(kb, row(greetings), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 	t.show(t.tr("edit.choose", "name", c.Name), kb...)
 }
+
+const tapGreetings tap = "gr" // gr:<client>:<on|off>
 
 // switchGreetings switches the client's birthday greetings off or back on, as the
 // button said ("off", "on"): a menu shown before someone else switched them does not
@@ -100,6 +108,8 @@ func (t *turn) switchGreetings(id, want string) {
 	}
 	t.editMenu(c.ID)
 }
+
+const tapEditField tap = "ef" // ef:<client>:<field>
 
 func (t *turn) startClientEdit(id, field string) {
 	known := false
@@ -136,6 +146,8 @@ func (t *turn) editableContact(id, contactID string) (*store.Client, store.Conta
 	return c, p, ok
 }
 
+const tapContactMenu tap = "ce" // ce:<client>:<contact>
+
 func (t *turn) contactMenu(id, contactID string) {
 	c, p, ok := t.editableContact(id, contactID)
 	if !ok {
@@ -149,7 +161,7 @@ func (t *turn) contactMenu(id, contactID string) {
 		}
 		kb = append(kb, line)
 	}
-	kb = append(kb, row(btn(t.tr("btn.back"), data("ct", c.ID))))
+	kb = append(kb, row(btn(t.tr("btn.back"), tapContacts.data(c.ID))))
 	t.show(t.contactText(p), kb...)
 }
 
@@ -158,17 +170,19 @@ func (t *turn) contactMenu(id, contactID string) {
 func (t *turn) contactButton(clientID string, p store.Contact, field string) Button {
 	switch {
 	case field == "dm" && p.DecisionMaker:
-		return btn(t.tr("btn.dm_off"), data("cf", clientID, p.ID, field, 0))
+		return btn(t.tr("btn.dm_off"), tapContactField.data(clientID, p.ID, field, 0))
 	case field == "consent" && mailable(p):
-		return btn(t.tr("btn.consent_off"), data("cf", clientID, p.ID, field, 0))
+		return btn(t.tr("btn.consent_off"), tapContactField.data(clientID, p.ID, field, 0))
 	case field == "dm" || field == "consent":
-		return btn(t.tr("field."+field), data("cf", clientID, p.ID, field, 1))
+		return btn(t.tr("field."+field), tapContactField.data(clientID, p.ID, field, 1))
 	}
-	return btn(t.tr("field."+field), data("cf", clientID, p.ID, field))
+	return btn(t.tr("field."+field), tapContactField.data(clientID, p.ID, field))
 }
 
 // mailable: the person agreed to mailings and did not unsubscribe.
 func mailable(p store.Contact) bool { return p.Consent.Given && p.Consent.UnsubscribedAt == nil }
+
+const tapContactField tap = "cf" // cf:<client>:<contact>:<field>[:<0|1>]
 
 func (t *turn) startContactEdit(id, contactID, field, value string) {
 	c := t.editable(id)
@@ -243,8 +257,8 @@ func (t *turn) askComeBack(c *store.Client, contactID string) {
 		return
 	}
 	t.show(t.tr("consent.left", "name", p.Name, "when", t.when(*p.Consent.UnsubscribedAt), "how", t.unsubscribedHow(p)),
-		row(btn(t.tr("btn.came_back"), data("cy", fresh.ID, p.ID))),
-		row(btn(t.tr("btn.cancel"), data("ce", fresh.ID, p.ID))))
+		row(btn(t.tr("btn.came_back"), tapComeBack.data(fresh.ID, p.ID))),
+		row(btn(t.tr("btn.cancel"), tapContactMenu.data(fresh.ID, p.ID))))
 }
 
 func (t *turn) unsubscribedHow(p store.Contact) string {
@@ -256,6 +270,8 @@ func (t *turn) unsubscribedHow(p store.Contact) string {
 	}
 	return t.tr("unsub.other")
 }
+
+const tapComeBack tap = "cy" // cy:<client>:<contact>
 
 // comeBack turns mailings back on for a person who unsubscribed, on the manager's
 // confirmation that they asked to come back (the audit log keeps it).
@@ -284,11 +300,11 @@ func (t *turn) ask(f *form) {
 	name := f.fields[f.pos]
 	var kb [][]Button
 	if name == "kind" {
-		kb = append(kb, row(btn(t.tr("kind.company"), data("fk", store.KindCompany)), btn(t.tr("kind.person"), data("fk", store.KindPerson))))
+		kb = append(kb, row(btn(t.tr("kind.company"), tapFormKind.data(store.KindCompany)), btn(t.tr("kind.person"), tapFormKind.data(store.KindPerson))))
 	} else if optional[name] && !strings.HasPrefix(f.kind, "edit") {
-		kb = append(kb, row(btn(t.tr("btn.skip"), data("skip"))))
+		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data())))
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), data("x"))))
+	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCancel.data())))
 	q := t.tr("ask." + name)
 	if cur := t.current(f, name); cur != "" {
 		q += "\n" + t.tr("ask.current", "v", cur)
@@ -361,9 +377,16 @@ func (t *turn) current(f *form, name string) string {
 	return ""
 }
 
-func (t *turn) formTap(f *form, verb, arg string) {
+// A form's buttons: the kind of client (fk:<kind>), skip a question, save.
+const (
+	tapFormKind tap = "fk"
+	tapSkip     tap = "skip"
+	tapConfirm  tap = "ok"
+)
+
+func (t *turn) formTap(f *form, verb tap, arg string) {
 	if f.pos >= len(f.fields) {
-		if verb == "ok" && f.kind == "client" {
+		if verb == tapConfirm && f.kind == "client" {
 			t.saveNewClient(f)
 			return
 		}
@@ -372,10 +395,10 @@ func (t *turn) formTap(f *form, verb, arg string) {
 	}
 	name := f.fields[f.pos]
 	switch {
-	case verb == "fk" && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
+	case verb == tapFormKind && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
 		f.client.Kind = store.ClientKind(arg)
 		f.pos++
-	case verb == "skip" && optional[name]:
+	case verb == tapSkip && optional[name]:
 		f.pos++
 	default:
 		t.notice(t.tr("dialog.over"))
@@ -543,7 +566,7 @@ func (t *turn) formDone(f *form) {
 		if f.contact.Name != "" {
 			b.WriteString("\n\n" + t.contactText(f.contact))
 		}
-		t.say(b.String(), row(btn(t.tr("btn.save"), data("ok")), btn(t.tr("btn.cancel"), data("x"))))
+		t.say(b.String(), row(btn(t.tr("btn.save"), tapConfirm.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
 	case "contact":
 		c := t.editable(f.clientID)
 		if c == nil {
