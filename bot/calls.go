@@ -10,7 +10,7 @@ import (
 
 // dialog is a conversation in progress: the bot asked, the manager answers.
 type dialog struct {
-	kind     string // "call", "note", "reason", "remind", "form", "attach", "report"
+	kind     dialogKind
 	clientID string
 	outcome  string
 	note     string
@@ -21,6 +21,20 @@ type dialog struct {
 	letterID string // attach: the unsorted letter
 	report   string // report: the report whose dates are awaited
 }
+
+// dialogKind is what a dialog waits for; onDialogText hands typed text to its handler.
+type dialogKind string
+
+const (
+	dialogCall   dialogKind = "call"   // a call's note, then its next step
+	dialogNote   dialogKind = "note"   // a note about a client
+	dialogReason dialogKind = "reason" // why a client moves to a red stage
+	dialogRemind dialogKind = "remind" // a reminder's time and text
+	dialogForm   dialogKind = "form"   // a client or contact form, one answer at a time
+	dialogAttach dialogKind = "attach" // which client an unsorted letter belongs to
+	dialogReport dialogKind = "report" // the dates of a report
+	dialogShared dialogKind = "shared" // a shared contact nobody has, waiting for "new client"
+)
 
 // The outcomes of a call, in the order of their buttons.
 var outcomes = []string{"reached", "no_answer", "call_back", "refused", "meeting", "order"}
@@ -63,7 +77,7 @@ func (t *turn) callOutcome(id, outcome string) {
 	if c == nil {
 		return
 	}
-	t.s.dialog = &dialog{kind: "call", clientID: c.ID, outcome: outcome}
+	t.s.dialog = &dialog{kind: dialogCall, clientID: c.ID, outcome: outcome}
 	t.show(t.tr("call.note", "name", c.Name, "outcome", t.tr("outcome."+outcome)),
 		row(btn(t.tr("btn.save"), tapCallSave.data(c.ID)), btn(t.tr("btn.save_tomorrow"), tapCallSave.data(c.ID, "t10"))),
 		row(btn(t.tr("btn.cancel"), tapCancel.data())))
@@ -92,7 +106,7 @@ const tapCallSave tap = "cs" // cs:<client>[:t10]
 // callSave saves the call from a button: as is, or with tomorrow 10:00 as next step.
 func (t *turn) callSave(id, preset string) {
 	d := t.s.dialog
-	if d == nil || d.kind != "call" || d.clientID != id {
+	if d == nil || d.kind != dialogCall || d.clientID != id {
 		t.notice(t.tr("dialog.over"))
 		return
 	}
@@ -143,7 +157,7 @@ const (
 )
 
 // startDialog opens a one-question dialog about a client the manager may change.
-func (t *turn) startDialog(id, kind, question string) {
+func (t *turn) startDialog(id string, kind dialogKind, question string) {
 	c := t.editable(id)
 	if c == nil {
 		return
@@ -204,7 +218,7 @@ func (t *turn) setStage(id string, to store.Stage) {
 		return
 	}
 	if to.Red() {
-		t.s.dialog = &dialog{kind: "reason", clientID: c.ID, stage: to}
+		t.s.dialog = &dialog{kind: dialogReason, clientID: c.ID, stage: to}
 		t.say(t.tr("stage.reason", "stage", safe(t.stageName(to))), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
@@ -249,11 +263,11 @@ func (t *turn) parseWhen(text string) (time.Time, string, bool) {
 // of what is left after the time that find exactly one of the manager's clients.
 func (t *turn) remind(arg string) {
 	if arg == "" {
-		t.s.dialog = &dialog{kind: "remind"}
+		t.s.dialog = &dialog{kind: dialogRemind}
 		t.say(t.tr("remind.ask_any"), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
-	d := &dialog{kind: "remind"}
+	d := &dialog{kind: dialogRemind}
 	t.s.dialog = d
 	t.saveReminder(d, arg)
 }
@@ -325,24 +339,24 @@ func (t *turn) onDialogText(text string) {
 		return
 	}
 	switch d.kind {
-	case "call":
+	case dialogCall:
 		t.callText(d, text)
-	case "note":
+	case dialogNote:
 		t.saveNote(d, text)
-	case "reason":
+	case dialogReason:
 		c := t.editable(d.clientID)
 		if c == nil {
 			t.s.dialog = nil
 			return
 		}
 		t.moveStage(c, d.stage, text)
-	case "remind":
+	case dialogRemind:
 		t.saveReminder(d, text)
-	case "form":
+	case dialogForm:
 		t.formText(d.form, text)
-	case "attach":
+	case dialogAttach:
 		t.attachSearch(d, text)
-	case "report":
+	case dialogReport:
 		t.reportDates(d, text)
 	default:
 		t.s.dialog = nil
@@ -360,7 +374,7 @@ func (t *turn) onDialogTap(verb tap, arg string) {
 		t.show(t.tr("dialog.cancelled"))
 		return
 	}
-	if d == nil || d.kind != "form" {
+	if d == nil || d.kind != dialogForm {
 		t.notice(t.tr("dialog.over"))
 		return
 	}

@@ -12,7 +12,7 @@ import (
 // the call or note being logged, or of the open card).
 func (t *turn) onFile(f *IncomingFile) {
 	d := t.s.dialog
-	if f.Kind == FileVoice && d != nil && (d.kind == "call" || d.kind == "note") {
+	if f.Kind == FileVoice && d != nil && (d.kind == dialogCall || d.kind == dialogNote) {
 		// The client may have gone to another manager since the dialog began: checked
 		// before the file is stored for it.
 		if t.editable(d.clientID) == nil {
@@ -24,7 +24,7 @@ func (t *turn) onFile(f *IncomingFile) {
 			return
 		}
 		d.voiceID = id
-		if d.kind == "note" {
+		if d.kind == dialogNote {
 			t.saveNote(d, strings.TrimSpace(t.u.Text))
 			return
 		}
@@ -40,7 +40,7 @@ func (t *turn) onFile(f *IncomingFile) {
 		return
 	}
 	if f.Kind == FileVoice {
-		t.s.dialog = &dialog{kind: "note", clientID: c.ID}
+		t.s.dialog = &dialog{kind: dialogNote, clientID: c.ID}
 		t.onFile(f)
 		return
 	}
@@ -136,7 +136,7 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		name := strings.TrimSpace(sc.FirstName + " " + sc.LastName)
-		t.s.dialog = &dialog{kind: "shared", form: &form{contact: store.Contact{Name: name, Phones: []string{phone}}}}
+		t.s.dialog = &dialog{kind: dialogShared, form: &form{contact: store.Contact{Name: name, Phones: []string{phone}}}}
 		t.say(t.tr("shared.unknown", "name", name, "phone", safe(t.phone(phone))),
 			row(btn(t.tr("btn.new"), tapNewFromShared.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
 	case err != nil:
@@ -152,7 +152,7 @@ const tapNewFromShared tap = "nc"
 
 func (t *turn) newFromShared() {
 	d := t.s.dialog
-	if d == nil || d.kind != "shared" {
+	if d == nil || d.kind != dialogShared {
 		t.notice(t.tr("dialog.over"))
 		return
 	}

@@ -15,7 +15,7 @@ import (
 // time. Nothing is written until the last answer (or the confirmation): a dialog left
 // with /cancel, another command or silence leaves no trace.
 type form struct {
-	kind      string // "client", "contact", "edit-client", "edit-contact"
+	kind      formKind
 	clientID  string
 	contactID string
 	client    store.Client
@@ -25,6 +25,19 @@ type form struct {
 	letterID  string // a new client made from an unsorted letter gets the letter
 }
 
+// formKind is what a form fills.
+type formKind string
+
+const (
+	formClient      formKind = "client"       // a new client
+	formContact     formKind = "contact"      // a new contact person of a client
+	formEditClient  formKind = "edit-client"  // one field of a client
+	formEditContact formKind = "edit-contact" // one field of a contact person
+)
+
+// edits: the form changes one field of what exists, saved on the answer (no skipping).
+func (k formKind) edits() bool { return k == formEditClient || k == formEditContact }
+
 // optional questions can be skipped with a button or "-".
 var optional = map[string]bool{"inn": true, "city": true, "industry": true, "contact": true, "phone": true,
 	"email": true, "position": true, "birthday": true, "website": true, "tags": true, "source": true}
@@ -33,12 +46,12 @@ const tapNewClient tap = "new"
 
 // startNewClient begins the create-a-client dialog; a shared contact fills some answers.
 func (t *turn) startNewClient(seed *store.Contact) {
-	f := &form{kind: "client", fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
+	f := &form{kind: formClient, fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
 	f.client.Kind = store.KindCompany
 	if seed != nil {
 		f.contact = *seed
 	}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -49,8 +62,8 @@ func (t *turn) startNewContact(id string) {
 	if c == nil {
 		return
 	}
-	f := &form{kind: "contact", clientID: c.ID, fields: []string{"name", "position", "phone", "email", "birthday"}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formContact, clientID: c.ID, fields: []string{"name", "position", "phone", "email", "birthday"}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -124,8 +137,8 @@ func (t *turn) startClientEdit(id, field string) {
 	if c == nil {
 		return
 	}
-	f := &form{kind: "edit-client", clientID: c.ID, client: *c, fields: []string{field}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formEditClient, clientID: c.ID, client: *c, fields: []string{field}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -215,8 +228,8 @@ func (t *turn) startContactEdit(id, contactID, field, value string) {
 		t.contacts(c.ID)
 		return
 	}
-	f := &form{kind: "edit-contact", clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formEditContact, clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -301,7 +314,7 @@ func (t *turn) ask(f *form) {
 	var kb [][]Button
 	if name == "kind" {
 		kb = append(kb, row(btn(t.tr("kind.company"), tapFormKind.data(store.KindCompany)), btn(t.tr("kind.person"), tapFormKind.data(store.KindPerson))))
-	} else if optional[name] && !strings.HasPrefix(f.kind, "edit") {
+	} else if optional[name] && !f.kind.edits() {
 		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data())))
 	}
 	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCancel.data())))
@@ -315,7 +328,7 @@ func (t *turn) ask(f *form) {
 // answered tells a question the dialog need not ask: filled by a shared contact, or
 // not asked for this kind of client.
 func (t *turn) answered(f *form, name string) bool {
-	if f.kind != "client" {
+	if f.kind != formClient {
 		return false
 	}
 	switch name {
@@ -335,7 +348,7 @@ func (t *turn) answered(f *form, name string) bool {
 // current shows the value an edit replaces.
 func (t *turn) current(f *form, name string) string {
 	switch f.kind {
-	case "edit-client":
+	case formEditClient:
 		c := f.client
 		switch name {
 		case "name":
@@ -357,7 +370,7 @@ func (t *turn) current(f *form, name string) string {
 		case "source":
 			return c.LeadSource
 		}
-	case "edit-contact":
+	case formEditContact:
 		p := f.contact
 		switch name {
 		case "name":
@@ -386,7 +399,7 @@ const (
 
 func (t *turn) formTap(f *form, verb tap, arg string) {
 	if f.pos >= len(f.fields) {
-		if verb == tapConfirm && f.kind == "client" {
+		if verb == tapConfirm && f.kind == formClient {
 			t.saveNewClient(f)
 			return
 		}
@@ -421,7 +434,7 @@ func (t *turn) formText(f *form, text string) {
 		t.say(problem)
 		return
 	}
-	if strings.HasPrefix(f.kind, "edit") {
+	if f.kind.edits() {
 		t.saveEdit(f)
 		return
 	}
@@ -432,7 +445,7 @@ func (t *turn) formText(f *form, text string) {
 // setField checks and stores one answer; it returns what is wrong, or "".
 func (t *turn) setField(f *form, name, v string) string {
 	c, p := &f.client, &f.contact
-	if f.kind == "client" && (name == "phone" || name == "email") {
+	if f.kind == formClient && (name == "phone" || name == "email") {
 		// Answers about the person go to the contact; about a company, too: the
 		// contact is who will be called.
 		if p.Name == "" {
@@ -446,7 +459,7 @@ func (t *turn) setField(f *form, name, v string) string {
 	case "kind":
 		return t.tr("ask.kind_buttons")
 	case "name":
-		if f.kind == "contact" || f.kind == "edit-contact" {
+		if f.kind == formContact || f.kind == formEditContact {
 			p.Name = v
 		} else {
 			c.Name = v
@@ -488,11 +501,11 @@ func (t *turn) setField(f *form, name, v string) string {
 			list = append(list, n)
 		}
 		switch {
-		case name == "phone" && f.kind == "edit-client":
+		case name == "phone" && f.kind == formEditClient:
 			c.Phones = list
 		case name == "phone":
 			p.Phones = list
-		case f.kind == "edit-client":
+		case f.kind == formEditClient:
 			c.Emails = list
 		default:
 			p.Emails = list
@@ -555,7 +568,7 @@ func parseBirthday(v string, now time.Time) (*store.Birthday, bool) {
 // is saved.
 func (t *turn) formDone(f *form) {
 	switch f.kind {
-	case "client":
+	case formClient:
 		var b strings.Builder
 		b.WriteString(t.tr("new.confirm") + "\n\n<b>" + html.EscapeString(f.client.Name) + "</b> · " + t.tr("kind."+string(f.client.Kind)))
 		for _, x := range []string{f.client.Legal.INN, f.client.City, f.client.Industry} {
@@ -567,7 +580,7 @@ func (t *turn) formDone(f *form) {
 			b.WriteString("\n\n" + t.contactText(f.contact))
 		}
 		t.say(b.String(), row(btn(t.tr("btn.save"), tapConfirm.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
-	case "contact":
+	case formContact:
 		c := t.editable(f.clientID)
 		if c == nil {
 			t.s.dialog = nil
@@ -619,7 +632,7 @@ func (t *turn) saveEdit(f *form) {
 		t.s.dialog = nil
 		return
 	}
-	if f.kind == "edit-contact" {
+	if f.kind == formEditContact {
 		n := f.contact
 		var p store.ContactPatch
 		switch f.fields[0] {

@@ -139,7 +139,7 @@ func (t *turn) startAttach(ref string) {
 	if l == nil {
 		return
 	}
-	t.s.dialog = &dialog{kind: "attach", letterID: l.ID}
+	t.s.dialog = &dialog{kind: dialogAttach, letterID: l.ID}
 	t.say(t.tr("inbox.which", "from", l.From.Email, "subject", l.Subject), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 }
 

@@ -76,7 +76,7 @@ func (t *turn) companyLoc() *time.Location {
 
 // leaveReportDates ends a wait for typed dates: the manager moved on with a button.
 func (t *turn) leaveReportDates() {
-	if t.s.dialog != nil && t.s.dialog.kind == "report" {
+	if t.s.dialog != nil && t.s.dialog.kind == dialogReport {
 		t.s.dialog = nil
 	}
 }
@@ -143,7 +143,7 @@ func (t *turn) reportPeriodTap(name, code string) {
 	}
 	t.leaveReportDates()
 	if code == "cu" {
-		t.s.dialog = &dialog{kind: "report", report: name}
+		t.s.dialog = &dialog{kind: dialogReport, report: name}
 		t.say(t.tr("report.ask_dates", "name", t.tr("report.name."+name)), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}

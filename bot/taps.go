@@ -76,8 +76,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapCall:        {accessEditable, func(t *turn, a tapArgs) { t.callMenu(a.at(0)) }},
 		tapCallOutcome: {accessEditable, func(t *turn, a tapArgs) { t.callOutcome(a.at(0), a.at(1)) }},
 		tapCallSave:    {accessEditable, func(t *turn, a tapArgs) { t.callSave(a.at(0), a.at(1)) }},
-		tapNote:        {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), "note", "note.ask") }},
-		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), "remind", "remind.ask") }},
+		tapNote:        {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogNote, "note.ask") }},
+		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogRemind, "remind.ask") }},
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
 		tapSetStage:    {accessEditable, func(t *turn, a tapArgs) { t.setStage(a.at(0), store.Stage(a.at(1))) }},
 
