@@ -1,0 +1,20 @@
+package bot
+
+import "strings"
+
+// UnroutedButton names the first button of the replies whose callback data starts with
+// a code no route takes (such a button only ever says it is stale); "" when none does.
+func UnroutedButton(replies []Reply) string {
+	routes := tapRoutes()
+	for _, r := range replies {
+		for _, line := range r.Buttons {
+			for _, b := range line {
+				code, _, _ := strings.Cut(b.Data, ":")
+				if _, ok := routes[tap(code)]; b.Data != "" && !ok {
+					return b.Text + "=" + b.Data
+				}
+			}
+		}
+	}
+	return ""
+}
