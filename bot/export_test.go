@@ -18,3 +18,15 @@ func UnroutedButton(replies []Reply) string {
 	}
 	return ""
 }
+
+// TapAccess is each code's loader, by name: own, dialog, client, editable, task,
+// letter, file, role.
+func TapAccess() map[string]string {
+	names := map[access]string{accessOwn: "own", accessDialog: "dialog", accessClient: "client", accessEditable: "editable",
+		accessTask: "task", accessLetter: "letter", accessFile: "file", accessRole: "role"}
+	out := map[string]string{}
+	for code, r := range tapRoutes() {
+		out[string(code)] = names[r.access]
+	}
+	return out
+}

@@ -46,13 +46,14 @@ func (a tapArgs) at(i int) string {
 type access int
 
 const (
-	accessOwn      access = iota // names nothing: the manager's own lists, language, dialog
+	accessOwn      access = iota // names nothing of another's: lists, language, reports of one's reach
+	accessDialog                 // answers the dialog in progress (t.s.dialog); without it the tap is over
 	accessClient                 // t.client: a client the manager sees
 	accessEditable               // t.editable: a client the manager may change
 	accessTask                   // t.task: the manager's task, any for a head
 	accessLetter                 // t.letter: an unsorted letter or one of a client seen
 	accessFile                   // through its client (t.client)
-	accessRole                   // campaigns, reports and the team: by role, checked anew on every tap
+	accessRole                   // campaigns and the team: heads and admins, checked anew on every tap
 )
 
 // tapRoute is what a code does: the handler, given the arguments after the code, and
@@ -75,7 +76,7 @@ func tapRoutes() map[tap]tapRoute {
 
 		tapCall:        {accessEditable, func(t *turn, a tapArgs) { t.callMenu(a.at(0)) }},
 		tapCallOutcome: {accessEditable, func(t *turn, a tapArgs) { t.callOutcome(a.at(0), a.at(1)) }},
-		tapCallSave:    {accessEditable, func(t *turn, a tapArgs) { t.callSave(a.at(0), a.at(1)) }},
+		tapCallSave:    {accessDialog, func(t *turn, a tapArgs) { t.callSave(a.at(0), a.at(1)) }},
 		tapNote:        {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogNote, "note.ask") }},
 		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogRemind, "remind.ask") }},
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
@@ -90,10 +91,10 @@ func tapRoutes() map[tap]tapRoute {
 		tapComeBack:     {accessEditable, func(t *turn, a tapArgs) { t.comeBack(a.at(0), a.at(1)) }},
 
 		tapNewClient:     {accessOwn, func(t *turn, a tapArgs) { t.startNewClient(nil) }},
-		tapNewFromShared: {accessOwn, func(t *turn, a tapArgs) { t.newFromShared() }},
-		tapFormKind:      {accessOwn, func(t *turn, a tapArgs) { t.onDialogTap(tapFormKind, a.at(0)) }},
-		tapSkip:          {accessOwn, func(t *turn, a tapArgs) { t.onDialogTap(tapSkip, a.at(0)) }},
-		tapConfirm:       {accessOwn, func(t *turn, a tapArgs) { t.onDialogTap(tapConfirm, a.at(0)) }},
+		tapNewFromShared: {accessDialog, func(t *turn, a tapArgs) { t.newFromShared() }},
+		tapFormKind:      {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapFormKind, a.at(0)) }},
+		tapSkip:          {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapSkip, a.at(0)) }},
+		tapConfirm:       {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapConfirm, a.at(0)) }},
 		tapCancel:        {accessOwn, func(t *turn, a tapArgs) { t.onDialogTap(tapCancel, a.at(0)) }},
 
 		tapTaskDone:   {accessTask, func(t *turn, a tapArgs) { t.taskDone(a.at(0)) }},
@@ -117,10 +118,10 @@ func tapRoutes() map[tap]tapRoute {
 		tapCampaignPause:  {accessRole, func(t *turn, a tapArgs) { t.campaignMove(tapCampaignPause, a.at(0)) }},
 		tapCampaignResume: {accessRole, func(t *turn, a tapArgs) { t.campaignMove(tapCampaignResume, a.at(0)) }},
 
-		tapReports:      {accessRole, func(t *turn, a tapArgs) { t.reportMenu(a.at(0) == "n") }},
-		tapReport:       {accessRole, func(t *turn, a tapArgs) { t.reportPeriodMenu(a.at(0), a.at(1) == "n") }},
-		tapReportPeriod: {accessRole, func(t *turn, a tapArgs) { t.reportPeriodTap(a.at(0), a.at(1)) }},
-		tapReportSheet:  {accessRole, func(t *turn, a tapArgs) { t.reportSheet(a.at(0), a.at(1), a.at(2)) }},
+		tapReports:      {accessOwn, func(t *turn, a tapArgs) { t.reportMenu(a.at(0) == "n") }},
+		tapReport:       {accessOwn, func(t *turn, a tapArgs) { t.reportPeriodMenu(a.at(0), a.at(1) == "n") }},
+		tapReportPeriod: {accessOwn, func(t *turn, a tapArgs) { t.reportPeriodTap(a.at(0), a.at(1)) }},
+		tapReportSheet:  {accessOwn, func(t *turn, a tapArgs) { t.reportSheet(a.at(0), a.at(1), a.at(2)) }},
 	}
 }
 
