@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"slices"
@@ -56,6 +55,7 @@ type Bot struct {
 	st        *store.Store
 	texts     texts
 	parser    *TimeParser
+	taps      map[tap]tapRoute
 	sessions  *sessions
 	refusals  *refusals
 	opts      Options
@@ -85,7 +85,7 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Bot{st: st, texts: t, parser: NewTimeParser(), sessions: newSessions(opts.IdleDialog),
+	return &Bot{st: st, texts: t, parser: NewTimeParser(), taps: tapRoutes(), sessions: newSessions(opts.IdleDialog),
 		refusals: newRefusals(time.Minute), opts: opts, log: opts.Logger, now: opts.Now}, nil
 }
 
@@ -273,19 +273,6 @@ func (t *turn) fail(what string, err error) {
 	t.say(t.tr("error.internal"))
 }
 
-func btn(text, data string) Button { return Button{Text: text, Data: data} }
-
-func row(bs ...Button) []Button { return bs }
-
-// data joins a callback's parts; IDs never contain ':'.
-func data(parts ...any) string {
-	s := make([]string, len(parts))
-	for i, p := range parts {
-		s[i] = fmt.Sprint(p)
-	}
-	return strings.Join(s, ":")
-}
-
 // route dispatches the update.
 func (t *turn) route() {
 	u := t.u
@@ -342,7 +329,7 @@ func (t *turn) onCommand(text string) {
 	case "/remind":
 		t.remind(arg)
 	case "/lang":
-		t.say(t.tr("lang.choose"), row(btn("Русский", "lang:ru"), btn("English", "lang:en")))
+		t.say(t.tr("lang.choose"), row(btn("Русский", tapLang.data("ru")), btn("English", tapLang.data("en"))))
 	case "/invite":
 		t.invite(arg)
 	case "/managers":
@@ -373,108 +360,4 @@ func (t *turn) help() string {
 		text += "\n\n" + t.tr("help.head")
 	}
 	return text
-}
-
-// onTap routes a button tap. Callback data comes from the phone and is never trusted:
-// every handler reads what it names through the one loader of its kind, which checks
-// the manager may see (and change) it: client or editable, task, letter; a file
-// through its client; campaigns and the team by role.
-func (t *turn) onTap(d string) {
-	parts := strings.Split(d, ":")
-	arg := func(i int) string {
-		if i < len(parts) {
-			return parts[i]
-		}
-		return ""
-	}
-	switch parts[0] {
-	case "c":
-		t.openCard(arg(1))
-	case "call":
-		t.callMenu(arg(1))
-	case "co":
-		t.callOutcome(arg(1), arg(2))
-	case "cs":
-		t.callSave(arg(1), arg(2))
-	case "note":
-		t.startDialog(arg(1), "note", "note.ask")
-	case "stg":
-		t.stageMenu(arg(1))
-	case "ss":
-		t.setStage(arg(1), store.Stage(arg(2)))
-	case "rem":
-		t.startDialog(arg(1), "remind", "remind.ask")
-	case "ct":
-		t.contacts(arg(1))
-	case "ca":
-		t.startNewContact(arg(1))
-	case "ce":
-		t.contactMenu(arg(1), arg(2))
-	case "cf":
-		t.startContactEdit(arg(1), arg(2), arg(3), arg(4))
-	case "cy":
-		t.comeBack(arg(1), arg(2))
-	case "h":
-		t.history(arg(1), arg(2))
-	case "em":
-		t.emails(arg(1))
-	case "f":
-		t.sendFile(arg(1))
-	case "ed":
-		t.editMenu(arg(1))
-	case "ef":
-		t.startClientEdit(arg(1), arg(2))
-	case "gr":
-		t.switchGreetings(arg(1), arg(2))
-	case "tk":
-		t.take(arg(1))
-	case "as":
-		t.reassignMenu(arg(1))
-	case "am":
-		t.reassign(arg(1), arg(2))
-	case "td":
-		t.taskDone(arg(1))
-	case "tz":
-		t.taskSnooze(arg(1), arg(2))
-	case "lang":
-		t.setLang(arg(1))
-	case "ov":
-		t.overdue()
-	case "cl":
-		t.myClients(atoi(arg(1)))
-	case "md":
-		t.deactivate(arg(1))
-	case "new":
-		t.startNewClient(nil)
-	case "nc":
-		t.newFromShared()
-	case "li":
-		t.startAttach(arg(1))
-	case "la":
-		t.attachLetter(arg(1), arg(2))
-	case "ln":
-		t.newFromLetter(arg(1))
-	case "lx":
-		t.ignoreSender(arg(1))
-	case "lh":
-		t.letterHandled(arg(1))
-	case "cpl":
-		t.campaigns()
-	case "cps":
-		t.campaignStatus(arg(1), "")
-	case "cpg", "cpp", "cpr":
-		t.campaignMove(parts[0], arg(1))
-	case "rpm":
-		t.reportMenu(arg(1) == "n")
-	case "rp":
-		t.reportPeriodMenu(arg(1), arg(2) == "n")
-	case "rpp":
-		t.reportPeriodTap(arg(1), arg(2))
-	case "rpx":
-		t.reportSheet(arg(1), arg(2), arg(3))
-	case "fk", "skip", "ok", "x":
-		t.onDialogTap(parts[0], arg(1))
-	default:
-		t.notice(t.tr("tap.stale"))
-	}
 }

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -339,6 +340,9 @@ func TestSharedContactFindsOrCreates(t *testing.T) {
 type outbox struct{ sent []bot.Reply }
 
 func (o *outbox) Send(_ context.Context, r bot.Reply) error {
+	if b := bot.UnroutedButton([]bot.Reply{r}); b != "" {
+		return fmt.Errorf("button %s: no route takes its code", b)
+	}
 	o.sent = append(o.sent, r)
 	return nil
 }

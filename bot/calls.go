@@ -10,7 +10,7 @@ import (
 
 // dialog is a conversation in progress: the bot asked, the manager answers.
 type dialog struct {
-	kind     string // "call", "note", "reason", "remind", "form", "attach", "report"
+	kind     dialogKind
 	clientID string
 	outcome  string
 	note     string
@@ -22,8 +22,24 @@ type dialog struct {
 	report   string // report: the report whose dates are awaited
 }
 
+// dialogKind is what a dialog waits for; onDialogText hands typed text to its handler.
+type dialogKind string
+
+const (
+	dialogCall   dialogKind = "call"   // a call's note, then its next step
+	dialogNote   dialogKind = "note"   // a note about a client
+	dialogReason dialogKind = "reason" // why a client moves to a red stage
+	dialogRemind dialogKind = "remind" // a reminder's time and text
+	dialogForm   dialogKind = "form"   // a client or contact form, one answer at a time
+	dialogAttach dialogKind = "attach" // which client an unsorted letter belongs to
+	dialogReport dialogKind = "report" // the dates of a report
+	dialogShared dialogKind = "shared" // a shared contact nobody has, waiting for "new client"
+)
+
 // The outcomes of a call, in the order of their buttons.
 var outcomes = []string{"reached", "no_answer", "call_back", "refused", "meeting", "order"}
+
+const tapCall tap = "call" // call:<client>
 
 func (t *turn) callMenu(id string) {
 	c := t.editable(id)
@@ -32,10 +48,10 @@ func (t *turn) callMenu(id string) {
 	}
 	var kb [][]Button
 	for i := 0; i < len(outcomes); i += 2 {
-		kb = append(kb, row(btn(t.tr("outcome."+outcomes[i]), data("co", c.ID, outcomes[i])),
-			btn(t.tr("outcome."+outcomes[i+1]), data("co", c.ID, outcomes[i+1]))))
+		kb = append(kb, row(btn(t.tr("outcome."+outcomes[i]), tapCallOutcome.data(c.ID, outcomes[i])),
+			btn(t.tr("outcome."+outcomes[i+1]), tapCallOutcome.data(c.ID, outcomes[i+1]))))
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), data("c", c.ID))))
+	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
 	t.show(t.tr("call.outcome", "name", c.Name), kb...)
 }
 
@@ -48,6 +64,8 @@ func validOutcome(o string) bool {
 	return false
 }
 
+const tapCallOutcome tap = "co" // co:<client>:<outcome>
+
 // callOutcome starts a call's dialog: the outcome is known, a note and a next step may
 // follow. One more tap saves it as is.
 func (t *turn) callOutcome(id, outcome string) {
@@ -59,18 +77,18 @@ func (t *turn) callOutcome(id, outcome string) {
 	if c == nil {
 		return
 	}
-	t.s.dialog = &dialog{kind: "call", clientID: c.ID, outcome: outcome}
+	t.s.dialog = &dialog{kind: dialogCall, clientID: c.ID, outcome: outcome}
 	t.show(t.tr("call.note", "name", c.Name, "outcome", t.tr("outcome."+outcome)),
-		row(btn(t.tr("btn.save"), data("cs", c.ID)), btn(t.tr("btn.save_tomorrow"), data("cs", c.ID, "t10"))),
-		row(btn(t.tr("btn.cancel"), data("x"))))
+		row(btn(t.tr("btn.save"), tapCallSave.data(c.ID)), btn(t.tr("btn.save_tomorrow"), tapCallSave.data(c.ID, "t10"))),
+		row(btn(t.tr("btn.cancel"), tapCancel.data())))
 }
 
 // callText takes the note, then the next step ("завтра в 10 отправить КП").
 func (t *turn) callText(d *dialog, text string) {
 	if !d.nextStep {
 		d.note, d.nextStep = text, true
-		t.say(t.tr("call.next"), row(btn(t.tr("btn.save_no_next"), data("cs", d.clientID)),
-			btn(t.tr("btn.save_tomorrow"), data("cs", d.clientID, "t10"))), row(btn(t.tr("btn.cancel"), data("x"))))
+		t.say(t.tr("call.next"), row(btn(t.tr("btn.save_no_next"), tapCallSave.data(d.clientID)),
+			btn(t.tr("btn.save_tomorrow"), tapCallSave.data(d.clientID, "t10"))), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
 	due, rest, ok := t.parseWhen(text)
@@ -83,10 +101,12 @@ func (t *turn) callText(d *dialog, text string) {
 	t.saveCall(d, due, rest)
 }
 
+const tapCallSave tap = "cs" // cs:<client>[:t10]
+
 // callSave saves the call from a button: as is, or with tomorrow 10:00 as next step.
 func (t *turn) callSave(id, preset string) {
 	d := t.s.dialog
-	if d == nil || d.kind != "call" || d.clientID != id {
+	if d == nil || d.kind != dialogCall || d.clientID != id {
 		t.notice(t.tr("dialog.over"))
 		return
 	}
@@ -127,17 +147,23 @@ func (t *turn) saveCall(d *dialog, due time.Time, step string) {
 		}
 		msg += "\n" + t.tr("task.set", "when", t.whenFull(due), "text", step)
 	}
-	t.say(msg, row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.say(msg, row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
 
+// The one-question dialogs about a client: note:<client>, rem:<client>.
+const (
+	tapNote   tap = "note"
+	tapRemind tap = "rem"
+)
+
 // startDialog opens a one-question dialog about a client the manager may change.
-func (t *turn) startDialog(id, kind, question string) {
+func (t *turn) startDialog(id string, kind dialogKind, question string) {
 	c := t.editable(id)
 	if c == nil {
 		return
 	}
 	t.s.dialog = &dialog{kind: kind, clientID: c.ID}
-	t.say(t.tr(question, "name", c.Name), row(btn(t.tr("btn.cancel"), data("x"))))
+	t.say(t.tr(question, "name", c.Name), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 }
 
 func (t *turn) saveNote(d *dialog, text string) {
@@ -152,8 +178,10 @@ func (t *turn) saveNote(d *dialog, text string) {
 		return
 	}
 	t.s.dialog = nil
-	t.say(t.tr("note.saved", "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.say(t.tr("note.saved", "name", c.Name), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
+
+const tapStages tap = "stg" // stg:<client>
 
 func (t *turn) stageMenu(id string) {
 	c := t.editable(id)
@@ -166,7 +194,7 @@ func (t *turn) stageMenu(id string) {
 		if s == c.Stage {
 			continue
 		}
-		line = append(line, btn(t.stageName(s), data("ss", c.ID, s)))
+		line = append(line, btn(t.stageName(s), tapSetStage.data(c.ID, s)))
 		if len(line) == 2 {
 			kb, line = append(kb, line), nil
 		}
@@ -174,9 +202,11 @@ func (t *turn) stageMenu(id string) {
 	if len(line) > 0 {
 		kb = append(kb, line)
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), data("c", c.ID))))
+	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
 	t.show(t.tr("stage.choose", "name", c.Name, "stage", safe(t.stageName(c.Stage))), kb...)
 }
+
+const tapSetStage tap = "ss" // ss:<client>:<stage>
 
 func (t *turn) setStage(id string, to store.Stage) {
 	if !to.Valid() {
@@ -188,8 +218,8 @@ func (t *turn) setStage(id string, to store.Stage) {
 		return
 	}
 	if to.Red() {
-		t.s.dialog = &dialog{kind: "reason", clientID: c.ID, stage: to}
-		t.say(t.tr("stage.reason", "stage", safe(t.stageName(to))), row(btn(t.tr("btn.cancel"), data("x"))))
+		t.s.dialog = &dialog{kind: dialogReason, clientID: c.ID, stage: to}
+		t.say(t.tr("stage.reason", "stage", safe(t.stageName(to))), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
 	t.moveStage(c, to, "")
@@ -233,11 +263,11 @@ func (t *turn) parseWhen(text string) (time.Time, string, bool) {
 // of what is left after the time that find exactly one of the manager's clients.
 func (t *turn) remind(arg string) {
 	if arg == "" {
-		t.s.dialog = &dialog{kind: "remind"}
-		t.say(t.tr("remind.ask_any"), row(btn(t.tr("btn.cancel"), data("x"))))
+		t.s.dialog = &dialog{kind: dialogRemind}
+		t.say(t.tr("remind.ask_any"), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
-	d := &dialog{kind: "remind"}
+	d := &dialog{kind: dialogRemind}
 	t.s.dialog = d
 	t.saveReminder(d, arg)
 }
@@ -275,7 +305,7 @@ func (t *turn) saveReminder(d *dialog, text string) {
 	msg := t.tr("task.set", "when", t.whenFull(due), "text", rest)
 	if c != nil {
 		msg += "\n" + t.tr("task.about", "name", c.Name)
-		t.say(msg, row(btn(t.tr("btn.card"), data("c", c.ID))))
+		t.say(msg, row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 		return
 	}
 	t.say(msg)
@@ -309,24 +339,24 @@ func (t *turn) onDialogText(text string) {
 		return
 	}
 	switch d.kind {
-	case "call":
+	case dialogCall:
 		t.callText(d, text)
-	case "note":
+	case dialogNote:
 		t.saveNote(d, text)
-	case "reason":
+	case dialogReason:
 		c := t.editable(d.clientID)
 		if c == nil {
 			t.s.dialog = nil
 			return
 		}
 		t.moveStage(c, d.stage, text)
-	case "remind":
+	case dialogRemind:
 		t.saveReminder(d, text)
-	case "form":
+	case dialogForm:
 		t.formText(d.form, text)
-	case "attach":
+	case dialogAttach:
 		t.attachSearch(d, text)
-	case "report":
+	case dialogReport:
 		t.reportDates(d, text)
 	default:
 		t.s.dialog = nil
@@ -334,15 +364,17 @@ func (t *turn) onDialogText(text string) {
 	}
 }
 
+const tapCancel tap = "x" // leaves any dialog
+
 // onDialogTap handles the dialog buttons: skip a question, confirm, cancel, pick a kind.
-func (t *turn) onDialogTap(verb, arg string) {
+func (t *turn) onDialogTap(verb tap, arg string) {
 	d := t.s.dialog
-	if verb == "x" {
+	if verb == tapCancel {
 		t.s.dialog = nil
 		t.show(t.tr("dialog.cancelled"))
 		return
 	}
-	if d == nil || d.kind != "form" {
+	if d == nil || d.kind != dialogForm {
 		t.notice(t.tr("dialog.over"))
 		return
 	}

@@ -80,6 +80,8 @@ func (t *turn) campaignsAllowed() bool {
 	return true
 }
 
+const tapCampaigns tap = "cpl"
+
 // campaigns is /campaigns: the latest campaigns, each with the buttons its state
 // allows.
 func (t *turn) campaigns() {
@@ -118,7 +120,7 @@ func (t *turn) campaigns() {
 			b.WriteString(" · " + t.tr("campaigns.counts", "sent", v.Sent, "failed", v.Failed))
 		}
 		line := t.campaignActions(v, true)
-		kb = append(kb, append(line, btn(fmt.Sprintf("📊 %d", i+1), data("cps", v.ID))))
+		kb = append(kb, append(line, btn(fmt.Sprintf("📊 %d", i+1), tapCampaignStatus.data(v.ID))))
 	}
 	if hidden > 0 {
 		b.WriteString("\n" + t.tr("campaigns.more", "n", hidden))
@@ -139,14 +141,17 @@ func campaignRank(s store.CampaignState) int {
 // campaignActions is the button that changes a campaign in its state (none for one
 // that is done); named adds the campaign's name, for the list.
 func (t *turn) campaignActions(v CampaignView, named bool) []Button {
-	var key, prefix string
+	var (
+		key  string
+		move tap
+	)
 	switch v.State {
 	case store.CampaignDraft:
-		key, prefix = "btn.campaign_start", "cpg"
+		key, move = "btn.campaign_start", tapCampaignStart
 	case store.CampaignRunning, store.CampaignScheduled:
-		key, prefix = "btn.campaign_pause", "cpp"
+		key, move = "btn.campaign_pause", tapCampaignPause
 	case store.CampaignPaused:
-		key, prefix = "btn.campaign_resume", "cpr"
+		key, move = "btn.campaign_resume", tapCampaignResume
 	default:
 		return nil
 	}
@@ -155,8 +160,10 @@ func (t *turn) campaignActions(v CampaignView, named bool) []Button {
 		text += " " + clip(v.Name, 24)
 	}
 	// Campaign IDs are 24 hex digits: the data stays far below Telegram's 64 bytes.
-	return row(btn(text, data(prefix, v.ID)))
+	return row(btn(text, move.data(v.ID)))
 }
+
+const tapCampaignStatus tap = "cps" // cps:<campaign>
 
 // campaignStatus shows one campaign: state, why it is paused, when it runs, and
 // what happened to the letters of its current run; head is a line put first.
@@ -213,7 +220,7 @@ func (t *turn) campaignStatus(id, head string) {
 			}
 		}
 	}
-	kb := [][]Button{row(btn(t.tr("btn.refresh"), data("cps", v.ID)), btn(t.tr("btn.campaigns"), "cpl"))}
+	kb := [][]Button{row(btn(t.tr("btn.refresh"), tapCampaignStatus.data(v.ID)), btn(t.tr("btn.campaigns"), tapCampaigns.data()))}
 	if a := t.campaignActions(v, false); a != nil {
 		kb = append([][]Button{a}, kb...)
 	}
@@ -237,10 +244,17 @@ func (t *turn) failReplies(v CampaignView) string {
 	return b.String()
 }
 
-// campaignMove starts ("cpg"), pauses ("cpp") or resumes ("cpr") the campaign the
-// button names. The control checks that the campaign exists and that its state allows
-// the change; a refusal is shown and changes nothing.
-func (t *turn) campaignMove(action, id string) {
+// A campaign's moves: cpg:<campaign>, cpp:…, cpr:….
+const (
+	tapCampaignStart  tap = "cpg"
+	tapCampaignPause  tap = "cpp"
+	tapCampaignResume tap = "cpr"
+)
+
+// campaignMove starts, pauses or resumes the campaign the button names. The control
+// checks that the campaign exists and that its state allows the change; a refusal is
+// shown and changes nothing.
+func (t *turn) campaignMove(action tap, id string) {
 	if !t.campaignsAllowed() {
 		return
 	}
@@ -251,17 +265,17 @@ func (t *turn) campaignMove(action, id string) {
 		head string
 	)
 	switch action {
-	case "cpg":
+	case tapCampaignStart:
 		if v, err = cs.Start(t.ctx, t.m.ID, id); err == nil {
 			head = t.tr("campaign.started", "n", v.Recipients)
 			if v.State == store.CampaignScheduled {
 				head = t.tr("campaign.scheduled", "n", v.Recipients)
 			}
 		}
-	case "cpp":
+	case tapCampaignPause:
 		v, err = cs.Pause(t.ctx, t.m.ID, id)
 		head = t.tr("campaign.paused")
-	case "cpr":
+	case tapCampaignResume:
 		v, err = cs.Resume(t.ctx, t.m.ID, id)
 		head = t.tr("campaign.resumed")
 	}
@@ -281,7 +295,7 @@ func (t *turn) campaignFailed(what string, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		t.notice(t.tr("campaign.none"))
 	case errors.As(err, &refusal), errors.Is(err, store.ErrCampaignState):
-		t.say(t.tr("campaign.refused", "err", err.Error()), row(btn(t.tr("btn.campaigns"), "cpl")))
+		t.say(t.tr("campaign.refused", "err", err.Error()), row(btn(t.tr("btn.campaigns"), tapCampaigns.data())))
 	default:
 		t.fail(what, err)
 	}

@@ -77,7 +77,7 @@ func (t *turn) find(q string) {
 	}
 	switch {
 	case len(res) == 0:
-		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), "new")))
+		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)
 	default:
@@ -97,7 +97,7 @@ func (t *turn) showList(title string, res []store.Result, extra ...[]Button) {
 			break
 		}
 		fmt.Fprintf(&b, "\n%d. %s %s", i+1, stageMark[r.Stage], html.EscapeString(r.Name))
-		line = append(line, btn(strconv.Itoa(i+1), data("c", r.ClientID)))
+		line = append(line, btn(strconv.Itoa(i+1), tapCard.data(r.ClientID)))
 		if len(line) == 5 {
 			kb, line = append(kb, line), nil
 		}
@@ -108,6 +108,8 @@ func (t *turn) showList(title string, res []store.Result, extra ...[]Button) {
 	t.show(b.String(), append(kb, extra...)...)
 }
 
+const tapClients tap = "cl" // cl:<offset>
+
 func (t *turn) myClients(offset int) {
 	res, total, err := t.st.ManagerClients(t.ctx, t.m.ID, max(offset, 0), listLimit)
 	if err != nil {
@@ -115,19 +117,21 @@ func (t *turn) myClients(offset int) {
 		return
 	}
 	if total == 0 {
-		t.say(t.tr("clients.none"), row(btn(t.tr("btn.new"), "new")))
+		t.say(t.tr("clients.none"), row(btn(t.tr("btn.new"), tapNewClient.data())))
 		return
 	}
 	var nav []Button
 	if offset > 0 {
-		nav = append(nav, btn("◀", data("cl", max(offset-listLimit, 0))))
+		nav = append(nav, btn("◀", tapClients.data(max(offset-listLimit, 0))))
 	}
 	if offset+listLimit < total {
-		nav = append(nav, btn("▶", data("cl", offset+listLimit)))
+		nav = append(nav, btn("▶", tapClients.data(offset+listLimit)))
 	}
 	title := t.tr("clients.title", "from", offset+1, "to", offset+len(res), "total", total)
 	t.showList(title, res, nav)
 }
+
+const tapCard tap = "c" // c:<client>
 
 // openCard shows a client's card if the manager may see it. The card's own read of the
 // client serves the access check, so opening a card reads the client once.
@@ -216,17 +220,17 @@ func (t *turn) cardButtons(c *store.Client) [][]Button {
 	id := c.ID
 	if !t.canEdit(c) {
 		return [][]Button{
-			row(btn(t.tr("btn.take"), data("tk", id))),
-			row(btn(t.tr("btn.contacts"), data("ct", id)), btn(t.tr("btn.history"), data("h", id, 0))),
+			row(btn(t.tr("btn.take"), tapTake.data(id))),
+			row(btn(t.tr("btn.contacts"), tapContacts.data(id)), btn(t.tr("btn.history"), tapHistory.data(id, 0))),
 		}
 	}
 	kb := [][]Button{
-		row(btn(t.tr("btn.call"), data("call", id)), btn(t.tr("btn.note"), data("note", id)), btn(t.tr("btn.stage"), data("stg", id))),
-		row(btn(t.tr("btn.remind"), data("rem", id)), btn(t.tr("btn.contacts"), data("ct", id)), btn(t.tr("btn.history"), data("h", id, 0))),
-		row(btn(t.tr("btn.emails"), data("em", id)), btn(t.tr("btn.edit"), data("ed", id))),
+		row(btn(t.tr("btn.call"), tapCall.data(id)), btn(t.tr("btn.note"), tapNote.data(id)), btn(t.tr("btn.stage"), tapStages.data(id))),
+		row(btn(t.tr("btn.remind"), tapRemind.data(id)), btn(t.tr("btn.contacts"), tapContacts.data(id)), btn(t.tr("btn.history"), tapHistory.data(id, 0))),
+		row(btn(t.tr("btn.emails"), tapEmails.data(id)), btn(t.tr("btn.edit"), tapEdit.data(id))),
 	}
 	if t.m.Role.SeesAll() {
-		kb[2] = append(kb[2], btn(t.tr("btn.reassign"), data("as", id)))
+		kb[2] = append(kb[2], btn(t.tr("btn.reassign"), tapReassignMenu.data(id)))
 	}
 	// The newest files, one button each: a tap sends the file back.
 	files := c.Files
@@ -234,7 +238,7 @@ func (t *turn) cardButtons(c *store.Client) [][]Button {
 		files = files[len(files)-4:]
 	}
 	for i := len(files) - 1; i >= 0; i-- {
-		kb = append(kb, row(btn("📎 "+files[i].Name+" ("+sizeText(files[i].Size)+")", data("f", files[i].ID))))
+		kb = append(kb, row(btn("📎 "+files[i].Name+" ("+sizeText(files[i].Size)+")", tapFile.data(files[i].ID))))
 	}
 	return kb
 }
@@ -374,6 +378,8 @@ func (t *turn) managerName(id string) string {
 	return m.Name
 }
 
+const tapHistory tap = "h" // h:<client>:<before>
+
 func (t *turn) history(id, beforeArg string) {
 	c := t.client(id)
 	if c == nil {
@@ -393,18 +399,20 @@ func (t *turn) history(id, beforeArg string) {
 	for _, it := range items {
 		b.WriteString("\n" + t.interactionText(it))
 	}
-	nav := row(btn(t.tr("btn.card"), data("c", c.ID)))
+	nav := row(btn(t.tr("btn.card"), tapCard.data(c.ID)))
 	if next > 0 {
-		nav = append([]Button{btn(t.tr("btn.older"), data("h", c.ID, next))}, nav...)
+		nav = append([]Button{btn(t.tr("btn.older"), tapHistory.data(c.ID, next))}, nav...)
 	}
 	var kb [][]Button
 	for _, it := range items {
 		if it.FileID != "" && len(kb) < 5 {
-			kb = append(kb, row(btn("📎 "+clip(it.Text, 30), data("f", it.FileID))))
+			kb = append(kb, row(btn("📎 "+clip(it.Text, 30), tapFile.data(it.FileID))))
 		}
 	}
 	t.show(b.String(), append(kb, nav)...)
 }
+
+const tapEmails tap = "em" // em:<client>
 
 // emails lists the letters in the recent history (the mailbox fills it).
 func (t *turn) emails(id string) {
@@ -437,8 +445,10 @@ func (t *turn) emails(id string) {
 	if found == 0 {
 		b.WriteString("\n" + t.tr("emails.none"))
 	}
-	t.show(b.String(), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.show(b.String(), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
+
+const tapContacts tap = "ct" // ct:<client>
 
 func (t *turn) contacts(id string) {
 	c := t.client(id)
@@ -455,12 +465,12 @@ func (t *turn) contacts(id string) {
 	for _, p := range list {
 		b.WriteString("\n\n" + t.contactText(p))
 		if t.canEdit(c) {
-			kb = append(kb, row(btn("✏ "+p.Name, data("ce", c.ID, p.ID))))
+			kb = append(kb, row(btn("✏ "+p.Name, tapContactMenu.data(c.ID, p.ID))))
 		}
 	}
-	last := row(btn(t.tr("btn.card"), data("c", c.ID)))
+	last := row(btn(t.tr("btn.card"), tapCard.data(c.ID)))
 	if t.canEdit(c) {
-		last = append([]Button{btn(t.tr("btn.add_contact"), data("ca", c.ID))}, last...)
+		last = append([]Button{btn(t.tr("btn.add_contact"), tapNewContact.data(c.ID))}, last...)
 	}
 	t.show(b.String(), append(kb, last)...)
 }

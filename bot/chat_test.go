@@ -71,18 +71,30 @@ type chat struct {
 }
 
 func (c *chat) do(u bot.Update) []bot.Reply {
+	c.w.t.Helper()
 	u.ChatID, u.User = c.chatID, c.user
 	c.last = c.w.bot.Handle(context.Background(), u)
+	c.routed()
 	return c.last
 }
 
+// routed fails the test on a button in the last replies that no handler takes.
+func (c *chat) routed() {
+	c.w.t.Helper()
+	if b := bot.UnroutedButton(c.last); b != "" {
+		c.w.t.Fatalf("button %s: no route takes its code", b)
+	}
+}
+
 func (c *chat) send(text string) string {
+	c.w.t.Helper()
 	c.do(bot.Update{Text: text})
 	return c.text()
 }
 
 // tapData taps a button whose data is given (a forged tap if no such button exists).
 func (c *chat) tapData(d string) string {
+	c.w.t.Helper()
 	c.msgs++
 	c.do(bot.Update{Callback: &bot.Callback{ID: "cb" + d, Data: d, MessageID: c.msgs}})
 	return c.text()
@@ -91,6 +103,7 @@ func (c *chat) tapData(d string) string {
 // tap taps the button whose text contains label in the last replies.
 func (c *chat) tap(label string) string {
 	c.w.t.Helper()
+	c.routed() // the last replies may be a notification a test put there
 	for _, r := range c.last {
 		for _, line := range r.Buttons {
 			for _, b := range line {

@@ -22,15 +22,15 @@ func (b *Bot) NotifyReminder(ctx context.Context, task store.Task, late bool) er
 	lang, loc := m.Language, b.location(m.TimeZone)
 	var text strings.Builder
 	text.WriteString(b.texts.get(lang, "remind.text", "text", task.Text, "when", task.Due.In(loc).Format("02.01 15:04")))
-	kb := [][]Button{row(btn(b.texts.get(lang, "btn.done"), data("td", task.ID)),
-		btn(b.texts.get(lang, "btn.hour_later"), data("tz", task.ID, "1h")),
-		btn(b.texts.get(lang, "btn.tomorrow10"), data("tz", task.ID, "t10")))}
+	kb := [][]Button{row(btn(b.texts.get(lang, "btn.done"), tapTaskDone.data(task.ID)),
+		btn(b.texts.get(lang, "btn.hour_later"), tapTaskSnooze.data(task.ID, "1h")),
+		btn(b.texts.get(lang, "btn.tomorrow10"), tapTaskSnooze.data(task.ID, "t10")))}
 	if task.ClientID != "" {
 		c, err := b.st.Client(ctx, task.ClientID)
 		switch {
 		case err == nil:
 			text.WriteString("\n" + b.texts.get(lang, "task.about", "name", c.Name))
-			kb = append(kb, row(btn(b.texts.get(lang, "btn.card"), data("c", c.ID))))
+			kb = append(kb, row(btn(b.texts.get(lang, "btn.card"), tapCard.data(c.ID))))
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
@@ -91,7 +91,7 @@ func (b *Bot) SendDigest(ctx context.Context, d notice.Digest) error {
 		out.WriteString("\n\n" + tr("today.no_tasks"))
 	}
 	if len(d.Overdue) > 0 {
-		kb = append(kb, row(btn(tr("btn.overdue"), "ov")))
+		kb = append(kb, row(btn(tr("btn.overdue"), tapOverdue.data())))
 	}
 	if len(d.Birthdays) > 0 {
 		out.WriteString("\n\n" + tr("digest.birthdays"))
@@ -105,7 +105,7 @@ func (b *Bot) SendDigest(ctx context.Context, d notice.Digest) error {
 				out.WriteString(" · " + tr("greeting."+string(h.Greeting)))
 			}
 			if len(kb) < 8 {
-				kb = append(kb, row(btn("🎂 "+h.ClientName, data("c", h.ClientID))))
+				kb = append(kb, row(btn("🎂 "+h.ClientName, tapCard.data(h.ClientID))))
 			}
 		}
 	}

@@ -12,7 +12,7 @@ import (
 // the call or note being logged, or of the open card).
 func (t *turn) onFile(f *IncomingFile) {
 	d := t.s.dialog
-	if f.Kind == FileVoice && d != nil && (d.kind == "call" || d.kind == "note") {
+	if f.Kind == FileVoice && d != nil && (d.kind == dialogCall || d.kind == dialogNote) {
 		// The client may have gone to another manager since the dialog began: checked
 		// before the file is stored for it.
 		if t.editable(d.clientID) == nil {
@@ -24,7 +24,7 @@ func (t *turn) onFile(f *IncomingFile) {
 			return
 		}
 		d.voiceID = id
-		if d.kind == "note" {
+		if d.kind == dialogNote {
 			t.saveNote(d, strings.TrimSpace(t.u.Text))
 			return
 		}
@@ -40,14 +40,14 @@ func (t *turn) onFile(f *IncomingFile) {
 		return
 	}
 	if f.Kind == FileVoice {
-		t.s.dialog = &dialog{kind: "note", clientID: c.ID}
+		t.s.dialog = &dialog{kind: dialogNote, clientID: c.ID}
 		t.onFile(f)
 		return
 	}
 	if t.saveFileContent(c.ID, f, true) == "" {
 		return
 	}
-	t.say(t.tr("file.attached", "file", f.Name, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.say(t.tr("file.attached", "file", f.Name, "name", c.Name), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
 
 // saveFileContent stores a file for a client, with its content when it is small enough,
@@ -97,6 +97,8 @@ func defaultFileName(f *IncomingFile) string {
 	return "file"
 }
 
+const tapFile tap = "f" // f:<file>
+
 // sendFile sends an attached file back, by Telegram's handle first and the stored copy
 // when the handle no longer works.
 func (t *turn) sendFile(id string) {
@@ -134,9 +136,9 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		name := strings.TrimSpace(sc.FirstName + " " + sc.LastName)
-		t.s.dialog = &dialog{kind: "shared", form: &form{contact: store.Contact{Name: name, Phones: []string{phone}}}}
+		t.s.dialog = &dialog{kind: dialogShared, form: &form{contact: store.Contact{Name: name, Phones: []string{phone}}}}
 		t.say(t.tr("shared.unknown", "name", name, "phone", safe(t.phone(phone))),
-			row(btn(t.tr("btn.new"), "nc"), btn(t.tr("btn.cancel"), data("x"))))
+			row(btn(t.tr("btn.new"), tapNewFromShared.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
 	case err != nil:
 		t.fail("find by phone", err)
 	case !t.viewer().CanSee(hit.Client):
@@ -146,9 +148,11 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 	}
 }
 
+const tapNewFromShared tap = "nc"
+
 func (t *turn) newFromShared() {
 	d := t.s.dialog
-	if d == nil || d.kind != "shared" {
+	if d == nil || d.kind != dialogShared {
 		t.notice(t.tr("dialog.over"))
 		return
 	}

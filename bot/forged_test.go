@@ -286,3 +286,63 @@ func TestVoiceForAClientReassignedMeanwhileIsRefused(t *testing.T) {
 	f.unchanged(before)
 	f.anna.expect(f.anna.send("Взломано"), "ничего не нашлось")
 }
+
+// Every route that names something is tapped with data Anna forged: Boris's client,
+// file, task or letter, an unassigned client for the routes that change one, and as a
+// manager where the role decides. The only answer is the refusal of the loader its
+// route's access names, and nothing changes: a handler that skips its loader, or uses
+// another than its route says, fails here.
+func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
+	f := newForgery(t)
+	ctx := context.Background()
+	theirs, mine := f.fresh(f.theirs), f.fresh(f.mine)
+	nobodys := f.fresh(f.client(&store.Client{Name: "Ничей", Contacts: map[string]store.Contact{"n-p": {Name: "Семён"}}}))
+	// What follows the thing a code names, where its handler checks it first.
+	after := map[string][]string{"h": {"0"}, "co": {"reached"}, "ss": {string(store.StageGreen)}, "ef": {"name"}, "gr": {"off"},
+		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID}}
+	tapped := 0
+	for code, access := range bot.TapAccess() {
+		named, want := theirs.ID, "Клиент не найден."
+		switch access {
+		case "own":
+			continue
+		case "dialog":
+			named, want = theirs.ID, "Этот диалог уже закончен."
+		case "file":
+			named = f.file.ID
+		case "task":
+			named, want = f.task.ID, "Задача не найдена."
+		case "letter":
+			named, want = letterRef(f.letter), "Письмо недоступно."
+		case "role":
+			named, want = mine.ID, "Это может только руководитель или администратор."
+			if code == "md" {
+				named, want = f.boris.m.ID, "Это может только администратор."
+			}
+		}
+		args := after[code]
+		if code == "am" {
+			named, args = args[0], args[1:]
+		}
+		f.forge(f.anna, strings.Join(append([]string{code, named}, args...), ":"), want)
+		if access == "editable" {
+			f.forge(f.anna, strings.Join(append([]string{code, nobodys.ID}, args...), ":"), "Это клиент без менеджера: сначала возьмите его себе.")
+		}
+		tapped++
+	}
+	if tapped < 30 {
+		t.Fatalf("only %d routes forged", tapped)
+	}
+	f.unchanged(theirs)
+	f.unchanged(mine)
+	f.unchanged(nobodys)
+	if tk, err := f.st.Task(ctx, f.task.ID); err != nil || tk.State != store.TaskOpen || !tk.Due.Equal(f.task.Due) {
+		t.Fatalf("the task changed: %+v %v", tk, err)
+	}
+	if l, err := f.st.Letter(ctx, f.letter.ID); err != nil || len(l.Clients) != 1 || l.HandledAt != nil {
+		t.Fatalf("the letter changed: %+v %v", l, err)
+	}
+	if ignored, _ := f.st.SenderIgnored(ctx, "petr@zavod.ru"); ignored {
+		t.Fatal("a forged tap ignored the sender of another manager's client")
+	}
+}

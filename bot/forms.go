@@ -15,7 +15,7 @@ import (
 // time. Nothing is written until the last answer (or the confirmation): a dialog left
 // with /cancel, another command or silence leaves no trace.
 type form struct {
-	kind      string // "client", "contact", "edit-client", "edit-contact"
+	kind      formKind
 	clientID  string
 	contactID string
 	client    store.Client
@@ -25,33 +25,52 @@ type form struct {
 	letterID  string // a new client made from an unsorted letter gets the letter
 }
 
+// formKind is what a form fills.
+type formKind string
+
+const (
+	formClient      formKind = "client"       // a new client
+	formContact     formKind = "contact"      // a new contact person of a client
+	formEditClient  formKind = "edit-client"  // one field of a client
+	formEditContact formKind = "edit-contact" // one field of a contact person
+)
+
+// edits: the form changes one field of what exists, saved on the answer (no skipping).
+func (k formKind) edits() bool { return k == formEditClient || k == formEditContact }
+
 // optional questions can be skipped with a button or "-".
 var optional = map[string]bool{"inn": true, "city": true, "industry": true, "contact": true, "phone": true,
 	"email": true, "position": true, "birthday": true, "website": true, "tags": true, "source": true}
 
+const tapNewClient tap = "new"
+
 // startNewClient begins the create-a-client dialog; a shared contact fills some answers.
 func (t *turn) startNewClient(seed *store.Contact) {
-	f := &form{kind: "client", fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
+	f := &form{kind: formClient, fields: []string{"kind", "name", "inn", "city", "industry", "contact", "phone", "email"}}
 	f.client.Kind = store.KindCompany
 	if seed != nil {
 		f.contact = *seed
 	}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
+
+const tapNewContact tap = "ca" // ca:<client>
 
 func (t *turn) startNewContact(id string) {
 	c := t.editable(id)
 	if c == nil {
 		return
 	}
-	f := &form{kind: "contact", clientID: c.ID, fields: []string{"name", "position", "phone", "email", "birthday"}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formContact, clientID: c.ID, fields: []string{"name", "position", "phone", "email", "birthday"}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
 // clientFields can be edited from the card.
 var clientFields = []string{"name", "city", "industry", "inn", "website", "phone", "email", "tags", "source"}
+
+const tapEdit tap = "ed" // ed:<client>
 
 func (t *turn) editMenu(id string) {
 	c := t.editable(id)
@@ -62,17 +81,19 @@ func (t *turn) editMenu(id string) {
 	for i := 0; i < len(clientFields); i += 3 {
 		var line []Button
 		for _, f := range clientFields[i:min(i+3, len(clientFields))] {
-			line = append(line, btn(t.tr("field."+f), data("ef", c.ID, f)))
+			line = append(line, btn(t.tr("field."+f), tapEditField.data(c.ID, f)))
 		}
 		kb = append(kb, line)
 	}
-	greetings := btn(t.tr("btn.greetings_off"), data("gr", c.ID, "off"))
+	greetings := btn(t.tr("btn.greetings_off"), tapGreetings.data(c.ID, "off"))
 	if c.GreetingsOff {
-		greetings = btn(t.tr("btn.greetings_on"), data("gr", c.ID, "on"))
+		greetings = btn(t.tr("btn.greetings_on"), tapGreetings.data(c.ID, "on"))
 	}
-	kb = append(kb, row(greetings), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	kb = append(kb, row(greetings), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 	t.show(t.tr("edit.choose", "name", c.Name), kb...)
 }
+
+const tapGreetings tap = "gr" // gr:<client>:<on|off>
 
 // switchGreetings switches the client's birthday greetings off or back on, as the
 // button said ("off", "on"): a menu shown before someone else switched them does not
@@ -101,6 +122,8 @@ func (t *turn) switchGreetings(id, want string) {
 	t.editMenu(c.ID)
 }
 
+const tapEditField tap = "ef" // ef:<client>:<field>
+
 func (t *turn) startClientEdit(id, field string) {
 	known := false
 	for _, f := range clientFields {
@@ -114,8 +137,8 @@ func (t *turn) startClientEdit(id, field string) {
 	if c == nil {
 		return
 	}
-	f := &form{kind: "edit-client", clientID: c.ID, client: *c, fields: []string{field}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formEditClient, clientID: c.ID, client: *c, fields: []string{field}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -136,6 +159,8 @@ func (t *turn) editableContact(id, contactID string) (*store.Client, store.Conta
 	return c, p, ok
 }
 
+const tapContactMenu tap = "ce" // ce:<client>:<contact>
+
 func (t *turn) contactMenu(id, contactID string) {
 	c, p, ok := t.editableContact(id, contactID)
 	if !ok {
@@ -149,7 +174,7 @@ func (t *turn) contactMenu(id, contactID string) {
 		}
 		kb = append(kb, line)
 	}
-	kb = append(kb, row(btn(t.tr("btn.back"), data("ct", c.ID))))
+	kb = append(kb, row(btn(t.tr("btn.back"), tapContacts.data(c.ID))))
 	t.show(t.contactText(p), kb...)
 }
 
@@ -158,17 +183,19 @@ func (t *turn) contactMenu(id, contactID string) {
 func (t *turn) contactButton(clientID string, p store.Contact, field string) Button {
 	switch {
 	case field == "dm" && p.DecisionMaker:
-		return btn(t.tr("btn.dm_off"), data("cf", clientID, p.ID, field, 0))
+		return btn(t.tr("btn.dm_off"), tapContactField.data(clientID, p.ID, field, 0))
 	case field == "consent" && mailable(p):
-		return btn(t.tr("btn.consent_off"), data("cf", clientID, p.ID, field, 0))
+		return btn(t.tr("btn.consent_off"), tapContactField.data(clientID, p.ID, field, 0))
 	case field == "dm" || field == "consent":
-		return btn(t.tr("field."+field), data("cf", clientID, p.ID, field, 1))
+		return btn(t.tr("field."+field), tapContactField.data(clientID, p.ID, field, 1))
 	}
-	return btn(t.tr("field."+field), data("cf", clientID, p.ID, field))
+	return btn(t.tr("field."+field), tapContactField.data(clientID, p.ID, field))
 }
 
 // mailable: the person agreed to mailings and did not unsubscribe.
 func mailable(p store.Contact) bool { return p.Consent.Given && p.Consent.UnsubscribedAt == nil }
+
+const tapContactField tap = "cf" // cf:<client>:<contact>:<field>[:<0|1>]
 
 func (t *turn) startContactEdit(id, contactID, field, value string) {
 	c := t.editable(id)
@@ -201,8 +228,8 @@ func (t *turn) startContactEdit(id, contactID, field, value string) {
 		t.contacts(c.ID)
 		return
 	}
-	f := &form{kind: "edit-contact", clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
-	t.s.dialog = &dialog{kind: "form", form: f}
+	f := &form{kind: formEditContact, clientID: c.ID, contactID: p.ID, contact: p, fields: []string{field}}
+	t.s.dialog = &dialog{kind: dialogForm, form: f}
 	t.ask(f)
 }
 
@@ -243,8 +270,8 @@ func (t *turn) askComeBack(c *store.Client, contactID string) {
 		return
 	}
 	t.show(t.tr("consent.left", "name", p.Name, "when", t.when(*p.Consent.UnsubscribedAt), "how", t.unsubscribedHow(p)),
-		row(btn(t.tr("btn.came_back"), data("cy", fresh.ID, p.ID))),
-		row(btn(t.tr("btn.cancel"), data("ce", fresh.ID, p.ID))))
+		row(btn(t.tr("btn.came_back"), tapComeBack.data(fresh.ID, p.ID))),
+		row(btn(t.tr("btn.cancel"), tapContactMenu.data(fresh.ID, p.ID))))
 }
 
 func (t *turn) unsubscribedHow(p store.Contact) string {
@@ -256,6 +283,8 @@ func (t *turn) unsubscribedHow(p store.Contact) string {
 	}
 	return t.tr("unsub.other")
 }
+
+const tapComeBack tap = "cy" // cy:<client>:<contact>
 
 // comeBack turns mailings back on for a person who unsubscribed, on the manager's
 // confirmation that they asked to come back (the audit log keeps it).
@@ -284,11 +313,11 @@ func (t *turn) ask(f *form) {
 	name := f.fields[f.pos]
 	var kb [][]Button
 	if name == "kind" {
-		kb = append(kb, row(btn(t.tr("kind.company"), data("fk", store.KindCompany)), btn(t.tr("kind.person"), data("fk", store.KindPerson))))
-	} else if optional[name] && !strings.HasPrefix(f.kind, "edit") {
-		kb = append(kb, row(btn(t.tr("btn.skip"), data("skip"))))
+		kb = append(kb, row(btn(t.tr("kind.company"), tapFormKind.data(store.KindCompany)), btn(t.tr("kind.person"), tapFormKind.data(store.KindPerson))))
+	} else if optional[name] && !f.kind.edits() {
+		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data())))
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), data("x"))))
+	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCancel.data())))
 	q := t.tr("ask." + name)
 	if cur := t.current(f, name); cur != "" {
 		q += "\n" + t.tr("ask.current", "v", cur)
@@ -299,7 +328,7 @@ func (t *turn) ask(f *form) {
 // answered tells a question the dialog need not ask: filled by a shared contact, or
 // not asked for this kind of client.
 func (t *turn) answered(f *form, name string) bool {
-	if f.kind != "client" {
+	if f.kind != formClient {
 		return false
 	}
 	switch name {
@@ -319,7 +348,7 @@ func (t *turn) answered(f *form, name string) bool {
 // current shows the value an edit replaces.
 func (t *turn) current(f *form, name string) string {
 	switch f.kind {
-	case "edit-client":
+	case formEditClient:
 		c := f.client
 		switch name {
 		case "name":
@@ -341,7 +370,7 @@ func (t *turn) current(f *form, name string) string {
 		case "source":
 			return c.LeadSource
 		}
-	case "edit-contact":
+	case formEditContact:
 		p := f.contact
 		switch name {
 		case "name":
@@ -361,9 +390,16 @@ func (t *turn) current(f *form, name string) string {
 	return ""
 }
 
-func (t *turn) formTap(f *form, verb, arg string) {
+// A form's buttons: the kind of client (fk:<kind>), skip a question, save.
+const (
+	tapFormKind tap = "fk"
+	tapSkip     tap = "skip"
+	tapConfirm  tap = "ok"
+)
+
+func (t *turn) formTap(f *form, verb tap, arg string) {
 	if f.pos >= len(f.fields) {
-		if verb == "ok" && f.kind == "client" {
+		if verb == tapConfirm && f.kind == formClient {
 			t.saveNewClient(f)
 			return
 		}
@@ -372,10 +408,10 @@ func (t *turn) formTap(f *form, verb, arg string) {
 	}
 	name := f.fields[f.pos]
 	switch {
-	case verb == "fk" && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
+	case verb == tapFormKind && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
 		f.client.Kind = store.ClientKind(arg)
 		f.pos++
-	case verb == "skip" && optional[name]:
+	case verb == tapSkip && optional[name]:
 		f.pos++
 	default:
 		t.notice(t.tr("dialog.over"))
@@ -398,7 +434,7 @@ func (t *turn) formText(f *form, text string) {
 		t.say(problem)
 		return
 	}
-	if strings.HasPrefix(f.kind, "edit") {
+	if f.kind.edits() {
 		t.saveEdit(f)
 		return
 	}
@@ -409,7 +445,7 @@ func (t *turn) formText(f *form, text string) {
 // setField checks and stores one answer; it returns what is wrong, or "".
 func (t *turn) setField(f *form, name, v string) string {
 	c, p := &f.client, &f.contact
-	if f.kind == "client" && (name == "phone" || name == "email") {
+	if f.kind == formClient && (name == "phone" || name == "email") {
 		// Answers about the person go to the contact; about a company, too: the
 		// contact is who will be called.
 		if p.Name == "" {
@@ -423,7 +459,7 @@ func (t *turn) setField(f *form, name, v string) string {
 	case "kind":
 		return t.tr("ask.kind_buttons")
 	case "name":
-		if f.kind == "contact" || f.kind == "edit-contact" {
+		if f.kind == formContact || f.kind == formEditContact {
 			p.Name = v
 		} else {
 			c.Name = v
@@ -465,11 +501,11 @@ func (t *turn) setField(f *form, name, v string) string {
 			list = append(list, n)
 		}
 		switch {
-		case name == "phone" && f.kind == "edit-client":
+		case name == "phone" && f.kind == formEditClient:
 			c.Phones = list
 		case name == "phone":
 			p.Phones = list
-		case f.kind == "edit-client":
+		case f.kind == formEditClient:
 			c.Emails = list
 		default:
 			p.Emails = list
@@ -532,7 +568,7 @@ func parseBirthday(v string, now time.Time) (*store.Birthday, bool) {
 // is saved.
 func (t *turn) formDone(f *form) {
 	switch f.kind {
-	case "client":
+	case formClient:
 		var b strings.Builder
 		b.WriteString(t.tr("new.confirm") + "\n\n<b>" + html.EscapeString(f.client.Name) + "</b> · " + t.tr("kind."+string(f.client.Kind)))
 		for _, x := range []string{f.client.Legal.INN, f.client.City, f.client.Industry} {
@@ -543,8 +579,8 @@ func (t *turn) formDone(f *form) {
 		if f.contact.Name != "" {
 			b.WriteString("\n\n" + t.contactText(f.contact))
 		}
-		t.say(b.String(), row(btn(t.tr("btn.save"), data("ok")), btn(t.tr("btn.cancel"), data("x"))))
-	case "contact":
+		t.say(b.String(), row(btn(t.tr("btn.save"), tapConfirm.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
+	case formContact:
 		c := t.editable(f.clientID)
 		if c == nil {
 			t.s.dialog = nil
@@ -596,7 +632,7 @@ func (t *turn) saveEdit(f *form) {
 		t.s.dialog = nil
 		return
 	}
-	if f.kind == "edit-contact" {
+	if f.kind == formEditContact {
 		n := f.contact
 		var p store.ContactPatch
 		switch f.fields[0] {

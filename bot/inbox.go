@@ -58,7 +58,7 @@ func (b *Bot) tellAboutLetter(ctx context.Context, managerID, clientID, letterID
 		return err
 	}
 	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text(m), Buttons: [][]Button{
-		row(btn(b.texts.get(m.Language, "btn.card"), data("c", clientID)), btn(b.texts.get(m.Language, "btn.handled"), data("lh", letterRef(letterID)))),
+		row(btn(b.texts.get(m.Language, "btn.card"), tapCard.data(clientID)), btn(b.texts.get(m.Language, "btn.handled"), tapLetterHandled.data(letterRef(letterID)))),
 	}})
 }
 
@@ -109,8 +109,8 @@ func (t *turn) inbox() {
 		}
 		fmt.Fprintf(&b, "\n%d. %s%s — %s", i+1, mark, html.EscapeString(l.From.Email), html.EscapeString(clip(l.Subject, 80)))
 		ref := letterRef(l.LetterID)
-		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), data("li", ref)), btn(fmt.Sprintf("➕ %d", i+1), data("ln", ref)),
-			btn(fmt.Sprintf("🚫 %d", i+1), data("lx", ref))))
+		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), tapLetterAttach.data(ref)), btn(fmt.Sprintf("➕ %d", i+1), tapLetterNewClient.data(ref)),
+			btn(fmt.Sprintf("🚫 %d", i+1), tapLetterIgnore.data(ref))))
 	}
 	t.say(b.String(), kb...)
 }
@@ -131,14 +131,16 @@ func (t *turn) letter(id string) *store.Letter {
 	return l
 }
 
+const tapLetterAttach tap = "li" // li:<letter ref>
+
 // startAttach asks which client an unsorted letter belongs to.
 func (t *turn) startAttach(ref string) {
 	l := t.letter(letterID(ref))
 	if l == nil {
 		return
 	}
-	t.s.dialog = &dialog{kind: "attach", letterID: l.ID}
-	t.say(t.tr("inbox.which", "from", l.From.Email, "subject", l.Subject), row(btn(t.tr("btn.cancel"), data("x"))))
+	t.s.dialog = &dialog{kind: dialogAttach, letterID: l.ID}
+	t.say(t.tr("inbox.which", "from", l.From.Email, "subject", l.Subject), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 }
 
 // attachSearch shows the clients found for the letter being attached.
@@ -154,10 +156,12 @@ func (t *turn) attachSearch(d *dialog, q string) {
 	}
 	var kb [][]Button
 	for _, r := range res {
-		kb = append(kb, row(btn(stageMark[r.Stage]+" "+r.Name, data("la", letterRef(d.letterID), r.ClientID))))
+		kb = append(kb, row(btn(stageMark[r.Stage]+" "+r.Name, tapLetterAttachTo.data(letterRef(d.letterID), r.ClientID))))
 	}
 	t.say(t.tr("inbox.pick"), kb...)
 }
+
+const tapLetterAttachTo tap = "la" // la:<letter ref>:<client>
 
 // attachLetter puts the letter into the client's history and out of the queue.
 func (t *turn) attachLetter(ref, clientID string) {
@@ -183,8 +187,10 @@ func (t *turn) linkLetter(l *store.Letter, c *store.Client) {
 	}
 	t.letterTaken(l, c)
 	t.s.dialog = nil
-	t.say(t.tr("inbox.attached", "subject", l.Subject, "name", c.Name), row(btn(t.tr("btn.card"), data("c", c.ID))))
+	t.say(t.tr("inbox.attached", "subject", l.Subject, "name", c.Name), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 }
+
+const tapLetterNewClient tap = "ln" // ln:<letter ref>
 
 // newFromLetter creates a client from an unsorted letter's sender.
 func (t *turn) newFromLetter(ref string) {
@@ -199,6 +205,8 @@ func (t *turn) newFromLetter(ref string) {
 	t.startNewClient(&store.Contact{Name: name, Emails: []string{l.From.Email}})
 	t.s.dialog.form.letterID = l.ID
 }
+
+const tapLetterIgnore tap = "lx" // lx:<letter ref>
 
 func (t *turn) ignoreSender(ref string) {
 	l := t.letter(letterID(ref))
@@ -216,6 +224,8 @@ func (t *turn) ignoreSender(ref string) {
 	t.notice(t.tr("inbox.ignored", "from", l.From.Email))
 	t.inbox()
 }
+
+const tapLetterHandled tap = "lh" // lh:<letter ref>
 
 func (t *turn) letterHandled(ref string) {
 	l := t.letter(letterID(ref))

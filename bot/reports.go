@@ -76,7 +76,7 @@ func (t *turn) companyLoc() *time.Location {
 
 // leaveReportDates ends a wait for typed dates: the manager moved on with a button.
 func (t *turn) leaveReportDates() {
-	if t.s.dialog != nil && t.s.dialog.kind == "report" {
+	if t.s.dialog != nil && t.s.dialog.kind == dialogReport {
 		t.s.dialog = nil
 	}
 }
@@ -91,6 +91,8 @@ func (t *turn) reportShow(fresh bool, text string, kb ...[]Button) {
 	t.show(text, kb...)
 }
 
+const tapReports tap = "rpm" // rpm[:n]: n sends the menu anew
+
 // reportMenu is /report: a button for each report.
 func (t *turn) reportMenu(fresh bool) {
 	if !t.reportsOn("") {
@@ -104,11 +106,13 @@ func (t *turn) reportMenu(fresh bool) {
 	names := reportNames()
 	var kb [][]Button
 	for i := 0; i < len(names); i += 2 {
-		kb = append(kb, row(btn(t.tr("report.name."+names[i]), data("rp", names[i])),
-			btn(t.tr("report.name."+names[i+1]), data("rp", names[i+1]))))
+		kb = append(kb, row(btn(t.tr("report.name."+names[i]), tapReport.data(names[i])),
+			btn(t.tr("report.name."+names[i+1]), tapReport.data(names[i+1]))))
 	}
 	t.reportShow(fresh, text, kb...)
 }
+
+const tapReport tap = "rp" // rp:<report>[:n]
 
 // reportPeriodMenu asks for the period of a report.
 func (t *turn) reportPeriodMenu(name string, fresh bool) {
@@ -123,12 +127,14 @@ func (t *turn) reportPeriodMenu(name string, fresh bool) {
 	codes := reportPeriods()
 	var kb [][]Button
 	for i := 0; i < len(codes); i += 2 {
-		kb = append(kb, row(btn(t.tr("report.period."+codes[i]), data("rpp", name, codes[i])),
-			btn(t.tr("report.period."+codes[i+1]), data("rpp", name, codes[i+1]))))
+		kb = append(kb, row(btn(t.tr("report.period."+codes[i]), tapReportPeriod.data(name, codes[i])),
+			btn(t.tr("report.period."+codes[i+1]), tapReportPeriod.data(name, codes[i+1]))))
 	}
-	kb = append(kb, row(btn(t.tr("report.back"), "rpm")))
+	kb = append(kb, row(btn(t.tr("report.back"), tapReports.data())))
 	t.reportShow(fresh, text, kb...)
 }
+
+const tapReportPeriod tap = "rpp" // rpp:<report>:<period>
 
 // reportPeriodTap builds the report over the period tapped, or asks for dates.
 func (t *turn) reportPeriodTap(name, code string) {
@@ -137,8 +143,8 @@ func (t *turn) reportPeriodTap(name, code string) {
 	}
 	t.leaveReportDates()
 	if code == "cu" {
-		t.s.dialog = &dialog{kind: "report", report: name}
-		t.say(t.tr("report.ask_dates", "name", t.tr("report.name."+name)), row(btn(t.tr("btn.cancel"), "x")))
+		t.s.dialog = &dialog{kind: dialogReport, report: name}
+		t.say(t.tr("report.ask_dates", "name", t.tr("report.name."+name)), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
 	from, to, ok := periodOf(code, t.now, t.companyLoc())
@@ -179,7 +185,7 @@ func (t *turn) reportDates(d *dialog, text string) {
 	from, to, problem := parsePeriod(text, t.companyLoc())
 	if problem != "" {
 		t.say(t.tr(problem, "text", clip(text, 60), "from", from.Format("02.01.2006"), "to", to.AddDate(0, 0, -1).Format("02.01.2006")),
-			row(btn(t.tr("btn.cancel"), "x")))
+			row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
 	t.s.dialog = nil
@@ -241,7 +247,7 @@ func (t *turn) report(name string, from, to time.Time) {
 		t.reportFailed("build a report", ask, err)
 		return
 	}
-	again := row(btn(t.tr("report.again"), data("rp", name, "n")), btn(t.tr("report.all"), data("rpm", "n")))
+	again := row(btn(t.tr("report.again"), tapReport.data(name, "n")), btn(t.tr("report.all"), tapReports.data("n")))
 	text := "<b>" + html.EscapeString(v.Title) + "</b>"
 	if v.Empty {
 		noData := v.NoData
@@ -256,13 +262,15 @@ func (t *turn) report(name string, from, to time.Time) {
 	}
 	// The days, not the button's period code: the spreadsheet tapped next week is of
 	// the same days as the picture above it.
-	table := btn(t.tr("report.table"), data("rpx", name, from.Format(dayData), to.AddDate(0, 0, -1).Format(dayData)))
+	table := btn(t.tr("report.table"), tapReportSheet.data(name, from.Format(dayData), to.AddDate(0, 0, -1).Format(dayData)))
 	r := Reply{ChatID: t.u.ChatID, Text: text, Buttons: [][]Button{row(table), again}}
 	if len(v.PNG) > 0 {
 		r.Photo = &Photo{Name: name + ".png", PNG: v.PNG}
 	}
 	t.out = append(t.out, r)
 }
+
+const tapReportSheet tap = "rpx" // rpx:<report>:<first day>:<last day>
 
 // reportSheet sends the full tables of a report as a spreadsheet. The days come from
 // the button and are checked as typed ones are; whose figures, from the manager.

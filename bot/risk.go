@@ -27,7 +27,7 @@ func (b *Bot) NotifyAtRisk(ctx context.Context, n notice.AtRisk) error {
 		}
 		out.WriteString("\n" + tr("risk.line", "name", c.Name, "stage", safe(stageMark[c.Stage]+" "+tr("stage."+string(c.Stage))), "last", last))
 		if i < riskButtons {
-			kb = append(kb, row(btn(clip(c.Name, 40), data("c", c.ID))))
+			kb = append(kb, row(btn(clip(c.Name, 40), tapCard.data(c.ID))))
 		}
 	}
 	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: out.String(), Buttons: kb})

@@ -95,11 +95,13 @@ func (t *turn) managers() {
 		}
 		fmt.Fprintf(&b, "\n• %s — %s%s", html.EscapeString(m.Name), t.tr("role."+string(m.Role)), state)
 		if t.m.Role == store.RoleAdmin && m.Active && m.ID != t.m.ID {
-			kb = append(kb, row(btn(t.tr("btn.deactivate")+" "+m.Name, data("md", m.ID))))
+			kb = append(kb, row(btn(t.tr("btn.deactivate")+" "+m.Name, tapDeactivate.data(m.ID))))
 		}
 	}
 	t.say(b.String(), kb...)
 }
+
+const tapDeactivate tap = "md" // md:<manager>
 
 func (t *turn) deactivate(id string) {
 	if t.m.Role != store.RoleAdmin || id == t.m.ID {
@@ -119,6 +121,8 @@ func (t *turn) deactivate(id string) {
 	t.managers()
 }
 
+const tapLang tap = "lang" // lang:<ru|en>
+
 func (t *turn) setLang(lang string) {
 	if _, ok := t.texts[lang]; !ok {
 		t.notice(t.tr("tap.stale"))
@@ -132,6 +136,8 @@ func (t *turn) setLang(lang string) {
 	t.m, t.lang = m, lang
 	t.show(t.tr("lang.set"))
 }
+
+const tapTake tap = "tk" // tk:<client>
 
 // take makes an unassigned client the manager's own.
 func (t *turn) take(id string) {
@@ -162,6 +168,8 @@ func (t *turn) headsClient(id string) *store.Client {
 	return t.client(id)
 }
 
+const tapReassignMenu tap = "as" // as:<client>
+
 func (t *turn) reassignMenu(id string) {
 	c := t.headsClient(id)
 	if c == nil {
@@ -175,12 +183,14 @@ func (t *turn) reassignMenu(id string) {
 	var kb [][]Button
 	for _, m := range team {
 		if m.Active && m.ID != c.ManagerID {
-			kb = append(kb, row(btn(m.Name, data("am", c.ID, m.ID))))
+			kb = append(kb, row(btn(m.Name, tapReassign.data(c.ID, m.ID))))
 		}
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), data("c", c.ID))))
+	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
 	t.show(t.tr("reassign.choose", "name", c.Name), kb...)
 }
+
+const tapReassign tap = "am" // am:<client>:<manager>
 
 func (t *turn) reassign(id, managerID string) {
 	c := t.headsClient(id)
@@ -234,17 +244,19 @@ func (t *turn) today() {
 	kb := t.taskLines(&b, todays)
 	if overdue > 0 {
 		b.WriteString("\n\n" + t.tr("today.overdue", "n", overdue))
-		kb = append(kb, row(btn(t.tr("btn.overdue"), "ov")))
+		kb = append(kb, row(btn(t.tr("btn.overdue"), tapOverdue.data())))
 	}
 	if len(birthdays) > 0 {
 		b.WriteString("\n\n" + t.tr("today.birthdays"))
 		for _, h := range birthdays {
 			b.WriteString("\n🎂 " + html.EscapeString(h.ContactName) + " — " + html.EscapeString(h.ClientName))
-			kb = append(kb, row(btn("🎂 "+h.ClientName, data("c", h.ClientID))))
+			kb = append(kb, row(btn("🎂 "+h.ClientName, tapCard.data(h.ClientID))))
 		}
 	}
 	t.say(b.String(), kb...)
 }
+
+const tapOverdue tap = "ov"
 
 func (t *turn) overdue() {
 	t.taskList("overdue.title", "overdue.none", func(r store.TaskRef) bool { return r.Due.Before(t.now) })
@@ -291,9 +303,9 @@ func (t *turn) taskLines(b *strings.Builder, refs []store.TaskRef) [][]Button {
 		}
 		fmt.Fprintf(b, "\n%d. %s%s — %s", i+1, html.EscapeString(t.when(r.Due)), mark, html.EscapeString(r.Text))
 		if i < 8 {
-			line := row(btn(fmt.Sprintf("✅ %d", i+1), data("td", r.ID)), btn(fmt.Sprintf("⏰ %d +1h", i+1), data("tz", r.ID, "1h")))
+			line := row(btn(fmt.Sprintf("✅ %d", i+1), tapTaskDone.data(r.ID)), btn(fmt.Sprintf("⏰ %d +1h", i+1), tapTaskSnooze.data(r.ID, "1h")))
 			if r.ClientID != "" {
-				line = append(line, btn(fmt.Sprintf("📇 %d", i+1), data("c", r.ClientID)))
+				line = append(line, btn(fmt.Sprintf("📇 %d", i+1), tapCard.data(r.ClientID)))
 			}
 			kb = append(kb, line)
 		}
@@ -315,6 +327,8 @@ func (t *turn) task(id string) *store.Task {
 	return task
 }
 
+const tapTaskDone tap = "td" // td:<task>
+
 func (t *turn) taskDone(id string) {
 	task := t.task(id)
 	if task == nil {
@@ -327,6 +341,8 @@ func (t *turn) taskDone(id string) {
 	t.notice(t.tr("task.done"))
 	t.say(t.tr("task.done_text", "text", task.Text))
 }
+
+const tapTaskSnooze tap = "tz" // tz:<task>:<1h|t10>
 
 // taskSnooze moves a task an hour on ("1h") or to tomorrow at 10 ("t10").
 func (t *turn) taskSnooze(id, preset string) {
