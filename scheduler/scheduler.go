@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/crm-team/crm/internal/lease"
 	"github.com/crm-team/crm/store"
 )
 
@@ -79,17 +78,14 @@ type Scheduler struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	leases map[string]time.Time // held until, as last renewed
-	tries  map[string]int       // failed sends of a reminder, to give up on a broken chat
+	leases *lease.Holder
+
+	mu    sync.Mutex
+	tries map[string]int // failed sends of a reminder, to give up on a broken chat
 
 	working map[string]bool // campaigns and preparations this instance works on
 	wg      sync.WaitGroup  // their goroutines
 }
-
-// leaseTTL is how long a lease outlives its holder: another instance takes a job over
-// within it after a crash.
-const leaseTTL = 30 * time.Second
 
 // New builds a Scheduler.
 func New(st *store.Store, n Notifier, opts Options) *Scheduler {
@@ -117,8 +113,9 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 	if opts.Owner == "" {
 		opts.Owner = store.NewOwner()
 	}
-	return &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger,
-		leases: map[string]time.Time{}, tries: map[string]int{}, working: map[string]bool{}}
+	s := &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger, tries: map[string]int{}, working: map[string]bool{}}
+	s.leases = lease.New(st, opts.Owner, s.now, opts.Logger)
+	return s
 }
 
 func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
@@ -153,52 +150,18 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	<-ctx.Done()
 	<-c.Stop().Done()
 	s.wg.Wait() // campaign workers finish their transactions and put back the rest
-	s.releaseAll()
+	s.leases.ReleaseAll()
 	return nil
 }
 
 // hold reports whether this instance holds the job's lease, taking or renewing it
 // when half of it has run.
 func (s *Scheduler) hold(ctx context.Context, job string) (bool, error) {
-	now := s.now()
-	s.mu.Lock()
-	until := s.leases[job]
-	s.mu.Unlock()
-	if until.Sub(now) > leaseTTL/2 {
-		return true, nil
-	}
-	ok, err := s.st.AcquireLease(ctx, job, s.opts.Owner, leaseTTL)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil || !ok {
-		delete(s.leases, job)
-		return false, err
-	}
-	s.leases[job] = now.Add(leaseTTL)
-	return true, nil
+	return s.leases.Hold(ctx, job)
 }
 
 // release gives a lease up, so another instance can take the job at once.
-func (s *Scheduler) release(job string) {
-	s.mu.Lock()
-	delete(s.leases, job)
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.st.ReleaseLease(ctx, job, s.opts.Owner); err != nil {
-		s.log.Warn("release lease", "job", job, "err", err)
-	}
-}
-
-// releaseAll gives the leases up at shutdown.
-func (s *Scheduler) releaseAll() {
-	s.mu.Lock()
-	jobs := slices.Collect(maps.Keys(s.leases))
-	s.mu.Unlock()
-	for _, job := range jobs {
-		s.release(job)
-	}
-}
+func (s *Scheduler) release(job string) { s.leases.Release(job) }
 
 // claimAge is how long claims are kept: longer than any catch-up after downtime.
 const claimAge = 60 * 24 * time.Hour
