@@ -10,20 +10,21 @@ import (
 	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
-	olga := newManager(t, st, store.Manager{Name: "Ольга", Email: "olga@crm.test"})
-	moscow := newClient(t, st, "Ромашка", olga.ID,
-		person("Иванова Анна Сергеевна", "anna@romashka.ru", 1, 1, true),
-		person("Без Согласия", "no@romashka.ru", 1, 1, false))
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга", Email: "olga@crm.test"})
+	moscow := storetest.Client(t, st, "Ромашка", olga.ID,
+		storetest.Person("Иванова Анна Сергеевна", "anna@romashka.ru", 1, 1, true),
+		storetest.Person("Без Согласия", "no@romashka.ru", 1, 1, false))
 	if _, err := st.UpdateClient(ctx, "test", moscow.ID, store.ClientPatch{City: ptr("Москва")}); err != nil {
 		t.Fatal(err)
 	}
-	kazan := newClient(t, st, "Лютик <b>", "", person("Pavel", "pavel@lutik.ru", 1, 1, true))
+	kazan := storetest.Client(t, st, "Лютик <b>", "", storetest.Person("Pavel", "pavel@lutik.ru", 1, 1, true))
 	if _, err := st.UpdateClient(ctx, "test", kazan.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (smtpSender{srv.Port()}).Send(ctx, msg); err != nil {
+	if err := (smtptest.Sender{Port: srv.Port()}).Send(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.To("pavel@lutik.ru")

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 )
 
-// oneConn sends as smtpSender does, over one connection at a time, so the letters'
+// oneConn sends as smtptest.Sender does, over one connection at a time, so the letters'
 // outcomes come in the order they were queued.
-type oneConn struct{ smtpSender }
+type oneConn struct{ smtptest.Sender }
 
 func (oneConn) Conns() int { return 1 }
 
@@ -41,7 +42,7 @@ func TestCampaignPausesWhenTheServerRefusesEveryone(t *testing.T) {
 	m := newMailing(t, 50) // 100 recipients
 	const reply = "Service unavailable; client host [127.0.0.1] blocked using zen.spamhaus.org"
 	m.srv.RefuseAll(554, reply)
-	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	s := m.scheduler("one", smtptest.Sender{Port: m.srv.Port()})
 	m.start()
 	order := m.queued()
 	m.pass(s)
@@ -106,7 +107,7 @@ func TestCampaignRefusalsBetweenLettersSentDoNotPause(t *testing.T) {
 		refused = append(refused, a)
 	}
 	m.start()
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Failed != 50 || st.Counts.Sent != 50 {
 		t.Fatalf("%s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)
 	}
@@ -125,7 +126,7 @@ func TestCampaignPausesAtTheRefusalThatCompletesTheRow(t *testing.T) {
 			m.srv.Refuse(order[i], 550)
 		}
 	}
-	m.pass(m.scheduler("one", oneConn{smtpSender{m.srv.Port()}}))
+	m.pass(m.scheduler("one", oneConn{smtptest.Sender{Port: m.srv.Port()}}))
 	st := m.status()
 	if st.Campaign.State != store.CampaignPaused || st.Counts.Failed != 2*n-1 || st.Counts.Sent != 1 || st.Counts.Queued != 60-2*n {
 		t.Fatalf("%s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)

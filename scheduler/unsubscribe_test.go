@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
-	cl := newClient(t, st, "Ромашка", "", person("Anna", "anna@x.ru", 1, 1, true), person("Boris", "boris@x.ru", 1, 1, true))
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	cl := storetest.Client(t, st, "Ромашка", "", storetest.Person("Anna", "anna@x.ru", 1, 1, true), storetest.Person("Boris", "boris@x.ru", 1, 1, true))
 	if _, err := scheduler.NewUnsubscriber(st, "short", "https://crm.test"); err == nil {
 		t.Fatal("a short secret was accepted")
 	}
@@ -188,7 +190,7 @@ func TestTestLetterLinksChangeNobody(t *testing.T) {
 		}
 	}
 
-	if err := m.cs.Test(ctx, smtpSender{m.srv.Port()}, m.camp, m.first, "", "me@crm.test"); err != nil {
+	if err := m.cs.Test(ctx, smtptest.Sender{Port: m.srv.Port()}, m.camp, m.first, "", "me@crm.test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, link := range links("me@crm.test") {
@@ -206,7 +208,7 @@ func TestTestLetterLinksChangeNobody(t *testing.T) {
 
 	// The campaign itself: a real letter's link unsubscribes its recipient, and only them.
 	m.start()
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
 	real := links("r0-1@shop.test")
 	if body := page(http.MethodPost, real[1], url.Values{"List-Unsubscribe": {"One-Click"}}); !strings.Contains(body, "Вы отписаны") {
 		t.Fatalf("a real letter's one-click: %s", body)
