@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
 )
@@ -26,7 +26,7 @@ type mailing struct {
 	clock *storetest.Clock
 	st    *store.Store
 	srv   *smtptest.Server
-	cs    *scheduler.Campaigns
+	cs    *campaign.Campaigns
 	camp  *store.Campaign
 	want  []string // the addresses that should get the campaign
 	first string   // the first client's ID
@@ -58,11 +58,11 @@ func newMailing(t *testing.T, clients int) *mailing {
 	}
 	storetest.Client(t, m.st, "Москва", olga.ID, storetest.Person("Другой Город", "moscow@shop.test", 1, 1, true))
 
-	unsub, err := scheduler.NewUnsubscriber(m.st, "0123456789abcdef-secret", "https://crm.test")
+	unsub, err := campaign.NewUnsubscriber(m.st, "0123456789abcdef-secret", "https://crm.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.cs = scheduler.NewCampaigns(m.st, unsub, "news@crm.test", time.UTC)
+	m.cs = campaign.NewCampaigns(m.st, unsub, "news@crm.test", time.UTC)
 	m.camp = &store.Campaign{Name: "Зима", Segment: store.Segment{Cities: []string{"Казань"}},
 		Subject: "{{.Contact.FirstName}}, зима в {{.Client.Name}}",
 		Text:    "Здравствуйте, {{.Contact.FirstName}}!\n{{.Manager.Signature}}\nОтписаться: {{.UnsubscribeURL}}",
@@ -73,9 +73,9 @@ func newMailing(t *testing.T, clients int) *mailing {
 	return m
 }
 
-// scheduler makes an instance named owner that sends through sender.
-func (m *mailing) scheduler(owner string, sender scheduler.Sender) *scheduler.Scheduler {
-	return scheduler.New(m.st, nil, scheduler.Options{Owner: owner, Now: m.clock.Now, Sender: sender, Campaigns: m.cs, ServerRetry: time.Minute})
+// runner makes an instance named owner that sends through sender.
+func (m *mailing) runner(owner string, sender campaign.Sender) *campaign.Runner {
+	return campaign.NewRunner(m.cs, sender, campaign.RunnerOptions{Owner: owner, Now: m.clock.Now, ServerRetry: time.Minute})
 }
 
 func (m *mailing) start() {
@@ -85,14 +85,14 @@ func (m *mailing) start() {
 	}
 }
 
-func (m *mailing) pass(s *scheduler.Scheduler) {
+func (m *mailing) pass(s *campaign.Runner) {
 	m.t.Helper()
-	if err := s.CampaignPass(context.Background()); err != nil {
+	if err := s.Pass(context.Background()); err != nil {
 		m.t.Fatal(err)
 	}
 }
 
-func (m *mailing) status() scheduler.Status {
+func (m *mailing) status() campaign.Status {
 	m.t.Helper()
 	st, err := m.cs.Status(context.Background(), m.camp.ID)
 	if err != nil {
@@ -178,7 +178,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 	ctx := context.Background()
 	m.srv.Refuse("r3-1@shop.test", 550)
 	m.srv.Refuse("r5-2@shop.test", 451)
-	s := m.scheduler("one", smtptest.Sender{Port: m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.start()
 	m.pass(s)
 
@@ -228,7 +228,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 
 	// Another pass, or another instance, sends nothing more.
 	m.pass(s)
-	m.pass(m.scheduler("two", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("two", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce("r3-1@shop.test")
 }
 
@@ -240,17 +240,17 @@ func TestCampaignStartRefusesBadTemplatesAndMissingLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := m.cs.Start(ctx, "head", m.camp.ID)
-	if !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
+	if !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
 		t.Fatalf("a misspelt field: %v", err)
 	}
-	noLinks := scheduler.NewCampaigns(m.st, nil, "news@crm.test", time.UTC)
-	if _, _, err := noLinks.Start(ctx, "head", m.camp.ID); !errors.Is(err, scheduler.ErrNotReady) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
+	noLinks := campaign.NewCampaigns(m.st, nil, "news@crm.test", time.UTC)
+	if _, _, err := noLinks.Start(ctx, "head", m.camp.ID); !errors.Is(err, campaign.ErrNotReady) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
 		t.Fatalf("no unsubscribe links: %v", err)
 	}
 	if c, _ := m.st.Campaign(ctx, m.camp.ID); c.State != store.CampaignDraft {
 		t.Fatalf("a refused start changed the campaign: %s", c.State)
 	}
-	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	if m.srv.Count() != 0 {
 		t.Fatalf("a draft was sent: %d", m.srv.Count())
 	}
@@ -260,12 +260,12 @@ func TestCampaignPausesForADeadServerAndResumes(t *testing.T) {
 	m := newMailing(t, 60)
 	sender := &countingSender{port: m.srv.Port(), at: 50}
 	sender.hook = m.srv.Stop
-	s := m.scheduler("one", sender)
+	s := m.runner("one", sender)
 	m.start()
 	m.pass(s)
 	st := m.status()
 	// Messages on their way when the server died may have been cut; none was sent twice.
-	if st.Campaign.State != store.CampaignPaused || st.Campaign.PauseReason != scheduler.PauseServerDown ||
+	if st.Campaign.State != store.CampaignPaused || st.Campaign.PauseReason != campaign.PauseServerDown ||
 		st.Counts.Sent < 40 || st.Counts.Sent+st.Counts.Sending+st.Counts.Queued != 120 {
 		t.Fatalf("with the server gone: %s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)
 	}
@@ -300,7 +300,7 @@ func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
 		}
 	}
 	sender.slow = 20 * time.Millisecond // senders look at the campaign's state twice a second
-	s := m.scheduler("one", sender)
+	s := m.runner("one", sender)
 	m.start()
 	m.pass(s)
 	paused := m.srv.Count()
@@ -319,20 +319,20 @@ func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
 	}
 	stopCtx, stop := context.WithCancel(ctx)
 	stopping := &countingSender{port: m.srv.Port(), at: int64(300-paused) / 2, hook: stop}
-	if err := m.scheduler("two", stopping).CampaignPass(stopCtx); err != nil {
+	if err := m.runner("two", stopping).Pass(stopCtx); err != nil {
 		t.Fatal(err)
 	}
 	if st := m.status(); st.Counts.Sending != 0 || st.Counts.Queued == 0 {
 		t.Fatalf("after a stop: %+v", st.Counts)
 	}
-	m.pass(m.scheduler("three", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("three", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 300 {
 		t.Fatalf("after the restart: %s, %+v", st.Campaign.State, st.Counts)
 	}
 	m.receivedOnce()
 }
 
-func TestTwoSchedulersShareACampaign(t *testing.T) {
+func TestTwoRunnersShareACampaign(t *testing.T) {
 	m := newMailing(t, 400) // 800 recipients, two batches
 	m.start()
 	a, b := &countingSender{port: m.srv.Port()}, &countingSender{port: m.srv.Port()}
@@ -341,10 +341,10 @@ func TestTwoSchedulersShareACampaign(t *testing.T) {
 		name string
 		s    *countingSender
 	}{{"alpha", a}, {"beta", b}} {
-		wg.Go(func() { m.pass(m.scheduler(x.name, x.s)) })
+		wg.Go(func() { m.pass(m.runner(x.name, x.s)) })
 	}
 	wg.Wait()
-	m.pass(m.scheduler("alpha", a)) // whatever was prepared after one of them looked
+	m.pass(m.runner("alpha", a)) // whatever was prepared after one of them looked
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 800 {
 		t.Fatalf("%s, %+v", st.Campaign.State, st.Counts)
 	}
@@ -360,7 +360,7 @@ func TestRecurringCampaignRunsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.start()
-	s := m.scheduler("one", smtptest.Sender{Port: m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.pass(s)
 	if m.srv.Count() != 0 {
 		t.Fatal("sent before its time")
@@ -389,7 +389,7 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	// The sending ends and the instance stops before its lines.
 	stopCtx, stop := context.WithCancel(ctx)
 	last := &countingSender{port: m.srv.Port(), at: 6, hook: stop, after: true}
-	if err := m.scheduler("one", last).CampaignPass(stopCtx); err != nil {
+	if err := m.runner("one", last).Pass(stopCtx); err != nil {
 		t.Fatal(err)
 	}
 	m.receivedOnce()
@@ -425,7 +425,7 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	}
 
 	m.clock.Add(2 * time.Minute)
-	m.pass(m.scheduler("two", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("two", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone {
 		t.Fatalf("after the takeover: %s", st.Campaign.State)
 	}
@@ -482,7 +482,7 @@ func TestCampaignSkipsWhoOptedOutAfterTheStart(t *testing.T) {
 	}
 
 	m.clock.Add(25 * time.Hour) // the opt-outs are in yesterday's record now
-	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce("r0-1@shop.test", "r1-1@shop.test", "r1-2@shop.test", "r2-1@shop.test", "r2-2@shop.test")
 	if st := m.status(); st.Counts.Sent != 3 || st.Counts.Skipped != 5 || st.Campaign.State != store.CampaignDone {
 		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
@@ -509,7 +509,7 @@ func TestCampaignSkipsWhoUnsubscribesMidway(t *testing.T) {
 		}
 		m.clock.Add(3 * time.Second) // a running worker reads the day's opt-outs again
 	}}
-	m.pass(m.scheduler("one", s))
+	m.pass(m.runner("one", s))
 	m.atMostOnce()
 	st := m.status()
 	if n := st.Counts; n.Skipped == 0 || n.Sent == 0 || n.Sent+n.Skipped != 160 || n.Sent != m.srv.Count() {
@@ -561,7 +561,7 @@ func TestScheduledRunFailsOnlyWhoseLetterNoLongerRenders(t *testing.T) {
 	m.start()
 	setPosition("r1-2@shop.test", "")
 	m.clock.Add(time.Hour + time.Second)
-	s := m.scheduler("one", smtptest.Sender{Port: m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.pass(s)
 	m.pass(s)
 
@@ -614,7 +614,7 @@ func TestListsQueuedWithoutLettersAreRenderedWhenSent(t *testing.T) {
 	if err := m.st.QueueBatch(ctx, &store.Batch{CampaignID: m.camp.ID, Run: 1}, list); err != nil {
 		t.Fatal(err)
 	}
-	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce()
 	msg := m.srv.To("r1-1@shop.test")[0]
 	if msg.Header("Subject") != "Иван Петрович, зима в Магазин 1" || !strings.HasPrefix(msg.Header("List-Unsubscribe"), "<https://crm.test/unsubscribe/") {
@@ -635,7 +635,7 @@ func TestLargeLettersMakeSmallBatches(t *testing.T) {
 	if st := m.status(); st.Batches < 3 {
 		t.Fatalf("60 letters of 200 KB in %d batches", st.Batches)
 	}
-	m.pass(m.scheduler("one", smtptest.Sender{Port: m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce()
 	if st := m.status(); st.Counts.Sent != 60 || st.Campaign.State != store.CampaignDone {
 		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)

@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"context"
@@ -255,7 +255,7 @@ func (cs *Campaigns) Message(c *store.Campaign, r Rendered, data MailData, to st
 	if err != nil {
 		return nil, err
 	}
-	msg, err := buildMessage(from, to, r, nil)
+	msg, err := NewMessage(from, to, r, nil)
 	if err != nil {
 		return nil, err
 	}

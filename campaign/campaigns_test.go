@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
 )
@@ -28,11 +28,11 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	if _, err := st.UpdateClient(ctx, "test", kazan.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
 		t.Fatal(err)
 	}
-	unsub, err := scheduler.NewUnsubscriber(st, "0123456789abcdef-secret", "https://crm.test")
+	unsub, err := campaign.NewUnsubscriber(st, "0123456789abcdef-secret", "https://crm.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := scheduler.NewCampaigns(st, unsub, "news@crm.test", time.UTC)
+	cs := campaign.NewCampaigns(st, unsub, "news@crm.test", time.UTC)
 	camp := &store.Campaign{ID: "c1", Name: "Осень", Segment: store.Segment{Cities: []string{"Москва", "Казань"}},
 		Subject: "{{.Contact.FirstName}}, скидки для {{.Client.Name}}",
 		Text:    "Здравствуйте, {{.Contact.FirstName}}!\nОтписаться: {{.UnsubscribeURL}}\n{{.Manager.Signature}}",
@@ -45,11 +45,11 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	bad := *camp
 	bad.Text = "Здравствуйте!\n{{.Contact.Nmae}}"
 	_, err = cs.Check(ctx, &bad)
-	if !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
+	if !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
 		t.Fatalf("a misspelt field: %v", err)
 	}
 	bad.Text = "{{if .Contact.Name}}no end"
-	if _, err = cs.Check(ctx, &bad); !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "text part") {
+	if _, err = cs.Check(ctx, &bad); !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "text part") {
 		t.Fatalf("a syntax error: %v", err)
 	}
 	bad = *camp
@@ -68,7 +68,7 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 
 	// The letter carries the one-click unsubscribe headers.
 	srv := smtptest.Start(t)
-	msg, err := cs.Message(camp, r, scheduler.MailData{UnsubscribeURL: unsub.Link(camp.ID, kazan.ID, who.Contact.ID)}, who.Email)
+	msg, err := cs.Message(camp, r, campaign.MailData{UnsubscribeURL: unsub.Link(camp.ID, kazan.ID, who.Contact.ID)}, who.Email)
 	if err != nil {
 		t.Fatal(err)
 	}

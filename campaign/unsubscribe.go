@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"crypto/hmac"
