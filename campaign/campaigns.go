@@ -26,7 +26,7 @@ type Recipient struct {
 // EachRecipient streams a segment's recipients: the contacts of matching clients who
 // consented, did not unsubscribe, and have an address that does not bounce. The
 // clients are read one by one, never all at once.
-func EachRecipient(ctx context.Context, st *store.Store, seg store.Segment, fn func(Recipient) error) error {
+func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
 	return st.EachClient(ctx, func(c *store.Client) error {
 		if !seg.Matches(c) {
 			return nil
@@ -45,7 +45,7 @@ func EachRecipient(ctx context.Context, st *store.Store, seg store.Segment, fn f
 // Campaigns prepares campaign letters: the template, the managers' signatures and the
 // unsubscribe links.
 type Campaigns struct {
-	st    *store.Store
+	st    Store
 	loc   *time.Location // the company's: schedules without a zone are read in it
 	unsub *Unsubscriber  // nil: no links can be made, so nothing can be sent
 	from  string         // the company's address, when a campaign names none
@@ -54,7 +54,7 @@ type Campaigns struct {
 }
 
 // NewCampaigns builds the campaign side; unsub may be nil for previews only.
-func NewCampaigns(st *store.Store, unsub *Unsubscriber, from string, loc *time.Location) *Campaigns {
+func NewCampaigns(st Store, unsub *Unsubscriber, from string, loc *time.Location) *Campaigns {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -83,12 +83,12 @@ func snapshot(r Recipient) store.BatchRecipient {
 // managers caches managers by ID: a campaign has thousands of recipients and a few
 // managers. It is safe for concurrent senders.
 type managers struct {
-	st *store.Store
+	st Store
 	mu sync.Mutex
 	m  map[string]*store.Manager
 }
 
-func newManagers(st *store.Store) *managers {
+func newManagers(st Store) *managers {
 	return &managers{st: st, m: map[string]*store.Manager{}}
 }
 

@@ -126,7 +126,7 @@ func retryAfter(attempts int) time.Duration {
 // "sending" and is reported, never sent again. It returns the state reached;
 // ErrServerDown when the server could not be reached (the delivery is queued again).
 // now is the clock.
-func Deliver(ctx context.Context, st *store.Store, sender Sender, now func() time.Time, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
+func Deliver(ctx context.Context, st DeliveryStore, sender Sender, now func() time.Time, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
 	if sender == nil {
 		return "", errors.New("no SMTP server is configured (CRM_SMTP_HOST)")
 	}

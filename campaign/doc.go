@@ -6,7 +6,10 @@
 // and pausing a campaign whose server is down or refuses letter after letter.
 // Unsubscriber signs every letter's unsubscribe link and serves the page it opens.
 //
-// The SMTP pool comes in as a Sender (cmd/crm wires mail.SMTP). The letters' parts —
+// Like listmonk's internal/manager, it declares what it needs: a Sender, the SMTP pool
+// (cmd/crm wires mail.SMTP), and a Store with the store's methods it calls (the
+// DeliveryStore and UnsubscribeStore parts for Deliver and Unsubscriber), which
+// *store.Store satisfies; it imports neither mail nor scheduler. The letters' parts —
 // templates (Template, MailData), messages (NewMessage) and the delivery of a single
 // letter (Deliver) — serve the scheduler's birthday greetings too.
 package campaign

@@ -34,7 +34,7 @@ type RunnerOptions struct {
 // started on its schedule and sending the batches it takes, so that instances share
 // a campaign batch by batch.
 type Runner struct {
-	st     *store.Store
+	st     Store
 	cs     *Campaigns // renders the letters
 	sender Sender
 	opts   RunnerOptions

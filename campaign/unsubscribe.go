@@ -17,14 +17,14 @@ import (
 // its recipient (HMAC-SHA256 with a secret from the configuration), so nobody can
 // unsubscribe someone else by editing a link.
 type Unsubscriber struct {
-	st     *store.Store
+	st     UnsubscribeStore
 	secret []byte
 	base   string // public URL of the HTTP listener, e.g. https://crm.example.com
 }
 
 // NewUnsubscriber checks the settings: a secret of at least 16 characters and an
 // http(s) base URL.
-func NewUnsubscriber(st *store.Store, secret, baseURL string) (*Unsubscriber, error) {
+func NewUnsubscriber(st UnsubscribeStore, secret, baseURL string) (*Unsubscriber, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("set CRM_UNSUBSCRIBE_SECRET to at least 16 characters: it signs every unsubscribe link")
 	}
