@@ -325,6 +325,10 @@ func nextRun(spec string, now time.Time, loc *time.Location) *time.Time {
 // nobody would get it.
 var ErrNotReady = errors.New("the campaign cannot start")
 
+// ErrNoLinks says no unsubscribe links can be made: Campaigns was built without an
+// Unsubscriber, for want of a public URL and a secret to sign them with.
+var ErrNoLinks = errors.New("letters need a signed unsubscribe link, and none can be made without the public URL and the secret")
+
 // Start checks a draft campaign and starts it, or schedules it for its time: the
 // template must render for every recipient, and every letter must be able to carry a
 // signed unsubscribe link. It returns the campaign and how many recipients it has now.
@@ -337,7 +341,7 @@ func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campai
 		return c, 0, fmt.Errorf("%w: campaign %q is %s; only a draft starts (pause and resume the others)", store.ErrCampaignState, c.Name, c.State)
 	}
 	if cs.unsub == nil {
-		return c, 0, fmt.Errorf("%w: letters need an unsubscribe link; set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", ErrNotReady)
+		return c, 0, fmt.Errorf("%w: %w", ErrNotReady, ErrNoLinks)
 	}
 	first, _, err := parseSchedule(c.Schedule, cs.st.Now(), cs.loc)
 	if err != nil {

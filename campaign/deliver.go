@@ -128,7 +128,7 @@ func retryAfter(attempts int) time.Duration {
 // now is the clock.
 func Deliver(ctx context.Context, st DeliveryStore, sender Sender, now func() time.Time, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
 	if sender == nil {
-		return "", errors.New("no SMTP server is configured (CRM_SMTP_HOST)")
+		return "", errors.New("no SMTP server to send through")
 	}
 	queued := []store.Delivery{d}
 	fresh, err := st.QueueDeliveries(ctx, queued)

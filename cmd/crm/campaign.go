@@ -21,14 +21,33 @@ import (
 // CRM_UNSUBSCRIBE_SECRET it can preview but not start a campaign (no unsubscribe
 // links can be signed).
 func newCampaigns(e *env, s *store.Store) (*campaign.Campaigns, error) {
-	var unsub *campaign.Unsubscriber
-	if e.cfg.UnsubscribeSecret != "" {
-		var err error
-		if unsub, err = campaign.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL); err != nil {
-			return nil, err
-		}
+	unsub, err := newUnsubscriber(e, s)
+	if err != nil {
+		return nil, err
 	}
 	return campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+}
+
+// newUnsubscriber signs the letters' unsubscribe links and serves the page they
+// open; nil without CRM_UNSUBSCRIBE_SECRET.
+func newUnsubscriber(e *env, s *store.Store) (*campaign.Unsubscriber, error) {
+	if e.cfg.UnsubscribeSecret == "" {
+		return nil, nil
+	}
+	u, err := campaign.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: check CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
+	}
+	return u, nil
+}
+
+// settingsHint adds to an error of package campaign, which says what failed, the
+// settings that fix it.
+func settingsHint(err error) error {
+	if errors.Is(err, campaign.ErrNoLinks) {
+		return fmt.Errorf("%w; set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
+	}
+	return err
 }
 
 // campaignUsage is the usage of one `crm campaign` subcommand; "" for an unknown one.
@@ -554,6 +573,7 @@ func (cc *campaignCmd) move(ctx context.Context, sub string, c *store.Campaign, 
 	switch sub {
 	case "start":
 		c, n, err = cc.cs.Start(ctx, actor, c.ID)
+		err = settingsHint(err)
 		done = "started"
 	case "pause":
 		c, err = cc.cs.Pause(ctx, actor, c.ID)

@@ -43,7 +43,7 @@ func (cc *campaignControl) List(ctx context.Context) ([]bot.CampaignView, error)
 func (cc *campaignControl) Start(ctx context.Context, actorID, id string) (bot.CampaignView, error) {
 	c, n, err := cc.cs.Start(ctx, actorID, id)
 	if err != nil {
-		return bot.CampaignView{}, refusal(err)
+		return bot.CampaignView{}, refusal(settingsHint(err))
 	}
 	v := cc.view(ctx, c)
 	v.Recipients = n

@@ -39,12 +39,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ready := &readiness{}
 	ready.add("database", databaseReady(s, e.log))
 	mux := healthHandler(ready)
-	if e.cfg.UnsubscribeSecret != "" {
-		unsub, err := campaign.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
-		if err != nil {
-			ln.Close()
-			return err
-		}
+	unsub, err := newUnsubscriber(e, s)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if unsub != nil {
 		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
 	core, link, err := startBot(ctx, e, s, mux)
