@@ -1,5 +1,5 @@
 // Package bench holds benchmarks that join packages the way cmd/crm does (the
-// scheduler sending through mail's SMTP pool), without running the binary.
+// campaign runner sending through mail's SMTP pool), without running the binary.
 package bench_test
 
 import (
@@ -17,10 +17,10 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/internal/procmem"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
 )
@@ -85,11 +85,11 @@ func BenchmarkCampaign(b *testing.B) {
 		}
 		return n
 	}
-	unsub, err := scheduler.NewUnsubscriber(st, "0123456789abcdef-bench", "https://crm.example.com")
+	unsub, err := campaign.NewUnsubscriber(st, "0123456789abcdef-bench", "https://crm.example.com")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cs := scheduler.NewCampaigns(st, unsub, "news@crm.example.com", time.UTC)
+	cs := campaign.NewCampaigns(st, unsub, "news@crm.example.com", time.UTC)
 	rounds := envInt("CRM_BENCH_ROUNDS", 5)
 	for _, k := range conns {
 		b.Run(fmt.Sprintf("conns=%d", k), func(b *testing.B) {
@@ -108,14 +108,14 @@ func BenchmarkCampaign(b *testing.B) {
 					// back to the system before the peak is measured.
 					rests = append(rests, procmem.Settle())
 					before := count()
-					s := scheduler.New(st, nil, scheduler.Options{Sender: pool, Campaigns: cs})
+					s := campaign.NewRunner(cs, pool, campaign.RunnerOptions{})
 					stopProfile := profile(b, fmt.Sprintf("campaign-%d-%d", k, round))
 					passCtx, stopPasses := context.WithCancel(ctx)
 					t0, cpu0 := time.Now(), cpuTime()
 					done := make(chan time.Duration, 1)
 					go func() {
 						for passCtx.Err() == nil {
-							if err := s.CampaignPass(passCtx); err != nil && passCtx.Err() == nil {
+							if err := s.Pass(passCtx); err != nil && passCtx.Err() == nil {
 								b.Error(err)
 							}
 							if c, _ := st.Campaign(ctx, camp.ID); c.State == store.CampaignDone {
@@ -207,14 +207,14 @@ func median(xs []float64) float64 {
 // bareLoop renders every letter first, then sends them over k connections and
 // nothing else: no database, no state. It returns messages a second and the CPU time
 // a message.
-func bareLoop(b *testing.B, ctx context.Context, st *store.Store, cs *scheduler.Campaigns, unsub *scheduler.Unsubscriber, camp *store.Campaign, pool *mail.SMTP, k int) (rate, cpuPerMsg float64) {
+func bareLoop(b *testing.B, ctx context.Context, st *store.Store, cs *campaign.Campaigns, unsub *campaign.Unsubscriber, camp *store.Campaign, pool *mail.SMTP, k int) (rate, cpuPerMsg float64) {
 	var msgs []*gomail.Msg
-	err := scheduler.EachRecipient(ctx, st, camp.Segment, func(r scheduler.Recipient) error {
+	err := campaign.EachRecipient(ctx, st, camp.Segment, func(r campaign.Recipient) error {
 		out, who, err := cs.Preview(ctx, camp, r.Client.ID, r.Contact.ID)
 		if err != nil {
 			return err
 		}
-		msg, err := cs.Message(camp, out, scheduler.MailData{UnsubscribeURL: unsub.Link(camp.ID, r.Client.ID, r.Contact.ID)}, who.Email)
+		msg, err := cs.Message(camp, out, campaign.MailData{UnsubscribeURL: unsub.Link(camp.ID, r.Client.ID, r.Contact.ID)}, who.Email)
 		msgs = append(msgs, msg)
 		return err
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 	"github.com/crm-team/crm/templates"
 )
 
@@ -27,8 +28,8 @@ func BenchmarkBirthdaySelection(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)} // 12:00 in Moscow
-	st := newStoreTB(b, c)
+	c := storetest.NewClock(time.Date(2026, 6, 15, 9, 0, 0, 0, time.UTC)) // 12:00 in Moscow
+	st := storetest.OnClock(b, c)
 	const batch = 1000
 	start := time.Now()
 	for off := 0; off < n; off += batch {
@@ -58,7 +59,7 @@ func BenchmarkBirthdaySelection(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		s := scheduler.New(st, nil, scheduler.Options{Now: c.Now, Location: moscow, GreetingHour: 10, Greeter: g, Sender: smtpSender{srv.Port()}})
+		s := scheduler.New(st, nil, scheduler.Options{Now: c.Now, Location: moscow, GreetingHour: 10, Greeter: g, Sender: smtptest.Sender{Port: srv.Port()}})
 		t0 := time.Now()
 		sent, err := s.Greetings(ctx)
 		if err != nil {

@@ -9,23 +9,24 @@ import (
 	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 	"github.com/crm-team/crm/templates"
 )
 
 func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 	ctx := context.Background()
 	// Monday 23 November 2026, 08:30 in Vladivostok (UTC+10).
-	c := &clock{now: time.Date(2026, 11, 22, 22, 30, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 22, 22, 30, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	srv := smtptest.Start(t)
-	head := newManager(t, st, store.Manager{Name: "Глава", Role: store.RoleHead, TelegramID: 1, TimeZone: "Asia/Vladivostok"})
-	vera := newManager(t, st, store.Manager{Name: "Вера", TelegramID: 2, TimeZone: "Asia/Vladivostok", HeadID: head.ID})
-	newManager(t, st, store.Manager{Name: "Без телеграма", TimeZone: "Asia/Vladivostok"})
-	cl := newClient(t, st, "Ромашка", vera.ID,
-		person("Именинница Сегодня", "today@x.ru", 11, 23, true),
-		person("Послезавтра", "", 11, 25, true),
-		person("Через неделю", "", 11, 30, true))
-	newClient(t, st, "Чужой", head.ID, person("Чужой Именинник", "", 11, 23, true))
+	head := storetest.Manager(t, st, store.Manager{Name: "Глава", Role: store.RoleHead, TelegramID: 1, TimeZone: "Asia/Vladivostok"})
+	vera := storetest.Manager(t, st, store.Manager{Name: "Вера", TelegramID: 2, TimeZone: "Asia/Vladivostok", HeadID: head.ID})
+	storetest.Manager(t, st, store.Manager{Name: "Без телеграма", TimeZone: "Asia/Vladivostok"})
+	cl := storetest.Client(t, st, "Ромашка", vera.ID,
+		storetest.Person("Именинница Сегодня", "today@x.ru", 11, 23, true),
+		storetest.Person("Послезавтра", "", 11, 25, true),
+		storetest.Person("Через неделю", "", 11, 30, true))
+	storetest.Client(t, st, "Чужой", head.ID, storetest.Person("Чужой Именинник", "", 11, 23, true))
 	for _, task := range []store.Task{
 		{AssigneeID: vera.ID, ClientID: cl.ID, Due: c.Now().Add(3 * time.Hour), Text: "позвонить"},
 		{AssigneeID: vera.ID, ClientID: cl.ID, Due: c.Now().Add(-30 * time.Hour), Text: "старое"},
@@ -45,7 +46,7 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	charts := &weekCharts{}
-	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one", Greeter: g, Sender: smtpSender{srv.Port()}, Charts: charts})
+	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one", Greeter: g, Sender: smtptest.Sender{Port: srv.Port()}, Charts: charts})
 
 	if got := run(t, s.Digests); got != 0 {
 		t.Fatalf("%d digests at 08:30, before the hour", got)

@@ -1,4 +1,6 @@
 // Package scheduler runs the timed work (robfig/cron v3): reminders, morning digests,
-// birthday greetings and segment mailings, with leases so that a job runs once. It
-// reaches managers and mail through Notifier and Sender interfaces of its own.
+// birthday greetings, the nightly client marks, and the job that wakes campaign
+// delivery (package campaign), with leases so that a job runs once. It reaches
+// managers through a Notifier of its own; greetings are letters of package campaign,
+// sent through its Sender.
 package scheduler

@@ -2,46 +2,38 @@ package scheduler
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/mail"
 	"strconv"
-	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
-
-// Sender sends one message over SMTP (cmd/crm wires mail.SMTP). Its errors follow
-// go-mail: a *gomail.SendError carries the server's reply code.
-type Sender interface {
-	Send(ctx context.Context, m *gomail.Msg) error
-}
 
 // Greeter sends birthday greetings from templates/mail/birthday.<lang>.tmpl.
 type Greeter struct {
 	st        *store.Store
 	from      string // the company's address; the display name is the manager's
-	templates map[string]*Template
+	templates map[string]*campaign.Template
 }
 
 // NewGreeter parses the greeting templates (ru and en) from fsys: each file defines
 // "subject", "text" and "html".
 func NewGreeter(st *store.Store, from string, fsys fs.FS) (*Greeter, error) {
-	g := &Greeter{st: st, from: from, templates: map[string]*Template{}}
+	g := &Greeter{st: st, from: from, templates: map[string]*campaign.Template{}}
 	for _, lang := range []string{"ru", "en"} {
 		name := "mail/birthday." + lang + ".tmpl"
 		src, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("greeting template: %w", err)
 		}
-		t, err := parseTemplateFile(name, string(src))
+		t, err := campaign.ParseTemplateFile(name, string(src))
 		if err != nil {
 			return nil, err
 		}
@@ -185,11 +177,11 @@ func (g *Greeter) greet(ctx context.Context, s *Scheduler, h store.BirthdayHit, 
 	if g.templates[lang] == nil {
 		lang = "ru"
 	}
-	msg, err := g.message(g.templates[lang], mailData(c, p, m, email), m)
+	msg, err := g.message(g.templates[lang], campaign.NewMailData(c, p, m, email), m)
 	if err != nil {
 		return false, err
 	}
-	out, err := s.deliver(ctx, store.Delivery{CampaignID: "birthday-" + strconv.Itoa(local.Year()), ClientID: c.ID, ContactID: p.ID, Email: email}, msg)
+	out, err := campaign.Deliver(ctx, s.st, s.opts.Sender, s.now, store.Delivery{CampaignID: "birthday-" + strconv.Itoa(local.Year()), ClientID: c.ID, ContactID: p.ID, Email: email}, msg)
 	if err != nil || out != store.DeliverySent {
 		return false, err
 	}
@@ -199,7 +191,7 @@ func (g *Greeter) greet(ctx context.Context, s *Scheduler, h store.BirthdayHit, 
 }
 
 // message builds a greeting on the manager's behalf.
-func (g *Greeter) message(t *Template, data MailData, m *store.Manager) (*gomail.Msg, error) {
+func (g *Greeter) message(t *campaign.Template, data campaign.MailData, m *store.Manager) (*gomail.Msg, error) {
 	r, err := t.Execute(data)
 	if err != nil {
 		return nil, fmt.Errorf("greeting template: %w", err)
@@ -211,45 +203,5 @@ func (g *Greeter) message(t *Template, data MailData, m *store.Manager) (*gomail
 	if m != nil {
 		from.Name = m.Name
 	}
-	return buildMessage(from, data.Contact.Email, r, m)
-}
-
-// buildMessage makes a letter from a rendered template.
-func buildMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (*gomail.Msg, error) {
-	msg := gomail.NewMsg()
-	msg.FromMailAddress(from)
-	if err := msg.To(to); err != nil {
-		return nil, fmt.Errorf("recipient address %q: %w", to, err)
-	}
-	if m != nil && m.Email != "" {
-		_ = msg.ReplyTo(m.Email) // replies reach the manager; a bad address only loses this header
-	}
-	msg.Subject(r.Subject)
-	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
-	if r.HTML != "" {
-		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
-	}
-	msg.SetDate()
-	msg.SetMessageIDWithValue(messageID(from.Address))
-	return msg, nil
-}
-
-// messageID makes a Message-ID in the sender's domain, where replies and bounces
-// that quote it are understood; go-mail's own asks the system for its host name for
-// every message.
-func messageID(from string) string {
-	var b [15]byte
-	_, _ = rand.Read(b[:])
-	return base32.StdEncoding.EncodeToString(b[:]) + "@" + domainOf(from)
-}
-
-func domainOf(address string) string { return address[strings.LastIndexByte(address, '@')+1:] }
-
-// recordedID gives a message the Message-ID of letter i of a record of sent letters
-// (store.Sent), in the sender's domain, so that a report of its bounce is believed;
-// without a record (a list queued by an older version) it keeps its own.
-func recordedID(msg *gomail.Msg, k store.SentKey, i int) {
-	if from := msg.GetFrom(); k.ID != "" && len(from) > 0 {
-		msg.SetMessageIDWithValue(k.MessageID(i, domainOf(from[0].Address)))
-	}
+	return campaign.NewMessage(from, data.Contact.Email, r, m)
 }

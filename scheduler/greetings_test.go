@@ -9,10 +9,11 @@ import (
 	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 	"github.com/crm-team/crm/templates"
 )
 
-func newGreeting(t *testing.T, st *store.Store, c *clock, srv *smtptest.Server, owner string) *scheduler.Scheduler {
+func newGreeting(t *testing.T, st *store.Store, c *storetest.Clock, srv *smtptest.Server, owner string) *scheduler.Scheduler {
 	t.Helper()
 	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
 	if err != nil {
@@ -20,30 +21,30 @@ func newGreeting(t *testing.T, st *store.Store, c *clock, srv *smtptest.Server, 
 	}
 	moscow, _ := time.LoadLocation("Europe/Moscow")
 	return scheduler.New(st, &inbox{}, scheduler.Options{Now: c.Now, Owner: owner, Location: moscow,
-		GreetingHour: 10, Greeter: g, Sender: smtpSender{srv.Port()}})
+		GreetingHour: 10, Greeter: g, Sender: smtptest.Sender{Port: srv.Port()}})
 }
 
 func TestBirthdayGreetingsAcrossTimeZonesAnd29February(t *testing.T) {
 	ctx := context.Background()
 	// 28 February 2027 (not a leap year), 10:05 in Moscow.
-	c := &clock{now: time.Date(2027, 2, 28, 7, 5, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2027, 2, 28, 7, 5, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	srv := smtptest.Start(t)
-	olga := newManager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
 
-	vlad := person("Сидоров Пётр Ильич", "petr@vostok.ru", 2, 28, true)
+	vlad := storetest.Person("Сидоров Пётр Ильич", "petr@vostok.ru", 2, 28, true)
 	vlad.TimeZone = "Asia/Vladivostok" // 17:05 there: greeted
-	york := person("John Smith", "john@ny.com", 2, 28, true)
+	york := storetest.Person("John Smith", "john@ny.com", 2, 28, true)
 	york.TimeZone, york.Language = "America/New_York", "en" // 02:05 there: not yet
-	bounced := person("Bounced Person", "gone@x.ru", 2, 28, true)
+	bounced := storetest.Person("Bounced Person", "gone@x.ru", 2, 28, true)
 	bounced.BouncedEmails = []string{"gone@x.ru"}
-	romashka := newClient(t, st, "ООО «Ромашка»", olga.ID,
-		person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true),
-		person("Леап Год Родионович", "leap@romashka.ru", 2, 29, true),
-		person("Без Согласия", "no@romashka.ru", 2, 28, false),
-		person("Завтра Именинник", "tomorrow@romashka.ru", 3, 1, true),
+	romashka := storetest.Client(t, st, "ООО «Ромашка»", olga.ID,
+		storetest.Person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true),
+		storetest.Person("Леап Год Родионович", "leap@romashka.ru", 2, 29, true),
+		storetest.Person("Без Согласия", "no@romashka.ru", 2, 28, false),
+		storetest.Person("Завтра Именинник", "tomorrow@romashka.ru", 3, 1, true),
 		vlad, york, bounced)
-	lutik := newClient(t, st, "Лютик", olga.ID, person("Выключено Поздравление", "off@lutik.ru", 2, 28, true))
+	lutik := storetest.Client(t, st, "Лютик", olga.ID, storetest.Person("Выключено Поздравление", "off@lutik.ru", 2, 28, true))
 	off := true
 	if _, err := st.UpdateClient(ctx, "test", lutik.ID, store.ClientPatch{GreetingsOff: &off}); err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func TestBirthdayGreetingsAcrossTimeZonesAnd29February(t *testing.T) {
 	if n := srv.Count(); n != 4 {
 		t.Fatalf("%d messages in all, want 4", n)
 	}
-	recordedOnly(t, st, srv.Messages())
+	smtptest.RecordedOnly(t, st, srv.Messages())
 
 	// Each greeting is one line in the timeline.
 	items, _, err := st.Timeline(ctx, romashka.ID, 0, 20)
@@ -107,13 +108,13 @@ func TestBirthdayGreetingsAcrossTimeZonesAnd29February(t *testing.T) {
 }
 
 func TestGreetingRepliesDeferAndFail(t *testing.T) {
-	c := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)} // 11:00 Moscow
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)) // 11:00 Moscow
+	st := storetest.OnClock(t, c)
 	srv := smtptest.Start(t)
-	olga := newManager(t, st, store.Manager{Name: "Ольга"})
-	cl := newClient(t, st, "Ромашка", olga.ID,
-		person("Busy Box", "busy@x.ru", 11, 23, true),
-		person("No Such", "nosuch@x.ru", 11, 23, true))
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга"})
+	cl := storetest.Client(t, st, "Ромашка", olga.ID,
+		storetest.Person("Busy Box", "busy@x.ru", 11, 23, true),
+		storetest.Person("No Such", "nosuch@x.ru", 11, 23, true))
 	srv.Refuse("busy@x.ru", 451)
 	srv.Refuse("nosuch@x.ru", 550)
 	s := newGreeting(t, st, c, srv, "one")
@@ -147,11 +148,11 @@ func TestGreetingRepliesDeferAndFail(t *testing.T) {
 
 func TestGreetingWaitsForADeadServer(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	srv := smtptest.Start(t)
-	olga := newManager(t, st, store.Manager{Name: "Ольга"})
-	cl := newClient(t, st, "Ромашка", olga.ID, person("Anna", "anna@x.ru", 11, 23, true))
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга"})
+	cl := storetest.Client(t, st, "Ромашка", olga.ID, storetest.Person("Anna", "anna@x.ru", 11, 23, true))
 	s := newGreeting(t, st, c, srv, "one")
 	srv.Stop()
 	if _, err := s.Greetings(ctx); err == nil {
@@ -172,10 +173,10 @@ func TestGreetingWaitsForADeadServer(t *testing.T) {
 // A greeter without a sender says what is missing in its own words (crm serve sets
 // both or neither).
 func TestGreetingWithoutSenderSaysWhatIsMissing(t *testing.T) {
-	c := &clock{now: time.Date(2027, 2, 28, 7, 5, 0, 0, time.UTC)} // 10:05 in Moscow
-	st := newStore(t, c)
-	olga := newManager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
-	newClient(t, st, "ООО «Ромашка»", olga.ID, person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true))
+	c := storetest.NewClock(time.Date(2027, 2, 28, 7, 5, 0, 0, time.UTC)) // 10:05 in Moscow
+	st := storetest.OnClock(t, c)
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
+	storetest.Client(t, st, "ООО «Ромашка»", olga.ID, storetest.Person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true))
 	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
 	if err != nil {
 		t.Fatal(err)

@@ -7,14 +7,15 @@ import (
 
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 // The nightly job classes the clients by last year's orders, flags the gold client
 // whose last order is six months old, tells its manager once, and runs once a night.
 func TestNightlyMarks(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2025, 10, 1, 9, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2025, 10, 1, 9, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	anna := &store.Manager{Name: "Анна", TelegramID: 1}
 	if err := st.CreateManager(ctx, "test", anna); err != nil {
 		t.Fatal(err)

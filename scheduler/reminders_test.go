@@ -8,12 +8,13 @@ import (
 
 	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestReminderGoesOutAtItsSecondAndOnce(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	n := &inbox{}
 	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one"})
 	run(t, s.Reminders) // the first pass sets the job's cursor
@@ -56,8 +57,8 @@ func TestReminderGoesOutAtItsSecondAndOnce(t *testing.T) {
 
 func TestReminderDueWhileDownGoesOutLateAfterStartOnce(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	first := &inbox{}
 	s1 := scheduler.New(st, first, scheduler.Options{Now: c.Now, Owner: "first"})
 	run(t, s1.Reminders)
@@ -90,8 +91,8 @@ func TestReminderDueWhileDownGoesOutLateAfterStartOnce(t *testing.T) {
 
 func TestFailedReminderIsTriedAgain(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	n := &inbox{fail: errors.New("telegram is down")}
 	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one"})
 	run(t, s.Reminders)
@@ -115,9 +116,9 @@ func TestFailedReminderIsTriedAgain(t *testing.T) {
 // long that takes, and go out once it can.
 func TestRemindersAndDigestsWaitForTheBot(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
-	anna := newManager(t, st, store.Manager{Name: "Анна", TelegramID: 7, TimeZone: "UTC"})
+	c := storetest.NewClock(time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	anna := storetest.Manager(t, st, store.Manager{Name: "Анна", TelegramID: 7, TimeZone: "UTC"})
 	n := &inbox{}
 	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one"})
 	run(t, s.Reminders) // the first pass sets the job's cursor
@@ -148,8 +149,8 @@ func TestRemindersAndDigestsWaitForTheBot(t *testing.T) {
 
 func TestTwoSchedulersShareTheWork(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
 	a, b := &inbox{}, &inbox{}
 	sa := scheduler.New(st, a, scheduler.Options{Now: c.Now, Owner: "a"})
 	sb := scheduler.New(st, b, scheduler.Options{Now: c.Now, Owner: "b"})

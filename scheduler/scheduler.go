@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/crm-team/crm/campaign"
+	"github.com/crm-team/crm/internal/lease"
 	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/store"
 )
@@ -50,25 +50,28 @@ type Options struct {
 	GreetingHour int
 	// Greeter sends birthday greetings; nil: none are sent.
 	Greeter *Greeter
-	// Sender sends mail (greetings, campaigns); nil: none is sent.
-	Sender Sender
-	// Campaigns prepares campaign letters; nil: campaigns are not sent.
-	Campaigns *Campaigns
+	// Sender sends the greetings; nil: none is sent.
+	Sender campaign.Sender
+	// Campaigns is campaign delivery, woken every two seconds; nil: campaigns are
+	// not sent.
+	Campaigns Campaigns
 	// Charts draws the report pictures of the heads' Monday summary; nil: text only.
 	Charts Charts
-	// ServerRetry is how long a campaign waits after its SMTP server could not be
-	// reached (default 30 s).
-	ServerRetry time.Duration
-	// Takeover is how long a campaign batch stays with an instance that stopped
-	// writing to it (it crashed, or lost the database) before another instance takes
-	// it over (default 30 s).
-	Takeover time.Duration
 	// RiskAfter is how long a gold or platinum client may go without a paid order
 	// before it is flagged at risk of going red (default 90 days).
 	RiskAfter time.Duration
 	Logger    *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
+}
+
+// Campaigns is campaign delivery as the scheduler drives it; cmd/crm wires a
+// *campaign.Runner.
+type Campaigns interface {
+	// Wake starts what campaigns have to do now and returns; the work ends with ctx.
+	Wake(ctx context.Context) error
+	// Wait waits for the work Wake started.
+	Wait()
 }
 
 // Scheduler runs the timed jobs. Each job runs on the instance that holds its lease,
@@ -80,17 +83,11 @@ type Scheduler struct {
 	opts   Options
 	log    *slog.Logger
 
-	mu     sync.Mutex
-	leases map[string]time.Time // held until, as last renewed
-	tries  map[string]int       // failed sends of a reminder, to give up on a broken chat
+	leases *lease.Holder
 
-	working map[string]bool // campaigns and preparations this instance works on
-	wg      sync.WaitGroup  // their goroutines
+	mu    sync.Mutex
+	tries map[string]int // failed sends of a reminder, to give up on a broken chat
 }
-
-// leaseTTL is how long a lease outlives its holder: another instance takes a job over
-// within it after a crash.
-const leaseTTL = 30 * time.Second
 
 // New builds a Scheduler.
 func New(st *store.Store, n Notifier, opts Options) *Scheduler {
@@ -106,20 +103,15 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 	if opts.GreetingHour == 0 {
 		opts.GreetingHour = 10
 	}
-	if opts.ServerRetry <= 0 {
-		opts.ServerRetry = 30 * time.Second
-	}
-	if opts.Takeover <= 0 {
-		opts.Takeover = 30 * time.Second
-	}
 	if opts.RiskAfter <= 0 {
 		opts.RiskAfter = 90 * 24 * time.Hour
 	}
 	if opts.Owner == "" {
 		opts.Owner = store.NewOwner()
 	}
-	return &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger,
-		leases: map[string]time.Time{}, tries: map[string]int{}, working: map[string]bool{}}
+	s := &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger, tries: map[string]int{}}
+	s.leases = lease.New(st, opts.Owner, s.now, opts.Logger)
+	return s
 }
 
 func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
@@ -138,7 +130,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		{"@every 1m", "digests", func(ctx context.Context) error { _, err := s.Digests(ctx); return err }},
 		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
 		{"@every 10m", "marks", func(ctx context.Context) error { _, err := s.Marks(ctx); return err }},
-		{"@every 2s", "campaigns", s.SendCampaigns},
+		{"@every 2s", "campaigns", s.wakeCampaigns},
 		{"@daily", "cleanup", s.cleanup},
 	}
 	for _, j := range jobs {
@@ -153,52 +145,25 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c.Start()
 	<-ctx.Done()
 	<-c.Stop().Done()
-	s.wg.Wait() // campaign workers finish their transactions and put back the rest
-	s.releaseAll()
+	if s.opts.Campaigns != nil {
+		s.opts.Campaigns.Wait() // campaign workers finish their transactions and put back the rest
+	}
+	s.leases.ReleaseAll()
 	return nil
 }
 
 // hold reports whether this instance holds the job's lease, taking or renewing it
 // when half of it has run.
 func (s *Scheduler) hold(ctx context.Context, job string) (bool, error) {
-	now := s.now()
-	s.mu.Lock()
-	until := s.leases[job]
-	s.mu.Unlock()
-	if until.Sub(now) > leaseTTL/2 {
-		return true, nil
-	}
-	ok, err := s.st.AcquireLease(ctx, job, s.opts.Owner, leaseTTL)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil || !ok {
-		delete(s.leases, job)
-		return false, err
-	}
-	s.leases[job] = now.Add(leaseTTL)
-	return true, nil
+	return s.leases.Hold(ctx, job)
 }
 
-// release gives a lease up, so another instance can take the job at once.
-func (s *Scheduler) release(job string) {
-	s.mu.Lock()
-	delete(s.leases, job)
-	s.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := s.st.ReleaseLease(ctx, job, s.opts.Owner); err != nil {
-		s.log.Warn("release lease", "job", job, "err", err)
+// wakeCampaigns is the campaigns' job: the work goes on in the Runner's goroutines.
+func (s *Scheduler) wakeCampaigns(ctx context.Context) error {
+	if s.opts.Campaigns == nil {
+		return nil
 	}
-}
-
-// releaseAll gives the leases up at shutdown.
-func (s *Scheduler) releaseAll() {
-	s.mu.Lock()
-	jobs := slices.Collect(maps.Keys(s.leases))
-	s.mu.Unlock()
-	for _, job := range jobs {
-		s.release(job)
-	}
+	return s.opts.Campaigns.Wake(ctx)
 }
 
 // claimAge is how long claims are kept: longer than any catch-up after downtime.

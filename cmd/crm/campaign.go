@@ -12,23 +12,42 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 )
 
 // newCampaigns builds the campaign side from the configuration. Without
 // CRM_UNSUBSCRIBE_SECRET it can preview but not start a campaign (no unsubscribe
 // links can be signed).
-func newCampaigns(e *env, s *store.Store) (*scheduler.Campaigns, error) {
-	var unsub *scheduler.Unsubscriber
-	if e.cfg.UnsubscribeSecret != "" {
-		var err error
-		if unsub, err = scheduler.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL); err != nil {
-			return nil, err
-		}
+func newCampaigns(e *env, s *store.Store) (*campaign.Campaigns, error) {
+	unsub, err := newUnsubscriber(e, s)
+	if err != nil {
+		return nil, err
 	}
-	return scheduler.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+	return campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+}
+
+// newUnsubscriber signs the letters' unsubscribe links and serves the page they
+// open; nil without CRM_UNSUBSCRIBE_SECRET.
+func newUnsubscriber(e *env, s *store.Store) (*campaign.Unsubscriber, error) {
+	if e.cfg.UnsubscribeSecret == "" {
+		return nil, nil
+	}
+	u, err := campaign.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: check CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
+	}
+	return u, nil
+}
+
+// settingsHint adds to an error of package campaign, which says what failed, the
+// settings that fix it.
+func settingsHint(err error) error {
+	if errors.Is(err, campaign.ErrNoLinks) {
+		return fmt.Errorf("%w; set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
+	}
+	return err
 }
 
 // campaignUsage is the usage of one `crm campaign` subcommand; "" for an unknown one.
@@ -298,7 +317,7 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 type campaignCmd struct {
 	e  *env
 	s  *store.Store
-	cs *scheduler.Campaigns
+	cs *campaign.Campaigns
 }
 
 func (cc *campaignCmd) campaign(ctx context.Context, id string) (*store.Campaign, error) {
@@ -455,8 +474,8 @@ func (cc *campaignCmd) recipient(ctx context.Context, c *store.Campaign, client,
 		}
 		return cl.ID, contact, nil
 	}
-	var first scheduler.Recipient
-	err := scheduler.EachRecipient(ctx, cc.s, c.Segment, func(r scheduler.Recipient) error {
+	var first campaign.Recipient
+	err := campaign.EachRecipient(ctx, cc.s, c.Segment, func(r campaign.Recipient) error {
 		first = r
 		return errFirstRecipient
 	})
@@ -554,6 +573,7 @@ func (cc *campaignCmd) move(ctx context.Context, sub string, c *store.Campaign, 
 	switch sub {
 	case "start":
 		c, n, err = cc.cs.Start(ctx, actor, c.ID)
+		err = settingsHint(err)
 		done = "started"
 	case "pause":
 		c, err = cc.cs.Pause(ctx, actor, c.ID)
@@ -596,7 +616,7 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 	fmt.Fprintf(out, "campaign: %s (%s)\nstate: %s\nschedule: %s\n", c.Name, c.ID, cc.state(c), orNow(c.Schedule))
 	if c.State == store.CampaignPaused {
 		fmt.Fprintf(out, "paused: %s\n", cc.pauseReason(ctx, c.PauseReason))
-		if _, refused := scheduler.RefusedReply(c.PauseReason); refused {
+		if _, refused := campaign.RefusedReply(c.PauseReason); refused {
 			fmt.Fprintf(out, "once the server accepts letters again: crm campaign resume %s (the failed ones stay failed)\n", c.ID)
 		}
 		if c.ResumeAt != nil {

@@ -7,15 +7,15 @@ import (
 	"sync"
 
 	"github.com/crm-team/crm/bot"
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 )
 
 // campaignControl lets heads and admins drive campaigns from the bot (bot.
-// CampaignControl): the bot and the scheduler do not import each other.
+// CampaignControl): the bot and package campaign do not import each other.
 type campaignControl struct {
 	st *store.Store
-	cs *scheduler.Campaigns
+	cs *campaign.Campaigns
 
 	// done keeps the status of finished campaigns: their counts no longer change, and
 	// reading them is a scan of the batch heads on the embedded engine, which the list
@@ -24,7 +24,7 @@ type campaignControl struct {
 	done map[string]bot.CampaignView
 }
 
-func newCampaignControl(st *store.Store, cs *scheduler.Campaigns) *campaignControl {
+func newCampaignControl(st *store.Store, cs *campaign.Campaigns) *campaignControl {
 	return &campaignControl{st: st, cs: cs, done: map[string]bot.CampaignView{}}
 }
 
@@ -43,7 +43,7 @@ func (cc *campaignControl) List(ctx context.Context) ([]bot.CampaignView, error)
 func (cc *campaignControl) Start(ctx context.Context, actorID, id string) (bot.CampaignView, error) {
 	c, n, err := cc.cs.Start(ctx, actorID, id)
 	if err != nil {
-		return bot.CampaignView{}, refusal(err)
+		return bot.CampaignView{}, refusal(settingsHint(err))
 	}
 	v := cc.view(ctx, c)
 	v.Recipients = n
@@ -104,10 +104,10 @@ func (cc *campaignControl) view(ctx context.Context, c *store.Campaign) bot.Camp
 	if c.State == store.CampaignScheduled || c.State == store.CampaignPaused {
 		v.NextRun = c.RunAt
 	}
-	if c.PauseReason == scheduler.PauseServerDown {
+	if c.PauseReason == campaign.PauseServerDown {
 		v.ServerDown, v.PauseReason = true, ""
 	}
-	if reply, ok := scheduler.RefusedReply(c.PauseReason); ok {
+	if reply, ok := campaign.RefusedReply(c.PauseReason); ok {
 		v.Refused, v.PauseReason = reply, ""
 	}
 	if id, ok := strings.CutPrefix(c.PauseReason, "paused by "); ok && c.State == store.CampaignPaused {
@@ -121,7 +121,7 @@ func (cc *campaignControl) view(ctx context.Context, c *store.Campaign) bot.Camp
 // refusal marks the errors whose message tells a head what to fix (the template, the
 // settings, the segment, the campaign's state), so that the bot shows them as they are.
 func refusal(err error) error {
-	for _, e := range []error{scheduler.ErrTemplate, scheduler.ErrNotReady, store.ErrCampaignState, store.ErrInvalid} {
+	for _, e := range []error{campaign.ErrTemplate, campaign.ErrNotReady, store.ErrCampaignState, store.ErrInvalid} {
 		if errors.Is(err, e) {
 			return &bot.CampaignRefusal{Err: err}
 		}

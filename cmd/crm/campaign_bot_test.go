@@ -13,13 +13,13 @@ import (
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/bot/telegram/tgtest"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
 )
 
 // A head starts a draft from the chat of crm serve: the campaign runs and its letter
-// goes out; a draft whose template breaks is refused in the scheduler's own words.
+// goes out; a draft whose template breaks is refused in package campaign's own words.
 func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 	ctx := context.Background()
 	vars := campaignBase(t, "Ромашка;Москва;Ольга;Анна;anna@romashka.ru;да\n")
@@ -65,7 +65,7 @@ func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 	if got := mail.To("anna@romashka.ru"); len(got) != 1 || got[0].Header("Subject") != "Для Ромашка" {
 		t.Fatalf("the campaign's letter: %+v", got)
 	}
-	// Once the run is over, the list counts what the scheduler recorded.
+	// Once the run is over, the list counts what the runner recorded.
 	tg.TapButton(status, "📣 Все рассылки")
 	if list = tg.Next(77, wait); !strings.Contains(list.Text, "завершена <b>Весна</b> · отправлено 1 · не доставлено 0") {
 		t.Fatalf("the list after the run: %q", list.Text)
@@ -74,7 +74,7 @@ func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 
 // The adapter tells the bot which errors are the person's to fix, names who paused a
 // campaign, and reports letters still marked sending as cut once the run is over.
-func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
+func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	ctx := context.Background()
 	s, closeStore, err := openStore(ctx, Config{DataDir: t.TempDir(), Database: "crm"}, slog.New(slog.DiscardHandler), "go test", false)
 	if err != nil {
@@ -92,7 +92,7 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	if err := s.SaveCampaign(ctx, head.ID, c); err != nil {
 		t.Fatal(err)
 	}
-	cc := newCampaignControl(s, scheduler.NewCampaigns(s, nil, "news@company.ru", time.UTC))
+	cc := newCampaignControl(s, campaign.NewCampaigns(s, nil, "news@company.ru", time.UTC))
 	var refusal *bot.CampaignRefusal
 	if _, err := cc.Start(ctx, head.ID, c.ID); !errors.As(err, &refusal) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
 		t.Fatalf("start without unsubscribe links: %v", err)
@@ -140,9 +140,9 @@ func TestCampaignControlAdaptsTheScheduler(t *testing.T) {
 	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning {
 		t.Fatalf("resume: %+v %v", v, err)
 	}
-	// Paused by the scheduler for a dead server: the chat says so in its own words.
+	// Paused by the runner for a dead server: the chat says so in its own words.
 	if _, err := s.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
-		c.State, c.PauseReason = store.CampaignPaused, scheduler.PauseServerDown
+		c.State, c.PauseReason = store.CampaignPaused, campaign.PauseServerDown
 	}); err != nil {
 		t.Fatal(err)
 	}

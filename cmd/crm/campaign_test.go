@@ -177,6 +177,18 @@ func campaignFile(t *testing.T, json string) string {
 	return f
 }
 
+// Package campaign says what is wrong with the unsubscribe links' settings; the
+// binary names them.
+func TestUnsubscribeSettingsAreNamed(t *testing.T) {
+	for _, cfg := range []Config{{PublicURL: "https://crm.test", UnsubscribeSecret: "short"},
+		{PublicURL: "crm.test", UnsubscribeSecret: "0123456789abcdef-secret"}} {
+		_, err := newUnsubscriber(&env{cfg: cfg}, nil)
+		if err == nil || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") || !strings.Contains(err.Error(), "CRM_PUBLIC_URL") {
+			t.Errorf("%+v: %v", cfg, err)
+		}
+	}
+}
+
 // A campaign started from the command line is sent by crm serve, and its status
 // counts what happened to each letter, the cut one included.
 func TestServeSendsACampaignStartedFromTheCLI(t *testing.T) {

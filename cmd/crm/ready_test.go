@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/crm-team/crm/bot/telegram/tgtest"
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store/storetest"
 )
 
@@ -83,7 +83,7 @@ func TestServeStartsWhileTheBotAPIIsDown(t *testing.T) {
 	if code, _ := get(t, "http://"+addr+"/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz: %d", code)
 	}
-	unsub, err := scheduler.NewUnsubscriber(nil, secret, "http://"+addr)
+	unsub, err := campaign.NewUnsubscriber(nil, secret, "http://"+addr)
 	if err != nil {
 		t.Fatal(err)
 	}

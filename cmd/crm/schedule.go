@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/notice"
 	"github.com/crm-team/crm/reports"
@@ -45,7 +46,7 @@ func (n schedulerNotices) AtRisk(ctx context.Context, a notice.AtRisk) error {
 // scheduler has stopped: campaign workers finish the messages under way and put the
 // rest back first.
 func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link *botLink) (*mail.SMTP, <-chan struct{}, error) {
-	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour, Takeover: e.cfg.Takeover,
+	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour,
 		RiskAfter: e.cfg.RiskAfter, Now: e.cfg.Now, Logger: e.log.With("part", "scheduler")}
 	var pool *mail.SMTP
 	if e.cfg.SMTP != nil {
@@ -57,9 +58,12 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 		if opts.Greeter, err = scheduler.NewGreeter(s, e.cfg.MailFrom, templates.FS); err != nil {
 			return nil, nil, err
 		}
-		if opts.Campaigns, err = newCampaigns(e, s); err != nil {
+		cs, err := newCampaigns(e, s)
+		if err != nil {
 			return nil, nil, err
 		}
+		opts.Campaigns = campaign.NewRunner(cs, pool, campaign.RunnerOptions{Takeover: e.cfg.Takeover, Now: e.cfg.Now,
+			Logger: e.log.With("part", "campaigns")})
 	} else {
 		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")
 	}

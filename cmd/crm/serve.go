@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 )
 
@@ -39,13 +39,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ready := &readiness{}
 	ready.add("database", databaseReady(s, e.log))
 	mux := healthHandler(ready)
-	if e.cfg.UnsubscribeSecret != "" {
-		unsub, err := scheduler.NewUnsubscriber(s, e.cfg.UnsubscribeSecret, e.cfg.PublicURL)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		mux.Handle(scheduler.UnsubscribePath, unsub)
+	unsub, err := newUnsubscriber(e, s)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if unsub != nil {
+		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
 	core, link, err := startBot(ctx, e, s, mux)
 	if err != nil {

@@ -1,10 +1,11 @@
-package scheduler
+package campaign
 
 import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -17,19 +18,19 @@ import (
 // its recipient (HMAC-SHA256 with a secret from the configuration), so nobody can
 // unsubscribe someone else by editing a link.
 type Unsubscriber struct {
-	st     *store.Store
+	st     UnsubscribeStore
 	secret []byte
 	base   string // public URL of the HTTP listener, e.g. https://crm.example.com
 }
 
 // NewUnsubscriber checks the settings: a secret of at least 16 characters and an
-// http(s) base URL.
-func NewUnsubscriber(st *store.Store, secret, baseURL string) (*Unsubscriber, error) {
+// http(s) base URL, the address recipients reach the HTTP listener at.
+func NewUnsubscriber(st UnsubscribeStore, secret, baseURL string) (*Unsubscriber, error) {
 	if len(secret) < 16 {
-		return nil, errors.New("set CRM_UNSUBSCRIBE_SECRET to at least 16 characters: it signs every unsubscribe link")
+		return nil, fmt.Errorf("the secret that signs unsubscribe links has %d characters, fewer than 16", len(secret))
 	}
 	if !strings.HasPrefix(baseURL, "https://") && !strings.HasPrefix(baseURL, "http://") {
-		return nil, errors.New("set CRM_PUBLIC_URL to the address recipients reach this server at, e.g. https://crm.example.com")
+		return nil, fmt.Errorf("unsubscribe links need an http:// or https:// address recipients reach this server at, not %q", baseURL)
 	}
 	return &Unsubscriber{st: st, secret: []byte(secret), base: strings.TrimRight(baseURL, "/")}, nil
 }

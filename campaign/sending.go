@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"context"
@@ -45,118 +45,29 @@ func RefusedReply(pauseReason string) (string, bool) {
 	return strings.CutPrefix(pauseReason, refusedPrefix())
 }
 
-// conns is how many messages go out at once: the sender's pool size when it has one.
-func (s *Scheduler) conns() int {
-	if p, ok := s.opts.Sender.(interface{ Conns() int }); ok && p.Conns() > 0 {
-		return p.Conns()
-	}
-	return 4
-}
-
-// SendCampaigns starts due runs, resumes campaigns whose server came back, and puts this
-// instance to work on every running campaign. It returns at once: preparation and
-// sending go on in goroutines that end with ctx.
-func (s *Scheduler) SendCampaigns(ctx context.Context) error {
-	if s.opts.Campaigns == nil || s.opts.Sender == nil {
-		return nil
-	}
-	cs, err := s.st.Campaigns(ctx, store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	for _, c := range cs {
-		switch {
-		case c.State == store.CampaignScheduled && c.RunAt != nil && !c.RunAt.After(now):
-			_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "run/"+c.ID+"/"+strconv.Itoa(c.Run+1),
-				[]store.CampaignState{store.CampaignScheduled}, func(c *store.Campaign) {
-					c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
-					c.Prepared, c.Batches = false, 0 // queued now, by prepare
-				})
-			if err != nil && !errors.Is(err, store.ErrCampaignState) {
-				return err
-			}
-			s.work(ctx, c.ID)
-		case c.State == store.CampaignPaused && c.PauseReason == PauseServerDown && c.ResumeAt != nil && !c.ResumeAt.After(now):
-			_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "resume/"+c.ID+"/"+strconv.FormatInt(c.ResumeAt.UnixNano(), 36),
-				[]store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
-					c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
-				})
-			if err != nil && !errors.Is(err, store.ErrCampaignState) {
-				return err
-			}
-			s.work(ctx, c.ID)
-		case c.State == store.CampaignRunning:
-			s.work(ctx, c.ID)
-		}
-	}
-	return nil
-}
-
-// CampaignPass does what campaigns have to do now and waits until it is done: due runs
-// start, and every message that can go now goes.
-func (s *Scheduler) CampaignPass(ctx context.Context) error {
-	err := s.SendCampaigns(ctx)
-	s.wg.Wait()
-	return err
-}
-
 func prepareKey(c *store.Campaign) string { return "prepare/" + c.ID + "/" + strconv.Itoa(c.Run) }
-
-func (s *Scheduler) isWorking(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.working[key]
-}
-
-// work starts this instance's worker on a campaign unless one runs.
-func (s *Scheduler) work(ctx context.Context, id string) {
-	s.spawn(id, func() {
-		if err := s.runCampaign(ctx, id); err != nil && ctx.Err() == nil {
-			s.log.Warn("campaign worker stopped; it starts again", "campaign", id, "err", err)
-		}
-	})
-}
-
-// spawn runs fn in a goroutine under key unless one with that key runs already.
-func (s *Scheduler) spawn(key string, fn func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.working[key] {
-		return
-	}
-	s.working[key] = true
-	s.wg.Go(func() {
-		defer func() {
-			s.mu.Lock()
-			delete(s.working, key)
-			s.mu.Unlock()
-		}()
-		fn()
-	})
-}
 
 // runCampaign prepares the current run if nobody does and sends batches until none is
 // left to take.
-func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
-	c, err := s.st.Campaign(ctx, id)
+func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
+	c, err := rn.st.Campaign(ctx, id)
 	if err != nil || c.State != store.CampaignRunning {
 		return err
 	}
-	t, err := s.opts.Campaigns.template(c)
+	t, err := rn.cs.template(c)
 	if err != nil {
-		return s.pause(ctx, c, err.Error(), nil)
+		return rn.pause(ctx, c, err.Error(), nil)
 	}
 	// One pipeline for the worker: the next batch is taken while the last messages of
 	// the previous one are on their way, so the connections never wait for a take.
-	pl := s.startPipeline(ctx, c, t, newManagers(s.st))
+	pl := rn.startPipeline(ctx, c, t, newManagers(rn.st))
 	var draining sync.WaitGroup
 	var inFlight atomic.Int32 // batches still going out
 	var failed error
 	var mu sync.Mutex
-	w := newWalk(s.opts.Owner)
-	running := s.runningCheck(id)
-	opted := newOptOuts(s.st)
+	w := newWalk(rn.opts.Owner)
+	running := rn.runningCheck(id)
+	opted := newOptOuts(rn.st)
 	camp := c // c is read again below, and nil after a failed read
 	defer func() {
 		draining.Wait()
@@ -166,7 +77,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		}
 		// Paused once every batch is released, so the letters not begun wait queued.
 		if reason := pl.haltReason(); reason != "" {
-			err = errors.Join(err, s.pause(context.WithoutCancel(ctx), camp, reason, nil))
+			err = errors.Join(err, rn.pause(context.WithoutCancel(ctx), camp, reason, nil))
 		}
 	}()
 	for ctx.Err() == nil {
@@ -175,19 +86,19 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 			return nil
 		}
 		mu.Unlock()
-		if c, err = s.st.Campaign(ctx, id); err != nil {
+		if c, err = rn.st.Campaign(ctx, id); err != nil {
 			return err
 		}
 		if c.State != store.CampaignRunning {
 			return nil
 		}
 		if !c.Prepared {
-			s.prepareInBackground(ctx, c)
+			rn.prepareInBackground(ctx, c)
 		}
 		// Seen before the heads are read: a batch of ours that finishes after the read
 		// leaves those heads stale.
 		busy := inFlight.Load() > 0
-		b, allDone, err := s.takeNext(ctx, c, &w)
+		b, allDone, err := rn.takeNext(ctx, c, &w)
 		if err != nil {
 			return err
 		}
@@ -197,12 +108,12 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 				continue // a batch just finished: look again
 			}
 			if c.Prepared && allDone {
-				return s.finishRun(ctx, c)
+				return rn.finishRun(ctx, c)
 			}
 			// Nothing to take now: batches are sent by others or wait for a retry;
 			// the next look starts the worker again. Batches this instance is still
 			// queueing are worth waiting for.
-			if !s.isWorking(prepareKey(c)) {
+			if !rn.isWorking(prepareKey(c)) {
 				return nil
 			}
 			select {
@@ -215,7 +126,7 @@ func (s *Scheduler) runCampaign(ctx context.Context, id string) (err error) {
 		inFlight.Add(1)
 		draining.Go(func() {
 			defer inFlight.Add(-1)
-			if err := s.sendBatch(ctx, c, pl, running, opted, b, fed); err != nil {
+			if err := rn.sendBatch(ctx, c, pl, running, opted, b, fed); err != nil {
 				mu.Lock()
 				failed = errors.Join(failed, err)
 				mu.Unlock()
@@ -247,14 +158,14 @@ func newWalk(owner string) walk {
 // takeNext takes the next batch with work in it, reading each head of the run at most
 // once. When it takes nothing, allDone says whether every batch is sent and has its
 // timeline lines.
-func (s *Scheduler) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b *store.Batch, allDone bool, err error) {
+func (rn *Runner) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b *store.Batch, allDone bool, err error) {
 	n := c.Batches
-	now := s.now()
+	now := rn.now()
 	allDone = true
 	var lines []*store.Batch
 	for i := range n {
 		seq := (w.next + i) % n
-		h, err := s.st.Batch(ctx, store.BatchID(c.ID, c.Run, seq))
+		h, err := rn.st.Batch(ctx, store.BatchID(c.ID, c.Run, seq))
 		if errors.Is(err, store.ErrNotFound) {
 			allDone = false
 			continue
@@ -273,14 +184,14 @@ func (s *Scheduler) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b
 			lines = append(lines, h)
 			continue
 		}
-		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, s.opts.Takeover); err != nil || ok {
+		if ok, err := rn.st.TakeBatch(ctx, h, rn.opts.Owner, rn.opts.Takeover); err != nil || ok {
 			w.next = seq + 1
 			return h, false, err
 		}
 	}
 	w.lines = n > 0
 	for _, h := range lines {
-		if ok, err := s.st.TakeBatch(ctx, h, s.opts.Owner, s.opts.Takeover); err != nil || ok {
+		if ok, err := rn.st.TakeBatch(ctx, h, rn.opts.Owner, rn.opts.Takeover); err != nil || ok {
 			w.next = h.Seq + 1
 			return h, false, err
 		}
@@ -289,9 +200,9 @@ func (s *Scheduler) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b
 }
 
 // finishRun ends a run: the campaign is done, or scheduled for its next run.
-func (s *Scheduler) finishRun(ctx context.Context, c *store.Campaign) error {
-	next := nextRun(c.Schedule, s.now(), s.opts.Location)
-	_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "finish/"+c.ID+"/"+strconv.Itoa(c.Run),
+func (rn *Runner) finishRun(ctx context.Context, c *store.Campaign) error {
+	next := nextRun(c.Schedule, rn.now(), rn.cs.loc)
+	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "finish/"+c.ID+"/"+strconv.Itoa(c.Run),
 		[]store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
 			c.State, c.RunAt = store.CampaignDone, nil
 			if next != nil {
@@ -304,58 +215,58 @@ func (s *Scheduler) finishRun(ctx context.Context, c *store.Campaign) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
+	rn.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
 	// Every batch is sent and has its timeline lines: the letters are not needed
 	// again. Lists a crash leaves here cost space only.
-	if err := s.st.DropBatchLists(ctx, c.ID, c.Run, c.Batches); err != nil && ctx.Err() == nil {
-		s.log.Warn("drop a finished run's letters", "campaign", c.Name, "run", c.Run, "err", err)
+	if err := rn.st.DropBatchLists(ctx, c.ID, c.Run, c.Batches); err != nil && ctx.Err() == nil {
+		rn.log.Warn("drop a finished run's letters", "campaign", c.Name, "run", c.Run, "err", err)
 	}
 	return nil
 }
 
 // pause stops a campaign for a reason; resumeAt set means it resumes by itself.
-func (s *Scheduler) pause(ctx context.Context, c *store.Campaign, reason string, resumeAt *time.Time) error {
-	_, err := s.st.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+func (rn *Runner) pause(ctx context.Context, c *store.Campaign, reason string, resumeAt *time.Time) error {
+	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
 		c.State, c.PauseReason, c.ResumeAt = store.CampaignPaused, reason, resumeAt
 	})
 	if errors.Is(err, store.ErrCampaignState) {
 		return nil
 	}
-	s.log.Warn("campaign paused", "campaign", c.Name, "reason", reason)
+	rn.log.Warn("campaign paused", "campaign", c.Name, "reason", reason)
 	return err
 }
 
 // prepareInBackground queues the run's recipients on this instance when it gets the
 // preparation's lease; sending goes on meanwhile.
-func (s *Scheduler) prepareInBackground(ctx context.Context, c *store.Campaign) {
+func (rn *Runner) prepareInBackground(ctx context.Context, c *store.Campaign) {
 	key := prepareKey(c)
-	s.spawn(key, func() {
-		defer s.release(key)
-		if err := s.prepare(ctx, c, key); err != nil && ctx.Err() == nil {
-			s.log.Warn("campaign preparation stopped; it goes on later", "campaign", c.Name, "err", err)
+	rn.spawn(key, func() {
+		defer rn.leases.Release(key)
+		if err := rn.prepare(ctx, c, key); err != nil && ctx.Err() == nil {
+			rn.log.Warn("campaign preparation stopped; it goes on later", "campaign", c.Name, "err", err)
 		}
 	})
 }
 
 // prepare queues a run that started on its schedule. Progress is saved after each
 // batch; a preparation resumed after a crash skips the clients already queued.
-func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string) error {
-	if ok, err := s.hold(ctx, lease); !ok || err != nil {
+func (rn *Runner) prepare(ctx context.Context, c *store.Campaign, lease string) error {
+	if ok, err := rn.leases.Hold(ctx, lease); !ok || err != nil {
 		return err
 	}
-	done, seq, err := s.st.QueuedClients(ctx, c.ID, c.Run, c.Batches)
+	done, seq, err := rn.st.QueuedClients(ctx, c.ID, c.Run, c.Batches)
 	if err != nil {
 		return err
 	}
-	t, err := s.opts.Campaigns.template(c)
+	t, err := rn.cs.template(c)
 	if err != nil {
 		return err
 	}
-	seq, _, err = s.opts.Campaigns.queueRun(ctx, c, c.Run, seq, done, t, false, func(batches int) error {
-		if err := s.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
+	seq, _, err = rn.cs.queueRun(ctx, c, c.Run, seq, done, t, false, func(batches int) error {
+		if err := rn.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
 			return err
 		}
-		if ok, err := s.hold(ctx, lease); !ok || err != nil {
+		if ok, err := rn.leases.Hold(ctx, lease); !ok || err != nil {
 			return errors.Join(errors.New("lost the preparation's lease"), err)
 		}
 		return nil
@@ -363,7 +274,7 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 	if err != nil {
 		return err
 	}
-	return s.st.SetPrepared(ctx, c.ID, c.Run, seq, true)
+	return rn.st.SetPrepared(ctx, c.ID, c.Run, seq, true)
 }
 
 // sendBatch hands a taken batch's messages to the pipeline, group by group, and
@@ -371,10 +282,10 @@ func (s *Scheduler) prepare(ctx context.Context, c *store.Campaign, lease string
 // and releases the batch. A finished batch is taken for its "mailing sent" lines
 // instead. It stops at a pause, a lost hold, a dead server or the end of ctx; messages
 // under way finish, the rest go back to the queue.
-func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, opted *optOuts, b *store.Batch, fed chan<- struct{}) error {
+func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, opted *optOuts, b *store.Batch, fed chan<- struct{}) error {
 	closeFed := sync.OnceFunc(func() { close(fed) })
 	defer closeFed()
-	list, err := s.st.BatchList(ctx, b.ID)
+	list, err := rn.st.BatchList(ctx, b.ID)
 	if err != nil {
 		return err
 	}
@@ -384,27 +295,27 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	if b.State == store.BatchDone { // taken for its timeline lines: see takeNext
 		closeFed()
 		again := b.Lining
-		if ok, err := s.st.BeginLines(ctx, b, s.opts.Owner, s.opts.Takeover); err != nil || !ok {
+		if ok, err := rn.st.BeginLines(ctx, b, rn.opts.Owner, rn.opts.Takeover); err != nil || !ok {
 			return err
 		}
-		if err := s.writeMailings(ctx, c, b, list, again); err != nil {
+		if err := rn.writeMailings(ctx, c, b, list, again); err != nil {
 			return err
 		}
 		b.Timelined = true
-		return s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, s.opts.Takeover)
+		return rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover)
 	}
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var lost atomic.Bool
 	go func() { // renew the hold while messages are slow (rate limits); losing it stops the sending
-		tick := time.NewTicker(s.opts.Takeover / 3)
+		tick := time.NewTicker(rn.opts.Takeover / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-bctx.Done():
 				return
 			case <-tick.C:
-				ok, err := s.st.RenewBatch(bctx, b.ID, s.opts.Owner, b.Takes, s.opts.Takeover)
+				ok, err := rn.st.RenewBatch(bctx, b.ID, rn.opts.Owner, b.Takes, rn.opts.Takeover)
 				if bctx.Err() == nil && (err != nil || !ok) {
 					lost.Store(true)
 					stop()
@@ -425,10 +336,10 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	// Those are reported as cut, never sent again. A write costs the embedded engine
 	// close to a millisecond of CPU, so a group is at least 128 messages: at 64, the
 	// writes were a tenth of a 4-connection campaign's CPU.
-	group := max(8*s.conns(), 128)
-	tail := max(2*s.conns(), 16) // enough to cover the write
+	group := max(8*rn.conns(), 128)
+	tail := max(2*rn.conns(), 16) // enough to cover the write
 	pick := func() ([]int, error) {
-		now := s.now()
+		now := rn.now()
 		skip, err := opted.since(bctx, b.Queued, now)
 		if err != nil {
 			return nil, err
@@ -439,7 +350,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 	if err != nil {
 		return err
 	}
-	if ok, err := s.save(ctx, b, p); err != nil || !ok {
+	if ok, err := rn.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
 		return err
 	}
@@ -459,7 +370,7 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 			saved <- nil // nothing more to mark: the release writes the outcomes
 		} else {
 			go func() {
-				ok, err := s.save(context.WithoutCancel(ctx), b, p)
+				ok, err := rn.save(context.WithoutCancel(ctx), b, p)
 				if err == nil && !ok {
 					err = errLost
 				}
@@ -480,18 +391,18 @@ func (s *Scheduler) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeli
 		return nil // another instance has the batch now; these outcomes are lost with the hold
 	}
 	if saveErr != nil {
-		if _, err := s.save(context.WithoutCancel(ctx), b, p); err != nil {
+		if _, err := rn.save(context.WithoutCancel(ctx), b, p); err != nil {
 			return errors.Join(saveErr, err)
 		}
 		return saveErr
 	}
-	p.settle(b, s.now())
-	if err := s.st.ReleaseBatch(context.WithoutCancel(ctx), b, s.opts.Owner, s.opts.Takeover); err != nil {
+	p.settle(b, rn.now())
+	if err := rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover); err != nil {
 		return err
 	}
 	if serverDown {
-		at := s.now().Add(s.opts.ServerRetry)
-		return s.pause(ctx, c, PauseServerDown, &at)
+		at := rn.now().Add(rn.opts.ServerRetry)
+		return rn.pause(ctx, c, PauseServerDown, &at)
 	}
 	return nil
 }
@@ -501,7 +412,7 @@ var errLost = errors.New("the batch was taken over")
 
 // runningCheck says whether a campaign still runs, reading it at most twice a second
 // for all the worker's batches.
-func (s *Scheduler) runningCheck(id string) func(context.Context) bool {
+func (rn *Runner) runningCheck(id string) func(context.Context) bool {
 	var mu sync.Mutex
 	var at time.Time
 	running := false
@@ -511,18 +422,18 @@ func (s *Scheduler) runningCheck(id string) func(context.Context) bool {
 		if time.Since(at) < 500*time.Millisecond {
 			return running
 		}
-		c, err := s.st.Campaign(ctx, id)
+		c, err := rn.st.Campaign(ctx, id)
 		at, running = time.Now(), err == nil && c.State == store.CampaignRunning
 		return running
 	}
 }
 
 // save writes a batch's progress to its head.
-func (s *Scheduler) save(ctx context.Context, b *store.Batch, p *progress) (bool, error) {
+func (rn *Runner) save(ctx context.Context, b *store.Batch, p *progress) (bool, error) {
 	p.mu.Lock()
 	b.States, b.Tries = string(p.states), maps.Clone(p.tries)
 	p.mu.Unlock()
-	return s.st.SaveBatchProgress(ctx, b, s.opts.Owner, s.opts.Takeover)
+	return rn.st.SaveBatchProgress(ctx, b, rn.opts.Owner, rn.opts.Takeover)
 }
 
 // progress is a held batch's delivery states while its messages go out.
@@ -646,8 +557,8 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 
 // writeMailings puts a "mailing sent" line into the timeline of each client whose
 // contact got the campaign, dated when the batch was finished.
-func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList, again bool) error {
-	at := s.now()
+func (rn *Runner) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList, again bool) error {
+	at := rn.now()
 	if b.DoneAt != nil {
 		at = *b.DoneAt
 	}
@@ -666,11 +577,11 @@ func (s *Scheduler) writeMailings(ctx context.Context, c *store.Campaign, b *sto
 	}
 	renewed := time.Now()
 	for _, id := range order {
-		if err := s.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
+		if err := rn.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
 			return err
 		}
-		if time.Since(renewed) > s.opts.Takeover/3 { // a busy database can take minutes over a batch
-			if ok, err := s.st.RenewBatch(ctx, b.ID, s.opts.Owner, b.Takes, s.opts.Takeover); err != nil || !ok {
+		if time.Since(renewed) > rn.opts.Takeover/3 { // a busy database can take minutes over a batch
+			if ok, err := rn.st.RenewBatch(ctx, b.ID, rn.opts.Owner, b.Takes, rn.opts.Takeover); err != nil || !ok {
 				return errors.Join(errLost, err)
 			}
 			renewed = time.Now()

@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"context"
@@ -58,30 +58,30 @@ type piped struct {
 	i int
 }
 
-func (s *Scheduler) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers) *pipeline {
-	pl := &pipeline{todo: make(chan piped, s.conns())}
-	for range s.conns() {
+func (rn *Runner) startPipeline(ctx context.Context, c *store.Campaign, t *Template, ms *managers) *pipeline {
+	pl := &pipeline{todo: make(chan piped, rn.conns())}
+	for range rn.conns() {
 		pl.done.Go(func() {
 			for l := range pl.todo {
 				if l.p.stopping() {
 					l.p.putBack(l.i)
 					continue
 				}
-				msg, err := s.letterFor(ctx, c, t, ms, l.p.list, l.i)
+				msg, err := rn.letterFor(ctx, c, t, ms, l.p.list, l.i)
 				switch {
 				case err != nil && l.p.ctx.Err() != nil:
 					l.p.putBack(l.i)
 					continue
 				case err != nil: // the letter could not be rendered when queued
-					l.p.done(l.i, refused, err.Error(), s.now())
+					l.p.done(l.i, refused, err.Error(), rn.now())
 					continue
 				}
-				how, reply := classify(s.opts.Sender.Send(l.p.ctx, msg))
+				how, reply := classify(rn.sender.Send(l.p.ctx, msg))
 				if how == notStarted && l.p.ctx.Err() == nil {
 					l.p.down.Store(true)
 				}
 				pl.note(how, reply)
-				l.p.done(l.i, how, reply, s.now())
+				l.p.done(l.i, how, reply, rn.now())
 			}
 		})
 	}
@@ -121,7 +121,7 @@ func (p *progress) done(i int, how outcome, reply string, now time.Time) {
 // letterFor builds recipient i's message from the letter rendered when the run was
 // queued (rendering it now for a list queued before letters were kept), with the
 // Message-ID the batch's record of sent letters gives it.
-func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, i int) (*gomail.Msg, error) {
+func (rn *Runner) letterFor(ctx context.Context, c *store.Campaign, t *Template, ms *managers, list *store.BatchList, i int) (*gomail.Msg, error) {
 	r := list.Recipients[i]
 	var msg *gomail.Msg
 	var err error
@@ -129,14 +129,14 @@ func (s *Scheduler) letterFor(ctx context.Context, c *store.Campaign, t *Templat
 	case r.Problem != "":
 		return nil, errors.New(r.Problem)
 	case l != nil:
-		msg, err = s.opts.Campaigns.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
+		msg, err = rn.cs.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
 	default:
 		var out Rendered
 		var data MailData
-		if out, data, err = s.opts.Campaigns.letter(ctx, t, c, r, ms, false); err != nil {
+		if out, data, err = rn.cs.letter(ctx, t, c, r, ms, false); err != nil {
 			return nil, err
 		}
-		msg, err = s.opts.Campaigns.Message(c, out, data, r.Email)
+		msg, err = rn.cs.Message(c, out, data, r.Email)
 	}
 	if err == nil {
 		recordedID(msg, list.Sent, i)

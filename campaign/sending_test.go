@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -13,19 +13,20 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 // mailing is a campaign's world: a store on a clock, a go-smtp server, and clients
 // whose contacts are addressed r<client>-<contact>@shop.test.
 type mailing struct {
 	t     *testing.T
-	clock *clock
+	clock *storetest.Clock
 	st    *store.Store
 	srv   *smtptest.Server
-	cs    *scheduler.Campaigns
+	cs    *campaign.Campaigns
 	camp  *store.Campaign
 	want  []string // the addresses that should get the campaign
 	first string   // the first client's ID
@@ -36,13 +37,13 @@ type mailing struct {
 func newMailing(t *testing.T, clients int) *mailing {
 	t.Helper()
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	m := &mailing{t: t, clock: c, st: newStore(t, c), srv: smtptest.Start(t)}
-	olga := newManager(t, m.st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
+	c := storetest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	m := &mailing{t: t, clock: c, st: storetest.OnClock(t, c), srv: smtptest.Start(t)}
+	olga := storetest.Manager(t, m.st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
 	for i := range clients {
 		a, b := fmt.Sprintf("r%d-1@shop.test", i), fmt.Sprintf("r%d-2@shop.test", i)
-		cl := newClient(t, m.st, fmt.Sprintf("Магазин %d", i), olga.ID,
-			person("Иванов Иван Петрович", a, 1, 1, true), person("Anna Smith", b, 1, 1, true))
+		cl := storetest.Client(t, m.st, fmt.Sprintf("Магазин %d", i), olga.ID,
+			storetest.Person("Иванов Иван Петрович", a, 1, 1, true), storetest.Person("Anna Smith", b, 1, 1, true))
 		if _, err := m.st.UpdateClient(ctx, "test", cl.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
 			t.Fatal(err)
 		}
@@ -51,17 +52,17 @@ func newMailing(t *testing.T, clients int) *mailing {
 			m.first = cl.ID
 		}
 	}
-	cl := newClient(t, m.st, "Без согласия", olga.ID, person("Нет Согласия", "no@shop.test", 1, 1, false))
+	cl := storetest.Client(t, m.st, "Без согласия", olga.ID, storetest.Person("Нет Согласия", "no@shop.test", 1, 1, false))
 	if _, err := m.st.UpdateClient(ctx, "test", cl.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
 		t.Fatal(err)
 	}
-	newClient(t, m.st, "Москва", olga.ID, person("Другой Город", "moscow@shop.test", 1, 1, true))
+	storetest.Client(t, m.st, "Москва", olga.ID, storetest.Person("Другой Город", "moscow@shop.test", 1, 1, true))
 
-	unsub, err := scheduler.NewUnsubscriber(m.st, "0123456789abcdef-secret", "https://crm.test")
+	unsub, err := campaign.NewUnsubscriber(m.st, "0123456789abcdef-secret", "https://crm.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.cs = scheduler.NewCampaigns(m.st, unsub, "news@crm.test", time.UTC)
+	m.cs = campaign.NewCampaigns(m.st, unsub, "news@crm.test", time.UTC)
 	m.camp = &store.Campaign{Name: "Зима", Segment: store.Segment{Cities: []string{"Казань"}},
 		Subject: "{{.Contact.FirstName}}, зима в {{.Client.Name}}",
 		Text:    "Здравствуйте, {{.Contact.FirstName}}!\n{{.Manager.Signature}}\nОтписаться: {{.UnsubscribeURL}}",
@@ -72,9 +73,9 @@ func newMailing(t *testing.T, clients int) *mailing {
 	return m
 }
 
-// scheduler makes an instance named owner that sends through sender.
-func (m *mailing) scheduler(owner string, sender scheduler.Sender) *scheduler.Scheduler {
-	return scheduler.New(m.st, nil, scheduler.Options{Owner: owner, Now: m.clock.Now, Sender: sender, Campaigns: m.cs, ServerRetry: time.Minute})
+// runner makes an instance named owner that sends through sender.
+func (m *mailing) runner(owner string, sender campaign.Sender) *campaign.Runner {
+	return campaign.NewRunner(m.cs, sender, campaign.RunnerOptions{Owner: owner, Now: m.clock.Now, ServerRetry: time.Minute})
 }
 
 func (m *mailing) start() {
@@ -84,14 +85,14 @@ func (m *mailing) start() {
 	}
 }
 
-func (m *mailing) pass(s *scheduler.Scheduler) {
+func (m *mailing) pass(s *campaign.Runner) {
 	m.t.Helper()
-	if err := s.CampaignPass(context.Background()); err != nil {
+	if err := s.Pass(context.Background()); err != nil {
 		m.t.Fatal(err)
 	}
 }
 
-func (m *mailing) status() scheduler.Status {
+func (m *mailing) status() campaign.Status {
 	m.t.Helper()
 	st, err := m.cs.Status(context.Background(), m.camp.ID)
 	if err != nil {
@@ -164,7 +165,7 @@ func (s *countingSender) Send(ctx context.Context, msg *gomail.Msg) error {
 	if n > s.at && s.slow > 0 {
 		time.Sleep(s.slow)
 	}
-	err := smtpSender{s.port}.Send(ctx, msg)
+	err := smtptest.Sender{Port: s.port}.Send(ctx, msg)
 	// Sends run side by side: the nth to finish, not the nth begun, is when n are sent.
 	if s.finished.Add(1) == s.at && s.hook != nil && s.after {
 		s.once.Do(s.hook)
@@ -177,7 +178,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 	ctx := context.Background()
 	m.srv.Refuse("r3-1@shop.test", 550)
 	m.srv.Refuse("r5-2@shop.test", 451)
-	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.start()
 	m.pass(s)
 
@@ -198,7 +199,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 		t.Fatalf("after the retry: %+v, %s", st.Counts, st.Campaign.State)
 	}
 	m.receivedOnce("r3-1@shop.test")
-	recordedOnly(t, m.st, m.srv.Messages())
+	smtptest.RecordedOnly(t, m.st, m.srv.Messages())
 	// The run is over: its letters are dropped, and the batch heads keep the counts.
 	if _, err := m.st.BatchList(ctx, store.BatchID(m.camp.ID, 1, 0)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a finished run's letters are kept: %v", err)
@@ -227,7 +228,7 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 
 	// Another pass, or another instance, sends nothing more.
 	m.pass(s)
-	m.pass(m.scheduler("two", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("two", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce("r3-1@shop.test")
 }
 
@@ -239,17 +240,17 @@ func TestCampaignStartRefusesBadTemplatesAndMissingLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := m.cs.Start(ctx, "head", m.camp.ID)
-	if !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
+	if !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
 		t.Fatalf("a misspelt field: %v", err)
 	}
-	noLinks := scheduler.NewCampaigns(m.st, nil, "news@crm.test", time.UTC)
-	if _, _, err := noLinks.Start(ctx, "head", m.camp.ID); !errors.Is(err, scheduler.ErrNotReady) || !strings.Contains(err.Error(), "CRM_UNSUBSCRIBE_SECRET") {
+	noLinks := campaign.NewCampaigns(m.st, nil, "news@crm.test", time.UTC)
+	if _, _, err := noLinks.Start(ctx, "head", m.camp.ID); !errors.Is(err, campaign.ErrNotReady) || !errors.Is(err, campaign.ErrNoLinks) {
 		t.Fatalf("no unsubscribe links: %v", err)
 	}
 	if c, _ := m.st.Campaign(ctx, m.camp.ID); c.State != store.CampaignDraft {
 		t.Fatalf("a refused start changed the campaign: %s", c.State)
 	}
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	if m.srv.Count() != 0 {
 		t.Fatalf("a draft was sent: %d", m.srv.Count())
 	}
@@ -259,12 +260,12 @@ func TestCampaignPausesForADeadServerAndResumes(t *testing.T) {
 	m := newMailing(t, 60)
 	sender := &countingSender{port: m.srv.Port(), at: 50}
 	sender.hook = m.srv.Stop
-	s := m.scheduler("one", sender)
+	s := m.runner("one", sender)
 	m.start()
 	m.pass(s)
 	st := m.status()
 	// Messages on their way when the server died may have been cut; none was sent twice.
-	if st.Campaign.State != store.CampaignPaused || st.Campaign.PauseReason != scheduler.PauseServerDown ||
+	if st.Campaign.State != store.CampaignPaused || st.Campaign.PauseReason != campaign.PauseServerDown ||
 		st.Counts.Sent < 40 || st.Counts.Sent+st.Counts.Sending+st.Counts.Queued != 120 {
 		t.Fatalf("with the server gone: %s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)
 	}
@@ -299,7 +300,7 @@ func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
 		}
 	}
 	sender.slow = 20 * time.Millisecond // senders look at the campaign's state twice a second
-	s := m.scheduler("one", sender)
+	s := m.runner("one", sender)
 	m.start()
 	m.pass(s)
 	paused := m.srv.Count()
@@ -318,20 +319,20 @@ func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
 	}
 	stopCtx, stop := context.WithCancel(ctx)
 	stopping := &countingSender{port: m.srv.Port(), at: int64(300-paused) / 2, hook: stop}
-	if err := m.scheduler("two", stopping).CampaignPass(stopCtx); err != nil {
+	if err := m.runner("two", stopping).Pass(stopCtx); err != nil {
 		t.Fatal(err)
 	}
 	if st := m.status(); st.Counts.Sending != 0 || st.Counts.Queued == 0 {
 		t.Fatalf("after a stop: %+v", st.Counts)
 	}
-	m.pass(m.scheduler("three", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("three", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 300 {
 		t.Fatalf("after the restart: %s, %+v", st.Campaign.State, st.Counts)
 	}
 	m.receivedOnce()
 }
 
-func TestTwoSchedulersShareACampaign(t *testing.T) {
+func TestTwoRunnersShareACampaign(t *testing.T) {
 	m := newMailing(t, 400) // 800 recipients, two batches
 	m.start()
 	a, b := &countingSender{port: m.srv.Port()}, &countingSender{port: m.srv.Port()}
@@ -340,10 +341,10 @@ func TestTwoSchedulersShareACampaign(t *testing.T) {
 		name string
 		s    *countingSender
 	}{{"alpha", a}, {"beta", b}} {
-		wg.Go(func() { m.pass(m.scheduler(x.name, x.s)) })
+		wg.Go(func() { m.pass(m.runner(x.name, x.s)) })
 	}
 	wg.Wait()
-	m.pass(m.scheduler("alpha", a)) // whatever was prepared after one of them looked
+	m.pass(m.runner("alpha", a)) // whatever was prepared after one of them looked
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Sent != 800 {
 		t.Fatalf("%s, %+v", st.Campaign.State, st.Counts)
 	}
@@ -359,7 +360,7 @@ func TestRecurringCampaignRunsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.start()
-	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.pass(s)
 	if m.srv.Count() != 0 {
 		t.Fatal("sent before its time")
@@ -388,7 +389,7 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	// The sending ends and the instance stops before its lines.
 	stopCtx, stop := context.WithCancel(ctx)
 	last := &countingSender{port: m.srv.Port(), at: 6, hook: stop, after: true}
-	if err := m.scheduler("one", last).CampaignPass(stopCtx); err != nil {
+	if err := m.runner("one", last).Pass(stopCtx); err != nil {
 		t.Fatal(err)
 	}
 	m.receivedOnce()
@@ -424,7 +425,7 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	}
 
 	m.clock.Add(2 * time.Minute)
-	m.pass(m.scheduler("two", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("two", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone {
 		t.Fatalf("after the takeover: %s", st.Campaign.State)
 	}
@@ -481,7 +482,7 @@ func TestCampaignSkipsWhoOptedOutAfterTheStart(t *testing.T) {
 	}
 
 	m.clock.Add(25 * time.Hour) // the opt-outs are in yesterday's record now
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce("r0-1@shop.test", "r1-1@shop.test", "r1-2@shop.test", "r2-1@shop.test", "r2-2@shop.test")
 	if st := m.status(); st.Counts.Sent != 3 || st.Counts.Skipped != 5 || st.Campaign.State != store.CampaignDone {
 		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
@@ -508,7 +509,7 @@ func TestCampaignSkipsWhoUnsubscribesMidway(t *testing.T) {
 		}
 		m.clock.Add(3 * time.Second) // a running worker reads the day's opt-outs again
 	}}
-	m.pass(m.scheduler("one", s))
+	m.pass(m.runner("one", s))
 	m.atMostOnce()
 	st := m.status()
 	if n := st.Counts; n.Skipped == 0 || n.Sent == 0 || n.Sent+n.Skipped != 160 || n.Sent != m.srv.Count() {
@@ -530,7 +531,7 @@ func (s *gateSender) Send(ctx context.Context, msg *gomail.Msg) error {
 	if s.sent++; s.sent == 1 {
 		s.hook()
 	}
-	return smtpSender{s.port}.Send(ctx, msg)
+	return smtptest.Sender{Port: s.port}.Send(ctx, msg)
 }
 
 // A run that starts on its schedule renders its letters when it is queued; a
@@ -560,7 +561,7 @@ func TestScheduledRunFailsOnlyWhoseLetterNoLongerRenders(t *testing.T) {
 	m.start()
 	setPosition("r1-2@shop.test", "")
 	m.clock.Add(time.Hour + time.Second)
-	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.pass(s)
 	m.pass(s)
 
@@ -613,7 +614,7 @@ func TestListsQueuedWithoutLettersAreRenderedWhenSent(t *testing.T) {
 	if err := m.st.QueueBatch(ctx, &store.Batch{CampaignID: m.camp.ID, Run: 1}, list); err != nil {
 		t.Fatal(err)
 	}
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce()
 	msg := m.srv.To("r1-1@shop.test")[0]
 	if msg.Header("Subject") != "Иван Петрович, зима в Магазин 1" || !strings.HasPrefix(msg.Header("List-Unsubscribe"), "<https://crm.test/unsubscribe/") {
@@ -634,7 +635,7 @@ func TestLargeLettersMakeSmallBatches(t *testing.T) {
 	if st := m.status(); st.Batches < 3 {
 		t.Fatalf("60 letters of 200 KB in %d batches", st.Batches)
 	}
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	m.receivedOnce()
 	if st := m.status(); st.Counts.Sent != 60 || st.Campaign.State != store.CampaignDone {
 		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)

@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -7,31 +7,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
-	"github.com/crm-team/crm/scheduler"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
-	olga := newManager(t, st, store.Manager{Name: "Ольга", Email: "olga@crm.test"})
-	moscow := newClient(t, st, "Ромашка", olga.ID,
-		person("Иванова Анна Сергеевна", "anna@romashka.ru", 1, 1, true),
-		person("Без Согласия", "no@romashka.ru", 1, 1, false))
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга", Email: "olga@crm.test"})
+	moscow := storetest.Client(t, st, "Ромашка", olga.ID,
+		storetest.Person("Иванова Анна Сергеевна", "anna@romashka.ru", 1, 1, true),
+		storetest.Person("Без Согласия", "no@romashka.ru", 1, 1, false))
 	if _, err := st.UpdateClient(ctx, "test", moscow.ID, store.ClientPatch{City: ptr("Москва")}); err != nil {
 		t.Fatal(err)
 	}
-	kazan := newClient(t, st, "Лютик <b>", "", person("Pavel", "pavel@lutik.ru", 1, 1, true))
+	kazan := storetest.Client(t, st, "Лютик <b>", "", storetest.Person("Pavel", "pavel@lutik.ru", 1, 1, true))
 	if _, err := st.UpdateClient(ctx, "test", kazan.ID, store.ClientPatch{City: ptr("Казань")}); err != nil {
 		t.Fatal(err)
 	}
-	unsub, err := scheduler.NewUnsubscriber(st, "0123456789abcdef-secret", "https://crm.test")
+	unsub, err := campaign.NewUnsubscriber(st, "0123456789abcdef-secret", "https://crm.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := scheduler.NewCampaigns(st, unsub, "news@crm.test", time.UTC)
+	cs := campaign.NewCampaigns(st, unsub, "news@crm.test", time.UTC)
 	camp := &store.Campaign{ID: "c1", Name: "Осень", Segment: store.Segment{Cities: []string{"Москва", "Казань"}},
 		Subject: "{{.Contact.FirstName}}, скидки для {{.Client.Name}}",
 		Text:    "Здравствуйте, {{.Contact.FirstName}}!\nОтписаться: {{.UnsubscribeURL}}\n{{.Manager.Signature}}",
@@ -44,11 +45,11 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 	bad := *camp
 	bad.Text = "Здравствуйте!\n{{.Contact.Nmae}}"
 	_, err = cs.Check(ctx, &bad)
-	if !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
+	if !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "Nmae") || !strings.Contains(err.Error(), ":2:") {
 		t.Fatalf("a misspelt field: %v", err)
 	}
 	bad.Text = "{{if .Contact.Name}}no end"
-	if _, err = cs.Check(ctx, &bad); !errors.Is(err, scheduler.ErrTemplate) || !strings.Contains(err.Error(), "text part") {
+	if _, err = cs.Check(ctx, &bad); !errors.Is(err, campaign.ErrTemplate) || !strings.Contains(err.Error(), "text part") {
 		t.Fatalf("a syntax error: %v", err)
 	}
 	bad = *camp
@@ -67,11 +68,11 @@ func TestCampaignTemplateChecksPreviewAndHeaders(t *testing.T) {
 
 	// The letter carries the one-click unsubscribe headers.
 	srv := smtptest.Start(t)
-	msg, err := cs.Message(camp, r, scheduler.MailData{UnsubscribeURL: unsub.Link(camp.ID, kazan.ID, who.Contact.ID)}, who.Email)
+	msg, err := cs.Message(camp, r, campaign.MailData{UnsubscribeURL: unsub.Link(camp.ID, kazan.ID, who.Contact.ID)}, who.Email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (smtpSender{srv.Port()}).Send(ctx, msg); err != nil {
+	if err := (smtptest.Sender{Port: srv.Port()}).Send(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.To("pavel@lutik.ru")

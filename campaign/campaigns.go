@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"context"
@@ -26,7 +26,7 @@ type Recipient struct {
 // EachRecipient streams a segment's recipients: the contacts of matching clients who
 // consented, did not unsubscribe, and have an address that does not bounce. The
 // clients are read one by one, never all at once.
-func EachRecipient(ctx context.Context, st *store.Store, seg store.Segment, fn func(Recipient) error) error {
+func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
 	return st.EachClient(ctx, func(c *store.Client) error {
 		if !seg.Matches(c) {
 			return nil
@@ -45,7 +45,7 @@ func EachRecipient(ctx context.Context, st *store.Store, seg store.Segment, fn f
 // Campaigns prepares campaign letters: the template, the managers' signatures and the
 // unsubscribe links.
 type Campaigns struct {
-	st    *store.Store
+	st    Store
 	loc   *time.Location // the company's: schedules without a zone are read in it
 	unsub *Unsubscriber  // nil: no links can be made, so nothing can be sent
 	from  string         // the company's address, when a campaign names none
@@ -54,7 +54,7 @@ type Campaigns struct {
 }
 
 // NewCampaigns builds the campaign side; unsub may be nil for previews only.
-func NewCampaigns(st *store.Store, unsub *Unsubscriber, from string, loc *time.Location) *Campaigns {
+func NewCampaigns(st Store, unsub *Unsubscriber, from string, loc *time.Location) *Campaigns {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -83,12 +83,12 @@ func snapshot(r Recipient) store.BatchRecipient {
 // managers caches managers by ID: a campaign has thousands of recipients and a few
 // managers. It is safe for concurrent senders.
 type managers struct {
-	st *store.Store
+	st Store
 	mu sync.Mutex
 	m  map[string]*store.Manager
 }
 
-func newManagers(st *store.Store) *managers {
+func newManagers(st Store) *managers {
 	return &managers{st: st, m: map[string]*store.Manager{}}
 }
 
@@ -255,7 +255,7 @@ func (cs *Campaigns) Message(c *store.Campaign, r Rendered, data MailData, to st
 	if err != nil {
 		return nil, err
 	}
-	msg, err := buildMessage(from, to, r, nil)
+	msg, err := NewMessage(from, to, r, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -325,6 +325,10 @@ func nextRun(spec string, now time.Time, loc *time.Location) *time.Time {
 // nobody would get it.
 var ErrNotReady = errors.New("the campaign cannot start")
 
+// ErrNoLinks says no unsubscribe links can be made: Campaigns was built without an
+// Unsubscriber, for want of a public URL and a secret to sign them with.
+var ErrNoLinks = errors.New("letters need a signed unsubscribe link, and none can be made without the public URL and the secret")
+
 // Start checks a draft campaign and starts it, or schedules it for its time: the
 // template must render for every recipient, and every letter must be able to carry a
 // signed unsubscribe link. It returns the campaign and how many recipients it has now.
@@ -337,7 +341,7 @@ func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campai
 		return c, 0, fmt.Errorf("%w: campaign %q is %s; only a draft starts (pause and resume the others)", store.ErrCampaignState, c.Name, c.State)
 	}
 	if cs.unsub == nil {
-		return c, 0, fmt.Errorf("%w: letters need an unsubscribe link; set CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", ErrNotReady)
+		return c, 0, fmt.Errorf("%w: %w", ErrNotReady, ErrNoLinks)
 	}
 	first, _, err := parseSchedule(c.Schedule, cs.st.Now(), cs.loc)
 	if err != nil {

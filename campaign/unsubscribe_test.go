@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -10,23 +10,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
+	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	st := newStore(t, c)
-	cl := newClient(t, st, "Ромашка", "", person("Anna", "anna@x.ru", 1, 1, true), person("Boris", "boris@x.ru", 1, 1, true))
-	if _, err := scheduler.NewUnsubscriber(st, "short", "https://crm.test"); err == nil {
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	cl := storetest.Client(t, st, "Ромашка", "", storetest.Person("Anna", "anna@x.ru", 1, 1, true), storetest.Person("Boris", "boris@x.ru", 1, 1, true))
+	if _, err := campaign.NewUnsubscriber(st, "short", "https://crm.test"); err == nil {
 		t.Fatal("a short secret was accepted")
 	}
-	var u *scheduler.Unsubscriber
+	var u *campaign.Unsubscriber
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { u.ServeHTTP(w, r) }))
 	defer srv.Close()
 	var err error
-	if u, err = scheduler.NewUnsubscriber(st, "0123456789abcdef-secret", srv.URL); err != nil {
+	if u, err = campaign.NewUnsubscriber(st, "0123456789abcdef-secret", srv.URL); err != nil {
 		t.Fatal(err)
 	}
 	link := u.Link("camp1", cl.ID, "p1")
@@ -52,11 +54,11 @@ func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 	}
 
 	// Forged links: another contact with the old signature, a changed signature.
-	payload, sig, _ := strings.Cut(strings.TrimPrefix(link, srv.URL+scheduler.UnsubscribePath), ".")
-	other := strings.TrimPrefix(u.Link("camp1", cl.ID, "p2"), srv.URL+scheduler.UnsubscribePath)
+	payload, sig, _ := strings.Cut(strings.TrimPrefix(link, srv.URL+campaign.UnsubscribePath), ".")
+	other := strings.TrimPrefix(u.Link("camp1", cl.ID, "p2"), srv.URL+campaign.UnsubscribePath)
 	otherPayload, _, _ := strings.Cut(other, ".")
 	for _, forged := range []string{otherPayload + "." + sig, payload + "." + strings.ToUpper(sig), payload, "garbage"} {
-		resp, err := http.PostForm(srv.URL+scheduler.UnsubscribePath+forged, url.Values{"List-Unsubscribe": {"One-Click"}})
+		resp, err := http.PostForm(srv.URL+campaign.UnsubscribePath+forged, url.Values{"List-Unsubscribe": {"One-Click"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,14 +122,14 @@ func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 func TestTestLetterLinksChangeNobody(t *testing.T) {
 	ctx := context.Background()
 	m := newMailing(t, 2)
-	var u *scheduler.Unsubscriber
+	var u *campaign.Unsubscriber
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { u.ServeHTTP(w, r) }))
 	defer web.Close()
 	var err error
-	if u, err = scheduler.NewUnsubscriber(m.st, "0123456789abcdef-secret", web.URL); err != nil {
+	if u, err = campaign.NewUnsubscriber(m.st, "0123456789abcdef-secret", web.URL); err != nil {
 		t.Fatal(err)
 	}
-	m.cs = scheduler.NewCampaigns(m.st, u, "news@crm.test", time.UTC)
+	m.cs = campaign.NewCampaigns(m.st, u, "news@crm.test", time.UTC)
 	// links returns a received letter's unsubscribe links: its text's and its header's.
 	links := func(to string) []string {
 		t.Helper()
@@ -139,7 +141,7 @@ func TestTestLetterLinksChangeNobody(t *testing.T) {
 		_, body, _ := strings.Cut(got[0].Text(), "Отписаться: ")
 		body, _, _ = strings.Cut(body, "\n")
 		for _, l := range []string{header, body} {
-			if !strings.HasPrefix(l, web.URL+scheduler.UnsubscribePath) {
+			if !strings.HasPrefix(l, web.URL+campaign.UnsubscribePath) {
 				t.Fatalf("%s: no unsubscribe link in %q and %q", to, header, got[0].Text())
 			}
 		}
@@ -188,7 +190,7 @@ func TestTestLetterLinksChangeNobody(t *testing.T) {
 		}
 	}
 
-	if err := m.cs.Test(ctx, smtpSender{m.srv.Port()}, m.camp, m.first, "", "me@crm.test"); err != nil {
+	if err := m.cs.Test(ctx, smtptest.Sender{Port: m.srv.Port()}, m.camp, m.first, "", "me@crm.test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, link := range links("me@crm.test") {
@@ -206,7 +208,7 @@ func TestTestLetterLinksChangeNobody(t *testing.T) {
 
 	// The campaign itself: a real letter's link unsubscribes its recipient, and only them.
 	m.start()
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	real := links("r0-1@shop.test")
 	if body := page(http.MethodPost, real[1], url.Values{"List-Unsubscribe": {"One-Click"}}); !strings.Contains(body, "Вы отписаны") {
 		t.Fatalf("a real letter's one-click: %s", body)

@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"bytes"
@@ -95,8 +95,8 @@ type ManagerData struct {
 	Signature   string // the name, and the address when known
 }
 
-// mailData gathers a contact's fields for a template.
-func mailData(c *store.Client, p store.Contact, m *store.Manager, email string) MailData {
+// NewMailData gathers a contact's fields for a template (a birthday greeting's).
+func NewMailData(c *store.Client, p store.Contact, m *store.Manager, email string) MailData {
 	d := MailData{
 		Contact: ContactData{Name: p.Name, FirstName: addressName(p.Name), Position: p.Position, Email: email},
 		Client:  ClientData{Name: c.Name, City: c.City, Industry: c.Industry, Custom: c.Custom},
@@ -134,9 +134,9 @@ func addressName(full string) string {
 	return strings.Join(words, " ")
 }
 
-// parseTemplateFile reads a template file that defines "subject", "text" and,
+// ParseTemplateFile reads a template file that defines "subject", "text" and,
 // optionally, "html".
-func parseTemplateFile(name, src string) (*Template, error) {
+func ParseTemplateFile(name, src string) (*Template, error) {
 	tt, err := texttemplate.New(name).Option("missingkey=error").Parse(src)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", name, err)

@@ -1,10 +1,10 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 )
 
@@ -18,11 +18,11 @@ var benchLetter = struct{ subject, text, html string }{
 		"<p>{{.Manager.Signature}}</p><p><a href=\"{{.UnsubscribeURL}}\">Unsubscribe</a></p>",
 }
 
-func benchMailData() scheduler.MailData {
-	return scheduler.MailData{
-		Contact:        scheduler.ContactData{Name: "Иванов Иван Петрович", FirstName: "Иван Петрович", Email: "ivanov@example.ru"},
-		Client:         scheduler.ClientData{Name: "Shop 17", City: "Kazan", Custom: map[string]string{"car": "Lada"}},
-		Manager:        scheduler.ManagerData{Name: "Olga Petrova", Email: "olga@crm.example.com", Signature: "Olga Petrova\nolga@crm.example.com"},
+func benchMailData() campaign.MailData {
+	return campaign.MailData{
+		Contact:        campaign.ContactData{Name: "Иванов Иван Петрович", FirstName: "Иван Петрович", Email: "ivanov@example.ru"},
+		Client:         campaign.ClientData{Name: "Shop 17", City: "Kazan", Custom: map[string]string{"car": "Lada"}},
+		Manager:        campaign.ManagerData{Name: "Olga Petrova", Email: "olga@crm.example.com", Signature: "Olga Petrova\nolga@crm.example.com"},
 		UnsubscribeURL: "https://crm.example.com/unsubscribe/c1.k2.p3.Zm9vYmFyYmF6",
 	}
 }
@@ -31,9 +31,9 @@ func benchMailData() scheduler.MailData {
 // each recipient: rendering the three parts when the run is queued, and building the
 // go-mail message when it is sent.
 //
-//	go test -run '^$' -bench 'RenderLetter|BuildLetter' -benchmem ./scheduler/
+//	go test -run '^$' -bench 'RenderLetter|BuildLetter' -benchmem ./campaign/
 func BenchmarkRenderLetter(b *testing.B) {
-	t, err := scheduler.ParseTemplate(benchLetter.subject, benchLetter.text, benchLetter.html)
+	t, err := campaign.ParseTemplate(benchLetter.subject, benchLetter.text, benchLetter.html)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func BenchmarkRenderLetter(b *testing.B) {
 }
 
 func BenchmarkBuildLetter(b *testing.B) {
-	t, err := scheduler.ParseTemplate(benchLetter.subject, benchLetter.text, benchLetter.html)
+	t, err := campaign.ParseTemplate(benchLetter.subject, benchLetter.text, benchLetter.html)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkBuildLetter(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cs := scheduler.NewCampaigns(nil, nil, "news@crm.example.com", time.UTC)
+	cs := campaign.NewCampaigns(nil, nil, "news@crm.example.com", time.UTC)
 	c := &store.Campaign{ID: "c1", Sender: "Shop <news@crm.example.com>"}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,4 +1,4 @@
-package scheduler
+package campaign
 
 import (
 	"context"
@@ -22,7 +22,7 @@ const (
 // or were removed) after the batch's snapshot was taken. The store keeps one document
 // a day; a day over is read once, the current one at most every optOutsEvery.
 type optOuts struct {
-	st *store.Store
+	st Store
 
 	mu   sync.Mutex
 	days map[string]*optOutDay // by UTC date
@@ -34,7 +34,7 @@ type optOutDay struct {
 	readAt  time.Time
 }
 
-func newOptOuts(st *store.Store) *optOuts {
+func newOptOuts(st Store) *optOuts {
 	return &optOuts{st: st, days: map[string]*optOutDay{}, sets: map[time.Time]map[string]bool{}}
 }
 

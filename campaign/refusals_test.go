@@ -1,4 +1,4 @@
-package scheduler_test
+package campaign_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crm-team/crm/scheduler"
+	"github.com/crm-team/crm/campaign"
+	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/store"
 )
 
-// oneConn sends as smtpSender does, over one connection at a time, so the letters'
+// oneConn sends as smtptest.Sender does, over one connection at a time, so the letters'
 // outcomes come in the order they were queued.
-type oneConn struct{ smtpSender }
+type oneConn struct{ smtptest.Sender }
 
 func (oneConn) Conns() int { return 1 }
 
@@ -41,7 +42,7 @@ func TestCampaignPausesWhenTheServerRefusesEveryone(t *testing.T) {
 	m := newMailing(t, 50) // 100 recipients
 	const reply = "Service unavailable; client host [127.0.0.1] blocked using zen.spamhaus.org"
 	m.srv.RefuseAll(554, reply)
-	s := m.scheduler("one", smtpSender{m.srv.Port()})
+	s := m.runner("one", smtptest.Sender{Port: m.srv.Port()})
 	m.start()
 	order := m.queued()
 	m.pass(s)
@@ -51,11 +52,11 @@ func TestCampaignPausesWhenTheServerRefusesEveryone(t *testing.T) {
 	t.Logf("paused after %d refusals: %s", failed, st.Campaign.PauseReason)
 	// The letters under way on the other connections when the row was complete (three)
 	// end as they may.
-	if st.Campaign.State != store.CampaignPaused || failed < scheduler.RefusalsToPause || failed > scheduler.RefusalsToPause+3 ||
+	if st.Campaign.State != store.CampaignPaused || failed < campaign.RefusalsToPause || failed > campaign.RefusalsToPause+3 ||
 		st.Counts.Queued != 100-failed || st.Counts.Sent != 0 || st.Campaign.ResumeAt != nil {
 		t.Fatalf("with every letter refused: %s, resumes at %v, %+v", st.Campaign.State, st.Campaign.ResumeAt, st.Counts)
 	}
-	reason, ok := scheduler.RefusedReply(st.Campaign.PauseReason)
+	reason, ok := campaign.RefusedReply(st.Campaign.PauseReason)
 	if !ok || !strings.Contains(reason, "554 5.7.1 "+reply) || strings.Contains(reason, "@shop.test") {
 		t.Fatalf("the pause's reason: %q", st.Campaign.PauseReason)
 	}
@@ -106,7 +107,7 @@ func TestCampaignRefusalsBetweenLettersSentDoNotPause(t *testing.T) {
 		refused = append(refused, a)
 	}
 	m.start()
-	m.pass(m.scheduler("one", smtpSender{m.srv.Port()}))
+	m.pass(m.runner("one", smtptest.Sender{Port: m.srv.Port()}))
 	if st := m.status(); st.Campaign.State != store.CampaignDone || st.Counts.Failed != 50 || st.Counts.Sent != 50 {
 		t.Fatalf("%s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)
 	}
@@ -119,13 +120,13 @@ func TestCampaignPausesAtTheRefusalThatCompletesTheRow(t *testing.T) {
 	m := newMailing(t, 30) // 60 recipients
 	m.start()
 	order := m.queued()
-	n := scheduler.RefusalsToPause
+	n := campaign.RefusalsToPause
 	for i := range 2 * n { // n-1 refused, one sent, n refused
 		if i != n-1 {
 			m.srv.Refuse(order[i], 550)
 		}
 	}
-	m.pass(m.scheduler("one", oneConn{smtpSender{m.srv.Port()}}))
+	m.pass(m.runner("one", oneConn{smtptest.Sender{Port: m.srv.Port()}}))
 	st := m.status()
 	if st.Campaign.State != store.CampaignPaused || st.Counts.Failed != 2*n-1 || st.Counts.Sent != 1 || st.Counts.Queued != 60-2*n {
 		t.Fatalf("%s (%s), %+v", st.Campaign.State, st.Campaign.PauseReason, st.Counts)

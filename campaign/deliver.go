@@ -1,9 +1,12 @@
-package scheduler
+package campaign
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +24,12 @@ const (
 	firstRetry = time.Minute
 	maxRetry   = time.Hour
 )
+
+// Sender sends one message over SMTP (cmd/crm wires mail.SMTP). Its errors follow
+// go-mail: a *gomail.SendError carries the server's reply code.
+type Sender interface {
+	Send(ctx context.Context, m *gomail.Msg) error
+}
 
 // ErrServerDown says the SMTP server could not be reached or dropped the connection
 // before a transaction began: nothing was sent, and the message waits for the server.
@@ -109,30 +118,32 @@ func retryAfter(attempts int) time.Duration {
 	return d
 }
 
-// deliver sends msg as the delivery d (queued first if it is new) when it is due, and
-// advances its state machine: queued or deferred -> sending -> sent, failed or
-// deferred. Each attempt is claimed before the state moves, so two instances never
-// send one delivery; a message whose transaction was cut stays "sending" and is
-// reported, never sent again. It returns the state reached; ErrServerDown when the
-// server could not be reached (the delivery is queued again).
-func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
-	if s.opts.Sender == nil {
-		return "", errors.New("no SMTP server is configured")
+// Deliver sends msg, a letter of its own (a birthday greeting), through sender as
+// the delivery d (queued first if it is new) when it is due, and advances its state
+// machine, the one a campaign's letters go through: queued or deferred -> sending ->
+// sent, failed or deferred. Each attempt is claimed before the state moves, so two
+// instances never send one delivery; a message whose transaction was cut stays
+// "sending" and is reported, never sent again. It returns the state reached;
+// ErrServerDown when the server could not be reached (the delivery is queued again).
+// now is the clock.
+func Deliver(ctx context.Context, st DeliveryStore, sender Sender, now func() time.Time, d store.Delivery, msg *gomail.Msg) (store.DeliveryState, error) {
+	if sender == nil {
+		return "", errors.New("no SMTP server to send through")
 	}
 	queued := []store.Delivery{d}
-	fresh, err := s.st.QueueDeliveries(ctx, queued)
+	fresh, err := st.QueueDeliveries(ctx, queued)
 	if err != nil {
 		return "", err
 	}
 	cur, id := &queued[0], queued[0].ID
 	if fresh == 0 { // it was there: read where it is
-		if cur, err = s.st.Delivery(ctx, id); err != nil {
+		if cur, err = st.Delivery(ctx, id); err != nil {
 			return "", err
 		}
 	}
-	now := s.now()
+	at := now()
 	switch {
-	case cur.State == store.DeliveryDeferred && cur.NextTry != nil && cur.NextTry.After(now):
+	case cur.State == store.DeliveryDeferred && cur.NextTry != nil && cur.NextTry.After(at):
 		return cur.State, nil
 	case cur.State != store.DeliveryQueued && cur.State != store.DeliveryDeferred:
 		return cur.State, nil
@@ -140,33 +151,74 @@ func (s *Scheduler) deliver(ctx context.Context, d store.Delivery, msg *gomail.M
 	// Recorded before it can go, so that a report of its bounce is believed; an
 	// instance that loses the claim leaves a record nobody's letter names.
 	rec := &store.Sent{SentKey: store.NewSentKey(), To: []string{d.Email}, What: "delivery " + id}
-	if err := s.st.RecordSent(ctx, rec); err != nil {
+	if err := st.RecordSent(ctx, rec); err != nil {
 		return cur.State, err
 	}
 	recordedID(msg, rec.SentKey, 0)
-	won, err := s.st.Claim(ctx, "send/"+id+"/"+strconv.Itoa(cur.Attempts))
+	won, err := st.Claim(ctx, "send/"+id+"/"+strconv.Itoa(cur.Attempts))
 	if err != nil || !won {
 		return cur.State, err
 	}
 	attempts := cur.Attempts + 1
-	ok, err := s.st.AdvanceDelivery(ctx, id, cur.State, store.DeliverySending, bson.D{{Key: "attempts", Value: attempts}})
+	ok, err := st.AdvanceDelivery(ctx, id, cur.State, store.DeliverySending, bson.D{{Key: "attempts", Value: attempts}})
 	if err != nil || !ok {
 		return cur.State, err
 	}
-	how, reply := classify(s.opts.Sender.Send(ctx, msg))
-	to, next := transition(how, attempts, s.now())
+	how, reply := classify(sender.Send(ctx, msg))
+	to, next := transition(how, attempts, now())
 	set := bson.D{{Key: "lastReply", Value: reply}}
 	switch {
 	case how == sent:
-		set = append(set, bson.E{Key: "sentAt", Value: s.now()})
+		set = append(set, bson.E{Key: "sentAt", Value: now()})
 	case next != nil:
 		set = append(set, bson.E{Key: "nextTry", Value: *next})
 	}
-	if _, err := s.st.AdvanceDelivery(ctx, id, store.DeliverySending, to, set); err != nil {
+	if _, err := st.AdvanceDelivery(ctx, id, store.DeliverySending, to, set); err != nil {
 		return "", err
 	}
 	if how == notStarted {
 		return to, fmt.Errorf("%w: %s", ErrServerDown, reply)
 	}
 	return to, nil
+}
+
+// NewMessage makes a letter from a rendered template, on behalf of m (nil: nobody):
+// replies go to the manager.
+func NewMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (*gomail.Msg, error) {
+	msg := gomail.NewMsg()
+	msg.FromMailAddress(from)
+	if err := msg.To(to); err != nil {
+		return nil, fmt.Errorf("recipient address %q: %w", to, err)
+	}
+	if m != nil && m.Email != "" {
+		_ = msg.ReplyTo(m.Email) // replies reach the manager; a bad address only loses this header
+	}
+	msg.Subject(r.Subject)
+	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
+	if r.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
+	}
+	msg.SetDate()
+	msg.SetMessageIDWithValue(messageID(from.Address))
+	return msg, nil
+}
+
+// messageID makes a Message-ID in the sender's domain, where replies and bounces
+// that quote it are understood; go-mail's own asks the system for its host name for
+// every message.
+func messageID(from string) string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base32.StdEncoding.EncodeToString(b[:]) + "@" + domainOf(from)
+}
+
+func domainOf(address string) string { return address[strings.LastIndexByte(address, '@')+1:] }
+
+// recordedID gives a message the Message-ID of letter i of a record of sent letters
+// (store.Sent), in the sender's domain, so that a report of its bounce is believed;
+// without a record (a list queued by an older version) it keeps its own.
+func recordedID(msg *gomail.Msg, k store.SentKey, i int) {
+	if from := msg.GetFrom(); k.ID != "" && len(from) > 0 {
+		msg.SetMessageIDWithValue(k.MessageID(i, domainOf(from[0].Address)))
+	}
 }

@@ -1,0 +1,161 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/crm-team/crm/internal/lease"
+	"github.com/crm-team/crm/store"
+)
+
+// RunnerOptions configure a Runner.
+type RunnerOptions struct {
+	// Owner names this instance in batch holds and leases (default: host, process
+	// and a random part).
+	Owner string
+	// ServerRetry is how long a campaign waits after its SMTP server could not be
+	// reached (default 30 s).
+	ServerRetry time.Duration
+	// Takeover is how long a campaign batch stays with an instance that stopped
+	// writing to it (it crashed, or lost the database) before another instance takes
+	// it over (default 30 s).
+	Takeover time.Duration
+	Logger   *slog.Logger
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// Runner sends the campaigns that run: each instance's Runner, woken by the
+// scheduler every two seconds, works on every running campaign, queueing a run that
+// started on its schedule and sending the batches it takes, so that instances share
+// a campaign batch by batch.
+type Runner struct {
+	st     Store
+	cs     *Campaigns // renders the letters
+	sender Sender
+	opts   RunnerOptions
+	log    *slog.Logger
+	leases *lease.Holder // the preparations'
+
+	mu      sync.Mutex
+	working map[string]bool // campaigns and preparations this instance works on
+	wg      sync.WaitGroup  // their goroutines
+}
+
+// NewRunner builds the runner of the campaigns cs prepares, sending through sender.
+func NewRunner(cs *Campaigns, sender Sender, opts RunnerOptions) *Runner {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ServerRetry <= 0 {
+		opts.ServerRetry = 30 * time.Second
+	}
+	if opts.Takeover <= 0 {
+		opts.Takeover = 30 * time.Second
+	}
+	if opts.Owner == "" {
+		opts.Owner = store.NewOwner()
+	}
+	rn := &Runner{st: cs.st, cs: cs, sender: sender, opts: opts, log: opts.Logger, working: map[string]bool{}}
+	rn.leases = lease.New(cs.st, opts.Owner, rn.now, opts.Logger)
+	return rn
+}
+
+func (rn *Runner) now() time.Time { return rn.opts.Now().UTC() }
+
+// conns is how many messages go out at once: the sender's pool size when it has one.
+func (rn *Runner) conns() int {
+	if p, ok := rn.sender.(interface{ Conns() int }); ok && p.Conns() > 0 {
+		return p.Conns()
+	}
+	return 4
+}
+
+// Wake starts due runs, resumes campaigns whose server came back, and puts this
+// instance to work on every running campaign. It returns at once: preparation and
+// sending go on in goroutines that end with ctx (Wait waits for them).
+func (rn *Runner) Wake(ctx context.Context) error {
+	cs, err := rn.st.Campaigns(ctx, store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused)
+	if err != nil {
+		return err
+	}
+	now := rn.now()
+	for _, c := range cs {
+		switch {
+		case c.State == store.CampaignScheduled && c.RunAt != nil && !c.RunAt.After(now):
+			_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "run/"+c.ID+"/"+strconv.Itoa(c.Run+1),
+				[]store.CampaignState{store.CampaignScheduled}, func(c *store.Campaign) {
+					c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+					c.Prepared, c.Batches = false, 0 // queued now, by prepare
+				})
+			if err != nil && !errors.Is(err, store.ErrCampaignState) {
+				return err
+			}
+			rn.work(ctx, c.ID)
+		case c.State == store.CampaignPaused && c.PauseReason == PauseServerDown && c.ResumeAt != nil && !c.ResumeAt.After(now):
+			_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "resume/"+c.ID+"/"+strconv.FormatInt(c.ResumeAt.UnixNano(), 36),
+				[]store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
+					c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
+				})
+			if err != nil && !errors.Is(err, store.ErrCampaignState) {
+				return err
+			}
+			rn.work(ctx, c.ID)
+		case c.State == store.CampaignRunning:
+			rn.work(ctx, c.ID)
+		}
+	}
+	return nil
+}
+
+// Pass does what campaigns have to do now and waits until it is done: due runs
+// start, and every message that can go now goes.
+func (rn *Runner) Pass(ctx context.Context) error {
+	err := rn.Wake(ctx)
+	rn.wg.Wait()
+	return err
+}
+
+// Wait waits for the work Wake started, which ends with Wake's ctx: messages under
+// way finish and the rest go back to the queue.
+func (rn *Runner) Wait() { rn.wg.Wait() }
+
+func (rn *Runner) isWorking(key string) bool {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	return rn.working[key]
+}
+
+// work starts this instance's worker on a campaign unless one runs.
+func (rn *Runner) work(ctx context.Context, id string) {
+	rn.spawn(id, func() {
+		if err := rn.runCampaign(ctx, id); err != nil && ctx.Err() == nil {
+			rn.log.Warn("campaign worker stopped; it starts again", "campaign", id, "err", err)
+		}
+	})
+}
+
+// spawn runs fn in a goroutine under key unless one with that key runs already.
+func (rn *Runner) spawn(key string, fn func()) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.working[key] {
+		return
+	}
+	rn.working[key] = true
+	rn.wg.Go(func() {
+		defer func() {
+			rn.mu.Lock()
+			delete(rn.working, key)
+			rn.mu.Unlock()
+		}()
+		fn()
+	})
+}
