@@ -334,8 +334,8 @@ func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline
 	// "sending" the unstarted part of one group, and at worst (during that write) the
 	// next group too, plus the last messages still in the pipeline (two a connection).
 	// Those are reported as cut, never sent again. A write costs the embedded engine
-	// close to a millisecond of CPU, so a group is at least 128 messages: at 64, the
-	// writes were a tenth of a 4-connection campaign's CPU.
+	// close to a millisecond of CPU, so a group is large enough (at least 128
+	// messages) for the writes to stay a small part of a campaign's CPU.
 	group := max(8*rn.conns(), 128)
 	tail := max(2*rn.conns(), 16) // enough to cover the write
 	pick := func() ([]int, error) {

@@ -31,11 +31,11 @@ const (
 // Hash is always set.
 //
 // Headers are read with go-message's textproto and mail packages, charsets with
-// go-message/charset. The MIME tree is split here, on the raw bytes, rather than by
-// go-message's multipart reader, so that a broken part (a bad header line, a
-// boundary never closed) costs that part only; base64 is decoded here too, skipping
-// characters outside the alphabet as RFC 2045 asks, where the standard decoder stops
-// at the first one and loses the rest of the part.
+// go-message/charset. The MIME tree is split by this package (mime.go), on the raw
+// bytes, rather than by go-message's multipart reader, so that a broken part (a bad
+// header line, a boundary never closed) costs that part only; base64 is decoded by it
+// too (base64.go), skipping characters outside the alphabet as RFC 2045 asks, where
+// the standard decoder stops at the first one and loses the rest of the part.
 func Parse(raw []byte, opts ParseOptions) (l *Letter) {
 	if opts.MaxAttachment <= 0 {
 		opts.MaxAttachment = defaultMaxAttachment
@@ -88,8 +88,8 @@ func (p *parser) problem(format string, args ...any) {
 	p.problems = append(p.problems, msg)
 }
 
-// ---- the letter's text -----------------------------------------------------------
-
+// finish joins the parts' texts into the letter's text and preview (the HTML's text
+// when no part had plain text) and settles which bounce report the letter is.
 func (p *parser) finish() {
 	l := p.l
 	l.Text = strings.TrimRight(strings.Join(p.texts, "\n\n"), " \t\n")
@@ -110,8 +110,6 @@ func (p *parser) finish() {
 		l.Bounce.Original = p.returned
 	}
 }
-
-// ---- small helpers -----------------------------------------------------------------
 
 // cleanLine makes one line of header text: control characters and runs of white
 // space become one space.

@@ -20,7 +20,7 @@ import (
 
 // The directory is an in-process index of every client's name, manager and stage: the
 // access path for name search and managers' client lists, which would otherwise scan
-// the whole collection (1.5 s at 100k on the embedded engine).
+// the whole collection on the embedded engine.
 //
 // Every process that searches keeps its own copy and follows a change log written by
 // every process that changes clients: a counter "changes" and one document per change
