@@ -154,11 +154,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 		Now: time.Now,
 	}
-	mb, err := strconv.Atoi(get("CRM_BOT_FILE_LIMIT_MB"))
-	if err != nil || mb < 1 || mb > 15 {
-		return c, fmt.Errorf("CRM_BOT_FILE_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_BOT_FILE_LIMIT_MB"))
+	var err error
+	if c.BotFileLimit, err = fileLimit(get, "CRM_BOT_FILE_LIMIT_MB"); err != nil {
+		return c, err
 	}
-	c.BotFileLimit = int64(mb) << 20
 	if c.Mailboxes, err = mailAccounts(get); err != nil {
 		return c, err
 	}
@@ -170,11 +169,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
-	amb, err := strconv.Atoi(get("CRM_MAIL_ATTACHMENT_LIMIT_MB"))
-	if err != nil || amb < 1 || amb > 15 {
-		return c, fmt.Errorf("CRM_MAIL_ATTACHMENT_LIMIT_MB=%q: use a whole number of megabytes from 1 to 15", get("CRM_MAIL_ATTACHMENT_LIMIT_MB"))
+	if c.AttachmentLimit, err = fileLimit(get, "CRM_MAIL_ATTACHMENT_LIMIT_MB"); err != nil {
+		return c, err
 	}
-	c.AttachmentLimit = int64(amb) << 20
 	if c.ReplySLA, err = time.ParseDuration(get("CRM_REPLY_SLA")); err != nil || c.ReplySLA < 0 {
 		return c, fmt.Errorf("CRM_REPLY_SLA=%q: use a duration of working time such as 4h or 90m (0 turns it off)", get("CRM_REPLY_SLA"))
 	}
@@ -299,4 +296,15 @@ func readConfigFile(path string, into map[string]string) error {
 		into[name] = strings.Trim(strings.TrimSpace(value), `"'`)
 	}
 	return sc.Err()
+}
+
+// fileLimit reads a size setting in megabytes: from 1 up to the most a file
+// document of the store keeps.
+func fileLimit(get func(string) string, name string) (int64, error) {
+	most := store.MaxStoredFile >> 20
+	mb, err := strconv.Atoi(get(name))
+	if err != nil || mb < 1 || mb > most {
+		return 0, fmt.Errorf("%s=%q: use a whole number of megabytes from 1 to %d", name, get(name), most)
+	}
+	return int64(mb) << 20, nil
 }
