@@ -22,6 +22,7 @@ type form struct {
 	contact   store.Contact
 	fields    []string // the questions, in order
 	pos       int
+	asked     int    // questions put so far: a skip button carries its question's number
 	letterID  string // a new client made from an unsorted letter gets the letter
 }
 
@@ -311,11 +312,12 @@ func (t *turn) ask(f *form) {
 		return
 	}
 	name := f.fields[f.pos]
+	f.asked++
 	var kb [][]Button
 	if name == "kind" {
 		kb = append(kb, row(btn(t.tr("kind.company"), tapFormKind.data(store.KindCompany)), btn(t.tr("kind.person"), tapFormKind.data(store.KindPerson))))
 	} else if optional[name] && !f.kind.edits() {
-		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data())))
+		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data(f.asked))))
 	}
 	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCancel.data())))
 	q := t.tr("ask." + name)
@@ -390,7 +392,8 @@ func (t *turn) current(f *form, name string) string {
 	return ""
 }
 
-// A form's buttons: the kind of client (fk:<kind>), skip a question, save.
+// A form's buttons: the kind of client (fk:<kind>), skip a question (skip:<the
+// question's number>), save.
 const (
 	tapFormKind tap = "fk"
 	tapSkip     tap = "skip"
@@ -398,6 +401,11 @@ const (
 )
 
 func (t *turn) formTap(f *form, verb tap, arg string) {
+	if verb == tapSkip && (arg != strconv.Itoa(f.asked) || f.pos >= len(f.fields)) {
+		// A second tap on the message of a question already skipped (or answered).
+		t.notice(t.tr("form.skipped"))
+		return
+	}
 	if f.pos >= len(f.fields) {
 		if verb == tapConfirm && f.kind == formClient {
 			t.saveNewClient(f)
