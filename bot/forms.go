@@ -327,13 +327,15 @@ func (t *turn) ask(f *form) {
 	t.say(q, kb...)
 }
 
-// answered tells a question the dialog need not ask: filled by a shared contact, or
-// not asked for this kind of client.
+// answered tells a question the dialog need not ask: filled by a shared contact (a
+// person's name, their phone), or not asked for this kind of client.
 func (t *turn) answered(f *form, name string) bool {
 	if f.kind != formClient {
 		return false
 	}
 	switch name {
+	case "name":
+		return f.client.Name != ""
 	case "inn", "contact":
 		if name == "contact" && f.contact.Name != "" {
 			return true
@@ -418,6 +420,11 @@ func (t *turn) formTap(f *form, verb tap, arg string) {
 	switch {
 	case verb == tapFormKind && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
 		f.client.Kind = store.ClientKind(arg)
+		if f.client.Kind == store.KindPerson && f.client.Name == "" {
+			// A person's client bears their name: a shared contact (or a letter's
+			// sender) gave it already.
+			f.client.Name = f.contact.Name
+		}
 		f.pos++
 	case verb == tapSkip && optional[name]:
 		f.pos++

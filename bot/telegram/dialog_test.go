@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/crm-team/crm/bot/telegram/tgtest"
 	"github.com/crm-team/crm/store"
 )
 
@@ -33,5 +34,40 @@ func TestConversationSecondTapOnAnOldSkipSkipsNothing(t *testing.T) {
 	cl, err := c.st.Client(ctx, res[0].ClientID)
 	if err != nil || cl.City != "Казань" || cl.Industry != "" {
 		t.Fatalf("client: %+v %v", cl, err)
+	}
+}
+
+// A client made from a shared contact has its name: a person is named after the
+// contact, a company is asked its name only, with the person as its contact.
+func TestConversationClientFromASharedContactHasItsName(t *testing.T) {
+	c := startConv(t, rate.Inf)
+	ctx := context.Background()
+	c.manager(1, "Анна", store.RoleManager, "ru", "Europe/Moscow")
+
+	c.srv.ShareContact(1, tgtest.Contact{Phone: "+7 903 000-11-22", FirstName: "Мария", LastName: "Козлова"})
+	offer := c.srv.Next(1, wait)
+	has(t, offer, "нет в базе", "Мария Козлова")
+	has(t, c.tap(c.tap(offer, "Новый клиент"), "частное лицо"), "Город?")
+	has(t, c.say(1, "Москва"), "Отрасль?")
+	has(t, c.say(1, "-"), "E-mail?")
+	confirm := c.say(1, "-")
+	has(t, confirm, "<b>Мария Козлова</b> · частное лицо")
+	has(t, c.tap(confirm, "Сохранить"), "«Мария Козлова» создан")
+	has(t, c.srv.Next(1, wait), "<b>Мария Козлова</b>") // the card
+	hit, err := c.st.FindByPhone(ctx, "+79030001122")
+	if err != nil || hit.Client.Name != "Мария Козлова" || hit.Client.Kind != store.KindPerson || hit.Client.Contacts[hit.ContactID].Name != "Мария Козлова" {
+		t.Fatalf("person from a contact: %+v %v", hit, err)
+	}
+
+	c.srv.ShareContact(1, tgtest.Contact{Phone: "+7 903 000-33-44", FirstName: "Пётр"})
+	has(t, c.tap(c.tap(c.srv.Next(1, wait), "Новый клиент"), "компания"), "Как называется")
+	has(t, c.say(1, "Завод"), "ИНН")
+	has(t, c.say(1, "-"), "Город?")
+	has(t, c.say(1, "-"), "Отрасль?")
+	has(t, c.say(1, "-"), "E-mail?") // the contact and the phone are the shared ones
+	has(t, c.tap(c.say(1, "-"), "Сохранить"), "«Завод» создан")
+	hit, err = c.st.FindByPhone(ctx, "+79030003344")
+	if err != nil || hit.Client.Name != "Завод" || hit.Client.Kind != store.KindCompany || hit.Client.Contacts[hit.ContactID].Name != "Пётр" {
+		t.Fatalf("company from a contact: %+v %v", hit, err)
 	}
 }
