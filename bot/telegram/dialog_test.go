@@ -71,3 +71,46 @@ func TestConversationClientFromASharedContactHasItsName(t *testing.T) {
 		t.Fatalf("company from a contact: %+v %v", hit, err)
 	}
 }
+
+// A document or photo sent with a caption keeps it: on the stored file, in the history
+// and the card's latest entries.
+func TestConversationFileKeepsItsCaption(t *testing.T) {
+	c := startConv(t, rate.Inf)
+	ctx := context.Background()
+	anna := c.manager(1, "Анна", store.RoleManager, "ru", "Europe/Moscow")
+	cl := &store.Client{Name: "Ромашка", ManagerID: anna.ID}
+	if err := c.st.CreateClient(ctx, "test", cl); err != nil {
+		t.Fatal(err)
+	}
+	has(t, c.say(1, "Ромашка"), "<b>Ромашка</b>")
+	c.srv.SendDocument(1, "договор.pdf", "application/pdf", []byte("%PDF"), "Подписанный экземпляр <v2>")
+	has(t, c.srv.Next(1, wait), "договор.pdf", "Ромашка")
+	c.srv.SendPhoto(1, []byte("jpeg"), "  Склад, вид с улицы ")
+	has(t, c.srv.Next(1, wait), "photo.jpg")
+
+	items, _, err := c.st.Timeline(ctx, cl.ID, 0, 5)
+	if err != nil || len(items) < 2 {
+		t.Fatalf("timeline: %+v %v", items, err)
+	}
+	for _, want := range []struct{ entry, caption string }{
+		{"договор.pdf — Подписанный экземпляр <v2>", "Подписанный экземпляр <v2>"},
+		{"photo.jpg — Склад, вид с улицы", "Склад, вид с улицы"},
+	} {
+		found := false
+		for _, it := range items {
+			if it.Kind != store.InteractionFile || it.Text != want.entry {
+				continue
+			}
+			found = true
+			if f, err := c.st.File(ctx, it.FileID); err != nil || f.Caption != want.caption {
+				t.Fatalf("file of %q: %+v %v", want.entry, f, err)
+			}
+		}
+		if !found {
+			t.Fatalf("no history entry %q in %+v", want.entry, items)
+		}
+	}
+	card := c.say(1, "Ромашка")
+	has(t, card, "договор.pdf — Подписанный экземпляр &lt;v2&gt;", "photo.jpg — Склад, вид с улицы")
+	has(t, c.tap(card, "История"), "договор.pdf — Подписанный экземпляр &lt;v2&gt;")
+}
