@@ -2,6 +2,7 @@ package telegram_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"golang.org/x/time/rate"
@@ -113,4 +114,36 @@ func TestConversationFileKeepsItsCaption(t *testing.T) {
 	card := c.say(1, "Ромашка")
 	has(t, card, "договор.pdf — Подписанный экземпляр &lt;v2&gt;", "photo.jpg — Склад, вид с улицы")
 	has(t, c.tap(card, "История"), "договор.pdf — Подписанный экземпляр &lt;v2&gt;")
+}
+
+// No message carries an empty row of buttons, whichever screen built it (a list
+// without pages had an empty pager row).
+func TestConversationNoEmptyButtonRows(t *testing.T) {
+	c := startConv(t, rate.Inf)
+	ctx := context.Background()
+	anna := c.manager(1, "Анна", store.RoleManager, "ru", "Europe/Moscow")
+	cl := &store.Client{Name: "Ромашка", ManagerID: anna.ID, Contacts: map[string]store.Contact{"p": {Name: "Иван", Phones: []string{"+79161234567"}}}}
+	if err := c.st.CreateClient(ctx, "test", cl); err != nil {
+		t.Fatal(err)
+	}
+	has(t, c.say(1, "/clients"), "Ромашка")
+	card := c.say(1, "Ромашка")
+	c.tap(card, "Контакты")
+	c.tap(card, "История")
+	c.tap(c.say(1, "/new"), "компания")
+	c.say(1, "/today")
+	n := 0
+	for _, call := range c.srv.Calls() {
+		markup := call.Params.Get("reply_markup")
+		if markup == "" {
+			continue
+		}
+		n++
+		if strings.Contains(markup, "[]") {
+			t.Errorf("%s %q has an empty row of buttons: %s", call.Method, call.Text, markup)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d messages with buttons", n)
+	}
 }
