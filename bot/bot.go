@@ -85,6 +85,9 @@ func New(st *store.Store, opts Options) (*Bot, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Outbox != nil {
+		opts.Outbox = finishingOutbox{opts.Outbox}
+	}
 	return &Bot{st: st, texts: t, parser: NewTimeParser(), taps: tapRoutes(), sessions: newSessions(opts.IdleDialog),
 		refusals: newRefusals(time.Minute), opts: opts, log: opts.Logger, now: opts.Now}, nil
 }
@@ -163,10 +166,10 @@ func (t *turn) answerNow(text string) {
 }
 
 // finish makes sure a button tap is answered (or the phone shows a spinner), first,
-// and that no text is longer than Telegram takes.
+// and that every reply is finished (finishReply).
 func finish(u Update, out []Reply) []Reply {
 	for i := range out {
-		out[i].Text = fit(out[i].Text)
+		out[i] = finishReply(out[i])
 	}
 	if u.Callback == nil {
 		return out
@@ -177,6 +180,29 @@ func finish(u Update, out []Reply) []Reply {
 		}
 	}
 	return append([]Reply{{ChatID: u.ChatID, CallbackID: u.Callback.ID}}, out...)
+}
+
+// finishReply is the last step of every reply and notification, whatever built it: no
+// text longer than Telegram takes, and no empty row of buttons (a menu whose optional
+// row, a pager say, came out empty).
+func finishReply(r Reply) Reply {
+	r.Text = fit(r.Text)
+	var kept [][]Button
+	for _, line := range r.Buttons {
+		if len(line) > 0 {
+			kept = append(kept, line)
+		}
+	}
+	r.Buttons = kept
+	return r
+}
+
+// finishingOutbox finishes the notifications sent through the Outbox as finish does
+// the replies.
+type finishingOutbox struct{ Outbox }
+
+func (o finishingOutbox) Send(ctx context.Context, r Reply) error {
+	return o.Outbox.Send(ctx, finishReply(r))
 }
 
 // maxText is Telegram's limit on a message, in UTF-16 code units.

@@ -54,7 +54,7 @@ func (t *turn) onFile(f *IncomingFile) {
 // and returns its ID ("" after telling the manager what failed).
 func (t *turn) saveFileContent(clientID string, f *IncomingFile, attach bool) string {
 	rec := &store.File{ClientID: clientID, Name: f.Name, MIME: f.MIME, Size: f.Size, Kind: string(f.Kind),
-		TelegramFileID: f.FileID, TelegramUniqueID: f.UniqueID}
+		Caption: t.u.Text, TelegramFileID: f.FileID, TelegramUniqueID: f.UniqueID}
 	if rec.Name == "" {
 		rec.Name = defaultFileName(f)
 		f.Name = rec.Name

@@ -22,6 +22,7 @@ type form struct {
 	contact   store.Contact
 	fields    []string // the questions, in order
 	pos       int
+	asked     int    // questions put so far: a skip button carries its question's number
 	letterID  string // a new client made from an unsorted letter gets the letter
 }
 
@@ -311,11 +312,12 @@ func (t *turn) ask(f *form) {
 		return
 	}
 	name := f.fields[f.pos]
+	f.asked++
 	var kb [][]Button
 	if name == "kind" {
 		kb = append(kb, row(btn(t.tr("kind.company"), tapFormKind.data(store.KindCompany)), btn(t.tr("kind.person"), tapFormKind.data(store.KindPerson))))
 	} else if optional[name] && !f.kind.edits() {
-		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data())))
+		kb = append(kb, row(btn(t.tr("btn.skip"), tapSkip.data(f.asked))))
 	}
 	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCancel.data())))
 	q := t.tr("ask." + name)
@@ -325,13 +327,15 @@ func (t *turn) ask(f *form) {
 	t.say(q, kb...)
 }
 
-// answered tells a question the dialog need not ask: filled by a shared contact, or
-// not asked for this kind of client.
+// answered tells a question the dialog need not ask: filled by a shared contact (a
+// person's name, their phone), or not asked for this kind of client.
 func (t *turn) answered(f *form, name string) bool {
 	if f.kind != formClient {
 		return false
 	}
 	switch name {
+	case "name":
+		return f.client.Name != ""
 	case "inn", "contact":
 		if name == "contact" && f.contact.Name != "" {
 			return true
@@ -390,7 +394,8 @@ func (t *turn) current(f *form, name string) string {
 	return ""
 }
 
-// A form's buttons: the kind of client (fk:<kind>), skip a question, save.
+// A form's buttons: the kind of client (fk:<kind>), skip a question (skip:<the
+// question's number>), save.
 const (
 	tapFormKind tap = "fk"
 	tapSkip     tap = "skip"
@@ -398,6 +403,11 @@ const (
 )
 
 func (t *turn) formTap(f *form, verb tap, arg string) {
+	if verb == tapSkip && (arg != strconv.Itoa(f.asked) || f.pos >= len(f.fields)) {
+		// A second tap on the message of a question already skipped (or answered).
+		t.notice(t.tr("form.skipped"))
+		return
+	}
 	if f.pos >= len(f.fields) {
 		if verb == tapConfirm && f.kind == formClient {
 			t.saveNewClient(f)
@@ -410,6 +420,11 @@ func (t *turn) formTap(f *form, verb tap, arg string) {
 	switch {
 	case verb == tapFormKind && name == "kind" && (arg == string(store.KindCompany) || arg == string(store.KindPerson)):
 		f.client.Kind = store.ClientKind(arg)
+		if f.client.Kind == store.KindPerson && f.client.Name == "" {
+			// A person's client bears their name: a shared contact (or a letter's
+			// sender) gave it already.
+			f.client.Name = f.contact.Name
+		}
 		f.pos++
 	case verb == tapSkip && optional[name]:
 		f.pos++

@@ -173,7 +173,8 @@ func (t *Team) Layout(w Words) Layout {
 		{"col.calls", total.Calls, prev.Calls, strconv.FormatInt(total.Calls, 10)},
 		{"col.meetings", total.Meetings, prev.Meetings, strconv.FormatInt(total.Meetings, 10)},
 		{"col.orders", total.Orders, prev.Orders, strconv.FormatInt(total.Orders, 10)},
-		{"col.revenue", total.Revenue, prev.Revenue, w.money(total.Revenue)},
+		// The column's name carries the currency; the sum says it already.
+		{"managers.revenue", total.Revenue, prev.Revenue, w.money(total.Revenue)},
 		{"col.new_clients", total.NewClients, prev.NewClients, strconv.FormatInt(total.NewClients, 10)},
 	} {
 		l.Summary = append(l.Summary, w.get("managers.figure", "what", w.get(f.key), "now", f.show, "change", w.change(f.now, f.then)))

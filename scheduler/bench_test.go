@@ -75,3 +75,70 @@ func BenchmarkBirthdaySelection(b *testing.B) {
 		b.ReportMetric(float64(sent), "greetings")
 	}
 }
+
+// BenchmarkLateDigests counts the late-digest notices of CRM_BENCH_MANAGERS managers
+// (default 250) who join after their hour, once while the service runs and once while
+// it is down, next to as many whose hour passed while it was down: only these get the
+// late mark (they and the first day's joiners: 2×n). It reports the notices and the
+// time of the catch-up pass.
+//
+//	go test -run '^$' -bench LateDigests -benchtime 1x ./scheduler/
+func BenchmarkLateDigests(b *testing.B) {
+	n := 250
+	if v, err := strconv.Atoi(os.Getenv("CRM_BENCH_MANAGERS")); err == nil && v > 0 {
+		n = v
+	}
+	for range b.N {
+		// Monday 23 November 2026, 08:00 in Moscow.
+		c := storetest.NewClock(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC))
+		st := storetest.OnClock(b, c)
+		add := func(group string) map[string]bool {
+			ids := map[string]bool{}
+			for i := range n {
+				m := storetest.Manager(b, st, store.Manager{Name: fmt.Sprintf("%s %d", group, i), TelegramID: int64(len(group)*100_000 + i + 1),
+					TimeZone: "Europe/Moscow", DigestHour: 9})
+				ids[m.ID] = true
+			}
+			return ids
+		}
+		inbox := &inbox{}
+		s := scheduler.New(st, inbox, scheduler.Options{Now: c.Now, Owner: "bench"})
+		pass := func() int {
+			sent, err := s.Digests(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			return sent
+		}
+		late := func(of map[string]bool) (k int) {
+			for _, d := range inbox.digests {
+				if d.Late && (of == nil || of[d.ManagerID]) {
+					k++
+				}
+			}
+			return k
+		}
+		add("old")
+		pass()
+		c.Add(time.Hour) // 09:00, the service running
+		pass()
+		c.Add(time.Hour) // 10:00: they join after their hour, the service running
+		add("joined")
+		for range 5 {
+			c.Add(time.Minute)
+			pass()
+		}
+		lateWhileUp := late(nil)
+		// Tuesday: the service is down from Monday 10:05 to 10:30; more join at 10:00.
+		c.Set(time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC))
+		joinedDown := add("joined while down")
+		c.Add(30 * time.Minute)
+		t0 := time.Now()
+		sent := pass()
+		b.ReportMetric(time.Since(t0).Seconds(), "s-catch-up-pass")
+		b.ReportMetric(float64(lateWhileUp), "late-while-up")
+		b.ReportMetric(float64(late(joinedDown)), "late-to-joined-while-down")
+		b.ReportMetric(float64(late(nil)-lateWhileUp), "late-after-downtime")
+		b.ReportMetric(float64(sent), "digests-catch-up")
+	}
+}

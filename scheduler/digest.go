@@ -20,6 +20,8 @@ const (
 	// morning digest at lunch is still useful, one in the evening is not.
 	digestWindow = 4 * time.Hour
 	birthdayDays = 4 // today and the next 3 days
+	// digestsCursor keeps the time of the last digests pass that went through.
+	digestsCursor = "digests"
 )
 
 // Digests sends each active manager's morning digest once a day at their hour in their
@@ -37,6 +39,12 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := s.now()
+	// The last pass before this one tells whether the service ran at a manager's
+	// hour: a digest is late only when no pass ran between its hour and now.
+	lastPass, _, err := s.st.JobCursor(ctx, digestsCursor)
+	if err != nil {
+		return 0, err
+	}
 	sent := 0
 	// The letters waiting for an answer are read once a pass, and only when a digest
 	// is due: the read scans the reply clocks.
@@ -56,10 +64,12 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 		local := now.In(s.location(m.TimeZone))
 		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, local.Location())
 		at := day.Add(time.Duration(m.DigestHour) * time.Hour)
-		if now.Before(at) || now.Sub(at) >= digestWindow {
+		// A manager who joined after today's hour gets their first digest at their
+		// next one (managers from before createdAt was kept have a zero one).
+		if now.Before(at) || now.Sub(at) >= digestWindow || m.CreatedAt.After(at) {
 			continue
 		}
-		late := now.Sub(at) > 5*time.Minute
+		late := now.Sub(at) > 5*time.Minute && lastPass.Before(at)
 		n, err := s.once(ctx, "digest/"+m.ID+"/"+day.Format(time.DateOnly), func() error {
 			byManager, err := waitingByManager()
 			if err != nil {
@@ -101,7 +111,9 @@ func (s *Scheduler) Digests(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	return sent, nil
+	// Only a pass that went through counts as the service running: after a failed
+	// one the digests it left are still late, if they were.
+	return sent, s.st.SetJobCursor(ctx, digestsCursor, now)
 }
 
 // once does a claimed piece of work; a failure gives the claim back so the next pass

@@ -99,3 +99,73 @@ func (c *weekCharts) WeeklyCharts(_ context.Context, head store.Manager, from, _
 	c.asked = head.ID + " " + from.String()
 	return []notice.Picture{{Name: "funnel.png", Caption: "Воронка", PNG: []byte("png")}}, nil
 }
+
+// The late mark says the service was down at the manager's hour: never for a manager
+// who joined after it, nor for a digest that waited while the service ran.
+func TestLateDigestOnlyWhenTheServiceWasDownAtTheHour(t *testing.T) {
+	ctx := context.Background()
+	// Monday 23 November 2026, 08:50 in Moscow (UTC+3).
+	c := storetest.NewClock(time.Date(2026, 11, 23, 5, 50, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга", TelegramID: 1, TimeZone: "Europe/Moscow", DigestHour: 9})
+	petr := storetest.Manager(t, st, store.Manager{Name: "Пётр", TelegramID: 2, TimeZone: "Europe/Moscow", DigestHour: 10})
+	n := &inbox{}
+	s := scheduler.New(st, n, scheduler.Options{Now: c.Now, Owner: "one"})
+	lateOnes := func() (late []string) {
+		for _, d := range n.digests {
+			if d.Late {
+				late = append(late, d.ManagerID)
+			}
+		}
+		return late
+	}
+
+	if got := run(t, s.Digests); got != 0 {
+		t.Fatalf("%d digests at 08:50", got)
+	}
+	c.Add(11 * time.Minute) // 09:01, the service running
+	if got := run(t, s.Digests); got != 1 || n.digests[0].ManagerID != olga.ID {
+		t.Fatalf("09:01: %d digests %+v, want Ольга's", got, n.digests)
+	}
+	// Пётр moves his hour to 9 at 09:30: his digest comes now, and the service did run
+	// at 09:00, so it is not late.
+	c.Add(29 * time.Minute)
+	if _, err := st.UpdateManager(ctx, petr.ID, petr.ID, map[string]any{"digestHour": 9}); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(t, s.Digests); got != 1 || n.digests[1].ManagerID != petr.ID {
+		t.Fatalf("09:30: %d digests %+v, want Пётр's", got, n.digests)
+	}
+	// A manager who joins at 09:40 has missed nothing: their first digest is tomorrow.
+	c.Add(10 * time.Minute)
+	nina := storetest.Manager(t, st, store.Manager{Name: "Нина", TelegramID: 3, TimeZone: "Europe/Moscow", DigestHour: 9})
+	for range 3 {
+		if got := run(t, s.Digests); got != 0 {
+			t.Fatalf("%d digests for a manager who joined after her hour: %+v", got, n.digests[2:])
+		}
+		c.Add(time.Minute)
+	}
+	if late := lateOnes(); len(late) != 0 {
+		t.Fatalf("late digests while the service ran: %v", late)
+	}
+
+	// Tuesday: the service is down from Monday evening until 10:30. Ирина is added
+	// (from the command line) at 10:00, after her hour.
+	c.Set(time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC))
+	storetest.Manager(t, st, store.Manager{Name: "Ирина", TelegramID: 4, TimeZone: "Europe/Moscow", DigestHour: 9})
+	c.Add(30 * time.Minute)
+	if got := run(t, s.Digests); got != 3 {
+		t.Fatalf("10:30 after the downtime: %d digests, want Ольга's, Пётр's and Нина's", got)
+	}
+	c.Add(time.Minute)
+	if got := run(t, s.Digests); got != 0 {
+		t.Fatalf("%d digests again", got)
+	}
+	late := map[string]bool{}
+	for _, id := range lateOnes() {
+		late[id] = true
+	}
+	if len(lateOnes()) != 3 || !late[olga.ID] || !late[petr.ID] || !late[nina.ID] {
+		t.Fatalf("late digests after the downtime: %v (Ольга %s, Пётр %s, Нина %s)", lateOnes(), olga.ID, petr.ID, nina.ID)
+	}
+}

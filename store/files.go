@@ -29,7 +29,7 @@ func (s *Store) SaveFile(ctx context.Context, actor string, f *File) error {
 	if f.ClientID == "" {
 		return invalidf("a file belongs to a client")
 	}
-	f.Name = strings.TrimSpace(f.Name)
+	f.Name, f.Caption = strings.TrimSpace(f.Name), strings.TrimSpace(f.Caption)
 	if f.Name == "" {
 		f.Name = "file"
 	}
@@ -60,7 +60,12 @@ func (s *Store) AttachFile(ctx context.Context, actor string, f *File) error {
 	if err != nil {
 		return fmt.Errorf("list file on the card: %w", err)
 	}
-	if _, err := s.AppendInteraction(ctx, f.ClientID, Interaction{Kind: InteractionFile, AuthorID: actor, Text: f.Name, FileID: f.ID}); err != nil {
+	// The history shows the caption with the name: it says what the file is.
+	text := f.Name
+	if f.Caption != "" {
+		text += " — " + f.Caption
+	}
+	if _, err := s.AppendInteraction(ctx, f.ClientID, Interaction{Kind: InteractionFile, AuthorID: actor, Text: text, FileID: f.ID}); err != nil {
 		return err
 	}
 	return s.Audit(ctx, actor, "file.attach", "client", f.ClientID, map[string]any{"file": f.ID, "name": f.Name, "size": f.Size})

@@ -273,6 +273,7 @@ type File struct {
 	Kind             string    `bson:"kind,omitempty"` // document, photo, voice, attachment
 	TelegramFileID   string    `bson:"telegramFileId,omitempty"`
 	TelegramUniqueID string    `bson:"telegramUniqueId,omitempty"`
+	Caption          string    `bson:"caption,omitempty"` // what the manager wrote with it
 	Data             []byte    `bson:"data,omitempty"`
 	NotStored        string    `bson:"notStored,omitempty"` // why the content is not kept
 	At               time.Time `bson:"at"`
