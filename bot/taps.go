@@ -72,7 +72,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapEmails:   {accessClient, func(t *turn, a tapArgs) { t.emails(a.at(0)) }},
 		tapFile:     {accessFile, func(t *turn, a tapArgs) { t.sendFile(a.at(0)) }},
 		tapTake:     {accessClient, func(t *turn, a tapArgs) { t.take(a.at(0)) }},
-		tapClients:  {accessOwn, func(t *turn, a tapArgs) { t.myClients(atoi(a.at(0))) }},
+		tapClients:  {accessOwn, func(t *turn, a tapArgs) { t.clientsPage(atoi(a.at(0)) / listPage) }},
+		tapPage:     {accessOwn, func(t *turn, a tapArgs) { t.turnPage(a) }},
 
 		tapCall:        {accessEditable, func(t *turn, a tapArgs) { t.callMenu(a.at(0)) }},
 		tapCallOutcome: {accessEditable, func(t *turn, a tapArgs) { t.callOutcome(a.at(0), a.at(1)) }},
