@@ -116,3 +116,34 @@ func TestOddPageTaps(t *testing.T) {
 	anna.expect(anna.tapData("pg:f:0:ромаш"), "Нашлось несколько", "Ромашка")
 	anna.expect(anna.tapData("pg:f:0:нет:такого"), "ничего не нашлось")
 }
+
+// A reminder waiting for its client takes a typed name: several found are asked
+// about again, one is taken. A client the manager may not change is refused and the
+// choice stays open.
+func TestRemindTakesATypedClientName(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	msk := w.client(&store.Client{Name: "АтлантСнаб Москва", ManagerID: anna.m.ID, City: "Москва"})
+	w.client(&store.Client{Name: "АтлантСнаб Казань", ManagerID: anna.m.ID, City: "Казань"})
+	nobodys := w.client(&store.Client{Name: "Атлантида", City: "Сочи"})
+
+	anna.expect(anna.send("/remind завтра в 12 Атлант-Снаб позвонить"), "Клиента «Атлант-Снаб» не нашёл")
+	anna.expect(anna.send("Атлант"), "Какой клиент?", "«Атлант»")
+	anna.expect(anna.tap("Атлантида · Сочи"), "сначала возьмите его себе")
+	anna.expect(anna.send("москва"), "Напомню", "Атлант-Снаб позвонить", "АтлантСнаб Москва")
+	open, _ := w.st.OpenTasks(ctx, anna.m.ID)
+	if len(open) != 1 || open[0].ClientID != msk.ID {
+		t.Fatalf("the reminder: %+v", open)
+	}
+	if c, _ := w.st.Client(ctx, nobodys.ID); len(c.Tasks) != 0 {
+		t.Fatalf("a client the manager may not change got a task: %+v", c.Tasks)
+	}
+	// A reminder's own words, not a name, set a reminder without a client at once.
+	anna.expect(anna.send("/remind завтра в 12 позвонить в банк"), "Напомню", "позвонить в банк")
+	anna.expect(anna.send("/remind завтра в 12 Атлант позвонить"), "Какой клиент?")
+	anna.expect(anna.send("/cancel"), "Отменено")
+	if open, _ := w.st.OpenTasks(ctx, anna.m.ID); len(open) != 2 {
+		t.Fatalf("tasks after the cancelled question: %+v", open)
+	}
+}

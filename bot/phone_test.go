@@ -318,6 +318,57 @@ func TestDueReminderNamesClientContactAndPhone(t *testing.T) {
 	p.has(p.tap(m, "Карточка"), "Ольга Секретарь", "+7 916 000-00-01")
 }
 
+// /remind with a client phrase two clients match asks which, with each one's city and
+// stage, and sets the reminder on the one tapped; a name no client has is said so,
+// and the reminder is set without a client only when asked to.
+func TestRemindAsksWhichClient(t *testing.T) {
+	p := newPhone(t)
+	ctx := context.Background()
+	anna := p.manager(1, "Анна", store.RoleManager)
+	msk := p.client(&store.Client{Name: "АтлантСнаб-2", ManagerID: anna.ID, City: "Москва"})
+	kzn := p.client(&store.Client{Name: "АтлантСнаб-2", ManagerID: anna.ID, City: "Казань", Stage: store.StageGold})
+
+	ask := p.say(1, "/remind завтра в 12 АтлантСнаб-2 позвонить")
+	p.has(ask, "Какой клиент?", "АтлантСнаб-2")
+	buttons := strings.Join(ask.ButtonTexts(), " | ")
+	for _, want := range []string{"АтлантСнаб-2 · Москва · ⚪ Белый", "АтлантСнаб-2 · Казань · 🥇 Золотой", "Без клиента", "Отмена"} {
+		if !strings.Contains(buttons, want) {
+			t.Fatalf("the question's buttons lack %q: %s", want, buttons)
+		}
+	}
+	if open, _ := p.st.OpenTasks(ctx, anna.ID); len(open) != 0 {
+		t.Fatalf("a reminder was set before the client was chosen: %+v", open)
+	}
+	set := p.tap(ask, "Казань")
+	p.has(set, "Напомню", "вт 24.11.2026 12:00", "позвонить", "АтлантСнаб-2")
+	if set.Method != "editMessageText" {
+		t.Fatalf("the answer came as %s, the question's buttons left", set.Method)
+	}
+	open, _ := p.st.OpenTasks(ctx, anna.ID)
+	if len(open) != 1 || open[0].ClientID != kzn.ID || open[0].Text != "позвонить" {
+		t.Fatalf("the reminder: %+v", open)
+	}
+	// The question's buttons are spent.
+	answer := p.srv.Answer(p.srv.Tap(1, ask.MessageID, ask.ButtonData("АтлантСнаб-2 · Москва · ⚪ Белый")), phoneWait)
+	if !strings.Contains(answer.Text, "диалог уже закончен") {
+		t.Fatalf("a spent choice: %q", answer.Text)
+	}
+	if c, _ := p.st.Client(ctx, msk.ID); len(c.Tasks) != 0 {
+		t.Fatalf("the other client got a task: %+v", c.Tasks)
+	}
+
+	none := p.say(1, "/remind завтра в 12 АтлантСнаб-3 позвонить")
+	p.has(none, "Клиента «АтлантСнаб-3» не нашёл")
+	if open, _ := p.st.OpenTasks(ctx, anna.ID); len(open) != 1 {
+		t.Fatalf("a reminder was set for a client nobody has: %+v", open)
+	}
+	p.has(p.tap(none, "Без клиента"), "Напомню", "АтлантСнаб-3 позвонить")
+	open, _ = p.st.OpenTasks(ctx, anna.ID)
+	if len(open) != 2 || open[1].ClientID != "" || open[1].Text != "АтлантСнаб-3 позвонить" {
+		t.Fatalf("the reminder without a client: %+v", open)
+	}
+}
+
 // Search results show each client's name, city and stage on its button, a page at a
 // time; a query too long for a button's data says to narrow the search instead.
 func TestSearchResultsPageWithCityAndStage(t *testing.T) {

@@ -83,6 +83,9 @@ func tapRoutes() map[tap]tapRoute {
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
 		tapSetStage:    {accessEditable, func(t *turn, a tapArgs) { t.setStage(a.at(0), store.Stage(a.at(1))) }},
 
+		tapRemindClient: {accessDialog, func(t *turn, a tapArgs) { t.remindChosen(a.at(0), false) }},
+		tapRemindAlone:  {accessDialog, func(t *turn, a tapArgs) { t.remindChosen("", true) }},
+
 		tapEdit:         {accessEditable, func(t *turn, a tapArgs) { t.editMenu(a.at(0)) }},
 		tapEditField:    {accessEditable, func(t *turn, a tapArgs) { t.startClientEdit(a.at(0), a.at(1)) }},
 		tapGreetings:    {accessEditable, func(t *turn, a tapArgs) { t.switchGreetings(a.at(0), a.at(1)) }},
