@@ -345,7 +345,7 @@ func (t *turn) onCommand(text string) {
 	case "/new":
 		t.startNewClient(nil)
 	case "/clients":
-		t.myClients(0)
+		t.clientsPage(0)
 	case "/today":
 		t.today()
 	case "/overdue":

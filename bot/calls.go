@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/crm-team/crm/store"
 )
@@ -20,6 +22,11 @@ type dialog struct {
 	form     *form
 	letterID string // attach: the unsorted letter
 	report   string // report: the report whose dates are awaited
+
+	// remind: the time and text read, the client still to be chosen (due not zero);
+	// alone is the text for a reminder without a client, the whole of what was typed.
+	due         time.Time
+	text, alone string
 }
 
 // dialogKind is what a dialog waits for; onDialogText hands typed text to its handler.
@@ -277,59 +284,155 @@ func (t *turn) saveReminder(d *dialog, text string) {
 	if !ok {
 		return
 	}
-	clientID := d.clientID
-	var c *store.Client
-	if clientID == "" {
-		clientID, rest = t.leadingClient(rest)
-	}
-	if clientID != "" {
-		if c = t.editable(clientID); c == nil {
+	if d.clientID != "" {
+		c := t.editable(d.clientID)
+		if c == nil {
 			t.s.dialog = nil
 			return
 		}
+		t.setReminder(d, due, rest, c)
+		return
 	}
-	if rest == "" {
+	found, named, after := t.leadingClients(rest)
+	switch {
+	case len(found) == 1:
+		c := t.editable(found[0].ClientID)
+		if c == nil {
+			t.s.dialog = nil
+			return
+		}
+		t.setReminder(d, due, after, c)
+	case len(found) > 1:
+		d.due, d.text, d.alone = due, after, rest
+		t.askClient(t.tr("remind.which", "q", named), found)
+	case rest == "":
+		t.say(t.tr("remind.what"))
+	case looksLikeName(rest):
+		// A name no client has: a typo, or a client not in the base yet.
+		d.due, d.text, d.alone = due, rest, rest
+		first, _, _ := strings.Cut(rest, " ")
+		t.askClient(t.tr("remind.no_client", "q", first), nil)
+	default:
+		t.setReminder(d, due, rest, nil)
+	}
+}
+
+// askClient asks which client a reminder is about: one button for each found (name,
+// city, stage), or a typed name; or none.
+func (t *turn) askClient(question string, found []store.Result) {
+	if len(found) > listPage {
+		found, question = found[:listPage], question+"\n"+t.tr("find.more")
+	}
+	kb := t.resultButtons(found, func(r store.Result) tapData { return tapRemindClient.data(r.ClientID) })
+	kb = append(kb, row(btn(t.tr("btn.no_client"), tapRemindAlone.data()), btn(t.tr("btn.cancel"), tapCancel.data())))
+	t.show(question, kb...)
+}
+
+// remindClientTyped takes a client's name typed for a reminder waiting for its client.
+func (t *turn) remindClientTyped(d *dialog, q string) {
+	res, ok := t.search(q)
+	switch {
+	case !ok:
+	case len(res) == 1:
+		if c := t.editable(res[0].ClientID); c != nil {
+			t.setReminder(d, d.due, d.text, c)
+		}
+	case len(res) == 0:
+		t.askClient(t.tr("remind.no_client", "q", q), nil)
+	default:
+		t.askClient(t.tr("remind.which", "q", q), res)
+	}
+}
+
+// The answers to askClient: rc:<client>, and ra for no client.
+const (
+	tapRemindClient tap = "rc"
+	tapRemindAlone  tap = "ra"
+)
+
+// remindChosen sets the waiting reminder on the client tapped.
+func (t *turn) remindChosen(id string, alone bool) {
+	d := t.s.dialog
+	if d == nil || d.kind != dialogRemind || d.due.IsZero() {
+		t.notice(t.tr("dialog.over"))
+		return
+	}
+	if alone {
+		t.setReminder(d, d.due, d.alone, nil)
+		return
+	}
+	// A client the manager may not change is refused with the reason; the dialog
+	// stays, for another choice.
+	if c := t.editable(id); c != nil {
+		t.setReminder(d, d.due, d.text, c)
+	}
+}
+
+// setReminder saves the reminder, about c when not nil, and ends the dialog.
+func (t *turn) setReminder(d *dialog, due time.Time, text string, c *store.Client) {
+	if !due.After(t.now) {
+		// The question waited past the time: a new time is asked, the choice kept.
+		d.due = time.Time{}
 		if c != nil {
-			rest = t.tr("task.follow_up")
-		} else {
+			d.clientID = c.ID
+		}
+		t.show(t.tr("when.past", "when", t.whenFull(due)))
+		return
+	}
+	if text == "" {
+		if c == nil {
 			t.say(t.tr("remind.what"))
 			return
 		}
+		text = t.tr("task.follow_up")
 	}
-	task := &store.Task{AssigneeID: t.m.ID, ClientID: clientID, Due: due, TimeZone: t.loc.String(), Text: rest, Source: "bot"}
+	task := &store.Task{AssigneeID: t.m.ID, Due: due, TimeZone: t.loc.String(), Text: text, Source: "bot"}
+	if c != nil {
+		task.ClientID = c.ID
+	}
 	if err := t.st.CreateTask(t.ctx, t.m.ID, task); err != nil {
 		t.fail("save reminder", err)
 		return
 	}
 	t.s.dialog = nil
-	msg := t.tr("task.set", "when", t.whenFull(due), "text", rest)
+	msg := t.tr("task.set", "when", t.whenFull(due), "text", text)
 	if c != nil {
 		msg += "\n" + t.tr("task.about", "name", c.Name)
-		t.say(msg, row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
+		t.show(msg, row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
 		return
 	}
-	t.say(msg)
+	t.show(msg)
 }
 
-// leadingClient finds a client named by the first one to three words of text.
-func (t *turn) leadingClient(text string) (string, string) {
+// leadingClients finds the clients named by the first one to three words of text,
+// the most words first, by a whole name, its start or a word's start. It returns them
+// with the words that named them and the rest of the text; none: the text as it is.
+func (t *turn) leadingClients(text string) (found []store.Result, named, rest string) {
 	words := strings.Fields(text)
 	for n := min(3, len(words)); n >= 1; n-- {
-		res, err := t.st.Search(t.ctx, t.viewer(), strings.Join(words[:n], " "), 3)
+		q := strings.Join(words[:n], " ")
+		res, err := t.st.Search(t.ctx, t.viewer(), q, listPage+1)
 		if err != nil {
-			return "", text
+			t.log.Warn("look for a reminder's client", "manager", t.m.ID, "err", err)
+			return nil, "", text
 		}
-		var strong []store.Result
 		for _, r := range res {
 			if r.Match <= store.MatchWord {
-				strong = append(strong, r)
+				found = append(found, r)
 			}
 		}
-		if len(strong) == 1 {
-			return strong[0].ClientID, strings.Join(words[n:], " ")
+		if len(found) > 0 {
+			return found, q, strings.Join(words[n:], " ")
 		}
 	}
-	return "", text
+	return nil, "", text
+}
+
+// looksLikeName tells a text that starts as a client's name does ("Ромашка позвонить",
+// "«Вектор» счёт") from a reminder's own words ("позвонить в банк").
+func looksLikeName(text string) bool {
+	r, _ := utf8.DecodeRuneInString(text)
+	return unicode.IsUpper(r) || strings.ContainsRune("«\"“'", r)
 }
 
 // onDialogText passes typed text to the dialog in progress.
@@ -351,6 +454,10 @@ func (t *turn) onDialogText(text string) {
 		}
 		t.moveStage(c, d.stage, text)
 	case dialogRemind:
+		if !d.due.IsZero() {
+			t.remindClientTyped(d, text)
+			return
+		}
 		t.saveReminder(d, text)
 	case dialogForm:
 		t.formText(d.form, text)

@@ -70,65 +70,107 @@ func (t *turn) find(q string) {
 		t.say(t.tr("find.how"))
 		return
 	}
-	res, err := t.st.Search(t.ctx, t.viewer(), q, listLimit+1)
-	if err != nil {
-		t.fail("search", err)
-		return
-	}
+	res, ok := t.search(q)
 	switch {
+	case !ok:
 	case len(res) == 0:
 		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)
 	default:
-		t.showList(t.tr("find.many", "q", q), res)
+		t.showFound(q, res, 0)
 	}
 }
 
-// showList shows numbered results with a button per client.
-func (t *turn) showList(title string, res []store.Result, extra ...[]Button) {
+// searchCap bounds the results a search pages through; past it the list asks to
+// narrow the search.
+const searchCap = 200
+
+func (t *turn) search(q string) ([]store.Result, bool) {
+	res, err := t.st.Search(t.ctx, t.viewer(), q, searchCap)
+	if err != nil {
+		t.fail("search", err)
+		return nil, false
+	}
+	return res, true
+}
+
+// foundPage shows a page of a search's results, searched again.
+func (t *turn) foundPage(q string, page int) {
+	res, ok := t.search(q)
+	switch {
+	case !ok:
+	case len(res) == 0:
+		t.showPage(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
+	default:
+		t.showFound(q, res, page)
+	}
+}
+
+func (t *turn) showFound(q string, res []store.Result, page int) {
+	p := newPager(listFound, listPage, len(res), page, q)
+	from, to := p.span()
+	t.showList(t.tr("find.many", "q", q), p, res[from:to], len(res) == searchCap)
+}
+
+// showList shows a page of clients, numbered, with a button per client naming its
+// city and stage. capped: the list goes on past what was read.
+func (t *turn) showList(title string, p pager, page []store.Result, capped bool) {
 	var b strings.Builder
-	b.WriteString(title)
-	var kb [][]Button
-	var line []Button
-	for i, r := range res {
-		if i == listLimit {
-			b.WriteString("\n" + t.tr("find.more"))
-			break
-		}
-		fmt.Fprintf(&b, "\n%d. %s %s", i+1, stageMark[r.Stage], html.EscapeString(r.Name))
-		line = append(line, btn(strconv.Itoa(i+1), tapCard.data(r.ClientID)))
-		if len(line) == 5 {
-			kb, line = append(kb, line), nil
-		}
+	b.WriteString(p.head(t, title))
+	from, _ := p.span()
+	for i, r := range page {
+		fmt.Fprintf(&b, "\n%d. %s %s", from+i+1, stageMark[r.Stage], html.EscapeString(r.Name))
 	}
-	if len(line) > 0 {
-		kb = append(kb, line)
+	if capped || p.more() {
+		b.WriteString("\n" + t.tr("find.more"))
 	}
-	t.show(b.String(), append(kb, extra...)...)
+	kb := p.keys(t.resultButtons(page, func(r store.Result) tapData { return tapCard.data(r.ClientID) }))
+	t.showPage(b.String(), kb...)
 }
 
-const tapClients tap = "cl" // cl:<offset>
+// resultButtons gives each found client a button "name · city · stage" with the data
+// data makes; the city is read from the client, one _id read a button.
+func (t *turn) resultButtons(res []store.Result, data func(store.Result) tapData) [][]Button {
+	kb := make([][]Button, 0, len(res))
+	for _, r := range res {
+		parts := []string{clip(r.Name, 30)}
+		c, err := t.st.Client(t.ctx, r.ClientID)
+		switch {
+		case err == nil && c.City != "":
+			parts = append(parts, clip(c.City, 16))
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			t.log.Warn("read a found client's city", "client", r.ClientID, "err", err)
+		}
+		parts = append(parts, t.stageShort(r.Stage))
+		kb = append(kb, row(btn(strings.Join(parts, " · "), data(r))))
+	}
+	return kb
+}
 
-func (t *turn) myClients(offset int) {
-	res, total, err := t.st.ManagerClients(t.ctx, t.m.ID, max(offset, 0), listLimit)
+// stageShort is the stage's colour and name without its explanation: "🟢 Зелёный".
+func (t *turn) stageShort(s store.Stage) string {
+	name, _, _ := strings.Cut(t.tr("stage."+string(s)), " — ")
+	return stageMark[s] + " " + name
+}
+
+const tapClients tap = "cl" // cl:<offset>, the buttons of /clients before its pages
+
+// clientsPage shows a page of the manager's clients. The directory sorts them all
+// whatever the page, so the list is read whole and cut here.
+func (t *turn) clientsPage(page int) {
+	res, total, err := t.st.ManagerClients(t.ctx, t.m.ID, 0, 0)
 	if err != nil {
 		t.fail("list clients", err)
 		return
 	}
 	if total == 0 {
-		t.say(t.tr("clients.none"), row(btn(t.tr("btn.new"), tapNewClient.data())))
+		t.showPage(t.tr("clients.none"), row(btn(t.tr("btn.new"), tapNewClient.data())))
 		return
 	}
-	var nav []Button
-	if offset > 0 {
-		nav = append(nav, btn("◀", tapClients.data(max(offset-listLimit, 0))))
-	}
-	if offset+listLimit < total {
-		nav = append(nav, btn("▶", tapClients.data(offset+listLimit)))
-	}
-	title := t.tr("clients.title", "from", offset+1, "to", offset+len(res), "total", total)
-	t.showList(title, res, nav)
+	p := newPager(listClients, listPage, len(res), page, "")
+	from, to := p.span()
+	t.showList(t.tr("clients.title", "total", len(res)), p, res[from:to], false)
 }
 
 const tapCard tap = "c" // c:<client>
@@ -281,7 +323,9 @@ func (t *turn) contactText(p store.Contact) string {
 }
 
 // phone shows an E.164 number the way Telegram makes tappable: "+7 916 123-45-67".
-func (t *turn) phone(e164 string) string {
+func (t *turn) phone(e164 string) string { return phoneText(e164) }
+
+func phoneText(e164 string) string {
 	if n, err := phonenumbers.Parse(e164, ""); err == nil {
 		return html.EscapeString(phonenumbers.Format(n, phonenumbers.INTERNATIONAL))
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// NotifyReminder sends a task's reminder to its assignee, with buttons: done, an hour
-// later, tomorrow at 10, the client's card. late marks a reminder that comes after
-// its time (the service was down).
+// NotifyReminder sends a task's reminder to its assignee, with its client, contact
+// person and phone, and buttons: done, an hour later, tomorrow at 10, the client's
+// card. late marks a reminder that comes after its time (the service was down).
 func (b *Bot) NotifyReminder(ctx context.Context, task store.Task, late bool) error {
 	m, ok, err := b.recipient(ctx, task.AssigneeID)
 	if !ok {
@@ -28,9 +28,11 @@ func (b *Bot) NotifyReminder(ctx context.Context, task store.Task, late bool) er
 	if task.ClientID != "" {
 		c, err := b.st.Client(ctx, task.ClientID)
 		switch {
-		case err == nil:
-			text.WriteString("\n" + b.texts.get(lang, "task.about", "name", c.Name))
+		case err == nil && (store.Viewer{ManagerID: m.ID, Role: m.Role}).CanSee(c):
+			text.WriteString("\n" + clientLine(c, task.ContactID))
 			kb = append(kb, row(btn(b.texts.get(lang, "btn.card"), tapCard.data(c.ID))))
+		case err == nil: // given to another manager since: the name alone, no card to open
+			text.WriteString("\n" + b.texts.get(lang, "task.about", "name", c.Name))
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}

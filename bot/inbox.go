@@ -89,20 +89,27 @@ func (b *Bot) NotifyReplyOverdue(ctx context.Context, a ReplyAlert) error {
 }
 
 // inbox shows the letters no client matched.
-func (t *turn) inbox() {
-	queue, err := t.st.UnsortedLetters(t.ctx, listLimit)
+func (t *turn) inbox() { t.inboxPage(0) }
+
+// inboxPage shows a page of the unsorted letters and how many wait. The queue is read
+// whole: it is small, being worked off.
+func (t *turn) inboxPage(page int) {
+	queue, err := t.st.UnsortedLetters(t.ctx, 0)
 	if err != nil {
 		t.fail("read unsorted letters", err)
 		return
 	}
 	if len(queue) == 0 {
-		t.say(t.tr("inbox.empty"))
+		t.showPage(t.tr("inbox.empty"))
 		return
 	}
+	p := newPager(listInbox, listPage, len(queue), page, "")
+	from, to := p.span()
 	var b strings.Builder
-	b.WriteString(t.tr("inbox.title"))
+	b.WriteString(p.head(t, t.tr("inbox.title", "n", len(queue))))
 	var kb [][]Button
-	for i, l := range queue {
+	for i, l := range queue[from:to] {
+		i += from
 		mark := ""
 		if l.UnknownBounce { // a delivery report about no letter the CRM sent
 			mark = t.tr("inbox.bounce") + " "
@@ -112,7 +119,7 @@ func (t *turn) inbox() {
 		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), tapLetterAttach.data(ref)), btn(fmt.Sprintf("➕ %d", i+1), tapLetterNewClient.data(ref)),
 			btn(fmt.Sprintf("🚫 %d", i+1), tapLetterIgnore.data(ref))))
 	}
-	t.say(b.String(), kb...)
+	t.showPage(b.String(), p.keys(kb)...)
 }
 
 // letter reads a letter a button or a dialog names, if the manager may see it: one

@@ -72,7 +72,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapEmails:   {accessClient, func(t *turn, a tapArgs) { t.emails(a.at(0)) }},
 		tapFile:     {accessFile, func(t *turn, a tapArgs) { t.sendFile(a.at(0)) }},
 		tapTake:     {accessClient, func(t *turn, a tapArgs) { t.take(a.at(0)) }},
-		tapClients:  {accessOwn, func(t *turn, a tapArgs) { t.myClients(atoi(a.at(0))) }},
+		tapClients:  {accessOwn, func(t *turn, a tapArgs) { t.clientsPage(atoi(a.at(0)) / listPage) }},
+		tapPage:     {accessOwn, func(t *turn, a tapArgs) { t.turnPage(a) }},
 
 		tapCall:        {accessEditable, func(t *turn, a tapArgs) { t.callMenu(a.at(0)) }},
 		tapCallOutcome: {accessEditable, func(t *turn, a tapArgs) { t.callOutcome(a.at(0), a.at(1)) }},
@@ -81,6 +82,9 @@ func tapRoutes() map[tap]tapRoute {
 		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogRemind, "remind.ask") }},
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
 		tapSetStage:    {accessEditable, func(t *turn, a tapArgs) { t.setStage(a.at(0), store.Stage(a.at(1))) }},
+
+		tapRemindClient: {accessDialog, func(t *turn, a tapArgs) { t.remindChosen(a.at(0), false) }},
+		tapRemindAlone:  {accessDialog, func(t *turn, a tapArgs) { t.remindChosen("", true) }},
 
 		tapEdit:         {accessEditable, func(t *turn, a tapArgs) { t.editMenu(a.at(0)) }},
 		tapEditField:    {accessEditable, func(t *turn, a tapArgs) { t.startClientEdit(a.at(0), a.at(1)) }},

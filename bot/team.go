@@ -75,9 +75,12 @@ func (t *turn) invite(arg string) {
 	t.say(t.tr("invite.made", "role", t.tr("role."+string(role)), "link", link, "until", t.whenFull(inv.ExpiresAt)))
 }
 
-func (t *turn) managers() {
+func (t *turn) managers() { t.managersPage(0) }
+
+// managersPage shows a page of the team, with an admin's buttons for its managers.
+func (t *turn) managersPage(page int) {
 	if !t.m.Role.SeesAll() {
-		t.say(t.tr("head.only"))
+		t.notice(t.tr("head.only"))
 		return
 	}
 	team, err := t.st.Managers(t.ctx)
@@ -85,10 +88,12 @@ func (t *turn) managers() {
 		t.fail("list managers", err)
 		return
 	}
+	p := newPager(listManagers, listPage, len(team), page, "")
+	from, to := p.span()
 	var b strings.Builder
-	b.WriteString(t.tr("managers.title"))
+	b.WriteString(p.head(t, t.tr("managers.title")))
 	var kb [][]Button
-	for _, m := range team {
+	for _, m := range team[from:to] {
 		state := ""
 		if !m.Active {
 			state = " " + t.tr("managers.inactive")
@@ -98,7 +103,7 @@ func (t *turn) managers() {
 			kb = append(kb, row(btn(t.tr("btn.deactivate")+" "+m.Name, tapDeactivate.data(m.ID))))
 		}
 	}
-	t.say(b.String(), kb...)
+	t.showPage(b.String(), p.keys(kb)...)
 }
 
 const tapDeactivate tap = "md" // md:<manager>
@@ -170,7 +175,10 @@ func (t *turn) headsClient(id string) *store.Client {
 
 const tapReassignMenu tap = "as" // as:<client>
 
-func (t *turn) reassignMenu(id string) {
+func (t *turn) reassignMenu(id string) { t.reassignPage(id, 0) }
+
+// reassignPage shows a page of the active managers a client can be given to.
+func (t *turn) reassignPage(id string, page int) {
 	c := t.headsClient(id)
 	if c == nil {
 		return
@@ -180,14 +188,20 @@ func (t *turn) reassignMenu(id string) {
 		t.fail("list managers", err)
 		return
 	}
-	var kb [][]Button
+	var to []store.Manager
 	for _, m := range team {
 		if m.Active && m.ID != c.ManagerID {
-			kb = append(kb, row(btn(m.Name, tapReassign.data(c.ID, m.ID))))
+			to = append(to, m)
 		}
 	}
-	kb = append(kb, row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
-	t.show(t.tr("reassign.choose", "name", c.Name), kb...)
+	p := newPager(listReassign, listPage, len(to), page, c.ID)
+	from, end := p.span()
+	var kb [][]Button
+	for _, m := range to[from:end] {
+		kb = append(kb, row(btn(m.Name, tapReassign.data(c.ID, m.ID))))
+	}
+	kb = append(p.keys(kb), row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
+	t.show(p.head(t, t.tr("reassign.choose", "name", c.Name)), kb...)
 }
 
 const tapReassign tap = "am" // am:<client>:<manager>
@@ -211,8 +225,10 @@ func (t *turn) reassign(id, managerID string) {
 	t.showCard(c)
 }
 
-// today shows today's tasks, the overdue count and today's birthdays.
-func (t *turn) today() {
+func (t *turn) today() { t.todayPage(0) }
+
+// todayPage shows a page of today's tasks, the overdue count and today's birthdays.
+func (t *turn) todayPage(page int) {
 	refs, err := t.st.OpenTasks(t.ctx, t.m.ID)
 	if err != nil {
 		t.fail("read tasks", err)
@@ -236,38 +252,51 @@ func (t *turn) today() {
 		t.fail("read birthdays", err)
 		return
 	}
+	p := newPager(listToday, taskPage, len(todays), page, "")
 	var b strings.Builder
-	b.WriteString(t.tr("today.title", "date", strings.TrimSuffix(t.whenFull(start), " 00:00")))
+	b.WriteString(p.head(t, t.tr("today.title", "date", strings.TrimSuffix(t.whenFull(start), " 00:00"))))
 	if len(todays) == 0 {
 		b.WriteString("\n" + t.tr("today.no_tasks"))
 	}
-	kb := t.taskLines(&b, todays)
+	kb := p.keys(t.taskLines(&b, p, todays))
 	if overdue > 0 {
 		b.WriteString("\n\n" + t.tr("today.overdue", "n", overdue))
 		kb = append(kb, row(btn(t.tr("btn.overdue"), tapOverdue.data())))
 	}
 	if len(birthdays) > 0 {
 		b.WriteString("\n\n" + t.tr("today.birthdays"))
+		var cards []Button
 		for _, h := range birthdays {
 			b.WriteString("\n🎂 " + html.EscapeString(h.ContactName) + " — " + html.EscapeString(h.ClientName))
-			kb = append(kb, row(btn("🎂 "+h.ClientName, tapCard.data(h.ClientID))))
+			// Two rows of cards at most: the keyboard stays within a screen.
+			if len(cards) < 4 {
+				cards = append(cards, btn("🎂 "+clip(h.ClientName, 20), tapCard.data(h.ClientID)))
+			}
+		}
+		for len(cards) > 0 {
+			n := min(2, len(cards))
+			kb, cards = append(kb, cards[:n]), cards[n:]
 		}
 	}
-	t.say(b.String(), kb...)
+	t.showPage(b.String(), kb...)
 }
 
 const tapOverdue tap = "ov"
 
-func (t *turn) overdue() {
-	t.taskList("overdue.title", "overdue.none", func(r store.TaskRef) bool { return r.Due.Before(t.now) })
+func (t *turn) overdue() { t.overduePage(0) }
+
+func (t *turn) overduePage(page int) {
+	t.taskList(listOverdue, page, "overdue.title", "overdue.none", func(r store.TaskRef) bool { return r.Due.Before(t.now) })
 }
 
-func (t *turn) tasks() {
-	t.taskList("tasks.title", "tasks.none", func(store.TaskRef) bool { return true })
+func (t *turn) tasks() { t.tasksPage(0) }
+
+func (t *turn) tasksPage(page int) {
+	t.taskList(listTasks, page, "tasks.title", "tasks.none", func(store.TaskRef) bool { return true })
 }
 
-// taskList shows the manager's open tasks that keep says to.
-func (t *turn) taskList(title, none string, keep func(store.TaskRef) bool) {
+// taskList shows a page of the manager's open tasks that keep says to.
+func (t *turn) taskList(kind listKind, page int, title, none string, keep func(store.TaskRef) bool) {
 	refs, err := t.st.OpenTasks(t.ctx, t.m.ID)
 	if err != nil {
 		t.fail("read tasks", err)
@@ -279,38 +308,57 @@ func (t *turn) taskList(title, none string, keep func(store.TaskRef) bool) {
 			list = append(list, r)
 		}
 	}
+	p := newPager(kind, taskPage, len(list), page, "")
 	var b strings.Builder
-	b.WriteString(t.tr(title, "n", len(list)))
+	b.WriteString(p.head(t, t.tr(title, "n", len(list))))
 	if len(list) == 0 {
 		b.WriteString("\n" + t.tr(none))
 	}
-	kb := t.taskLines(&b, list)
-	t.say(b.String(), kb...)
+	kb := t.taskLines(&b, p, list)
+	t.showPage(b.String(), p.keys(kb)...)
 }
 
-// taskLines writes numbered tasks and gives each a row of buttons: done, an hour
-// later, the client's card.
-func (t *turn) taskLines(b *strings.Builder, refs []store.TaskRef) [][]Button {
+// taskLines writes a page of tasks, numbered, each with its client, contact person
+// and phone (which Telegram makes tappable), and gives each a row of buttons: done,
+// an hour later, the client's card. A client the manager no longer sees is left out.
+func (t *turn) taskLines(b *strings.Builder, p pager, refs []store.TaskRef) [][]Button {
 	var kb [][]Button
-	for i, r := range refs {
-		if i == 20 {
-			b.WriteString("\n" + t.tr("find.more"))
-			break
-		}
+	from, to := p.span()
+	clients := map[string]*store.Client{} // a page's tasks often share a client
+	for i := from; i < to; i++ {
+		r, n := refs[i], i+1
 		mark := ""
 		if r.Due.Before(t.now) {
 			mark = " ⚠"
 		}
-		fmt.Fprintf(b, "\n%d. %s%s — %s", i+1, html.EscapeString(t.when(r.Due)), mark, html.EscapeString(r.Text))
-		if i < 8 {
-			line := row(btn(fmt.Sprintf("✅ %d", i+1), tapTaskDone.data(r.ID)), btn(fmt.Sprintf("⏰ %d +1h", i+1), tapTaskSnooze.data(r.ID, "1h")))
-			if r.ClientID != "" {
-				line = append(line, btn(fmt.Sprintf("📇 %d", i+1), tapCard.data(r.ClientID)))
-			}
-			kb = append(kb, line)
+		fmt.Fprintf(b, "\n%d. %s%s — %s", n, html.EscapeString(t.when(r.Due)), mark, html.EscapeString(clip(r.Text, 120)))
+		line := row(btn(fmt.Sprintf("✅ %d", n), tapTaskDone.data(r.ID)), btn(fmt.Sprintf("⏰ %d +1h", n), tapTaskSnooze.data(r.ID, "1h")))
+		if c := t.taskClient(clients, r.ClientID); c != nil {
+			b.WriteString("\n     " + clientLine(c, ""))
+			line = append(line, btn(fmt.Sprintf("📇 %d", n), tapCard.data(c.ID)))
 		}
+		kb = append(kb, line)
 	}
 	return kb
+}
+
+// taskClient reads a task's client, once a page, if the manager may see it.
+func (t *turn) taskClient(seen map[string]*store.Client, id string) *store.Client {
+	if id == "" {
+		return nil
+	}
+	if c, ok := seen[id]; ok {
+		return c
+	}
+	c, err := t.st.Client(t.ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.log.Warn("read a task's client", "client", id, "err", err)
+	}
+	if err != nil || !t.viewer().CanSee(c) {
+		c = nil
+	}
+	seen[id] = c
+	return c
 }
 
 // task reads a task the manager may change: their own, or any for a head.
