@@ -171,15 +171,21 @@ func TestStageMoveAndRedStageAsksReason(t *testing.T) {
 	anna.tap("Stage")
 	anna.expect(anna.tap("Grey"), "Grey — decision maker known")
 	anna.tap("Stage")
-	anna.expect(anna.tap("Red-green"), "type the reason")
+	anna.expect(anna.tap("Red-green"), "Why did the client refuse?")
+	anna.expect(strings.Join(anna.buttons(), "\n"), "Too expensive", "Went to a competitor", "No need", "Not the decision maker")
+	anna.expect(anna.tap("Other"), "type the reason")
 	anna.expect(anna.send("bought from a competitor"), "Red-green", "bought from a competitor")
 	got, _ := w.st.Client(ctx, c.ID)
-	if got.Stage != store.StageRedGreen || got.RefusalReason != "bought from a competitor" {
-		t.Fatalf("stage %s reason %q", got.Stage, got.RefusalReason)
+	if got.Stage != store.StageRedGreen || got.RefusalReason != "bought from a competitor" || got.RefusalCode != "" {
+		t.Fatalf("stage %s reason %q %q", got.Stage, got.RefusalReason, got.RefusalCode)
 	}
 	items, _, _ := w.st.Timeline(ctx, c.ID, 0, 10)
 	if len(items) != 2 || items[0].Kind != store.InteractionStageChange || items[0].Stage.Reason != "bought from a competitor" {
 		t.Fatalf("timeline: %+v", items)
+	}
+	// The history says the reason once.
+	if h := anna.tap("History"); strings.Count(h, "bought from a competitor") != 1 {
+		t.Fatalf("history:\n%s", h)
 	}
 }
 

@@ -299,7 +299,8 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 	nobodys := f.fresh(f.client(&store.Client{Name: "Ничей", Contacts: map[string]store.Contact{"n-p": {Name: "Семён"}}}))
 	// What follows the thing a code names, where its handler checks it first.
 	after := map[string][]string{"h": {"0"}, "co": {"reached"}, "ss": {string(store.StageGreen)}, "ef": {"name"}, "gr": {"off"},
-		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID}}
+		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID},
+		"rr": {string(store.StageRedGreen), string(store.RefusalPrice)}}
 	tapped := 0
 	for code, access := range bot.TapAccess() {
 		named, want := theirs.ID, "Клиент не найден."

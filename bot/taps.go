@@ -81,6 +81,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogRemind, "remind.ask") }},
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
 		tapSetStage:    {accessEditable, func(t *turn, a tapArgs) { t.setStage(a.at(0), store.Stage(a.at(1))) }},
+		tapRefusal:     {accessEditable, func(t *turn, a tapArgs) { t.refusal(a.at(0), store.Stage(a.at(1)), a.at(2)) }},
+		tapCloseTasks:  {accessEditable, func(t *turn, a tapArgs) { t.closeTasks(a.at(0)) }},
 
 		tapEdit:         {accessEditable, func(t *turn, a tapArgs) { t.editMenu(a.at(0)) }},
 		tapEditField:    {accessEditable, func(t *turn, a tapArgs) { t.startClientEdit(a.at(0), a.at(1)) }},

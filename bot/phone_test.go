@@ -1,0 +1,139 @@
+package bot_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/bot/telegram"
+	"github.com/crm-team/crm/bot/telegram/tgtest"
+	"github.com/crm-team/crm/reports"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+	"github.com/crm-team/crm/templates"
+)
+
+// phoneWait is how long a phone waits for the bot's next message before the test fails.
+const phoneWait = 20 * time.Second
+
+// phones drive the bot the way a phone does: the Telegram transport against the
+// in-process Bot API server, with the transport as the bot's outbox for notices.
+type phones struct {
+	t   *testing.T
+	srv *tgtest.Server
+	st  *store.Store
+}
+
+func newPhones(t *testing.T) *phones {
+	t.Helper()
+	st := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return testNow } })
+	srv := tgtest.New(t)
+	tr, err := telegram.New(tgtest.Token, telegram.Options{APIURL: srv.URL(), PollTimeout: time.Second,
+		GlobalRate: rate.Inf, PerChatRate: rate.Inf, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := bot.New(st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, Outbox: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tr.Run(ctx, core) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &phones{t: t, srv: srv, st: st}
+}
+
+func (p *phones) manager(tg int64, name string, role store.Role) *store.Manager {
+	p.t.Helper()
+	m := &store.Manager{Name: name, Role: role, Language: "ru", TimeZone: "Europe/Moscow", TelegramID: tg}
+	if err := p.st.CreateManager(context.Background(), "test", m); err != nil {
+		p.t.Fatal(err)
+	}
+	p.srv.SetUser(tgtest.User{ID: tg, FirstName: name, LanguageCode: "ru"})
+	return m
+}
+
+// say sends text and returns the bot's next message to the chat.
+func (p *phones) say(chat int64, text string) tgtest.Call {
+	p.t.Helper()
+	p.srv.SendText(chat, text)
+	return p.srv.Next(chat, phoneWait)
+}
+
+// tap taps the button whose text contains label and returns the next message.
+func (p *phones) tap(msg tgtest.Call, label string) tgtest.Call {
+	p.t.Helper()
+	for _, row := range msg.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, label) && b.Data != "" {
+				p.srv.Answer(p.srv.Tap(msg.ChatID, msg.MessageID, b.Data), phoneWait)
+				return p.srv.Next(msg.ChatID, phoneWait)
+			}
+		}
+	}
+	p.t.Fatalf("no button %q under %q; buttons %q", label, msg.Text, msg.ButtonTexts())
+	return tgtest.Call{}
+}
+
+func (p *phones) has(got tgtest.Call, want ...string) {
+	p.t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got.Text, w) {
+			p.t.Fatalf("message lacks %q:\n%s", w, got.Text)
+		}
+	}
+}
+
+// A quick refusal reason moves the client, counts in the funnel report, is written
+// once in the history, and the client's open tasks are closed on "yes".
+func TestPhoneRefusalReasonFeedsTheFunnel(t *testing.T) {
+	p := newPhones(t)
+	ctx := context.Background()
+	anna := p.manager(1, "Анна", store.RoleManager)
+	c := &store.Client{Name: "Ромашка", ManagerID: anna.ID}
+	if err := p.st.CreateClient(ctx, "test", c); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"КП", "звонок"} {
+		if err := p.st.CreateTask(ctx, "test", &store.Task{AssigneeID: anna.ID, ClientID: c.ID, Due: testNow.Add(time.Hour), Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	why := p.tap(p.tap(p.say(1, "Ромашка"), "Этап"), "Красно-зелёный")
+	p.has(why, "Почему клиент отказался?")
+	p.has(p.tap(why, "Дорого"), "Красно-зелёный", "— Дорого")
+	offer := p.srv.Next(1, phoneWait)
+	p.has(offer, "открытых задач: 2. Закрыть их?")
+	p.has(p.tap(offer, "Да, закрыть"), "Ромашка")
+	if open, _ := p.st.OpenTasks(ctx, anna.ID); len(open) != 0 {
+		t.Fatalf("open tasks: %+v", open)
+	}
+	if got, _ := p.st.Client(ctx, c.ID); got.RefusalCode != store.RefusalPrice || len(got.Tasks) != 0 {
+		t.Fatalf("client: %+v", got)
+	}
+	history := p.tap(p.say(1, "Ромашка"), "История")
+	if n := strings.Count(history.Text, "Дорого"); n != 1 {
+		t.Fatalf("the reason is %d times in the history:\n%s", n, history.Text)
+	}
+
+	f, err := reports.ComputeFunnel(ctx, p.st, reports.Period{From: testNow.AddDate(0, 0, -1), To: testNow.AddDate(0, 0, 1)}, reports.Cut{}, testNow.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Refusals) != 1 || f.Refusals[0].Code != store.RefusalPrice || f.Refusals[0].N != 1 {
+		t.Fatalf("refusals: %+v", f.Refusals)
+	}
+	w, err := reports.LoadWords("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := f.Layout(w).Tables[1].Rows; len(rows) != 1 || rows[0][1] != "Too expensive" {
+		t.Fatalf("the funnel's refusals in English: %v", rows)
+	}
+}
