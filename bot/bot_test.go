@@ -69,13 +69,22 @@ func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
 	}
 	before, _ := w.st.Client(ctx, theirs.ID)
 
-	// Search by every key and by name finds nothing.
-	for _, q := range []string{"Секретный", "Завод", "+7 916 111-22-33", "petr@zavod.ru", "7707083893", "/find секретный"} {
+	// A search by a part of the name finds nothing; by a key or the whole name it says
+	// whose the client is, and nothing of the card.
+	for _, q := range []string{"Секретный", "Завод", "/find секретный"} {
 		anna.refuse(anna.send(q), "Секретный Завод", "Пётр")
+	}
+	for _, q := range []string{"+7 916 111-22-33", "petr@zavod.ru", "7707083893", "секретный завод"} {
+		got := anna.send(q)
+		if got != "«Секретный Завод» — клиент менеджера Борис." || len(anna.last[0].Buttons) != 0 {
+			t.Fatalf("%q: %s %v", q, got, anna.buttons())
+		}
 	}
 	anna.refuse(anna.send("/remind завтра в 10 Секретный позвонить"), "Секретный Завод")
 	anna.do(bot.Update{Contact: &bot.SharedContact{Phone: "+79161112233", FirstName: "Пётр"}})
-	anna.refuse(anna.text(), "Секретный")
+	if got := anna.text(); got != "«Секретный Завод» — клиент менеджера Борис." {
+		t.Fatalf("shared contact: %s", got)
+	}
 
 	// Every button, forged.
 	id := theirs.ID
@@ -193,7 +202,8 @@ func TestCreateClientDialogValidatesAndCancels(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
-	w.client(&store.Client{Name: "Старый", ManagerID: "other", Contacts: map[string]store.Contact{"p": {Name: "X", Emails: []string{"taken@old.ru"}}}})
+	boris := w.manager("Борис", store.RoleManager, "ru", "Europe/Moscow")
+	w.client(&store.Client{Name: "Старый", ManagerID: boris.m.ID, Contacts: map[string]store.Contact{"p": {Name: "X", Emails: []string{"taken@old.ru"}}}})
 
 	anna.expect(anna.send("/new"), "компания или частное лицо")
 	anna.tap("компания")
@@ -206,13 +216,18 @@ func TestCreateClientDialogValidatesAndCancels(t *testing.T) {
 	anna.expect(anna.send("12345"), "не похоже на телефон")
 	anna.send("8 916 555 44 33")
 	anna.expect(anna.send("ivan@"), "не похоже на e-mail")
+	// A taken address is refused as it is typed, naming whose client has it; the
+	// question stays.
 	got := anna.send("taken@old.ru")
-	anna.expect(got, "Проверьте", "&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co", "+7 916 555-44-33")
-	anna.expect(anna.tap("Сохранить"), "уже есть у клиента", "другого менеджера")
-	anna.refuse(anna.text(), "Старый")
-	anna.send("ivan@romashka.ru")
+	anna.expect(got, "taken@old.ru уже есть в базе: «Старый» — клиент менеджера Борис.", "E-mail?")
+	anna.refuse(got, "Проверьте", "Открыть карточку")
+	anna.expect(anna.send("ivan@romashka.ru"), "Проверьте", "&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co", "+7 916 555-44-33")
+	// Taken meanwhile, between the answer and the save: the save says whose.
+	w.client(&store.Client{Name: "Шустрый", ManagerID: boris.m.ID, Emails: []string{"ivan@romashka.ru"}})
+	anna.expect(anna.tap("Сохранить"), "ivan@romashka.ru уже есть в базе: «Шустрый» — клиент менеджера Борис.", "E-mail?")
+	anna.send("ivan@romashka.com")
 	anna.expect(anna.tap("Сохранить"), "создан", "<b>&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co</b>")
-	hit, err := w.st.FindByEmail(ctx, "ivan@romashka.ru")
+	hit, err := w.st.FindByEmail(ctx, "ivan@romashka.com")
 	if err != nil || hit.Client.ManagerID != anna.m.ID || hit.Client.Legal.INN != "7707083893" || hit.Client.City != "" {
 		t.Fatalf("created: %+v %v", hit, err)
 	}

@@ -77,6 +77,9 @@ func (t *turn) find(q string) {
 	}
 	switch {
 	case len(res) == 0:
+		if t.sayOwners(q) {
+			return
+		}
 		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)

@@ -90,6 +90,43 @@ func (p *phones) has(got tgtest.Call, want ...string) {
 	}
 }
 
+// The INN of another manager's client is refused at the INN question, naming the
+// client and its manager, before any further question; a search that finds only that
+// client says whose it is and shows nothing of the card.
+func TestPhoneNamesTheOwnerOfADuplicate(t *testing.T) {
+	p := newPhones(t)
+	ctx := context.Background()
+	p.manager(1, "Анна", store.RoleManager)
+	boris := p.manager(2, "Борис", store.RoleManager)
+	theirs := &store.Client{Name: "Завод <Восток>", ManagerID: boris.ID, Legal: store.Legal{INN: "7707083893"}, City: "Тула",
+		Contacts: map[string]store.Contact{"p": {Name: "Пётр", Phones: []string{"+79161112233"}}}}
+	if err := p.st.CreateClient(ctx, "test", theirs); err != nil {
+		t.Fatal(err)
+	}
+
+	kind := p.say(1, "/new")
+	p.tap(kind, "компания")
+	p.has(p.say(1, "Восток-2"), "ИНН")
+	got := p.say(1, "7707 083 893")
+	p.has(got, "7707083893 уже есть в базе: «Завод &lt;Восток&gt;» — клиент менеджера Борис.")
+	if len(got.Buttons) != 0 {
+		t.Fatalf("a card Anna may not open is offered: %q", got.ButtonTexts())
+	}
+	p.has(p.srv.Next(1, phoneWait), "ИНН компании") // the question again, not the city
+	p.has(p.say(1, "-"), "Город")
+
+	p.has(p.say(1, "/cancel"), "ничего не сохранено")
+	got = p.say(1, "+7 916 111-22-33")
+	if got.Text != "«Завод &lt;Восток&gt;» — клиент менеджера Борис." || len(got.Buttons) != 0 {
+		t.Fatalf("search: %q %q", got.Text, got.ButtonTexts())
+	}
+	for _, secret := range []string{"Пётр", "Тула", "7707083893", "+7 916"} {
+		if strings.Contains(got.Text, secret) {
+			t.Fatalf("the search showed %q", secret)
+		}
+	}
+}
+
 // A quick refusal reason moves the client, counts in the funnel report, is written
 // once in the history, and the client's open tasks are closed on "yes".
 func TestPhoneRefusalReasonFeedsTheFunnel(t *testing.T) {

@@ -94,6 +94,7 @@ func tapRoutes() map[tap]tapRoute {
 
 		tapNewClient:     {accessOwn, func(t *turn, a tapArgs) { t.startNewClient(nil) }},
 		tapNewFromShared: {accessDialog, func(t *turn, a tapArgs) { t.newFromShared() }},
+		tapTakenCard:     {accessClient, func(t *turn, a tapArgs) { t.takenCard(a.at(0)) }},
 		tapFormKind:      {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapFormKind, a.at(0)) }},
 		tapSkip:          {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapSkip, a.at(0)) }},
 		tapConfirm:       {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapConfirm, a.at(0)) }},
