@@ -351,6 +351,10 @@ type Manager struct {
 	DigestHour int       `bson:"digestHour"`
 	Active     bool      `bson:"active"`
 	CreatedAt  time.Time `bson:"createdAt"`
+	// HandoverTo names the manager this one's clients and open tasks are being
+	// handed to, until all of them are (HandOver); HandoverBy who asked for it.
+	HandoverTo string `bson:"handoverTo,omitempty"`
+	HandoverBy string `bson:"handoverBy,omitempty"`
 }
 
 // OrderState drives the gold and platinum stages and ABC analysis.
