@@ -45,10 +45,16 @@ func TestOnboardingByInviteAndRefusalWithout(t *testing.T) {
 	}
 	// Only an admin invites.
 	guest.expect(guest.send("/invite manager"), "администратор")
-	// A deactivated manager is a stranger again.
+	// A deactivated manager is told their access is off, not the stranger's text.
 	admin.send("/managers")
-	admin.tap("Ольга")
-	guest.expect(guest.send("/today"), "Попросите у администратора")
+	admin.expect(admin.tap("Ольга"), "Deactivate <b>Ольга</b>?")
+	if m, _ := w.st.ManagerByTelegram(ctx, 888); !m.Active {
+		t.Fatal("deactivated before the confirmation")
+	}
+	admin.tap("Yes, deactivate")
+	got = guest.send("/today")
+	guest.expect(got, "Ваш доступ к боту отключён")
+	guest.refuse(got, "Попросите у администратора", "Сегодня")
 }
 
 func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
@@ -92,7 +98,8 @@ func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
 		"stg:" + id, "ss:" + id + ":gold", "ss:" + id + ":red_green", "rem:" + id, "ct:" + id, "ca:" + id,
 		"ce:" + id + ":p", "cf:" + id + ":p:name", "cf:" + id + ":p:delete", "cf:" + id + ":p:dm", "h:" + id + ":0",
 		"em:" + id, "f:" + file.ID, "ed:" + id, "ef:" + id + ":name", "tk:" + id, "as:" + id, "am:" + id + ":" + anna.m.ID,
-		"td:" + task.ID, "tz:" + task.ID + ":1h", "md:" + boris.m.ID} {
+		"td:" + task.ID, "tz:" + task.ID + ":1h", "md:" + boris.m.ID, "rr:" + id + ":red_green:price", "rr:" + id + ":red_green:other",
+		"rx:" + id, "xc:" + id, "mdy:" + boris.m.ID, "mh:" + boris.m.ID + ":" + anna.m.ID, "mu:" + boris.m.ID} {
 		got := anna.tapData(d)
 		anna.refuse(got, "Секретный Завод", "Пётр", "договор", "секрет", "Борис")
 		for _, r := range anna.last {

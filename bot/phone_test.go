@@ -127,6 +127,72 @@ func TestPhoneNamesTheOwnerOfADuplicate(t *testing.T) {
 	}
 }
 
+// Deactivating asks first, can be undone, and offers the handover; the person turned
+// off is told so; whoever gets the clients is told too.
+func TestPhoneDeactivateUndoAndHandOver(t *testing.T) {
+	p := newPhones(t)
+	ctx := context.Background()
+	p.manager(1, "Админ", store.RoleAdmin)
+	anna := p.manager(2, "Анна", store.RoleManager)
+	boris := p.manager(3, "Борис", store.RoleManager)
+	c := &store.Client{Name: "Ромашка", ManagerID: boris.ID}
+	if err := p.st.CreateClient(ctx, "test", c); err != nil {
+		t.Fatal(err)
+	}
+	task := &store.Task{AssigneeID: boris.ID, ClientID: c.ID, Due: testNow.Add(time.Hour), Text: "перезвонить"}
+	if err := p.st.CreateTask(ctx, "test", task); err != nil {
+		t.Fatal(err)
+	}
+	active := func(want bool) {
+		t.Helper()
+		if m, _ := p.st.Manager(ctx, boris.ID); m.Active != want {
+			t.Fatalf("Борис active %v, want %v", m.Active, want)
+		}
+	}
+
+	confirm := p.tap(p.say(1, "/managers"), "Борис")
+	p.has(confirm, "Отключить <b>Борис</b>?")
+	active(true)
+	off := p.tap(confirm, "Да, отключить")
+	p.has(off, "Борис</b> отключён", "клиентов: 1, открытых задач: 1")
+	active(false)
+	p.has(p.say(3, "/today"), "Ваш доступ к боту отключён")
+
+	back := p.tap(off, "Отменить отключение")
+	p.has(back, "Борис снова в команде")
+	active(true)
+	p.has(p.say(3, "/today"), "Сегодня")
+
+	off = p.tap(p.tap(p.say(1, "/managers"), "Борис"), "Да, отключить")
+	handed := p.tap(off, "Анна")
+	p.has(handed, "Анна получил(а) от Борис клиентов: 1, задач: 1")
+	notice := p.srv.Next(2, phoneWait)
+	p.has(notice, "Админ передал(а) вам клиентов и задачи Борис: клиентов 1, задач 1")
+	p.has(p.tap(notice, "Мои клиенты"), "Ромашка")
+	if got, _ := p.st.Client(ctx, c.ID); got.ManagerID != anna.ID {
+		t.Fatalf("client is %s's", got.ManagerID)
+	}
+	if open, _ := p.st.OpenTasks(ctx, anna.ID); len(open) != 1 || open[0].ID != task.ID {
+		t.Fatalf("Anna's tasks: %+v", open)
+	}
+}
+
+// A client given from its card: its new manager is told, with a button to the card.
+func TestPhoneReassignTellsTheNewManager(t *testing.T) {
+	p := newPhones(t)
+	ctx := context.Background()
+	p.manager(1, "Ольга", store.RoleHead)
+	p.manager(2, "Анна", store.RoleManager)
+	if err := p.st.CreateClient(ctx, "test", &store.Client{Name: "Ромашка"}); err != nil {
+		t.Fatal(err)
+	}
+	card := p.say(1, "Ромашка")
+	p.tap(p.tap(card, "Передать"), "Анна")
+	notice := p.srv.Next(2, phoneWait)
+	p.has(notice, "Ольга передал(а) вам клиента <b>Ромашка</b>.")
+	p.has(p.tap(notice, "Карточка"), "Менеджер: Анна")
+}
+
 // A quick refusal reason moves the client, counts in the funnel report, is written
 // once in the history, and the client's open tasks are closed on "yes".
 func TestPhoneRefusalReasonFeedsTheFunnel(t *testing.T) {

@@ -109,6 +109,11 @@ func tapRoutes() map[tap]tapRoute {
 		tapReassign:     {accessRole, func(t *turn, a tapArgs) { t.reassign(a.at(0), a.at(1)) }},
 		tapDeactivate:   {accessRole, func(t *turn, a tapArgs) { t.deactivate(a.at(0)) }},
 
+		tapDeactivateYes: {accessRole, func(t *turn, a tapArgs) { t.deactivateYes(a.at(0)) }},
+		tapReactivate:    {accessRole, func(t *turn, a tapArgs) { t.reactivate(a.at(0)) }},
+		tapHandoverMenu:  {accessRole, func(t *turn, a tapArgs) { t.handoverPageTap(a.at(0), a.at(1)) }},
+		tapHandover:      {accessRole, func(t *turn, a tapArgs) { t.handover(a.at(0), a.at(1)) }},
+
 		tapLetterAttach:    {accessLetter, func(t *turn, a tapArgs) { t.startAttach(a.at(0)) }},
 		tapLetterAttachTo:  {accessLetter, func(t *turn, a tapArgs) { t.attachLetter(a.at(0), a.at(1)) }},
 		tapLetterNewClient: {accessLetter, func(t *turn, a tapArgs) { t.newFromLetter(a.at(0)) }},
