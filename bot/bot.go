@@ -119,7 +119,8 @@ func (b *Bot) Handle(ctx context.Context, u Update) []Reply {
 		b.log.Error("look up manager", "telegram_user", u.User.ID, "err", err)
 		return finish(u, []Reply{{ChatID: u.ChatID, Text: b.texts.get(b.texts.pickLang(u.User.LanguageCode), "error.internal")}})
 	case !m.Active:
-		return b.refuse(u)
+		// Not the stranger's text: they were on the team.
+		return b.refuse(u, b.texts.get(m.Language, "access.off"))
 	}
 	return b.HandleAs(ctx, m, u)
 }

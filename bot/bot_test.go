@@ -45,10 +45,16 @@ func TestOnboardingByInviteAndRefusalWithout(t *testing.T) {
 	}
 	// Only an admin invites.
 	guest.expect(guest.send("/invite manager"), "администратор")
-	// A deactivated manager is a stranger again.
+	// A deactivated manager is told their access is off, not the stranger's text.
 	admin.send("/managers")
-	admin.tap("Ольга")
-	guest.expect(guest.send("/today"), "Попросите у администратора")
+	admin.expect(admin.tap("Ольга"), "Deactivate <b>Ольга</b>?")
+	if m, _ := w.st.ManagerByTelegram(ctx, 888); !m.Active {
+		t.Fatal("deactivated before the confirmation")
+	}
+	admin.tap("Yes, deactivate")
+	got = guest.send("/today")
+	guest.expect(got, "Ваш доступ к боту отключён")
+	guest.refuse(got, "Попросите у администратора", "Сегодня")
 }
 
 func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
@@ -69,13 +75,22 @@ func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
 	}
 	before, _ := w.st.Client(ctx, theirs.ID)
 
-	// Search by every key and by name finds nothing.
-	for _, q := range []string{"Секретный", "Завод", "+7 916 111-22-33", "petr@zavod.ru", "7707083893", "/find секретный"} {
+	// A search by a part of the name finds nothing; by a key or the whole name it says
+	// whose the client is, and nothing of the card.
+	for _, q := range []string{"Секретный", "Завод", "/find секретный"} {
 		anna.refuse(anna.send(q), "Секретный Завод", "Пётр")
+	}
+	for _, q := range []string{"+7 916 111-22-33", "petr@zavod.ru", "7707083893", "секретный завод"} {
+		got := anna.send(q)
+		if got != "«Секретный Завод» — клиент менеджера Борис." || len(anna.last[0].Buttons) != 0 {
+			t.Fatalf("%q: %s %v", q, got, anna.buttons())
+		}
 	}
 	anna.refuse(anna.send("/remind завтра в 10 Секретный позвонить"), "Секретный Завод")
 	anna.do(bot.Update{Contact: &bot.SharedContact{Phone: "+79161112233", FirstName: "Пётр"}})
-	anna.refuse(anna.text(), "Секретный")
+	if got := anna.text(); got != "«Секретный Завод» — клиент менеджера Борис." {
+		t.Fatalf("shared contact: %s", got)
+	}
 
 	// Every button, forged.
 	id := theirs.ID
@@ -83,7 +98,8 @@ func TestManagerCannotReachAnotherManagersClient(t *testing.T) {
 		"stg:" + id, "ss:" + id + ":gold", "ss:" + id + ":red_green", "rem:" + id, "ct:" + id, "ca:" + id,
 		"ce:" + id + ":p", "cf:" + id + ":p:name", "cf:" + id + ":p:delete", "cf:" + id + ":p:dm", "h:" + id + ":0",
 		"em:" + id, "f:" + file.ID, "ed:" + id, "ef:" + id + ":name", "tk:" + id, "as:" + id, "am:" + id + ":" + anna.m.ID,
-		"td:" + task.ID, "tz:" + task.ID + ":1h", "md:" + boris.m.ID} {
+		"td:" + task.ID, "tz:" + task.ID + ":1h", "md:" + boris.m.ID, "rr:" + id + ":red_green:price", "rr:" + id + ":red_green:other",
+		"rx:" + id, "xc:" + id, "mdy:" + boris.m.ID, "mh:" + boris.m.ID + ":" + anna.m.ID, "mu:" + boris.m.ID} {
 		got := anna.tapData(d)
 		anna.refuse(got, "Секретный Завод", "Пётр", "договор", "секрет", "Борис")
 		for _, r := range anna.last {
@@ -171,15 +187,21 @@ func TestStageMoveAndRedStageAsksReason(t *testing.T) {
 	anna.tap("Stage")
 	anna.expect(anna.tap("Grey"), "Grey — decision maker known")
 	anna.tap("Stage")
-	anna.expect(anna.tap("Red-green"), "type the reason")
+	anna.expect(anna.tap("Red-green"), "Why did the client refuse?")
+	anna.expect(strings.Join(anna.buttons(), "\n"), "Too expensive", "Went to a competitor", "No need", "Not the decision maker")
+	anna.expect(anna.tap("Other"), "type the reason")
 	anna.expect(anna.send("bought from a competitor"), "Red-green", "bought from a competitor")
 	got, _ := w.st.Client(ctx, c.ID)
-	if got.Stage != store.StageRedGreen || got.RefusalReason != "bought from a competitor" {
-		t.Fatalf("stage %s reason %q", got.Stage, got.RefusalReason)
+	if got.Stage != store.StageRedGreen || got.RefusalReason != "bought from a competitor" || got.RefusalCode != "" {
+		t.Fatalf("stage %s reason %q %q", got.Stage, got.RefusalReason, got.RefusalCode)
 	}
 	items, _, _ := w.st.Timeline(ctx, c.ID, 0, 10)
 	if len(items) != 2 || items[0].Kind != store.InteractionStageChange || items[0].Stage.Reason != "bought from a competitor" {
 		t.Fatalf("timeline: %+v", items)
+	}
+	// The history says the reason once.
+	if h := anna.tap("History"); strings.Count(h, "bought from a competitor") != 1 {
+		t.Fatalf("history:\n%s", h)
 	}
 }
 
@@ -187,7 +209,8 @@ func TestCreateClientDialogValidatesAndCancels(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
-	w.client(&store.Client{Name: "Старый", ManagerID: "other", Contacts: map[string]store.Contact{"p": {Name: "X", Emails: []string{"taken@old.ru"}}}})
+	boris := w.manager("Борис", store.RoleManager, "ru", "Europe/Moscow")
+	w.client(&store.Client{Name: "Старый", ManagerID: boris.m.ID, Contacts: map[string]store.Contact{"p": {Name: "X", Emails: []string{"taken@old.ru"}}}})
 
 	anna.expect(anna.send("/new"), "компания или частное лицо")
 	anna.tap("компания")
@@ -200,13 +223,18 @@ func TestCreateClientDialogValidatesAndCancels(t *testing.T) {
 	anna.expect(anna.send("12345"), "не похоже на телефон")
 	anna.send("8 916 555 44 33")
 	anna.expect(anna.send("ivan@"), "не похоже на e-mail")
+	// A taken address is refused as it is typed, naming whose client has it; the
+	// question stays.
 	got := anna.send("taken@old.ru")
-	anna.expect(got, "Проверьте", "&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co", "+7 916 555-44-33")
-	anna.expect(anna.tap("Сохранить"), "уже есть у клиента", "другого менеджера")
-	anna.refuse(anna.text(), "Старый")
-	anna.send("ivan@romashka.ru")
+	anna.expect(got, "taken@old.ru уже есть в базе: «Старый» — клиент менеджера Борис.", "E-mail?")
+	anna.refuse(got, "Проверьте", "Открыть карточку")
+	anna.expect(anna.send("ivan@romashka.ru"), "Проверьте", "&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co", "+7 916 555-44-33")
+	// Taken meanwhile, between the answer and the save: the save says whose.
+	w.client(&store.Client{Name: "Шустрый", ManagerID: boris.m.ID, Emails: []string{"ivan@romashka.ru"}})
+	anna.expect(anna.tap("Сохранить"), "ivan@romashka.ru уже есть в базе: «Шустрый» — клиент менеджера Борис.", "E-mail?")
+	anna.send("ivan@romashka.com")
 	anna.expect(anna.tap("Сохранить"), "создан", "<b>&lt;b&gt;Ромашка&lt;/b&gt; &amp; Co</b>")
-	hit, err := w.st.FindByEmail(ctx, "ivan@romashka.ru")
+	hit, err := w.st.FindByEmail(ctx, "ivan@romashka.com")
 	if err != nil || hit.Client.ManagerID != anna.m.ID || hit.Client.Legal.INN != "7707083893" || hit.Client.City != "" {
 		t.Fatalf("created: %+v %v", hit, err)
 	}

@@ -225,25 +225,115 @@ func (t *turn) setStage(id string, to store.Stage) {
 		return
 	}
 	if to.Red() {
+		t.refusalMenu(c, to)
+		return
+	}
+	t.moveStage(c, to, store.Refusal{})
+}
+
+// refusalOther is the refusal button for a reason the manager types.
+const refusalOther = "other"
+
+// refusalMenu asks why the client refused: the quick reasons, two a row, or another
+// one typed.
+func (t *turn) refusalMenu(c *store.Client, to store.Stage) {
+	var kb [][]Button
+	var line []Button
+	for _, code := range store.RefusalCodes {
+		line = append(line, btn(t.tr("refusal."+string(code)), tapRefusal.data(c.ID, to, code)))
+		if len(line) == 2 {
+			kb, line = append(kb, line), nil
+		}
+	}
+	if len(line) > 0 {
+		kb = append(kb, line)
+	}
+	kb = append(kb, row(btn(t.tr("btn.refusal_other"), tapRefusal.data(c.ID, to, refusalOther))),
+		row(btn(t.tr("btn.cancel"), tapCard.data(c.ID))))
+	t.show(t.tr("stage.why", "name", c.Name, "stage", safe(t.stageName(to))), kb...)
+}
+
+const tapRefusal tap = "rr" // rr:<client>:<red stage>:<reason code|other>
+
+// refusal moves a client to a red stage for a quick reason, kept by its code with its
+// words in the manager's language; "other" asks for the reason in words.
+func (t *turn) refusal(id string, to store.Stage, code string) {
+	if !to.Red() || code != refusalOther && (code == "" || !store.RefusalCode(code).Valid()) {
+		t.notice(t.tr("tap.stale"))
+		return
+	}
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	if code == refusalOther {
 		t.s.dialog = &dialog{kind: dialogReason, clientID: c.ID, stage: to}
 		t.say(t.tr("stage.reason", "stage", safe(t.stageName(to))), row(btn(t.tr("btn.cancel"), tapCancel.data())))
 		return
 	}
-	t.moveStage(c, to, "")
+	t.moveStage(c, to, store.Refusal{Code: store.RefusalCode(code), Reason: t.tr("refusal." + code)})
 }
 
-func (t *turn) moveStage(c *store.Client, to store.Stage, reason string) {
+// refusalText is a red stage's reason: a quick one in the manager's language.
+func (t *turn) refusalText(code store.RefusalCode, reason string) string {
+	if code != "" {
+		return t.tr("refusal." + string(code))
+	}
+	return reason
+}
+
+func (t *turn) moveStage(c *store.Client, to store.Stage, why store.Refusal) {
 	if c.Stage == to {
 		t.showCard(c)
 		return
 	}
-	c, err := t.st.MoveStage(t.ctx, t.m.ID, c.ID, to, reason)
+	c, err := t.st.MoveStage(t.ctx, t.m.ID, c.ID, to, why)
 	if err != nil {
 		t.fail("move stage", err)
 		return
 	}
 	t.s.dialog = nil
 	t.notice(t.tr("stage.moved", "stage", t.tr("stage."+string(to))))
+	t.showCard(c)
+	if n := len(t.closable(c)); to.Red() && n > 0 {
+		t.say(t.tr("stage.close_tasks", "name", c.Name, "n", n),
+			row(btn(t.tr("btn.close_tasks"), tapCloseTasks.data(c.ID)), btn(t.tr("btn.keep_tasks"), tapCard.data(c.ID))))
+	}
+}
+
+// closable are the client's open tasks the manager may close: their own, any for a head.
+func (t *turn) closable(c *store.Client) []store.TaskRef {
+	var out []store.TaskRef
+	for _, r := range c.Tasks {
+		if r.AssigneeID == t.m.ID || t.m.Role.SeesAll() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+const tapCloseTasks tap = "rx" // rx:<client>
+
+// closeTasks closes the client's open tasks (a client who refused): cancelled, so they
+// count neither as done nor as overdue.
+func (t *turn) closeTasks(id string) {
+	c := t.editable(id)
+	if c == nil {
+		return
+	}
+	n := 0
+	for _, r := range t.closable(c) {
+		_, err := t.st.SetTaskState(t.ctx, t.m.ID, r.ID, store.TaskCancelled, time.Time{})
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			t.fail("close task", err)
+			return
+		}
+		n++
+	}
+	t.notice(t.tr("stage.tasks_closed", "n", n))
 	t.showCard(c)
 }
 
@@ -452,7 +542,7 @@ func (t *turn) onDialogText(text string) {
 			t.s.dialog = nil
 			return
 		}
-		t.moveStage(c, d.stage, text)
+		t.moveStage(c, d.stage, store.Refusal{Reason: text})
 	case dialogRemind:
 		if !d.due.IsZero() {
 			t.remindClientTyped(d, text)

@@ -74,6 +74,9 @@ func (t *turn) find(q string) {
 	switch {
 	case !ok:
 	case len(res) == 0:
+		if t.sayOwners(q) {
+			return
+		}
 		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)
@@ -212,7 +215,7 @@ func (t *turn) cardText(card *store.Card) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>%s</b>\n%s", html.EscapeString(c.Name), t.stageName(c.Stage))
 	if c.Stage.Red() && c.RefusalReason != "" {
-		fmt.Fprintf(&b, " — %s", html.EscapeString(c.RefusalReason))
+		fmt.Fprintf(&b, " — %s", html.EscapeString(t.refusalText(c.RefusalCode, c.RefusalReason)))
 	}
 	if c.AtRiskSince != nil {
 		b.WriteString("\n" + t.tr("card.at_risk"))
@@ -349,7 +352,10 @@ func (t *turn) interactionText(it store.Interaction) string {
 		if it.Stage != nil {
 			what += t.stageName(it.Stage.From) + " → " + t.stageName(it.Stage.To)
 			if it.Stage.Reason != "" {
-				what += " (" + html.EscapeString(it.Stage.Reason) + ")"
+				what += " (" + html.EscapeString(t.refusalText(it.Stage.Code, it.Stage.Reason)) + ")"
+			}
+			if it.Text == it.Stage.Reason {
+				it.Text = "" // an older entry kept the reason in its text too
 			}
 		}
 	case store.InteractionEmailIn, store.InteractionEmailOut:

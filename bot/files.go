@@ -142,7 +142,7 @@ func (t *turn) onSharedContact(sc *SharedContact) {
 	case err != nil:
 		t.fail("find by phone", err)
 	case !t.viewer().CanSee(hit.Client):
-		t.say(t.tr("shared.other"))
+		t.say(t.whose(hit.Client.Name, hit.Client.ManagerID))
 	default:
 		t.showCard(hit.Client)
 	}

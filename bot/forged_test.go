@@ -299,7 +299,8 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 	nobodys := f.fresh(f.client(&store.Client{Name: "Ничей", Contacts: map[string]store.Contact{"n-p": {Name: "Семён"}}}))
 	// What follows the thing a code names, where its handler checks it first.
 	after := map[string][]string{"h": {"0"}, "co": {"reached"}, "ss": {string(store.StageGreen)}, "ef": {"name"}, "gr": {"off"},
-		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID}}
+		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID},
+		"rr": {string(store.StageRedGreen), string(store.RefusalPrice)}, "mh": {f.head.m.ID}}
 	tapped := 0
 	for code, access := range bot.TapAccess() {
 		named, want := theirs.ID, "Клиент не найден."
@@ -316,7 +317,8 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 			named, want = letterRef(f.letter), "Письмо недоступно."
 		case "role":
 			named, want = mine.ID, "Это может только руководитель или администратор."
-			if code == "md" {
+			switch code {
+			case "md", "mdy", "mu", "mo", "mh": // the team's
 				named, want = f.boris.m.ID, "Это может только администратор."
 			}
 		}

@@ -449,6 +449,9 @@ func (t *turn) formText(f *form, text string) {
 		t.say(problem)
 		return
 	}
+	if t.keyTaken(f, name) {
+		return
+	}
 	if f.kind.edits() {
 		t.saveEdit(f)
 		return
@@ -707,30 +710,16 @@ func (t *turn) saveEdit(f *form) {
 }
 
 // storeProblem explains why the store refused an answer and asks that question again.
-// Another manager's client is not named to a manager who may not see it.
 func (t *turn) storeProblem(f *form, err error) {
 	var taken *store.KeyTakenError
 	switch {
 	case errors.As(err, &taken):
 		kind, value, _ := strings.Cut(taken.Key, ":")
-		owner := t.tr("client.someone")
-		if c, err := t.st.Client(t.ctx, taken.ClientID); err == nil && t.viewer().CanSee(c) {
-			owner = c.Name
+		c, err := t.st.Client(t.ctx, taken.ClientID)
+		if err != nil {
+			c = &store.Client{ID: taken.ClientID, Name: taken.ClientName}
 		}
-		t.say(t.tr("bad.taken", "v", value, "owner", owner))
-		if i := indexOf(f.fields, kind); i >= 0 {
-			f.pos = i
-			// The answer that clashed is cleared so the question is asked again.
-			switch kind {
-			case "phone":
-				f.contact.Phones, f.client.Phones = nil, nil
-			case "email":
-				f.contact.Emails, f.client.Emails = nil, nil
-			case "inn":
-				f.client.Legal.INN = ""
-			}
-			t.ask(f)
-		}
+		t.sayTaken(f, kind, value, c)
 	case errors.Is(err, store.ErrInvalid):
 		t.say(t.tr("bad.input", "v", strings.TrimPrefix(err.Error(), store.ErrInvalid.Error()+": ")))
 	default:

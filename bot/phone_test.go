@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -33,10 +34,10 @@ const phoneWait = 20 * time.Second
 
 func newPhone(t *testing.T) *phone {
 	t.Helper()
-	st := storetest.New(t)
+	st := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return testNow } })
 	srv := tgtest.New(t)
 	tr, err := telegram.New(tgtest.Token, telegram.Options{APIURL: srv.URL(), PollTimeout: time.Second,
-		GlobalRate: rate.Inf, PerChatRate: rate.Inf})
+		GlobalRate: rate.Inf, PerChatRate: rate.Inf, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

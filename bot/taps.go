@@ -82,6 +82,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapRemind:      {accessEditable, func(t *turn, a tapArgs) { t.startDialog(a.at(0), dialogRemind, "remind.ask") }},
 		tapStages:      {accessEditable, func(t *turn, a tapArgs) { t.stageMenu(a.at(0)) }},
 		tapSetStage:    {accessEditable, func(t *turn, a tapArgs) { t.setStage(a.at(0), store.Stage(a.at(1))) }},
+		tapRefusal:     {accessEditable, func(t *turn, a tapArgs) { t.refusal(a.at(0), store.Stage(a.at(1)), a.at(2)) }},
+		tapCloseTasks:  {accessEditable, func(t *turn, a tapArgs) { t.closeTasks(a.at(0)) }},
 
 		tapRemindClient: {accessDialog, func(t *turn, a tapArgs) { t.remindChosen(a.at(0), false) }},
 		tapRemindAlone:  {accessDialog, func(t *turn, a tapArgs) { t.remindChosen("", true) }},
@@ -96,6 +98,7 @@ func tapRoutes() map[tap]tapRoute {
 
 		tapNewClient:     {accessOwn, func(t *turn, a tapArgs) { t.startNewClient(nil) }},
 		tapNewFromShared: {accessDialog, func(t *turn, a tapArgs) { t.newFromShared() }},
+		tapTakenCard:     {accessClient, func(t *turn, a tapArgs) { t.takenCard(a.at(0)) }},
 		tapFormKind:      {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapFormKind, a.at(0)) }},
 		tapSkip:          {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapSkip, a.at(0)) }},
 		tapConfirm:       {accessDialog, func(t *turn, a tapArgs) { t.onDialogTap(tapConfirm, a.at(0)) }},
@@ -109,6 +112,11 @@ func tapRoutes() map[tap]tapRoute {
 		tapReassignMenu: {accessRole, func(t *turn, a tapArgs) { t.reassignMenu(a.at(0)) }},
 		tapReassign:     {accessRole, func(t *turn, a tapArgs) { t.reassign(a.at(0), a.at(1)) }},
 		tapDeactivate:   {accessRole, func(t *turn, a tapArgs) { t.deactivate(a.at(0)) }},
+
+		tapDeactivateYes: {accessRole, func(t *turn, a tapArgs) { t.deactivateYes(a.at(0)) }},
+		tapReactivate:    {accessRole, func(t *turn, a tapArgs) { t.reactivate(a.at(0)) }},
+		tapHandoverMenu:  {accessRole, func(t *turn, a tapArgs) { t.handoverPageTap(a.at(0), a.at(1)) }},
+		tapHandover:      {accessRole, func(t *turn, a tapArgs) { t.handover(a.at(0), a.at(1)) }},
 
 		tapLetterAttach:    {accessLetter, func(t *turn, a tapArgs) { t.startAttach(a.at(0)) }},
 		tapLetterAttachTo:  {accessLetter, func(t *turn, a tapArgs) { t.attachLetter(a.at(0), a.at(1)) }},

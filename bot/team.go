@@ -34,16 +34,17 @@ func (b *Bot) stranger(ctx context.Context, u Update) []Reply {
 			return []Reply{{ChatID: u.ChatID, Text: b.texts.get(lang, "error.internal")}}
 		}
 	}
-	return b.refuse(u)
+	return b.refuse(u, b.texts.get(lang, "start.refused"))
 }
 
-func (b *Bot) refuse(u Update) []Reply {
+// refuse answers someone the bot does not serve with text, at most once a minute.
+func (b *Bot) refuse(u Update, text string) []Reply {
 	var out []Reply
 	if u.Callback != nil {
 		out = append(out, Reply{ChatID: u.ChatID, CallbackID: u.Callback.ID})
 	}
 	if b.refusals.allow(u.User.ID, b.now()) {
-		out = append(out, Reply{ChatID: u.ChatID, Text: b.texts.get(b.texts.pickLang(u.User.LanguageCode), "start.refused")})
+		out = append(out, Reply{ChatID: u.ChatID, Text: text})
 	}
 	return out
 }
@@ -108,22 +109,14 @@ func (t *turn) managersPage(page int) {
 
 const tapDeactivate tap = "md" // md:<manager>
 
+// deactivate asks the admin to confirm turning a manager's access off.
 func (t *turn) deactivate(id string) {
-	if t.m.Role != store.RoleAdmin || id == t.m.ID {
-		t.notice(t.tr("admin.only"))
+	m := t.teammate(id)
+	if m == nil {
 		return
 	}
-	m, err := t.st.UpdateManager(t.ctx, t.m.ID, id, map[string]any{"active": false})
-	if errors.Is(err, store.ErrNotFound) {
-		t.notice(t.tr("tap.stale"))
-		return
-	}
-	if err != nil {
-		t.fail("deactivate manager", err)
-		return
-	}
-	t.notice(t.tr("managers.deactivated", "name", m.Name))
-	t.managers()
+	t.show(t.tr("managers.confirm", "name", m.Name),
+		row(btn(t.tr("btn.deactivate_yes"), tapDeactivateYes.data(m.ID)), btn(t.tr("btn.cancel"), tapCancel.data())))
 }
 
 const tapLang tap = "lang" // lang:<ru|en>
@@ -223,6 +216,9 @@ func (t *turn) reassign(id, managerID string) {
 	}
 	t.notice(t.tr("reassign.done", "name", to.Name))
 	t.showCard(c)
+	t.tellGiven(to.ID, func(tr func(string, ...any) string) (string, []Button) {
+		return tr("given.client", "by", t.m.Name, "name", c.Name), row(btn(tr("btn.card"), tapCard.data(c.ID)))
+	})
 }
 
 func (t *turn) today() { t.todayPage(0) }

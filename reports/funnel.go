@@ -81,9 +81,12 @@ type Spent struct {
 	N      int
 }
 
-// Refusal counts moves to a red stage with one reason.
+// Refusal counts moves to a red stage with one reason: a quick reason by its code
+// (Reason is then empty: the layout names it in the reader's language), or a reason
+// in words.
 type Refusal struct {
 	Stage  store.Stage
+	Code   store.RefusalCode
 	Reason string
 	N      int
 }
@@ -165,7 +168,11 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 			spent[m.From] = append(spent[m.From], m.At.Sub(m.Since))
 		}
 		if m.To.Red() {
-			refusals[Refusal{Stage: m.To, Reason: normalizeReason(m.Reason)}]++
+			r := Refusal{Stage: m.To, Code: m.Code}
+			if m.Code == "" {
+				r.Reason = normalizeReason(m.Reason)
+			}
+			refusals[r]++
 		}
 		return nil
 	})
@@ -215,17 +222,25 @@ func ComputeFunnel(ctx context.Context, src FunnelSource, p Period, cut Cut, now
 		r.N = n
 		f.Refusals = append(f.Refusals, r)
 	}
-	sort.Slice(f.Refusals, func(i, j int) bool {
-		a, b := f.Refusals[i], f.Refusals[j]
+	sortRefusals(f.Refusals)
+	return f, nil
+}
+
+// sortRefusals puts the most frequent first.
+func sortRefusals(rs []Refusal) {
+	sort.Slice(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
 		if a.N != b.N {
 			return a.N > b.N
 		}
 		if a.Stage != b.Stage {
 			return a.Stage < b.Stage
 		}
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
 		return a.Reason < b.Reason
 	})
-	return f, nil
 }
 
 // normalizeReason groups reasons typed differently: case, spaces and a final full stop.

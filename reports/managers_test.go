@@ -49,7 +49,7 @@ func teamBase(t *testing.T) (*store.Store, *clock, map[string]string) {
 	if _, err := st.AppendInteraction(ctx, boriss, store.Interaction{Kind: store.InteractionEmailIn}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.MoveStage(ctx, anna, annas, store.StageGrey, ""); err != nil {
+	if _, err := st.MoveStage(ctx, anna, annas, store.StageGrey, store.Refusal{}); err != nil {
 		t.Fatal(err)
 	}
 	late := &store.Task{AssigneeID: anna, ClientID: annas, Due: day(time.October, 5), Text: "КП"}
@@ -70,7 +70,7 @@ func teamBase(t *testing.T) (*store.Store, *clock, map[string]string) {
 	// November.
 	at(time.November, 3)
 	call(anna, annas, "reached")
-	if _, err := st.MoveStage(ctx, boris, boriss, store.StageRedGreen, "Дорого"); err != nil {
+	if _, err := st.MoveStage(ctx, boris, boriss, store.StageRedGreen, store.Refusal{Reason: "Дорого"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CreateClient(ctx, "test", &store.Client{Name: "Новый", ManagerID: boris}); err != nil {

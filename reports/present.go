@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/crm-team/crm/store"
 )
@@ -45,7 +46,8 @@ func (f *Funnel) Layout(w Words) Layout {
 	}
 	refusals := Table{Name: w.get("funnel.refusals"), Title: w.get("funnel.refusals") + ", " + w.Period(f.Period),
 		Header: []string{w.get("col.stage"), w.get("col.reason"), w.get("col.clients")}}
-	for _, r := range f.Refusals {
+	named := f.namedRefusals(w)
+	for _, r := range named {
 		refusals.Rows = append(refusals.Rows, []any{w.stage(r.Stage), r.Reason, r.N})
 	}
 	l.Tables = []Table{stages, refusals}
@@ -56,11 +58,41 @@ func (f *Funnel) Layout(w Words) Layout {
 				"converted", strconv.Itoa(c.Converted), "entered", strconv.Itoa(c.Entered), "rate", pct(c.Rate())))
 		}
 	}
-	if len(f.Refusals) > 0 {
-		l.Summary = append(l.Summary, w.get("funnel.top_refusal", "reason", f.Refusals[0].Reason, "n", strconv.Itoa(f.Refusals[0].N)))
+	if len(named) > 0 {
+		l.Summary = append(l.Summary, w.get("funnel.top_refusal", "reason", named[0].Reason, "n", strconv.Itoa(named[0].N)))
 	}
 	l.Empty = l.Chart.Empty()
 	return l
+}
+
+// namedRefusals are the refusals with their reasons in words: a quick reason named in
+// w's language, and counted together with the same words typed (in any case).
+func (f *Funnel) namedRefusals(w Words) []Refusal {
+	type key struct {
+		stage  store.Stage
+		reason string
+	}
+	var out []Refusal
+	at := map[key]int{}
+	for _, r := range f.Refusals {
+		coded := r.Code != ""
+		if coded {
+			r.Code, r.Reason = "", w.get("refusal."+string(r.Code))
+		}
+		k := key{r.Stage, strings.ToLower(r.Reason)}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			out = append(out, r)
+			continue
+		}
+		out[i].N += r.N
+		if coded {
+			out[i].Reason = r.Reason // the label's own spelling
+		}
+	}
+	sortRefusals(out)
+	return out
 }
 
 // workColumn is one of a manager's figures: its heading's key and how it is read.

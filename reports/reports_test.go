@@ -2,7 +2,10 @@ package reports_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,7 +59,7 @@ func funnelBase(t *testing.T) (*store.Store, *clock, map[string]string) {
 	move := func(at time.Time, who string, to store.Stage, reason string) {
 		t.Helper()
 		c.Set(at)
-		if _, err := st.MoveStage(ctx, "anna", ids[who], to, reason); err != nil {
+		if _, err := st.MoveStage(ctx, "anna", ids[who], to, store.Refusal{Reason: reason}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -281,6 +284,45 @@ func TestLeadSourcesOfAMonth(t *testing.T) {
 	for i := range want {
 		if rows[i] != want[i] {
 			t.Errorf("row %d: %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+}
+
+// Quick reasons are counted by their code, whatever language the manager tapped them
+// in, and named in the reader's; the same words typed are counted with them.
+func TestFunnelCountsQuickReasonsInTheReadersLanguage(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{now: day(time.October, 1)}
+	st := storetest.New(t, func(o *store.Options) { o.Now = c.Now })
+	for i, why := range []store.Refusal{{Code: store.RefusalPrice, Reason: "Дорого"}, {Code: store.RefusalPrice, Reason: "Too expensive"},
+		{Reason: "дорого"}, {Code: store.RefusalCompetitor, Reason: "Ушли к конкуренту"}} {
+		cl := &store.Client{Name: "Клиент " + strconv.Itoa(i)}
+		if err := st.CreateClient(ctx, "test", cl); err != nil {
+			t.Fatal(err)
+		}
+		c.Set(day(time.October, 2+i))
+		if _, err := st.MoveStage(ctx, "anna", cl.ID, store.StageRedGreen, why); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := reports.ComputeFunnel(ctx, st, month(time.October), reports.Cut{}, day(time.November, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][][]any{
+		"ru": {{"Красно-зелёный", "Дорого", 3}, {"Красно-зелёный", "Ушли к конкуренту", 1}},
+		"en": {{"Red-green", "Too expensive", 2}, {"Red-green", "Went to a competitor", 1}, {"Red-green", "Дорого", 1}},
+	} {
+		w, err := reports.LoadWords(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := f.Layout(w)
+		if got := l.Tables[1].Rows; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s refusals: %v, want %v", lang, got, want)
+		}
+		if top := want[0][1].(string); !strings.Contains(strings.Join(l.Summary, "\n"), top+"\" (") && !strings.Contains(strings.Join(l.Summary, "\n"), top+"» (") {
+			t.Errorf("%s summary lacks %q: %q", lang, top, l.Summary)
 		}
 	}
 }

@@ -66,7 +66,7 @@ func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
 	if c.Stage == target || c.Stage == StagePlatinum && target == StageGold {
 		return nil
 	}
-	_, err = s.MoveStage(ctx, actor, o.ClientID, target, "")
+	_, err = s.MoveStage(ctx, actor, o.ClientID, target, Refusal{})
 	return err
 }
 

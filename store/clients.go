@@ -461,22 +461,37 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 }
 
 // MoveStage moves a client along the funnel and records the move in the timeline. A
-// red stage needs the reason.
-func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage, reason string) (*Client, error) {
+// red stage needs the reason (why.Reason; why.Code when it is a quick one).
+func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage, why Refusal) (*Client, error) {
 	if !to.Valid() {
 		return nil, invalidf("unknown funnel stage %q", to)
 	}
-	reason = strings.TrimSpace(reason)
+	if !why.Code.Valid() {
+		return nil, invalidf("unknown refusal reason %q", why.Code)
+	}
+	reason, code := strings.TrimSpace(why.Reason), why.Code
 	if to.Red() && reason == "" {
 		return nil, invalidf("moving a client to %s needs the reason", to)
+	}
+	if !to.Red() {
+		code = ""
 	}
 	now := s.now()
 	set := bson.D{{Key: "stage", Value: to}, {Key: "stageSince", Value: now}, {Key: "updatedAt", Value: now}, {Key: "updatedBy", Value: actor}}
 	update := bson.D{{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}}
+	var unset bson.D
 	if to.Red() {
 		set = append(set, bson.E{Key: "refusalReason", Value: reason})
 	} else {
-		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "refusalReason", Value: ""}}})
+		unset = append(unset, bson.E{Key: "refusalReason", Value: ""})
+	}
+	if code != "" {
+		set = append(set, bson.E{Key: "refusalCode", Value: code})
+	} else {
+		unset = append(unset, bson.E{Key: "refusalCode", Value: ""})
+	}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	update = append(update, bson.E{Key: "$set", Value: set})
 	// The document before the write gives the true "from" even when two managers move
@@ -501,7 +516,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	}
 	after := before
 	after.Stage, after.UpdatedAt, after.UpdatedBy, after.Version = to, now, actor, before.Version+1
-	after.RefusalReason = ""
+	after.RefusalReason, after.RefusalCode = "", code
 	if to.Red() {
 		after.RefusalReason = reason
 	}
@@ -509,9 +524,10 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	if before.Stage == to {
 		after.StageSince = before.StageSince
 	} else {
+		// The reason is the move's own: in the entry's text too, it was shown twice.
 		it, err := s.AppendInteraction(ctx, clientID, Interaction{
-			Kind: InteractionStageChange, AuthorID: actor, Text: reason,
-			Stage: &StageChange{From: before.Stage, To: to, Reason: reason},
+			Kind: InteractionStageChange, AuthorID: actor,
+			Stage: &StageChange{From: before.Stage, To: to, Reason: reason, Code: code},
 		})
 		if err != nil {
 			return nil, err
@@ -522,7 +538,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 			since = *before.StageSince
 		}
 		if err := s.recordStageMove(ctx, StageMove{Client: clientID, Seq: it.Seq, From: before.Stage, To: to, At: it.At,
-			Since: since, Reason: reason, By: actor}); err != nil {
+			Since: since, Reason: reason, Code: code, By: actor}); err != nil {
 			return nil, err
 		}
 	}
@@ -530,7 +546,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	if err := s.recordChanges(ctx, clientID); err != nil {
 		s.log.Warn("record client change", "err", err)
 	}
-	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, map[string]any{"from": before.Stage, "to": to, "reason": reason})
+	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code})
 	return &after, nil
 }
 

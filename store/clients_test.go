@@ -246,16 +246,16 @@ func TestStageMovesAndTimeline(t *testing.T) {
 	if err := s.CreateClient(ctx, "m1", c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MoveStage(ctx, "m1", c.ID, store.StageRedGreen, ""); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.MoveStage(ctx, "m1", c.ID, store.StageRedGreen, store.Refusal{}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("red stage without reason: %v", err)
 	}
-	if _, err := s.MoveStage(ctx, "m1", c.ID, "purple", ""); !errors.Is(err, store.ErrInvalid) {
+	if _, err := s.MoveStage(ctx, "m1", c.ID, "purple", store.Refusal{}); !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("unknown stage: %v", err)
 	}
-	if _, err := s.MoveStage(ctx, "m1", c.ID, store.StageGrey, ""); err != nil {
+	if _, err := s.MoveStage(ctx, "m1", c.ID, store.StageGrey, store.Refusal{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.MoveStage(ctx, "m1", c.ID, store.StageRedGreen, "дорого")
+	got, err := s.MoveStage(ctx, "m1", c.ID, store.StageRedGreen, store.Refusal{Reason: "дорого"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,7 +474,7 @@ func TestPaidOrdersMoveStages(t *testing.T) {
 			t.Fatalf("after paid order %d: stage %q, %d orders, total %d", i+1, got.Stage, got.OrdersCount, got.OrdersTotal)
 		}
 	}
-	if _, err := s.MoveStage(ctx, "m", c.ID, store.StageRedPlatinum, "ушли к конкуренту"); err != nil {
+	if _, err := s.MoveStage(ctx, "m", c.ID, store.StageRedPlatinum, store.Refusal{Reason: "ушли к конкуренту"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 1_00, State: store.OrderPaid}); err != nil {
@@ -575,7 +575,7 @@ func TestStageMovesKeptByDay(t *testing.T) {
 	if err := s.CreateClient(ctx, "test", c); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageRedGreen, "Дорого,\tи\nдолго"); err != nil {
+	if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageRedGreen, store.Refusal{Reason: "Дорого,\tи\nдолго"}); err != nil {
 		t.Fatal(err)
 	}
 	moves, err := s.StageMoves(ctx, now.Add(-time.Minute), now.Add(time.Minute))
@@ -619,7 +619,7 @@ func TestClosedStageDaysArePacked(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = append(ids, c.ID)
-		if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageGrey, ""); err != nil {
+		if _, err := s.MoveStage(ctx, "anna", c.ID, store.StageGrey, store.Refusal{}); err != nil {
 			t.Fatal(err)
 		}
 	}

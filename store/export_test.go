@@ -134,3 +134,12 @@ func (s *Store) StoreListUndeflatedForTest(ctx context.Context, t testing.TB, li
 		t.Fatal(err)
 	}
 }
+
+// AddStageLineForTest adds a line to a day of stage moves as it is stored, as an
+// older version wrote it.
+func (s *Store) AddStageLineForTest(ctx context.Context, t testing.TB, day, line string) {
+	t.Helper()
+	if err := s.upsertOne(ctx, colStageDays, day, bson.D{{Key: "$addToSet", Value: bson.D{{Key: "moves", Value: line}}}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -41,6 +42,31 @@ func (s Stage) Red() bool {
 	return s == StageRedGreen || s == StageRedGold || s == StageRedPlatinum
 }
 
+// RefusalCode is a quick reason for a red stage. The funnel report counts a quick
+// reason as one, in whatever language the manager gave it; "" is a reason in words.
+type RefusalCode string
+
+// The quick reasons, in the order a manager is offered them.
+const (
+	RefusalPrice      RefusalCode = "price"      // too expensive
+	RefusalCompetitor RefusalCode = "competitor" // went to a competitor
+	RefusalNoNeed     RefusalCode = "no_need"    // no need
+	RefusalNotDM      RefusalCode = "not_dm"     // not the decision maker
+)
+
+// RefusalCodes lists the quick reasons.
+var RefusalCodes = []RefusalCode{RefusalPrice, RefusalCompetitor, RefusalNoNeed, RefusalNotDM}
+
+// Valid reports whether c is a quick reason or none.
+func (c RefusalCode) Valid() bool { return c == "" || slices.Contains(RefusalCodes, c) }
+
+// Refusal is why a client moves to a red stage: the reason in words, and the quick
+// reason it is, if it is one (its words then are the label the manager saw).
+type Refusal struct {
+	Code   RefusalCode
+	Reason string
+}
+
 // ClientKind tells a company from a private person.
 type ClientKind string
 
@@ -77,6 +103,7 @@ type Client struct {
 	Type          string             `bson:"type,omitempty"`
 	Stage         Stage              `bson:"stage"`
 	RefusalReason string             `bson:"refusalReason,omitempty"`
+	RefusalCode   RefusalCode        `bson:"refusalCode,omitempty"`
 	StageSince    *time.Time         `bson:"stageSince,omitempty"` // the last move; nil: since CreatedAt
 	LeadSource    string             `bson:"leadSource,omitempty"`
 	Tags          []string           `bson:"tags,omitempty"`
@@ -186,9 +213,10 @@ type Call struct {
 
 // StageChange details of a stage move.
 type StageChange struct {
-	From   Stage  `bson:"from"`
-	To     Stage  `bson:"to"`
-	Reason string `bson:"reason,omitempty"`
+	From   Stage       `bson:"from"`
+	To     Stage       `bson:"to"`
+	Reason string      `bson:"reason,omitempty"`
+	Code   RefusalCode `bson:"code,omitempty"`
 }
 
 // MailRef points from the timeline to a stored letter.
@@ -225,6 +253,9 @@ const (
 	TaskOpen    TaskState = "open"
 	TaskDone    TaskState = "done"
 	TaskSnoozed TaskState = "snoozed"
+	// TaskCancelled: closed without being done (its client refused), so it counts
+	// neither as done nor as overdue.
+	TaskCancelled TaskState = "cancelled"
 )
 
 // Task is a reminder for a manager, usually about a client.
@@ -321,6 +352,10 @@ type Manager struct {
 	DigestHour int       `bson:"digestHour"`
 	Active     bool      `bson:"active"`
 	CreatedAt  time.Time `bson:"createdAt"`
+	// HandoverTo names the manager this one's clients and open tasks are being
+	// handed to, until all of them are (HandOver); HandoverBy who asked for it.
+	HandoverTo string `bson:"handoverTo,omitempty"`
+	HandoverBy string `bson:"handoverBy,omitempty"`
 }
 
 // OrderState drives the gold and platinum stages and ABC analysis.

@@ -250,13 +250,14 @@ func (s *Store) Task(ctx context.Context, id string) (*Task, error) {
 	return getOne[Task](ctx, s, colTasks, id)
 }
 
-// SetTaskState marks a task done, reopens it, or snoozes it to a new time.
+// SetTaskState marks a task done or cancelled, reopens it, or snoozes it to a new time.
 func (s *Store) SetTaskState(ctx context.Context, actor, id string, state TaskState, due time.Time) (*Task, error) {
 	set := bson.D{{Key: "state", Value: state}}
 	now := s.now()
 	switch state {
 	case TaskDone:
 		set = append(set, bson.E{Key: "doneAt", Value: now})
+	case TaskCancelled:
 	case TaskSnoozed, TaskOpen:
 		if !due.IsZero() {
 			if err := s.addToSlot(ctx, due, id); err != nil {

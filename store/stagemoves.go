@@ -30,11 +30,13 @@ type StageMove struct {
 	At     time.Time
 	Since  time.Time // when the client entered From
 	Reason string
+	Code   RefusalCode // a red stage's quick reason
 	By     string
 }
 
 // line is the move as it is stored: tab-separated, the reason last and kept to one
-// line, times in Unix milliseconds (what the database keeps of a time).
+// line, times in Unix milliseconds (what the database keeps of a time). The quick
+// reason's code comes before it; a line written before there were codes lacks it.
 func (m StageMove) line() string {
 	reason := strings.Map(func(r rune) rune {
 		if r == '\t' || r == '\n' || r == '\r' {
@@ -43,7 +45,7 @@ func (m StageMove) line() string {
 		return r
 	}, m.Reason)
 	return strings.Join([]string{m.Client, strconv.FormatInt(m.Seq, 10), string(m.From), string(m.To),
-		millis(m.At), millis(m.Since), m.By, reason}, "\t")
+		millis(m.At), millis(m.Since), m.By, string(m.Code), reason}, "\t")
 }
 
 func millis(t time.Time) string {
@@ -62,8 +64,14 @@ func fromMillis(s string) (time.Time, error) {
 }
 
 func parseStageMove(line string) (StageMove, error) {
-	f := strings.SplitN(line, "\t", 8)
-	if len(f) != 8 {
+	f := strings.SplitN(line, "\t", 9)
+	var code RefusalCode
+	switch len(f) {
+	case 9:
+		code = RefusalCode(f[7])
+		f = append(f[:7], f[8])
+	case 8: // without the code
+	default:
 		return StageMove{}, fmt.Errorf("stage move %q: %d fields", line, len(f))
 	}
 	seq, err := strconv.ParseInt(f[1], 10, 64)
@@ -78,7 +86,7 @@ func parseStageMove(line string) (StageMove, error) {
 	if err != nil {
 		return StageMove{}, fmt.Errorf("stage move %q: %w", line, err)
 	}
-	return StageMove{Client: f[0], Seq: seq, From: Stage(f[2]), To: Stage(f[3]), At: at, Since: since, By: f[6], Reason: f[7]}, nil
+	return StageMove{Client: f[0], Seq: seq, From: Stage(f[2]), To: Stage(f[3]), At: at, Since: since, By: f[6], Reason: f[7], Code: code}, nil
 }
 
 type stageDay struct {
@@ -307,7 +315,7 @@ func (s *Store) BackfillStageMoves(ctx context.Context) (int, error) {
 		}
 		sort.Slice(moves, func(i, j int) bool { return moves[i].seq < moves[j].seq })
 		for _, m := range moves {
-			mv := StageMove{Client: client, Seq: m.seq, From: m.stage.From, To: m.stage.To, At: m.at, Since: at, Reason: m.stage.Reason, By: m.by}
+			mv := StageMove{Client: client, Seq: m.seq, From: m.stage.From, To: m.stage.To, At: m.at, Since: at, Reason: m.stage.Reason, Code: m.stage.Code, By: m.by}
 			day := s.companyDayID(m.at)
 			byDay[day] = append(byDay[day], mv.line())
 			at = m.at

@@ -128,10 +128,14 @@ func TestConversationForgedTapsAndSearchShowNothingOfOthers(t *testing.T) {
 	}
 	has(t, c.say(2, "Тайный"), "Тайный &lt;Завод&gt;", "Пётр")
 
-	for _, q := range []string{"Тайный", "+79161112233", "/find завод"} {
+	for _, q := range []string{"Тайный", "/find завод"} {
 		if got := c.say(1, q); strings.Contains(got.Text, "Пётр") || strings.Contains(got.Text, "&lt;Завод&gt;") {
 			t.Fatalf("%q showed another manager's client: %s", q, got.Text)
 		}
+	}
+	// Their phone says whose client it is, and nothing of the card.
+	if got := c.say(1, "+79161112233"); got.Text != "«Тайный &lt;Завод&gt;» — клиент менеджера Борис." || len(got.Buttons) != 0 {
+		t.Fatalf("their phone showed: %s %q", got.Text, got.ButtonTexts())
 	}
 	for _, d := range []string{"c:" + theirs.ID, "co:" + theirs.ID + ":reached", "ss:" + theirs.ID + ":gold", "tk:" + theirs.ID,
 		"am:" + theirs.ID + ":" + anna.ID, "ef:" + theirs.ID + ":name", "h:" + theirs.ID + ":0", "nonsense", strings.Repeat("x", 64)} {

@@ -77,6 +77,26 @@ func TestServeRunsTheBot(t *testing.T) {
 	}
 }
 
+// The chat's /invite and crm manager invite name the same bot: CRM_TELEGRAM_BOT_NAME
+// when it is set, over the name Telegram gives.
+func TestInviteLinksNameTheSameBot(t *testing.T) {
+	srv := tgtest.New(t)
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_HTTP_ADDR": freeAddr(t), "CRM_LOG_LEVEL": "warn",
+		"CRM_TELEGRAM_TOKEN": tgtest.Token, "CRM_TELEGRAM_API_URL": srv.URL(), "CRM_TELEGRAM_BOT_NAME": "@company_crm_bot"}
+	if r := runCRM(context.Background(), t, vars, "manager", "add", "--name", "Админ", "--role", "admin", "--telegram-id", "8"); r.code != 0 {
+		t.Fatalf("manager add: %+v", r)
+	}
+	startServe(t, vars)
+	const link = "https://t.me/company_crm_bot?start="
+	if r := runCRM(context.Background(), t, vars, "manager", "invite"); r.code != 0 || !strings.Contains(r.stdout, link) {
+		t.Fatalf("crm manager invite: %+v", r)
+	}
+	srv.SendText(8, "/invite manager Пётр")
+	if got := srv.Next(8, 20*time.Second); !strings.Contains(got.Text, link) {
+		t.Fatalf("/invite in the chat: %q", got.Text)
+	}
+}
+
 // A reply crm serve had not sent when it was killed is sent by the next crm serve,
 // once the killed one's hold on its outbox lane ran out (CRM_CAMPAIGN_TAKEOVER).
 func TestServeSendsAfterARestartWhatAKillLeft(t *testing.T) {

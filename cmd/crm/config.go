@@ -38,7 +38,7 @@ var settings = []setting{
 	{name: "CRM_TELEGRAM_API_URL", def: "https://api.telegram.org", help: "Bot API server (a self-hosted one for large files)"},
 	{name: "CRM_TELEGRAM_WEBHOOK_URL", help: "public https URL for updates; empty uses long polling"},
 	{name: "CRM_TELEGRAM_WEBHOOK_SECRET", help: "secret Telegram sends with each webhook call (required with a webhook)", secret: true},
-	{name: "CRM_TELEGRAM_BOT_NAME", help: "the bot's @username for invite links (asked from Telegram when empty)"},
+	{name: "CRM_TELEGRAM_BOT_NAME", help: "the bot's @username for invite links, in the chat and crm manager invite (asked from Telegram when empty)"},
 	{name: "CRM_BOT_FILE_LIMIT_MB", def: defaultFileLimitMB, help: "files up to this size are also kept in the database"},
 	{name: "CRM_IMAP_MAILBOXES", help: "names of several mailboxes, comma-separated; each then uses CRM_IMAP_<NAME>_* settings"},
 	{name: "CRM_IMAP_HOST", help: "IMAP server of the shared mailbox; empty: no mailbox is read"},

@@ -56,7 +56,7 @@ func TestChatReportsOnARealBase(t *testing.T) {
 		if err != nil || len(found) != 1 {
 			t.Fatalf("find %s: %v %v", name, found, err)
 		}
-		if _, err := s.MoveStage(ctx, "test", found[0].ClientID, store.StageGrey, ""); err != nil {
+		if _, err := s.MoveStage(ctx, "test", found[0].ClientID, store.StageGrey, store.Refusal{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -49,7 +49,7 @@ func TestReportFunnel(t *testing.T) {
 		if err != nil || len(res) != 1 {
 			t.Fatalf("find %s: %v %v", mv.name, res, err)
 		}
-		if _, err := s.MoveStage(ctx, "test", res[0].ClientID, mv.to, mv.reason); err != nil {
+		if _, err := s.MoveStage(ctx, "test", res[0].ClientID, mv.to, store.Refusal{Reason: mv.reason}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -23,6 +23,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	defer closeStore()
 	go repairKeys(ctx, e, s)
 	go repairAtStart(ctx, e, "task copies repair", s.RepairTaskRefs)
+	go repairAtStart(ctx, e, "finishing interrupted handovers", s.ResumeHandovers)
 	go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 	go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
 	go func() {
@@ -117,7 +118,8 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 }
 
 // repairAtStart runs a repair that counts what it did once at start: RepairTaskRefs
-// rebuilds the copies of open tasks on cards and agendas, BackfillStageMoves and
+// rebuilds the copies of open tasks on cards and agendas, ResumeHandovers finishes
+// giving a leaving manager's clients and tasks away, BackfillStageMoves and
 // BackfillActivity copy for reports what an older version kept in the timelines only.
 // A failed one runs again at the next start.
 func repairAtStart(ctx context.Context, e *env, what string, repair func(context.Context) (int, error)) {

@@ -126,27 +126,36 @@ func runManager(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		link, err := inviteLink(ctx, e, inv.ID)
+		var ask func() (string, error)
+		if e.cfg.TelegramToken != "" {
+			ask = func() (string, error) { return telegramUsername(ctx, e) }
+		}
+		link, err := inviteLink(e, inv.ID, ask)
 		if err != nil {
 			return err
+		}
+		if !strings.HasPrefix(link, "https://") {
+			link += "\n(set CRM_TELEGRAM_BOT_NAME or CRM_TELEGRAM_TOKEN to get a link; until then the person sends the line above to the bot)"
 		}
 		fmt.Fprintf(e.stdout, "Invitation for a %s, works once until %s:\n%s\n", inv.Role, inv.ExpiresAt.Local().Format("2006-01-02 15:04"), link)
 	}
 	return nil
 }
 
-// inviteLink makes the deep link https://t.me/<bot>?start=<code>. The bot's username
-// comes from CRM_TELEGRAM_BOT_NAME, or from Telegram when the token is set.
-func inviteLink(ctx context.Context, e *env, code string) (string, error) {
-	name := strings.TrimPrefix(e.cfg.TelegramBotName, "@")
-	if name == "" && e.cfg.TelegramToken != "" {
+// inviteLink makes the deep link https://t.me/<bot>?start=<code>, for crm manager
+// invite and the chat's /invite alike: the bot's username is CRM_TELEGRAM_BOT_NAME,
+// else what ask learns from Telegram (nil: nothing to ask). Without a name it is the
+// bare command, which the person sends to the bot.
+func inviteLink(e *env, code string, ask func() (string, error)) (string, error) {
+	name := strings.TrimPrefix(strings.TrimSpace(e.cfg.TelegramBotName), "@")
+	if name == "" && ask != nil {
 		var err error
-		if name, err = telegramUsername(ctx, e); err != nil {
+		if name, err = ask(); err != nil {
 			return "", fmt.Errorf("ask Telegram for the bot's name (or set CRM_TELEGRAM_BOT_NAME): %w", err)
 		}
 	}
 	if name == "" {
-		return "/start " + code + "\n(set CRM_TELEGRAM_BOT_NAME or CRM_TELEGRAM_TOKEN to get a link; until then the person sends the line above to the bot)", nil
+		return "/start " + code, nil
 	}
 	return "https://t.me/" + name + "?start=" + code, nil
 }

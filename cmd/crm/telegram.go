@@ -61,8 +61,14 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	if e.cfg.TelegramWebhookURL != "" {
 		link.mode = "webhook"
 	}
+	// Invite links name the bot as crm manager invite does; Telegram's name for it is
+	// known once connected (asking it cannot fail).
+	invite := func(code string) string {
+		l, _ := inviteLink(e, code, func() (string, error) { return link.username(), nil })
+		return l
+	}
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: link,
-		InviteLink: func(code string) string { return "https://t.me/" + link.username() + "?start=" + code },
+		InviteLink: invite,
 		Campaigns:  campaigns, ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
 	if err != nil {
 		return nil, nil, err
