@@ -98,6 +98,9 @@ func (t *turn) managers() {
 			kb = append(kb, row(btn(t.tr("btn.deactivate")+" "+m.Name, tapDeactivate.data(m.ID))))
 		}
 	}
+	if t.m.Role == store.RoleAdmin {
+		kb = append(kb, row(btn(t.tr("btn.heads"), tapHeads.data(0))))
+	}
 	t.say(b.String(), kb...)
 }
 
