@@ -78,6 +78,7 @@ type Ingester struct {
 
 	recovered bool      // a stopped run's unfinished links are taken up
 	waiting   []waiting // stored letters whose timeline entries are still to be made
+	since     time.Time // when the first of them was stored
 }
 
 // NewIngester builds an Ingester.
@@ -111,10 +112,14 @@ type pending struct {
 	clients []string
 }
 
-// linkBatch is how many letters wait for their timeline entries at most: entries are
-// made per client, so a bulk read of a mailbox writes each timeline a few times
-// instead of once per letter.
-const linkBatch = 5000
+// Letters wait for their timeline entries until linkBatch of them wait or the first
+// has waited linkDelay: entries are made per client, so a bulk read of a mailbox
+// writes each timeline a few times instead of once per letter, while a long first
+// reading still fills the histories as it goes.
+const (
+	linkBatch = 5000
+	linkDelay = 10 * time.Second
+)
 
 // waiting is a stored letter whose timeline entries are still to be made.
 type waiting struct {
@@ -127,8 +132,8 @@ type waiting struct {
 
 // Store is the pollers' Sink: it returns nil once every letter of the batch is stored
 // with a record of the timeline entries it needs. The entries are made in bulk: when
-// linkBatch letters wait, and when a poller hands over an empty batch (it has read
-// everything there is for now).
+// linkBatch letters wait or the first has waited linkDelay, and when a poller hands
+// over an empty batch (it has read everything there is for now).
 func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -141,10 +146,13 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if len(batch) == 0 {
 		return in.flush(ctx)
 	}
+	if len(in.waiting) == 0 {
+		in.since = in.opts.Now()
+	}
 	if err := in.store(ctx, batch); err != nil {
 		return err
 	}
-	if len(in.waiting) >= linkBatch {
+	if len(in.waiting) >= linkBatch || (len(in.waiting) > 0 && in.opts.Now().Sub(in.since) >= linkDelay) {
 		return in.flush(ctx)
 	}
 	return nil
