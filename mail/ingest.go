@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crm-team/crm/store"
@@ -236,9 +237,9 @@ func (in *Ingester) fresh(l *store.Letter) bool {
 // written is when a letter was written: its Date, unless missing or in the future.
 func (in *Ingester) written(l *store.Letter) time.Time { return l.Written(in.opts.Now()) }
 
-// replyClocks starts the reply clock of each fresh client letter and stops those of
-// the letters a fresh letter from the company answers (named in In-Reply-To and
-// References).
+// replyClocks starts the reply clock of each fresh letter from outside the company to
+// a client, and stops those of the letters a fresh letter from the company answers
+// (named in In-Reply-To and References).
 func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	if in.opts.ReplySLA <= 0 {
 		return nil
@@ -262,8 +263,8 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 			}
 			continue
 		}
-		if len(p.clients) == 0 {
-			continue
+		if len(p.clients) == 0 || in.ownAddress(l.From.Email) {
+			continue // a colleague's letter (a forward, a copy) awaits no answer
 		}
 		received := in.written(l)
 		waits = append(waits, store.NewAwaitedReply(l, p.clients, received, received, in.opts.ReplySLA, in.opts.Calendar))
@@ -363,9 +364,10 @@ func (in *Ingester) prepare(f Fetched) *pending {
 
 func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.Name, Email: a.Email} }
 
-// match finds the clients each letter belongs to: by address, then by company domain.
-// A bounce goes to no timeline (see bounce); a letter nobody matches goes to the
-// unsorted queue.
+// match finds the clients each letter belongs to: by address, then by company domain
+// (a subdomain's letter by its own, else the domain above it: spb.client.ru, then
+// client.ru). A bounce goes to no timeline (see bounce); a letter nobody matches goes
+// to the unsorted queue.
 func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 	// Every address of the batch, and the company domains for letters no address matches.
 	var addrs, domains []string
@@ -379,8 +381,8 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 		}
 		addrs = append(addrs, p.addrs...)
 		for _, a := range p.addrs {
-			if _, domain, _ := strings.Cut(a, "@"); !in.public[domain] {
-				domains = appendNew(domains, domain)
+			for _, d := range in.companyDomains(a) {
+				domains = appendNew(domains, d)
 			}
 		}
 	}
@@ -414,9 +416,13 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 	}
 	if len(p.clients) == 0 {
 		for _, a := range p.addrs {
-			_, domain, _ := strings.Cut(a, "@")
-			for _, id := range byDomain[domain] {
-				p.clients = appendNew(p.clients, id)
+			for _, d := range in.companyDomains(a) {
+				if ids := byDomain[d]; len(ids) > 0 {
+					for _, id := range ids {
+						p.clients = appendNew(p.clients, id)
+					}
+					break // the closest domain a client has
+				}
 			}
 		}
 	}
@@ -426,6 +432,42 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 		return nil
 	}
 	return in.queue(ctx, p)
+}
+
+// domainChain is an address's domain and those above it up to the one registered
+// under a public suffix (spb.client.ru, client.ru; never ru or co.uk), by the public
+// suffix list.
+func domainChain(addr string) []string {
+	_, d, ok := strings.Cut(addr, "@")
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if !ok || d == "" {
+		return nil
+	}
+	chain := []string{d}
+	top, err := publicsuffix.EffectiveTLDPlusOne(d)
+	if err != nil {
+		return chain // a public suffix itself, or a name without dots
+	}
+	for d != top && strings.HasSuffix(d, "."+top) {
+		_, d, _ = strings.Cut(d, ".")
+		chain = append(chain, d)
+	}
+	return chain
+}
+
+// companyDomains are the domains a client could be found by from an address: its
+// domain chain, none for a public mail service (gmail.com, corp.mail.ru).
+func (in *Ingester) companyDomains(addr string) []string {
+	chain := domainChain(addr)
+	if slices.ContainsFunc(chain, func(d string) bool { return in.public[d] }) {
+		return nil
+	}
+	return chain
+}
+
+// ownAddress tells an address of the company's: on one of its domains or below one.
+func (in *Ingester) ownAddress(addr string) bool {
+	return slices.ContainsFunc(domainChain(addr), func(d string) bool { return in.own[d] })
 }
 
 // bounce marks the addresses a delivery report says failed, where the letter it
@@ -474,12 +516,12 @@ func (in *Ingester) queue(ctx context.Context, p *pending) error {
 }
 
 // counterparts are the addresses on the other side: the sender of an incoming letter
-// and its other recipients, the recipients of an outgoing one; never the company's own.
+// and its other recipients, the recipients of an outgoing one; and, in a colleague's
+// letter, the senders of the letters it forwards; never the company's own.
 func (in *Ingester) counterparts(p *pending) []string {
 	var out []string
 	add := func(a store.MailAddress) {
-		_, domain, ok := strings.Cut(a.Email, "@")
-		if ok && !in.own[domain] {
+		if strings.Contains(a.Email, "@") && !in.ownAddress(a.Email) {
 			out = appendNew(out, strings.ToLower(a.Email))
 		}
 	}
@@ -491,6 +533,11 @@ func (in *Ingester) counterparts(p *pending) []string {
 	}
 	for _, a := range p.letter.Cc {
 		add(a)
+	}
+	if in.ownAddress(p.letter.From.Email) {
+		for _, a := range forwardedSenders(p.parsed) {
+			add(storeAddr(a))
+		}
 	}
 	return out
 }
