@@ -53,6 +53,9 @@ type IngestOptions struct {
 	// an answer before its manager is alerted; 0 turns reply-time control off.
 	ReplySLA time.Duration
 	Calendar store.WorkCalendar
+	// ClocksStarted is called after reply clocks were started, so that a ReplyWatch
+	// in the same process arms its timer for them (ReplyWatch.Wake); may be nil.
+	ClocksStarted func()
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -239,28 +242,43 @@ func (in *Ingester) written(l *store.Letter) time.Time { return l.Written(in.opt
 
 // replyClocks starts the reply clock of each fresh letter from outside the company to
 // a client, and stops those of the letters a fresh letter from the company answers
-// (named in In-Reply-To and References).
+// (named in In-Reply-To and References, and the earlier ones of its conversation), at
+// the answer's own time and with who wrote it.
 func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	if in.opts.ReplySLA <= 0 {
 		return nil
 	}
 	var waits []store.AwaitedReply
-	var answered []string
-	threads := map[string]time.Time{}
+	var answered []store.Answer
+	threads := map[string][]store.Answer{}
+	var team map[string]string // address -> manager, read once a batch when needed
 	for _, p := range todo {
 		l := p.letter
 		if !in.fresh(l) {
 			continue
 		}
 		if l.Outgoing {
-			for _, ref := range append([]string{l.InReplyTo}, l.References...) {
-				if ref != "" {
-					answered = appendNew(answered, store.LetterID(ref, ""))
+			if team == nil {
+				var err error
+				if team, err = in.teamAddresses(ctx); err != nil {
+					return err
 				}
 			}
-			if at := in.written(l); at.After(threads[l.ThreadID]) {
-				threads[l.ThreadID] = at
+			a := store.Answer{At: in.written(l), By: l.From.Email}
+			if id := team[strings.ToLower(l.From.Email)]; id != "" {
+				a.By = id
 			}
+			var named []string
+			for _, ref := range append([]string{l.InReplyTo}, l.References...) {
+				if ref != "" {
+					named = appendNew(named, store.LetterID(ref, ""))
+				}
+			}
+			for _, id := range named {
+				a.LetterID = id
+				answered = append(answered, a)
+			}
+			threads[l.ThreadID] = append(threads[l.ThreadID], a)
 			continue
 		}
 		if len(p.clients) == 0 || in.ownAddress(l.From.Email) {
@@ -272,12 +290,30 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	if err := in.st.AwaitReplies(ctx, waits); err != nil {
 		return err
 	}
-	if err := in.st.MarkAnswered(ctx, answered, "mail"); err != nil {
+	if len(waits) > 0 && in.opts.ClocksStarted != nil {
+		in.opts.ClocksStarted()
+	}
+	if err := in.st.AnswerReplies(ctx, answered); err != nil {
 		return err
 	}
 	// An answer also covers the client's earlier letters of the conversation, even
 	// those it does not name.
-	return in.st.AnswerThreads(ctx, threads, "mail")
+	return in.st.AnswerThreads(ctx, threads)
+}
+
+// teamAddresses maps the managers' e-mail addresses (lower case) to their IDs.
+func (in *Ingester) teamAddresses(ctx context.Context) (map[string]string, error) {
+	team, err := in.st.Managers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(team))
+	for _, m := range team {
+		if m.Email != "" {
+			out[strings.ToLower(strings.TrimSpace(m.Email))] = m.ID
+		}
+	}
+	return out, nil
 }
 
 // recover takes up the links a stopped run recorded and did not finish. A record
