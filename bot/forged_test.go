@@ -318,7 +318,7 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 		case "role":
 			named, want = mine.ID, "Это может только руководитель или администратор."
 			switch code {
-			case "md", "mdy", "mu", "mo", "mh": // the team's
+			case "md", "mdy", "mu", "mo", "mh", "hd", "hp", "hs": // the admin's team taps
 				named, want = f.boris.m.ID, "Это может только администратор."
 			}
 		}

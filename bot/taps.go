@@ -112,6 +112,9 @@ func tapRoutes() map[tap]tapRoute {
 		tapReassignMenu: {accessRole, func(t *turn, a tapArgs) { t.reassignMenu(a.at(0)) }},
 		tapReassign:     {accessRole, func(t *turn, a tapArgs) { t.reassign(a.at(0), a.at(1)) }},
 		tapDeactivate:   {accessRole, func(t *turn, a tapArgs) { t.deactivate(a.at(0)) }},
+		tapHeads:        {accessRole, func(t *turn, a tapArgs) { t.headsView(atoi(a.at(0))) }},
+		tapHeadPick:     {accessRole, func(t *turn, a tapArgs) { t.headPick(a.at(0)) }},
+		tapHeadSet:      {accessRole, func(t *turn, a tapArgs) { t.headSet(a.at(0), a.at(1)) }},
 
 		tapDeactivateYes: {accessRole, func(t *turn, a tapArgs) { t.deactivateYes(a.at(0)) }},
 		tapReactivate:    {accessRole, func(t *turn, a tapArgs) { t.reactivate(a.at(0)) }},

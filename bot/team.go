@@ -104,6 +104,9 @@ func (t *turn) managersPage(page int) {
 			kb = append(kb, row(btn(t.tr("btn.deactivate")+" "+m.Name, tapDeactivate.data(m.ID))))
 		}
 	}
+	if t.m.Role == store.RoleAdmin {
+		kb = append(kb, row(btn(t.tr("btn.heads"), tapHeads.data(0))))
+	}
 	t.showPage(b.String(), p.keys(kb)...)
 }
 

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -696,8 +697,10 @@ func (cn *conn) fetchOnce(f folder, validity, last uint32, uids imap.UIDSet) ([]
 }
 
 // Run reads the mailbox until ctx is done, then returns nil. It reads every folder,
-// then waits: with IDLE on the first folder (INBOX), woken by new letters there or
-// after PollInterval, when every folder is read again; without IDLE it sleeps
+// then waits. With IDLE it waits in IDLE on the first folder it read (INBOX), and
+// keeps a connection of its own in IDLE on each other folder read (the Sent folder),
+// up to maxWatched of them: news in any of them starts the next pass within seconds;
+// every folder is read again after PollInterval anyway. Without IDLE it sleeps
 // PollInterval. After a failure of the network, the server, the sink or the progress
 // store it reconnects after a pause of 1 s doubling up to 5 min, back to 1 s after a
 // pass that read every folder. It returns an error only for a bad account setting.
@@ -713,15 +716,28 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		delay = min(max(delay*2, firstBackoff), maxBackoff)
 		p.log.Warn("imap: mailbox unavailable; will try again", "err", err, "in", delay)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, delay) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// maxWatched is how many folders besides the one the reading connection waits on
+// get a connection of their own in IDLE: servers limit a login's connections (Gmail
+// to 15, some to fewer), and other folders are still read every PollInterval.
+const maxWatched = 3
 
 // session is one connection's life: read everything, wait for news, again.
 func (p *Poller) session(ctx context.Context, synced func()) error {
@@ -730,28 +746,68 @@ func (p *Poller) session(ctx context.Context, synced func()) error {
 		return err
 	}
 	defer cn.close()
+	wake := make(chan struct{}, 1) // a watched folder has news
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	defer func() {
+		stopWatching()
+		watchers.Wait()
+	}()
+	watching := false
 	for {
 		select { // news from now on counts; this pass reads what came before
 		case <-cn.news:
+		default:
+		}
+		select {
+		case <-wake:
 		default:
 		}
 		if _, _, err := p.syncAll(ctx, cn); err != nil {
 			return err
 		}
 		synced()
-		if err := p.wait(ctx, cn); err != nil {
+		if !watching && cn.idle {
+			watching = true
+			for _, name := range cn.watched() {
+				watchers.Go(func() { p.watch(watchCtx, name, wake) })
+			}
+		}
+		if err := p.wait(ctx, cn, wake); err != nil {
 			return err
 		}
 	}
 }
 
+// idleFolder is the folder the reading connection waits on: the first one it read.
+func (cn *conn) idleFolder() string {
+	for _, f := range cn.folders {
+		if _, ok := cn.next[f.name]; ok {
+			return f.name
+		}
+	}
+	return ""
+}
+
+// watched are the other folders it read, which get connections of their own in IDLE.
+func (cn *conn) watched() []string {
+	first := cn.idleFolder()
+	var out []string
+	for _, f := range cn.folders {
+		if _, ok := cn.next[f.name]; ok && f.name != first && len(out) < maxWatched && !slices.Contains(out, f.name) {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // wait returns when the folders should be read again.
-func (p *Poller) wait(ctx context.Context, cn *conn) error {
+func (p *Poller) wait(ctx context.Context, cn *conn, wake <-chan struct{}) error {
 	interval := min(p.acc.PollInterval, maxIdle)
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
-	if cn.idle && len(cn.folders) > 0 {
-		ok, err := p.idle(ctx, cn, cn.folders[0].name, timer.C)
+	if name := cn.idleFolder(); cn.idle && name != "" {
+		ok, err := p.idle(ctx, cn, name, timer.C, wake)
 		if ok || err != nil {
 			return err
 		}
@@ -763,12 +819,15 @@ func (p *Poller) wait(ctx context.Context, cn *conn) error {
 		return fmt.Errorf("imap %s: the server closed the connection", p.acc.Name)
 	case <-timer.C:
 		return nil
+	case <-wake:
+		return nil
 	}
 }
 
-// idle waits in IDLE on a folder until it reports news, the timer fires or ctx is
-// done. ok is false when the folder cannot be opened (the caller just sleeps).
-func (p *Poller) idle(ctx context.Context, cn *conn, name string, timer <-chan time.Time) (ok bool, err error) {
+// idle waits in IDLE on a folder until it, or a watched folder (wake), reports news,
+// the timer fires or ctx is done. ok is false when the folder cannot be opened (the
+// caller just sleeps).
+func (p *Poller) idle(ctx context.Context, cn *conn, name string, timer <-chan time.Time, wake <-chan struct{}) (ok bool, err error) {
 	sel, err := cn.c.Select(name, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		if refused(err) {
@@ -789,6 +848,7 @@ func (p *Poller) idle(ctx context.Context, cn *conn, name string, timer <-chan t
 	case <-ctx.Done():
 	case <-cn.news:
 		p.log.Debug("imap: new letters announced", "folder", name)
+	case <-wake:
 	case <-timer:
 	case <-cn.c.Closed():
 		closed = true
@@ -801,8 +861,13 @@ func (p *Poller) idle(ctx context.Context, cn *conn, name string, timer <-chan t
 		_ = cmd.Close()
 		return true, fmt.Errorf("imap %s: the server closed the connection", p.acc.Name)
 	}
+	return true, cn.endIdle(cmd)
+}
+
+// endIdle sends DONE and waits for the server's answer, a limited time.
+func (cn *conn) endIdle(cmd *imapclient.IdleCommand) error {
 	if err := cmd.Close(); err != nil {
-		return true, fmt.Errorf("imap %s: ending IDLE: %w", p.acc.Name, err)
+		return fmt.Errorf("imap %s: ending IDLE: %w", cn.acc.Name, err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -811,13 +876,86 @@ func (p *Poller) idle(ctx context.Context, cn *conn, name string, timer <-chan t
 	select {
 	case err := <-done:
 		if err != nil {
-			return true, fmt.Errorf("imap %s: ending IDLE: %w", p.acc.Name, err)
+			return fmt.Errorf("imap %s: ending IDLE: %w", cn.acc.Name, err)
 		}
-		return true, nil
+		return nil
 	case <-t.C:
 		_ = cn.c.Close()
 		<-done
-		return true, fmt.Errorf("imap %s: the server did not answer the end of IDLE in %v", p.acc.Name, idleDoneTimeout)
+		return fmt.Errorf("imap %s: the server did not answer the end of IDLE in %v", cn.acc.Name, idleDoneTimeout)
+	}
+}
+
+// watch keeps a connection of its own in IDLE on a folder and signals wake whenever
+// the folder reports news, and once each time IDLE starts (for what came before).
+// A broken connection is made again after 1 s doubling up to 5 min; a folder the
+// server will not open, or a server that turns a second connection away for good,
+// is left to the reading connection's passes.
+func (p *Poller) watch(ctx context.Context, name string, wake chan<- struct{}) {
+	log := p.log.With("folder", name)
+	var delay time.Duration
+	for {
+		err := p.watchOnce(ctx, name, wake, func() { delay = 0 })
+		if ctx.Err() != nil {
+			return
+		}
+		var fe *folderError
+		if errors.As(err, &fe) {
+			log.Warn("imap: not waiting for letters in this folder; it is read every poll interval", "err", err)
+			return
+		}
+		delay = min(max(delay*2, firstBackoff), maxBackoff)
+		log.Warn("imap: waiting for letters in a folder failed; will try again (it is still read every poll interval)", "err", err, "in", delay)
+		if !sleep(ctx, delay) {
+			return
+		}
+	}
+}
+
+func (p *Poller) watchOnce(ctx context.Context, name string, wake chan<- struct{}, up func()) error {
+	cn, err := dial(ctx, p.acc, p.log)
+	if refused(err) {
+		// The reading connection logged in: this one is over the login's limit.
+		return &folderError{fmt.Errorf("imap %s: the server refused a second connection: %w", p.acc.Name, err)}
+	}
+	if err != nil {
+		return err
+	}
+	defer cn.close()
+	if !cn.idle {
+		return &folderError{fmt.Errorf("imap %s: the server offers no IDLE", p.acc.Name)}
+	}
+	if _, err := cn.c.Select(name, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		if refused(err) {
+			return &folderError{fmt.Errorf("imap %s: folder %q cannot be opened to wait for letters: %w", p.acc.Name, name, err)}
+		}
+		return fmt.Errorf("imap %s: opening %q to wait for letters: %w", p.acc.Name, name, err)
+	}
+	cmd, err := cn.c.Idle()
+	if err != nil {
+		return fmt.Errorf("imap %s: IDLE on %q: %w", p.acc.Name, name, err)
+	}
+	up()
+	signal := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	signal()
+	// imapclient renews IDLE before servers time it out (RFC 2177).
+	for {
+		select {
+		case <-ctx.Done():
+			_ = cmd.Close()
+			return context.Cause(ctx)
+		case <-cn.c.Closed():
+			_ = cmd.Close()
+			return fmt.Errorf("imap %s: the server closed the connection waiting on %q", p.acc.Name, name)
+		case <-cn.news:
+			p.log.Debug("imap: new letters announced", "folder", name)
+			signal()
+		}
 	}
 }
 

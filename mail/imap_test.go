@@ -404,12 +404,19 @@ func TestPollerIdleDeliversNewLetterPromptly(t *testing.T) {
 	}
 }
 
-// Folders other than the IDLE one are read every PollInterval.
+// Folders beyond those watched in IDLE are read every PollInterval.
 func TestPollerPollsOtherFolders(t *testing.T) {
 	srv := imaptest.NewServer(t)
 	prog, rec := newProgress(), &recorder{}
 	acc := account(srv)
 	acc.PollInterval = 200 * time.Millisecond
+	acc.Folders = []string{"INBOX"}
+	for i := range maxWatched {
+		f := fmt.Sprintf("F%d", i)
+		srv.CreateFolder(f)
+		acc.Folders = append(acc.Folders, f)
+	}
+	acc.Folders = append(acc.Folders, "Sent")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

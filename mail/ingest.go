@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/crm-team/crm/store"
@@ -52,6 +53,9 @@ type IngestOptions struct {
 	// an answer before its manager is alerted; 0 turns reply-time control off.
 	ReplySLA time.Duration
 	Calendar store.WorkCalendar
+	// ClocksStarted is called after reply clocks were started, so that a ReplyWatch
+	// in the same process arms its timer for them (ReplyWatch.Wake); may be nil.
+	ClocksStarted func()
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -78,6 +82,7 @@ type Ingester struct {
 
 	recovered bool      // a stopped run's unfinished links are taken up
 	waiting   []waiting // stored letters whose timeline entries are still to be made
+	since     time.Time // when the first of them was stored
 }
 
 // NewIngester builds an Ingester.
@@ -111,10 +116,14 @@ type pending struct {
 	clients []string
 }
 
-// linkBatch is how many letters wait for their timeline entries at most: entries are
-// made per client, so a bulk read of a mailbox writes each timeline a few times
-// instead of once per letter.
-const linkBatch = 5000
+// Letters wait for their timeline entries until linkBatch of them wait or the first
+// has waited linkDelay: entries are made per client, so a bulk read of a mailbox
+// writes each timeline a few times instead of once per letter, while a long first
+// reading still fills the histories as it goes.
+const (
+	linkBatch = 5000
+	linkDelay = 10 * time.Second
+)
 
 // waiting is a stored letter whose timeline entries are still to be made.
 type waiting struct {
@@ -127,8 +136,8 @@ type waiting struct {
 
 // Store is the pollers' Sink: it returns nil once every letter of the batch is stored
 // with a record of the timeline entries it needs. The entries are made in bulk: when
-// linkBatch letters wait, and when a poller hands over an empty batch (it has read
-// everything there is for now).
+// linkBatch letters wait or the first has waited linkDelay, and when a poller hands
+// over an empty batch (it has read everything there is for now).
 func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -141,10 +150,13 @@ func (in *Ingester) Store(ctx context.Context, batch []Fetched) error {
 	if len(batch) == 0 {
 		return in.flush(ctx)
 	}
+	if len(in.waiting) == 0 {
+		in.since = in.opts.Now()
+	}
 	if err := in.store(ctx, batch); err != nil {
 		return err
 	}
-	if len(in.waiting) >= linkBatch {
+	if len(in.waiting) >= linkBatch || (len(in.waiting) > 0 && in.opts.Now().Sub(in.since) >= linkDelay) {
 		return in.flush(ctx)
 	}
 	return nil
@@ -228,34 +240,49 @@ func (in *Ingester) fresh(l *store.Letter) bool {
 // written is when a letter was written: its Date, unless missing or in the future.
 func (in *Ingester) written(l *store.Letter) time.Time { return l.Written(in.opts.Now()) }
 
-// replyClocks starts the reply clock of each fresh client letter and stops those of
-// the letters a fresh letter from the company answers (named in In-Reply-To and
-// References).
+// replyClocks starts the reply clock of each fresh letter from outside the company to
+// a client, and stops those of the letters a fresh letter from the company answers
+// (named in In-Reply-To and References, and the earlier ones of its conversation), at
+// the answer's own time and with who wrote it.
 func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	if in.opts.ReplySLA <= 0 {
 		return nil
 	}
 	var waits []store.AwaitedReply
-	var answered []string
-	threads := map[string]time.Time{}
+	var answered []store.Answer
+	threads := map[string][]store.Answer{}
+	var team map[string]string // address -> manager, read once a batch when needed
 	for _, p := range todo {
 		l := p.letter
 		if !in.fresh(l) {
 			continue
 		}
 		if l.Outgoing {
-			for _, ref := range append([]string{l.InReplyTo}, l.References...) {
-				if ref != "" {
-					answered = appendNew(answered, store.LetterID(ref, ""))
+			if team == nil {
+				var err error
+				if team, err = in.teamAddresses(ctx); err != nil {
+					return err
 				}
 			}
-			if at := in.written(l); at.After(threads[l.ThreadID]) {
-				threads[l.ThreadID] = at
+			a := store.Answer{At: in.written(l), By: l.From.Email}
+			if id := team[strings.ToLower(l.From.Email)]; id != "" {
+				a.By = id
 			}
+			var named []string
+			for _, ref := range append([]string{l.InReplyTo}, l.References...) {
+				if ref != "" {
+					named = appendNew(named, store.LetterID(ref, ""))
+				}
+			}
+			for _, id := range named {
+				a.LetterID = id
+				answered = append(answered, a)
+			}
+			threads[l.ThreadID] = append(threads[l.ThreadID], a)
 			continue
 		}
-		if len(p.clients) == 0 {
-			continue
+		if len(p.clients) == 0 || in.ownAddress(l.From.Email) {
+			continue // a colleague's letter (a forward, a copy) awaits no answer
 		}
 		received := in.written(l)
 		waits = append(waits, store.NewAwaitedReply(l, p.clients, received, received, in.opts.ReplySLA, in.opts.Calendar))
@@ -263,12 +290,30 @@ func (in *Ingester) replyClocks(ctx context.Context, todo []*pending) error {
 	if err := in.st.AwaitReplies(ctx, waits); err != nil {
 		return err
 	}
-	if err := in.st.MarkAnswered(ctx, answered, "mail"); err != nil {
+	if len(waits) > 0 && in.opts.ClocksStarted != nil {
+		in.opts.ClocksStarted()
+	}
+	if err := in.st.AnswerReplies(ctx, answered); err != nil {
 		return err
 	}
 	// An answer also covers the client's earlier letters of the conversation, even
 	// those it does not name.
-	return in.st.AnswerThreads(ctx, threads, "mail")
+	return in.st.AnswerThreads(ctx, threads)
+}
+
+// teamAddresses maps the managers' e-mail addresses (lower case) to their IDs.
+func (in *Ingester) teamAddresses(ctx context.Context) (map[string]string, error) {
+	team, err := in.st.Managers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(team))
+	for _, m := range team {
+		if m.Email != "" {
+			out[strings.ToLower(strings.TrimSpace(m.Email))] = m.ID
+		}
+	}
+	return out, nil
 }
 
 // recover takes up the links a stopped run recorded and did not finish. A record
@@ -355,9 +400,10 @@ func (in *Ingester) prepare(f Fetched) *pending {
 
 func storeAddr(a Address) store.MailAddress { return store.MailAddress{Name: a.Name, Email: a.Email} }
 
-// match finds the clients each letter belongs to: by address, then by company domain.
-// A bounce goes to no timeline (see bounce); a letter nobody matches goes to the
-// unsorted queue.
+// match finds the clients each letter belongs to: by address, then by company domain
+// (a subdomain's letter by its own, else the domain above it: spb.client.ru, then
+// client.ru). A bounce goes to no timeline (see bounce); a letter nobody matches goes
+// to the unsorted queue.
 func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 	// Every address of the batch, and the company domains for letters no address matches.
 	var addrs, domains []string
@@ -371,8 +417,8 @@ func (in *Ingester) match(ctx context.Context, todo []*pending) error {
 		}
 		addrs = append(addrs, p.addrs...)
 		for _, a := range p.addrs {
-			if _, domain, _ := strings.Cut(a, "@"); !in.public[domain] {
-				domains = appendNew(domains, domain)
+			for _, d := range in.companyDomains(a) {
+				domains = appendNew(domains, d)
 			}
 		}
 	}
@@ -406,9 +452,13 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 	}
 	if len(p.clients) == 0 {
 		for _, a := range p.addrs {
-			_, domain, _ := strings.Cut(a, "@")
-			for _, id := range byDomain[domain] {
-				p.clients = appendNew(p.clients, id)
+			for _, d := range in.companyDomains(a) {
+				if ids := byDomain[d]; len(ids) > 0 {
+					for _, id := range ids {
+						p.clients = appendNew(p.clients, id)
+					}
+					break // the closest domain a client has
+				}
 			}
 		}
 	}
@@ -418,6 +468,42 @@ func (in *Ingester) matchOne(ctx context.Context, p *pending, owners map[string]
 		return nil
 	}
 	return in.queue(ctx, p)
+}
+
+// domainChain is an address's domain and those above it up to the one registered
+// under a public suffix (spb.client.ru, client.ru; never ru or co.uk), by the public
+// suffix list.
+func domainChain(addr string) []string {
+	_, d, ok := strings.Cut(addr, "@")
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	if !ok || d == "" {
+		return nil
+	}
+	chain := []string{d}
+	top, err := publicsuffix.EffectiveTLDPlusOne(d)
+	if err != nil {
+		return chain // a public suffix itself, or a name without dots
+	}
+	for d != top && strings.HasSuffix(d, "."+top) {
+		_, d, _ = strings.Cut(d, ".")
+		chain = append(chain, d)
+	}
+	return chain
+}
+
+// companyDomains are the domains a client could be found by from an address: its
+// domain chain, none for a public mail service (gmail.com, corp.mail.ru).
+func (in *Ingester) companyDomains(addr string) []string {
+	chain := domainChain(addr)
+	if slices.ContainsFunc(chain, func(d string) bool { return in.public[d] }) {
+		return nil
+	}
+	return chain
+}
+
+// ownAddress tells an address of the company's: on one of its domains or below one.
+func (in *Ingester) ownAddress(addr string) bool {
+	return slices.ContainsFunc(domainChain(addr), func(d string) bool { return in.own[d] })
 }
 
 // bounce marks the addresses a delivery report says failed, where the letter it
@@ -466,12 +552,12 @@ func (in *Ingester) queue(ctx context.Context, p *pending) error {
 }
 
 // counterparts are the addresses on the other side: the sender of an incoming letter
-// and its other recipients, the recipients of an outgoing one; never the company's own.
+// and its other recipients, the recipients of an outgoing one; and, in a colleague's
+// letter, the senders of the letters it forwards; never the company's own.
 func (in *Ingester) counterparts(p *pending) []string {
 	var out []string
 	add := func(a store.MailAddress) {
-		_, domain, ok := strings.Cut(a.Email, "@")
-		if ok && !in.own[domain] {
+		if strings.Contains(a.Email, "@") && !in.ownAddress(a.Email) {
 			out = appendNew(out, strings.ToLower(a.Email))
 		}
 	}
@@ -483,6 +569,11 @@ func (in *Ingester) counterparts(p *pending) []string {
 	}
 	for _, a := range p.letter.Cc {
 		add(a)
+	}
+	if in.ownAddress(p.letter.From.Email) {
+		for _, a := range forwardedSenders(p.parsed) {
+			add(storeAddr(a))
+		}
 	}
 	return out
 }

@@ -44,7 +44,9 @@ type Letter struct {
 	HTML        string    // the HTML part as sent, when there is one
 	Preview     string    // Text without quoted replies, forwarded parts and signatures, for the card
 	Attachments []Attachment
-	Bounce      *Bounce
+	// Forwarded are the senders of letters attached whole (message/rfc822 parts).
+	Forwarded []Address
+	Bounce    *Bounce
 	// Hash identifies the letter when it has no Message-ID: SHA-256 of its raw bytes.
 	Hash string
 	// Problems lists what could not be read (a broken part, an unknown charset); the

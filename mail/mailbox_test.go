@@ -53,7 +53,8 @@ func TestMailboxExactlyOnceAcrossCrashAndResync(t *testing.T) {
 	srv.AddLetters("INBOX", letters)
 	acc := mail.Account{Name: "sales", Host: srv.Host(), Port: srv.Port(), Security: "none", User: imaptest.User,
 		Password: imaptest.Password, Folders: []string{"INBOX"}, SentFolders: []string{}, BatchSize: 200}
-	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
+	// The clock stands still: entries are made when a pass ends, not linkDelay later.
+	in := mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}, Now: lettersClock})
 	progress := mail.StoreProgress{St: st}
 	log := slog.New(slog.DiscardHandler)
 
@@ -76,7 +77,7 @@ func TestMailboxExactlyOnceAcrossCrashAndResync(t *testing.T) {
 		t.Fatalf("after the crash: %d entries, want none yet (they are made when a pass ends)", n)
 	}
 	// A new process takes up the 500 letters stored before the crash.
-	in = mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}})
+	in = mail.NewIngester(st, mail.IngestOptions{OwnDomains: []string{"company.ru"}, Now: lettersClock})
 	n, err := mail.NewPoller(acc, progress, in.Store, log).SyncOnce(ctx)
 	if err != nil {
 		t.Fatal(err)

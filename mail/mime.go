@@ -51,6 +51,9 @@ func (p *parser) entity(h textproto.Header, body []byte, depth int, w walk) {
 	if p.returned == "" && returnedTypes[ct] {
 		p.returned = p.returnedID(h, body)
 	}
+	if (ct == "message/rfc822" || ct == "message/global") && !w.report {
+		p.attachedFrom(h, body)
+	}
 	switch {
 	case (ct == "message/delivery-status" || ct == "message/global-delivery-status") && w.report:
 		r, _ := p.transfer(h, body)

@@ -146,6 +146,10 @@ func sanitize(l *Letter) {
 	for i := range l.References {
 		v(&l.References[i])
 	}
+	for i := range l.Forwarded {
+		v(&l.Forwarded[i].Name)
+		v(&l.Forwarded[i].Email)
+	}
 	for i := range l.Attachments {
 		v(&l.Attachments[i].Name)
 		v(&l.Attachments[i].MIME)

@@ -31,39 +31,73 @@ type ReplyAlerter interface {
 // replyKeep is how long reply clocks are kept: longer than any escalation takes.
 const replyKeep = 14 * 24 * time.Hour
 
+// replyRescan is how often a ReplyWatch reads the clocks anew while it waits for the
+// next alert: clocks started elsewhere (another instance, a letter attached from
+// /inbox) or stopped meanwhile are seen that often.
+const replyRescan = time.Minute
+
+// ReplyWatchOptions tune a ReplyWatch.
+type ReplyWatchOptions struct {
+	Logger *slog.Logger
+	// Now is the clock; After waits (time.After by default). Tests drive both.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
+}
+
 // ReplyWatch alerts the manager when a client's letter is not answered in time, and
 // the manager's head when it is still not answered a limit later (the clocks are
 // started by the Ingester, and stopped by the company's answer or a "handled" tap).
+// It sleeps until the next alert falls due, reading the clocks again at least every
+// replyRescan and whenever Wake says new clocks were started.
 type ReplyWatch struct {
 	st      *store.Store
 	alerter ReplyAlerter
 	log     *slog.Logger
 	now     func() time.Time
+	after   func(time.Duration) <-chan time.Time
+	wake    chan struct{}
 }
 
-// NewReplyWatch builds a ReplyWatch; now may be nil (the real clock).
-func NewReplyWatch(st *store.Store, alerter ReplyAlerter, log *slog.Logger, now func() time.Time) *ReplyWatch {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// NewReplyWatch builds a ReplyWatch.
+func NewReplyWatch(st *store.Store, alerter ReplyAlerter, opts ReplyWatchOptions) *ReplyWatch {
+	w := &ReplyWatch{st: st, alerter: alerter, log: opts.Logger, now: opts.Now, after: opts.After, wake: make(chan struct{}, 1)}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
+	if w.now == nil {
+		w.now = time.Now
 	}
-	return &ReplyWatch{st: st, alerter: alerter, log: log, now: now}
+	if w.after == nil {
+		w.after = time.After
+	}
+	return w
 }
 
-// Run checks every minute until ctx ends.
+// Wake makes a running watch read the clocks now (new ones may fall due before its
+// timer); it never blocks.
+func (w *ReplyWatch) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends each alert at its due time until ctx ends.
 func (w *ReplyWatch) Run(ctx context.Context) {
-	tick := time.NewTicker(time.Minute)
-	defer tick.Stop()
 	for {
-		if _, err := w.Check(ctx); err != nil && ctx.Err() == nil {
-			w.log.Warn("reply-time check", "err", err)
+		wait := replyRescan
+		if _, next, err := w.check(ctx); err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("reply-time check", "err", err)
+			}
+		} else if !next.IsZero() {
+			wait = min(wait, max(next.Sub(w.now()), 0))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-w.after(wait):
+		case <-w.wake:
 		}
 	}
 }
@@ -71,17 +105,22 @@ func (w *ReplyWatch) Run(ctx context.Context) {
 // Check sends the alerts that are due and returns how many. Each alert level of a
 // letter is claimed in the store first, so several instances send it once.
 func (w *ReplyWatch) Check(ctx context.Context) (int, error) {
-	due, err := w.st.OverdueReplies(ctx, w.now(), replyKeep)
+	sent, _, err := w.check(ctx)
+	return sent, err
+}
+
+// check is Check, also saying when the next alert falls due (zero: none waits).
+func (w *ReplyWatch) check(ctx context.Context) (sent int, next time.Time, err error) {
+	due, next, err := w.st.OverdueReplies(ctx, w.now(), replyKeep)
 	if err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	sent := 0
 	for _, r := range due {
 		level := r.Level + 1
 		won, err := w.st.ClaimReplyAlert(ctx, r.LetterID, level)
 		if err != nil || !won {
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return sent, err
+				return sent, next, err
 			}
 			continue
 		}
@@ -102,7 +141,7 @@ func (w *ReplyWatch) Check(ctx context.Context) (int, error) {
 			}
 		}
 	}
-	return sent, nil
+	return sent, next, nil
 }
 
 // recipients are the client's manager at the first level; then that manager's head,

@@ -82,7 +82,7 @@ func TestReplyTimeAlertsManagerThenHead(t *testing.T) {
 	}
 
 	a := &alerts{}
-	watch := mail.NewReplyWatch(st, a, nil, clock)
+	watch := mail.NewReplyWatch(st, a, mail.ReplyWatchOptions{Now: clock})
 	check := func(at time.Time, want int) {
 		t.Helper()
 		now = at

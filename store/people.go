@@ -115,6 +115,14 @@ func (s *Store) UpdateManager(ctx context.Context, actor, id string, set map[str
 				return nil, invalidf("unknown time zone %q", v)
 			}
 		}
+		if k == "email" && fmt.Sprint(v) != "" {
+			// Answers from the mailbox are known as the manager's by this address.
+			email, err := NormalizeEmail(fmt.Sprint(v))
+			if err != nil {
+				return nil, err
+			}
+			v = email
+		}
 		doc = append(doc, bson.E{Key: k, Value: v})
 	}
 	var m Manager
@@ -126,6 +134,31 @@ func (s *Store) UpdateManager(ctx context.Context, actor, id string, set map[str
 		return nil, notFound(err, "manager", id)
 	}
 	return &m, s.Audit(ctx, actor, "manager.update", "manager", id, set)
+}
+
+// SetManagerHead names the head a manager's unanswered letters escalate to; "" names
+// none, and every head is told. The head is an active head of sales or administrator
+// other than the manager.
+func (s *Store) SetManagerHead(ctx context.Context, actor, managerID, headID string) (*Manager, error) {
+	if headID != "" && headID == managerID {
+		return nil, invalidf("a person cannot be their own head")
+	}
+	if headID != "" {
+		h, err := s.Manager(ctx, headID)
+		if errors.Is(err, ErrNotFound) {
+			return nil, invalidf("no manager %q to be the head", headID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !h.Active {
+			return nil, invalidf("%s is deactivated and cannot be a head", h.Name)
+		}
+		if h.Role != RoleHead && h.Role != RoleAdmin {
+			return nil, invalidf("%s is a %s: only a head of sales or an administrator can be a head", h.Name, h.Role)
+		}
+	}
+	return s.UpdateManager(ctx, actor, managerID, map[string]any{"headId": headID})
 }
 
 // CreateTask saves a task and adds it to its client's card and its assignee's agenda.

@@ -168,7 +168,7 @@ func TestManagerAddTakesTheCompanysTimeZone(t *testing.T) {
 	r := runCRM(ctx, t, vars, "manager", "list")
 	zones := map[string]string{}
 	for _, line := range strings.Split(r.stdout, "\n") {
-		if f := strings.Fields(line); len(f) == 6 {
+		if f := strings.Fields(line); len(f) == 8 {
 			zones[f[1]] = f[4]
 		}
 	}

@@ -48,7 +48,7 @@ var settings = []setting{
 	{name: "CRM_IMAP_PASSWORD", help: "mailbox password", secret: true},
 	{name: "CRM_IMAP_FOLDERS", help: "folders to read, comma-separated (default INBOX and the Sent folder)"},
 	{name: "CRM_IMAP_SENT_FOLDERS", help: "which of the folders hold outgoing mail (default: found by the server's \\Sent mark or name)"},
-	{name: "CRM_IMAP_POLL_INTERVAL", def: "1m", help: "how often to look for mail when the server has no IDLE"},
+	{name: "CRM_IMAP_POLL_INTERVAL", def: "1m", help: "how often every folder is read again (with IDLE, INBOX and the Sent folder are watched and their letters come within seconds)"},
 	{name: "CRM_IMAP_MARK_SEEN", def: "false", help: "mark stored letters as seen (the mailbox is otherwise never changed)"},
 	{name: "CRM_IMAP_MOVE_TO", help: "move stored letters to this folder (empty: leave them)"},
 	{name: "CRM_MAIL_OWN_DOMAINS", help: "the company's mail domains, comma-separated (default: the mailboxes' login domains); their addresses are never clients"},

@@ -132,10 +132,12 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link 
 	if core != nil {
 		opts.Notifier = letterNotices{core}
 		if e.cfg.ReplySLA > 0 {
+			watch := mail.NewReplyWatch(s, letterNotices{core}, mail.ReplyWatchOptions{Logger: e.log, Now: e.cfg.Now})
+			opts.ClocksStarted = watch.Wake
 			go func() {
 				// An alert is claimed before it is sent: sent through no bot, it would be lost.
 				if link.waitUp(ctx) {
-					mail.NewReplyWatch(s, letterNotices{core}, e.log, e.cfg.Now).Run(ctx)
+					watch.Run(ctx)
 				}
 			}()
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -76,27 +77,35 @@ func findManager(ctx context.Context, s *store.Store, who string) (*store.Manage
 	return nil, fmt.Errorf("no manager %q; the team: %s (add one with crm manager add)", who, strings.Join(names, ", "))
 }
 
-// runManager is `crm manager add|list|invite`.
+// runManager is `crm manager add|list|invite|set`.
 func runManager(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError{fmt.Errorf("crm manager add|list|invite (see crm manager <sub> -h)")}
+		return usageError{fmt.Errorf("crm manager add|list|invite|set (see crm manager <sub> -h)")}
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("manager "+sub, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	name := fs.String("name", "", "the person's name")
+	name := fs.String("name", "", "the person's name (set: whom to change, or give it before the flags)")
 	role := fs.String("role", "manager", "manager, head or admin")
 	switch sub {
-	case "add", "list", "invite":
+	case "add", "list", "invite", "set":
 	default:
-		return usageError{fmt.Errorf("unknown %q: use add, list or invite", sub)}
+		return usageError{fmt.Errorf("unknown %q: use add, list, invite or set", sub)}
 	}
 	tg := fs.Int64("telegram-id", 0, "add: their Telegram user ID (an invite fills it by itself)")
 	tz := fs.String("tz", "", "add: time zone (default CRM_TIMEZONE)")
 	lang := fs.String("lang", "ru", "add: language, ru or en")
 	ttl := fs.Duration("ttl", 72*time.Hour, "invite: how long the link works")
+	head := fs.String("head", "", "add, set: the head (name or ID) their unanswered letters escalate to; set: none for every head")
+	email := fs.String("email", "", "add, set: their e-mail address, so that their answers from the mailbox are known as theirs")
+	if sub == "set" && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		*name, args = args[0], args[1:] // crm manager set "Иван" --head "Ольга"
+	}
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
+	}
+	if sub == "set" && (strings.TrimSpace(*name) == "" || (*head == "" && *email == "")) {
+		return usageError{fmt.Errorf(`say whom and what: crm manager set "Иван Петров" --head "Ольга" (or --head none) [--email ivan@company.ru]`)}
 	}
 	s, closeStore, err := openMigrated(ctx, e, "crm manager", true)
 	if err != nil {
@@ -110,15 +119,24 @@ func runManager(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "added %s (%s), id %s\n", m.Name, m.Role, m.ID)
+		if *head != "" || *email != "" {
+			return setManager(ctx, e, s, m, *head, *email)
+		}
 	case "list":
 		team, err := s.Managers(ctx)
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tROLE\tTELEGRAM\tTIME ZONE\tACTIVE")
+		names := map[string]string{}
 		for _, m := range team {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%v\n", m.ID, m.Name, m.Role, m.TelegramID, m.TimeZone, m.Active)
+			names[m.ID] = m.Name
+		}
+		dash := func(v string) string { return cmp.Or(v, "-") }
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tROLE\tTELEGRAM\tTIME ZONE\tACTIVE\tE-MAIL\tHEAD")
+		for _, m := range team {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%v\t%s\t%s\n", m.ID, m.Name, m.Role, m.TelegramID, m.TimeZone, m.Active,
+				dash(m.Email), dash(names[m.HeadID]))
 		}
 		return w.Flush()
 	case "invite":
@@ -138,6 +156,42 @@ func runManager(ctx context.Context, e *env, args []string) error {
 			link += "\n(set CRM_TELEGRAM_BOT_NAME or CRM_TELEGRAM_TOKEN to get a link; until then the person sends the line above to the bot)"
 		}
 		fmt.Fprintf(e.stdout, "Invitation for a %s, works once until %s:\n%s\n", inv.Role, inv.ExpiresAt.Local().Format("2006-01-02 15:04"), link)
+	case "set":
+		m, err := findManager(ctx, s, *name)
+		if err != nil {
+			return err
+		}
+		return setManager(ctx, e, s, m, *head, *email)
+	}
+	return nil
+}
+
+// setManager gives a manager their head ("none": no head of their own) and e-mail
+// address, each when asked.
+func setManager(ctx context.Context, e *env, s *store.Store, m *store.Manager, head, email string) error {
+	if email != "" {
+		var err error
+		if m, err = s.UpdateManager(ctx, "cli", m.ID, map[string]any{"email": email}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s's e-mail: %s\n", m.Name, m.Email)
+	}
+	switch head {
+	case "":
+	case "none":
+		if _, err := s.SetManagerHead(ctx, "cli", m.ID, ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s has no head of their own: unanswered letters go to every head\n", m.Name)
+	default:
+		h, err := findManager(ctx, s, head)
+		if err != nil {
+			return err
+		}
+		if _, err := s.SetManagerHead(ctx, "cli", m.ID, h.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s's head: %s (their unanswered letters go to %s)\n", m.Name, h.Name, h.Name)
 	}
 	return nil
 }
