@@ -315,3 +315,23 @@ func (t *turn) sendLetterFile(ref, nArg string) {
 	t.out = append(t.out, Reply{ChatID: t.u.ChatID, Document: &Document{Name: a.Name, MIME: a.MIME,
 		Load: func(context.Context) ([]byte, error) { return content, nil }}})
 }
+
+// claimLetters moves the letters waiting in /inbox from a client's addresses (and,
+// for a company, its domain) into its history, says how many, and follows each up as
+// an attached letter (letterTaken).
+func (t *turn) claimLetters(c *store.Client) {
+	moved, err := t.st.ClaimWaitingLetters(t.ctx, t.m.ID, c)
+	if err != nil {
+		// The client is saved; its letters stay in /inbox, to be attached by hand.
+		t.log.Warn("move waiting letters", "client", c.ID, "err", err)
+		t.say(t.tr("letters.claim_failed", "name", c.Name))
+		return
+	}
+	if len(moved) == 0 {
+		return
+	}
+	for _, l := range moved {
+		t.letterTaken(l, c)
+	}
+	t.say(t.tr("letters.claimed", "name", c.Name, "n", len(moved)))
+}

@@ -147,3 +147,71 @@ func TestLongLetterReadsPageByPage(t *testing.T) {
 		t.Fatalf("back one page from %d:\n%s", n, back)
 	}
 }
+
+// Creating a client from a letter moves every letter waiting from its sender and its
+// company domain into the new client's history; a free mail service's domain is no
+// company's, and other senders wait on.
+func TestNewClientFromALetterTakesTheSendersWaitingLetters(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	first := w.queue("1@x", "olga@vector.ru", "Договор")
+	w.queue("2@x", "olga@vector.ru", "Счёт")
+	w.queue("3@x", "ivan@vector.ru", "Доставка")
+	w.queue("4@x", "olga@gmail.com", "Личное")
+	spam := w.queue("5@x", "spam@ads.example", "Скидки")
+
+	anna.send("/inbox")
+	anna.expect(anna.tap("📖 1"), "Договор", "olga@vector.ru", "Здравствуйте")
+	anna.tap("Новый клиент")
+	anna.tap("компания")
+	anna.send("Вектор")
+	for range 4 {
+		if strings.Contains(anna.text(), "Проверьте") {
+			break
+		}
+		anna.tap("Пропустить")
+	}
+	anna.expect(anna.tap("Сохранить"), "создан", "«Договор» добавлено в историю", "перенесено писем: 2")
+	hit, err := w.st.FindByEmail(ctx, "olga@vector.ru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, _, _ := w.st.Timeline(ctx, hit.Client.ID, 0, 10)
+	var subjects []string
+	for _, it := range items {
+		subjects = append(subjects, it.Mail.Subject)
+	}
+	if len(items) != 3 || items[2].Mail.LetterID != first.ID || !strings.Contains(strings.Join(subjects, ","), "Счёт") ||
+		!strings.Contains(strings.Join(subjects, ","), "Доставка") {
+		t.Fatalf("the new client's history: %v", subjects)
+	}
+	queue, _ := w.st.UnsortedLetters(ctx, 10)
+	if len(queue) != 2 || (queue[0].LetterID != spam.ID && queue[1].LetterID != spam.ID) {
+		t.Fatalf("the queue: %+v", queue)
+	}
+}
+
+// A contact added to a client brings the letters waiting from their address.
+func TestNewContactTakesTheirWaitingLetters(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	anna := w.manager("Анна", store.RoleManager, "ru", "Europe/Moscow")
+	c := w.client(&store.Client{Name: "Ромашка", Kind: store.KindPerson, ManagerID: anna.m.ID})
+	w.queue("1@x", "Semen@Mail.ru", "Вопрос")
+	other := w.queue("2@x", "masha@mail.ru", "Другое")
+	anna.send("Ромашка")
+	anna.tap("Контакты")
+	anna.tap("Контакт")
+	anna.send("Семён")
+	anna.tap("Пропустить") // position
+	anna.tap("Пропустить") // phone
+	anna.send("semen@mail.ru")
+	anna.expect(anna.tap("Пропустить"), "Семён", "перенесено писем: 1")
+	if items, _, _ := w.st.Timeline(ctx, c.ID, 0, 10); len(items) != 1 || items[0].Mail.Subject != "Вопрос" {
+		t.Fatalf("history: %+v", items)
+	}
+	if queue, _ := w.st.UnsortedLetters(ctx, 10); len(queue) != 1 || queue[0].LetterID != other.ID {
+		t.Fatalf("the queue: %+v", queue)
+	}
+}
