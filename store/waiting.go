@@ -18,8 +18,8 @@ import (
 // The unsorted queue (colUnsorted) has a document per letter, by the letter's _id. It
 // can hold years of mail when a mailbox is read before the clients are entered, so
 // the letters waiting from one address or company domain are not found by reading it
-// (a scan: about 35 µs an entry on the embedded engine, a second for 30,000). A sender
-// index in colWaiting finds them by _id:
+// (a scan, which grows with it: BenchmarkWaitingLetters). A sender index in colWaiting
+// finds them by _id:
 //
 //	a:<address>       letters queued from the address: {letters, spill}
 //	d:<domain>        letters queued from a company domain (never a free mail service's)

@@ -71,13 +71,16 @@ func BenchmarkWaitingLetters(b *testing.B) {
 		for i := range clients {
 			clients[i] = storetest.Client(b, s, "Клиент "+email(i), "", store.Contact{Name: "Контакт", Emails: []string{email(i)}})
 		}
+		total := 0
 		measure(b, func(i int) error {
 			moved, err := s.ClaimWaitingLetters(ctx, "bench", clients[i])
 			if err == nil && !want(len(moved)) {
 				err = fmt.Errorf("client %d took %d letters", i, len(moved))
 			}
+			total += len(moved)
 			return err
 		})
+		b.ReportMetric(float64(total)/float64(b.N), "letters/claim")
 	}
 	taken := 0 // domains claimed by earlier runs of the sub-benchmark
 	b.Run(fmt.Sprintf("claim/%dk", n/1000), func(b *testing.B) {
