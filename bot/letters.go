@@ -108,20 +108,22 @@ func (t *turn) team(entries []store.Interaction) map[string]string {
 // manager's zone, the subject and the files.
 func (t *turn) letterLine(c *store.Client, l *store.Letter, team map[string]string) string {
 	var b strings.Builder
+	person := func(name, address string) string {
+		return html.EscapeString(clip(name, 50)) + " &lt;" + html.EscapeString(clip(address, 60)) + "&gt;"
+	}
 	if l.Outgoing {
-		who := team[strings.ToLower(l.From.Email)]
-		if who == "" {
-			who = cmp.Or(l.From.Name, l.From.Email)
-		}
-		b.WriteString("📤 " + html.EscapeString(who))
+		who := cmp.Or(team[strings.ToLower(l.From.Email)], l.From.Name, l.From.Email)
+		b.WriteString("📤 " + html.EscapeString(clip(who, 50)))
+		// To the client: the first recipient who is one of its people, else the first.
 		if to := l.Recipients(); len(to) > 0 {
-			b.WriteString(" → " + html.EscapeString(senderName(c, to[0], "")) + " &lt;" + html.EscapeString(to[0]) + "&gt;")
+			i := max(slices.IndexFunc(to, func(a string) bool { return senderName(c, a, "") != a }), 0)
+			b.WriteString(" → " + person(senderName(c, to[i], ""), to[i]))
 		}
 	} else {
-		b.WriteString("📨 " + html.EscapeString(senderName(c, l.From.Email, l.From.Name)) + " &lt;" + html.EscapeString(l.From.Email) + "&gt;")
+		b.WriteString("📨 " + person(senderName(c, l.From.Email, l.From.Name), l.From.Email))
 	}
 	b.WriteString(" · " + html.EscapeString(t.when(l.Date)))
-	b.WriteString("\n   <b>" + html.EscapeString(clip(cmp.Or(l.Subject, t.tr("letter.no_subject")), 120)) + "</b>")
+	b.WriteString("\n   <b>" + html.EscapeString(clip(cmp.Or(l.Subject, t.tr("letter.no_subject")), 100)) + "</b>")
 	if files := filesText(l.Attachments, 3); files != "" {
 		b.WriteString("\n   📎 " + html.EscapeString(files))
 	}
@@ -170,26 +172,29 @@ func (t *turn) readLetter(ref, pageArg string) {
 	if l == nil {
 		return
 	}
-	pages := letterPages(cmp.Or(strings.TrimSpace(l.Text), strings.TrimSpace(l.Preview), t.tr("letter.no_text")), letterPage)
-	page := min(max(atoi(pageArg), 0), len(pages)-1)
 	var b strings.Builder
 	mark := "📨"
 	if l.Outgoing {
 		mark = "📤"
 	}
-	b.WriteString(mark + " <b>" + html.EscapeString(clip(cmp.Or(l.Subject, t.tr("letter.no_subject")), 200)) + "</b>")
-	b.WriteString("\n" + t.tr("letter.from", "v", clip(addressText(l.From), 120)))
+	b.WriteString(mark + " <b>" + html.EscapeString(clip(cmp.Or(l.Subject, t.tr("letter.no_subject")), 150)) + "</b>")
+	b.WriteString("\n" + t.tr("letter.from", "v", clip(addressText(l.From), 100)))
 	if to := append(append([]store.MailAddress{}, l.To...), l.Cc...); len(to) > 0 {
 		var list []string
 		for _, a := range to {
 			list = append(list, addressText(a))
 		}
-		b.WriteString("\n" + t.tr("letter.to", "v", clip(strings.Join(list, ", "), 200)))
+		b.WriteString("\n" + t.tr("letter.to", "v", clip(strings.Join(list, ", "), 150)))
 	}
 	b.WriteString("\n" + t.tr("letter.date", "v", t.whenFull(l.Date)))
-	if files := filesText(l.Attachments, 10); files != "" {
+	if files := filesText(l.Attachments, 3); files != "" {
 		b.WriteString("\n📎 " + html.EscapeString(files))
 	}
+	// The header is the same on every page: the pages get what it leaves, with room
+	// for the page's number.
+	room := maxText - len(utf16.Encode([]rune(b.String()))) - 64
+	pages := letterPages(cmp.Or(strings.TrimSpace(l.Text), strings.TrimSpace(l.Preview), t.tr("letter.no_text")), min(letterPage, room))
+	page := min(max(atoi(pageArg), 0), len(pages)-1)
 	if len(pages) > 1 {
 		b.WriteString("\n" + t.tr("letter.page", "n", page+1, "of", len(pages)))
 	}

@@ -54,7 +54,7 @@ func TestCardLettersShowWhoWhenSubjectAndFiles(t *testing.T) {
 		Attachments: []store.LetterAttachment{{Name: "смета.pdf", Size: 12 << 10}, {Name: "чертёж.dwg", Size: 40 << 20, NotStored: "larger than 10 MB"}}},
 		map[string][]byte{"смета.pdf": []byte("pdf")})
 	w.linked(c, &store.Letter{MessageID: "out@x", Subject: "Re: Смета", From: store.MailAddress{Email: "anna@company.ru"},
-		To: []store.MailAddress{{Email: "petr@zavod.ru"}}, Date: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC), Outgoing: true, Text: "Высылаю"}, nil)
+		To: []store.MailAddress{{Email: "boss@company.ru"}, {Email: "Petr@Zavod.ru"}}, Date: time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC), Outgoing: true, Text: "Высылаю"}, nil)
 	w.linked(c, &store.Letter{MessageID: "new@x", Subject: "Вопрос", From: store.MailAddress{Name: "Ольга", Email: "olga@zavod.ru"},
 		Date: time.Date(2025, 6, 30, 20, 0, 0, 0, time.UTC)}, nil)
 
@@ -107,8 +107,15 @@ func TestLongLetterReadsPageByPage(t *testing.T) {
 	for i := range 180 {
 		fmt.Fprintf(&text, "Line %03d: prices <b>&</b> terms, quoted “as is” — a sentence long enough to fill a page.\n", i)
 	}
-	w.linked(c, &store.Letter{MessageID: "long@x", Subject: "Price list", From: store.MailAddress{Email: "buyer@plant.com"},
-		Date: testNow, Text: text.String()}, nil)
+	// A header as long as it gets: a long subject, many recipients and files, all
+	// with characters HTML escapes.
+	l := &store.Letter{MessageID: "long@x", Subject: "Price list " + strings.Repeat("<&>", 100), Date: testNow, Text: text.String(),
+		From: store.MailAddress{Name: strings.Repeat("\"Buyer\" ", 30), Email: "buyer@plant.com"}}
+	for i := range 30 {
+		l.To = append(l.To, store.MailAddress{Name: "<Sales & Co>", Email: fmt.Sprintf("sales%d@plant.com", i)})
+		l.Attachments = append(l.Attachments, store.LetterAttachment{Name: fmt.Sprintf("%s %d.pdf", strings.Repeat("<&>", 20), i), Size: 1 << 20})
+	}
+	w.linked(c, l, nil)
 	anna.send("Plant")
 	anna.tap("E-mails")
 	page := anna.tap("📖 1")
