@@ -201,9 +201,11 @@ func (s *Store) ClaimWaitingLetters(ctx context.Context, actor string, c *Client
 		return nil, fmt.Errorf("read the unsorted letters' index: %w", err)
 	}
 	var ids []string
+	seen := map[string]bool{}
 	for _, list := range hinted {
 		for _, id := range list {
-			if !slices.Contains(ids, id) {
+			if !seen[id] {
+				seen[id] = true
 				ids = append(ids, id)
 			}
 		}
