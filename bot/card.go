@@ -462,42 +462,6 @@ func (t *turn) history(id, beforeArg string) {
 	t.show(b.String(), append(kb, nav)...)
 }
 
-const tapEmails tap = "em" // em:<client>
-
-// emails lists the letters in the recent history (the mailbox fills it).
-func (t *turn) emails(id string) {
-	c := t.client(id)
-	if c == nil {
-		return
-	}
-	var b strings.Builder
-	b.WriteString(t.tr("emails.title", "name", c.Name))
-	found := 0
-	before := int64(0)
-	// Up to four pages back: letters of the last two hundred entries.
-	for page := 0; page < 4 && found < listLimit; page++ {
-		items, next, err := t.st.Timeline(t.ctx, c.ID, before, 50)
-		if err != nil {
-			t.fail("read letters", err)
-			return
-		}
-		for _, it := range items {
-			if (it.Kind == store.InteractionEmailIn || it.Kind == store.InteractionEmailOut) && found < listLimit {
-				b.WriteString("\n" + t.interactionText(it))
-				found++
-			}
-		}
-		if next == 0 {
-			break
-		}
-		before = next
-	}
-	if found == 0 {
-		b.WriteString("\n" + t.tr("emails.none"))
-	}
-	t.show(b.String(), row(btn(t.tr("btn.card"), tapCard.data(c.ID))))
-}
-
 const tapContacts tap = "ct" // ct:<client>
 
 func (t *turn) contacts(id string) {

@@ -41,7 +41,12 @@ func newForgery(t *testing.T) *forgery {
 		t.Fatal(err)
 	}
 	f.letter = &store.Letter{ID: store.LetterID("secret@zavod.ru", ""), MessageID: "secret@zavod.ru", Subject: "Тайная смета",
-		From: store.MailAddress{Name: "Пётр", Email: "petr@zavod.ru"}, Date: testNow, Preview: "цена 100 рублей"}
+		From: store.MailAddress{Name: "Пётр", Email: "petr@zavod.ru"}, Date: testNow, Preview: "цена 100 рублей", Text: "цена 100 рублей",
+		Attachments: []store.LetterAttachment{{Name: "смета.xlsx", Size: 4, FileID: store.LetterID("secret@zavod.ru", "") + "/0"}}}
+	if err := w.st.SaveFiles(ctx, []*store.File{{ID: f.letter.Attachments[0].FileID, LetterID: f.letter.ID, Name: "смета.xlsx",
+		Size: 4, Kind: "attachment", Data: []byte("xlsx"), By: "mail"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := w.st.SaveLetters(ctx, []*store.Letter{f.letter}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,16 +109,17 @@ func (f *forgery) fresh(c *store.Client) *store.Client {
 	return got
 }
 
-// Every unsorted-mail action on another manager's letter (show, attach, new client,
-// ignore the sender, handled) is refused: the letter is not shown, nothing is copied
-// into Anna's client, the sender is not ignored.
+// Every action on another manager's letter (show, read any page, send its file,
+// attach, new client, ignore the sender, handled) is refused: the letter is not
+// shown, nothing is copied into Anna's client, the sender is not ignored.
 func TestForgedLetterTapsAreRefused(t *testing.T) {
 	f := newForgery(t)
 	ctx := context.Background()
 	theirs, mine := f.fresh(f.theirs), f.fresh(f.mine)
 	ref := letterRef(f.letter)
 	for _, d := range []string{"li:" + ref, "la:" + ref + ":" + mine.ID, "la:" + ref + ":" + theirs.ID, "ln:" + ref, "lx:" + ref, "lh:" + ref,
-		"li:mnothere", "li:"} {
+		"lr:" + ref + ":0", "lr:" + ref + ":1", "lr:" + ref, "lf:" + ref + ":0", "lf:" + ref + ":x",
+		"li:mnothere", "li:", "lr:mnothere:0", "lf:rnothere:0", "lr:", "lf:"} {
 		f.forge(f.anna, d, "Письмо недоступно.")
 	}
 	// An unsorted letter is anybody's to sort, but not into another manager's client.
@@ -136,12 +142,16 @@ func TestForgedLetterTapsAreRefused(t *testing.T) {
 		t.Fatalf("the sender's address moved: %+v %v", hit, err)
 	}
 
-	// Those who see the client do see its letter.
+	// Those who see the client do see its letter, and read it and its file.
 	for _, c := range []*chat{f.boris, f.head} {
 		c.expect(c.tapData("li:"+ref), "Тайная смета", "petr@zavod.ru")
 		c.send("/cancel")
+		c.expect(c.tapData("lr:"+ref+":0"), "Тайная смета", "цена 100 рублей")
+		c.expect(c.tapData("lf:"+ref+":0"), "[document] смета.xlsx")
 	}
 	f.anna.expect(f.anna.tapData("li:"+letterRef(unsorted)), "Договор", "olga@vector.ru")
+	f.anna.send("/cancel")
+	f.anna.expect(f.anna.tapData("lr:"+letterRef(unsorted)+":0"), "Договор", "olga@vector.ru", "Здравствуйте")
 }
 
 // A letter is checked again when the new client made from it is saved: one that went

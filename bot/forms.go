@@ -604,12 +604,14 @@ func (t *turn) formDone(f *form) {
 			t.s.dialog = nil
 			return
 		}
-		if _, _, err := t.st.AddContact(t.ctx, t.m.ID, c.ID, f.contact); err != nil {
+		updated, _, err := t.st.AddContact(t.ctx, t.m.ID, c.ID, f.contact)
+		if err != nil {
 			t.storeProblem(f, err)
 			return
 		}
 		t.s.dialog = nil
 		t.say(t.tr("contact.saved", "name", f.contact.Name))
+		t.claimLetters(updated)
 		t.contacts(c.ID)
 	}
 }
@@ -636,6 +638,7 @@ func (t *turn) saveNewClient(f *form) {
 			t.linkLetter(l, &c)
 		}
 	}
+	t.claimLetters(&c)
 	t.showCard(&c)
 }
 

@@ -116,7 +116,7 @@ func (t *turn) inboxPage(page int) {
 		}
 		fmt.Fprintf(&b, "\n%d. %s%s — %s", i+1, mark, html.EscapeString(l.From.Email), html.EscapeString(clip(l.Subject, 80)))
 		ref := letterRef(l.LetterID)
-		kb = append(kb, row(btn(fmt.Sprintf("📎 %d", i+1), tapLetterAttach.data(ref)), btn(fmt.Sprintf("➕ %d", i+1), tapLetterNewClient.data(ref)),
+		kb = append(kb, row(btn(fmt.Sprintf("📖 %d", i+1), tapLetterRead.data(ref, 0)), btn(fmt.Sprintf("📎 %d", i+1), tapLetterAttach.data(ref)), btn(fmt.Sprintf("➕ %d", i+1), tapLetterNewClient.data(ref)),
 			btn(fmt.Sprintf("🚫 %d", i+1), tapLetterIgnore.data(ref))))
 	}
 	t.showPage(b.String(), p.keys(kb)...)

@@ -126,6 +126,8 @@ func tapRoutes() map[tap]tapRoute {
 		tapLetterNewClient: {accessLetter, func(t *turn, a tapArgs) { t.newFromLetter(a.at(0)) }},
 		tapLetterIgnore:    {accessLetter, func(t *turn, a tapArgs) { t.ignoreSender(a.at(0)) }},
 		tapLetterHandled:   {accessLetter, func(t *turn, a tapArgs) { t.letterHandled(a.at(0)) }},
+		tapLetterRead:      {accessLetter, func(t *turn, a tapArgs) { t.readLetter(a.at(0), a.at(1)) }},
+		tapLetterFile:      {accessLetter, func(t *turn, a tapArgs) { t.sendLetterFile(a.at(0), a.at(1)) }},
 
 		tapCampaigns:      {accessRole, func(t *turn, a tapArgs) { t.campaigns() }},
 		tapCampaignStatus: {accessRole, func(t *turn, a tapArgs) { t.campaignStatus(a.at(0), "") }},

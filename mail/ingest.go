@@ -33,13 +33,6 @@ type Notifier interface {
 	LetterArrived(ctx context.Context, n LetterNotice) error
 }
 
-// publicDomains are free mail services: a sender's domain there says nothing about
-// which company they work for.
-var publicDomains = []string{"gmail.com", "googlemail.com", "mail.ru", "inbox.ru", "list.ru", "bk.ru", "internet.ru",
-	"yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "rambler.ru", "lenta.ru", "autorambler.ru", "myrambler.ru",
-	"ro.ru", "outlook.com", "hotmail.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com", "yahoo.com",
-	"aol.com", "proton.me", "protonmail.com", "gmx.com", "gmx.de", "zoho.com", "qip.ru", "pochta.ru", "ukr.net", "tut.by"}
-
 // IngestOptions tune an Ingester.
 type IngestOptions struct {
 	// OwnDomains are the company's own: its addresses are never clients.
@@ -103,7 +96,7 @@ func NewIngester(st *store.Store, opts IngestOptions) *Ingester {
 		}
 		return m
 	}
-	return &Ingester{st: st, opts: opts, own: set(opts.OwnDomains), public: set(publicDomains), log: opts.Logger}
+	return &Ingester{st: st, opts: opts, own: set(opts.OwnDomains), public: set(store.PublicMailDomains()), log: opts.Logger}
 }
 
 // pending is one letter on its way through a batch.

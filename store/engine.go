@@ -17,9 +17,9 @@ import (
 //     agendas (OpenTasks), reminder slots, leases and claims (schedule.go), a document
 //     per company day for activity, stage moves and opt-outs (activity.go,
 //     stagemoves.go, optouts.go), letters by Message-ID (LetterID), records of sent
-//     letters (sent.go), campaign batches read one by one (Batches) and written under
-//     a hold filtered by _id alone (stillHeld), outbox lanes read [lo, hi) by number
-//     (outbox.go). Name search and managers' client lists come from the in-process
+//     letters (sent.go), the letters waiting in /inbox from one sender (waiting.go),
+//     campaign batches read one by one (Batches) and written under a hold filtered
+//     by _id alone (stillHeld), outbox lanes read [lo, hi) by number (outbox.go). Name search and managers' client lists come from the in-process
 //     Directory, kept current by a change log: a counter and a document per change,
 //     read by _id (recordChanges). Collections kept small are read whole or filtered
 //     on other fields: managers, campaigns, schedule (AcquireLease, writeHeld),
@@ -39,9 +39,11 @@ import (
 //     before its task and the task before its copies on card and agenda
 //     (RepairTaskRefs), a timeline number before its entry (a gap, never half an
 //     entry), opt-outs before the client write that causes them, a letter's pending
-//     links before the letter (PendingLinks), a batch's record of letters and list
-//     before its head (QueueBatch), an outbox message before it is sent, and
-//     "sending" marks before letters go to the SMTP server (cut, never twice).
+//     links before the letter (PendingLinks), an unsorted letter's sender hints
+//     before its queue entry and removed after it (waiting.go), a batch's record of
+//     letters and list before its head (QueueBatch), an outbox message before it is
+//     sent, and "sending" marks before letters go to the SMTP server (cut, never
+//     twice).
 //  4. Documents are stored as JSON and decoded value by value: a day's stage moves are
 //     lines of text (stagemoves.go), a batch's recipients one deflated binary field
 //     (batchListDoc), and an outbox message's button rows documents, since arrays of

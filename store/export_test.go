@@ -143,3 +143,35 @@ func (s *Store) AddStageLineForTest(ctx context.Context, t testing.TB, day, line
 		t.Fatal(err)
 	}
 }
+
+// QueueUnindexedForTest puts a letter in the unsorted queue as a version without the
+// sender index did: the queue entry alone.
+func (s *Store) QueueUnindexedForTest(ctx context.Context, t testing.TB, l *Letter) {
+	t.Helper()
+	_, err := s.c(colUnsorted).InsertOne(ctx, bson.D{{Key: "_id", Value: l.ID}, {Key: "from", Value: l.From},
+		{Key: "subject", Value: l.Subject}, {Key: "date", Value: l.Date}, {Key: "unknownBounce", Value: l.UnknownBounce}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitingIndexForTest lists the unsorted queue's sender index: each document's _id
+// with its letters.
+func (s *Store) WaitingIndexForTest(ctx context.Context, t testing.TB) map[string][]string {
+	t.Helper()
+	cur, err := s.c(colWaiting).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []waitingDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, d := range docs {
+		if d.ID != waitingIndexed {
+			out[d.ID] = d.Letters
+		}
+	}
+	return out
+}

@@ -322,28 +322,33 @@ func (s *Store) LinkLetter(ctx context.Context, actor string, l *Letter, clientI
 	if !slices.Contains(l.Clients, clientID) {
 		l.Clients = append(l.Clients, clientID)
 	}
-	defer s.locks.lock(colLetters, l.ID)()
-	_, err = s.c(colLetters).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{
-		{Key: "$addToSet", Value: bson.D{{Key: "linked", Value: clientID}, {Key: "clients", Value: clientID}}},
-		{Key: "$set", Value: bson.D{{Key: "unsorted", Value: false}}},
-	})
-	if err != nil {
-		return fmt.Errorf("mark letter linked: %w", err)
-	}
-	return nil
+	return s.markLetterLinked(ctx, l.ID, clientID)
 }
 
 // SetLetterUnsorted puts a letter in (or takes it out of) the queue of letters no
-// client matched. The queue is a document per letter in its own small collection.
+// client matched. The queue is a document per letter in its own collection, with its
+// sender index (waiting.go) written before the entry and cleared after it.
 func (s *Store) SetLetterUnsorted(ctx context.Context, l *Letter, unsorted bool) error {
 	l.Unsorted = unsorted
+	if unsorted && !l.UnknownBounce {
+		if err := s.hintWaiting(ctx, l); err != nil {
+			return err
+		}
+	}
 	if _, err := s.c(colLetters).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "unsorted", Value: unsorted}}}}); err != nil {
 		return err
 	}
 	if !unsorted {
-		_, err := s.c(colUnsorted).DeleteOne(ctx, bson.D{{Key: "_id", Value: l.ID}})
-		return err
+		if _, err := s.c(colUnsorted).DeleteOne(ctx, bson.D{{Key: "_id", Value: l.ID}}); err != nil {
+			return err
+		}
+		for _, key := range waitingKeys(l.From.Email) {
+			if err := s.unhintWaiting(ctx, key, []string{l.ID}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	_, err := s.c(colUnsorted).UpdateOne(ctx, bson.D{{Key: "_id", Value: l.ID}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "from", Value: l.From}, {Key: "subject", Value: l.Subject}, {Key: "date", Value: l.Date},

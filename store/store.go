@@ -38,6 +38,7 @@ const (
 	colLetters    = "letters"
 	colUnsorted   = "unsorted"
 	colIgnored    = "ignored"
+	colWaiting    = "waiting"
 	colIngesting  = "ingesting"
 	colReplies    = "replies"
 	colSchedule   = "schedule"
@@ -180,6 +181,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colLetters:    {{Keys: bson.D{{Key: "clients", Value: 1}}}, {Keys: bson.D{{Key: "date", Value: -1}}}},
 	colUnsorted:   nil,
 	colIgnored:    nil,
+	colWaiting:    nil,
 	colIngesting:  nil,
 	colReplies:    nil,
 	colSchedule:   nil,

@@ -63,6 +63,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d rows read: %d clients created, %d already in the base, %d rows skipped with errors\n",
 		rep.Read, rep.Created, rep.Existing, rep.Failed)
+	if rep.Letters > 0 {
+		fmt.Fprintf(e.stdout, "%d letters waiting in /inbox moved into the new clients' histories\n", rep.Letters)
+	}
 	return err
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/crm-team/crm/store"
 )
 
 // crm export --format xlsx writes the clients as a workbook whose requisites are text
@@ -70,5 +72,33 @@ func TestExportXLSX(t *testing.T) {
 	} else if data, _ := os.ReadFile(csvOut); !strings.HasPrefix(string(data), "\uFEFFname;kind;inn;") ||
 		!strings.Contains(string(data), "\r\n'=2+3;company;0123456788;") {
 		t.Fatalf("csv: %q", data)
+	}
+}
+
+// crm import says how many letters waiting in /inbox it moved into the new clients'
+// histories; crm migrate indexes the queue's senders (once per base).
+func TestImportMovesWaitingLetters(t *testing.T) {
+	ctx := context.Background()
+	vars := map[string]string{"CRM_DATA_DIR": t.TempDir(), "CRM_LOG_LEVEL": "warn"}
+	if r := runCRM(ctx, t, vars, "migrate"); r.code != 0 || !strings.Contains(r.stdout, "unsorted letters indexed by sender: 0") {
+		t.Fatalf("migrate: %+v", r)
+	}
+	s, _, closeStore := openBase(t, vars)
+	for _, id := range []string{"1@x", "2@x"} {
+		l := &store.Letter{ID: store.LetterID(id, ""), MessageID: id, Subject: "Запрос", From: store.MailAddress{Email: "petr@alfa.ru"}, Date: testNow()}
+		if err := s.SetLetterUnsorted(ctx, l, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveLetters(ctx, []*store.Letter{l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeStore()
+	in := filepath.Join(t.TempDir(), "clients.csv")
+	if err := os.WriteFile(in, []byte("name;contact_name;contact_email\nАльфа;Пётр;petr@alfa.ru\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCRM(ctx, t, vars, "import", in); r.code != 0 || !strings.Contains(r.stdout, "2 letters waiting in /inbox moved") {
+		t.Fatalf("import: %+v", r)
 	}
 }

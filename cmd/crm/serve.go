@@ -26,6 +26,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	go repairAtStart(ctx, e, "finishing interrupted handovers", s.ResumeHandovers)
 	go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 	go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
+	go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)
 	go func() {
 		// Load the search directory now, not in the first manager's search.
 		if err := s.Directory().Sync(ctx); err != nil && ctx.Err() == nil {
@@ -120,7 +121,8 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 // repairAtStart runs a repair that counts what it did once at start: RepairTaskRefs
 // rebuilds the copies of open tasks on cards and agendas, ResumeHandovers finishes
 // giving a leaving manager's clients and tasks away, BackfillStageMoves and
-// BackfillActivity copy for reports what an older version kept in the timelines only.
+// BackfillActivity copy for reports what an older version kept in the timelines only,
+// BackfillWaitingIndex indexes the senders of letters an older version left in /inbox.
 // A failed one runs again at the next start.
 func repairAtStart(ctx context.Context, e *env, what string, repair func(context.Context) (int, error)) {
 	n, err := repair(ctx)
@@ -160,8 +162,12 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	waiting, err := s.BackfillWaitingIndex(ctx)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stdout, "migrated: %d collections with their indexes; keys: %d stale removed, %d missing created, %d conflicts; "+
-		"copied for reports: %d stage moves, %d past events\n",
-		len(store.Collections()), rep.StaleRemoved, rep.MissingCreated, rep.Conflicts, moves, events)
+		"copied for reports: %d stage moves, %d past events; unsorted letters indexed by sender: %d\n",
+		len(store.Collections()), rep.StaleRemoved, rep.MissingCreated, rep.Conflicts, moves, events, waiting)
 	return nil
 }

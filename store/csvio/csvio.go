@@ -128,6 +128,7 @@ type ImportReport struct {
 	Failed   int // rows not imported because of errors
 	Clients  int // clients created (several rows may make one client)
 	NoKey    int // clients created with no INN, phone or e-mail to recognise them by
+	Letters  int // letters from the unsorted queue moved into the new clients' histories
 	Errors   []RowError
 	// Comma and Charset are what the file was read with.
 	Comma   rune
@@ -141,6 +142,9 @@ func (r ImportReport) Summary() string {
 		r.Read, r.Created, r.Clients, r.Existing, r.Failed)
 	if r.NoKey > 0 {
 		fmt.Fprintf(&b, "; %d new clients have no INN, phone or e-mail and would be created again by another import of the same file", r.NoKey)
+	}
+	if r.Letters > 0 {
+		fmt.Fprintf(&b, "; %d letters waiting in the unsorted queue moved into the new clients' histories", r.Letters)
 	}
 	return b.String()
 }
@@ -201,6 +205,8 @@ type importer struct {
 
 	group *group   // the client being read (its rows may continue)
 	batch []*group // closed clients waiting to be saved
+
+	waiting *store.WaitingSenders // who letters wait from, read at the first client saved
 }
 
 // group is one client and the rows it was read from.
@@ -809,6 +815,9 @@ func (im *importer) flush(ctx context.Context) error {
 			if noKey(g.c) {
 				im.rep.NoKey++
 			}
+			if err := im.claimLetters(ctx, g.c); err != nil {
+				return err
+			}
 		case errors.As(err, &taken):
 			im.rep.Existing += len(g.lines)
 		case errors.Is(err, store.ErrInvalid):
@@ -827,6 +836,28 @@ func (im *importer) flush(ctx context.Context) error {
 	if im.opts.Progress != nil {
 		im.opts.Progress(im.rep)
 	}
+	return nil
+}
+
+// claimLetters moves the letters waiting in the unsorted queue from a new client's
+// addresses (and company domain) into its history. The queue's senders are read once
+// per import (a scan of their index), and a client only they name is claimed for.
+func (im *importer) claimLetters(ctx context.Context, c *store.Client) error {
+	if im.waiting == nil {
+		w, err := im.s.WaitingSenders(ctx)
+		if err != nil {
+			return err
+		}
+		im.waiting = w
+	}
+	if !im.waiting.Any(c) {
+		return nil
+	}
+	moved, err := im.s.ClaimWaitingLetters(ctx, im.actor, c)
+	if err != nil {
+		return fmt.Errorf("client %s: move its waiting letters: %w", c.Name, err)
+	}
+	im.rep.Letters += len(moved)
 	return nil
 }
 
