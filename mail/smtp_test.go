@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,5 +112,59 @@ func TestSMTPPoolRedialsAConnectionTheServerTimedOut(t *testing.T) {
 func TestSMTPWithoutHostSaysSo(t *testing.T) {
 	if _, err := mail.NewSMTP(mail.SMTPConfig{}); err == nil || !strings.Contains(err.Error(), "no SMTP host") || strings.Contains(err.Error(), "CRM_") {
 		t.Fatalf("err = %v, want what is missing, and no setting of crm's", err)
+	}
+}
+
+// CRM_SMTP_RATE holds in every second the server sees, whenever that second starts:
+// at the start, when a quiet pool would have a full bucket, and after a pause (a
+// campaign resumed). Checked on the times the server accepted the letters; a loaded
+// machine only sends slower.
+func TestSMTPRateHoldsInEverySecond(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.Start(t)
+	const perSecond = 20
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 4, PerSecond: perSecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	round := func(from int) {
+		var wg sync.WaitGroup
+		for i := from; i < from+30; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := gomail.NewMsg()
+				_ = m.From("news@crm.test")
+				_ = m.To(fmt.Sprintf("r%d@x.ru", i))
+				m.Subject("Hello")
+				m.SetBodyString(gomail.TypeTextPlain, "text")
+				if err := pool.Send(ctx, m); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	round(0)
+	time.Sleep(1200 * time.Millisecond) // paused: a bucket would fill again
+	round(30)
+
+	var at []time.Time
+	for _, m := range srv.Messages() {
+		at = append(at, m.At)
+	}
+	if len(at) != 60 {
+		t.Fatalf("%d letters arrived, want 60", len(at))
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		if n > perSecond {
+			t.Fatalf("%d letters within a second from letter %d, the limit is %d", n, i, perSecond)
+		}
 	}
 }

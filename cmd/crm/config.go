@@ -64,7 +64,7 @@ var settings = []setting{
 	{name: "CRM_SMTP_PASSWORD", help: "SMTP password", secret: true},
 	{name: "CRM_SMTP_FROM", help: "the address letters come from, e.g. hello@company.ru (default: CRM_SMTP_USER); the display name is the manager's"},
 	{name: "CRM_SMTP_CONNS", def: "4", help: "SMTP connections kept open for sending"},
-	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages a second (0: no limit)"},
+	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages in any one second (0: no limit)"},
 	{name: "CRM_SMTP_DAILY_LIMIT", def: "0", help: "at most this many messages a day (0: no limit)"},
 	{name: "CRM_PUBLIC_URL", help: "the address recipients reach the HTTP listener at, e.g. https://crm.example.com (unsubscribe links)"},
 	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
