@@ -105,7 +105,7 @@ func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 		fs.StringVar(&f.htmlFile, "html-file", "", "read an HTML part from this file")
 		fs.StringVar(&f.sender, "sender", "", `the From address, "Name <addr>" (default: CRM_SMTP_FROM)`)
 		fs.StringVar(&f.schedule, "schedule", "", `now (default), a time "2026-12-01 10:00" (CRM_TIMEZONE) or RFC 3339, or a cron expression "0 10 * * 1" (recurring)`)
-		fs.Var(&f.stages, "stage", fmt.Sprintf("funnel stage, one of %v (repeatable)", store.Stages))
+		fs.Var(&f.stages, "stage", fmt.Sprintf("funnel stage, one of %v or its Russian name (repeatable)", store.Stages))
 		fs.Var(&f.cities, "city", "city (repeatable)")
 		fs.Var(&f.industries, "industry", "industry (repeatable)")
 		fs.Var(&f.tags, "tag", "tag (repeatable)")
@@ -238,6 +238,7 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		return nil, bad("give the text part with --text or --text-file (one of them)")
 	}
 	c := &store.Campaign{Name: f.name, Subject: f.subject, Text: f.text, Sender: strings.TrimSpace(f.sender), Schedule: strings.TrimSpace(f.schedule)}
+	var err error
 	if c.Sender != "" {
 		if _, err := netmail.ParseAddress(c.Sender); err != nil {
 			return nil, bad("--sender %q: use an address, e.g. \"Sales team <news@company.ru>\"", c.Sender)
@@ -258,12 +259,8 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		c.HTML = string(b)
 	}
 	seg := &c.Segment
-	for _, v := range f.stages {
-		st := store.Stage(strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(v))))
-		if !st.Valid() {
-			return nil, bad("--stage %q: use one of %v", v, store.Stages)
-		}
-		seg.Stages = append(seg.Stages, st)
+	if seg.Stages, err = segmentStages(f.stages); err != nil {
+		return nil, bad("%v", err)
 	}
 	seg.Cities, seg.Industries, seg.Tags, seg.Managers = f.cities, f.industries, f.tags, f.managers
 	for _, v := range f.classes {
@@ -311,6 +308,20 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		}
 	}
 	return c, nil
+}
+
+// segmentStages reads --stage values as import reads the stage column: English or
+// Russian names ("gold", "золотой", "зелёно-золотой").
+func segmentStages(values []string) ([]store.Stage, error) {
+	var out []store.Stage
+	for _, v := range values {
+		st, err := store.ParseStage(v)
+		if err != nil {
+			return nil, fmt.Errorf("--stage: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // campaignCmd runs the `crm campaign` subcommands on an open store.
