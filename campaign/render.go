@@ -119,21 +119,6 @@ func managerData(m *store.Manager) ManagerData {
 	return d
 }
 
-// addressName is how a letter addresses a person: a Russian full name of three words
-// (family name, given name, patronymic) becomes the given name and patronymic; other
-// names stay as they are.
-func addressName(full string) string {
-	words := strings.Fields(full)
-	if len(words) == 3 {
-		for _, ending := range []string{"вич", "вна", "ична"} {
-			if strings.HasSuffix(words[2], ending) {
-				return words[1] + " " + words[2]
-			}
-		}
-	}
-	return strings.Join(words, " ")
-}
-
 // ParseTemplateFile reads a template file that defines "subject", "text" and,
 // optionally, "html".
 func ParseTemplateFile(name, src string) (*Template, error) {
