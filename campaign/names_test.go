@@ -37,7 +37,7 @@ func TestFirstNameForEveryWayNamesAreWritten(t *testing.T) {
 		"Анна-Мария Петрова":            "Анна-Мария",
 	} {
 		c := &store.Client{Name: "Ромашка"}
-		got := campaign.NewMailData(c, store.Contact{Name: full}, nil, "a@b.ru").Contact.FirstName
+		got := campaign.NewMailData(c, store.Contact{Name: full}, nil, "a@b.ru", "Ромашка").Contact.FirstName
 		if got != want {
 			t.Errorf("%q: FirstName %q, want %q", full, got, want)
 		}

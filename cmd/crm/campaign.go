@@ -25,7 +25,9 @@ func newCampaigns(e *env, s *store.Store) (*campaign.Campaigns, error) {
 	if err != nil {
 		return nil, err
 	}
-	return campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+	cs := campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc)
+	cs.SetSenderName(e.cfg.SenderName)
+	return cs, nil
 }
 
 // newUnsubscriber signs the letters' unsubscribe links and serves the page they
