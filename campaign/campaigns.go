@@ -154,19 +154,10 @@ func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign,
 }
 
 // Check renders the campaign for every recipient, as start does before anything is
-// sent, and returns how many there are; the first failure is returned.
+// sent, and returns how many there are; the first failure is returned (Review).
 func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) {
-	t, err := cs.template(c)
-	if err != nil {
-		return 0, err
-	}
-	n, ms := 0, newManagers(cs.st)
-	err = EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
-		n++
-		_, _, err := cs.letter(ctx, t, c, snapshot(r), ms, false)
-		return err
-	})
-	return n, err
+	rv, err := cs.Review(ctx, c)
+	return rv.Recipients, err
 }
 
 // queueRun streams the segment into batches of a run, numbered from seq, skipping the

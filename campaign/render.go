@@ -51,18 +51,18 @@ func (t *Template) Execute(data MailData) (Rendered, error) {
 	r := Rendered{Unsubscribe: data.UnsubscribeURL}
 	var b bytes.Buffer
 	if err := t.subject.Execute(&b, data); err != nil {
-		return r, fmt.Errorf("the subject: %w", err)
+		return r, fmt.Errorf("the subject: %w", explain(err))
 	}
 	r.Subject = strings.Join(strings.Fields(b.String()), " ") // a header is one line
 	b.Reset()
 	if err := t.text.Execute(&b, data); err != nil {
-		return r, fmt.Errorf("the text part: %w", err)
+		return r, fmt.Errorf("the text part: %w", explain(err))
 	}
 	r.Text = b.String()
 	if t.html != nil {
 		b.Reset()
 		if err := t.html.Execute(&b, data); err != nil {
-			return r, fmt.Errorf("the HTML part: %w", err)
+			return r, fmt.Errorf("the HTML part: %w", explain(err))
 		}
 		r.HTML = b.String()
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	netmail "net/mail"
 	"os"
 	"strings"
@@ -424,11 +425,13 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 	default:
 		fmt.Fprintf(out, "schedule: %s\n", cc.when(*first))
 	}
-	n, err := cc.cs.Check(ctx, c)
+	rv, err := cc.cs.Review(ctx, c)
 	if err != nil {
 		return fmt.Errorf("%w (the draft is kept: correct it with crm campaign create --id %s and the other flags as before)", err, c.ID)
 	}
+	n := rv.Recipients
 	fmt.Fprintf(out, "recipients now: %d\n", n)
+	warnEmptyFields(out, rv)
 	switch {
 	case n == 0:
 		fmt.Fprintln(out, "nobody to send to yet: no client in the segment has a contact who consented to mailings and has a working address")
@@ -438,6 +441,14 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 		fmt.Fprintf(out, "ready: crm campaign start %s\n", c.ID)
 	}
 	return nil
+}
+
+// warnEmptyFields names the fields the template prints that some letters would have
+// empty ("Здравствуйте, !"), with one of their recipients to look at.
+func warnEmptyFields(w io.Writer, rv campaign.Review) {
+	for _, f := range rv.Empty {
+		fmt.Fprintf(w, "warning: %s is empty in %d of %d letters, e.g. to %s\n", f.Field, f.N, rv.Recipients, f.Example)
+	}
 }
 
 func (cc *campaignCmd) list(ctx context.Context) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	netmail "net/mail"
 	"net/url"
@@ -190,7 +191,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.SenderName = strings.TrimSpace(get("CRM_MAIL_SENDER_NAME")); c.SenderName == "" {
-		c.SenderName = campaign.DefaultSenderName(c.MailFrom)
+		// Also where no server is set: crm campaign create signs its check's letters.
+		c.SenderName = campaign.DefaultSenderName(cmp.Or(c.MailFrom, strings.TrimSpace(get("CRM_SMTP_FROM"))))
 	}
 	c.PublicURL, c.UnsubscribeSecret = strings.TrimRight(get("CRM_PUBLIC_URL"), "/"), get("CRM_UNSUBSCRIBE_SECRET")
 	if c.PublicURL != "" || c.UnsubscribeSecret != "" {
