@@ -237,6 +237,8 @@ const (
 	InteractionOrder       InteractionKind = "order"
 	InteractionFile        InteractionKind = "file"
 	InteractionUnsubscribe InteractionKind = "unsubscribe"
+	// InteractionResubscribe is a person undoing their own unsubscribe.
+	InteractionResubscribe InteractionKind = "resubscribe"
 )
 
 // Call details of a call entry.

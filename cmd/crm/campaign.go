@@ -41,6 +41,7 @@ func newUnsubscriber(e *env, s *store.Store) (*campaign.Unsubscriber, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: check CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
 	}
+	u.SetCompany(e.cfg.SenderName)
 	return u, nil
 }
 
