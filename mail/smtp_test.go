@@ -120,51 +120,81 @@ func TestSMTPWithoutHostSaysSo(t *testing.T) {
 // campaign resumed). Checked on the times the server accepted the letters; a loaded
 // machine only sends slower.
 func TestSMTPRateHoldsInEverySecond(t *testing.T) {
-	ctx := context.Background()
-	srv := smtptest.Start(t)
 	const perSecond = 20
-	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 4, PerSecond: perSecond})
+	at := sendInRounds(t, perSecond, 30, 2)
+	if len(at) != 60 {
+		t.Fatalf("%d letters arrived, want 60", len(at))
+	}
+	if n, from := busiestSecond(at); n > perSecond {
+		t.Fatalf("%d letters within a second from letter %d, the limit is %d", n, from, perSecond)
+	}
+}
+
+// sendInRounds sends rounds of n letters at once through a pool of 4 connections
+// limited to perSecond, with a pause of more than a second (a campaign paused and
+// resumed) between rounds, and returns when the server accepted each.
+func sendInRounds(tb testing.TB, perSecond, n, rounds int) []time.Time {
+	ctx := context.Background()
+	srv := smtptest.Start(tb)
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 4, PerSecond: float64(perSecond)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer pool.Close()
-	round := func(from int) {
+	for round := range rounds {
+		if round > 0 {
+			time.Sleep(1200 * time.Millisecond) // paused: a bucket would fill again
+		}
 		var wg sync.WaitGroup
-		for i := from; i < from+30; i++ {
+		for i := range n {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				m := gomail.NewMsg()
 				_ = m.From("news@crm.test")
-				_ = m.To(fmt.Sprintf("r%d@x.ru", i))
+				_ = m.To(fmt.Sprintf("r%d-%d@x.ru", round, i))
 				m.Subject("Hello")
 				m.SetBodyString(gomail.TypeTextPlain, "text")
 				if err := pool.Send(ctx, m); err != nil {
-					t.Error(err)
+					tb.Error(err)
 				}
 			}()
 		}
 		wg.Wait()
 	}
-	round(0)
-	time.Sleep(1200 * time.Millisecond) // paused: a bucket would fill again
-	round(30)
-
 	var at []time.Time
 	for _, m := range srv.Messages() {
 		at = append(at, m.At)
 	}
-	if len(at) != 60 {
-		t.Fatalf("%d letters arrived, want 60", len(at))
-	}
+	return at
+}
+
+// busiestSecond is the most letters accepted within one second, whenever it starts,
+// and the index of the first of them in time order.
+func busiestSecond(at []time.Time) (most, from int) {
+	at = slices.Clone(at)
 	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
 	for i := range at {
 		n := 0
 		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
 			n++
 		}
-		if n > perSecond {
-			t.Fatalf("%d letters within a second from letter %d, the limit is %d", n, i, perSecond)
+		if n > most {
+			most, from = n, i
 		}
+	}
+	return most, from
+}
+
+// BenchmarkSMTPRate reports the most letters the server accepted within any one
+// second with CRM_SMTP_RATE=100: 300 letters at once, a pause, 300 more.
+//
+//	go test -run '^$' -bench SMTPRate -benchtime 1x ./mail/
+func BenchmarkSMTPRate(b *testing.B) {
+	for range b.N {
+		at := sendInRounds(b, 100, 300, 2)
+		most, _ := busiestSecond(at)
+		b.ReportMetric(float64(most), "max-letters/s")
+		b.ReportMetric(float64(len(at)), "letters")
 	}
 }
