@@ -49,6 +49,8 @@ type Campaigns struct {
 	loc   *time.Location // the company's: schedules without a zone are read in it
 	unsub *Unsubscriber  // nil: no links can be made, so nothing can be sent
 	from  string         // the company's address, when a campaign names none
+	// senderName signs letters to clients without a manager: the company's name.
+	senderName string
 
 	senders sync.Map // a sender as written -> its parsed *mail.Address, shared read-only by every letter
 }
@@ -58,7 +60,16 @@ func NewCampaigns(st Store, unsub *Unsubscriber, from string, loc *time.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Campaigns{st: st, unsub: unsub, from: from, loc: loc}
+	return &Campaigns{st: st, unsub: unsub, from: from, loc: loc, senderName: DefaultSenderName(from)}
+}
+
+// SetSenderName sets the company's name that signs letters to clients without a
+// manager (by default DefaultSenderName of the company's address). Call it before
+// the campaigns are used.
+func (cs *Campaigns) SetSenderName(name string) {
+	if name = strings.TrimSpace(name); name != "" {
+		cs.senderName = name
+	}
 }
 
 // ErrTemplate says a campaign's template cannot be used; the message names the part,
@@ -123,7 +134,7 @@ func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign,
 	data := MailData{
 		Contact: ContactData{Name: r.ContactName, FirstName: addressName(r.ContactName), Position: r.Position, Email: r.Email},
 		Client:  ClientData{Name: r.ClientName, City: r.City, Industry: r.Industry, Custom: r.Custom},
-		Manager: managerData(m),
+		Manager: managerData(m, cs.senderName),
 	}
 	if data.Client.Custom == nil {
 		data.Client.Custom = map[string]string{}
@@ -143,19 +154,10 @@ func (cs *Campaigns) letter(ctx context.Context, t *Template, c *store.Campaign,
 }
 
 // Check renders the campaign for every recipient, as start does before anything is
-// sent, and returns how many there are; the first failure is returned.
+// sent, and returns how many there are; the first failure is returned (Review).
 func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) {
-	t, err := cs.template(c)
-	if err != nil {
-		return 0, err
-	}
-	n, ms := 0, newManagers(cs.st)
-	err = EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
-		n++
-		_, _, err := cs.letter(ctx, t, c, snapshot(r), ms, false)
-		return err
-	})
-	return n, err
+	rv, err := cs.Review(ctx, c)
+	return rv.Recipients, err
 }
 
 // queueRun streams the segment into batches of a run, numbered from seq, skipping the
@@ -193,7 +195,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 			b.Problem = err.Error()
 		default:
 			// What the template saw is not needed again: a smaller list is read faster.
-			b = store.BatchRecipient{ClientID: b.ClientID, ContactID: b.ContactID, Email: b.Email,
+			b = store.BatchRecipient{ClientID: b.ClientID, ContactID: b.ContactID, Email: b.Email, ContactName: b.ContactName,
 				Letter: &store.BatchLetter{Subject: out.Subject, Text: out.Text, HTML: out.HTML, Unsubscribe: data.UnsubscribeURL}}
 		}
 		// A client's contacts stay in one batch: a resumed queueing skips by client.
@@ -248,23 +250,20 @@ func (cs *Campaigns) sample(ctx context.Context, c *store.Campaign, clientID, co
 	return Rendered{}, MailData{}, Recipient{}, fmt.Errorf("client %q has no such contact: %w", cl.Name, store.ErrNotFound)
 }
 
-// Message builds a campaign letter with List-Unsubscribe and List-Unsubscribe-Post
-// (RFC 8058 one-click).
+// Message builds a campaign letter to the address to, named as data's contact, with
+// List-Unsubscribe and List-Unsubscribe-Post (RFC 8058 one-click) for data's link.
 func (cs *Campaigns) Message(c *store.Campaign, r Rendered, data MailData, to string) (*gomail.Msg, error) {
 	from, err := cs.sender(c.Sender)
 	if err != nil {
 		return nil, err
 	}
-	msg, err := NewMessage(from, to, r, nil)
+	r.Unsubscribe = data.UnsubscribeURL
+	msg, err := NewMessage(from, &mail.Address{Name: data.Contact.Name, Address: to}, r, nil)
 	if err != nil {
 		return nil, err
 	}
 	// Out-of-office replies to a mailing would flood the shared mailbox.
 	msg.SetBulk()
-	if data.UnsubscribeURL != "" {
-		msg.SetGenHeader(gomail.HeaderListUnsubscribe, "<"+data.UnsubscribeURL+">")
-		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
-	}
 	return msg, nil
 }
 
@@ -450,6 +449,7 @@ func (cs *Campaigns) Test(ctx context.Context, sender Sender, c *store.Campaign,
 		return err
 	}
 	out.Subject = "[test] " + out.Subject
+	data.Contact.Name = "" // the letter is not to the contact but to whoever tests it
 	msg, err := cs.Message(c, out, data, to)
 	if err != nil {
 		return err

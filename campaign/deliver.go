@@ -182,14 +182,19 @@ func Deliver(ctx context.Context, st DeliveryStore, sender Sender, now func() ti
 	return to, nil
 }
 
-// NewMessage makes a letter from a rendered template, on behalf of m (nil: nobody):
-// replies go to the manager.
-func NewMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (*gomail.Msg, error) {
+// NewMessage makes a letter to a person (to's name as the CRM shows it, if any) from
+// a rendered template, on behalf of m (nil: nobody): replies go to the manager. A
+// letter with an unsubscribe link carries it as one-click List-Unsubscribe (RFC
+// 8058), a mailing's and a greeting's alike.
+func NewMessage(from, to *mail.Address, r Rendered, m *store.Manager) (*gomail.Msg, error) {
 	msg := gomail.NewMsg()
 	msg.FromMailAddress(from)
-	if err := msg.To(to); err != nil {
-		return nil, fmt.Errorf("recipient address %q: %w", to, err)
+	rcpt, err := mail.ParseAddress(to.Address)
+	if err != nil {
+		return nil, fmt.Errorf("recipient address %q: %w", to.Address, err)
 	}
+	rcpt.Name = strings.TrimSpace(to.Name)
+	msg.ToMailAddress(rcpt)
 	if m != nil && m.Email != "" {
 		_ = msg.ReplyTo(m.Email) // replies reach the manager; a bad address only loses this header
 	}
@@ -197,6 +202,10 @@ func NewMessage(from *mail.Address, to string, r Rendered, m *store.Manager) (*g
 	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
 	if r.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
+	}
+	if r.Unsubscribe != "" {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribe, "<"+r.Unsubscribe+">")
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	}
 	msg.SetDate()
 	msg.SetMessageIDWithValue(messageID(from.Address))

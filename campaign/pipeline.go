@@ -129,7 +129,7 @@ func (rn *Runner) letterFor(ctx context.Context, c *store.Campaign, t *Template,
 	case r.Problem != "":
 		return nil, errors.New(r.Problem)
 	case l != nil:
-		msg, err = rn.cs.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{UnsubscribeURL: l.Unsubscribe}, r.Email)
+		msg, err = rn.cs.Message(c, Rendered{Subject: l.Subject, Text: l.Text, HTML: l.HTML}, MailData{Contact: ContactData{Name: r.ContactName}, UnsubscribeURL: l.Unsubscribe}, r.Email)
 	default:
 		var out Rendered
 		var data MailData

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"net/mail"
 	"strings"
 	texttemplate "text/template"
 
@@ -37,29 +38,31 @@ func ParseTemplate(subject, text, html string) (*Template, error) {
 	return t, nil
 }
 
-// Rendered is a letter for one recipient.
+// Rendered is a letter for one recipient, and its unsubscribe link (the template's
+// {{.UnsubscribeURL}}), which the letter's List-Unsubscribe carries too.
 type Rendered struct {
 	Subject, Text, HTML string
+	Unsubscribe         string
 }
 
 // Execute renders the parts for one recipient; an error names the part, the line and
 // the field.
 func (t *Template) Execute(data MailData) (Rendered, error) {
-	var r Rendered
+	r := Rendered{Unsubscribe: data.UnsubscribeURL}
 	var b bytes.Buffer
 	if err := t.subject.Execute(&b, data); err != nil {
-		return r, fmt.Errorf("the subject: %w", err)
+		return r, fmt.Errorf("the subject: %w", explain(err))
 	}
 	r.Subject = strings.Join(strings.Fields(b.String()), " ") // a header is one line
 	b.Reset()
 	if err := t.text.Execute(&b, data); err != nil {
-		return r, fmt.Errorf("the text part: %w", err)
+		return r, fmt.Errorf("the text part: %w", explain(err))
 	}
 	r.Text = b.String()
 	if t.html != nil {
 		b.Reset()
 		if err := t.html.Execute(&b, data); err != nil {
-			return r, fmt.Errorf("the HTML part: %w", err)
+			return r, fmt.Errorf("the HTML part: %w", explain(err))
 		}
 		r.HTML = b.String()
 	}
@@ -89,14 +92,16 @@ type ClientData struct {
 	Custom               map[string]string
 }
 
-// ManagerData is the client's responsible manager, on whose behalf letters go out.
+// ManagerData is the client's responsible manager, on whose behalf letters go out;
+// for a client without one, the company (its sender name, and no address).
 type ManagerData struct {
 	Name, Email string
 	Signature   string // the name, and the address when known
 }
 
-// NewMailData gathers a contact's fields for a template (a birthday greeting's).
-func NewMailData(c *store.Client, p store.Contact, m *store.Manager, email string) MailData {
+// NewMailData gathers a contact's fields for a template (a birthday greeting's);
+// company signs for a client without a manager.
+func NewMailData(c *store.Client, p store.Contact, m *store.Manager, email, company string) MailData {
 	d := MailData{
 		Contact: ContactData{Name: p.Name, FirstName: addressName(p.Name), Position: p.Position, Email: email},
 		Client:  ClientData{Name: c.Name, City: c.City, Industry: c.Industry, Custom: c.Custom},
@@ -104,13 +109,15 @@ func NewMailData(c *store.Client, p store.Contact, m *store.Manager, email strin
 	if d.Client.Custom == nil {
 		d.Client.Custom = map[string]string{}
 	}
-	d.Manager = managerData(m)
+	d.Manager = managerData(m, company)
 	return d
 }
 
-func managerData(m *store.Manager) ManagerData {
-	if m == nil {
-		return ManagerData{}
+// managerData signs a letter with the manager's name, or the company's, never with
+// nothing: "С уважением," over a blank line reads as a mistake.
+func managerData(m *store.Manager, company string) ManagerData {
+	if m == nil || strings.TrimSpace(m.Name) == "" {
+		return ManagerData{Name: company, Signature: company}
 	}
 	d := ManagerData{Name: m.Name, Email: m.Email, Signature: m.Name}
 	if m.Email != "" {
@@ -119,19 +126,17 @@ func managerData(m *store.Manager) ManagerData {
 	return d
 }
 
-// addressName is how a letter addresses a person: a Russian full name of three words
-// (family name, given name, patronymic) becomes the given name and patronymic; other
-// names stay as they are.
-func addressName(full string) string {
-	words := strings.Fields(full)
-	if len(words) == 3 {
-		for _, ending := range []string{"вич", "вна", "ична"} {
-			if strings.HasSuffix(words[2], ending) {
-				return words[1] + " " + words[2]
-			}
-		}
+// DefaultSenderName is the company's name in letters when none is configured: the
+// display name of its address ("Ромашка <hello@romashka.ru>"), else the domain.
+func DefaultSenderName(from string) string {
+	a, err := mail.ParseAddress(from)
+	switch {
+	case err != nil:
+		return ""
+	case strings.TrimSpace(a.Name) != "":
+		return strings.TrimSpace(a.Name)
 	}
-	return strings.Join(words, " ")
+	return domainOf(a.Address)
 }
 
 // ParseTemplateFile reads a template file that defines "subject", "text" and,

@@ -54,9 +54,12 @@ type DeliveryStore interface {
 	RecordSent(ctx context.Context, recs ...*store.Sent) error
 }
 
-// UnsubscribeStore records an unsubscribe (Unsubscriber). *store.Store is one.
+// UnsubscribeStore records an unsubscribe and its undoing, and tells whether a
+// person has unsubscribed (Unsubscriber). *store.Store is one.
 type UnsubscribeStore interface {
+	Client(ctx context.Context, id string) (*store.Client, error)
 	Unsubscribe(ctx context.Context, clientID, contactID, via, campaignID string) (*store.Client, error)
+	Resubscribe(ctx context.Context, clientID, contactID, campaignID string) (*store.Client, error)
 }
 
 // The store cmd/crm passes in is all three.

@@ -13,23 +13,13 @@ import (
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
 	"github.com/crm-team/crm/store"
-	"github.com/crm-team/crm/store/storetest"
 )
 
 func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 	ctx := context.Background()
-	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	st := storetest.OnClock(t, c)
-	cl := storetest.Client(t, st, "Ромашка", "", storetest.Person("Anna", "anna@x.ru", 1, 1, true), storetest.Person("Boris", "boris@x.ru", 1, 1, true))
+	st, cl, u, base := unsubscribeSite(t)
 	if _, err := campaign.NewUnsubscriber(st, "short", "https://crm.test"); err == nil {
 		t.Fatal("a short secret was accepted")
-	}
-	var u *campaign.Unsubscriber
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { u.ServeHTTP(w, r) }))
-	defer srv.Close()
-	var err error
-	if u, err = campaign.NewUnsubscriber(st, "0123456789abcdef-secret", srv.URL); err != nil {
-		t.Fatal(err)
 	}
 	link := u.Link("camp1", cl.ID, "p1")
 	consent := func(contact string) *time.Time {
@@ -54,11 +44,11 @@ func TestUnsubscribeLinkRoundTripAndForgeries(t *testing.T) {
 	}
 
 	// Forged links: another contact with the old signature, a changed signature.
-	payload, sig, _ := strings.Cut(strings.TrimPrefix(link, srv.URL+campaign.UnsubscribePath), ".")
-	other := strings.TrimPrefix(u.Link("camp1", cl.ID, "p2"), srv.URL+campaign.UnsubscribePath)
+	payload, sig, _ := strings.Cut(strings.TrimPrefix(link, base+campaign.UnsubscribePath), ".")
+	other := strings.TrimPrefix(u.Link("camp1", cl.ID, "p2"), base+campaign.UnsubscribePath)
 	otherPayload, _, _ := strings.Cut(other, ".")
 	for _, forged := range []string{otherPayload + "." + sig, payload + "." + strings.ToUpper(sig), payload, "garbage"} {
-		resp, err := http.PostForm(srv.URL+campaign.UnsubscribePath+forged, url.Values{"List-Unsubscribe": {"One-Click"}})
+		resp, err := http.PostForm(base+campaign.UnsubscribePath+forged, url.Values{"List-Unsubscribe": {"One-Click"}})
 		if err != nil {
 			t.Fatal(err)
 		}

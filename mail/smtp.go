@@ -21,7 +21,8 @@ type SMTPConfig struct {
 	// Conns is how many connections are kept open (default 4).
 	Conns int
 	// PerSecond and PerDay limit the messages sent, for providers that impose limits
-	// (0: no limit).
+	// (0: no limit). PerSecond holds in every second, whenever it starts, over all
+	// connections.
 	PerSecond float64
 	PerDay    int
 	Timeout   time.Duration // per command (default 30s)
@@ -34,7 +35,7 @@ type SMTPConfig struct {
 type SMTP struct {
 	cfg    SMTPConfig
 	conns  chan *smtpConn
-	second *rate.Limiter
+	second *window
 	day    *rate.Limiter
 }
 
@@ -82,8 +83,11 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		}
 		p.conns <- &smtpConn{c: c}
 	}
-	if cfg.PerSecond > 0 {
-		p.second = rate.NewLimiter(rate.Limit(cfg.PerSecond), max(1, int(cfg.PerSecond)))
+	switch {
+	case cfg.PerSecond >= 1:
+		p.second = newWindow(int(cfg.PerSecond), time.Second)
+	case cfg.PerSecond > 0:
+		p.second = newWindow(1, time.Duration(float64(time.Second)/cfg.PerSecond))
 	}
 	if cfg.PerDay > 0 {
 		p.day = rate.NewLimiter(rate.Every(24*time.Hour/time.Duration(cfg.PerDay)), cfg.PerDay)
@@ -106,11 +110,9 @@ func (p *SMTP) Conns() int { return p.cfg.Conns }
 // go-mail's *SendError for the server's refusals (ErrorCode: 4xx, 5xx), or another
 // error when the server cannot be reached.
 func (p *SMTP) Send(ctx context.Context, m *gomail.Msg) error {
-	for _, l := range []*rate.Limiter{p.day, p.second} {
-		if l != nil {
-			if err := l.Wait(ctx); err != nil {
-				return err
-			}
+	if p.day != nil {
+		if err := p.day.Wait(ctx); err != nil {
+			return err
 		}
 	}
 	var conn *smtpConn
@@ -120,6 +122,13 @@ func (p *SMTP) Send(ctx context.Context, m *gomail.Msg) error {
 		return ctx.Err()
 	}
 	defer func() { p.conns <- conn }()
+	if p.second != nil { // counted over every connection, the time it takes included
+		done, err := p.second.acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+	}
 	for try := 0; ; try++ {
 		if !conn.open {
 			if err := conn.c.DialWithContext(ctx); err != nil {

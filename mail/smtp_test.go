@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,5 +112,89 @@ func TestSMTPPoolRedialsAConnectionTheServerTimedOut(t *testing.T) {
 func TestSMTPWithoutHostSaysSo(t *testing.T) {
 	if _, err := mail.NewSMTP(mail.SMTPConfig{}); err == nil || !strings.Contains(err.Error(), "no SMTP host") || strings.Contains(err.Error(), "CRM_") {
 		t.Fatalf("err = %v, want what is missing, and no setting of crm's", err)
+	}
+}
+
+// CRM_SMTP_RATE holds in every second the server sees, whenever that second starts:
+// at the start, when a quiet pool would have a full bucket, and after a pause (a
+// campaign resumed). Checked on the times the server accepted the letters; a loaded
+// machine only sends slower.
+func TestSMTPRateHoldsInEverySecond(t *testing.T) {
+	const perSecond = 20
+	at := sendInRounds(t, perSecond, 30, 2)
+	if len(at) != 60 {
+		t.Fatalf("%d letters arrived, want 60", len(at))
+	}
+	if n, from := busiestSecond(at); n > perSecond {
+		t.Fatalf("%d letters within a second from letter %d, the limit is %d", n, from, perSecond)
+	}
+}
+
+// sendInRounds sends rounds of n letters at once through a pool of 4 connections
+// limited to perSecond, with a pause of more than a second (a campaign paused and
+// resumed) between rounds, and returns when the server accepted each.
+func sendInRounds(tb testing.TB, perSecond, n, rounds int) []time.Time {
+	ctx := context.Background()
+	srv := smtptest.Start(tb)
+	pool, err := mail.NewSMTP(mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "none", Conns: 4, PerSecond: float64(perSecond)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer pool.Close()
+	for round := range rounds {
+		if round > 0 {
+			time.Sleep(1200 * time.Millisecond) // paused: a bucket would fill again
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m := gomail.NewMsg()
+				_ = m.From("news@crm.test")
+				_ = m.To(fmt.Sprintf("r%d-%d@x.ru", round, i))
+				m.Subject("Hello")
+				m.SetBodyString(gomail.TypeTextPlain, "text")
+				if err := pool.Send(ctx, m); err != nil {
+					tb.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	var at []time.Time
+	for _, m := range srv.Messages() {
+		at = append(at, m.At)
+	}
+	return at
+}
+
+// busiestSecond is the most letters accepted within one second, whenever it starts,
+// and the index of the first of them in time order.
+func busiestSecond(at []time.Time) (most, from int) {
+	at = slices.Clone(at)
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		if n > most {
+			most, from = n, i
+		}
+	}
+	return most, from
+}
+
+// BenchmarkSMTPRate reports the most letters the server accepted within any one
+// second with CRM_SMTP_RATE=100: 300 letters at once, a pause, 300 more.
+//
+//	go test -run '^$' -bench SMTPRate -benchtime 1x ./mail/
+func BenchmarkSMTPRate(b *testing.B) {
+	for range b.N {
+		at := sendInRounds(b, 100, 300, 2)
+		most, _ := busiestSecond(at)
+		b.ReportMetric(float64(most), "max-letters/s")
+		b.ReportMetric(float64(len(at)), "letters")
 	}
 }

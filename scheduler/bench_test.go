@@ -49,7 +49,7 @@ func BenchmarkBirthdaySelection(b *testing.B) {
 	b.Logf("seeded %d contacts in %v", n, time.Since(start).Round(time.Second))
 	srv := smtptest.Start(b)
 	srv.Discard = true
-	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	g, err := scheduler.NewGreeter(st, templates.FS, scheduler.GreeterOptions{From: "hello@crm.test"})
 	if err != nil {
 		b.Fatal(err)
 	}

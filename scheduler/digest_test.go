@@ -41,7 +41,7 @@ func TestMorningDigestAtTheManagersHourOnceAndWeeklyForHeads(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := &inbox{}
-	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	g, err := scheduler.NewGreeter(st, templates.FS, scheduler.GreeterOptions{From: "hello@crm.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

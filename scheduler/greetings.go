@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/mail"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -19,14 +20,29 @@ import (
 // Greeter sends birthday greetings from templates/mail/birthday.<lang>.tmpl.
 type Greeter struct {
 	st        *store.Store
-	from      string // the company's address; the display name is the manager's
+	opts      GreeterOptions
 	templates map[string]*campaign.Template
+}
+
+// GreeterOptions say whom greetings come from and how they are unsubscribed from.
+type GreeterOptions struct {
+	// From is the company's address; the display name is the client's manager.
+	From string
+	// SenderName signs greetings to clients without a manager, and is their display
+	// name (default: campaign.DefaultSenderName of From).
+	SenderName string
+	// Links signs each greeting's unsubscribe link, in its text and one-click
+	// List-Unsubscribe, as a mailing's; nil: greetings go without one.
+	Links *campaign.Unsubscriber
 }
 
 // NewGreeter parses the greeting templates (ru and en) from fsys: each file defines
 // "subject", "text" and "html".
-func NewGreeter(st *store.Store, from string, fsys fs.FS) (*Greeter, error) {
-	g := &Greeter{st: st, from: from, templates: map[string]*campaign.Template{}}
+func NewGreeter(st *store.Store, fsys fs.FS, opts GreeterOptions) (*Greeter, error) {
+	if strings.TrimSpace(opts.SenderName) == "" {
+		opts.SenderName = campaign.DefaultSenderName(opts.From)
+	}
+	g := &Greeter{st: st, opts: opts, templates: map[string]*campaign.Template{}}
 	for _, lang := range []string{"ru", "en"} {
 		name := "mail/birthday." + lang + ".tmpl"
 		src, err := fs.ReadFile(fsys, name)
@@ -177,11 +193,16 @@ func (g *Greeter) greet(ctx context.Context, s *Scheduler, h store.BirthdayHit, 
 	if g.templates[lang] == nil {
 		lang = "ru"
 	}
-	msg, err := g.message(g.templates[lang], campaign.NewMailData(c, p, m, email), m)
+	greeting := "birthday-" + strconv.Itoa(local.Year())
+	data := campaign.NewMailData(c, p, m, email, g.opts.SenderName)
+	if g.opts.Links != nil {
+		data.UnsubscribeURL = g.opts.Links.Link(greeting, c.ID, p.ID)
+	}
+	msg, err := g.message(g.templates[lang], data, m)
 	if err != nil {
 		return false, err
 	}
-	out, err := campaign.Deliver(ctx, s.st, s.opts.Sender, s.now, store.Delivery{CampaignID: "birthday-" + strconv.Itoa(local.Year()), ClientID: c.ID, ContactID: p.ID, Email: email}, msg)
+	out, err := campaign.Deliver(ctx, s.st, s.opts.Sender, s.now, store.Delivery{CampaignID: greeting, ClientID: c.ID, ContactID: p.ID, Email: email}, msg)
 	if err != nil || out != store.DeliverySent {
 		return false, err
 	}
@@ -190,18 +211,17 @@ func (g *Greeter) greet(ctx context.Context, s *Scheduler, h store.BirthdayHit, 
 	return true, err
 }
 
-// message builds a greeting on the manager's behalf.
+// message builds a greeting on the manager's behalf, or the company's for a client
+// without one.
 func (g *Greeter) message(t *campaign.Template, data campaign.MailData, m *store.Manager) (*gomail.Msg, error) {
 	r, err := t.Execute(data)
 	if err != nil {
 		return nil, fmt.Errorf("greeting template: %w", err)
 	}
-	from, err := mail.ParseAddress(g.from)
+	from, err := mail.ParseAddress(g.opts.From)
 	if err != nil {
-		return nil, fmt.Errorf("sender address %q: %w", g.from, err)
+		return nil, fmt.Errorf("sender address %q: %w", g.opts.From, err)
 	}
-	if m != nil {
-		from.Name = m.Name
-	}
-	return campaign.NewMessage(from, data.Contact.Email, r, m)
+	from.Name = data.Manager.Name
+	return campaign.NewMessage(from, &mail.Address{Name: data.Contact.Name, Address: data.Contact.Email}, r, m)
 }

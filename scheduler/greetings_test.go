@@ -15,7 +15,7 @@ import (
 
 func newGreeting(t *testing.T, st *store.Store, c *storetest.Clock, srv *smtptest.Server, owner string) *scheduler.Scheduler {
 	t.Helper()
-	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	g, err := scheduler.NewGreeter(st, templates.FS, scheduler.GreeterOptions{From: "hello@crm.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestBirthdayGreetingsAcrossTimeZonesAnd29February(t *testing.T) {
 	if got := run(t, other.Greetings); got != 1 || len(srv.To("john@ny.com")) != 1 {
 		t.Fatalf("at 10:05 in New York: %d sent, John has %d", got, len(srv.To("john@ny.com")))
 	}
-	if subj := srv.To("john@ny.com")[0].Header("Subject"); subj != "Happy birthday, John Smith!" {
+	if subj := srv.To("john@ny.com")[0].Header("Subject"); subj != "Happy birthday, John!" {
 		t.Fatalf("English greeting subject %q", subj)
 	}
 	if n := srv.Count(); n != 4 {
@@ -177,7 +177,7 @@ func TestGreetingWithoutSenderSaysWhatIsMissing(t *testing.T) {
 	st := storetest.OnClock(t, c)
 	olga := storetest.Manager(t, st, store.Manager{Name: "Ольга Петрова", Email: "olga@crm.test"})
 	storetest.Client(t, st, "ООО «Ромашка»", olga.ID, storetest.Person("Иванова Анна Сергеевна", "anna@romashka.ru", 2, 28, true))
-	g, err := scheduler.NewGreeter(st, "hello@crm.test", templates.FS)
+	g, err := scheduler.NewGreeter(st, templates.FS, scheduler.GreeterOptions{From: "hello@crm.test"})
 	if err != nil {
 		t.Fatal(err)
 	}

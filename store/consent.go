@@ -94,3 +94,40 @@ func (s *Store) Unsubscribe(ctx context.Context, clientID, contactID, via, campa
 	}
 	return updated, err
 }
+
+// SelfResubscribe is what the audit log says of a person who undid their own
+// unsubscribe from the page of their own signed link.
+const SelfResubscribe = "the person, by their own unsubscribe link"
+
+// Resubscribe undoes a contact person's own unsubscribe, on their word: the undo on
+// the page of their signed link. It clears the opt-out and nothing else (consent a
+// manager withdrew and bounce marks stay), records it in the audit log as the
+// person's, with when and how they had left, and notes it in the timeline; for a
+// person not unsubscribed it changes nothing.
+func (s *Store) Resubscribe(ctx context.Context, clientID, contactID, campaignID string) (*Client, error) {
+	var now time.Time
+	updated, err := s.updateContact(ctx, "unsubscribe", clientID, contactID, "contact.resubscribe", func(p *Contact, w *contactWrite) error {
+		was := p.Consent
+		if was.UnsubscribedAt == nil {
+			return nil
+		}
+		now = s.now()
+		p.Consent.UnsubscribedAt, p.Consent.UnsubscribedVia = nil, ""
+		w.unset("consent.unsubscribedAt")
+		w.unset("consent.unsubscribedVia")
+		w.note("leftAt", *was.UnsubscribedAt)
+		w.note("leftVia", was.UnsubscribedVia)
+		w.note("campaign", campaignID)
+		w.note("confirmed", SelfResubscribe)
+		return nil
+	})
+	if err != nil || now.IsZero() {
+		return updated, err
+	}
+	_, err = s.AppendInteraction(ctx, clientID, Interaction{Kind: InteractionResubscribe, ContactID: contactID,
+		SourceKey: "resubscribe/" + campaignID + "/" + contactID + "/" + now.Format(time.RFC3339)})
+	if errors.Is(err, ErrNotFound) {
+		err = nil
+	}
+	return updated, err
+}

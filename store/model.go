@@ -1,8 +1,10 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -35,6 +37,40 @@ func (s Stage) Valid() bool {
 		}
 	}
 	return false
+}
+
+// stageAliases are the stages as the methodology writes them in Russian.
+var stageAliases = map[string]Stage{
+	"gray":              StageGrey,
+	"белый":             StageWhite,
+	"серый":             StageGrey,
+	"зеленый":           StageGreen,
+	"желтый":            StageYellow,
+	"зелено_золотой":    StageGreenGold,
+	"золотой":           StageGold,
+	"платиновый":        StagePlatinum,
+	"красно_зеленый":    StageRedGreen,
+	"красно_золотой":    StageRedGold,
+	"красно_платиновый": StageRedPlatinum,
+}
+
+// ParseStage reads a stage as a person writes it, wherever one is typed (import,
+// campaign segments): its name in any case, hyphens or spaces for underscores, or
+// its Russian name ("зелёно-золотой").
+func ParseStage(s string) (Stage, error) {
+	k := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "ё", "е")
+	k = strings.Join(strings.FieldsFunc(k, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_")
+	if st := Stage(k); st.Valid() {
+		return st, nil
+	}
+	if st, ok := stageAliases[k]; ok {
+		return st, nil
+	}
+	names := make([]string, len(Stages))
+	for i, st := range Stages {
+		names[i] = string(st)
+	}
+	return "", fmt.Errorf("unknown stage %q: use one of %s, or белый, серый, зелёный, жёлтый, зелёно-золотой, золотой, платиновый, красно-зелёный, красно-золотой, красно-платиновый", s, strings.Join(names, ", "))
 }
 
 // Red reports whether the stage is a refusal or a loss, which needs a reason.
@@ -201,6 +237,8 @@ const (
 	InteractionOrder       InteractionKind = "order"
 	InteractionFile        InteractionKind = "file"
 	InteractionUnsubscribe InteractionKind = "unsubscribe"
+	// InteractionResubscribe is a person undoing their own unsubscribe.
+	InteractionResubscribe InteractionKind = "resubscribe"
 )
 
 // Call details of a call entry.

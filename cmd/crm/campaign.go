@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	netmail "net/mail"
 	"os"
 	"strings"
@@ -25,7 +26,9 @@ func newCampaigns(e *env, s *store.Store) (*campaign.Campaigns, error) {
 	if err != nil {
 		return nil, err
 	}
-	return campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc), nil
+	cs := campaign.NewCampaigns(s, unsub, e.cfg.MailFrom, e.cfg.Calendar.Loc)
+	cs.SetSenderName(e.cfg.SenderName)
+	return cs, nil
 }
 
 // newUnsubscriber signs the letters' unsubscribe links and serves the page they
@@ -38,6 +41,7 @@ func newUnsubscriber(e *env, s *store.Store) (*campaign.Unsubscriber, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: check CRM_PUBLIC_URL and CRM_UNSUBSCRIBE_SECRET", err)
 	}
+	u.SetCompany(e.cfg.SenderName)
 	return u, nil
 }
 
@@ -105,7 +109,7 @@ func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 		fs.StringVar(&f.htmlFile, "html-file", "", "read an HTML part from this file")
 		fs.StringVar(&f.sender, "sender", "", `the From address, "Name <addr>" (default: CRM_SMTP_FROM)`)
 		fs.StringVar(&f.schedule, "schedule", "", `now (default), a time "2026-12-01 10:00" (CRM_TIMEZONE) or RFC 3339, or a cron expression "0 10 * * 1" (recurring)`)
-		fs.Var(&f.stages, "stage", fmt.Sprintf("funnel stage, one of %v (repeatable)", store.Stages))
+		fs.Var(&f.stages, "stage", fmt.Sprintf("funnel stage, one of %v or its Russian name (repeatable)", store.Stages))
 		fs.Var(&f.cities, "city", "city (repeatable)")
 		fs.Var(&f.industries, "industry", "industry (repeatable)")
 		fs.Var(&f.tags, "tag", "tag (repeatable)")
@@ -238,6 +242,7 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		return nil, bad("give the text part with --text or --text-file (one of them)")
 	}
 	c := &store.Campaign{Name: f.name, Subject: f.subject, Text: f.text, Sender: strings.TrimSpace(f.sender), Schedule: strings.TrimSpace(f.schedule)}
+	var err error
 	if c.Sender != "" {
 		if _, err := netmail.ParseAddress(c.Sender); err != nil {
 			return nil, bad("--sender %q: use an address, e.g. \"Sales team <news@company.ru>\"", c.Sender)
@@ -258,12 +263,8 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		c.HTML = string(b)
 	}
 	seg := &c.Segment
-	for _, v := range f.stages {
-		st := store.Stage(strings.NewReplacer("-", "_", " ", "_").Replace(strings.ToLower(strings.TrimSpace(v))))
-		if !st.Valid() {
-			return nil, bad("--stage %q: use one of %v", v, store.Stages)
-		}
-		seg.Stages = append(seg.Stages, st)
+	if seg.Stages, err = segmentStages(f.stages); err != nil {
+		return nil, bad("%v", err)
 	}
 	seg.Cities, seg.Industries, seg.Tags, seg.Managers = f.cities, f.industries, f.tags, f.managers
 	for _, v := range f.classes {
@@ -311,6 +312,20 @@ func (f *campaignFlags) draft() (*store.Campaign, error) {
 		}
 	}
 	return c, nil
+}
+
+// segmentStages reads --stage values as import reads the stage column: English or
+// Russian names ("gold", "золотой", "зелёно-золотой").
+func segmentStages(values []string) ([]store.Stage, error) {
+	var out []store.Stage
+	for _, v := range values {
+		st, err := store.ParseStage(v)
+		if err != nil {
+			return nil, fmt.Errorf("--stage: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // campaignCmd runs the `crm campaign` subcommands on an open store.
@@ -411,11 +426,13 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 	default:
 		fmt.Fprintf(out, "schedule: %s\n", cc.when(*first))
 	}
-	n, err := cc.cs.Check(ctx, c)
+	rv, err := cc.cs.Review(ctx, c)
 	if err != nil {
 		return fmt.Errorf("%w (the draft is kept: correct it with crm campaign create --id %s and the other flags as before)", err, c.ID)
 	}
+	n := rv.Recipients
 	fmt.Fprintf(out, "recipients now: %d\n", n)
+	warnEmptyFields(out, rv)
 	switch {
 	case n == 0:
 		fmt.Fprintln(out, "nobody to send to yet: no client in the segment has a contact who consented to mailings and has a working address")
@@ -425,6 +442,14 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 		fmt.Fprintf(out, "ready: crm campaign start %s\n", c.ID)
 	}
 	return nil
+}
+
+// warnEmptyFields names the fields the template prints that some letters would have
+// empty ("Здравствуйте, !"), with one of their recipients to look at.
+func warnEmptyFields(w io.Writer, rv campaign.Review) {
+	for _, f := range rv.Empty {
+		fmt.Fprintf(w, "warning: %s is empty in %d of %d letters, e.g. to %s\n", f.Field, f.N, rv.Recipients, f.Example)
+	}
 }
 
 func (cc *campaignCmd) list(ctx context.Context) error {

@@ -24,6 +24,19 @@ type campaignControl struct {
 	done map[string]bot.CampaignView
 }
 
+// chatCampaigns is the bot's control of mailings, in Telegram and in crm chat alike:
+// nil (the bot says mailings are not set up) without an SMTP server to send them.
+func chatCampaigns(e *env, s *store.Store) (bot.CampaignControl, error) {
+	if e.cfg.SMTP == nil {
+		return nil, nil
+	}
+	cs, err := newCampaigns(e, s)
+	if err != nil {
+		return nil, err
+	}
+	return newCampaignControl(s, cs), nil
+}
+
 func newCampaignControl(st *store.Store, cs *campaign.Campaigns) *campaignControl {
 	return &campaignControl{st: st, cs: cs, done: map[string]bot.CampaignView{}}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	netmail "net/mail"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 	_ "time/tzdata" // zones work on machines without a zone database
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/store"
 )
@@ -63,8 +65,9 @@ var settings = []setting{
 	{name: "CRM_SMTP_USER", help: "SMTP login (empty: no authentication)"},
 	{name: "CRM_SMTP_PASSWORD", help: "SMTP password", secret: true},
 	{name: "CRM_SMTP_FROM", help: "the address letters come from, e.g. hello@company.ru (default: CRM_SMTP_USER); the display name is the manager's"},
+	{name: "CRM_MAIL_SENDER_NAME", help: "the company's name in letters: it signs those to clients without a manager and names the company on the unsubscribe page (default: CRM_SMTP_FROM's display name, else its domain)"},
 	{name: "CRM_SMTP_CONNS", def: "4", help: "SMTP connections kept open for sending"},
-	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages a second (0: no limit)"},
+	{name: "CRM_SMTP_RATE", def: "0", help: "at most this many messages in any one second (0: no limit)"},
 	{name: "CRM_SMTP_DAILY_LIMIT", def: "0", help: "at most this many messages a day (0: no limit)"},
 	{name: "CRM_PUBLIC_URL", help: "the address recipients reach the HTTP listener at, e.g. https://crm.example.com (unsubscribe links)"},
 	{name: "CRM_UNSUBSCRIBE_SECRET", help: "signs unsubscribe links: at least 16 random characters; keep it when restarting", secret: true},
@@ -98,8 +101,10 @@ type Config struct {
 	ReplySLA        time.Duration
 	Calendar        store.WorkCalendar
 
-	SMTP         *mail.SMTPConfig // nil: no mail is sent
-	MailFrom     string
+	SMTP     *mail.SMTPConfig // nil: no mail is sent
+	MailFrom string
+	// SenderName is the company's name in letters (CRM_MAIL_SENDER_NAME).
+	SenderName   string
 	GreetingHour int
 	// Takeover is how long a campaign batch, or an outbox lane of the bot, stays with
 	// an instance that went silent.
@@ -184,6 +189,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.SMTP, c.MailFrom, err = smtpConfig(get); err != nil {
 		return c, err
+	}
+	if c.SenderName = strings.TrimSpace(get("CRM_MAIL_SENDER_NAME")); c.SenderName == "" {
+		// Also where no server is set: crm campaign create signs its check's letters.
+		c.SenderName = campaign.DefaultSenderName(cmp.Or(c.MailFrom, strings.TrimSpace(get("CRM_SMTP_FROM"))))
 	}
 	c.PublicURL, c.UnsubscribeSecret = strings.TrimRight(get("CRM_PUBLIC_URL"), "/"), get("CRM_UNSUBSCRIBE_SECRET")
 	if c.PublicURL != "" || c.UnsubscribeSecret != "" {

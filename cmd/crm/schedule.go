@@ -55,7 +55,12 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 			return nil, nil, err
 		}
 		opts.Sender = pool
-		if opts.Greeter, err = scheduler.NewGreeter(s, e.cfg.MailFrom, templates.FS); err != nil {
+		links, err := newUnsubscriber(e, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		greet := scheduler.GreeterOptions{From: e.cfg.MailFrom, SenderName: e.cfg.SenderName, Links: links}
+		if opts.Greeter, err = scheduler.NewGreeter(s, templates.FS, greet); err != nil {
 			return nil, nil, err
 		}
 		cs, err := newCampaigns(e, s)

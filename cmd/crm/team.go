@@ -44,7 +44,12 @@ func runChat(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
+	campaigns, err := chatCampaigns(e, s)
+	if err != nil {
+		return err
+	}
+	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now},
+		Campaigns: campaigns})
 	if err != nil {
 		return err
 	}

@@ -48,14 +48,9 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 		e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
 		return nil, nil, nil
 	}
-	// Mailings are driven from the chat only where crm serve sends them.
-	var campaigns bot.CampaignControl
-	if e.cfg.SMTP != nil {
-		cs, err := newCampaigns(e, s)
-		if err != nil {
-			return nil, nil, err
-		}
-		campaigns = newCampaignControl(s, cs)
+	campaigns, err := chatCampaigns(e, s)
+	if err != nil {
+		return nil, nil, err
 	}
 	link := &botLink{log: e.log, mode: "long polling", up: make(chan struct{}), stopped: make(chan struct{})}
 	if e.cfg.TelegramWebhookURL != "" {

@@ -27,6 +27,7 @@ type Message struct {
 	From string
 	To   []string
 	Data []byte
+	At   time.Time // when the server accepted it
 }
 
 // Header reads a header field of the message, with encoded words decoded.
@@ -256,7 +257,7 @@ func (x *session) Data(r io.Reader) error {
 	defer x.s.mu.Unlock()
 	x.s.count++
 	if !x.s.Discard {
-		x.msg.Data = data
+		x.msg.Data, x.msg.At = data, time.Now()
 		x.s.messages = append(x.s.messages, x.msg)
 	}
 	return nil

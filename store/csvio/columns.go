@@ -239,39 +239,12 @@ func knownNames() string {
 	return strings.Join(names, ", ")
 }
 
-// stageAliases accepts the stages as written in the methodology in Russian, and
-// hyphens or spaces for underscores.
-var stageAliases = map[string]store.Stage{
-	"gray":              store.StageGrey,
-	"белый":             store.StageWhite,
-	"серый":             store.StageGrey,
-	"зеленый":           store.StageGreen,
-	"желтый":            store.StageYellow,
-	"зелено_золотой":    store.StageGreenGold,
-	"золотой":           store.StageGold,
-	"платиновый":        store.StagePlatinum,
-	"красно_зеленый":    store.StageRedGreen,
-	"красно_золотой":    store.StageRedGold,
-	"красно_платиновый": store.StageRedPlatinum,
-}
-
+// parseStage reads a stage as store.ParseStage does; an empty cell is a new client.
 func parseStage(s string) (store.Stage, error) {
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return store.StageWhite, nil
 	}
-	k := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "ё", "е")
-	k = strings.Join(strings.FieldsFunc(k, func(r rune) bool { return r == ' ' || r == '-' || r == '_' }), "_")
-	if st := store.Stage(k); st.Valid() {
-		return st, nil
-	}
-	if st, ok := stageAliases[k]; ok {
-		return st, nil
-	}
-	names := make([]string, len(store.Stages))
-	for i, st := range store.Stages {
-		names[i] = string(st)
-	}
-	return "", fmt.Errorf("unknown stage %q: use one of %s", s, strings.Join(names, ", "))
+	return store.ParseStage(s)
 }
 
 var kindAliases = map[string]store.ClientKind{
