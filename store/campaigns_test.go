@@ -251,3 +251,42 @@ func countAudit(entries []store.AuditEntry, action string) int {
 	}
 	return n
 }
+
+// A batch of contacts who get no letter is kept for the report, done from the start;
+// a resumed queueing knows their clients; a finished run keeps who, not the letters.
+func TestBatchOfSkippedContactsAndDroppedLetters(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	skipped := []store.BatchRecipient{{ClientID: "c1", ContactID: "p1", ClientName: "Ромашка", ContactName: "Анна", Skip: "no consent"},
+		{ClientID: "c2", ContactID: "p1", Email: "old@lutik.ru", ClientName: "Лютик", Skip: "bounced"}}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: "k", Run: 1, Seq: 0}, &store.BatchList{Skipped: skipped}); err != nil {
+		t.Fatal(err)
+	}
+	sent := []store.BatchRecipient{{ClientID: "c3", ContactID: "p1", Email: "vera@vasilek.ru", ClientName: "Василёк", ContactName: "Вера",
+		City: "Казань", Letter: &store.BatchLetter{Subject: "S", Text: "T"}}}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: "k", Run: 1, Seq: 1}, &store.BatchList{Recipients: sent, Skipped: skipped[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Batch(ctx, store.BatchID("k", 1, 0))
+	if err != nil || h.State != store.BatchDone || !h.Timelined || h.Excluded != 2 || h.Takeable("x", h.Queued) {
+		t.Fatalf("the head of skipped contacts: %+v, %v", h, err)
+	}
+	done, next, err := s.QueuedClients(ctx, "k", 1, 2)
+	if err != nil || next != 2 || !done["c1"] || !done["c2"] || !done["c3"] {
+		t.Fatalf("queued clients %v, next %d, %v", done, next, err)
+	}
+	if err := s.DropBatchLetters(ctx, "k", 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.BatchList(ctx, store.BatchID("k", 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := list.Recipients[0]; len(list.Recipients) != 1 || r.Letter != nil || r.City != "" || r.ClientName != "Василёк" ||
+		r.Email != "vera@vasilek.ru" || len(list.Skipped) != 1 || list.Skipped[0].Skip != "no consent" || list.Sent.ID == "" {
+		t.Fatalf("after the letters were dropped: %+v", list)
+	}
+	if list, err := s.BatchList(ctx, store.BatchID("k", 1, 0)); err != nil || len(list.Skipped) != 2 || list.Skipped[1].Email != "old@lutik.ru" {
+		t.Fatalf("the skipped contacts' list: %+v, %v", list, err)
+	}
+}
