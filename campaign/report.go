@@ -204,3 +204,23 @@ func (rp *reporter) optedOut(ctx context.Context, r store.BatchRecipient) (strin
 	}
 	return "opted out" + sinceStart, nil // and could be mailed again since
 }
+
+// Tally is a run's contacts by outcome, as the report names them: what the status,
+// the list of campaigns and the bot count.
+type Tally struct {
+	Sent, Failed, Deferred, Cut, Skipped, Queued, Sending int
+}
+
+// Tally counts the current run's contacts by outcome: the skipped are those who could
+// not be mailed from the start and those who opted out since; letters still
+// "sending" once the run is over were cut.
+func (st Status) Tally() Tally {
+	n := st.Counts
+	t := Tally{Sent: n.Sent, Failed: n.Failed, Deferred: n.Deferred, Skipped: n.Skipped + st.Excluded, Queued: n.Queued}
+	if st.RunOver() {
+		t.Cut = n.Sending
+	} else {
+		t.Sending = n.Sending
+	}
+	return t
+}
