@@ -385,6 +385,13 @@ func TestRecurringCampaignRunsAgain(t *testing.T) {
 	if m.srv.Count() != 12 || m.status().Campaign.Run != 2 {
 		t.Fatalf("the second run: %d sent", m.srv.Count())
 	}
+	// Each run has its report: the first one's is kept when the second is under way.
+	for run := 1; run <= 2; run++ {
+		rows := m.report(run)
+		if r := rows["r2-2@shop.test"]; len(rows) != 7 || r.Outcome != campaign.OutcomeSent || rows["no@shop.test"].Reason != "no consent" {
+			t.Fatalf("run %d's report: %+v", run, rows)
+		}
+	}
 }
 
 // An instance that stopped while writing a batch's "mailing sent" lines leaves some
