@@ -48,7 +48,9 @@ type CampaignView struct {
 	// The current run's letters. Sending are under way; Cut were under way when the
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
-	Skipped                                      int // opted out after the start
+	// Skipped got no letter: they could not be mailed from the start (no consent,
+	// unsubscribed, bounced, no e-mail) or opted out since.
+	Skipped int
 	// FailReplies are what the failed letters got, the most frequent first (a few).
 	FailReplies []store.ReplyCount
 }
@@ -118,6 +120,14 @@ func (t *turn) campaigns() {
 		fmt.Fprintf(&b, "\n%d. %s <b>%s</b>", i+1, t.campaignState(v.State), html.EscapeString(v.Name))
 		if v.Run > 0 {
 			b.WriteString(" · " + t.tr("campaigns.counts", "sent", v.Sent, "failed", v.Failed))
+			for _, c := range []struct {
+				key string
+				n   int
+			}{{"campaigns.deferred", v.Deferred}, {"campaigns.cut", v.Cut}, {"campaigns.skipped", v.Skipped}} {
+				if c.n > 0 {
+					b.WriteString(" · " + t.tr(c.key, "n", c.n))
+				}
+			}
 		}
 		line := t.campaignActions(v, true)
 		kb = append(kb, append(line, btn(fmt.Sprintf("📊 %d", i+1), tapCampaignStatus.data(v.ID))))

@@ -135,7 +135,7 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 	w, _, ids := campaignWorld(t)
 	head := w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
 	got := head.send("/campaigns")
-	head.expect(got, "Рассылки", "▶️ отправляется <b>Весна</b> · отправлено 40 · не доставлено 2", "📝 черновик <b>Осень</b>",
+	head.expect(got, "Рассылки", "▶️ отправляется <b>Весна</b> · отправлено 40 · не доставлено 2 · отложено 1 · оборвано 1 · пропущено 3", "📝 черновик <b>Осень</b>",
 		"✅ завершена <b>Лето</b>")
 	if strings.Index(got, "Лето") < strings.Index(got, "Осень") {
 		t.Fatalf("a finished campaign is listed before those under way:\n%s", got)
@@ -151,7 +151,7 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 
 	head.expect(head.tap("Пауза Весна"), "На паузе", "⏸ на паузе", "Приостановил(а): Ольга", "✅ отправлено: 40",
 		"❌ не доставлено: 2", "🔁 отложено, будет повтор: 1", "⏳ ждут отправки: 6", "✂ оборвано: 1 — связь прервалась",
-		"🚫 пропущено: 3 — отписались")
+		"🚫 пропущено: 3 — нет согласия")
 	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignPaused {
 		t.Fatalf("after pause: %s", s)
 	}

@@ -21,21 +21,37 @@ type Recipient struct {
 	Client  *store.Client
 	Contact store.Contact
 	Email   string
+	// Skip says why the contact gets no letter (no consent, unsubscribed, bounced, no
+	// e-mail); "" for a recipient.
+	Skip string
 }
 
 // EachRecipient streams a segment's recipients: the contacts of matching clients who
 // consented, did not unsubscribe, and have an address that does not bounce. The
 // clients are read one by one, never all at once.
 func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
+	return eachContact(ctx, st, seg, func(r Recipient) error {
+		if r.Skip != "" {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// eachContact streams every contact of a segment's clients, those who get no letter
+// with why (Skip) and their first address.
+func eachContact(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
 	return st.EachClient(ctx, func(c *store.Client) error {
 		if !seg.Matches(c) {
 			return nil
 		}
 		for _, p := range c.ContactList() {
-			if email, why := store.MailableEmail(p); why == "" {
-				if err := fn(Recipient{Client: c, Contact: p, Email: email}); err != nil {
-					return err
-				}
+			email, why := store.MailableEmail(p)
+			if why != "" && len(p.Emails) > 0 {
+				email = p.Emails[0]
+			}
+			if err := fn(Recipient{Client: c, Contact: p, Email: email, Skip: why}); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -162,7 +178,7 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 
 // queueRun streams the segment into batches of a run, numbered from seq, skipping the
 // clients in skip (queued before a crash). Each recipient's letter is rendered and
-// kept in the batch; with strict set (a start, which refuses a template that fails
+// kept in the batch, with who it is for; the contacts who get none are kept with why; with strict set (a start, which refuses a template that fails
 // for anyone) the first failure stops the queueing, otherwise (a run on its schedule)
 // the recipient is queued with the problem and fails when sent. after runs after
 // each batch with the number of batches so far. It returns that number and how many
@@ -171,7 +187,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 	list, n, ms := &store.BatchList{}, 0, newManagers(cs.st)
 	size := 0 // of the letters in list
 	flush := func() error {
-		if len(list.Recipients) == 0 {
+		if len(list.Recipients)+len(list.Skipped) == 0 {
 			return nil
 		}
 		if err := cs.st.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: run, Seq: seq}, list); err != nil {
@@ -182,11 +198,23 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 		return after(seq)
 	}
 	var last string
-	err := EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
+	err := eachContact(ctx, cs.st, c.Segment, func(r Recipient) error {
 		if skip[r.Client.ID] {
 			return nil
 		}
+		// A client's contacts stay in one batch: a resumed queueing skips by client.
+		if r.Client.ID != last && (len(list.Recipients) >= store.BatchSize || len(list.Skipped) >= store.BatchSize || size >= store.BatchLetterBytes) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		last = r.Client.ID
 		b := snapshot(r)
+		if r.Skip != "" {
+			b.Skip = r.Skip
+			list.Skipped = append(list.Skipped, b.Who())
+			return nil
+		}
 		out, data, err := cs.letter(ctx, t, c, b, ms, false)
 		switch {
 		case err != nil && (strict || !errors.Is(err, ErrTemplate)):
@@ -194,18 +222,11 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 		case err != nil:
 			b.Problem = err.Error()
 		default:
-			// What the template saw is not needed again: a smaller list is read faster.
-			b = store.BatchRecipient{ClientID: b.ClientID, ContactID: b.ContactID, Email: b.Email, ContactName: b.ContactName,
-				Letter: &store.BatchLetter{Subject: out.Subject, Text: out.Text, HTML: out.HTML, Unsubscribe: data.UnsubscribeURL}}
-		}
-		// A client's contacts stay in one batch: a resumed queueing skips by client.
-		if r.Client.ID != last && (len(list.Recipients) >= store.BatchSize || size >= store.BatchLetterBytes) {
-			if err := flush(); err != nil {
-				return err
-			}
+			// What only the template saw is not needed again: a smaller list is read faster.
+			b = b.Who()
+			b.Letter = &store.BatchLetter{Subject: out.Subject, Text: out.Text, HTML: out.HTML, Unsubscribe: data.UnsubscribeURL}
 		}
 		n++
-		last = r.Client.ID
 		list.Recipients = append(list.Recipients, b)
 		if l := b.Letter; l != nil {
 			size += len(l.Subject) + len(l.Text) + len(l.HTML) + len(l.Unsubscribe)
@@ -407,6 +428,10 @@ type Status struct {
 	Campaign *store.Campaign
 	Counts   store.DeliveryCounts
 	Batches  int // queued so far
+	// Excluded are the contacts of the segment who got no letter from the start (no
+	// consent, unsubscribed, bounced, no e-mail); Counts.Skipped are those who opted
+	// out after it.
+	Excluded int
 	// Replies are what the failed letters got, the most frequent first (a few).
 	Replies []store.ReplyCount
 }
@@ -434,6 +459,7 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	st.Batches = len(heads)
 	for _, h := range heads {
 		st.Counts.Plus(h.Counts)
+		st.Excluded += h.Excluded
 	}
 	st.Replies = store.FailureReplies(heads, 3)
 	return st, nil

@@ -217,8 +217,8 @@ func (rn *Runner) finishRun(ctx context.Context, c *store.Campaign) error {
 	}
 	rn.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
 	// Every batch is sent and has its timeline lines: the letters are not needed
-	// again. Lists a crash leaves here cost space only.
-	if err := rn.st.DropBatchLists(ctx, c.ID, c.Run, c.Batches); err != nil && ctx.Err() == nil {
+	// again, who they went to is (the report). Letters a crash leaves cost space only.
+	if err := rn.st.DropBatchLetters(ctx, c.ID, c.Run, c.Batches); err != nil && ctx.Err() == nil {
 		rn.log.Warn("drop a finished run's letters", "campaign", c.Name, "run", c.Run, "err", err)
 	}
 	return nil
@@ -524,7 +524,7 @@ func (p *progress) record(i int, how outcome, reply string, now time.Time) {
 	try.Attempts++
 	to, next := transition(how, try.Attempts, now)
 	p.set(i, to)
-	try.Reply, try.NextTry = reply, next
+	try.Reply, try.NextTry, try.At = reply, next, &now
 	p.tries[key] = try
 }
 

@@ -200,9 +200,16 @@ func TestCampaignGoesToTheSegmentOnceWithRefusalsAndTimeline(t *testing.T) {
 	}
 	m.receivedOnce("r3-1@shop.test")
 	smtptest.RecordedOnly(t, m.st, m.srv.Messages())
-	// The run is over: its letters are dropped, and the batch heads keep the counts.
-	if _, err := m.st.BatchList(ctx, store.BatchID(m.camp.ID, 1, 0)); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("a finished run's letters are kept: %v", err)
+	// The run is over: its letters are dropped, who they went to is kept, and the
+	// batch heads keep the counts.
+	list, err := m.st.BatchList(ctx, store.BatchID(m.camp.ID, 1, 0))
+	if err != nil || len(list.Recipients) != 260 || len(list.Skipped) != 1 || list.Skipped[0].Skip != "no consent" {
+		t.Fatalf("a finished run's list: %v", err)
+	}
+	for _, r := range list.Recipients {
+		if r.Letter != nil || r.ClientName == "" || r.ContactName == "" || r.Email == "" {
+			t.Fatalf("a finished run keeps %+v", r)
+		}
 	}
 
 	msg := m.srv.To("r0-1@shop.test")[0]
@@ -378,6 +385,13 @@ func TestRecurringCampaignRunsAgain(t *testing.T) {
 	if m.srv.Count() != 12 || m.status().Campaign.Run != 2 {
 		t.Fatalf("the second run: %d sent", m.srv.Count())
 	}
+	// Each run has its report: the first one's is kept when the second is under way.
+	for run := 1; run <= 2; run++ {
+		rows := m.report(run)
+		if r := rows["r2-2@shop.test"]; len(rows) != 7 || r.Outcome != campaign.OutcomeSent || rows["no@shop.test"].Reason != "no consent" {
+			t.Fatalf("run %d's report: %+v", run, rows)
+		}
+	}
 }
 
 // An instance that stopped while writing a batch's "mailing sent" lines leaves some
@@ -487,6 +501,16 @@ func TestCampaignSkipsWhoOptedOutAfterTheStart(t *testing.T) {
 	if st := m.status(); st.Counts.Sent != 3 || st.Counts.Skipped != 5 || st.Campaign.State != store.CampaignDone {
 		t.Fatalf("status: %+v, %s", st.Counts, st.Campaign.State)
 	}
+	// The report says why each was skipped, as their cards say now.
+	rows := m.report(0)
+	for addr, why := range map[string]string{"r0-1@shop.test": "unsubscribed after the start", "r0-2@shop.test": "",
+		"r1-1@shop.test": "bounced after the start", "r1-2@shop.test": "no consent after the start",
+		"r2-1@shop.test": "client deleted after the start", "r2-2@shop.test": "client deleted after the start",
+		"no@shop.test": "no consent"} {
+		if r := rows[addr]; r.Reason != why || (why == "") != (r.Outcome == campaign.OutcomeSent) {
+			t.Errorf("%s: %+v, want skipped for %q", addr, r, why)
+		}
+	}
 }
 
 // Unsubscribes while a batch goes out reach the messages not yet begun.
@@ -580,6 +604,9 @@ func TestScheduledRunFailsOnlyWhoseLetterNoLongerRenders(t *testing.T) {
 	}
 	if len(why) != 1 || !strings.Contains(why[0], "slice") || !strings.Contains(why[0], "r1-2@shop.test") {
 		t.Fatalf("the failure's reason: %q", why)
+	}
+	if r := m.report(0)["r1-2@shop.test"]; r.Outcome != campaign.OutcomeFailed || r.Reason != campaign.ReasonNotRendered || r.Reply != why[0] {
+		t.Fatalf("the report's row: %+v", r)
 	}
 	if msg := m.srv.To("r0-1@shop.test"); len(msg) != 1 || msg[0].Header("Subject") != "Иван Петрович, д" {
 		t.Fatalf("the letter: %s", msg)

@@ -37,7 +37,7 @@ type Store interface {
 	ReleaseBatch(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) error
 	BeginLines(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
 	DropBatches(ctx context.Context, campaignID string, run, n int) error
-	DropBatchLists(ctx context.Context, campaignID string, run, n int) error
+	DropBatchLetters(ctx context.Context, campaignID string, run, n int) error
 
 	// Who opted out since a batch was queued; the "mailing sent" lines of a batch.
 	OptOutsOn(ctx context.Context, day time.Time) ([]store.OptOut, error)

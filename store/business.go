@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -93,57 +92,6 @@ func (s *Store) EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*
 		}
 		return fn(o)
 	})
-}
-
-func (c *Campaign) check() error {
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return invalidf("a campaign needs a name")
-	}
-	return c.Segment.Validate()
-}
-
-// SaveCampaign creates or replaces a campaign.
-func (s *Store) SaveCampaign(ctx context.Context, actor string, c *Campaign) error {
-	if err := c.check(); err != nil {
-		return err
-	}
-	now := s.now()
-	if c.ID == "" {
-		c.ID = newID()
-		c.CreatedAt, c.CreatedBy = now, actor
-	}
-	if c.State == "" {
-		c.State = CampaignDraft
-	}
-	c.UpdatedAt = now
-	if _, err := s.c(colCampaigns).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c, options.Replace().SetUpsert(true)); err != nil {
-		return fmt.Errorf("save campaign: %w", err)
-	}
-	return s.Audit(ctx, actor, "campaign.save", "campaign", c.ID, map[string]any{"name": c.Name, "state": c.State})
-}
-
-// ReplaceDraft replaces a campaign that is still a draft; one started meanwhile (its
-// queued letters were checked against what it says now) is left as it is, with
-// ErrCampaignState.
-func (s *Store) ReplaceDraft(ctx context.Context, actor string, c *Campaign) error {
-	if err := c.check(); err != nil {
-		return err
-	}
-	c.State, c.UpdatedAt = CampaignDraft, s.now()
-	r, err := s.c(colCampaigns).ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}, {Key: "state", Value: CampaignDraft}}, c)
-	if err != nil {
-		return fmt.Errorf("save campaign: %w", err)
-	}
-	if r.MatchedCount == 0 {
-		return fmt.Errorf("%w: campaign %q is no longer a draft; only a draft can be changed", ErrCampaignState, c.Name)
-	}
-	return s.Audit(ctx, actor, "campaign.save", "campaign", c.ID, map[string]any{"name": c.Name, "state": c.State})
-}
-
-// Campaign reads a campaign.
-func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
-	return getOne[Campaign](ctx, s, colCampaigns, id)
 }
 
 // DeliveryID is the _id of a campaign's delivery to a contact (contact IDs are unique

@@ -175,3 +175,10 @@ func (s *Store) WaitingIndexForTest(ctx context.Context, t testing.TB) map[strin
 	}
 	return out
 }
+
+// RawSetCampaignName renames a campaign behind the store's back, keys untouched, as
+// versions before names were unique could leave two campaigns of one name.
+func (s *Store) RawSetCampaignName(ctx context.Context, id, name string) error {
+	_, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}})
+	return err
+}

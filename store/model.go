@@ -471,6 +471,8 @@ type Campaign struct {
 	CreatedAt   time.Time  `bson:"createdAt"`
 	CreatedBy   string     `bson:"createdBy,omitempty"`
 	UpdatedAt   time.Time  `bson:"updatedAt"`
+	// ArchivedAt is when a finished campaign was put away (see IsArchived).
+	ArchivedAt *time.Time `bson:"archivedAt,omitempty"`
 }
 
 // DeliveryState is a step of one message's state machine.

@@ -17,6 +17,8 @@ const (
 	keyPhone    = "phone:"
 	keyINN      = "inn:"
 	keyTelegram = "tg:"
+	// keyCampaignName keys a campaign's name (store/campaigns.go).
+	keyCampaignName = "campaign-name:"
 )
 
 // ErrInvalid marks input the user has to correct; its message says what is wrong.

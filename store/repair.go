@@ -50,8 +50,8 @@ func (s *Store) RepairKeys(ctx context.Context) (RepairReport, error) {
 		if err := cur.Decode(&k); err != nil {
 			return rep, err
 		}
-		if strings.HasPrefix(k.ID, keyTelegram) {
-			continue // managers' keys are not clients'
+		if strings.HasPrefix(k.ID, keyTelegram) || strings.HasPrefix(k.ID, keyCampaignName) {
+			continue // managers' and campaigns' keys are not clients'
 		}
 		present[k.ID] = true
 		if owner, ok := owned[k.ID]; ok && owner == k.ClientID {

@@ -103,6 +103,9 @@ type Batch struct {
 	NextTry    *time.Time `bson:"nextTry,omitempty"`
 	// Queued is when the list's snapshot was taken: opt-outs since then are skipped.
 	Queued time.Time `bson:"queued"`
+	// Excluded counts the contacts of the batch's clients that got no letter from the
+	// start (no consent, unsubscribed, bounced, no e-mail): the list's Skipped.
+	Excluded int `bson:"excluded,omitempty"`
 	// States holds recipient i's delivery state as letter i (see StateLetter).
 	States string `bson:"states"`
 	// Tries keeps, by recipient index, what more than a plain first attempt left:
@@ -117,11 +120,13 @@ type Batch struct {
 	wrote time.Time
 }
 
-// Try is a recipient's attempts so far, the server's last reply, and when to try again.
+// Try is a recipient's attempts so far, the server's last reply, when it came (At) and
+// when to try again.
 type Try struct {
 	Attempts int        `bson:"attempts"`
 	Reply    string     `bson:"reply,omitempty"`
 	NextTry  *time.Time `bson:"nextTry,omitempty"`
+	At       *time.Time `bson:"at,omitempty"`
 }
 
 // StateLetter is a delivery state as Batch.States keeps it.
@@ -213,6 +218,9 @@ func FailureReplies(heads []Batch, top int) []ReplyCount {
 type BatchList struct {
 	ID         string           `bson:"_id"`
 	Recipients []BatchRecipient `bson:"recipients"`
+	// Skipped are the contacts of the batch's clients that get no letter, each with
+	// why (BatchRecipient.Skip): the report of a campaign's outcomes lists them.
+	Skipped []BatchRecipient `bson:"skipped,omitempty"`
 	// Sent makes recipient i's Message-ID (Sent.MessageID(i, …)), recorded with the
 	// batch; lists queued before letters were recorded have none.
 	Sent SentKey `bson:"sent"`
@@ -239,6 +247,15 @@ type BatchRecipient struct {
 	// Problem says why the letter could not be rendered when a run was queued on its
 	// schedule: the recipient fails with it, the others get theirs.
 	Problem string `bson:"problem,omitempty"`
+	// Skip says why a contact of the segment gets no letter (in BatchList.Skipped).
+	Skip string `bson:"skip,omitempty"`
+}
+
+// Who is the recipient without their letter and what only the template reads: what
+// a finished run keeps.
+func (r BatchRecipient) Who() BatchRecipient {
+	return BatchRecipient{ClientID: r.ClientID, ContactID: r.ContactID, Email: r.Email, ContactName: r.ContactName,
+		ClientName: r.ClientName, Problem: r.Problem, Skip: r.Skip}
 }
 
 // BatchLetter is a rendered campaign letter and its recipient's unsubscribe link.
@@ -273,7 +290,10 @@ func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error
 	}
 	b.State, b.Queued = BatchReady, s.now()
 	b.States = strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients))
-	b.Counts = CountStates(b.States)
+	b.Counts, b.Excluded = CountStates(b.States), len(list.Skipped)
+	if len(list.Recipients) == 0 { // skipped contacts only: nothing to send or line
+		b.State, b.Timelined, b.DoneAt = BatchDone, true, &b.Queued
+	}
 	doc, err := encodeList(list)
 	if err != nil {
 		return err
@@ -300,7 +320,7 @@ func (s *Store) QueuedClients(ctx context.Context, campaignID string, run, n int
 		if err != nil {
 			return nil, 0, err
 		}
-		for _, r := range list.Recipients {
+		for _, r := range slices.Concat(list.Recipients, list.Skipped) {
 			out[r.ClientID] = true
 		}
 		next = seq + 1
@@ -354,13 +374,11 @@ func (s *Store) BatchList(ctx context.Context, id string) (*BatchList, error) {
 		}
 		data = buf.Bytes()
 	}
-	var body struct {
-		R []BatchRecipient `bson:"r"`
-	}
+	var body listBody
 	if err := bson.Unmarshal(data, &body); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", id, err)
 	}
-	list := &BatchList{ID: doc.ID, Recipients: body.R}
+	list := &BatchList{ID: doc.ID, Recipients: body.R, Skipped: body.X}
 	if doc.Sent != nil {
 		list.Sent = *doc.Sent
 	}
@@ -381,10 +399,14 @@ type batchListDoc struct {
 	Sent     *SentKey `bson:"sent,omitempty"`
 }
 
+// listBody is what a list's blob holds.
+type listBody struct {
+	R []BatchRecipient `bson:"r"`
+	X []BatchRecipient `bson:"x,omitempty"` // BatchList.Skipped
+}
+
 func encodeList(list *BatchList) (*batchListDoc, error) {
-	data, err := bson.Marshal(struct {
-		R []BatchRecipient `bson:"r"`
-	}{list.Recipients})
+	data, err := bson.Marshal(listBody{R: list.Recipients, X: list.Skipped})
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: %w", list.ID, err)
 	}
@@ -411,11 +433,32 @@ func (s *Store) DropBatches(ctx context.Context, campaignID string, run, n int) 
 	return s.dropBatchDocs(ctx, campaignID, run, n, colBatches, colBatchLists)
 }
 
-// DropBatchLists removes the lists of a run that is over: its letters are sent and
-// their timeline lines written, and the heads keep the counts. A list keeps every
-// recipient's letter, about 130 KB for 2,000.
-func (s *Store) DropBatchLists(ctx context.Context, campaignID string, run, n int) error {
-	return s.dropBatchDocs(ctx, campaignID, run, n, colBatchLists)
+// DropBatchLetters keeps of the lists of a run that is over only who each recipient
+// is (BatchRecipient.Who): the letters are sent and their timeline lines written, and
+// a list keeps every recipient's letter, about 130 KB for 2,000. Who they went to,
+// with the heads' states, is the run's report.
+func (s *Store) DropBatchLetters(ctx context.Context, campaignID string, run, n int) error {
+	for seq := range n {
+		id := BatchID(campaignID, run, seq)
+		list, err := s.BatchList(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for i, r := range list.Recipients {
+			list.Recipients[i] = r.Who()
+		}
+		doc, err := encodeList(list)
+		if err != nil {
+			return err
+		}
+		if _, err := s.c(colBatchLists).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc); err != nil {
+			return fmt.Errorf("drop the letters of batch %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 func (s *Store) dropBatchDocs(ctx context.Context, campaignID string, run, n int, cols ...string) error {

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	netmail "net/mail"
-	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,24 +53,34 @@ func settingsHint(err error) error {
 	return err
 }
 
+// campaignSubs are the `crm campaign` subcommands, in the order the usage lists them.
+var campaignSubs = []string{"create", "edit", "list", "preview", "test", "start", "pause", "resume", "status", "report", "delete", "archive"}
+
 // campaignUsage is the usage of one `crm campaign` subcommand; "" for an unknown one.
+// A campaign is named by its ID or its name.
 func campaignUsage(sub string) string {
 	switch sub {
 	case "create":
 		return `create --name N --subject S (--text T | --text-file F) [--html-file F] [--sender "Name <addr>"]
          [--schedule now|"2026-12-01 10:00"|"0 10 * * 1"] [--stage S]... [--city C]... [--industry I]...
          [--tag T]... [--manager NAME-or-ID]... [--has-orders yes|no] [--custom key=value]...
-         [--segment-file segment.json] [--id ID] [--as "head or admin"]`
+         [--segment-file segment.json] [--id ID-or-NAME] [--as "head or admin"]`
+	case "edit":
+		return `edit ID-or-NAME [--name N] [--subject S] [--text T | --text-file F] [--html-file F] [--sender "Name <addr>"]
+         [--schedule ...] [the segment's flags, as create's] [--segment-file segment.json] [--as "head or admin"]
+         (only the flags given change; a segment flag replaces that part, an empty value or --has-orders any clears it)`
 	case "list":
-		return "list"
+		return "list [--all]"
 	case "status":
-		return "status ID"
+		return "status ID-or-NAME"
+	case "report":
+		return "report ID-or-NAME [--format table|csv|xlsx] [-o FILE] [--comma ;] [--run N]"
 	case "preview":
-		return "preview ID [--client NAME-or-ID] [--contact CONTACT-ID]"
+		return "preview ID-or-NAME [--client NAME-or-ID] [--contact CONTACT-ID]"
 	case "test":
-		return "test ID --to ADDRESS [--client NAME-or-ID] [--contact CONTACT-ID]"
-	case "start", "pause", "resume":
-		return sub + ` ID [--as "head or admin"]`
+		return "test ID-or-NAME --to ADDRESS [--client NAME-or-ID] [--contact CONTACT-ID]"
+	case "start", "pause", "resume", "delete", "archive":
+		return sub + ` ID-or-NAME [--as "head or admin"]`
 	}
 	return ""
 }
@@ -96,13 +105,20 @@ type campaignFlags struct {
 	id, name, subject, text, textFile, htmlFile, sender, schedule, hasOrders, segmentFile string
 	stages, cities, industries, tags, managers, custom, classes                           repeatedFlag
 	as, client, contact, to                                                               string
+	format, out, comma                                                                    string
+	run                                                                                   int
+	all                                                                                   bool
+	// given are the flags given on the command line: edit changes only those.
+	given map[string]bool
 }
 
 func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 	switch sub {
-	case "create":
-		fs.StringVar(&f.id, "id", "", "replace this draft instead of creating a campaign")
-		fs.StringVar(&f.name, "name", "", "the campaign's name")
+	case "create", "edit":
+		if sub == "create" {
+			fs.StringVar(&f.id, "id", "", "replace this draft (ID or name) instead of creating a campaign")
+		}
+		fs.StringVar(&f.name, "name", "", "the campaign's name (unique)")
 		fs.StringVar(&f.subject, "subject", "", "the subject (a template: {{.Contact.FirstName}}, {{.Client.Name}}...)")
 		fs.StringVar(&f.text, "text", "", "the text part (a template)")
 		fs.StringVar(&f.textFile, "text-file", "", "read the text part from this file")
@@ -114,7 +130,7 @@ func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 		fs.Var(&f.industries, "industry", "industry (repeatable)")
 		fs.Var(&f.tags, "tag", "tag (repeatable)")
 		fs.Var(&f.managers, "manager", "responsible manager, name or ID (repeatable)")
-		fs.StringVar(&f.hasOrders, "has-orders", "", "yes: clients with orders; no: without")
+		fs.StringVar(&f.hasOrders, "has-orders", "", "yes: clients with orders; no: without; any (edit): either")
 		fs.Var(&f.classes, "class", "ABC/XYZ class: A, B, C, X, Y, Z or a pair such as AX (repeatable)")
 		fs.Var(&f.custom, "custom", "custom field equals a value, key=value (repeatable)")
 		fs.StringVar(&f.segmentFile, "segment-file", "", `the segment as JSON, e.g. {"any":[{"stages":["gold"]},{"cities":["Казань"]}]}`)
@@ -125,8 +141,15 @@ func (f *campaignFlags) register(fs *flag.FlagSet, sub string) {
 		if sub == "test" {
 			fs.StringVar(&f.to, "to", "", "the address the test letter goes to")
 		}
-	case "start", "pause", "resume":
+	case "start", "pause", "resume", "delete", "archive":
 		fs.StringVar(&f.as, "as", "", "the head or admin the audit log names (default: cli)")
+	case "list":
+		fs.BoolVar(&f.all, "all", false, "list archived campaigns too")
+	case "report":
+		fs.StringVar(&f.format, "format", "", "table (default), csv or xlsx (default for a -o ending in .xlsx: xlsx; in .csv: csv)")
+		fs.StringVar(&f.out, "o", "", "write to this file instead of standard output (required for xlsx)")
+		fs.StringVar(&f.comma, "comma", ";", "CSV's column separator: ';' opens in Excel with a Russian locale, ',' elsewhere")
+		fs.IntVar(&f.run, "run", 0, "the run of a recurring campaign (default: the latest)")
 	}
 }
 
@@ -146,14 +169,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// runCampaign is `crm campaign create|list|preview|test|start|pause|resume|status`.
+// runCampaign is `crm campaign create|edit|list|preview|test|start|pause|resume|status|report|delete|archive`.
 func runCampaign(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || campaignUsage(args[0]) == "" {
 		say := "say what to do"
 		if len(args) > 0 {
 			say = fmt.Sprintf("unknown %q; use one of", args[0])
 		}
-		for _, sub := range []string{"create", "list", "preview", "test", "start", "pause", "resume", "status"} {
+		for _, sub := range campaignSubs {
 			say += "\n  crm campaign " + campaignUsage(sub)
 		}
 		return usageError{errors.New(say)}
@@ -168,24 +191,35 @@ func runCampaign(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return bad("%v", err)
 	}
-	var id string
+	f.given = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
+	var ref string // the campaign's ID or name
 	switch {
 	case sub == "create" || sub == "list":
 		if len(pos) > 0 {
 			return bad("unexpected %q", pos[0])
 		}
 	case len(pos) != 1:
-		return bad("give one campaign ID (crm campaign list shows them)")
+		return bad("give one campaign's ID or name (crm campaign list shows them)")
 	default:
-		id = pos[0]
+		ref = pos[0]
 	}
 	if f.contact != "" && f.client == "" {
 		return bad("--contact needs --client: contact IDs belong to a client")
 	}
 	var draft *store.Campaign
+	var format reportFormat
 	switch sub {
 	case "create":
 		if draft, err = f.draft(); err != nil {
+			return err
+		}
+	case "edit":
+		if err := f.checkEdit(); err != nil {
+			return err
+		}
+	case "report":
+		if format, err = f.reportFormat(); err != nil {
 			return err
 		}
 	case "test":
@@ -211,15 +245,21 @@ func runCampaign(ctx context.Context, e *env, args []string) error {
 	case "create":
 		return cc.create(ctx, draft, &f)
 	case "list":
-		return cc.list(ctx)
-	case "status":
-		return cc.status(ctx, id)
+		return cc.list(ctx, f.all)
 	}
-	c, err := cc.campaign(ctx, id)
+	c, err := cc.campaign(ctx, ref)
 	if err != nil {
 		return err
 	}
 	switch sub {
+	case "status":
+		return cc.status(ctx, c.ID)
+	case "report":
+		return cc.report(ctx, c, &f, format)
+	case "edit":
+		return cc.edit(ctx, c, &f)
+	case "delete", "archive":
+		return cc.putAway(ctx, sub, c, f.as)
 	case "preview":
 		return cc.preview(ctx, c, &f)
 	case "test":
@@ -229,105 +269,6 @@ func runCampaign(ctx context.Context, e *env, args []string) error {
 	}
 }
 
-// draft builds the campaign the create flags describe; manager names in its segment
-// are resolved later, with the store open.
-func (f *campaignFlags) draft() (*store.Campaign, error) {
-	bad := func(format string, a ...any) error { return campaignUsageError("create", format, a...) }
-	switch {
-	case strings.TrimSpace(f.name) == "":
-		return nil, bad("give the campaign a --name")
-	case strings.TrimSpace(f.subject) == "":
-		return nil, bad("give the letters a --subject")
-	case (f.text == "") == (f.textFile == ""):
-		return nil, bad("give the text part with --text or --text-file (one of them)")
-	}
-	c := &store.Campaign{Name: f.name, Subject: f.subject, Text: f.text, Sender: strings.TrimSpace(f.sender), Schedule: strings.TrimSpace(f.schedule)}
-	var err error
-	if c.Sender != "" {
-		if _, err := netmail.ParseAddress(c.Sender); err != nil {
-			return nil, bad("--sender %q: use an address, e.g. \"Sales team <news@company.ru>\"", c.Sender)
-		}
-	}
-	if f.textFile != "" {
-		b, err := os.ReadFile(f.textFile)
-		if err != nil {
-			return nil, fmt.Errorf("the text part: %w", err)
-		}
-		c.Text = string(b)
-	}
-	if f.htmlFile != "" {
-		b, err := os.ReadFile(f.htmlFile)
-		if err != nil {
-			return nil, fmt.Errorf("the HTML part: %w", err)
-		}
-		c.HTML = string(b)
-	}
-	seg := &c.Segment
-	if seg.Stages, err = segmentStages(f.stages); err != nil {
-		return nil, bad("%v", err)
-	}
-	seg.Cities, seg.Industries, seg.Tags, seg.Managers = f.cities, f.industries, f.tags, f.managers
-	for _, v := range f.classes {
-		if !store.ValidClass(v) {
-			return nil, bad("--class %q: use A, B or C, X, Y or Z, or a pair such as AX", v)
-		}
-		seg.Classes = append(seg.Classes, strings.ToUpper(strings.TrimSpace(v)))
-	}
-	switch strings.ToLower(f.hasOrders) {
-	case "":
-	case "yes", "true":
-		yes := true
-		seg.HasOrders = &yes
-	case "no", "false":
-		no := false
-		seg.HasOrders = &no
-	default:
-		return nil, bad("--has-orders %q: use yes or no", f.hasOrders)
-	}
-	for _, kv := range f.custom {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, bad("--custom %q: use key=value, e.g. --custom car=Toyota", kv)
-		}
-		if seg.Custom == nil {
-			seg.Custom = map[string]string{}
-		}
-		seg.Custom[strings.TrimSpace(k)] = v
-	}
-	if f.segmentFile != "" {
-		// Flags and a file together would leave unclear how they combine (and, or).
-		if seg.Stages != nil || seg.Cities != nil || seg.Industries != nil || seg.Tags != nil || seg.Managers != nil ||
-			seg.HasOrders != nil || seg.Custom != nil || seg.Classes != nil {
-			return nil, bad("give the segment either by flags or by --segment-file, not both")
-		}
-		r, err := os.Open(f.segmentFile)
-		if err != nil {
-			return nil, fmt.Errorf("the segment: %w", err)
-		}
-		defer r.Close()
-		dec := json.NewDecoder(r)
-		dec.DisallowUnknownFields() // a misspelt field would widen the segment silently
-		if err := dec.Decode(seg); err != nil {
-			return nil, fmt.Errorf("the segment file %s: %w (fields: stages, cities, industries, tags, managers, hasOrders, custom, any)", f.segmentFile, err)
-		}
-	}
-	return c, nil
-}
-
-// segmentStages reads --stage values as import reads the stage column: English or
-// Russian names ("gold", "золотой", "зелёно-золотой").
-func segmentStages(values []string) ([]store.Stage, error) {
-	var out []store.Stage
-	for _, v := range values {
-		st, err := store.ParseStage(v)
-		if err != nil {
-			return nil, fmt.Errorf("--stage: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, nil
-}
-
 // campaignCmd runs the `crm campaign` subcommands on an open store.
 type campaignCmd struct {
 	e  *env
@@ -335,10 +276,11 @@ type campaignCmd struct {
 	cs *campaign.Campaigns
 }
 
-func (cc *campaignCmd) campaign(ctx context.Context, id string) (*store.Campaign, error) {
-	c, err := cc.s.Campaign(ctx, id)
+// campaign finds a campaign by its ID or its name.
+func (cc *campaignCmd) campaign(ctx context.Context, ref string) (*store.Campaign, error) {
+	c, err := cc.s.FindCampaign(ctx, ref)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no campaign %q (crm campaign list shows them)", id)
+		return nil, fmt.Errorf("no campaign %q (crm campaign list shows them; --all with the archived ones)", ref)
 	}
 	return c, err
 }
@@ -394,8 +336,7 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 	if err := cc.resolveManagers(ctx, &c.Segment); err != nil {
 		return err
 	}
-	first, recurring, err := cc.cs.ReadSchedule(c.Schedule)
-	if err != nil {
+	if _, _, err := cc.cs.ReadSchedule(c.Schedule); err != nil {
 		return err
 	}
 	if f.id != "" {
@@ -405,7 +346,7 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 		if err != nil {
 			return err
 		}
-		if old.State != store.CampaignDraft {
+		if !old.IsDraft() {
 			return fmt.Errorf("campaign %q is %s; only a draft can be changed", old.Name, old.State)
 		}
 		c.ID, c.Run, c.CreatedAt, c.CreatedBy = old.ID, old.Run, old.CreatedAt, old.CreatedBy
@@ -416,8 +357,18 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 	} else if err := cc.s.SaveCampaign(ctx, actor, c); err != nil {
 		return err
 	}
+	fmt.Fprintf(cc.e.stdout, "draft %q saved, id %s\n", c.Name, c.ID)
+	return cc.checkDraft(ctx, c)
+}
+
+// checkDraft says when a saved draft goes out, renders it for every recipient, and
+// says how many there are and what is left to do, or the first problem.
+func (cc *campaignCmd) checkDraft(ctx context.Context, c *store.Campaign) error {
+	first, recurring, err := cc.cs.ReadSchedule(c.Schedule)
+	if err != nil {
+		return err
+	}
 	out := cc.e.stdout
-	fmt.Fprintf(out, "draft %q saved, id %s\n", c.Name, c.ID)
 	switch {
 	case first == nil:
 		fmt.Fprintln(out, "schedule: sent as soon as it is started")
@@ -428,7 +379,7 @@ func (cc *campaignCmd) create(ctx context.Context, c *store.Campaign, f *campaig
 	}
 	rv, err := cc.cs.Review(ctx, c)
 	if err != nil {
-		return fmt.Errorf("%w (the draft is kept: correct it with crm campaign create --id %s and the other flags as before)", err, c.ID)
+		return fmt.Errorf("%w (the draft is kept: correct it with crm campaign edit %s and the flags to change)", err, c.ID)
 	}
 	n := rv.Recipients
 	fmt.Fprintf(out, "recipients now: %d\n", n)
@@ -452,21 +403,47 @@ func warnEmptyFields(w io.Writer, rv campaign.Review) {
 	}
 }
 
-func (cc *campaignCmd) list(ctx context.Context) error {
+// list shows the campaigns, the archived ones only with all, and their current run's
+// letters by outcome, as status and the report count them.
+func (cc *campaignCmd) list(ctx context.Context, all bool) error {
 	list, err := cc.s.Campaigns(ctx)
 	if err != nil {
 		return err
 	}
-	if len(list) == 0 {
+	archived := 0
+	if !all {
+		list = slices.DeleteFunc(list, func(c store.Campaign) bool {
+			if c.IsArchived() {
+				archived++
+			}
+			return c.IsArchived()
+		})
+	}
+	if len(list) == 0 && archived == 0 {
 		fmt.Fprintln(cc.e.stdout, "no campaigns yet: crm campaign create --name ... (crm campaign create -h)")
 		return nil
 	}
 	w := tabwriter.NewWriter(cc.e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tSTATE\tSCHEDULE\tRUN")
+	fmt.Fprintln(w, "ID\tNAME\tSTATE\tSCHEDULE\tRUN\tSENT\tFAILED\tDEFERRED\tCUT\tSKIPPED\tWAITING")
 	for _, c := range list {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", c.ID, c.Name, cc.state(&c), orNow(c.Schedule), c.Run)
+		counts := strings.Repeat("\t-", 6)
+		if c.Run > 0 {
+			st, err := cc.cs.Status(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			t := st.Tally()
+			counts = fmt.Sprintf("\t%d\t%d\t%d\t%d\t%d\t%d", t.Sent, t.Failed, t.Deferred, t.Cut, t.Skipped, t.Queued+t.Sending)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d%s\n", c.ID, c.Name, cc.state(&c), orNow(c.Schedule), c.Run, counts)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if archived > 0 {
+		fmt.Fprintf(cc.e.stdout, "%d archived not shown: crm campaign list --all\n", archived)
+	}
+	return nil
 }
 
 func orNow(schedule string) string {
@@ -481,6 +458,9 @@ func orNow(schedule string) string {
 func (cc *campaignCmd) state(c *store.Campaign) string {
 	if c.RunAt != nil && c.State == store.CampaignScheduled {
 		return fmt.Sprintf("%s (next run %s)", c.State, cc.when(*c.RunAt))
+	}
+	if c.IsArchived() {
+		return string(c.State) + ", archived"
 	}
 	return string(c.State)
 }
@@ -655,8 +635,7 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 		fmt.Fprintln(out, "not run yet")
 		return nil
 	}
-	over := st.RunOver()
-	n := st.Counts
+	over, n, t := st.RunOver(), st.Counts, st.Tally()
 	queued := fmt.Sprintf("%d", n.Total())
 	if !c.Prepared && !over {
 		queued += " so far (the segment is still being read)"
@@ -671,15 +650,23 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 		fmt.Fprintf(out, "  %d × other replies\n", n.Failed-shown)
 	}
 	fmt.Fprintf(out, "deferred (retrying): %d\nqueued (waiting): %d\n", n.Deferred, n.Queued)
-	if n.Skipped > 0 {
-		fmt.Fprintf(out, "skipped: %d (unsubscribed, bounced or removed after the start)\n", n.Skipped)
+	if t.Skipped > 0 {
+		var why []string
+		if st.Excluded > 0 {
+			why = append(why, fmt.Sprintf("%d got no letter from the start: no consent, unsubscribed, bounced or no e-mail", st.Excluded))
+		}
+		if n.Skipped > 0 {
+			why = append(why, fmt.Sprintf("%d unsubscribed, bounced or were removed after the start", n.Skipped))
+		}
+		fmt.Fprintf(out, "skipped: %d (%s)\n", t.Skipped, strings.Join(why, "; "))
 	}
 	switch {
-	case n.Sending > 0 && over:
-		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", n.Sending)
-	case n.Sending > 0:
-		fmt.Fprintf(out, "sending now: %d\n", n.Sending)
+	case t.Cut > 0:
+		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", t.Cut)
+	case t.Sending > 0:
+		fmt.Fprintf(out, "sending now: %d\n", t.Sending)
 	}
+	fmt.Fprintf(out, "who got what: crm campaign report %s\n", c.ID)
 	return nil
 }
 

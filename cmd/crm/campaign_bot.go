@@ -48,7 +48,9 @@ func (cc *campaignControl) List(ctx context.Context) ([]bot.CampaignView, error)
 	}
 	out := make([]bot.CampaignView, 0, len(list))
 	for i := range list {
-		out = append(out, cc.view(ctx, &list[i]))
+		if !list[i].IsArchived() { // as crm campaign list shows them
+			out = append(out, cc.view(ctx, &list[i]))
+		}
 	}
 	return out, nil
 }
@@ -92,16 +94,11 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	if err != nil {
 		return bot.CampaignView{}, err
 	}
-	c, n := st.Campaign, st.Counts
+	c, n := st.Campaign, st.Tally() // as crm campaign list and report count them
 	v = cc.view(ctx, c)
-	v.Queued, v.Sent, v.Failed, v.Deferred, v.Skipped = n.Queued, n.Sent, n.Failed, n.Deferred, n.Skipped
+	v.Queued, v.Sending, v.Sent, v.Failed, v.Deferred, v.Cut, v.Skipped = n.Queued, n.Sending, n.Sent, n.Failed, n.Deferred, n.Cut, n.Skipped
 	v.FailReplies = st.Replies
-	if st.RunOver() {
-		v.Cut = n.Sending
-	} else {
-		v.Sending = n.Sending
-	}
-	if c.State == store.CampaignDone {
+	if c.IsFinished() {
 		cc.mu.Lock()
 		cc.done[id] = v
 		cc.mu.Unlock()

@@ -73,7 +73,8 @@ func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 }
 
 // The adapter tells the bot which errors are the person's to fix, names who paused a
-// campaign, and reports letters still marked sending as cut once the run is over.
+// campaign, reports letters still marked sending as cut once the run is over, counts
+// the skipped as crm campaign list does, and leaves archived campaigns out.
 func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	ctx := context.Background()
 	s, closeStore, err := openStore(ctx, Config{DataDir: t.TempDir(), Database: "crm"}, slog.New(slog.DiscardHandler), "go test", false)
@@ -114,7 +115,8 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 		}
 	}
 	move(store.CampaignRunning)
-	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1"}, {ClientID: "b", ContactID: "1"}}}
+	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1"}, {ClientID: "b", ContactID: "1"}},
+		Skipped: []store.BatchRecipient{{ClientID: "c", ContactID: "1", Skip: "no consent"}}}
 	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: 1}, list); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	if err != nil || v.State != store.CampaignPaused || v.PausedBy != "Ольга" || v.PauseReason != "" {
 		t.Fatalf("pause: %+v %v", v, err)
 	}
-	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 1 || v.Cut != 0 || v.PausedBy != "Ольга" {
+	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 1 || v.Cut != 0 || v.Skipped != 1 || v.PausedBy != "Ольга" {
 		t.Fatalf("status while paused: %+v %v", v, err)
 	}
 	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning {
@@ -159,6 +161,12 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	views, err := cc.List(ctx)
 	if err != nil || len(views) != 1 || views[0].ID != c.ID || views[0].State != store.CampaignDone {
 		t.Fatalf("list: %+v %v", views, err)
+	}
+	if _, err := s.ArchiveCampaign(ctx, head.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if views, err = cc.List(ctx); err != nil || len(views) != 0 {
+		t.Fatalf("list with the campaign archived: %+v %v", views, err)
 	}
 }
 

@@ -103,7 +103,7 @@ func TestCampaignCommands(t *testing.T) {
 
 	// A misspelt field: the draft is kept, and create and start say where the problem is.
 	r, typo := createCampaign(t, vars, "--name", "Опечатка", "--subject", "Новости", "--text", "Здравствуйте!\n{{.Contact.Nmae}}")
-	wantRun(t, "create with a typo", r, 1, "Nmae", ":2:", "--id "+typo)
+	wantRun(t, "create with a typo", r, 1, "Nmae", ":2:", "crm campaign edit "+typo)
 	r = runCRM(ctx, t, secret, "campaign", "start", typo)
 	wantRun(t, "start with a typo", r, 1, "not started", "Nmae", ":2:")
 	wantRun(t, "status after a refused start", runCRM(ctx, t, vars, "campaign", "status", typo), 0, "state: draft", "not run yet")

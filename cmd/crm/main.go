@@ -42,7 +42,7 @@ func commands() map[string]command {
 		"export":   {"export clients: crm export [-o file] [-comma ';'], or for Excel crm export -o clients.xlsx", runExport},
 		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
 		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]; set <name> --head <name|none> [--email E]", runManager},
-		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status (crm campaign shows how)", runCampaign},
+		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status|report|edit|delete|archive (crm campaign shows how)", runCampaign},
 		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
 	}
 }

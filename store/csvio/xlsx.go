@@ -25,83 +25,114 @@ const textFormat = 49
 // 16 MB). It returns the number of clients written. Excel cuts a value past 32,767
 // characters; so does this.
 func ExportXLSX(ctx context.Context, s *store.Store, w io.Writer, opts ExportOptions) (n int, err error) {
-	f := excelize.NewFile()
+	xw, err := NewXLSXWriter(xlsxSheet)
+	if err != nil {
+		return 0, fmt.Errorf("export clients: %w", err)
+	}
 	defer func() {
-		if e := f.Close(); err == nil && e != nil {
+		if e := xw.Close(); err == nil && e != nil {
 			err = fmt.Errorf("export clients: %w", e)
 		}
 	}()
-	if err := f.SetSheetName(f.GetSheetName(0), xlsxSheet); err != nil {
-		return 0, err
-	}
-	text, err := f.NewStyle(&excelize.Style{NumFmt: textFormat})
-	if err != nil {
-		return 0, err
-	}
-	bold, err := f.NewStyle(&excelize.Style{NumFmt: textFormat, Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return 0, err
-	}
-	sw, err := f.NewStreamWriter(xlsxSheet)
-	if err != nil {
-		return 0, err
-	}
-	row, cols := 0, 0
-	cells := []any{}
-	n, err = exportRows(ctx, s, opts.CustomFields, func(rec []string) error {
-		row++
-		cells = cells[:0]
-		if row == 1 {
-			// The stream takes the columns' settings before its first row.
-			cols = len(rec)
-			if err := sw.SetColStyle(1, cols, text); err != nil {
-				return err
-			}
-			for i, name := range rec {
-				if err := sw.SetColWidth(i+1, i+1, float64(max(14, utf8.RuneCountInString(name)+4))); err != nil {
-					return err
-				}
-			}
-			if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-				return err
-			}
-			for _, v := range rec {
-				cells = append(cells, excelize.Cell{StyleID: bold, Value: v})
-			}
-		} else {
-			for _, v := range rec {
-				if v == "" {
-					cells = append(cells, nil) // no cell at all; the column is Text
-				} else {
-					cells = append(cells, v)
-				}
-			}
-		}
-		ref, err := excelize.CoordinatesToCellName(1, row)
-		if err != nil {
-			return err
-		}
-		return sw.SetRow(ref, cells)
-	})
-	if err != nil {
+	if n, err = exportRows(ctx, s, opts.CustomFields, xw.Write); err != nil {
 		return n, err
 	}
-	last, err := excelize.CoordinatesToCellName(cols, max(row, 2))
-	if err != nil {
-		return n, err
-	}
-	// Set before Flush, the filter goes out with the rest of the sheet's settings.
-	if err := f.AutoFilter(xlsxSheet, "A1:"+last, nil); err != nil {
-		return n, err
-	}
-	if err := sw.Flush(); err != nil {
-		return n, fmt.Errorf("export clients: %w", err)
-	}
-	if _, err := f.WriteTo(w); err != nil {
+	if err := xw.Finish(w); err != nil {
 		return n, fmt.Errorf("export clients: %w", err)
 	}
 	return n, nil
 }
+
+// XLSXWriter writes a table as an Excel workbook of one sheet, row by row: the first
+// row is the header, bold, frozen and filtered; every cell is text in a column
+// formatted as Text, so numbers keep their leading zeros and a value starting with =
+// is text, not a formula. Rows are streamed (to temporary files past 16 MB). Every
+// workbook the product writes of rows goes through it.
+type XLSXWriter struct {
+	f          *excelize.File
+	sw         *excelize.StreamWriter
+	sheet      string
+	text, bold int
+	row, cols  int
+	cells      []any
+}
+
+// NewXLSXWriter starts a workbook whose one sheet is named sheet; Close frees it.
+func NewXLSXWriter(sheet string) (*XLSXWriter, error) {
+	x := &XLSXWriter{f: excelize.NewFile(), sheet: sheet}
+	err := x.f.SetSheetName(x.f.GetSheetName(0), sheet)
+	if err == nil {
+		x.text, err = x.f.NewStyle(&excelize.Style{NumFmt: textFormat})
+	}
+	if err == nil {
+		x.bold, err = x.f.NewStyle(&excelize.Style{NumFmt: textFormat, Font: &excelize.Font{Bold: true}})
+	}
+	if err == nil {
+		x.sw, err = x.f.NewStreamWriter(sheet)
+	}
+	if err != nil {
+		_ = x.f.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// Write writes a row, the header first; rec may be reused after it returns.
+func (x *XLSXWriter) Write(rec []string) error {
+	x.row++
+	x.cells = x.cells[:0]
+	if x.row == 1 {
+		// The stream takes the columns' settings before its first row.
+		x.cols = len(rec)
+		if err := x.sw.SetColStyle(1, x.cols, x.text); err != nil {
+			return err
+		}
+		for i, name := range rec {
+			if err := x.sw.SetColWidth(i+1, i+1, float64(max(14, utf8.RuneCountInString(name)+4))); err != nil {
+				return err
+			}
+		}
+		if err := x.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+			return err
+		}
+		for _, v := range rec {
+			x.cells = append(x.cells, excelize.Cell{StyleID: x.bold, Value: v})
+		}
+	} else {
+		for _, v := range rec {
+			if v == "" {
+				x.cells = append(x.cells, nil) // no cell at all; the column is Text
+			} else {
+				x.cells = append(x.cells, v)
+			}
+		}
+	}
+	ref, err := excelize.CoordinatesToCellName(1, x.row)
+	if err != nil {
+		return err
+	}
+	return x.sw.SetRow(ref, x.cells)
+}
+
+// Finish ends the sheet and writes the workbook to w.
+func (x *XLSXWriter) Finish(w io.Writer) error {
+	last, err := excelize.CoordinatesToCellName(max(x.cols, 1), max(x.row, 2))
+	if err != nil {
+		return err
+	}
+	// Set before Flush, the filter goes out with the rest of the sheet's settings.
+	if err := x.f.AutoFilter(x.sheet, "A1:"+last, nil); err != nil {
+		return err
+	}
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	_, err = x.f.WriteTo(w)
+	return err
+}
+
+// Close frees the workbook's temporary files.
+func (x *XLSXWriter) Close() error { return x.f.Close() }
 
 // ImportXLSX reads clients from the first sheet of an Excel workbook as Import reads
 // a CSV: the same columns, rows, matching and report, a row's line being its row
