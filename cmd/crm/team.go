@@ -43,6 +43,10 @@ func runChat(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	// One person at a terminal: names are searchable from the first line typed.
+	if err := s.Directory().Sync(ctx); err != nil {
+		return err
+	}
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
 	if err != nil {
 		return err
