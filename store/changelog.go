@@ -4,6 +4,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -36,6 +37,10 @@ type changeDoc struct {
 	Client  string    `bson:"client,omitempty"`  // a run of one (and every document before runs)
 	Clients []string  `bson:"clients,omitempty"` // a longer run
 	At      time.Time `bson:"at"`
+	// Made, for clients just created, is what the directory keeps of each, as JSON
+	// (one value for the engine to decode): a reader puts an import's batch in
+	// without reading its clients.
+	Made string `bson:"made,omitempty"`
 }
 
 func (c *changeDoc) ids() []string {
@@ -52,7 +57,7 @@ func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
 	ctx = context.WithoutCancel(ctx)
 	for len(clientIDs) > 0 {
 		n := min(len(clientIDs), changesPerDoc)
-		if err := s.appendChanges(ctx, clientIDs[:n]); err != nil {
+		if err := s.appendChanges(ctx, clientIDs[:n], ""); err != nil {
 			return err
 		}
 		clientIDs = clientIDs[n:]
@@ -60,12 +65,35 @@ func (s *Store) recordChanges(ctx context.Context, clientIDs ...string) error {
 	return nil
 }
 
-func (s *Store) appendChanges(ctx context.Context, ids []string) error {
+// recordCreated appends the creation of clients to the change log, with what the
+// directory keeps of them.
+func (s *Store) recordCreated(ctx context.Context, clients []*Client) error {
+	ctx = context.WithoutCancel(ctx)
+	for len(clients) > 0 {
+		n := min(len(clients), changesPerDoc)
+		ids := make([]string, n)
+		recs := make([]dirRecord, n)
+		for i, c := range clients[:n] {
+			ids[i], recs[i] = c.ID, recordOf(c)
+		}
+		made, err := json.Marshal(recs)
+		if err != nil {
+			return err
+		}
+		if err := s.appendChanges(ctx, ids, string(made)); err != nil {
+			return err
+		}
+		clients = clients[n:]
+	}
+	return nil
+}
+
+func (s *Store) appendChanges(ctx context.Context, ids []string, made string) error {
 	end, err := s.logEndHint(ctx)
 	if err != nil {
 		return err
 	}
-	doc := changeDoc{At: s.now()}
+	doc := changeDoc{At: s.now(), Made: made}
 	if len(ids) == 1 {
 		doc.Client = ids[0]
 	} else {
@@ -128,10 +156,12 @@ func (s *Store) noteLogEnd(n int64) {
 }
 
 // changeRun is what a reader got from the log after a number: the clients changed
-// (in log order, repeats kept), the last number read, and when the first of them
-// was written (zero when nothing was there).
+// (in log order, repeats kept), with what a creation carried (nil for any other
+// change), the last number read, and when the first of them was written (zero when
+// nothing was there).
 type changeRun struct {
 	clients []string
+	made    []*dirRecord
 	last    int64
 	first   time.Time
 	end     bool // the log ends at last
@@ -171,7 +201,17 @@ func (s *Store) readChanges(ctx context.Context, from int64, limit int) (changeR
 				run.first = c.At
 			}
 			ids := c.ids()
+			made := make([]*dirRecord, len(ids))
+			if c.Made != "" {
+				var recs []dirRecord
+				if err := json.Unmarshal([]byte(c.Made), &recs); err == nil && len(recs) == len(ids) {
+					for i := range recs {
+						made[i] = &recs[i]
+					}
+				} // else: read the clients
+			}
 			run.clients = append(run.clients, ids...)
+			run.made = append(run.made, made...)
 			run.last += int64(len(ids))
 			singles = singles && len(ids) == 1
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,7 @@ type Directory struct {
 
 	mu      sync.RWMutex // the entries; read-held while a search scans them
 	entries entrySet
+	gone    map[string]time.Time // clients seen deleted: a creation read later does not bring them back
 	loaded  atomic.Bool
 
 	st        sync.Mutex // the follower's state, below
@@ -76,7 +78,7 @@ type reloadJob struct {
 }
 
 func newDirectory(s *Store) *Directory {
-	d := &Directory{s: s, entries: newEntrySet(0), roundDone: make(chan struct{})}
+	d := &Directory{s: s, entries: newEntrySet(0), gone: map[string]time.Time{}, roundDone: make(chan struct{})}
 	d.ctx, d.stop = context.WithCancel(context.Background())
 	return d
 }
@@ -123,6 +125,7 @@ func (d *Directory) remove(id string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.entries.remove(id)
+	d.gone[id] = time.Now()
 }
 
 // look is an interactive reader's check: it never waits for a catch-up, it starts
@@ -273,10 +276,25 @@ func (d *Directory) round(ctx context.Context) (more bool, err error) {
 		d.st.Unlock()
 	}
 	d.at("read")
-	ids := distinct(run.clients)
-	if len(ids) > 1000+d.size()/3 {
+	// A client created in the run comes with its record; any other change is read.
+	var ids []string
+	made := map[string]*dirRecord{}
+	read := map[string]bool{}
+	for i, id := range run.clients {
+		if _, seen := made[id]; !seen && !read[id] {
+			ids = append(ids, id)
+		}
+		if run.made[i] == nil {
+			read[id] = true
+		} else {
+			made[id] = run.made[i]
+		}
+	}
+	if len(read) > 1000+d.size()/3 {
 		return true, d.reloadNow(ctx)
 	}
+	d.putMade(ids, made, read)
+	ids = slices.DeleteFunc(ids, func(id string) bool { return !read[id] })
 	for len(ids) > 0 {
 		n := min(len(ids), feedChunk)
 		if err := d.feed(ctx, ids[:n]); err != nil {
@@ -303,16 +321,23 @@ func (d *Directory) size() int {
 	return len(d.entries.list)
 }
 
-func distinct(ids []string) []string {
-	seen := make(map[string]bool, len(ids))
-	out := ids[:0:0]
+// putMade puts in the clients created in a run that nothing else changed, from the
+// records their creation logged. One the directory has is left as it is: it was read
+// or written here later than it was created; one seen deleted stays out.
+func (d *Directory) putMade(ids []string, made map[string]*dirRecord, read map[string]bool) {
+	var entries []*dirEntry
 	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
+		if !read[id] {
+			entries = append(entries, makeEntry(made[id].client(id)))
 		}
 	}
-	return out
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range entries {
+		if _, have := d.entries.pos[e.id]; !have && d.gone[e.id].IsZero() {
+			d.entries.put(e)
+		}
+	}
 }
 
 // feed reads the clients by _id and puts them in (a client not found was deleted).
@@ -332,9 +357,11 @@ func (d *Directory) feed(ctx context.Context, ids []string) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	now := time.Now()
 	for i, e := range entries {
 		if e == nil {
 			d.entries.remove(ids[i])
+			d.gone[ids[i]] = now
 		} else {
 			d.entries.put(e)
 		}
@@ -402,11 +429,62 @@ func (d *Directory) swap(entries entrySet, end int64) {
 	d.mu.Lock()
 	d.entries = entries
 	d.loaded.Store(true)
+	for id, at := range d.gone {
+		if time.Since(at) > 2*reloadEvery { // its creation is out of the log by now
+			delete(d.gone, id)
+		}
+	}
 	d.mu.Unlock()
 	d.st.Lock()
 	d.applied, d.loadedAt = end, time.Now()
 	d.st.Unlock()
 	d.at("swapped")
+}
+
+// dirRecord is what the directory keeps of a client, as the change log carries it for
+// clients just created (short keys: an import's batch is one document).
+type dirRecord struct {
+	Name     string       `json:"n"`
+	Manager  string       `json:"m,omitempty"`
+	Stage    Stage        `json:"s,omitempty"`
+	City     string       `json:"c,omitempty"`
+	Industry string       `json:"i,omitempty"`
+	Source   string       `json:"l,omitempty"`
+	Class    string       `json:"k,omitempty"`
+	AtRisk   *time.Time   `json:"r,omitempty"`
+	Website  string       `json:"w,omitempty"`
+	Emails   []string     `json:"e,omitempty"`
+	Created  time.Time    `json:"t"`
+	Contacts []dirContact `json:"p,omitempty"`
+}
+
+type dirContact struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"n"`
+	Emails   []string  `json:"e,omitempty"`
+	Birthday *Birthday `json:"b,omitempty"`
+}
+
+func recordOf(c *Client) dirRecord {
+	r := dirRecord{Name: c.Name, Manager: c.ManagerID, Stage: c.Stage, City: c.City, Industry: c.Industry, Source: c.LeadSource,
+		Class: c.Class, AtRisk: c.AtRiskSince, Website: c.Website, Emails: c.Emails, Created: c.CreatedAt}
+	for _, p := range c.ContactList() {
+		r.Contacts = append(r.Contacts, dirContact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday})
+	}
+	return r
+}
+
+// client is the record as the part of a Client that makeEntry reads.
+func (r *dirRecord) client(id string) *Client {
+	c := &Client{ID: id, Name: r.Name, ManagerID: r.Manager, Stage: r.Stage, City: r.City, Industry: r.Industry, LeadSource: r.Source,
+		Class: r.Class, AtRiskSince: r.AtRisk, Website: r.Website, Emails: r.Emails, CreatedAt: r.Created}
+	if len(r.Contacts) > 0 {
+		c.Contacts = make(map[string]Contact, len(r.Contacts))
+		for _, p := range r.Contacts {
+			c.Contacts[p.ID] = Contact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday}
+		}
+	}
+	return c
 }
 
 var dirProjection = bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},

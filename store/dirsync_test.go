@@ -246,3 +246,67 @@ func TestChangeLogRuns(t *testing.T) {
 		t.Fatalf("the other process's directory: %v", got)
 	}
 }
+
+// A creation comes with what the directory keeps of the client: another process puts
+// an import's clients in without reading them, and a client it saw deleted stays out
+// even when its creation is logged after the deletion.
+func TestCreationsCarryWhatTheDirectoryKeeps(t *testing.T) {
+	ctx := context.Background()
+	s, name := storetest.NewNamed(t)
+	serve := otherProcess(t, name, store.Options{})
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	batch := []*store.Client{
+		{Name: "Ромашка", ManagerID: "m1", City: "Казань", Website: "www.romashka.ru", Emails: []string{"info@romashka.ru"},
+			Contacts: map[string]store.Contact{"p1": storetest.Person("Анна", "anna@romashka.ru", 12, 3, true)}},
+		{Name: "Лютик", ManagerID: "m2"},
+	}
+	for i, err := range s.CreateClients(ctx, "import", batch) {
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	// Gone from the database before serve follows the log: serve never reads it.
+	if err := s.DeleteClientUnloggedForTest(ctx, batch[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := resultNames(t, serve, "лютик"); !slices.Equal(got, []string{"Лютик"}) {
+		t.Fatalf("the creation's record was not what the directory took: %v", got)
+	}
+	m1 := store.Viewer{ManagerID: "m1", Role: store.RoleManager}
+	if res, _ := serve.Search(ctx, m1, "ромашка", 10); len(res) != 1 || res[0].ManagerID != "m1" {
+		t.Fatalf("the manager's search: %+v", res)
+	}
+	owners, err := serve.OwnersOfEmails(ctx, []string{"anna@romashka.ru", "info@romashka.ru"})
+	if err != nil || owners["anna@romashka.ru"] != batch[0].ID || owners["info@romashka.ru"] != batch[0].ID {
+		t.Fatalf("owners of e-mails: %v %v", owners, err)
+	}
+	domains, err := serve.ClientsByDomains(ctx, []string{"romashka.ru"})
+	if err != nil || !slices.Equal(domains["romashka.ru"], []string{batch[0].ID}) {
+		t.Fatalf("clients by domain: %v %v", domains, err)
+	}
+	birthdays, err := serve.Birthdays(ctx, m1, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), 1)
+	if err != nil || len(birthdays) != 1 || birthdays[0].ContactName != "Анна" {
+		t.Fatalf("birthdays: %+v %v", birthdays, err)
+	}
+
+	if err := s.DeleteClient(ctx, "m", batch[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LogCreationForTest(ctx, batch[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := resultNames(t, serve, "ромашка"); len(got) != 0 {
+		t.Fatalf("a deleted client came back with its creation logged late: %v", got)
+	}
+}

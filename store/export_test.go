@@ -136,6 +136,12 @@ func (s *Store) DeleteClientUnloggedForTest(ctx context.Context, id string) erro
 	return err
 }
 
+// LogCreationForTest logs the creation of c again, as its writer would have if it
+// logged it late.
+func (s *Store) LogCreationForTest(ctx context.Context, c *Client) error {
+	return s.recordCreated(ctx, []*Client{c})
+}
+
 // AgeDirectoryForTest makes the directory's last full load d older.
 func (s *Store) AgeDirectoryForTest(d time.Duration) {
 	s.dir.st.Lock()
