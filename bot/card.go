@@ -75,14 +75,30 @@ func (t *turn) find(q string) {
 		t.fail("search", err)
 		return
 	}
+	note := t.searchNote()
 	switch {
 	case len(res) == 0:
-		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
+		t.say(t.tr("find.none", "q", q)+note, row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)
+		if note != "" && res[0].Match != store.MatchKey { // a key is exact: nothing was missed
+			t.say(strings.TrimPrefix(note, "\n"))
+		}
 	default:
-		t.showList(t.tr("find.many", "q", q), res)
+		t.showList(t.tr("find.many", "q", q)+note, res)
 	}
+}
+
+// searchNote is a line saying the names searched were still loading or behind the
+// database, or "": search answers from the client directory as it stands.
+func (t *turn) searchNote() string {
+	switch st := t.st.DirectoryState(); {
+	case st.Loading:
+		return "\n" + t.tr("find.loading")
+	case st.Stale():
+		return "\n" + t.tr("find.behind", "s", int(st.Behind.Seconds()))
+	}
+	return ""
 }
 
 // showList shows numbered results with a button per client.
