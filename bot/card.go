@@ -71,15 +71,19 @@ func (t *turn) find(q string) {
 		return
 	}
 	res, ok := t.search(q)
+	note := t.searchNote()
 	switch {
 	case !ok:
 	case len(res) == 0:
 		if t.sayOwners(q) {
 			return
 		}
-		t.say(t.tr("find.none", "q", q), row(btn(t.tr("btn.new"), tapNewClient.data())))
+		t.say(t.tr("find.none", "q", q)+note, row(btn(t.tr("btn.new"), tapNewClient.data())))
 	case len(res) == 1:
 		t.openCard(res[0].ClientID)
+		if note != "" && res[0].Match != store.MatchKey { // a key is exact: nothing was missed
+			t.say(strings.TrimPrefix(note, "\n"))
+		}
 	default:
 		t.showFound(q, res, 0)
 	}
@@ -113,7 +117,19 @@ func (t *turn) foundPage(q string, page int) {
 func (t *turn) showFound(q string, res []store.Result, page int) {
 	p := newPager(listFound, listPage, len(res), page, q)
 	from, to := p.span()
-	t.showList(t.tr("find.many", "q", q), p, res[from:to], len(res) == searchCap)
+	t.showList(t.tr("find.many", "q", q)+t.searchNote(), p, res[from:to], len(res) == searchCap)
+}
+
+// searchNote is a line saying the names searched were still loading or behind the
+// database, or "": search answers from the client directory as it stands.
+func (t *turn) searchNote() string {
+	switch st := t.st.DirectoryState(); {
+	case st.Loading:
+		return "\n" + t.tr("find.loading")
+	case st.Stale():
+		return "\n" + t.tr("find.behind", "s", int(st.Behind.Seconds()))
+	}
+	return ""
 }
 
 // showList shows a page of clients, numbered, with a button per client naming its

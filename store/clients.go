@@ -225,13 +225,15 @@ func (s *Store) CreateClients(ctx context.Context, actor string, clients []*Clie
 	}
 
 	var changed []string
+	var made []*Client
 	for _, i := range saved {
 		if errs[i] == nil {
 			changed = append(changed, clients[i].ID)
+			made = append(made, clients[i])
 			s.dir.put(clients[i])
 		}
 	}
-	if err := s.recordChanges(ctx, changed...); err != nil {
+	if err := s.recordCreated(ctx, made); err != nil {
 		s.log.Warn("record client changes", "err", err)
 	}
 	if len(changed) == 1 {

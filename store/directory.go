@@ -2,36 +2,14 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unique"
 
-	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 	"golang.org/x/sync/errgroup"
-)
-
-// The directory is an in-process index of every client's name, manager and stage: the
-// access path for name search and managers' client lists, which would otherwise scan
-// the whole collection on the embedded engine.
-//
-// Every process that searches keeps its own copy and follows a change log written by
-// every process that changes clients: a counter "changes" and one document per change
-// numbered by it. Following it costs one _id read when nothing changed. A change whose
-// document is missing (its writer is mid-write or crashed) is retried for a while; a
-// full reload every reloadEvery catches anything lost that way.
-const (
-	changesCounter   = "changes"
-	pendingRetryFor  = time.Minute
-	reloadEvery      = time.Hour
-	maxChangesToFeed = 20000 // beyond this many new changes, reload instead
 )
 
 type dirEntry struct {
@@ -66,25 +44,6 @@ func (e *dirEntry) managerID() string { return e.manager.Value() }
 type dirBirthday struct {
 	month, day    int8
 	contact, name string
-}
-
-// Directory is the in-process client index.
-type Directory struct {
-	s *Store
-
-	mu       sync.RWMutex
-	loaded   bool
-	loadedAt time.Time
-	applied  int64               // last change number applied
-	pending  map[int64]time.Time // change numbers seen missing, with when first seen
-	entries  entrySet
-
-	refresh   sync.Mutex  // one refresh at a time
-	reloading atomic.Bool // a background reload is running
-}
-
-func newDirectory(s *Store) *Directory {
-	return &Directory{s: s, entries: newEntrySet(0), pending: map[int64]time.Time{}}
 }
 
 // entrySet keeps entries in a slice (scanned on every search, faster than a map) with
@@ -203,155 +162,6 @@ func makeEntry(c *Client) *dirEntry {
 	return e
 }
 
-func (d *Directory) put(c *Client) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.loaded {
-		d.entries.put(makeEntry(c))
-	}
-}
-
-func (d *Directory) remove(id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.entries.remove(id)
-}
-
-// Sync brings the directory up to date: a full load the first time (and every
-// reloadEvery), then only the changes logged since.
-func (d *Directory) Sync(ctx context.Context) error {
-	d.refresh.Lock()
-	defer d.refresh.Unlock()
-	d.mu.RLock()
-	loaded, loadedAt, applied := d.loaded, d.loadedAt, d.applied
-	d.mu.RUnlock()
-
-	head, err := d.s.currentSeq(ctx, changesCounter)
-	if err != nil {
-		return fmt.Errorf("read change log: %w", err)
-	}
-	if !loaded || head-applied > maxChangesToFeed {
-		return d.load(ctx, head)
-	}
-	if time.Since(loadedAt) > reloadEvery && d.reloading.CompareAndSwap(false, true) {
-		// The safety-net reload takes a second or two at 100k: not in a user's search.
-		go func() {
-			defer d.reloading.Store(false)
-			ctx := context.WithoutCancel(ctx)
-			head, err := d.s.currentSeq(ctx, changesCounter)
-			if err == nil {
-				err = d.load(ctx, head)
-			}
-			if err != nil {
-				d.s.log.Warn("reload client directory", "err", err)
-			}
-		}()
-	}
-	d.mu.RLock()
-	todo := make([]int64, 0, head-applied+int64(len(d.pending)))
-	for n := range d.pending {
-		todo = append(todo, n)
-	}
-	d.mu.RUnlock()
-	for n := applied + 1; n <= head; n++ {
-		todo = append(todo, n)
-	}
-	if len(todo) == 0 {
-		return nil
-	}
-	return d.feed(ctx, todo, head)
-}
-
-// load reads every client; head was read before the scan, so changes made during the
-// scan are fed again afterwards (feeding is idempotent: it re-reads the client). A
-// feed that ran during the scan is undone by the swap and fed again the same way.
-func (d *Directory) load(ctx context.Context, head int64) error {
-	entries := newEntrySet(len(d.entries.list))
-	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).
-		SetProjection(bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
-			{Key: "emails", Value: 1}, {Key: "website", Value: 1}, {Key: "city", Value: 1}, {Key: "industry", Value: 1},
-			{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "class", Value: 1}, {Key: "atRiskSince", Value: 1}}))
-	if err != nil {
-		return fmt.Errorf("load client directory: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var c Client
-		if err := cur.Decode(&c); err != nil {
-			return err
-		}
-		entries.put(makeEntry(&c))
-	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("load client directory: %w", err)
-	}
-	d.mu.Lock()
-	d.entries, d.loaded, d.loadedAt, d.applied = entries, true, time.Now(), head
-	d.pending = map[int64]time.Time{}
-	d.mu.Unlock()
-	return nil
-}
-
-func (d *Directory) feed(ctx context.Context, todo []int64, head int64) error {
-	changes := make([]*changeDoc, len(todo))
-	if err := parallel(ctx, len(todo), func(i int) error {
-		var c changeDoc
-		err := d.s.getByID(ctx, colChanges, changeID(todo[i]), &c)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		changes[i] = &c
-		return err
-	}); err != nil {
-		return fmt.Errorf("read change log: %w", err)
-	}
-	ids := map[string]bool{}
-	for _, c := range changes {
-		if c != nil {
-			ids[c.Client] = true
-		}
-	}
-	list := make([]string, 0, len(ids))
-	for id := range ids {
-		list = append(list, id)
-	}
-	clients := make([]*Client, len(list))
-	if err := parallel(ctx, len(list), func(i int) error {
-		c, err := d.s.Client(ctx, list[i])
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		clients[i] = c
-		return err
-	}); err != nil {
-		return fmt.Errorf("read changed clients: %w", err)
-	}
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for i, id := range list {
-		if clients[i] == nil {
-			d.entries.remove(id)
-		} else {
-			d.entries.put(makeEntry(clients[i]))
-		}
-	}
-	now := time.Now()
-	for i, n := range todo {
-		if changes[i] != nil {
-			delete(d.pending, n)
-			continue
-		}
-		if first, ok := d.pending[n]; !ok {
-			d.pending[n] = now
-		} else if now.Sub(first) > pendingRetryFor {
-			delete(d.pending, n) // its writer died; the hourly reload covers it
-		}
-	}
-	d.applied = max(d.applied, head)
-	return nil
-}
-
 // parallel runs fn for 0..n-1 on a few goroutines: look-ups by _id are cheap but each
 // is a round trip, and the engine serves reads concurrently.
 func parallel(ctx context.Context, n int, fn func(int) error) error {
@@ -392,7 +202,9 @@ type Result struct {
 }
 
 // Search finds clients by phone, e-mail or INN (exact keys) and by name fragment, in
-// any case and script, ranked and limited to what the viewer may see.
+// any case and script, ranked and limited to what the viewer may see. Names come from
+// the directory as it stands: DirectoryState, asked after, tells whether it was
+// loading or behind the change log.
 func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) ([]Result, error) {
 	if limit <= 0 {
 		limit = 10
@@ -413,11 +225,10 @@ func (s *Store) Search(ctx context.Context, v Viewer, query string, limit int) (
 				ManagerID: hit.Client.ManagerID, ContactID: hit.ContactID, Match: MatchKey})
 		}
 	}
-	if err := s.dir.Sync(ctx); err != nil {
-		return nil, err
-	}
+	// Names are searched in the directory as it stands, never waiting for it to catch
+	// up (DirectoryState says how far behind it is); until it is loaded, keys only.
 	q := normalizeQuery(query)
-	if q == "" {
+	if q == "" || !s.dir.look(ctx) {
 		return out, nil
 	}
 	var named []Result
@@ -504,7 +315,7 @@ func (s *Store) keyHits(ctx context.Context, q string) []*Hit {
 
 // ManagerClients lists a manager's clients by name (from the directory).
 func (s *Store) ManagerClients(ctx context.Context, managerID string, offset, limit int) ([]Result, int, error) {
-	if err := s.dir.Sync(ctx); err != nil {
+	if err := s.dir.current(ctx); err != nil {
 		return nil, 0, err
 	}
 	var out []Result
@@ -565,7 +376,7 @@ type BirthdayHit struct {
 // from's date (in from's location), by date. 29 February falls on 28 February in
 // other years.
 func (s *Store) Birthdays(ctx context.Context, v Viewer, from time.Time, days int) ([]BirthdayHit, error) {
-	if err := s.dir.Sync(ctx); err != nil {
+	if err := s.dir.current(ctx); err != nil {
 		return nil, err
 	}
 	type md struct{ m, d int8 }
@@ -605,7 +416,7 @@ func isLeap(year int) bool { return year%4 == 0 && (year%100 != 0 || year%400 ==
 // ManagersOf tells each known client's responsible manager ("" when unassigned),
 // from the directory.
 func (s *Store) ManagersOf(ctx context.Context, clientIDs []string) (map[string]string, error) {
-	if err := s.dir.Sync(ctx); err != nil {
+	if err := s.dir.current(ctx); err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(clientIDs))

@@ -19,20 +19,23 @@ import (
 //     stagemoves.go, optouts.go), letters by Message-ID (LetterID), records of sent
 //     letters (sent.go), the letters waiting in /inbox from one sender (waiting.go),
 //     campaign batches read one by one (Batches) and written under a hold filtered
-//     by _id alone (stillHeld), outbox lanes read [lo, hi) by number (outbox.go). Name search and managers' client lists come from the in-process
-//     Directory, kept current by a change log: a counter and a document per change,
-//     read by _id (recordChanges). Collections kept small are read whole or filtered
-//     on other fields: managers, campaigns, schedule (AcquireLease, writeHeld),
-//     ingesting (letters in flight), replies (letters awaiting an answer) and
-//     unsorted (the /inbox queue). Every other scan is a cold path (exports, repairs,
-//     backfills, pruning, a client's orders, the audit log) and says so.
+//     by _id alone (stillHeld), outbox lanes read [lo, hi) by number (outbox.go).
+//     Name search and managers' client lists come from the in-process Directory,
+//     kept current by a change log whose documents each hold a run of changes and
+//     are found by _id, one after another (changelog.go): a query for a range of
+//     _id, or an $in, reads the whole collection (measured). Collections kept small
+//     are read whole or filtered on other fields: managers, campaigns, schedule
+//     (AcquireLease, writeHeld), ingesting (letters in flight), replies (letters
+//     awaiting an answer) and unsorted (the /inbox queue). Every other scan is a
+//     cold path (exports, repairs, backfills, pruning, a client's orders, the audit
+//     log) and says so.
 //  2. An update is a read, a change in Go and a write, and two updates of one document
 //     may interleave: concurrent $set or $inc lose one. docLocks, below, serialises
 //     the updates of one document within the process. findOneAndUpdate is not atomic
 //     either, so a lease only says who should work and a claim (an insert under a
-//     unique _id, Claim) says who does. Two processes sharing one engine may be handed
-//     the same change-log number; recordChanges takes another when its number's
-//     document exists.
+//     unique _id, Claim) says who does. The change log is appended to the same way:
+//     a writer inserts at the number after the last document it knows of, and
+//     another process that got there first makes it try after that one.
 //  3. There are no multi-document transactions. Write orders leave a crash's remains
 //     where a check or a repair finds them: keys before the client that lists them
 //     and removed after it (RepairKeys at start and in crm migrate), a reminder slot

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -99,15 +100,76 @@ func (s *Store) StageDayForTest(ctx context.Context, t testing.TB, day string) (
 
 // DirectoryBehindForTest is how many logged changes this process's directory has not
 // applied yet.
-func (s *Store) DirectoryBehindForTest(ctx context.Context, t testing.TB) int64 {
+func (s *Store) DirectoryBehindForTest(ctx context.Context, t testing.TB) int {
 	t.Helper()
-	head, err := s.currentSeq(ctx, changesCounter)
+	s.dir.st.Lock()
+	applied := s.dir.applied
+	s.dir.st.Unlock()
+	run, err := s.readChanges(ctx, applied, 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.dir.mu.RLock()
-	defer s.dir.mu.RUnlock()
-	return head - s.dir.applied
+	return len(run.clients)
+}
+
+// SetDirectoryHook replaces Options.DirectoryHook.
+func (s *Store) SetDirectoryHook(f func(point string)) {
+	s.dir.st.Lock()
+	s.dir.hook = f
+	s.dir.st.Unlock()
+}
+
+// ChangesAfterForTest reads the change log after number from, as the directory does.
+func (s *Store) ChangesAfterForTest(ctx context.Context, t testing.TB, from int64) []string {
+	t.Helper()
+	run, err := s.readChanges(ctx, from, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run.clients
+}
+
+// DeleteClientUnloggedForTest deletes a client without logging the change, as a
+// writer that died between the two would.
+func (s *Store) DeleteClientUnloggedForTest(ctx context.Context, id string) error {
+	_, err := s.c(colClients).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
+	return err
+}
+
+// LogCreationForTest logs the creation of c again, as its writer would have if it
+// logged it late.
+func (s *Store) LogCreationForTest(ctx context.Context, c *Client) error {
+	return s.recordCreated(ctx, []*Client{c})
+}
+
+// AgeDirectoryForTest makes the directory's last full load d older.
+func (s *Store) AgeDirectoryForTest(d time.Duration) {
+	s.dir.st.Lock()
+	s.dir.loadedAt = s.dir.loadedAt.Add(-d)
+	s.dir.st.Unlock()
+}
+
+// ChangeLogDocsForTest lists the change log's documents: each one's first number and
+// its clients.
+func (s *Store) ChangeLogDocsForTest(ctx context.Context, t testing.TB) map[int64][]string {
+	t.Helper()
+	cur, err := s.c(colChanges).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []changeDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64][]string{}
+	for _, d := range docs {
+		n, err := strconv.ParseInt(d.ID, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = d.ids()
+	}
+	return out
 }
 
 // StageMoves lists the moves made in [from, to), oldest first; reports stream them

@@ -110,8 +110,8 @@ func (s *Store) searchClass(ctx context.Context, v Viewer, want string, limit in
 	if !ValidClass(want) {
 		return nil, invalidf("class %q: use A, B or C, X, Y or Z, or a pair such as AX", want)
 	}
-	if err := s.dir.Sync(ctx); err != nil {
-		return nil, err
+	if !s.dir.look(ctx) {
+		return nil, nil // found once the directory is loaded (DirectoryState)
 	}
 	var out []Result
 	s.dir.mu.RLock()

@@ -244,9 +244,10 @@ type ReportClient struct {
 	CreatedAt                                       time.Time
 }
 
-// ReportClients lists every client from the in-process directory (no database scan).
+// ReportClients lists every client from the in-process directory (no database scan),
+// as it stands: a report does not wait for it to catch up.
 func (s *Store) ReportClients(ctx context.Context) ([]ReportClient, error) {
-	if err := s.dir.Sync(ctx); err != nil {
+	if err := s.dir.current(ctx); err != nil {
 		return nil, err
 	}
 	s.dir.mu.RLock()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -69,6 +70,11 @@ type Options struct {
 	// Location is the company's time zone: activity is counted by its days (default
 	// UTC).
 	Location *time.Location
+	// DirectoryHook, for tests, is called at points of the client directory's catching
+	// up, in the goroutine doing it, which it may hold: "read" (the change log was read,
+	// the clients not yet), "built" (a full load read every client, not swapped in
+	// yet), "swapped".
+	DirectoryHook func(point string)
 }
 
 // Store is the CRM's data access.
@@ -83,6 +89,9 @@ type Store struct {
 	loc    *time.Location
 	crash  func(point string) error // tests only: see crashPoint
 	locks  *docLocks
+	// logEnd is the last number of the change log this process knows of (writers
+	// append after it), and when it learnt it (Unix ns).
+	logEnd, logEndAt atomic.Int64
 }
 
 // Open connects to the database at uri and checks that it answers.
@@ -124,12 +133,16 @@ func New(client *mongo.Client, database string, opts Options) *Store {
 		loc:    opts.Location,
 	}
 	s.dir = newDirectory(s)
+	s.dir.hook = opts.DirectoryHook
 	s.locks = &docLocks{}
 	return s
 }
 
-// Close disconnects.
-func (s *Store) Close(ctx context.Context) error { return s.client.Disconnect(ctx) }
+// Close stops following the change log and disconnects.
+func (s *Store) Close(ctx context.Context) error {
+	s.dir.close()
+	return s.client.Disconnect(ctx)
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

@@ -34,6 +34,13 @@ type conv struct {
 func startConv(t *testing.T, limits rate.Limit) *conv {
 	t.Helper()
 	st := storetest.New(t)
+	return &conv{t: t, srv: botOn(t, st, limits), st: st}
+}
+
+// botOn runs the bot over st through the transport and the fake Bot API until the
+// test ends.
+func botOn(t *testing.T, st *store.Store, limits rate.Limit) *tgtest.Server {
+	t.Helper()
 	core, err := bot.New(st, bot.Options{Texts: templates.FS, Now: func() time.Time { return convNow },
 		InviteLink: func(code string) string { return "https://t.me/" + tgtest.BotUsername + "?start=" + code }})
 	if err != nil {
@@ -49,7 +56,7 @@ func startConv(t *testing.T, limits rate.Limit) *conv {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = tr.Run(ctx, core) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &conv{t: t, srv: srv, st: st}
+	return srv
 }
 
 func (c *conv) manager(tg int64, name string, role store.Role, lang, tz string) *store.Manager {

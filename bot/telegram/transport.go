@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,6 +65,9 @@ type Options struct {
 	WebhookSecret string
 	MaxFileSize   int64    // larger incoming files are refused by Fetch
 	Languages     []string // command menus to set; the first is also the default menu
+	// Workers is how many updates (of different chats) are handled at once when
+	// polling (DefaultWorkers); a chat's own are handled one after another.
+	Workers int
 	// DrainTimeout bounds how long Run, once its context ends, goes on sending the
 	// messages already queued (DefaultDrainTimeout); a message whose chat's turn
 	// comes later is not waited for. Negative: none is sent.
@@ -189,6 +191,9 @@ func Dial(ctx context.Context, token string, opts Options) (*Transport, error) {
 	}
 	if opts.PerChatRate <= 0 {
 		opts.PerChatRate = DefaultPerChatRate
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
 	}
 	if opts.MaxFileSize <= 0 {
 		opts.MaxFileSize = DefaultMaxFileSize
@@ -510,89 +515,6 @@ func (t *Transport) setup(ctx context.Context, method string, fn func(*tgbotapi.
 		wait = min(wait*2, maxBackoff)
 	}
 	return err
-}
-
-func (t *Transport) poll(ctx context.Context, h Handler) {
-	cfg := tgbotapi.UpdateConfig{Timeout: max(1, int(t.opts.PollTimeout/time.Second)), AllowedUpdates: allowedUpdates}
-	var backoff time.Duration
-	for ctx.Err() == nil {
-		rctx, cancel := context.WithTimeout(ctx, t.opts.PollTimeout+requestTimeout)
-		ups, err := t.api(rctx).GetUpdates(cfg)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			backoff = min(max(2*backoff, time.Second), maxBackoff)
-			wait := backoff
-			if k, after := classify(err); k == kind429 {
-				wait = after
-			}
-			t.log.Warn("telegram: getUpdates failed; retrying", "err", err, "retry_in", wait)
-			if sleep(ctx, wait) != nil {
-				return
-			}
-			continue
-		}
-		backoff = 0
-		t.dispatch(ctx, h, ups)
-		// Confirmed by the next getUpdates, only now that the batch was handled.
-		for _, u := range ups {
-			cfg.Offset = max(cfg.Offset, u.UpdateID+1)
-		}
-	}
-}
-
-// dispatch handles a batch: each chat's updates in order, different chats concurrently.
-func (t *Transport) dispatch(ctx context.Context, h Handler, ups []tgbotapi.Update) {
-	var order []int64
-	byChat := make(map[int64][]bot.Update)
-	for _, raw := range ups {
-		u, ok := t.convert(raw)
-		if !ok {
-			continue
-		}
-		if _, seen := byChat[u.ChatID]; !seen {
-			order = append(order, u.ChatID)
-		}
-		byChat[u.ChatID] = append(byChat[u.ChatID], u)
-	}
-	var wg sync.WaitGroup
-	for _, chat := range order {
-		wg.Go(func() {
-			for _, u := range byChat[chat] {
-				if ctx.Err() != nil {
-					return // unconfirmed: delivered again after a restart
-				}
-				t.handle(ctx, h, u)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-// handle runs the handler and queues its replies. A panic is logged and the update
-// counts as handled, so one bad update cannot be redelivered forever.
-func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
-	t.nUpdates.Add(1)
-	var replies []bot.Reply
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				t.log.Error("telegram: handler panicked", "chat", u.ChatID, "panic", p, "stack", string(debug.Stack()))
-			}
-		}()
-		replies = h.Handle(ctx, u)
-	}()
-	for _, r := range replies {
-		if r.ChatID == 0 {
-			r.ChatID = u.ChatID
-		}
-		// Sent even when ctx ends meanwhile: a stop drains the queue.
-		if _, _, err := t.submit(context.WithoutCancel(ctx), r, false); err != nil && !errors.Is(err, ErrClosed) {
-			t.log.Warn("telegram: reply not queued", "chat", r.ChatID, "err", err)
-		}
-	}
 }
 
 // WebhookHandler serves Telegram's webhook calls while Run runs in webhook mode. It

@@ -499,6 +499,9 @@ func (cc *campaignCmd) findClient(ctx context.Context, who string) (*store.Clien
 	if !errors.Is(err, store.ErrNotFound) {
 		return cl, err
 	}
+	if err := cc.s.Directory().Sync(ctx); err != nil { // a command: the names as they are now
+		return nil, err
+	}
 	found, err := cc.s.Search(ctx, store.Viewer{Role: store.RoleAdmin}, who, 6)
 	if err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func runCRM(ctx context.Context, t *testing.T, vars map[string]string, args ...s
 	return runResult{code, out.String(), errb.String()}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -20,7 +20,8 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// openBase opens the base vars name from the test, as another crm command would.
+// openBase opens the base vars name from the test, as another crm command would,
+// with the client directory loaded for its searches.
 func openBase(t *testing.T, vars map[string]string) (*store.Store, Config, func()) {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string { return vars[k] })
@@ -29,6 +30,9 @@ func openBase(t *testing.T, vars map[string]string) (*store.Store, Config, func(
 	}
 	cfg.Now = testNow
 	s, closeStore, err := openStore(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "test", true)
+	if err == nil {
+		err = s.Directory().Sync(context.Background())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

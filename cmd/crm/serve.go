@@ -21,17 +21,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeStore()
-	go repairKeys(ctx, e, s)
-	go repairAtStart(ctx, e, "task copies repair", s.RepairTaskRefs)
-	go repairAtStart(ctx, e, "finishing interrupted handovers", s.ResumeHandovers)
-	go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
-	go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
-	go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)
 	go func() {
-		// Load the search directory now, not in the first manager's search.
+		// Load the search directory in the background: until it is loaded, searches
+		// find clients by phone, e-mail and INN, and say the names are loading. The
+		// repairs, which read whole collections too, wait for it.
 		if err := s.Directory().Sync(ctx); err != nil && ctx.Err() == nil {
 			e.log.Warn("load the client directory", "err", err)
 		}
+		go repairKeys(ctx, e, s)
+		go repairAtStart(ctx, e, "task copies repair", s.RepairTaskRefs)
+		go repairAtStart(ctx, e, "finishing interrupted handovers", s.ResumeHandovers)
+		go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
+		go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
+		go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)
 	}()
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)

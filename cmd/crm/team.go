@@ -44,6 +44,10 @@ func runChat(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	// One person at a terminal: names are searchable from the first line typed.
+	if err := s.Directory().Sync(ctx); err != nil {
+		return err
+	}
 	campaigns, err := chatCampaigns(e, s)
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ func Seed(tb testing.TB, n, managers int) *Seeded {
 	if err == nil {
 		err = s.Migrate(ctx)
 	}
+	if err == nil {
+		err = s.Directory().Sync(ctx) // empty: from now on it has every client seeded
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -74,6 +74,11 @@ func NewNamed(t testing.TB, opts ...func(*store.Options)) (*store.Store, string)
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Loaded while empty, as crm serve's is a moment after its start: from then on the
+	// directory has every client this store writes.
+	if err := s.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		_ = s.DropDatabase(context.Background())
 		_ = s.Close(context.Background())
