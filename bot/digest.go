@@ -74,6 +74,7 @@ func (b *Bot) SendDigest(ctx context.Context, d notice.Digest) error {
 		out.WriteString("\n" + tr("digest.late"))
 	}
 	var kb [][]Button
+	v, clients := store.Viewer{ManagerID: m.ID, Role: m.Role}, map[string]*store.Client{}
 	taskLines := func(title string, refs []store.TaskRef, layout string) {
 		if len(refs) == 0 {
 			return
@@ -85,6 +86,9 @@ func (b *Bot) SendDigest(ctx context.Context, d notice.Digest) error {
 				break
 			}
 			fmt.Fprintf(&out, "\n• %s — %s", r.Due.In(loc).Format(layout), html.EscapeString(clip(r.Text, 120)))
+			if c := b.clientOfTask(ctx, v, clients, r.ClientID); c != nil {
+				out.WriteString("\n   " + clientLine(c, ""))
+			}
 		}
 	}
 	taskLines("digest.today", d.Today, "15:04")

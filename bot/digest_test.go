@@ -54,7 +54,7 @@ func TestReminderDigestAndWeeklyMessages(t *testing.T) {
 	// A digest and a weekly summary, in the manager's language.
 	day := time.Date(2026, 11, 23, 0, 0, 0, 0, moscow)
 	err = b.SendDigest(ctx, notice.Digest{ManagerID: anna.m.ID, Day: day,
-		Today:   []store.TaskRef{{ID: "t1", Due: day.Add(11 * time.Hour), Text: "встреча <в офисе>"}},
+		Today:   []store.TaskRef{{ID: "t1", ClientID: c.ID, Due: day.Add(11 * time.Hour), Text: "встреча <в офисе>"}},
 		Overdue: []store.TaskRef{{ID: "t2", Due: day.Add(-20 * time.Hour), Text: "счёт"}},
 		Birthdays: []notice.Birthday{{BirthdayHit: store.BirthdayHit{ClientID: c.ID, ClientName: c.Name, ContactName: "Иван", Date: day}, Greeting: "planned"},
 			{BirthdayHit: store.BirthdayHit{ClientID: c.ID, ClientName: c.Name, ContactName: "Пётр", Date: day.AddDate(0, 0, 2)}}},
@@ -63,7 +63,7 @@ func TestReminderDigestAndWeeklyMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	digest := out.sent[len(out.sent)-1].Text
-	for _, want := range []string{"Доброе утро, Анна", "11:00 — встреча &lt;в офисе&gt;", "Просрочено</b> (1)", "сегодня — Иван",
+	for _, want := range []string{"Доброе утро, Анна", "11:00 — встреча &lt;в офисе&gt;\n   📇 <b>Ромашка &lt;ООО&gt;</b>", "Просрочено</b> (1)", "сегодня — Иван",
 		"поздравление уйдёт сегодня", "25.11 — Пётр", "Письма ждут", "anna@x.ru — Цены"} {
 		if !strings.Contains(digest, want) {
 			t.Fatalf("digest lacks %q:\n%s", want, digest)

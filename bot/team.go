@@ -343,17 +343,23 @@ func (t *turn) taskLines(b *strings.Builder, p pager, refs []store.TaskRef) [][]
 
 // taskClient reads a task's client, once a page, if the manager may see it.
 func (t *turn) taskClient(seen map[string]*store.Client, id string) *store.Client {
+	return t.clientOfTask(t.ctx, t.viewer(), seen, id)
+}
+
+// clientOfTask reads a task's client, once for all the tasks seen holds, if v may see
+// it; nil without one.
+func (b *Bot) clientOfTask(ctx context.Context, v store.Viewer, seen map[string]*store.Client, id string) *store.Client {
 	if id == "" {
 		return nil
 	}
 	if c, ok := seen[id]; ok {
 		return c
 	}
-	c, err := t.st.Client(t.ctx, id)
+	c, err := b.st.Client(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		t.log.Warn("read a task's client", "client", id, "err", err)
+		b.log.Warn("read a task's client", "client", id, "err", err)
 	}
-	if err != nil || !t.viewer().CanSee(c) {
+	if err != nil || !v.CanSee(c) {
 		c = nil
 	}
 	seen[id] = c
