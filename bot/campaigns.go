@@ -48,7 +48,10 @@ type CampaignView struct {
 	// The current run's letters. Sending are under way; Cut were under way when the
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
-	Skipped                                      int // opted out after the start
+	Skipped                                      int // opted out after the start, or their letter did not render
+	// Lines of "mailing sent" are written in the clients' histories so far, one for
+	// each letter sent: a campaign finishing writes the rest.
+	Lines int
 	// FailReplies are what the failed letters got, the most frequent first (a few).
 	FailReplies []store.ReplyCount
 }
@@ -148,7 +151,7 @@ func (t *turn) campaignActions(v CampaignView, named bool) []Button {
 	switch v.State {
 	case store.CampaignDraft:
 		key, move = "btn.campaign_start", tapCampaignStart
-	case store.CampaignRunning, store.CampaignScheduled:
+	case store.CampaignPreparing, store.CampaignSending, store.CampaignScheduled:
 		key, move = "btn.campaign_pause", tapCampaignPause
 	case store.CampaignPaused:
 		key, move = "btn.campaign_resume", tapCampaignResume
@@ -218,6 +221,9 @@ func (t *turn) campaignStatus(id, head string) {
 			if c.key == "campaign.failed" {
 				b.WriteString(t.failReplies(v))
 			}
+		}
+		if v.State == store.CampaignFinishing {
+			b.WriteString("\n" + t.tr("campaign.lines", "n", v.Lines, "total", v.Sent))
 		}
 	}
 	kb := [][]Button{row(btn(t.tr("btn.refresh"), tapCampaignStatus.data(v.ID)), btn(t.tr("btn.campaigns"), tapCampaigns.data()))}

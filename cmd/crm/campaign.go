@@ -587,12 +587,11 @@ func (cc *campaignCmd) move(ctx context.Context, sub string, c *store.Campaign, 
 	}
 	out := cc.e.stdout
 	fmt.Fprintf(out, "campaign %q: %s\n", c.Name, cc.state(c))
-	if sub == "start" {
-		fmt.Fprintf(out, "recipients: %d", n)
-		if c.State == store.CampaignScheduled {
-			fmt.Fprint(out, " now (the segment is read again when the run begins)")
-		}
-		fmt.Fprintln(out)
+	switch {
+	case sub == "start" && c.State == store.CampaignScheduled:
+		fmt.Fprintf(out, "recipients: %d now (the segment is read again when the run begins)\n", n)
+	case sub == "start":
+		fmt.Fprintln(out, "its letters are rendered and queued batch by batch, and each batch goes out as soon as it is queued")
 	}
 	if c.State != store.CampaignPaused {
 		hint := "crm serve sends it"
@@ -647,13 +646,19 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 	}
 	fmt.Fprintf(out, "deferred (retrying): %d\nqueued (waiting): %d\n", n.Deferred, n.Queued)
 	if n.Skipped > 0 {
-		fmt.Fprintf(out, "skipped: %d (unsubscribed, bounced or removed after the start)\n", n.Skipped)
+		fmt.Fprintf(out, "skipped: %d (unsubscribed, bounced or removed after the start, or their letter did not render)\n", n.Skipped)
+		for _, r := range st.Skips {
+			fmt.Fprintf(out, "  %d × %s\n", r.N, r.Reply)
+		}
 	}
 	switch {
 	case n.Sending > 0 && over:
 		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", n.Sending)
 	case n.Sending > 0:
 		fmt.Fprintf(out, "sending now: %d\n", n.Sending)
+	}
+	if c.State == store.CampaignFinishing {
+		fmt.Fprintf(out, "history lines written: %d of %d\n", st.Lines, n.Sent)
 	}
 	return nil
 }

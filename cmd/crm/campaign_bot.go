@@ -82,7 +82,7 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	c, n := st.Campaign, st.Counts
 	v = cc.view(ctx, c)
 	v.Queued, v.Sent, v.Failed, v.Deferred, v.Skipped = n.Queued, n.Sent, n.Failed, n.Deferred, n.Skipped
-	v.FailReplies = st.Replies
+	v.FailReplies, v.Lines = st.Replies, st.Lines
 	if st.RunOver() {
 		v.Cut = n.Sending
 	} else {
