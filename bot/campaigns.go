@@ -49,8 +49,12 @@ type CampaignView struct {
 	// connection broke: they may have arrived and are not sent again.
 	Queued, Sending, Sent, Failed, Deferred, Cut int
 	// Skipped got no letter: they could not be mailed from the start (no consent,
-	// unsubscribed, bounced, no e-mail) or opted out since.
+	// unsubscribed, bounced, no e-mail), opted out since, or their letter did not
+	// render.
 	Skipped int
+	// Lines of "mailing sent" are written in the clients' histories so far, one for
+	// each letter sent: a campaign finishing writes the rest.
+	Lines int
 	// FailReplies are what the failed letters got, the most frequent first (a few).
 	FailReplies []store.ReplyCount
 }
@@ -158,7 +162,7 @@ func (t *turn) campaignActions(v CampaignView, named bool) []Button {
 	switch v.State {
 	case store.CampaignDraft:
 		key, move = "btn.campaign_start", tapCampaignStart
-	case store.CampaignRunning, store.CampaignScheduled:
+	case store.CampaignPreparing, store.CampaignSending, store.CampaignScheduled:
 		key, move = "btn.campaign_pause", tapCampaignPause
 	case store.CampaignPaused:
 		key, move = "btn.campaign_resume", tapCampaignResume
@@ -228,6 +232,9 @@ func (t *turn) campaignStatus(id, head string) {
 			if c.key == "campaign.failed" {
 				b.WriteString(t.failReplies(v))
 			}
+		}
+		if v.State == store.CampaignFinishing {
+			b.WriteString("\n" + t.tr("campaign.lines", "n", v.Lines, "total", v.Sent))
 		}
 	}
 	kb := [][]Button{row(btn(t.tr("btn.refresh"), tapCampaignStatus.data(v.ID)), btn(t.tr("btn.campaigns"), tapCampaigns.data()))}

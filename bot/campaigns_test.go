@@ -62,17 +62,16 @@ func (c *storeCampaigns) Start(ctx context.Context, actor, id string) (bot.Campa
 	if c.startErr != nil {
 		return bot.CampaignView{}, &bot.CampaignRefusal{Err: c.startErr}
 	}
-	v, err := c.move(ctx, actor, id, []store.CampaignState{store.CampaignDraft}, store.CampaignRunning)
-	v.Recipients = 3
+	v, err := c.move(ctx, actor, id, []store.CampaignState{store.CampaignDraft}, store.CampaignPreparing)
 	return v, err
 }
 
 func (c *storeCampaigns) Pause(ctx context.Context, actor, id string) (bot.CampaignView, error) {
-	return c.move(ctx, actor, id, []store.CampaignState{store.CampaignRunning, store.CampaignScheduled}, store.CampaignPaused)
+	return c.move(ctx, actor, id, []store.CampaignState{store.CampaignPreparing, store.CampaignSending, store.CampaignScheduled}, store.CampaignPaused)
 }
 
 func (c *storeCampaigns) Resume(ctx context.Context, actor, id string) (bot.CampaignView, error) {
-	return c.move(ctx, actor, id, []store.CampaignState{store.CampaignPaused}, store.CampaignRunning)
+	return c.move(ctx, actor, id, []store.CampaignState{store.CampaignPaused}, store.CampaignSending)
 }
 
 func (c *storeCampaigns) Status(ctx context.Context, id string) (bot.CampaignView, error) {
@@ -83,6 +82,9 @@ func (c *storeCampaigns) Status(ctx context.Context, id string) (bot.CampaignVie
 	v := c.view(ctx, cp)
 	if cp.Run > 0 {
 		v.Sent, v.Failed, v.Deferred, v.Queued, v.Cut, v.Skipped = 40, 2, 1, 6, 1, 3
+	}
+	if cp.State == store.CampaignFinishing {
+		v.Lines = 35
 	}
 	v.FailReplies = c.replies
 	if cp.State == store.CampaignPaused && c.refused != "" {
@@ -107,13 +109,13 @@ func campaignWorld(t *testing.T) (*world, *storeCampaigns, map[string]string) {
 	for _, c := range []struct {
 		name string
 		to   []store.CampaignState
-	}{{"Лето", []store.CampaignState{store.CampaignRunning, store.CampaignDone}}, {"Весна", []store.CampaignState{store.CampaignRunning}}, {"Осень", nil}} {
+	}{{"Лето", []store.CampaignState{store.CampaignSending, store.CampaignDone}}, {"Весна", []store.CampaignState{store.CampaignSending}}, {"Осень", nil}} {
 		cp := &store.Campaign{Name: c.name, Subject: "Скидки", Text: "Здравствуйте"}
 		if err := w.st.SaveCampaign(ctx, "test", cp); err != nil {
 			t.Fatal(err)
 		}
 		for _, to := range c.to {
-			if _, err := cs.move(ctx, "test", cp.ID, []store.CampaignState{cp.State, store.CampaignDraft, store.CampaignRunning}, to); err != nil {
+			if _, err := cs.move(ctx, "test", cp.ID, []store.CampaignState{cp.State, store.CampaignDraft, store.CampaignSending}, to); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -132,7 +134,7 @@ func campaignState(t *testing.T, st *store.Store, id string) store.CampaignState
 }
 
 func TestHeadPausesAndResumesACampaign(t *testing.T) {
-	w, _, ids := campaignWorld(t)
+	w, cs, ids := campaignWorld(t)
 	head := w.manager("Ольга", store.RoleHead, "ru", "Europe/Moscow")
 	got := head.send("/campaigns")
 	head.expect(got, "Рассылки", "▶️ отправляется <b>Весна</b> · отправлено 40 · не доставлено 2 · отложено 1 · оборвано 1 · пропущено 3", "📝 черновик <b>Осень</b>",
@@ -158,7 +160,7 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 	// The old list's pause button is stale now: the control refuses, nothing changes.
 	head.expect(head.tapData("cpp:"+ids["Весна"]), "Ничего не изменилось", "paused")
 	head.expect(head.tapData("cpr:"+ids["Весна"]), "Продолжена", "▶️ отправляется")
-	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignRunning {
+	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignSending {
 		t.Fatalf("after resume: %s", s)
 	}
 	head.expect(head.tapData("cps:nope"), "Рассылка не найдена")
@@ -167,8 +169,9 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 	// An administrator may too, in English.
 	admin := w.manager("Admin", store.RoleAdmin, "en", "Europe/Moscow")
 	admin.send("/campaigns")
-	admin.expect(admin.tap("Start Осень"), "Started. Recipients: 3.", "▶️ sending")
-	if s := campaignState(t, w.st, ids["Осень"]); s != store.CampaignRunning {
+	admin.expect(admin.tap("Start Осень"), "Started: the letters are rendered and go out as they are ready.", "⚙️ preparing")
+	admin.expect(strings.Join(admin.buttons(), "|"), "⏸ Pause=cpp:")
+	if s := campaignState(t, w.st, ids["Осень"]); s != store.CampaignPreparing {
 		t.Fatalf("after start: %s", s)
 	}
 	admin.expect(admin.send("/help"), "/campaigns")
@@ -180,9 +183,17 @@ func TestHeadPausesAndResumesACampaign(t *testing.T) {
 		}
 	}
 	got = head.send("/campaigns")
-	head.expect(got, "1. ▶️ отправляется <b>Осень</b>", "2. ▶️ отправляется <b>Весна</b>", "3. 📝 черновик <b>Черновик 8</b>",
+	head.expect(got, "1. ⚙️ готовится <b>Осень</b>", "2. ▶️ отправляется <b>Весна</b>", "3. 📝 черновик <b>Черновик 8</b>",
 		"…и ещё 2 постарше")
 	head.refuse(got, "Лето", "Черновик 0")
+
+	// Every letter out, the clients' histories being written: nothing left to pause.
+	if _, err := cs.move(context.Background(), "scheduler", ids["Весна"], []store.CampaignState{store.CampaignSending}, store.CampaignFinishing); err != nil {
+		t.Fatal(err)
+	}
+	got = head.tapData("cps:" + ids["Весна"])
+	head.expect(got, "📝 завершается: пишется история клиентов", "📝 строк в истории клиентов: 35 из 40")
+	head.refuse(strings.Join(head.buttons(), "|"), "Пауза")
 }
 
 func TestManagerCannotDriveCampaigns(t *testing.T) {
@@ -199,7 +210,7 @@ func TestManagerCannotDriveCampaigns(t *testing.T) {
 	if s := campaignState(t, w.st, ids["Осень"]); s != store.CampaignDraft {
 		t.Fatalf("a manager's forged start moved the draft to %s", s)
 	}
-	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignRunning {
+	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignSending {
 		t.Fatalf("a manager's forged pause moved the campaign to %s", s)
 	}
 
@@ -210,7 +221,7 @@ func TestManagerCannotDriveCampaigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	head.expect(head.tap("Пауза Весна"), "только руководитель")
-	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignRunning {
+	if s := campaignState(t, w.st, ids["Весна"]); s != store.CampaignSending {
 		t.Fatalf("a demoted head paused the campaign: %s", s)
 	}
 

@@ -176,26 +176,55 @@ func (cs *Campaigns) Check(ctx context.Context, c *store.Campaign) (int, error) 
 	return rv.Recipients, err
 }
 
+// sampleSize is how many of the segment's first recipients a start renders the
+// letter for before it returns: enough to catch a template that fails on the data
+// most recipients have, few enough to return at once (reading the segment to its end
+// takes seconds at 20,000 clients).
+const sampleSize = 20
+
+// errSampled stops the reading of the segment once the sample is rendered.
+var errSampled = errors.New("sample rendered")
+
+// check renders the campaign for the segment's first limit recipients (0: all of
+// them) and returns how many it rendered; the first failure is returned.
+func (cs *Campaigns) check(ctx context.Context, c *store.Campaign, t *Template, limit int) (int, error) {
+	n, ms := 0, newManagers(cs.st)
+	err := EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
+		if _, _, err := cs.letter(ctx, t, c, snapshot(r), ms, false); err != nil {
+			return err
+		}
+		if n++; n == limit {
+			return errSampled
+		}
+		return nil
+	})
+	if errors.Is(err, errSampled) {
+		err = nil
+	}
+	return n, err
+}
+
 // queueRun streams the segment into batches of a run, numbered from seq, skipping the
 // clients in skip (queued before a crash). Each recipient's letter is rendered and
-// kept in the batch, with who it is for; the contacts who get none are kept with why; with strict set (a start, which refuses a template that fails
-// for anyone) the first failure stops the queueing, otherwise (a run on its schedule)
-// the recipient is queued with the problem and fails when sent. after runs after
-// each batch with the number of batches so far. It returns that number and how many
-// recipients were queued.
-func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, strict bool, after func(batches int) error) (int, int, error) {
+// kept in the batch, with who it is for; the contacts who get none are kept with why,
+// and a recipient whose letter does not render is queued with the problem and fails
+// when sent. after runs after each batch is stored, with it. It returns the number of
+// batches and how many recipients were queued.
+func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq int, skip map[string]bool, t *Template, after func(*store.Batch, *store.BatchList) error) (int, int, error) {
 	list, n, ms := &store.BatchList{}, 0, newManagers(cs.st)
 	size := 0 // of the letters in list
 	flush := func() error {
 		if len(list.Recipients)+len(list.Skipped) == 0 {
 			return nil
 		}
-		if err := cs.st.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: run, Seq: seq}, list); err != nil {
+		b := &store.Batch{CampaignID: c.ID, Run: run, Seq: seq}
+		if err := cs.st.QueueBatch(ctx, b, list); err != nil {
 			return err
 		}
 		seq++
+		done := list
 		list, size = &store.BatchList{}, 0
-		return after(seq)
+		return after(b, done)
 	}
 	var last string
 	err := eachContact(ctx, cs.st, c.Segment, func(r Recipient) error {
@@ -203,7 +232,12 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 			return nil
 		}
 		// A client's contacts stay in one batch: a resumed queueing skips by client.
-		if r.Client.ID != last && (len(list.Recipients) >= store.BatchSize || len(list.Skipped) >= store.BatchSize || size >= store.BatchLetterBytes) {
+		// The first batch is small, so that sending begins at once.
+		limit := store.BatchSize
+		if seq == 0 {
+			limit = store.FirstBatchSize
+		}
+		if r.Client.ID != last && (len(list.Recipients) >= limit || len(list.Skipped) >= store.BatchSize || size >= store.BatchLetterBytes) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -217,7 +251,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 		}
 		out, data, err := cs.letter(ctx, t, c, b, ms, false)
 		switch {
-		case err != nil && (strict || !errors.Is(err, ErrTemplate)):
+		case err != nil && !errors.Is(err, ErrTemplate):
 			return err
 		case err != nil:
 			b.Problem = err.Error()
@@ -349,9 +383,15 @@ var ErrNotReady = errors.New("the campaign cannot start")
 // Unsubscriber, for want of a public URL and a secret to sign them with.
 var ErrNoLinks = errors.New("letters need a signed unsubscribe link, and none can be made without the public URL and the secret")
 
-// Start checks a draft campaign and starts it, or schedules it for its time: the
-// template must render for every recipient, and every letter must be able to carry a
-// signed unsubscribe link. It returns the campaign and how many recipients it has now.
+// Start checks a draft campaign and starts it, or schedules it for its time: every
+// letter must be able to carry a signed unsubscribe link, and the template must
+// render. Started now, it returns at once, preparing, once the template has rendered
+// for the segment's first recipients (a sample; nobody there: refused): runners
+// render and queue the rest batch by batch, and send each batch as soon as it is
+// queued; a recipient whose letter does not render is skipped with the reason, so
+// nobody gets a letter that failed to render. Scheduled, it is rendered for every
+// recipient first, and n is how many recipients it has now; started now, n is 0: its
+// recipients are counted as they are queued (Status).
 func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campaign, int, error) {
 	c, err := cs.st.Campaign(ctx, id)
 	if err != nil {
@@ -377,35 +417,30 @@ func (cs *Campaigns) Start(ctx context.Context, actor, id string) (*store.Campai
 		})
 		return c, n, err
 	}
-	// Starting now: every letter is rendered and its recipient queued in one reading
-	// of the segment, so what was checked is what goes out.
+	// Started now: a sample is checked here, the rest as it is queued.
 	t, err := cs.template(c)
 	if err != nil {
 		return c, 0, err
 	}
-	run := c.Run + 1
-	batches, n, err := cs.queueRun(ctx, c, run, 0, nil, t, true, func(int) error { return nil })
-	if err == nil && n == 0 {
-		err = fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
-	}
-	if err == nil {
-		c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
-			c.State, c.Run, c.RunAt, c.PauseReason, c.ResumeAt = store.CampaignRunning, run, nil, "", nil
-			c.Prepared, c.Batches = true, batches
-		})
-	}
+	n, err := cs.check(ctx, c, t, sampleSize)
 	if err != nil {
-		if derr := cs.st.DropBatches(context.WithoutCancel(ctx), id, run, batches+1); derr != nil {
-			err = errors.Join(err, derr)
-		}
+		return c, 0, err
 	}
-	return c, n, err
+	if n == 0 {
+		return c, 0, fmt.Errorf("%w: nobody in the segment has consented to mailings and has an address that works", ErrNotReady)
+	}
+	c, err = cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
+		c.State, c.Run, c.RunAt, c.PauseReason, c.ResumeAt = store.CampaignPreparing, c.Run+1, nil, "", nil
+		c.Prepared, c.Batches = false, 0 // queued by a runner's preparation
+	})
+	return c, 0, err
 }
 
-// Pause stops a running or scheduled campaign; messages under way finish, the rest
-// wait.
+// Pause stops a campaign that is preparing, sending or scheduled; messages under way
+// finish, the rest wait. One finishing has sent every letter: nothing is left to
+// pause.
 func (cs *Campaigns) Pause(ctx context.Context, actor, id string) (*store.Campaign, error) {
-	return cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignRunning, store.CampaignScheduled}, func(c *store.Campaign) {
+	return cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignPreparing, store.CampaignSending, store.CampaignScheduled}, func(c *store.Campaign) {
 		c.State, c.PauseReason, c.ResumeAt = store.CampaignPaused, "paused by "+actor, nil
 	})
 }
@@ -414,11 +449,21 @@ func (cs *Campaigns) Pause(ctx context.Context, actor, id string) (*store.Campai
 // next run.
 func (cs *Campaigns) Resume(ctx context.Context, actor, id string) (*store.Campaign, error) {
 	return cs.st.MoveCampaign(ctx, actor, id, "", []store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
-		c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
-		if c.RunAt != nil {
-			c.State = store.CampaignScheduled
-		}
+		c.State, c.PauseReason, c.ResumeAt = resumed(c), "", nil
 	})
+}
+
+// resumed is the state a paused campaign goes back to: waiting for its next run, or
+// its run preparing (nothing queued yet) or sending; a runner moves a run whose
+// letters are all out on to finishing.
+func resumed(c *store.Campaign) store.CampaignState {
+	switch {
+	case c.RunAt != nil:
+		return store.CampaignScheduled
+	case c.Batches == 0 && !c.Prepared:
+		return store.CampaignPreparing
+	}
+	return store.CampaignSending
 }
 
 // Status is where a campaign is: its state and its current run's messages by state.
@@ -434,6 +479,13 @@ type Status struct {
 	Excluded int
 	// Replies are what the failed letters got, the most frequent first (a few).
 	Replies []store.ReplyCount
+	// Skips say why letters were skipped when queued (their letter did not render),
+	// the most frequent first (a few); Counts.Skipped also counts those who opted
+	// out since the start.
+	Skips []store.ReplyCount
+	// Lines of "mailing sent" are written in the clients' histories, one for each
+	// letter sent (Counts.Sent): a campaign finishing is writing the rest.
+	Lines int
 }
 
 // RunOver says whether the current run has ended (the campaign is done or waits for
@@ -460,8 +512,10 @@ func (cs *Campaigns) Status(ctx context.Context, id string) (Status, error) {
 	for _, h := range heads {
 		st.Counts.Plus(h.Counts)
 		st.Excluded += h.Excluded
+		st.Lines += h.LinesWritten()
 	}
 	st.Replies = store.FailureReplies(heads, 3)
+	st.Skips = store.SkipReasons(heads, 3)
 	return st, nil
 }
 

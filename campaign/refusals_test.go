@@ -19,9 +19,11 @@ type oneConn struct{ smtptest.Sender }
 
 func (oneConn) Conns() int { return 1 }
 
-// queued returns the addresses of a run's first batch in sending order.
+// queued queues the started run and returns the addresses of its first batch in
+// sending order.
 func (m *mailing) queued() []string {
 	m.t.Helper()
+	m.prepare()
 	list, err := m.st.BatchList(context.Background(), store.BatchID(m.camp.ID, 1, 0))
 	if err != nil {
 		m.t.Fatal(err)

@@ -129,7 +129,9 @@ func (rp *reporter) batch(ctx context.Context, b *store.Batch, list *store.Batch
 			}
 		case store.DeliverySkipped:
 			row.Outcome, row.At = OutcomeSkipped, b.DoneAt
-			if row.Reason, err = rp.optedOut(ctx, r); err != nil {
+			if r.Problem != "" { // skipped when queued: the reply says what failed
+				row.Reason, row.At = ReasonNotRendered, &b.Queued
+			} else if row.Reason, err = rp.optedOut(ctx, r); err != nil {
 				return err
 			}
 		default:

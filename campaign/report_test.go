@@ -55,6 +55,7 @@ func TestReportListsEveryOutcome(t *testing.T) {
 	m.srv.Refuse("r1-1@shop.test", 451)
 	m.srv.CutDuringData("r1-2@shop.test")
 	m.start()
+	m.prepare() // queued, none sent yet
 	if got := m.report(0)["r0-1@shop.test"]; got.Outcome != campaign.OutcomeQueued || got.Client != "Магазин 0" {
 		t.Fatalf("before sending: %+v", got)
 	}

@@ -30,9 +30,10 @@ type RunnerOptions struct {
 }
 
 // Runner sends the campaigns that run: each instance's Runner, woken by the
-// scheduler every two seconds, works on every running campaign, queueing a run that
-// started on its schedule and sending the batches it takes, so that instances share
-// a campaign batch by batch.
+// scheduler every two seconds, works on every campaign whose run is under way
+// (preparing, sending, finishing), queueing its recipients, sending the batches it
+// takes as soon as they are queued, and writing their "mailing sent" lines, so that
+// instances share a campaign batch by batch.
 type Runner struct {
 	st     Store
 	cs     *Campaigns // renders the letters
@@ -42,8 +43,72 @@ type Runner struct {
 	leases *lease.Holder // the preparations'
 
 	mu      sync.Mutex
-	working map[string]bool // campaigns and preparations this instance works on
-	wg      sync.WaitGroup  // their goroutines
+	working map[string]bool  // campaigns and preparations this instance works on
+	links   map[string]*link // by preparation key: the runs they work on
+	wg      sync.WaitGroup   // their goroutines
+}
+
+// link joins a run's preparation and its sending on this instance: each batch the
+// preparation queues is handed to the worker as it is, not read back, and each
+// batch queued, sent or given its lines wakes the worker to look again.
+type link struct {
+	fresh chan queued   // the last batch queued and not yet taken (one at most)
+	wake  chan struct{} // something changed
+}
+
+// queued is a batch just queued: its head and its list.
+type queued struct {
+	head *store.Batch
+	list *store.BatchList
+}
+
+// link is the run's link, made on first use.
+func (rn *Runner) link(c *store.Campaign) *link {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	key := prepareKey(c)
+	l := rn.links[key]
+	if l == nil {
+		l = &link{fresh: make(chan queued, 1), wake: make(chan struct{}, 1)}
+		rn.links[key] = l
+	}
+	return l
+}
+
+// dropLink forgets a run that is over.
+func (rn *Runner) dropLink(c *store.Campaign) {
+	rn.mu.Lock()
+	delete(rn.links, prepareKey(c))
+	rn.mu.Unlock()
+}
+
+// poke wakes the worker.
+func (l *link) poke() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// hand offers a batch just queued to the worker. One it has not taken yet stays
+// offered; the newer one is then found in the database.
+func (l *link) hand(q queued) {
+	select {
+	case l.fresh <- q:
+	default:
+	}
+	l.poke()
+}
+
+// wait waits until the worker is woken, ctx ends, or d has passed.
+func (l *link) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-l.wake:
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // NewRunner builds the runner of the campaigns cs prepares, sending through sender.
@@ -63,7 +128,7 @@ func NewRunner(cs *Campaigns, sender Sender, opts RunnerOptions) *Runner {
 	if opts.Owner == "" {
 		opts.Owner = store.NewOwner()
 	}
-	rn := &Runner{st: cs.st, cs: cs, sender: sender, opts: opts, log: opts.Logger, working: map[string]bool{}}
+	rn := &Runner{st: cs.st, cs: cs, sender: sender, opts: opts, log: opts.Logger, working: map[string]bool{}, links: map[string]*link{}}
 	rn.leases = lease.New(cs.st, opts.Owner, rn.now, opts.Logger)
 	return rn
 }
@@ -79,10 +144,11 @@ func (rn *Runner) conns() int {
 }
 
 // Wake starts due runs, resumes campaigns whose server came back, and puts this
-// instance to work on every running campaign. It returns at once: preparation and
-// sending go on in goroutines that end with ctx (Wait waits for them).
+// instance to work on every campaign whose run is under way. It returns at once:
+// preparation and sending go on in goroutines that end with ctx (Wait waits for
+// them).
 func (rn *Runner) Wake(ctx context.Context) error {
-	cs, err := rn.st.Campaigns(ctx, store.CampaignScheduled, store.CampaignRunning, store.CampaignPaused)
+	cs, err := rn.st.Campaigns(ctx, append(store.ActiveCampaignStates(), store.CampaignScheduled, store.CampaignPaused)...)
 	if err != nil {
 		return err
 	}
@@ -92,7 +158,7 @@ func (rn *Runner) Wake(ctx context.Context) error {
 		case c.State == store.CampaignScheduled && c.RunAt != nil && !c.RunAt.After(now):
 			_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "run/"+c.ID+"/"+strconv.Itoa(c.Run+1),
 				[]store.CampaignState{store.CampaignScheduled}, func(c *store.Campaign) {
-					c.State, c.Run, c.RunAt = store.CampaignRunning, c.Run+1, nil
+					c.State, c.Run, c.RunAt = store.CampaignPreparing, c.Run+1, nil
 					c.Prepared, c.Batches = false, 0 // queued now, by prepare
 				})
 			if err != nil && !errors.Is(err, store.ErrCampaignState) {
@@ -102,13 +168,13 @@ func (rn *Runner) Wake(ctx context.Context) error {
 		case c.State == store.CampaignPaused && c.PauseReason == PauseServerDown && c.ResumeAt != nil && !c.ResumeAt.After(now):
 			_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "resume/"+c.ID+"/"+strconv.FormatInt(c.ResumeAt.UnixNano(), 36),
 				[]store.CampaignState{store.CampaignPaused}, func(c *store.Campaign) {
-					c.State, c.PauseReason, c.ResumeAt = store.CampaignRunning, "", nil
+					c.State, c.PauseReason, c.ResumeAt = resumed(c), "", nil
 				})
 			if err != nil && !errors.Is(err, store.ErrCampaignState) {
 				return err
 			}
 			rn.work(ctx, c.ID)
-		case c.State == store.CampaignRunning:
+		case c.State.Active():
 			rn.work(ctx, c.ID)
 		}
 	}

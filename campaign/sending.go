@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,12 +16,15 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// How campaigns go out. A run's recipients are queued in batches, by start or, for a
-// run on a schedule, by prepare. Every instance sends batches it takes (sendBatch)
-// through its pipeline: before a group of messages is handed over, their "sending"
-// marks are written in one write with the outcomes so far, so the database costs one
-// write a group, not two a message. A crash leaves the groups marked "sending": those
-// messages are never sent again and are reported, as the rule "never twice" requires.
+// How campaigns go out. A run's recipients are queued in batches by a runner's
+// preparation (prepare), which hands each batch to its instance's worker as soon as
+// it is stored, so that the first letters leave while later ones are rendered. Every
+// instance sends batches it takes (sendBatch) through its pipeline: before a group of
+// messages is handed over, their "sending" marks are written in one write with the
+// outcomes so far, so the database costs one write a group, not two a message. A
+// crash leaves the groups marked "sending": those messages are never sent again and
+// are reported, as the rule "never twice" requires. A batch sent to the end gets its
+// "mailing sent" lines (lines.go) while the next ones go out.
 
 const (
 	// PauseServerDown is the pause reason of a campaign whose SMTP server is down; such
@@ -47,17 +51,20 @@ func RefusedReply(pauseReason string) (string, bool) {
 
 func prepareKey(c *store.Campaign) string { return "prepare/" + c.ID + "/" + strconv.Itoa(c.Run) }
 
-// runCampaign prepares the current run if nobody does and sends batches until none is
-// left to take.
+// runCampaign prepares the current run if nobody does, sends batches until none is
+// left to take, and writes the lines of the batches it sent. It moves the campaign
+// on as its run goes: sending once it takes a batch, finishing once every letter is
+// out (only lines are left), done once every line is written.
 func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 	c, err := rn.st.Campaign(ctx, id)
-	if err != nil || c.State != store.CampaignRunning {
+	if err != nil || !c.State.Active() {
 		return err
 	}
 	t, err := rn.cs.template(c)
 	if err != nil {
 		return rn.pause(ctx, c, err.Error(), nil)
 	}
+	lk := rn.link(c)
 	// One pipeline for the worker: the next batch is taken while the last messages of
 	// the previous one are on their way, so the connections never wait for a take.
 	pl := rn.startPipeline(ctx, c, t, newManagers(rn.st))
@@ -65,13 +72,28 @@ func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 	var inFlight atomic.Int32 // batches still going out
 	var failed error
 	var mu sync.Mutex
+	fail := func(err error) {
+		mu.Lock()
+		failed = errors.Join(failed, err)
+		mu.Unlock()
+	}
+	lines := newLineQueue()
+	var writer sync.WaitGroup
+	writer.Go(func() { rn.writeLines(ctx, c, lines, lk, fail) })
 	w := newWalk(rn.opts.Owner)
 	running := rn.runningCheck(id)
 	opted := newOptOuts(rn.st)
-	camp := c // c is read again below, and nil after a failed read
+	camp := c            // c is read again below, and nil after a failed read
+	prepStarted := false // by this worker
 	defer func() {
 		draining.Wait()
 		pl.finish()
+		lines.close()
+		writer.Wait()
+		select { // a batch offered and not taken is read from the database by the next worker
+		case <-lk.fresh:
+		default:
+		}
 		if err == nil {
 			err = failed
 		}
@@ -89,47 +111,63 @@ func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 		if c, err = rn.st.Campaign(ctx, id); err != nil {
 			return err
 		}
-		if c.State != store.CampaignRunning {
+		if !c.State.Active() {
 			return nil
 		}
-		if !c.Prepared {
-			rn.prepareInBackground(ctx, c)
+		camp = c
+		if !c.Prepared && !prepStarted {
+			// Once a worker: a preparation that stopped on an error is tried again
+			// at the next wake, not over and over.
+			rn.prepareInBackground(ctx, c, lk)
+			prepStarted = true
 		}
 		// Seen before the heads are read: a batch of ours that finishes after the read
 		// leaves those heads stale.
-		busy := inFlight.Load() > 0
-		b, allDone, err := rn.takeNext(ctx, c, &w)
+		busy := inFlight.Load() > 0 || !lines.idle()
+		b, list, round, err := rn.next(ctx, c, &w, lk, lines)
 		if err != nil {
 			return err
 		}
 		if b == nil {
-			if busy {
-				draining.Wait()
-				continue // a batch just finished: look again
+			if c.Prepared && round.allSent {
+				// Every letter is out: the state says so before the last lines begin.
+				if err := rn.advance(ctx, c, store.CampaignFinishing, store.CampaignPreparing, store.CampaignSending); err != nil {
+					return err
+				}
+				lines.handOver(round.lines...)
+			} else if c.Prepared {
+				lines.handOver()
 			}
-			if c.Prepared && allDone {
+			switch {
+			case busy || !lines.idle():
+			case c.Prepared && round.allDone:
 				return rn.finishRun(ctx, c)
-			}
-			// Nothing to take now: batches are sent by others or wait for a retry;
-			// the next look starts the worker again. Batches this instance is still
-			// queueing are worth waiting for.
-			if !rn.isWorking(prepareKey(c)) {
+			case !rn.isWorking(prepareKey(c)):
+				// Nothing to take now: batches are sent by others or wait for a retry;
+				// the next look starts the worker again. Batches this instance is
+				// still queueing are worth waiting for.
 				return nil
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
+			lk.wait(ctx, 200*time.Millisecond)
 			continue
+		}
+		if c.Prepared {
+			lines.handOver()
+		}
+		if err := rn.advance(ctx, c, store.CampaignSending, store.CampaignPreparing); err != nil {
+			return errors.Join(err, rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover))
 		}
 		fed := make(chan struct{})
 		inFlight.Add(1)
 		draining.Go(func() {
+			defer lk.poke()
 			defer inFlight.Add(-1)
-			if err := rn.sendBatch(ctx, c, pl, running, opted, b, fed); err != nil {
-				mu.Lock()
-				failed = errors.Join(failed, err)
-				mu.Unlock()
+			done, err := rn.sendBatch(ctx, c, pl, running, opted, b, list, fed)
+			if err != nil {
+				fail(err)
+			}
+			if done {
+				lines.finished(b.ID)
 			}
 		})
 		<-fed
@@ -137,73 +175,114 @@ func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 	return nil
 }
 
+// advance moves the campaign to state when it is in one of from, and notes it in c;
+// a pause, or a move another instance made first, is left as it is.
+func (rn *Runner) advance(ctx context.Context, c *store.Campaign, to store.CampaignState, from ...store.CampaignState) error {
+	if !slices.Contains(from, c.State) {
+		return nil
+	}
+	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "", from, func(c *store.Campaign) { c.State = to })
+	if errors.Is(err, store.ErrCampaignState) {
+		return nil
+	}
+	if err == nil {
+		c.State = to
+		rn.log.Info("campaign "+string(to), "campaign", c.Name, "run", c.Run)
+	}
+	return err
+}
+
 // walk is a worker's place in its run's batches. The worker goes round them reading
 // heads by _id, from a place that depends on the instance, so that taking a batch
 // costs a read or two whatever the size of the run, and instances spread over a
-// campaign instead of racing for its first batch.
+// campaign instead of racing for its first batch. Heads known to be sent and lined
+// are not read again.
 type walk struct {
-	next int
-	// lines is set once a whole round found nothing to send: from then on batches
-	// whose "mailing sent" lines are left are taken as they come. Until then they
-	// wait, so that they never slow the sending down.
-	lines bool
+	next  int
+	lined map[int]bool
 }
 
 func newWalk(owner string) walk {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(owner))
-	return walk{next: int(h.Sum32() % 1024)}
+	return walk{next: int(h.Sum32() % 1024), lined: map[int]bool{}}
 }
 
-// takeNext takes the next batch with work in it, reading each head of the run at most
-// once. When it takes nothing, allDone says whether every batch is sent and has its
-// timeline lines.
-func (rn *Runner) takeNext(ctx context.Context, c *store.Campaign, w *walk) (b *store.Batch, allDone bool, err error) {
+// round is what a walk over every head of the run found when it took nothing.
+type round struct {
+	allSent bool     // every batch is queued and sent (done)
+	allDone bool     // and has its lines
+	lines   []string // done batches whose lines nobody writes (another instance stopped)
+}
+
+// next takes a batch to send: the one this instance just queued, else the next in
+// the database. When it takes nothing, the round says where the run is.
+func (rn *Runner) next(ctx context.Context, c *store.Campaign, w *walk, lk *link, lines *lineQueue) (*store.Batch, *store.BatchList, round, error) {
+	select {
+	case q := <-lk.fresh:
+		ok, err := rn.st.TakeBatch(ctx, q.head, rn.opts.Owner, rn.opts.Takeover)
+		if err != nil || ok {
+			return q.head, q.list, round{}, err
+		}
+	default:
+	}
+	b, r, err := rn.takeNext(ctx, c, w, lines)
+	return b, nil, r, err
+}
+
+// takeNext takes the next batch with letters to send, reading each head of the run
+// at most once.
+func (rn *Runner) takeNext(ctx context.Context, c *store.Campaign, w *walk, lines *lineQueue) (*store.Batch, round, error) {
 	n := c.Batches
 	now := rn.now()
-	allDone = true
-	var lines []*store.Batch
+	r := round{allSent: true, allDone: true}
 	for i := range n {
 		seq := (w.next + i) % n
-		h, err := rn.st.Batch(ctx, store.BatchID(c.ID, c.Run, seq))
+		id := store.BatchID(c.ID, c.Run, seq)
+		if sent, lined := lines.state(id); lined || w.lined[seq] {
+			continue
+		} else if sent {
+			r.allDone = false // sent here: its lines are this worker's
+			continue
+		}
+		h, err := rn.st.Batch(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			allDone = false
+			r.allSent, r.allDone = false, false
 			continue
 		}
 		if err != nil {
-			return nil, false, err
+			return nil, round{}, err
 		}
-		if h.State != store.BatchDone || !h.Timelined {
-			allDone = false
+		if h.State == store.BatchDone {
+			switch {
+			case h.Timelined:
+				w.lined[seq] = true
+			case h.Takeable("", now):
+				r.allDone = false
+				r.lines = append(r.lines, h.ID)
+			default:
+				r.allDone = false // another instance writes its lines
+			}
+			continue
 		}
+		r.allSent, r.allDone = false, false
 		// A batch this instance still sends from is held: not taken again.
 		if !h.Takeable("", now) {
 			continue
 		}
-		if h.State == store.BatchDone && !w.lines {
-			lines = append(lines, h)
-			continue
-		}
 		if ok, err := rn.st.TakeBatch(ctx, h, rn.opts.Owner, rn.opts.Takeover); err != nil || ok {
 			w.next = seq + 1
-			return h, false, err
+			return h, round{}, err
 		}
 	}
-	w.lines = n > 0
-	for _, h := range lines {
-		if ok, err := rn.st.TakeBatch(ctx, h, rn.opts.Owner, rn.opts.Takeover); err != nil || ok {
-			w.next = h.Seq + 1
-			return h, false, err
-		}
-	}
-	return nil, allDone, nil
+	return nil, r, nil
 }
 
 // finishRun ends a run: the campaign is done, or scheduled for its next run.
 func (rn *Runner) finishRun(ctx context.Context, c *store.Campaign) error {
 	next := nextRun(c.Schedule, rn.now(), rn.cs.loc)
 	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "finish/"+c.ID+"/"+strconv.Itoa(c.Run),
-		[]store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+		store.ActiveCampaignStates(), func(c *store.Campaign) {
 			c.State, c.RunAt = store.CampaignDone, nil
 			if next != nil {
 				c.State, c.RunAt = store.CampaignScheduled, next
@@ -215,6 +294,7 @@ func (rn *Runner) finishRun(ctx context.Context, c *store.Campaign) error {
 	if err != nil {
 		return err
 	}
+	rn.dropLink(c)
 	rn.log.Info("campaign run finished", "campaign", c.Name, "run", c.Run)
 	// Every batch is sent and has its timeline lines: the letters are not needed
 	// again, who they went to is (the report). Letters a crash leaves cost space only.
@@ -226,7 +306,7 @@ func (rn *Runner) finishRun(ctx context.Context, c *store.Campaign) error {
 
 // pause stops a campaign for a reason; resumeAt set means it resumes by itself.
 func (rn *Runner) pause(ctx context.Context, c *store.Campaign, reason string, resumeAt *time.Time) error {
-	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+	_, err := rn.st.MoveCampaign(ctx, "scheduler", c.ID, "", store.ActiveCampaignStates(), func(c *store.Campaign) {
 		c.State, c.PauseReason, c.ResumeAt = store.CampaignPaused, reason, resumeAt
 	})
 	if errors.Is(err, store.ErrCampaignState) {
@@ -238,19 +318,21 @@ func (rn *Runner) pause(ctx context.Context, c *store.Campaign, reason string, r
 
 // prepareInBackground queues the run's recipients on this instance when it gets the
 // preparation's lease; sending goes on meanwhile.
-func (rn *Runner) prepareInBackground(ctx context.Context, c *store.Campaign) {
+func (rn *Runner) prepareInBackground(ctx context.Context, c *store.Campaign, lk *link) {
 	key := prepareKey(c)
 	rn.spawn(key, func() {
+		defer lk.poke()
 		defer rn.leases.Release(key)
-		if err := rn.prepare(ctx, c, key); err != nil && ctx.Err() == nil {
+		if err := rn.prepare(ctx, c, key, lk); err != nil && ctx.Err() == nil {
 			rn.log.Warn("campaign preparation stopped; it goes on later", "campaign", c.Name, "err", err)
 		}
 	})
 }
 
-// prepare queues a run that started on its schedule. Progress is saved after each
-// batch; a preparation resumed after a crash skips the clients already queued.
-func (rn *Runner) prepare(ctx context.Context, c *store.Campaign, lease string) error {
+// prepare queues a run's recipients, handing each batch to this instance's worker as
+// it is stored. Progress is saved after each batch; a preparation resumed after a
+// crash skips the clients already queued.
+func (rn *Runner) prepare(ctx context.Context, c *store.Campaign, lease string, lk *link) error {
 	if ok, err := rn.leases.Hold(ctx, lease); !ok || err != nil {
 		return err
 	}
@@ -262,8 +344,9 @@ func (rn *Runner) prepare(ctx context.Context, c *store.Campaign, lease string) 
 	if err != nil {
 		return err
 	}
-	seq, _, err = rn.cs.queueRun(ctx, c, c.Run, seq, done, t, false, func(batches int) error {
-		if err := rn.st.SetPrepared(ctx, c.ID, c.Run, batches, false); err != nil {
+	seq, _, err = rn.cs.queueRun(ctx, c, c.Run, seq, done, t, func(b *store.Batch, list *store.BatchList) error {
+		lk.hand(queued{head: b, list: list})
+		if err := rn.st.SetPrepared(ctx, c.ID, c.Run, b.Seq+1, false); err != nil {
 			return err
 		}
 		if ok, err := rn.leases.Hold(ctx, lease); !ok || err != nil {
@@ -279,30 +362,20 @@ func (rn *Runner) prepare(ctx context.Context, c *store.Campaign, lease string) 
 
 // sendBatch hands a taken batch's messages to the pipeline, group by group, and
 // closes fed when it has handed over all it will; then it waits for them, and records
-// and releases the batch. A finished batch is taken for its "mailing sent" lines
-// instead. It stops at a pause, a lost hold, a dead server or the end of ctx; messages
-// under way finish, the rest go back to the queue.
-func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, opted *optOuts, b *store.Batch, fed chan<- struct{}) error {
+// and releases the batch. list is the batch's list when this instance just queued it
+// (nil: read it). It stops at a pause, a lost hold, a dead server or the end of ctx;
+// messages under way finish, the rest go back to the queue. done says the batch is
+// sent to the end and its lines are left to write.
+func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline, running func(context.Context) bool, opted *optOuts, b *store.Batch, list *store.BatchList, fed chan<- struct{}) (done bool, err error) {
 	closeFed := sync.OnceFunc(func() { close(fed) })
 	defer closeFed()
-	list, err := rn.st.BatchList(ctx, b.ID)
-	if err != nil {
-		return err
+	if list == nil {
+		if list, err = rn.st.BatchList(ctx, b.ID); err != nil {
+			return false, err
+		}
 	}
 	if len(list.Recipients) != len(b.States) {
-		return fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
-	}
-	if b.State == store.BatchDone { // taken for its timeline lines: see takeNext
-		closeFed()
-		again := b.Lining
-		if ok, err := rn.st.BeginLines(ctx, b, rn.opts.Owner, rn.opts.Takeover); err != nil || !ok {
-			return err
-		}
-		if err := rn.writeMailings(ctx, c, b, list, again); err != nil {
-			return err
-		}
-		b.Timelined = true
-		return rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover)
+		return false, fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
 	}
 	bctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -348,11 +421,11 @@ func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline
 	}
 	window, err := pick()
 	if err != nil {
-		return err
+		return false, err
 	}
 	if ok, err := rn.save(ctx, b, p); err != nil || !ok {
 		p.unpick(window)
-		return err
+		return false, err
 	}
 	var saveErr error
 	for len(window) > 0 {
@@ -388,23 +461,23 @@ func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline
 	p.pending.Wait()
 	serverDown := p.down.Load()
 	if lost.Load() || errors.Is(saveErr, errLost) {
-		return nil // another instance has the batch now; these outcomes are lost with the hold
+		return false, nil // another instance has the batch now; these outcomes are lost with the hold
 	}
 	if saveErr != nil {
 		if _, err := rn.save(context.WithoutCancel(ctx), b, p); err != nil {
-			return errors.Join(saveErr, err)
+			return false, errors.Join(saveErr, err)
 		}
-		return saveErr
+		return false, saveErr
 	}
 	p.settle(b, rn.now())
 	if err := rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover); err != nil {
-		return err
+		return false, err
 	}
 	if serverDown {
 		at := rn.now().Add(rn.opts.ServerRetry)
-		return rn.pause(ctx, c, PauseServerDown, &at)
+		return false, rn.pause(ctx, c, PauseServerDown, &at)
 	}
-	return nil
+	return b.State == store.BatchDone && !b.Timelined, nil
 }
 
 // errLost says a batch was taken over while this instance worked on it.
@@ -423,7 +496,7 @@ func (rn *Runner) runningCheck(id string) func(context.Context) bool {
 			return running
 		}
 		c, err := rn.st.Campaign(ctx, id)
-		at, running = time.Now(), err == nil && c.State == store.CampaignRunning
+		at, running = time.Now(), err == nil && c.State.Active()
 		return running
 	}
 }
@@ -552,40 +625,6 @@ func (p *progress) settle(b *store.Batch, now time.Time) {
 	}
 	if b.State == store.BatchDone {
 		b.DoneAt = &now
+		b.Timelined = !strings.ContainsRune(b.States, rune(store.StateLetter(store.DeliverySent))) // no lines to write
 	}
-}
-
-// writeMailings puts a "mailing sent" line into the timeline of each client whose
-// contact got the campaign, dated when the batch was finished.
-func (rn *Runner) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList, again bool) error {
-	at := rn.now()
-	if b.DoneAt != nil {
-		at = *b.DoneAt
-	}
-	byClient := map[string][]store.Interaction{}
-	var order []string
-	for i, r := range list.Recipients {
-		if store.LetterState(b.States[i]) != store.DeliverySent {
-			continue
-		}
-		if byClient[r.ClientID] == nil {
-			order = append(order, r.ClientID)
-		}
-		byClient[r.ClientID] = append(byClient[r.ClientID], store.Interaction{Kind: store.InteractionMailing, At: at,
-			ContactID: r.ContactID, AuthorID: "scheduler", Text: fmt.Sprintf("%s → %s", c.Name, r.Email),
-			SourceKey: "mailing/" + c.ID + "/" + strconv.Itoa(c.Run) + "/" + r.ContactID})
-	}
-	renewed := time.Now()
-	for _, id := range order {
-		if err := rn.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
-			return err
-		}
-		if time.Since(renewed) > rn.opts.Takeover/3 { // a busy database can take minutes over a batch
-			if ok, err := rn.st.RenewBatch(ctx, b.ID, rn.opts.Owner, b.Takes, rn.opts.Takeover); err != nil || !ok {
-				return errors.Join(errLost, err)
-			}
-			renewed = time.Now()
-		}
-	}
-	return nil
 }

@@ -36,6 +36,7 @@ type Store interface {
 	SaveBatchProgress(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
 	ReleaseBatch(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) error
 	BeginLines(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
+	SaveLines(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
 	DropBatches(ctx context.Context, campaignID string, run, n int) error
 	DropBatchLetters(ctx context.Context, campaignID string, run, n int) error
 

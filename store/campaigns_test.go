@@ -216,7 +216,7 @@ func TestCampaignEditDeleteArchiveRules(t *testing.T) {
 		}
 		c.State = to
 	}
-	move(store.CampaignRunning)
+	move(store.CampaignSending)
 	if _, _, err := s.EditDraft(ctx, "head", c.ID, func(x *store.Campaign) error { x.Subject = "S"; return nil }); !errors.Is(err, store.ErrCampaignState) {
 		t.Fatalf("edit a running campaign: %v", err)
 	}

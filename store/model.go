@@ -438,14 +438,36 @@ type Segment struct {
 // CampaignState is where a campaign is.
 type CampaignState string
 
-// Campaign states.
+// Campaign states. A run goes preparing → sending → finishing → done (or back to
+// scheduled for its next run); a pause stops it before finishing.
 const (
 	CampaignDraft     CampaignState = "draft"
 	CampaignScheduled CampaignState = "scheduled"
-	CampaignRunning   CampaignState = "running"
+	// CampaignPreparing: started; its letters are being rendered and queued, and
+	// none has gone to the mail server yet.
+	CampaignPreparing CampaignState = "preparing"
+	// CampaignSending: letters are going out, while the rest may still be queued.
+	CampaignSending CampaignState = "sending"
+	// CampaignFinishing: every letter is out; the "mailing sent" lines of the
+	// clients' histories are being written.
+	CampaignFinishing CampaignState = "finishing"
 	CampaignPaused    CampaignState = "paused"
 	CampaignDone      CampaignState = "done"
+
+	// campaignRunning is what versions before the three above wrote for all of
+	// them; Migrate moves it to preparing or sending.
+	campaignRunning CampaignState = "running"
 )
+
+// ActiveCampaignStates are the states of a run under way: runners work on them.
+func ActiveCampaignStates() []CampaignState {
+	return []CampaignState{CampaignPreparing, CampaignSending, CampaignFinishing}
+}
+
+// Active says whether a campaign's run is under way.
+func (s CampaignState) Active() bool {
+	return s == CampaignPreparing || s == CampaignSending || s == CampaignFinishing
+}
 
 // Campaign is a personalised mailing to a segment.
 type Campaign struct {

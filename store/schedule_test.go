@@ -214,6 +214,78 @@ func TestBatchHoldIsTakenOverAndTheOldOwnerRefused(t *testing.T) {
 	}
 }
 
+// Campaigns an earlier version left "running" are moved to where their run is:
+// preparing while nothing is queued, sending otherwise.
+func TestMigrateMovesRunningCampaigns(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	ids := map[string]string{}
+	for name, batches := range map[string]int{"queued": 3, "not yet": 0} {
+		c := &store.Campaign{Name: name, Subject: "S", Text: "T", State: "running", Run: 1, Batches: batches}
+		if err := s.SaveCampaign(ctx, "head", c); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = c.ID
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]store.CampaignState{"queued": store.CampaignSending, "not yet": store.CampaignPreparing} {
+		if c, err := s.Campaign(ctx, ids[name]); err != nil || c.State != want || c.Run != 1 {
+			t.Errorf("%s: %+v %v, want %s", name, c, err, want)
+		}
+	}
+}
+
+// A preparation's progress written while the campaign moves (a pause, the runner's
+// next state) never undoes the move: the embedded engine writes a document back whole.
+func TestCampaignMovesSurviveThePreparationsProgress(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	for i := range 30 {
+		c := &store.Campaign{Name: fmt.Sprintf("c%d", i), Subject: "S", Text: "T", State: store.CampaignPreparing, Run: 1}
+		if err := s.SaveCampaign(ctx, "head", c); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := s.SetPrepared(ctx, c.ID, 1, 1, false); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := s.MoveCampaign(ctx, "head", c.ID, "", []store.CampaignState{store.CampaignPreparing}, func(c *store.Campaign) {
+				c.State = store.CampaignSending
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		if got, err := s.Campaign(ctx, c.ID); err != nil || got.State != store.CampaignSending || got.Batches != 1 {
+			t.Fatalf("round %d: %+v %v", i, got, err)
+		}
+	}
+}
+
+// A recipient queued with a problem is skipped, with the problem as the reason.
+func TestQueueBatchSkipsWhoseLetterDidNotRender(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1", Email: "a@x.ru"},
+		{ClientID: "b", ContactID: "1", Email: "b@x.ru", Problem: "text:2: no field Nmae"}}}
+	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: "c", Run: 1}, list); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Batch(ctx, store.BatchID("c", 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ReplyCount{{Reply: "text:2: no field Nmae", N: 1}}
+	if b.States != "qx" || b.Counts.Skipped != 1 || b.Counts.Queued != 1 || !reflect.DeepEqual(store.SkipReasons([]store.Batch{*b}, 3), want) {
+		t.Fatalf("queued: %q %+v %+v", b.States, b.Counts, store.SkipReasons([]store.Batch{*b}, 3))
+	}
+}
+
 // A draft replaced after someone started it is left as started.
 func TestReplaceDraftLeavesAStartedCampaign(t *testing.T) {
 	ctx := context.Background()
@@ -231,7 +303,7 @@ func TestReplaceDraftLeavesAStartedCampaign(t *testing.T) {
 		t.Fatalf("the draft was not replaced: %+v", got)
 	}
 	if _, err := s.MoveCampaign(ctx, "head", c.ID, "", []store.CampaignState{store.CampaignDraft}, func(c *store.Campaign) {
-		c.State, c.Run = store.CampaignRunning, 1
+		c.State, c.Run = store.CampaignPreparing, 1
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +312,7 @@ func TestReplaceDraftLeavesAStartedCampaign(t *testing.T) {
 	if err := s.ReplaceDraft(ctx, "head", &late); !errors.Is(err, store.ErrCampaignState) {
 		t.Fatalf("replacing a started campaign: %v", err)
 	}
-	if got, _ := s.Campaign(ctx, c.ID); got.Subject != "Скидки до 30%" || got.State != store.CampaignRunning || got.Run != 1 {
+	if got, _ := s.Campaign(ctx, c.ID); got.Subject != "Скидки до 30%" || got.State != store.CampaignPreparing || got.Run != 1 {
 		t.Fatalf("the started campaign changed: %+v", got)
 	}
 }

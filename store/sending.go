@@ -30,6 +30,11 @@ import (
 // most.
 const BatchSize = 2000
 
+// FirstBatchSize is how many recipients a run's first batch holds at most: sending
+// begins once it is queued, while the rest are still being rendered, so the first
+// letters leave a fraction of a second after the start.
+const FirstBatchSize = 250
+
 // BatchLetterBytes is how much rendered letter text a batch holds at most: a held
 // batch's list is in memory whole, and it is stored as one document, which MongoDB
 // caps at 16 MB. A newsletter of 100 KB makes batches of about 40.
@@ -109,15 +114,27 @@ type Batch struct {
 	// States holds recipient i's delivery state as letter i (see StateLetter).
 	States string `bson:"states"`
 	// Tries keeps, by recipient index, what more than a plain first attempt left:
-	// retries, refusals, cut transactions.
+	// retries, refusals, cut transactions, and why a recipient was skipped when
+	// queued.
 	Tries     map[string]Try `bson:"tries,omitempty"`
 	Counts    DeliveryCounts `bson:"counts"`
 	Timelined bool           `bson:"timelined"`        // the "mailing sent" entries are written
 	Lining    bool           `bson:"lining,omitempty"` // their writing has begun
-	DoneAt    *time.Time     `bson:"doneAt,omitempty"`
+	// Lines counts the entries written so far while Lining, for the campaign's
+	// status; a batch Timelined has one for each letter sent.
+	Lines  int        `bson:"lines,omitempty"`
+	DoneAt *time.Time `bson:"doneAt,omitempty"`
 	// wrote is when this process last sent a write of the head under its hold, which
 	// renewed the hold until wrote+ttl: see SaveBatchProgress.
 	wrote time.Time
+}
+
+// LinesWritten is how many "mailing sent" entries of the batch are written.
+func (b *Batch) LinesWritten() int {
+	if b.Timelined {
+		return b.Counts.Sent
+	}
+	return b.Lines
 }
 
 // Try is a recipient's attempts so far, the server's last reply, when it came (At) and
@@ -193,13 +210,25 @@ type ReplyCount struct {
 }
 
 // FailureReplies counts the replies the failed letters of batches got (a refusal's
-// text, or why the letter could not be rendered), the most frequent first, at most
-// top of them; a failure without a reply is left out.
+// text), the most frequent first, at most top of them; a failure without a reply is
+// left out.
 func FailureReplies(heads []Batch, top int) []ReplyCount {
+	return stateReplies(heads, DeliveryFailed, top)
+}
+
+// SkipReasons counts why letters were skipped when they were queued (their letter
+// could not be rendered for them), the most frequent first, at most top of them.
+// Those skipped because their contact opted out since have no reason and are left
+// out.
+func SkipReasons(heads []Batch, top int) []ReplyCount {
+	return stateReplies(heads, DeliverySkipped, top)
+}
+
+func stateReplies(heads []Batch, state DeliveryState, top int) []ReplyCount {
 	n := map[string]int{}
 	for _, b := range heads {
 		for i := range len(b.States) {
-			if reply := b.Tries[strconv.Itoa(i)].Reply; reply != "" && LetterState(b.States[i]) == DeliveryFailed {
+			if reply := b.Tries[strconv.Itoa(i)].Reply; reply != "" && LetterState(b.States[i]) == state {
 				n[reply]++
 			}
 		}
@@ -244,8 +273,8 @@ type BatchRecipient struct {
 	// above it that only the template reads are then left empty. Lists queued before
 	// letters were kept have none; theirs are rendered when sent.
 	Letter *BatchLetter `bson:"letter,omitempty"`
-	// Problem says why the letter could not be rendered when a run was queued on its
-	// schedule: the recipient fails with it, the others get theirs.
+	// Problem says why the letter could not be rendered when the run was queued:
+	// the recipient is skipped with it as the reason, the others get theirs.
 	Problem string `bson:"problem,omitempty"`
 	// Skip says why a contact of the segment gets no letter (in BatchList.Skipped).
 	Skip string `bson:"skip,omitempty"`
@@ -274,7 +303,8 @@ func BatchID(campaignID string, run, seq int) string {
 // QueueBatch stores a batch: the record of its letters first (see Sent), then its
 // list, then its head, so a head always has its list and a list its record. A batch
 // already stored (a preparation resumed after a crash) is kept as it is; the record
-// written for it again is never used.
+// written for it again is never used. A recipient with a Problem is queued skipped,
+// with the problem as the reason.
 func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error {
 	b.ID = BatchID(b.CampaignID, b.Run, b.Seq)
 	list.ID = b.ID
@@ -289,7 +319,17 @@ func (s *Store) QueueBatch(ctx context.Context, b *Batch, list *BatchList) error
 		return fmt.Errorf("queue batch: %w", err)
 	}
 	b.State, b.Queued = BatchReady, s.now()
-	b.States = strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients))
+	states := []byte(strings.Repeat(string(StateLetter(DeliveryQueued)), len(list.Recipients)))
+	for i, r := range list.Recipients {
+		if r.Problem != "" {
+			states[i] = StateLetter(DeliverySkipped)
+			if b.Tries == nil {
+				b.Tries = map[string]Try{}
+			}
+			b.Tries[strconv.Itoa(i)] = Try{Reply: r.Problem}
+		}
+	}
+	b.States = string(states)
 	b.Counts, b.Excluded = CountStates(b.States), len(list.Skipped)
 	if len(list.Recipients) == 0 { // skipped contacts only: nothing to send or line
 		b.State, b.Timelined, b.DoneAt = BatchDone, true, &b.Queued
@@ -331,6 +371,8 @@ func (s *Store) QueuedClients(ctx context.Context, campaignID string, run, n int
 // SetPrepared records how many batches a run has queued so far, and whether that is
 // all of them.
 func (s *Store) SetPrepared(ctx context.Context, campaignID string, run, batches int, done bool) error {
+	// The engine writes the whole campaign back: a move written meanwhile would be lost.
+	defer s.locks.lock(colCampaigns, campaignID)()
 	_, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: campaignID}, {Key: "run", Value: run}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "batches", Value: batches}, {Key: "prepared", Value: done}, {Key: "updatedAt", Value: s.now()}}}})
 	return err
@@ -524,6 +566,12 @@ func (s *Store) BeginLines(ctx context.Context, b *Batch, owner string, ttl time
 	return s.writeHeld(ctx, b, owner, ttl, bson.D{{Key: "lining", Value: true}})
 }
 
+// SaveLines records how many of a held batch's "mailing sent" entries are written and
+// renews the hold; false means the batch was taken over.
+func (s *Store) SaveLines(ctx context.Context, b *Batch, owner string, ttl time.Duration) (bool, error) {
+	return s.writeHeld(ctx, b, owner, ttl, bson.D{{Key: "lines", Value: b.Lines}})
+}
+
 // writeHeld writes fields of a head that owner holds and renews the hold.
 func (s *Store) writeHeld(ctx context.Context, b *Batch, owner string, ttl time.Duration, set bson.D) (bool, error) {
 	now := s.now()
@@ -556,7 +604,7 @@ func (s *Store) ReleaseBatch(ctx context.Context, b *Batch, owner string, ttl ti
 	b.Counts = CountStates(b.States)
 	return s.writeHead(ctx, b.ID, bson.D{
 		{Key: "state", Value: b.State}, {Key: "nextTry", Value: b.NextTry}, {Key: "states", Value: b.States}, {Key: "tries", Value: b.Tries},
-		{Key: "counts", Value: b.Counts}, {Key: "timelined", Value: b.Timelined}, {Key: "doneAt", Value: b.DoneAt},
+		{Key: "counts", Value: b.Counts}, {Key: "timelined", Value: b.Timelined}, {Key: "lines", Value: b.Lines}, {Key: "doneAt", Value: b.DoneAt},
 		{Key: "owner", Value: ""}, {Key: "until", Value: time.Time{}},
 	})
 }
@@ -634,6 +682,25 @@ func (s *Store) Campaigns(ctx context.Context, states ...CampaignState) ([]Campa
 	return out, nil
 }
 
+// migrateCampaignStates moves the campaigns an earlier version left "running" to
+// where their run is: preparing while nothing is queued, sending otherwise (a runner
+// moves one whose letters are all out on to finishing). Campaigns are few: the scan
+// is cheap, and finds nothing once done.
+func (s *Store) migrateCampaignStates(ctx context.Context) error {
+	for _, m := range []struct {
+		filter bson.D
+		to     CampaignState
+	}{
+		{bson.D{{Key: "state", Value: campaignRunning}, {Key: "batches", Value: 0}}, CampaignPreparing},
+		{bson.D{{Key: "state", Value: campaignRunning}}, CampaignSending},
+	} {
+		if _, err := s.c(colCampaigns).UpdateMany(ctx, m.filter, bson.D{{Key: "$set", Value: bson.D{{Key: "state", Value: m.to}}}}); err != nil {
+			return fmt.Errorf("move running campaigns to %s: %w", m.to, err)
+		}
+	}
+	return nil
+}
+
 // ErrCampaignState says a campaign is not in a state that allows the change.
 var ErrCampaignState = errors.New("the campaign cannot do that now")
 
@@ -642,24 +709,36 @@ var ErrCampaignState = errors.New("the campaign cannot do that now")
 // claimed under key (empty: no claim), so when several instances see a scheduled run
 // come due, one starts it.
 func (s *Store) MoveCampaign(ctx context.Context, actor, id, key string, from []CampaignState, change func(*Campaign)) (*Campaign, error) {
+	c, old, err := s.moveCampaign(ctx, id, key, from, change)
+	if err != nil {
+		return c, err
+	}
+	return c, s.Audit(ctx, actor, "campaign."+string(c.State), "campaign", c.ID, map[string]any{"from": old, "run": c.Run, "reason": c.PauseReason})
+}
+
+// moveCampaign reads, checks and writes a move under the campaign's lock: the
+// embedded engine's update reads the document and writes it back whole, so a
+// preparation's progress written meanwhile (SetPrepared) would undo the move.
+func (s *Store) moveCampaign(ctx context.Context, id, key string, from []CampaignState, change func(*Campaign)) (*Campaign, CampaignState, error) {
+	defer s.locks.lock(colCampaigns, id)()
 	c, err := s.Campaign(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ok := false
 	for _, st := range from {
 		ok = ok || c.State == st
 	}
 	if !ok {
-		return c, fmt.Errorf("%w: campaign %q is %s", ErrCampaignState, c.Name, c.State)
+		return c, "", fmt.Errorf("%w: campaign %q is %s", ErrCampaignState, c.Name, c.State)
 	}
 	if key != "" {
 		won, err := s.Claim(ctx, key)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if !won {
-			return c, fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
+			return c, "", fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
 		}
 	}
 	old, oldRun := c.State, c.Run
@@ -674,10 +753,10 @@ func (s *Store) MoveCampaign(ctx context.Context, actor, id, key string, from []
 	}
 	r, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "state", Value: old}}, bson.D{{Key: "$set", Value: set}})
 	if err != nil {
-		return nil, fmt.Errorf("change campaign: %w", err)
+		return nil, "", fmt.Errorf("change campaign: %w", err)
 	}
 	if r.MatchedCount == 0 {
-		return c, fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
+		return c, "", fmt.Errorf("%w: someone else just changed campaign %q", ErrCampaignState, c.Name)
 	}
-	return c, s.Audit(ctx, actor, "campaign."+string(c.State), "campaign", c.ID, map[string]any{"from": old, "run": c.Run, "reason": c.PauseReason})
+	return c, old, nil
 }

@@ -244,6 +244,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("drop %s: %w", legacyStageMonths, err)
 		}
 	}
+	if err := s.migrateCampaignStates(ctx); err != nil {
+		return err
+	}
 	if s.after != nil {
 		if err := s.after(ctx); err != nil {
 			return fmt.Errorf("prepare collections: %w", err)

@@ -595,12 +595,11 @@ func (cc *campaignCmd) move(ctx context.Context, sub string, c *store.Campaign, 
 	}
 	out := cc.e.stdout
 	fmt.Fprintf(out, "campaign %q: %s\n", c.Name, cc.state(c))
-	if sub == "start" {
-		fmt.Fprintf(out, "recipients: %d", n)
-		if c.State == store.CampaignScheduled {
-			fmt.Fprint(out, " now (the segment is read again when the run begins)")
-		}
-		fmt.Fprintln(out)
+	switch {
+	case sub == "start" && c.State == store.CampaignScheduled:
+		fmt.Fprintf(out, "recipients: %d now (the segment is read again when the run begins)\n", n)
+	case sub == "start":
+		fmt.Fprintln(out, "its letters are rendered and queued batch by batch, and each batch goes out as soon as it is queued")
 	}
 	if c.State != store.CampaignPaused {
 		hint := "crm serve sends it"
@@ -659,15 +658,21 @@ func (cc *campaignCmd) status(ctx context.Context, id string) error {
 			why = append(why, fmt.Sprintf("%d got no letter from the start: no consent, unsubscribed, bounced or no e-mail", st.Excluded))
 		}
 		if n.Skipped > 0 {
-			why = append(why, fmt.Sprintf("%d unsubscribed, bounced or were removed after the start", n.Skipped))
+			why = append(why, fmt.Sprintf("%d unsubscribed, bounced or were removed after the start, or their letter did not render", n.Skipped))
 		}
 		fmt.Fprintf(out, "skipped: %d (%s)\n", t.Skipped, strings.Join(why, "; "))
+		for _, r := range st.Skips {
+			fmt.Fprintf(out, "  %d × %s\n", r.N, r.Reply)
+		}
 	}
 	switch {
 	case t.Cut > 0:
 		fmt.Fprintf(out, "cut: %d (the connection broke during sending; they may have arrived and are not sent again)\n", t.Cut)
 	case t.Sending > 0:
 		fmt.Fprintf(out, "sending now: %d\n", t.Sending)
+	}
+	if c.State == store.CampaignFinishing {
+		fmt.Fprintf(out, "history lines written: %d of %d\n", st.Lines, n.Sent)
 	}
 	fmt.Fprintf(out, "who got what: crm campaign report %s\n", c.ID)
 	return nil

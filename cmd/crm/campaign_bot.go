@@ -97,7 +97,7 @@ func (cc *campaignControl) Status(ctx context.Context, id string) (bot.CampaignV
 	c, n := st.Campaign, st.Tally() // as crm campaign list and report count them
 	v = cc.view(ctx, c)
 	v.Queued, v.Sending, v.Sent, v.Failed, v.Deferred, v.Cut, v.Skipped = n.Queued, n.Sending, n.Sent, n.Failed, n.Deferred, n.Cut, n.Skipped
-	v.FailReplies = st.Replies
+	v.FailReplies, v.Lines = st.Replies, st.Lines
 	if c.IsFinished() {
 		cc.mu.Lock()
 		cc.done[id] = v

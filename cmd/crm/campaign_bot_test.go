@@ -54,11 +54,11 @@ func TestHeadStartsACampaignFromTheBot(t *testing.T) {
 	wantRun(t, "status of the refused draft", runCRM(ctx, t, vars, "campaign", "status", broken), 0, "state: draft")
 	tg.TapButton(list, "▶ Запустить Весна")
 	status := tg.Next(77, wait)
-	if !strings.Contains(status.Text, "Запущена. Получателей: 1.") {
+	if !strings.Contains(status.Text, "Запущена: письма готовятся") {
 		t.Fatalf("after start: %q", status.Text)
 	}
 	r = runCRM(ctx, t, vars, "campaign", "status", id)
-	if !strings.Contains(r.stdout, "state: running") && !strings.Contains(r.stdout, "state: done") {
+	if strings.Contains(r.stdout, "state: draft") {
 		t.Fatalf("the store does not show the campaign started: %+v", r)
 	}
 	waitStatus(t, vars, id, "state: done")
@@ -108,13 +108,13 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	// A run with one letter sent and one under way.
 	move := func(to store.CampaignState) {
 		t.Helper()
-		if _, err := s.MoveCampaign(ctx, "test", c.ID, "", []store.CampaignState{store.CampaignDraft, store.CampaignRunning}, func(c *store.Campaign) {
+		if _, err := s.MoveCampaign(ctx, "test", c.ID, "", []store.CampaignState{store.CampaignDraft, store.CampaignSending}, func(c *store.Campaign) {
 			c.State, c.Run, c.Batches = to, 1, 1
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	move(store.CampaignRunning)
+	move(store.CampaignSending)
 	list := &store.BatchList{Recipients: []store.BatchRecipient{{ClientID: "a", ContactID: "1"}, {ClientID: "b", ContactID: "1"}},
 		Skipped: []store.BatchRecipient{{ClientID: "c", ContactID: "1", Skip: "no consent"}}}
 	if err := s.QueueBatch(ctx, &store.Batch{CampaignID: c.ID, Run: 1}, list); err != nil {
@@ -139,11 +139,11 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	if v, err = cc.Status(ctx, c.ID); err != nil || v.Sent != 1 || v.Sending != 1 || v.Cut != 0 || v.Skipped != 1 || v.PausedBy != "Ольга" {
 		t.Fatalf("status while paused: %+v %v", v, err)
 	}
-	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning {
+	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignSending {
 		t.Fatalf("resume: %+v %v", v, err)
 	}
 	// Paused by the runner for a dead server: the chat says so in its own words.
-	if _, err := s.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignRunning}, func(c *store.Campaign) {
+	if _, err := s.MoveCampaign(ctx, "scheduler", c.ID, "", []store.CampaignState{store.CampaignSending}, func(c *store.Campaign) {
 		c.State, c.PauseReason = store.CampaignPaused, campaign.PauseServerDown
 	}); err != nil {
 		t.Fatal(err)
@@ -151,7 +151,7 @@ func TestCampaignControlAdaptsCampaigns(t *testing.T) {
 	if v, err = cc.Status(ctx, c.ID); err != nil || !v.ServerDown || v.PauseReason != "" || v.PausedBy != "" {
 		t.Fatalf("status paused for a dead server: %+v %v", v, err)
 	}
-	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignRunning || v.ServerDown {
+	if v, err = cc.Resume(ctx, head.ID, c.ID); err != nil || v.State != store.CampaignSending || v.ServerDown {
 		t.Fatalf("resume after the dead server: %+v %v", v, err)
 	}
 	move(store.CampaignDone)
@@ -191,7 +191,7 @@ func TestServePausesACampaignTheServerRefuses(t *testing.T) {
 	r, id := createCampaign(t, vars, "--name", "Зима", "--subject", "Для {{.Client.Name}}", "--text-file",
 		campaignFile(t, "{{.Contact.Name}}, {{.UnsubscribeURL}}"))
 	wantRun(t, "create", r, 0, fmt.Sprintf("recipients now: %d", n))
-	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "running")
+	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "preparing")
 
 	serveCtx, stop := context.WithCancel(ctx)
 	served := make(chan runResult, 1)
@@ -219,7 +219,7 @@ func TestServePausesACampaignTheServerRefuses(t *testing.T) {
 	}
 
 	srv.AcceptAll()
-	wantRun(t, "resume", runCRM(ctx, t, vars, "campaign", "resume", id), 0, "running")
+	wantRun(t, "resume", runCRM(ctx, t, vars, "campaign", "resume", id), 0, "sending")
 	r = waitStatus(t, vars, id, "state: done")
 	if statusCount(r.stdout, "sent") != n-failed || statusCount(r.stdout, "failed") != failed || srv.Count() != n-failed ||
 		!strings.Contains(r.stdout, fmt.Sprintf("  %d × %s\n", failed, refusal)) {

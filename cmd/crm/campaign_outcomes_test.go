@@ -60,11 +60,11 @@ func TestCampaignNamesOutcomesAndReport(t *testing.T) {
 	wantRun(t, "create Казань", r, 0, "recipients now: 1")
 
 	wantRun(t, "report of a draft", crm("report", "Осень 2026"), 1, "not been sent yet")
-	wantRun(t, "start by name", crm("start", "осень 2026", "--as", "Ольга"), 0, "running", "recipients: 3")
-	wantRun(t, "start Казань", crm("start", "КАЗАНЬ"), 0, "running")
-	wantRun(t, "edit a running campaign", crm("edit", "Осень 2026", "--subject", "S"), 1, "only a draft can be edited")
-	wantRun(t, "delete a running campaign", crm("delete", "Осень 2026"), 1, "not deleted", "only a draft can be deleted")
-	wantRun(t, "archive a running campaign", crm("archive", "Осень 2026"), 1, "not archived", "only a finished campaign")
+	wantRun(t, "start by name", crm("start", "осень 2026", "--as", "Ольга"), 0, "preparing")
+	wantRun(t, "start Казань", crm("start", "КАЗАНЬ"), 0, "preparing")
+	wantRun(t, "edit a started campaign", crm("edit", "Осень 2026", "--subject", "S"), 1, "only a draft can be edited")
+	wantRun(t, "delete a started campaign", crm("delete", "Осень 2026"), 1, "not deleted", "only a draft can be deleted")
+	wantRun(t, "archive a started campaign", crm("archive", "Осень 2026"), 1, "not archived", "only a finished campaign")
 
 	startServe(t, vars)
 	waitStatus(t, vars, kazan, "state: done")
@@ -142,7 +142,7 @@ func TestCampaignNamesOutcomesAndReport(t *testing.T) {
 
 	// The list counts what the report lists; an archived campaign is left out unless asked.
 	r = crm("list")
-	autumnRow := regexp.MustCompile(`(?m)^` + autumn + `\s+Осень 2026\s+running\s+now\s+1\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$`).FindStringSubmatch(r.stdout)
+	autumnRow := regexp.MustCompile(`(?m)^` + autumn + `\s+Осень 2026\s+sending\s+now\s+1\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$`).FindStringSubmatch(r.stdout)
 	if autumnRow == nil || strings.Join(autumnRow[1:], " ") != "1 1 1 0 1 0" {
 		t.Fatalf("the list:\n%s", r.stdout)
 	}

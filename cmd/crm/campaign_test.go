@@ -120,7 +120,7 @@ func TestCampaignCommands(t *testing.T) {
 	wantRun(t, "start as a manager", r, 1, "Пётр is a manager", "heads and admins")
 
 	r = runCRM(ctx, t, secret, "campaign", "start", id, "--as", "Ольга")
-	wantRun(t, "start", r, 0, "running", "recipients: 1")
+	wantRun(t, "start", r, 0, "preparing", "each batch goes out as soon as it is queued")
 	wantRun(t, "start again", runCRM(ctx, t, secret, "campaign", "start", id), 1, "only a draft starts")
 	wantRun(t, "create --id of a running campaign", func() runResult {
 		r, _ := createCampaign(t, vars, "--id", id, "--name", "Осень", "--subject", "S", "--text", "T")
@@ -128,10 +128,11 @@ func TestCampaignCommands(t *testing.T) {
 	}(), 1, "only a draft can be changed")
 	wantRun(t, "pause", runCRM(ctx, t, vars, "campaign", "pause", id, "--as", "Ольга"), 0, "paused")
 	wantRun(t, "status paused", runCRM(ctx, t, vars, "campaign", "status", id), 0, "state: paused", "paused by Ольга")
-	wantRun(t, "resume", runCRM(ctx, t, vars, "campaign", "resume", id), 0, "running")
-	wantRun(t, "resume again", runCRM(ctx, t, vars, "campaign", "resume", id), 1, "not resumed", "is running")
+	// Nothing was queued yet (no crm serve runs): it goes on preparing.
+	wantRun(t, "resume", runCRM(ctx, t, vars, "campaign", "resume", id), 0, "preparing")
+	wantRun(t, "resume again", runCRM(ctx, t, vars, "campaign", "resume", id), 1, "not resumed", "is preparing")
 	wantRun(t, "status", runCRM(ctx, t, vars, "campaign", "status", id), 0,
-		"state: running", "recipients queued: 1\n", "sent: 0", "failed: 0", "deferred (retrying): 0", "queued (waiting): 1")
+		"state: preparing", "recipients queued: 0 so far (the segment is still being read)\n", "sent: 0", "failed: 0", "queued (waiting): 0")
 
 	// A test letter goes to the address given, rendered for the first recipient.
 	wantRun(t, "test without SMTP", runCRM(ctx, t, vars, "campaign", "test", id, "--to", "me@company.ru"), 1, "CRM_SMTP_HOST")
@@ -205,7 +206,7 @@ func TestServeSendsACampaignStartedFromTheCLI(t *testing.T) {
 	r, id := createCampaign(t, vars, "--name", "Весна", "--subject", "Для {{.Client.Name}}", "--text-file",
 		campaignFile(t, "{{.Contact.Name}}, {{.UnsubscribeURL}}"), "--sender", "Продажи <sales@company.ru>")
 	wantRun(t, "create", r, 0, "recipients now: 3", "ready: crm campaign start "+id)
-	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "running", "recipients: 3")
+	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "preparing")
 
 	startServe(t, vars)
 	r = waitStatus(t, vars, id, "state: done")
@@ -233,7 +234,7 @@ func TestServeKilledMidCampaignSendsNobodyTwice(t *testing.T) {
 	r, id := createCampaign(t, vars, "--name", "Зима", "--subject", "Для {{.Client.Name}}", "--text-file",
 		campaignFile(t, "{{.Contact.Name}}, {{.UnsubscribeURL}}"))
 	wantRun(t, "create", r, 0, fmt.Sprintf("recipients now: %d", n))
-	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "running")
+	wantRun(t, "start", runCRM(ctx, t, vars, "campaign", "start", id), 0, "preparing")
 
 	serve := startServeProcess(t, vars)
 	for deadline := time.Now().Add(30 * time.Second); srv.Count() < 60 && time.Now().Before(deadline); {
