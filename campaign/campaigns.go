@@ -58,6 +58,41 @@ func eachContact(ctx context.Context, st Store, seg store.Segment, fn func(Recip
 	})
 }
 
+// readAhead is how many recipients the reading of a segment runs ahead of their
+// queueing: the engine reads the next clients while the last ones are rendered.
+const readAhead = 512
+
+// eachContactAhead is eachContact with the reading in a goroutine of its own, a
+// little ahead of fn: reading a client costs the embedded engine several times what
+// rendering its letter does, and a cursor otherwise asks for the next clients only
+// once fn is done with the last.
+func eachContactAhead(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ahead := make(chan Recipient, readAhead)
+	var readErr error
+	go func() {
+		defer close(ahead)
+		readErr = eachContact(ctx, st, seg, func(r Recipient) error {
+			select {
+			case ahead <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for r := range ahead {
+		if err := fn(r); err != nil {
+			cancel()
+			for range ahead {
+			}
+			return err
+		}
+	}
+	return readErr // written before ahead was closed
+}
+
 // Campaigns prepares campaign letters: the template, the managers' signatures and the
 // unsubscribe links.
 type Campaigns struct {
@@ -227,7 +262,7 @@ func (cs *Campaigns) queueRun(ctx context.Context, c *store.Campaign, run, seq i
 		return after(b, done)
 	}
 	var last string
-	err := eachContact(ctx, cs.st, c.Segment, func(r Recipient) error {
+	err := eachContactAhead(ctx, cs.st, c.Segment, func(r Recipient) error {
 		if skip[r.Client.ID] {
 			return nil
 		}
