@@ -17,8 +17,8 @@ import (
 // embedded engine two writes of about a millisecond (the client's entry number, then
 // its history bucket), several times what sending the letter costs, and the writes
 // do not get cheaper in bulk; while the segment is still read and rendered, they
-// would take the CPU the preparation needs (measured: a 20,000 campaign took half as
-// long again to send, for lines done 3 s sooner).
+// would take the CPU the preparation needs (docs/BENCHMARKS.md, issue 24: the
+// sending took half as long again, for lines done 3 s sooner).
 
 // linesProgressEvery is how many clients' lines are written between two records of
 // the count in the batch's head, which the campaign's status shows.
