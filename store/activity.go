@@ -34,8 +34,8 @@ const (
 	ActRepliesLate   = "replies_late"
 	ActTasksDone     = "tasks_done"
 	ActTasksLate     = "tasks_late" // done after their time; counted on the day they were due
-	ActOrders        = "orders"     // paid orders, on their date
-	ActRevenue       = "revenue"    // of paid orders, minor units
+	ActOrders        = "orders"     // orders paid in full, on the day they were
+	ActRevenue       = "revenue"    // payments received, minor units
 )
 
 // NoManager stands for a client without a responsible manager in activity counts.
@@ -96,16 +96,6 @@ func (s *Store) countActivity(ctx context.Context, at time.Time, manager string,
 		inc = append(inc, bson.E{Key: "m." + manager + "." + k, Value: n})
 	}
 	s.incDay(ctx, at, inc)
-}
-
-// countOrder counts a paid order: the manager's orders and revenue, and the client's
-// revenue of the day.
-func (s *Store) countOrder(ctx context.Context, o *Order, manager string) {
-	if manager == "" {
-		manager = NoManager
-	}
-	s.incDay(ctx, o.Date, bson.D{{Key: "m." + manager + "." + ActOrders, Value: int64(1)},
-		{Key: "m." + manager + "." + ActRevenue, Value: o.Amount}, {Key: "rev." + o.ClientID, Value: o.Amount}})
 }
 
 func (s *Store) incDay(ctx context.Context, at time.Time, inc bson.D) {
@@ -357,14 +347,25 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 	}); err != nil {
 		return 0, fmt.Errorf("read replies: %w", err)
 	}
-	if err := s.EachPaidOrder(ctx, time.Time{}, since, func(o *Order) error {
-		if o.CreatedAt.Before(since) {
-			count(o.Date, managerOf[o.ClientID], map[string]int64{ActOrders: 1, ActRevenue: o.Amount})
-			day := s.companyDayID(o.Date)
+	if err := s.EachOrder(ctx, func(o *Order) error {
+		if o.State == OrderCancelled || !o.CreatedAt.Before(since) {
+			return nil
+		}
+		manager := o.ManagerID
+		if manager == "" {
+			manager = managerOf[o.ClientID]
+		}
+		count(o.Date, manager, map[string]int64{ActInvoiced: o.Amount})
+		if o.PaidAt != nil && o.State == OrderPaid {
+			count(*o.PaidAt, manager, map[string]int64{ActOrders: 1})
+		}
+		for _, p := range o.Payments {
+			count(p.Date, manager, map[string]int64{ActRevenue: p.Amount})
+			day := s.companyDayID(p.Date)
 			if oldRevenue[day] == nil {
 				oldRevenue[day] = map[string]int64{}
 			}
-			oldRevenue[day][o.ClientID] += o.Amount
+			oldRevenue[day][o.ClientID] += p.Amount
 		}
 		return nil
 	}); err != nil {

@@ -4,95 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
-
-// CreateOrder saves an order; a paid order counts towards the client's totals and is
-// recorded in the timeline.
-func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
-	if o.ClientID == "" {
-		return invalidf("an order needs a client")
-	}
-	if o.Amount <= 0 {
-		return invalidf("an order needs a positive amount")
-	}
-	if o.Currency == "" {
-		o.Currency = "RUB"
-	}
-	if o.State == "" {
-		o.State = OrderNew
-	}
-	if o.Date.IsZero() {
-		o.Date = s.now()
-	}
-	if o.ID == "" {
-		o.ID = newID()
-	}
-	o.CreatedAt, o.CreatedBy = s.now(), actor
-	if _, err := s.Client(ctx, o.ClientID); err != nil {
-		return err
-	}
-	if _, err := s.c(colOrders).InsertOne(ctx, o); err != nil {
-		return fmt.Errorf("save order: %w", err)
-	}
-	if _, err := s.AppendInteraction(ctx, o.ClientID, Interaction{Kind: InteractionOrder, AuthorID: actor, OrderID: o.ID,
-		Text: fmt.Sprintf("%d.%02d %s", o.Amount/100, o.Amount%100, o.Currency)}); err != nil {
-		return err
-	}
-	if o.State != OrderPaid {
-		return nil
-	}
-	var c Client
-	unlock := s.locks.lock(colClients, o.ClientID)
-	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: o.ClientID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "ordersCount", Value: 1}, {Key: "ordersTotal", Value: o.Amount}}},
-			{Key: "$unset", Value: bson.D{{Key: "atRiskSince", Value: ""}}}}, // an order ends the risk
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
-	unlock()
-	if err != nil {
-		return fmt.Errorf("count order: %w", err)
-	}
-	s.countOrder(ctx, o, c.ManagerID)
-	// The methodology: the first paid order makes a client gold, more than three
-	// make it platinum; a client who had left and pays again comes back.
-	target := StageGold
-	if c.OrdersCount > 3 {
-		target = StagePlatinum
-	}
-	if c.Stage == target || c.Stage == StagePlatinum && target == StageGold {
-		return nil
-	}
-	_, err = s.MoveStage(ctx, actor, o.ClientID, target, Refusal{})
-	return err
-}
-
-// ClientOrders lists a client's orders, newest first (a cold path).
-func (s *Store) ClientOrders(ctx context.Context, clientID string) ([]Order, error) {
-	cur, err := s.c(colOrders).Find(ctx, bson.D{{Key: "clientId", Value: clientID}}, options.Find().SetSort(bson.D{{Key: "date", Value: -1}}))
-	if err != nil {
-		return nil, err
-	}
-	var out []Order
-	return out, cur.All(ctx, &out)
-}
-
-// EachPaidOrder streams the paid orders dated in [from, to) (reports: a cold path that
-// reads every order).
-func (s *Store) EachPaidOrder(ctx context.Context, from, to time.Time, fn func(*Order) error) error {
-	cur, err := s.c(colOrders).Find(ctx, bson.D{{Key: "state", Value: OrderPaid}}, options.Find().SetBatchSize(2000))
-	if err != nil {
-		return fmt.Errorf("read orders: %w", err)
-	}
-	return eachDoc(ctx, cur, func(o *Order) error {
-		if o.Date.Before(from) || !o.Date.Before(to) {
-			return nil
-		}
-		return fn(o)
-	})
-}
 
 // DeliveryID is the _id of a campaign's delivery to a contact (contact IDs are unique
 // within their client only).

@@ -465,6 +465,11 @@ func (s *Store) applyClientUpdate(ctx context.Context, actor string, cur, next *
 // MoveStage moves a client along the funnel and records the move in the timeline. A
 // red stage needs the reason (why.Reason; why.Code when it is a quick one).
 func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage, why Refusal) (*Client, error) {
+	return s.moveStage(ctx, actor, clientID, to, why, "")
+}
+
+// moveStage moves a client; orderID names the order the move follows from, if any.
+func (s *Store) moveStage(ctx context.Context, actor, clientID string, to Stage, why Refusal, orderID string) (*Client, error) {
 	if !to.Valid() {
 		return nil, invalidf("unknown funnel stage %q", to)
 	}
@@ -528,7 +533,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	} else {
 		// The reason is the move's own: in the entry's text too, it was shown twice.
 		it, err := s.AppendInteraction(ctx, clientID, Interaction{
-			Kind: InteractionStageChange, AuthorID: actor,
+			Kind: InteractionStageChange, AuthorID: actor, OrderID: orderID,
 			Stage: &StageChange{From: before.Stage, To: to, Reason: reason, Code: code},
 		})
 		if err != nil {
@@ -548,7 +553,7 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 	if err := s.recordChanges(ctx, clientID); err != nil {
 		s.log.Warn("record client change", "err", err)
 	}
-	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code})
+	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code, "order": orderID})
 	return &after, nil
 }
 

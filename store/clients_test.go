@@ -458,7 +458,7 @@ func TestPaidOrdersMoveStages(t *testing.T) {
 	if err := s.CreateClient(ctx, "m", c); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 100_00, State: store.OrderNew}); err != nil {
+	if err := s.CreateOrder(ctx, "m", &store.Order{ClientID: c.ID, Amount: 100_00, State: store.OrderInvoiced}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Client(ctx, c.ID); got.Stage != store.StageGreenGold || got.OrdersCount != 0 {

@@ -235,6 +235,7 @@ const (
 	InteractionBirthday    InteractionKind = "birthday_greeting"
 	InteractionStageChange InteractionKind = "stage_change"
 	InteractionOrder       InteractionKind = "order"
+	InteractionPayment     InteractionKind = "payment"
 	InteractionFile        InteractionKind = "file"
 	InteractionUnsubscribe InteractionKind = "unsubscribe"
 	// InteractionResubscribe is a person undoing their own unsubscribe.
@@ -277,6 +278,7 @@ type Interaction struct {
 	Stage     *StageChange    `bson:"stage,omitempty"`
 	Mail      *MailRef        `bson:"mail,omitempty"`
 	OrderID   string          `bson:"orderId,omitempty"`
+	Order     *OrderLine      `bson:"order,omitempty"`
 	FileID    string          `bson:"fileId,omitempty"` // an attached file or voice note
 	// SourceKey makes an append idempotent: a second append with the same key for
 	// the same client is ignored (a letter's Message-ID, a campaign delivery).
@@ -399,24 +401,55 @@ type Manager struct {
 // OrderState drives the gold and platinum stages and ABC analysis.
 type OrderState string
 
-// Order states.
+// Order states. An order is invoiced until its payments cover it; a cancelled order
+// counts nowhere.
 const (
-	OrderNew       OrderState = "new"
+	OrderInvoiced  OrderState = "invoiced"
 	OrderPaid      OrderState = "paid"
 	OrderCancelled OrderState = "cancelled"
 )
 
-// Order is a client's purchase.
+// Order is a client's purchase. Its _id is its number: the accounting system's for an
+// imported order, the CRM's own ("2026-17") for one recorded in the bot, so that a
+// re-import finds it.
 type Order struct {
 	ID        string     `bson:"_id"`
 	ClientID  string     `bson:"clientId"`
+	ManagerID string     `bson:"managerId,omitempty"` // who sold it: the client's manager then
+	What      string     `bson:"what,omitempty"`
 	Amount    int64      `bson:"amount"` // minor units (kopecks)
 	Currency  string     `bson:"currency"`
 	Date      time.Time  `bson:"date"`
+	Due       *time.Time `bson:"due,omitempty"` // pay by; unpaid after it, the invoice is overdue
 	State     OrderState `bson:"state"`
-	Note      string     `bson:"note,omitempty"`
-	CreatedAt time.Time  `bson:"createdAt"`
-	CreatedBy string     `bson:"createdBy,omitempty"`
+	Payments  []Payment  `bson:"payments,omitempty"`
+	PaidAt    *time.Time `bson:"paidAt,omitempty"` // when the payments came to cover it
+	// CancelReason says why a cancelled order was cancelled.
+	CancelReason string    `bson:"cancelReason,omitempty"`
+	Invoice      *Invoice  `bson:"invoice,omitempty"`
+	Note         string    `bson:"note,omitempty"`
+	CreatedAt    time.Time `bson:"createdAt"`
+	CreatedBy    string    `bson:"createdBy,omitempty"`
+	UpdatedAt    time.Time `bson:"updatedAt,omitempty"`
+	UpdatedBy    string    `bson:"updatedBy,omitempty"`
+}
+
+// Payment is money received for an order.
+type Payment struct {
+	ID     string    `bson:"id"`
+	Date   time.Time `bson:"date"`
+	Amount int64     `bson:"amount"` // minor units
+	By     string    `bson:"by,omitempty"`
+	At     time.Time `bson:"at"` // when it was recorded
+	Note   string    `bson:"note,omitempty"`
+}
+
+// Invoice is the "счёт на оплату" made from an order: its number is taken once, from
+// a counter of its year, and kept.
+type Invoice struct {
+	Number int64     `bson:"number"`
+	Year   int       `bson:"year"`
+	Date   time.Time `bson:"date"`
 }
 
 // Segment selects clients and their contacts for a campaign. Within a field values are

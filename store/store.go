@@ -52,6 +52,11 @@ const (
 	colActivity   = "activity"
 	colSent       = "sent"
 	colOutbox     = "outbox"
+	// colClientOrders keeps each client's order list by the client's _id;
+	// colOrderWork the order changes on their way (ordersync.go).
+	colClientOrders = "clientOrders"
+	colOrderWork    = "orderWork"
+	colSettings     = "settings"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -89,6 +94,9 @@ type Store struct {
 	loc    *time.Location
 	crash  func(point string) error // tests only: see crashPoint
 	locks  *docLocks
+	// money serialises the changes of one client's orders: a change reads the order
+	// list, then writes what follows from it, taking s.locks on the way.
+	money *docLocks
 	// logEnd is the last number of the change log this process knows of (writers
 	// append after it), and when it learnt it (Unix ns).
 	logEnd, logEndAt atomic.Int64
@@ -134,7 +142,7 @@ func New(client *mongo.Client, database string, opts Options) *Store {
 	}
 	s.dir = newDirectory(s)
 	s.dir.hook = opts.DirectoryHook
-	s.locks = &docLocks{}
+	s.locks, s.money = &docLocks{}, &docLocks{}
 	return s
 }
 
@@ -177,36 +185,39 @@ var indexSpecs = map[string][]mongo.IndexModel{
 		{Keys: bson.D{{Key: "tags", Value: 1}}},
 		{Keys: bson.D{{Key: "updatedAt", Value: 1}}},
 	},
-	colKeys:       {{Keys: bson.D{{Key: "client", Value: 1}}}},
-	colTimeline:   {{Keys: bson.D{{Key: "client", Value: 1}}}},
-	colTasks:      {{Keys: bson.D{{Key: "assigneeId", Value: 1}, {Key: "due", Value: 1}}}, {Keys: bson.D{{Key: "clientId", Value: 1}}}},
-	colManagers:   {{Keys: bson.D{{Key: "telegramId", Value: 1}}}},
-	colOrders:     {{Keys: bson.D{{Key: "clientId", Value: 1}, {Key: "date", Value: -1}}}},
-	colCampaigns:  {{Keys: bson.D{{Key: "state", Value: 1}}}},
-	colDeliveries: {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "state", Value: 1}}}},
-	colMailboxes:  nil,
-	colAudit:      {{Keys: bson.D{{Key: "entityId", Value: 1}, {Key: "at", Value: -1}}}, {Keys: bson.D{{Key: "at", Value: -1}}}},
-	colChanges:    {{Keys: bson.D{{Key: "at", Value: 1}}}},
-	colCounters:   nil,
-	colFiles:      {{Keys: bson.D{{Key: "clientId", Value: 1}}}},
-	colInvites:    nil,
-	colAgendas:    nil,
-	colLetters:    {{Keys: bson.D{{Key: "clients", Value: 1}}}, {Keys: bson.D{{Key: "date", Value: -1}}}},
-	colUnsorted:   nil,
-	colIgnored:    nil,
-	colWaiting:    nil,
-	colIngesting:  nil,
-	colReplies:    nil,
-	colSchedule:   nil,
-	colClaims:     {{Keys: bson.D{{Key: "at", Value: 1}}}},
-	colReminders:  nil,
-	colBatches:    {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
-	colBatchLists: nil,
-	colOptOuts:    nil,
-	colStageDays:  nil,
-	colActivity:   nil,
-	colSent:       nil,
-	colOutbox:     nil,
+	colKeys:         {{Keys: bson.D{{Key: "client", Value: 1}}}},
+	colTimeline:     {{Keys: bson.D{{Key: "client", Value: 1}}}},
+	colTasks:        {{Keys: bson.D{{Key: "assigneeId", Value: 1}, {Key: "due", Value: 1}}}, {Keys: bson.D{{Key: "clientId", Value: 1}}}},
+	colManagers:     {{Keys: bson.D{{Key: "telegramId", Value: 1}}}},
+	colOrders:       {{Keys: bson.D{{Key: "clientId", Value: 1}, {Key: "date", Value: -1}}}},
+	colCampaigns:    {{Keys: bson.D{{Key: "state", Value: 1}}}},
+	colDeliveries:   {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "state", Value: 1}}}},
+	colMailboxes:    nil,
+	colAudit:        {{Keys: bson.D{{Key: "entityId", Value: 1}, {Key: "at", Value: -1}}}, {Keys: bson.D{{Key: "at", Value: -1}}}},
+	colChanges:      {{Keys: bson.D{{Key: "at", Value: 1}}}},
+	colCounters:     nil,
+	colFiles:        {{Keys: bson.D{{Key: "clientId", Value: 1}}}},
+	colInvites:      nil,
+	colAgendas:      nil,
+	colLetters:      {{Keys: bson.D{{Key: "clients", Value: 1}}}, {Keys: bson.D{{Key: "date", Value: -1}}}},
+	colUnsorted:     nil,
+	colIgnored:      nil,
+	colWaiting:      nil,
+	colIngesting:    nil,
+	colReplies:      nil,
+	colSchedule:     nil,
+	colClaims:       {{Keys: bson.D{{Key: "at", Value: 1}}}},
+	colReminders:    nil,
+	colBatches:      {{Keys: bson.D{{Key: "campaignId", Value: 1}, {Key: "run", Value: 1}}}},
+	colBatchLists:   nil,
+	colOptOuts:      nil,
+	colStageDays:    nil,
+	colActivity:     nil,
+	colSent:         nil,
+	colOutbox:       nil,
+	colClientOrders: nil,
+	colOrderWork:    nil,
+	colSettings:     nil,
 }
 
 // Collections lists every collection the store uses.

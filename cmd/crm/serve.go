@@ -31,6 +31,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		go repairKeys(ctx, e, s)
 		go repairAtStart(ctx, e, "task copies repair", s.RepairTaskRefs)
 		go repairAtStart(ctx, e, "finishing interrupted handovers", s.ResumeHandovers)
+		go repairAtStart(ctx, e, "finishing interrupted order changes", s.RepairOrders)
 		go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 		go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
 		go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)

@@ -1,0 +1,346 @@
+// How an order change is written and what follows from it: the client's order list
+// and totals, its stage, its history and the activity counts. Without transactions,
+// the change is first written down whole (an "orderWork" document), then carried out
+// step by step; a crash leaves the document, and RepairOrders finishes it.
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+)
+
+// ActInvoiced is the activity metric of orders made: their amount on their date.
+const ActInvoiced = "invoiced"
+
+// orderChange is one order's write: before is nil for a new order.
+type orderChange struct{ before, after *Order }
+
+// orderWork is a change of one client's orders on its way: kept until everything
+// that follows from it is done.
+type orderWork struct {
+	ID     string  `bson:"_id"`
+	Client string  `bson:"client"`
+	Actor  string  `bson:"actor,omitempty"`
+	Before []Order `bson:"before"` // an order with no ID: the order is new
+	After  []Order `bson:"after"`
+	// PaidBefore is the client's paid orders before the change: the stage follows
+	// the change in their number.
+	PaidBefore int  `bson:"paidBefore"`
+	Lined      bool `bson:"lined,omitempty"`   // the history lines are written
+	Counted    bool `bson:"counted,omitempty"` // the activity is counted
+}
+
+type clientOrdersDoc struct {
+	ID     string     `bson:"_id"`
+	Orders []OrderRef `bson:"orders"`
+}
+
+// clientOrders reads a client's order list, newest first.
+func (s *Store) clientOrders(ctx context.Context, clientID string) ([]OrderRef, error) {
+	var doc clientOrdersDoc
+	if err := s.getByID(ctx, colClientOrders, clientID, &doc); err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("read orders of %s: %w", clientID, err)
+	}
+	return doc.Orders, nil
+}
+
+func paidCount(refs []OrderRef) (n int, total int64) {
+	for _, r := range refs {
+		if r.State == OrderPaid {
+			n++
+		}
+		if r.State != OrderCancelled {
+			total += r.Paid
+		}
+	}
+	return n, total
+}
+
+// applyOrders writes the changes of one client's orders and what follows from them.
+// The caller holds the client's money lock and has checked each after.
+func (s *Store) applyOrders(ctx context.Context, actor, clientID string, changes []orderChange) error {
+	refs, err := s.clientOrders(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	w := orderWork{ID: newID(), Client: clientID, Actor: actor}
+	w.PaidBefore, _ = paidCount(refs)
+	for _, ch := range changes {
+		var before Order
+		if ch.before != nil {
+			before = *ch.before
+		}
+		w.Before, w.After = append(w.Before, before), append(w.After, *ch.after)
+	}
+	if _, err := s.c(colOrderWork).InsertOne(ctx, w); err != nil {
+		return fmt.Errorf("save orders: %w", err)
+	}
+	return s.finishOrders(ctx, &w)
+}
+
+// finishOrders carries out a written-down change; each step may be done again.
+func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
+	for i := range w.After {
+		o := &w.After[i]
+		_, err := s.c(colOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
+		if err != nil {
+			return fmt.Errorf("save order %s: %w", o.ID, err)
+		}
+	}
+	if err := s.crashPoint("orders.written"); err != nil {
+		return err
+	}
+	refs, err := s.clientOrders(ctx, w.Client)
+	if err != nil {
+		return err
+	}
+	for i := range w.After {
+		r := refOf(&w.After[i])
+		if j := slices.IndexFunc(refs, func(x OrderRef) bool { return x.ID == r.ID }); j >= 0 {
+			refs[j] = r
+		} else {
+			refs = append(refs, r)
+		}
+	}
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].Date.After(refs[j].Date) })
+	if _, err := s.c(colClientOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Client}},
+		clientOrdersDoc{ID: w.Client, Orders: refs}, options.Replace().SetUpsert(true)); err != nil {
+		return fmt.Errorf("save orders of %s: %w", w.Client, err)
+	}
+	paid, total := paidCount(refs)
+	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore)
+	if err != nil {
+		return err
+	}
+	if err := s.crashPoint("orders.totals"); err != nil {
+		return err
+	}
+	if to := moneyStage(c.Stage, w.PaidBefore, paid); to != c.Stage {
+		why := Refusal{Code: c.RefusalCode, Reason: c.RefusalReason} // red stays red, for the same reason
+		if _, err := s.moveStage(ctx, w.Actor, w.Client, to, why, causeOf(w)); err != nil {
+			return err
+		}
+	}
+	if !w.Lined {
+		if err := s.AppendInteractions(ctx, w.Client, orderLines(w)); err != nil {
+			return err
+		}
+		if err := s.markOrderWork(ctx, w.ID, "lined"); err != nil {
+			return err
+		}
+		w.Lined = true
+	}
+	if err := s.crashPoint("orders.lined"); err != nil {
+		return err
+	}
+	if !w.Counted {
+		for i := range w.After {
+			s.countOrderChange(ctx, &w.Before[i], &w.After[i])
+		}
+		if err := s.markOrderWork(ctx, w.ID, "counted"); err != nil {
+			return err
+		}
+	}
+	_, err = s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}})
+	return err
+}
+
+func (s *Store) markOrderWork(ctx context.Context, id, field string) error {
+	_, err := s.c(colOrderWork).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: field, Value: true}}}})
+	return err
+}
+
+// causeOf names the order a stage move follows from: the last one whose paid state
+// changed.
+func causeOf(w *orderWork) string {
+	for i := len(w.After) - 1; i >= 0; i-- {
+		if (w.Before[i].State == OrderPaid) != (w.After[i].State == OrderPaid) {
+			return w.After[i].ID
+		}
+	}
+	return w.After[len(w.After)-1].ID
+}
+
+// setClientTotals keeps the card's copy of the paid orders; a new paid order ends the
+// client's risk of leaving.
+func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, grew bool) (*Client, error) {
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "ordersCount", Value: paid}, {Key: "ordersTotal", Value: total}}},
+		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+	if grew {
+		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "atRiskSince", Value: ""}}})
+	}
+	var c Client
+	unlock := s.locks.lock(colClients, clientID)
+	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}}, update,
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
+	unlock()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("count orders of %s: %w", clientID, err)
+	}
+	s.dir.put(&c)
+	if err := s.recordChanges(ctx, clientID); err != nil {
+		s.log.Warn("record client change", "err", err)
+	}
+	return &c, nil
+}
+
+// moneyStage is the stage the methodology gives a client whose paid orders went from
+// before to after: the first paid order makes a client gold and more than three
+// platinum, also one who had left (a new paid order brings them back); when orders
+// are cancelled or re-imported as unpaid, a stage the orders no longer support steps
+// back (gold and platinum to green-gold, red-gold and red-platinum to red-green,
+// platinum to gold, red-platinum to red-gold).
+func moneyStage(stage Stage, before, after int) Stage {
+	switch {
+	case after > before && after > 3:
+		return StagePlatinum
+	case after > before && stage != StagePlatinum:
+		return StageGold
+	case after > before: // platinum by hand, now with a paid order more
+		return stage
+	case after == before:
+		return stage
+	case after == 0 && (stage == StageGold || stage == StagePlatinum):
+		return StageGreenGold
+	case after == 0 && (stage == StageRedGold || stage == StageRedPlatinum):
+		return StageRedGreen
+	case after <= 3 && stage == StagePlatinum:
+		return StageGold
+	case after <= 3 && stage == StageRedPlatinum:
+		return StageRedGold
+	}
+	return stage
+}
+
+// orderLines are the history lines of a change.
+func orderLines(w *orderWork) []Interaction {
+	var out []Interaction
+	for i := range w.After {
+		b, a := &w.Before[i], &w.After[i]
+		line := func(ev OrderEvent, payment int64, at Payment) {
+			it := Interaction{Kind: InteractionOrder, AuthorID: w.Actor, OrderID: a.ID,
+				Order: &OrderLine{Event: ev, What: a.What, Amount: a.Amount, Paid: a.PaidSum(), Payment: payment, State: a.State, Reason: a.CancelReason}}
+			if ev == OrderPayment {
+				it.Kind, it.At = InteractionPayment, at.At
+			}
+			out = append(out, it)
+		}
+		switch {
+		case b.ID == "":
+			line(OrderCreated, 0, Payment{})
+		case a.State == OrderCancelled && b.State != OrderCancelled:
+			line(OrderCancel, 0, Payment{})
+			continue
+		case a.Amount != b.Amount || a.What != b.What || !a.Date.Equal(b.Date) || a.State != b.State && len(a.Payments) == len(b.Payments):
+			line(OrderChanged, 0, Payment{})
+		}
+		if b.ID == "" && a.State == OrderPaid {
+			continue // created paid: one line says it
+		}
+		for _, p := range a.Payments {
+			if !slices.ContainsFunc(b.Payments, func(x Payment) bool { return x.ID == p.ID && x.Amount == p.Amount }) {
+				line(OrderPayment, p.Amount, p)
+			}
+		}
+	}
+	return out
+}
+
+// countOrderChange moves the activity counts from what the order was to what it is:
+// orders made count on their date (invoiced), payments on theirs (revenue, also the
+// client's), an order paid in full on the day it was (orders).
+func (s *Store) countOrderChange(ctx context.Context, before, after *Order) {
+	type day struct {
+		at  time.Time
+		inc bson.D
+	}
+	days := map[string]*day{}
+	add := func(o *Order, at time.Time, key string, n int64) {
+		if n == 0 {
+			return
+		}
+		manager := o.ManagerID
+		if manager == "" {
+			manager = NoManager
+		}
+		id := s.companyDayID(at)
+		if days[id] == nil {
+			days[id] = &day{at: at}
+		}
+		d := days[id]
+		d.inc = append(d.inc, bson.E{Key: "m." + manager + "." + key, Value: n})
+		if key == ActRevenue {
+			d.inc = append(d.inc, bson.E{Key: "rev." + o.ClientID, Value: n})
+		}
+	}
+	for sign, o := range map[int64]*Order{-1: before, 1: after} {
+		if o.ID == "" || o.State == OrderCancelled {
+			continue
+		}
+		add(o, o.Date, ActInvoiced, sign*o.Amount)
+		for _, p := range o.Payments {
+			add(o, p.Date, ActRevenue, sign*p.Amount)
+		}
+		if o.State == OrderPaid && o.PaidAt != nil {
+			add(o, *o.PaidAt, ActOrders, sign)
+		}
+	}
+	for _, d := range days {
+		if inc := sumIncs(d.inc); len(inc) > 0 {
+			s.incDay(ctx, d.at, inc)
+		}
+	}
+}
+
+// sumIncs adds up increments of the same field, dropping those that come to zero.
+func sumIncs(inc bson.D) bson.D {
+	sums := map[string]int64{}
+	var keys []string
+	for _, e := range inc {
+		if _, ok := sums[e.Key]; !ok {
+			keys = append(keys, e.Key)
+		}
+		sums[e.Key] += e.Value.(int64)
+	}
+	out := bson.D{}
+	for _, k := range keys {
+		if sums[k] != 0 {
+			out = append(out, bson.E{Key: k, Value: sums[k]})
+		}
+	}
+	return out
+}
+
+// RepairOrders finishes order changes a crash interrupted. The work documents are a
+// small collection: only changes on their way.
+func (s *Store) RepairOrders(ctx context.Context) (int, error) {
+	cur, err := s.c(colOrderWork).Find(ctx, bson.D{})
+	if err != nil {
+		return 0, fmt.Errorf("read unfinished orders: %w", err)
+	}
+	var works []orderWork
+	if err := cur.All(ctx, &works); err != nil {
+		return 0, fmt.Errorf("read unfinished orders: %w", err)
+	}
+	for i := range works {
+		unlock := s.money.lock(colClients, works[i].Client)
+		err := s.finishOrders(ctx, &works[i])
+		unlock()
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(works), nil
+}
