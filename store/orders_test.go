@@ -77,6 +77,9 @@ func TestOrderPaidInPartsMakesTheClientGold(t *testing.T) {
 	if _, err := b.s.PayOrder(ctx, b.anna, o.ID, 40_000_00, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	if open := openOrders(t, b.s); open[o.ID] != 60_000_00 || len(open) != 1 {
+		t.Fatalf("open orders %v", open)
+	}
 	if c := b.client(t, b.annas); c.Stage == store.StageGold {
 		t.Fatal("a part payment made the client gold")
 	}
@@ -91,6 +94,9 @@ func TestOrderPaidInPartsMakesTheClientGold(t *testing.T) {
 	}
 	if paid.State != store.OrderPaid || paid.PaidAt == nil || !paid.PaidAt.Equal(b.clock.Now()) || len(paid.Payments) != 2 {
 		t.Fatalf("paid order %+v", paid)
+	}
+	if open := openOrders(t, b.s); len(open) != 0 {
+		t.Fatalf("open orders when paid: %v", open)
 	}
 	c := b.client(t, b.annas)
 	if c.Stage != store.StageGold || c.OrdersCount != 1 || c.OrdersTotal != 100_000_00 {
@@ -188,6 +194,9 @@ func TestCancelledOrderCountsNowhere(t *testing.T) {
 	}
 	if _, err := b.s.CancelOrder(ctx, b.anna, o.ID, "клиент передумал"); err != nil {
 		t.Fatal(err)
+	}
+	if open := openOrders(t, b.s); len(open) != 0 {
+		t.Fatalf("open after cancelling: %v", open)
 	}
 	m, _ := b.s.ClientMoney(ctx, b.annas)
 	if m.Owed != 0 || m.Orders[0].State != store.OrderCancelled {
@@ -372,4 +381,14 @@ func TestCompanyRequisitesAreChecked(t *testing.T) {
 	if r, err := b.s.CompanyRequisites(ctx); err != nil || r.Account != "40702810100000000001" || r.VAT != 20 {
 		t.Fatalf("read back: %+v %v", r, err)
 	}
+}
+
+// openOrders is what is owed on each open order.
+func openOrders(t *testing.T, s *store.Store) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	if err := s.EachOpenOrder(context.Background(), func(o *store.Order) error { out[o.ID] = o.Owed(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -96,6 +96,9 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
 			return fmt.Errorf("save order %s: %w", o.ID, err)
 		}
 	}
+	if err := s.keepOpenOrders(ctx, w.After); err != nil {
+		return err
+	}
 	if err := s.crashPoint("orders.written"); err != nil {
 		return err
 	}
@@ -152,6 +155,34 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
 	}
 	_, err = s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}})
 	return err
+}
+
+// keepOpenOrders keeps a copy of every order with money owed in openOrders, so that
+// the unpaid and the overdue are read without reading every order.
+func (s *Store) keepOpenOrders(ctx context.Context, orders []Order) error {
+	for i := range orders {
+		o := &orders[i]
+		var err error
+		if o.Owed() > 0 {
+			_, err = s.c(colOpenOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
+		} else {
+			_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
+		}
+		if err != nil {
+			return fmt.Errorf("keep open order %s: %w", o.ID, err)
+		}
+	}
+	return nil
+}
+
+// EachOpenOrder streams the orders with money owed, as of their last change (the
+// payments report: a small collection, read whole).
+func (s *Store) EachOpenOrder(ctx context.Context, fn func(*Order) error) error {
+	cur, err := s.c(colOpenOrders).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000))
+	if err != nil {
+		return fmt.Errorf("read open orders: %w", err)
+	}
+	return eachDoc(ctx, cur, fn)
 }
 
 func (s *Store) markOrderWork(ctx context.Context, id, field string) error {

@@ -56,6 +56,7 @@ const (
 	// colOrderWork the order changes on their way (ordersync.go).
 	colClientOrders = "clientOrders"
 	colOrderWork    = "orderWork"
+	colOpenOrders   = "openOrders" // copies of the orders with money owed
 	colSettings     = "settings"
 )
 
@@ -217,6 +218,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colOutbox:       nil,
 	colClientOrders: nil,
 	colOrderWork:    nil,
+	colOpenOrders:   nil,
 	colSettings:     nil,
 }
 
