@@ -129,6 +129,9 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
 	}
 	if to := moneyStage(c.Stage, w.PaidBefore, paid); to != c.Stage {
 		why := Refusal{Code: c.RefusalCode, Reason: c.RefusalReason} // red stays red, for the same reason
+		if to.Red() && why.Reason == "" {
+			why.Reason = "order " + causeOf(w)
+		}
 		if _, err := s.moveStage(ctx, w.Actor, w.Client, to, why, causeOf(w)); err != nil {
 			return err
 		}
