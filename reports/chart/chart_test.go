@@ -184,7 +184,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestValueTicks(t *testing.T) {
-	lo, hi, ticks := valueTicks(-120, 2100000)
+	lo, hi, ticks := valueTicks(-120, 2100000, true)
 	if lo > -120 || hi < 2100000 {
 		t.Errorf("range %v..%v does not cover the data", lo, hi)
 	}
@@ -195,7 +195,7 @@ func TestValueTicks(t *testing.T) {
 	if got := strings.Join(labels, "|"); got != "-500 000|0|500 000|1 000 000|1 500 000|2 000 000|2 500 000" {
 		t.Errorf("labels %s", got)
 	}
-	if _, _, ticks := valueTicks(0, 0.37); ticks[1].Label != "0.1" {
+	if _, _, ticks := valueTicks(0, 0.37, false); ticks[1].Label != "0.1" {
 		t.Errorf("fractional step labelled %q", ticks[1].Label)
 	}
 }
