@@ -130,9 +130,10 @@ func TestCyrillicDrawnWithRealGlyphs(t *testing.T) {
 	if i, _ := st.face.GlyphIndex(&buf, '\uE000'); i != 0 {
 		t.Fatalf("U+E000 is in the font; pick another character for .notdef")
 	}
-	for name, sty := range map[string]text.Style{"title": st.title, "legend": st.legend, "axis": st.axis, "tick": st.tick} {
+	for name, sty := range map[string]text.Style{"title": st.title, "subtitle": st.subtitle, "legend": st.legend,
+		"axis": st.axis, "tick": st.tick, "value": st.value, "note": st.note} {
 		notdef := letter(sty, "\uE000")
-		for _, r := range alphabet {
+		for _, r := range alphabet + "↓–«»" {
 			img := letter(sty, string(r))
 			if bytes.Equal(img.Pix, notdef.Pix) {
 				t.Errorf("%s: %q is drawn as .notdef", name, r)

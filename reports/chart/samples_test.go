@@ -21,27 +21,29 @@ var november = reports.Period{
 	To:   time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC),
 }
 
-// sampleFunnel is a year-old base: many white and gold clients, a few platinum, some
-// refusals; scale multiplies every count (1 gives the small counts of a new team).
+// sampleFunnel is a year-old base: many white clients, some gold, a few platinum,
+// some refusals; scale multiplies every count.
 func sampleFunnel(scale int) *reports.Funnel {
+	return funnelOf(scale, map[store.Stage]int{store.StageWhite: 120, store.StageGrey: 64, store.StageGreen: 31,
+		store.StageYellow: 18, store.StageGreenGold: 9, store.StageGold: 14, store.StagePlatinum: 3,
+		store.StageRedGreen: 11, store.StageRedGold: 4, store.StageRedPlatinum: 1},
+		[]int{140, 80, 40, 22, 12, 15}, []int{52, 26, 12, 7, 4, 1})
+}
+
+// newTeamFunnel is a new team's first month: a handful of clients, none gold yet.
+func newTeamFunnel() *reports.Funnel {
+	return funnelOf(1, map[store.Stage]int{store.StageWhite: 5, store.StageGrey: 3, store.StageGreen: 2,
+		store.StageYellow: 1, store.StageGreenGold: 1, store.StageRedGreen: 1},
+		[]int{6, 4, 2, 1, 1, 0}, []int{3, 2, 1, 1, 0, 0})
+}
+
+// funnelOf is a November funnel with end counts, and entered and went on along Chain.
+func funnelOf(scale int, end map[store.Stage]int, entered, went []int) *reports.Funnel {
 	f := &reports.Funnel{Period: november, Start: map[store.Stage]int{}, End: map[store.Stage]int{},
 		InStage: map[store.Stage]reports.Spent{}}
-	end := map[store.Stage]int{store.StageWhite: 120, store.StageGrey: 64, store.StageGreen: 31,
-		store.StageYellow: 18, store.StageGreenGold: 9, store.StageGold: 14, store.StagePlatinum: 3,
-		store.StageRedGreen: 11, store.StageRedGold: 4, store.StageRedPlatinum: 1}
-	if scale == 0 { // a new team's first month
-		end = map[store.Stage]int{store.StageWhite: 5, store.StageGrey: 3, store.StageGreen: 2,
-			store.StageYellow: 1, store.StageGreenGold: 1, store.StageRedGreen: 1}
-		scale = 1
-	}
 	for st, n := range end {
 		f.End[st] = n * scale
 		f.Start[st] = n * scale * 9 / 10
-	}
-	entered := []int{140, 80, 40, 22, 12, 15}
-	went := []int{52, 26, 12, 7, 4, 1}
-	if end[store.StageGold] == 0 {
-		entered, went = []int{6, 4, 2, 1, 1, 0}, []int{3, 2, 1, 1, 0, 0}
 	}
 	for i := 0; i+1 < len(reports.Chain); i++ {
 		f.Conversions = append(f.Conversions, reports.Conversion{From: reports.Chain[i], To: reports.Chain[i+1],
@@ -106,7 +108,7 @@ func TestWriteSamples(t *testing.T) {
 		charts := map[string]reports.Chart{
 			"funnel":         sampleFunnel(1).Layout(w).Chart,
 			"funnel-large":   sampleFunnel(40).Layout(w).Chart,
-			"funnel-small":   sampleFunnel(0).Layout(w).Chart,
+			"funnel-small":   newTeamFunnel().Layout(w).Chart,
 			"managers":       sampleTeam(false, true).Layout(w).Chart,
 			"managers-small": sampleTeam(true, false).Layout(w).Chart,
 			"many":           funnel(),
