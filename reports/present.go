@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"image/color"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,14 +25,10 @@ func (w Words) title(key string, p Period) string { return w.get(key) + ", " + w
 // Layout lays out the funnel.
 func (f *Funnel) Layout(w Words) Layout {
 	l := Layout{Title: w.title("funnel.title", f.Period)}
-	l.Chart = Chart{Title: w.get("funnel.chart"), Unit: w.get("unit.clients"),
-		Series: []Series{{Name: w.get("funnel.at_start")}, {Name: w.get("funnel.at_end")}}}
+	l.Chart = Chart{Title: w.title("funnel.chart", f.Period), Unit: w.get("unit.clients"), Funnel: f.chart(w)}
 	stages := Table{Name: w.get("funnel.stages"), Title: l.Title, Header: []string{w.get("col.stage"), w.get("col.at_start"), w.get("col.at_end"),
 		w.get("col.goes_on_to"), w.get("col.entered"), w.get("col.went_on"), w.get("col.conversion"), w.get("col.median_days"), w.get("col.left")}}
 	for _, st := range store.Stages {
-		l.Chart.Labels = append(l.Chart.Labels, w.stage(st))
-		l.Chart.Series[0].Values = append(l.Chart.Series[0].Values, float64(f.Start[st]))
-		l.Chart.Series[1].Values = append(l.Chart.Series[1].Values, float64(f.End[st]))
 		row := []any{w.stage(st), f.Start[st], f.End[st], "", "", "", "", "", ""}
 		if c, ok := f.ConversionFrom(st); ok {
 			row[3], row[4], row[5] = w.stage(c.To), c.Entered, c.Converted
@@ -61,8 +58,48 @@ func (f *Funnel) Layout(w Words) Layout {
 	if len(named) > 0 {
 		l.Summary = append(l.Summary, w.get("funnel.top_refusal", "reason", named[0].Reason, "n", strconv.Itoa(named[0].N)))
 	}
-	l.Empty = l.Chart.Empty()
+	l.Empty = true
+	for _, st := range store.Stages {
+		if f.Start[st] != 0 || f.End[st] != 0 {
+			l.Empty = false
+		}
+	}
 	return l
+}
+
+// stageColors are the methodology's colours of the stages, as a picture shows them:
+// deep enough to stand out on white, white itself drawn with an outline.
+var stageColors = map[store.Stage]color.RGBA{
+	store.StageWhite:       {0xff, 0xff, 0xff, 0xff},
+	store.StageGrey:        {0x9e, 0x9e, 0x9e, 0xff},
+	store.StageGreen:       {0x43, 0xa0, 0x47, 0xff},
+	store.StageYellow:      {0xfd, 0xd8, 0x35, 0xff},
+	store.StageGreenGold:   {0xaf, 0xb4, 0x2b, 0xff},
+	store.StageGold:        {0xd4, 0xa0, 0x17, 0xff},
+	store.StagePlatinum:    {0xb8, 0xc6, 0xd1, 0xff},
+	store.StageRedGreen:    {0xef, 0x53, 0x50, 0xff},
+	store.StageRedGold:     {0xd3, 0x2f, 0x2f, 0xff},
+	store.StageRedPlatinum: {0x9a, 0x1b, 0x1b, 0xff},
+}
+
+// chart draws the funnel as one: the clients in each stage of Chain at the period's
+// end, with how many went on from it during the period written under it; the red
+// stages apart.
+func (f *Funnel) chart(w Words) *FunnelChart {
+	fc := &FunnelChart{ApartTitle: w.get("funnel.refusals"), Note: w.get("funnel.note")}
+	for _, st := range store.Stages {
+		step := FunnelStep{Name: w.stage(st), Count: f.End[st], Color: stageColors[st]}
+		if st.Red() {
+			fc.Apart = append(fc.Apart, step)
+			continue
+		}
+		if c, ok := f.ConversionFrom(st); ok && c.Entered > 0 {
+			step.Next = w.get("funnel.went_on", "rate", pct(c.Rate()),
+				"converted", groupThousands(int64(c.Converted)), "entered", groupThousands(int64(c.Entered)))
+		}
+		fc.Steps = append(fc.Steps, step)
+	}
+	return fc
 }
 
 // namedRefusals are the refusals with their reasons in words: a quick reason named in
@@ -180,7 +217,7 @@ func (t *Team) Layout(w Words) Layout {
 	}
 	l.Tables = []Table{now, compare, before}
 
-	l.Chart = Chart{Title: w.get("managers.chart"), Unit: w.get("unit.count")}
+	l.Chart = Chart{Title: w.title("managers.chart", t.Period), Unit: w.get("unit.count")}
 	var charted []workColumn
 	for _, c := range workColumns {
 		if slices.Contains([]string{"col.calls", "col.meetings", "col.mail_out", "col.orders"}, c.key) {
@@ -191,6 +228,9 @@ func (t *Team) Layout(w Words) Layout {
 		l.Chart.Series = append(l.Chart.Series, Series{Name: w.get(c.key)})
 	}
 	for _, m := range t.Managers {
+		if m.ManagerID == store.NoManager && !slices.ContainsFunc(charted, func(c workColumn) bool { return c.of(m.Now) != 0 }) {
+			continue // its figures are elsewhere (notes, letters in): an empty column says nothing
+		}
 		l.Chart.Labels = append(l.Chart.Labels, w.managerName(m))
 		for i, c := range charted {
 			l.Chart.Series[i].Values = append(l.Chart.Series[i].Values, float64(c.of(m.Now)))
@@ -236,7 +276,7 @@ func SourcesLayout(rows []SourceRow, p Period, w Words) Layout {
 	l := Layout{Title: w.title("sources.title", p)}
 	tb := Table{Name: w.get("sources.title"), Title: l.Title,
 		Header: []string{w.get("col.source"), w.get("col.new_clients"), w.get("col.to_gold"), w.get("col.revenue")}}
-	l.Chart = Chart{Title: w.get("sources.chart"), Unit: w.get("unit.clients"),
+	l.Chart = Chart{Title: w.title("sources.chart", p), Unit: w.get("unit.clients"),
 		Series: []Series{{Name: w.get("col.new_clients")}, {Name: w.get("col.to_gold")}}}
 	var newClients, gold int
 	for _, r := range rows {
@@ -291,7 +331,7 @@ func ClassesLayout(classes []ClientClass, names map[string]string, p Period, w W
 		}
 		all.Rows = append(all.Rows, []any{name, money(c.Revenue), Percent(c.Share), c.ABC, Percent(c.Variation), c.XYZ})
 	}
-	l.Chart = Chart{Title: w.get("abc.chart"), Unit: w.get("unit.clients"), Labels: []string{"A", "B", "C"}}
+	l.Chart = Chart{Title: w.title("abc.chart", p), Unit: w.get("unit.clients"), Labels: []string{"A", "B", "C"}}
 	for _, x := range []string{"X", "Y", "Z"} {
 		s := Series{Name: x}
 		for _, a := range []string{"A", "B", "C"} {

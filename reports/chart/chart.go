@@ -1,7 +1,9 @@
 // Package chart draws a report's reports.Chart as a PNG picture for the chat.
 //
-// The picture is meant to be read on a phone, so its text is large, long
-// category names are slanted and shortened rather than overlapped, and a chart
+// The picture is meant to be read on a phone at a glance: its text is large, the
+// period is in the title, figures are written on their bars, count axes step by
+// whole numbers, long category names are wrapped, slanted or shortened rather than
+// overlapped, the funnel is drawn as a funnel in the stages' colours, and a chart
 // with nothing to show is refused (ErrNoData) instead of drawn empty.
 package chart
 
@@ -12,17 +14,15 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"strconv"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	stdfont "golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/font/liberation"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -47,22 +47,37 @@ const dpi = 72
 const (
 	margin       = 24
 	titleSize    = 40
+	subtitleSize = 32 // the period, when the title takes two lines
 	legendSize   = 28
 	axisSize     = 28
 	tickSize     = 26
-	minTickSize  = 16  // below this a slanted name is unreadable anyway
-	maxSlanted   = 280 // a slanted name longer than this eats the bars' height
-	yAxisGuess   = 150 // the value axis's width, to judge the room per category
-	groupWidth   = 0.8 // share of a category's room taken by its bars
-	barGap       = 0.06
-	legendSwatch = 0.75 // swatch side as a share of the legend's font size
+	valueSize    = 26 // a figure written on its bar or step
+	noteSize     = 22
 )
 
-// PNG draws c as a grouped bar chart, Width x Height pixels. Nothing is written
+// PNG draws c, a bar chart or a funnel, Width x Height pixels. Nothing is written
 // unless the whole picture was drawn.
 func PNG(w io.Writer, c reports.Chart) error {
-	if len(c.Labels) == 0 || c.Empty() {
+	if err := check(c); err != nil {
+		return err
+	}
+	cnv := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(dpi))
+	drawChart(draw.New(cnv), c, newStyles())
+	return png.Encode(w, cnv.Image())
+}
+
+// check refuses a chart that has nothing to draw or figures that do not line up.
+func check(c reports.Chart) error {
+	if c.Funnel == nil && len(c.Labels) == 0 || c.Empty() {
 		return ErrNoData
+	}
+	if c.Funnel != nil {
+		for _, s := range append(slices.Clone(c.Funnel.Steps), c.Funnel.Apart...) {
+			if s.Count < 0 {
+				return fmt.Errorf("chart: step %q has a negative count", s.Name)
+			}
+		}
+		return nil
 	}
 	for _, s := range c.Series {
 		if len(s.Values) != len(c.Labels) {
@@ -74,19 +89,51 @@ func PNG(w io.Writer, c reports.Chart) error {
 			}
 		}
 	}
+	return nil
+}
 
-	cnv := vgimg.NewWith(vgimg.UseWH(Width, Height), vgimg.UseDPI(dpi))
-	dc := draw.New(cnv)
-	layout(draw.Crop(dc, margin, -margin, margin/2, -margin/2), c, newStyles())
-	return png.Encode(w, cnv.Image())
+// drawChart lays the chart out on dc: the title, then the funnel or the legend
+// and the bars.
+func drawChart(dc draw.Canvas, c reports.Chart, st styles) {
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	dc = draw.Crop(dc, margin, -margin, margin/2, -margin/2)
+	dc.Max.Y = drawTitle(dc, st.clean(c.Title), st) - 8
+	if c.Funnel != nil {
+		drawFunnel(dc, c.Funnel, st)
+		return
+	}
+	drawBars(dc, c, st)
+}
+
+// drawTitle writes the title at the top of dc, on two lines when one is too narrow
+// (the period, after the last ", ", on the second), and returns where it ends.
+func drawTitle(dc draw.Canvas, title string, st styles) vg.Length {
+	top := dc.Max.Y
+	if title == "" {
+		return top
+	}
+	sty := st.title
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	lines := []string{title}
+	if i := strings.LastIndex(title, ", "); sty.Width(title) > dc.Size().X && i > 0 {
+		lines = []string{title[:i], title[i+2:]}
+	}
+	for _, line := range lines {
+		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: top}, shorten(sty, line, dc.Size().X))
+		top -= sty.Height(line) + sty.FontExtents().Descent + 4
+		sty = st.subtitle
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	}
+	return top
 }
 
 // styles are one chart's text styles. The fonts are looked up in a cache of
 // their own, built per call, so that plot's package-level defaults (a serif
 // font, a shared cache) never decide what the chart looks like.
 type styles struct {
-	title, legend, axis, tick text.Style
-	face                      *sfnt.Font // to learn which characters it has
+	title, subtitle, legend, axis, tick, value, note text.Style
+	face                                             *sfnt.Font // to learn which characters it has
 }
 
 func newStyles() styles {
@@ -107,128 +154,18 @@ func newStyles() styles {
 		}
 	}
 	tick := st(tickSize, stdfont.WeightNormal)
+	note := st(noteSize, stdfont.WeightNormal)
+	note.Color = color.Gray{Y: 0x55}
 	return styles{
-		face:   h.Fonts.Lookup(tick.Font, tick.Font.Size).Face,
-		title:  st(titleSize, stdfont.WeightBold),
-		legend: st(legendSize, stdfont.WeightNormal),
-		axis:   st(axisSize, stdfont.WeightNormal),
-		tick:   tick,
+		face:     h.Fonts.Lookup(tick.Font, tick.Font.Size).Face,
+		title:    st(titleSize, stdfont.WeightBold),
+		subtitle: st(subtitleSize, stdfont.WeightNormal),
+		legend:   st(legendSize, stdfont.WeightNormal),
+		axis:     st(axisSize, stdfont.WeightNormal),
+		tick:     tick,
+		value:    st(valueSize, stdfont.WeightBold),
+		note:     note,
 	}
-}
-
-// layout lays the chart out on dc: the title, the legend under it, the plot below.
-func layout(dc draw.Canvas, c reports.Chart, st styles) {
-	top := dc.Max.Y
-	if t := st.clean(c.Title); t != "" {
-		sty := st.title
-		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
-		dc.FillText(sty, vg.Point{X: dc.Center().X, Y: top}, shorten(sty, t, dc.Size().X))
-		top -= sty.Height(t) + sty.FontExtents().Descent + 8
-	}
-	if len(c.Series) > 1 {
-		top = drawLegend(dc, top, c.Series, st) - 8
-	}
-	dc.Max.Y = top
-	newPlot(c, st, dc.Size().X).Draw(dc)
-}
-
-// newPlot sets up the bars and both axes; width is the room for the whole plot.
-func newPlot(c reports.Chart, st styles, width vg.Length) *plot.Plot {
-	p := plot.New()
-	p.TextHandler = st.tick.Handler
-	p.Legend.TextStyle = st.legend
-	p.BackgroundColor = color.White
-
-	p.X.Min, p.X.Max = -0.5, float64(len(c.Labels))-0.5
-	p.X.Padding = 0
-	p.X.Tick.Length = 6 // also keeps the names off the axis line
-	p.X.Tick.Width = 1
-	p.X.Label.TextStyle = st.axis
-	p.X.Tick.Label, p.X.Tick.Marker = categoryTicks(c.Labels, st, width-yAxisGuess)
-
-	lo, hi := 0.0, 0.0
-	for _, s := range c.Series {
-		for _, v := range s.Values {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	var ticks plot.ConstantTicks
-	p.Y.Min, p.Y.Max, ticks = valueTicks(lo, hi)
-	p.Y.Padding = 0
-	p.Y.Tick.Marker = ticks
-	p.Y.Tick.Label = st.tick
-	p.Y.Tick.Label.XAlign, p.Y.Tick.Label.YAlign = draw.XRight, draw.YCenter
-	p.Y.Label.Text = st.clean(c.Unit)
-	p.Y.Label.TextStyle = st.axis
-	p.Y.Label.TextStyle.XAlign = draw.XCenter
-	p.Y.Label.Padding = 8
-
-	grid := plotter.NewGrid()
-	grid.Vertical.Color = nil
-	grid.Horizontal.Color = color.Gray{Y: 220}
-	grid.Horizontal.Width = 1
-	grid.Horizontal.Dashes = nil
-	p.Add(grid, bars{series: c.Series})
-	return p
-}
-
-// categoryTicks names the categories under their bars. Names that do not fit
-// side by side are slanted, and shortened with an ellipsis where still too
-// long, so that ten and more long Russian words stay apart and legible.
-func categoryTicks(labels []string, st styles, room vg.Length) (text.Style, plot.ConstantTicks) {
-	sty := st.tick
-	n := vg.Length(len(labels))
-	names := make([]string, len(labels))
-	flat := true
-	for i, l := range labels {
-		names[i] = st.clean(l)
-		if sty.Width(names[i]) > 0.92*room/n {
-			flat = false
-		}
-	}
-	if flat {
-		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
-	} else {
-		// Slanted at 45°, neighbours are room/n·sin45° apart across the text.
-		slot := (room - 0.7*maxSlanted) / n
-		sty.Font.Size = max(minTickSize, min(sty.Font.Size, slot*0.7/1.2))
-		sty.Rotation = -math.Pi / 4
-		sty.XAlign, sty.YAlign = draw.XLeft, draw.YTop
-	}
-	ticks := make(plot.ConstantTicks, len(labels))
-	for i, name := range names {
-		limit := vg.Length(maxSlanted)
-		if flat {
-			limit = room / n
-		}
-		ticks[i] = plot.Tick{Value: float64(i), Label: shorten(sty, name, limit)}
-	}
-	return sty, ticks
-}
-
-// valueTicks picks about five round steps covering lo..hi and labels them with
-// grouped thousands, so that 1250000 reads as "1 250 000".
-func valueTicks(lo, hi float64) (float64, float64, plot.ConstantTicks) {
-	raw := (hi - lo) / 5
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := 10 * mag
-	for _, m := range []float64{1, 2, 2.5, 5} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	prec := 0
-	for prec < 6 && math.Abs(step*math.Pow10(prec)-math.Round(step*math.Pow10(prec))) > 1e-9 {
-		prec++
-	}
-	first, last := math.Floor(lo/step+1e-9), math.Ceil(hi/step-1e-9)
-	var ticks plot.ConstantTicks
-	for k := first; k <= last; k++ {
-		v := k * step
-		ticks = append(ticks, plot.Tick{Value: v, Label: groupThousands(strconv.FormatFloat(v, 'f', prec, 64))})
-	}
-	return first * step, last * step, ticks
 }
 
 // groupThousands puts a space between each three digits of the integer part.
@@ -252,65 +189,6 @@ func groupThousands(num string) string {
 		sign = "" // rounding left "-0"
 	}
 	return sign + b.String()
-}
-
-// drawLegend lays out one swatch and name per series in centred rows under y,
-// wrapping when a row is full, and returns where the rows end.
-func drawLegend(dc draw.Canvas, y vg.Length, series []reports.Series, st styles) vg.Length {
-	sty := st.legend
-	swatch := sty.Font.Size * legendSwatch
-	gap, spacing := sty.Font.Size*0.35, sty.Font.Size*1.2
-	lineH := sty.Height("Ag") + sty.FontExtents().Descent + 6
-	type entry struct {
-		i    int
-		name string
-		w    vg.Length
-	}
-	var rows [][]entry
-	var rowW []vg.Length
-	maxName := dc.Size().X - swatch - gap
-	for i, s := range series {
-		name := shorten(sty, st.clean(s.Name), maxName)
-		w := swatch + gap + sty.Width(name)
-		if n := len(rows); n == 0 || rowW[n-1]+spacing+w > dc.Size().X {
-			rows, rowW = append(rows, nil), append(rowW, -spacing)
-		}
-		n := len(rows) - 1
-		rows[n] = append(rows[n], entry{i, name, w})
-		rowW[n] += spacing + w
-	}
-	for r, row := range rows {
-		y -= lineH
-		x := dc.Center().X - rowW[r]/2
-		for _, e := range row {
-			base := y + sty.FontExtents().Descent
-			dc.FillPolygon(palette(e.i), rect(x, base, x+swatch, base+swatch))
-			dc.FillText(sty, vg.Point{X: x + swatch + gap, Y: base}, e.name)
-			x += e.w + spacing
-		}
-	}
-	return y
-}
-
-// bars draws one group per category, one bar per series, from zero.
-type bars struct {
-	series []reports.Series
-}
-
-func (b bars) Plot(c draw.Canvas, p *plot.Plot) {
-	trX, trY := p.Transforms(&c)
-	n := float64(len(b.series))
-	w := groupWidth / n
-	for j, s := range b.series {
-		for i, v := range s.Values {
-			x0 := float64(i) - groupWidth/2 + float64(j)*w + w*barGap/2
-			x1 := x0 + w*(1-barGap)
-			c.FillPolygon(palette(j), rect(trX(x0), trY(0), trX(x1), trY(v)))
-		}
-	}
-	if p.Y.Min < 0 {
-		c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: 1}, c.Min.X, trY(0), c.Max.X, trY(0))
-	}
 }
 
 func rect(x0, y0, x1, y1 vg.Length) []vg.Point {

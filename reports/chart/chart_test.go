@@ -130,9 +130,10 @@ func TestCyrillicDrawnWithRealGlyphs(t *testing.T) {
 	if i, _ := st.face.GlyphIndex(&buf, '\uE000'); i != 0 {
 		t.Fatalf("U+E000 is in the font; pick another character for .notdef")
 	}
-	for name, sty := range map[string]text.Style{"title": st.title, "legend": st.legend, "axis": st.axis, "tick": st.tick} {
+	for name, sty := range map[string]text.Style{"title": st.title, "subtitle": st.subtitle, "legend": st.legend,
+		"axis": st.axis, "tick": st.tick, "value": st.value, "note": st.note} {
 		notdef := letter(sty, "\uE000")
-		for _, r := range alphabet {
+		for _, r := range alphabet + "↓–«»" {
 			img := letter(sty, string(r))
 			if bytes.Equal(img.Pix, notdef.Pix) {
 				t.Errorf("%s: %q is drawn as .notdef", name, r)
@@ -184,7 +185,7 @@ func TestClean(t *testing.T) {
 }
 
 func TestValueTicks(t *testing.T) {
-	lo, hi, ticks := valueTicks(-120, 2100000)
+	lo, hi, ticks := valueTicks(-120, 2100000, true)
 	if lo > -120 || hi < 2100000 {
 		t.Errorf("range %v..%v does not cover the data", lo, hi)
 	}
@@ -195,7 +196,7 @@ func TestValueTicks(t *testing.T) {
 	if got := strings.Join(labels, "|"); got != "-500 000|0|500 000|1 000 000|1 500 000|2 000 000|2 500 000" {
 		t.Errorf("labels %s", got)
 	}
-	if _, _, ticks := valueTicks(0, 0.37); ticks[1].Label != "0.1" {
+	if _, _, ticks := valueTicks(0, 0.37, false); ticks[1].Label != "0.1" {
 		t.Errorf("fractional step labelled %q", ticks[1].Label)
 	}
 }
