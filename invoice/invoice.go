@@ -301,11 +301,17 @@ func (r *renderer) lines(y float64) float64 {
 		r.font("", bodyPt)
 		wrapped := r.pdf.SplitText(l.What, columns[1].w)
 		h := float64(max(len(wrapped), 1))*lineH + 1.6
-		if y+h > bottom-60 {
-			r.line(left, top, left, y, 0.5)
+		room := 0.0
+		if i == len(r.d.Lines)-1 {
+			room = 60 // the totals and signatures follow the last line
+		}
+		if y+h > bottom-room {
+			r.pdf.SetLineWidth(0.5)
+			r.pdf.Rect(left, top, width, y-top, "D")
 			r.pdf.AddPage()
 			top = 15
 			y = header(top)
+			r.font("", bodyPt)
 		}
 		cells := []string{strconv.Itoa(i + 1), l.What, strconv.FormatInt(l.Qty, 10), l.Unit, Money(l.Price), Money(l.Sum())}
 		x := left

@@ -171,3 +171,31 @@ func TestInitials(t *testing.T) {
 		}
 	}
 }
+
+// Lines past a page go on the next one, under the table's heading again, and the
+// totals follow them.
+func TestRenderManyLines(t *testing.T) {
+	d := sample()
+	d.Lines = nil
+	for range 45 {
+		d.Lines = append(d.Lines, Line{What: "Лицензия на одно рабочее место", Qty: 1, Unit: "шт", Price: 10000})
+	}
+	pdf, err := Render(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("INVOICE_SAMPLE_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "many.pdf"), pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := pdfText(t, pdf)
+	if n := strings.Count(text, "Товары (работы, услуги)"); n != 2 {
+		t.Errorf("the table's heading %d times, want 2 (a page each):\n%s", n, text)
+	}
+	for _, want := range []string{"45 Лицензия", "Всего наименований 45, на сумму 4 500,00 руб.", "Четыре тысячи пятьсот рублей 00 копеек"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+		}
+	}
+}
