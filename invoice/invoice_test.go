@@ -30,6 +30,17 @@ func sample() Data {
 	}
 }
 
+// keep saves a PDF under INVOICE_SAMPLE_DIR when it is set, to look at it (pdftoppm
+// -png turns it into pictures).
+func keep(t *testing.T, name string, pdf []byte) {
+	t.Helper()
+	if dir := os.Getenv("INVOICE_SAMPLE_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), pdf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // pdfText is the text of a PDF as pdftotext reads it, spaces made plain.
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
@@ -58,11 +69,7 @@ func TestRenderText(t *testing.T) {
 	if !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("not a PDF: %q", pdf[:min(len(pdf), 20)])
 	}
-	if dir := os.Getenv("INVOICE_SAMPLE_DIR"); dir != "" { // to look at it: pdftoppm -png
-		if err := os.WriteFile(filepath.Join(dir, "sample.pdf"), pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keep(t, "sample.pdf", pdf)
 	text := pdfText(t, pdf)
 	for _, want := range []string{
 		"Счёт на оплату № 12 от 3 декабря 2026 г.",
@@ -148,11 +155,7 @@ func TestRenderLongLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir := os.Getenv("INVOICE_SAMPLE_DIR"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, "long.pdf"), pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keep(t, "long.pdf", pdf)
 	text := pdfText(t, pdf)
 	for _, want := range []string{"Всего наименований 2, на сумму 1 246 567,77 руб.", "Один миллион двести сорок шесть тысяч пятьсот шестьдесят семь рублей 77 копеек", "Сидоров Пётр Петрович"} {
 		if !strings.Contains(text, want) {
@@ -184,11 +187,7 @@ func TestRenderManyLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir := os.Getenv("INVOICE_SAMPLE_DIR"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, "many.pdf"), pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keep(t, "many.pdf", pdf)
 	text := pdfText(t, pdf)
 	if n := strings.Count(text, "Товары (работы, услуги)"); n != 2 {
 		t.Errorf("the table's heading %d times, want 2 (a page each):\n%s", n, text)
