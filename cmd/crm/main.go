@@ -43,6 +43,8 @@ func commands() map[string]command {
 		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
 		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]; set <name> --head <name|none> [--email E]", runManager},
 		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status|report|edit|delete|archive (crm campaign shows how)", runCampaign},
+		"company":  {"the company's requisites on invoices: crm company show; crm company set --name N --inn … --bank … (crm company set -h)", runCompany},
+		"invoice":  {"an order's invoice (Счёт на оплату) as a PDF: crm invoice ORDER [-o FILE]", runInvoice},
 		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
 	}
 }
