@@ -2,11 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
 )
 
 // rub writes an amount the way the bot shows it: "12 500" with the narrow no-break
@@ -347,4 +350,89 @@ func TestForgedOrderTapsAreRefused(t *testing.T) {
 	f.unchanged(theirs)
 	f.orderUnchanged()
 	f.head.expect(f.head.tapData("oo:"+id), "Заказ №"+id, "Станок", rub("1 000 000"))
+}
+
+// invoices stands in for the invoice package: it numbers the invoice through the
+// store, as the real one does, and returns a PDF's first bytes.
+type invoices struct{ st *store.Store }
+
+func (i invoices) InvoicePDF(ctx context.Context, v store.Viewer, orderID string) (string, []byte, error) {
+	o, _, err := i.st.IssueInvoice(ctx, v, orderID)
+	if err != nil {
+		return "", nil, err
+	}
+	return fmt.Sprintf("Счёт %d от %s.pdf", o.Invoice.Number, o.Invoice.Date.Format("02.01.2006")), []byte("%PDF-1.7 " + o.ID), nil
+}
+
+// On a phone: an order recorded from the card, its invoice sent as a document, paid
+// in two parts; the card follows, and the client becomes gold.
+func TestOrderOnAPhone(t *testing.T) {
+	p := newPhone(t, func(o *bot.Options, st *store.Store) { o.Invoices = invoices{st} })
+	anna := p.manager(1, "Анна", store.RoleManager)
+	p.client(&store.Client{Name: "Ромашка", ManagerID: anna.ID, Stage: store.StageGreenGold})
+
+	card := p.say(1, "Ромашка")
+	m := p.tap(card, "💰 Заказ")
+	p.has(m, "Новый заказ для <b>Ромашка</b>")
+	p.has(p.say(1, "Бумага <А4>"), "Сумма заказа")
+	m = p.say(1, "12 500,50 ₽")
+	p.has(m, "Дата заказа")
+	m = p.tap(m, "Сегодня")
+	p.has(m, "оплачен или выставлен счёт")
+	saved := p.tap(m, "Выставлен счёт")
+	p.has(saved, "Заказ №2026-1 записан: Бумага &lt;А4&gt; — "+rub("12 500,50"), "ждёт оплаты до 28.11.2026")
+
+	note := p.tap(saved, "📄 Счёт")
+	p.has(note, "Счёт по заказу №2026-1")
+	doc := p.srv.Next(1, phoneWait)
+	if doc.Method != "sendDocument" || doc.FileName != "Счёт 1 от 23.11.2026.pdf" || string(doc.Content) != "%PDF-1.7 2026-1" {
+		t.Fatalf("the invoice: %s %q %q", doc.Method, doc.FileName, doc.Content)
+	}
+
+	m = p.tap(saved, "Оплата")
+	p.has(m, "Долг: "+rub("12 500,50"))
+	m = p.say(1, "10000")
+	p.has(m, "Дата оплаты")
+	paid := p.tap(m, "Сегодня")
+	p.has(paid, "Оплата "+rub("10 000")+" по заказу №2026-1 записана", "Осталось оплатить: "+rub("2 500,50"))
+	card = p.tap(paid, "Карточка")
+	p.has(card, "💰 Долг: "+rub("2 500,50")+" · оплачено в 2026: "+rub("10 000"), "⏳ долг "+rub("2 500,50"))
+
+	view := p.tap(paid, "Заказ №2026-1")
+	p.has(view, "📄 Счёт №1 от 23.11.2026", "Оплачено: "+rub("10 000"))
+	m = p.tap(view, "Оплата")
+	m = p.tap(m, "Весь долг")
+	paid = p.tap(m, "Сегодня")
+	p.has(paid, "Заказ оплачен полностью", "Клиент теперь: 🥇 Золотой")
+	p.has(p.tap(paid, "Карточка"), "🥇 Золотой", "✅ оплачен", "оплачено в 2026: "+rub("12 500,50"))
+}
+
+// noRequisites is an invoice maker of a company whose requisites were never set.
+type noRequisites struct{}
+
+func (noRequisites) InvoicePDF(context.Context, store.Viewer, string) (string, []byte, error) {
+	return "", nil, store.ErrNoRequisites
+}
+
+// Without an invoice maker an order has no invoice button; with one, requisites never
+// set are explained, and nothing is sent.
+func TestInvoiceButtonAndMissingRequisites(t *testing.T) {
+	w, anna := newShop(t)
+	w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
+	anna.newOrder("Ромашка", "Бумага", "1000", "", "Выставлен счёт")
+	for _, b := range anna.buttons() {
+		if strings.Contains(b, "Счёт") {
+			t.Fatalf("an invoice button without an invoice maker: %s", b)
+		}
+	}
+	b, err := bot.New(w.st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, Invoices: noRequisites{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.bot = b
+	anna.tapData("oo:2026-1")
+	got := anna.tap("📄 Счёт")
+	if got != "[notice] Реквизиты компании ещё не заданы, счёт не сделать. Их задаёт администратор." {
+		t.Fatalf("an invoice without requisites: %s", got)
+	}
 }
