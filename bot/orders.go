@@ -319,7 +319,9 @@ func (t *turn) saveOrder(d *dialog, paid bool) {
 	t.s.dialog = nil
 	msg := t.tr("order.saved", "id", o.ID, "what", t.orderWhat(o.What), "amount", money(o.Amount), "date", t.day(o.Date),
 		"state", t.orderState(o.State, o.Due))
-	msg += t.stageMoved(o.ClientID, dr.stage)
+	if o.State == store.OrderPaid {
+		msg += t.stageMoved(o.ClientID, dr.stage)
+	}
 	kb := [][]Button{}
 	if o.Owed() > 0 {
 		kb = append(kb, row(btn(t.tr("btn.pay"), tapOrderPay.data(o.ID))))
@@ -330,8 +332,8 @@ func (t *turn) saveOrder(d *dialog, paid bool) {
 	t.say(msg, append(kb, row(btn(t.tr("btn.orders"), tapOrders.data(o.ClientID)), btn(t.tr("btn.card"), tapCard.data(o.ClientID))))...)
 }
 
-// stageMoved is a line saying the client's stage is no longer from (money moved it),
-// or "".
+// stageMoved is a line saying the client's stage is no longer from, or "": called
+// when an order became paid, the only change that moves a client on.
 func (t *turn) stageMoved(clientID string, from store.Stage) string {
 	c, err := t.st.Client(t.ctx, clientID)
 	if err != nil {
@@ -576,11 +578,10 @@ func (t *turn) savePayment(d *dialog) {
 		return
 	}
 	t.s.dialog = nil
-	key := "pay.saved"
+	msg := t.tr("pay.saved", "amount", money(dr.amount), "id", o.ID, "owed", money(o.Owed()))
 	if o.Owed() == 0 {
-		key = "pay.saved_full"
+		msg = t.tr("pay.saved_full", "amount", money(dr.amount), "id", o.ID) + t.stageMoved(o.ClientID, dr.stage)
 	}
-	msg := t.tr(key, "amount", money(dr.amount), "id", o.ID, "owed", money(o.Owed())) + t.stageMoved(o.ClientID, dr.stage)
 	t.say(msg, row(btn(t.tr("btn.order", "id", o.ID), tapOrder.data(o.ID)), btn(t.tr("btn.card"), tapCard.data(o.ClientID))))
 }
 
