@@ -151,40 +151,56 @@ func BenchmarkOpenDialogs(b *testing.B) {
 	runtime.KeepAlive(core)
 }
 
-// BenchmarkOrder records orders through the bot on the base of BenchmarkUpdate, the
-// way a phone does: from the open card, 💰 Order, what, amount, Today, then Invoiced or
-// Paid (every other order), each update through Bot.Handle. It reports each update's
-// p50 and p99, and the save's (the last tap: the order, the client's orders and
-// totals, the history, the activity and, for a first paid order, the stage):
+// BenchmarkOrder records orders on the base of BenchmarkUpdate. chat: through the
+// bot, the way a phone does: from the open card, 💰 Order, what, amount, Today, then
+// Invoiced or Paid (every other order), each update through Bot.Handle; it reports
+// each update's p50 and p99, and the save's (the last tap). store: Store.RecordOrder
+// alone, the same orders, for the bot's share of the save.
 //
 //	go test -run '^$' -bench Order -benchtime 1000x ./bot/
 func BenchmarkOrder(b *testing.B) {
 	core, base := benchBot(b)
-	var all, saves latencies
-	for i := 0; b.Loop(); i++ {
-		j := (i * 7919) % benchClients
-		tg := base.Managers[j%benchManagers].TelegramID
-		b.StopTimer()
-		card, _ := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
-		b.StartTimer()
-		tap := func(out []bot.Reply, label string) ([]bot.Reply, time.Duration) {
-			return handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "1", Data: buttonData(b, out, label), MessageID: 1}})
+	b.Run("chat", func(b *testing.B) {
+		var all, saves latencies
+		for i := 0; b.Loop(); i++ {
+			j := (i * 7919) % benchClients
+			tg := base.Managers[j%benchManagers].TelegramID
+			b.StopTimer()
+			card, _ := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
+			b.StartTimer()
+			tap := func(out []bot.Reply, label string) ([]bot.Reply, time.Duration) {
+				return handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "1", Data: buttonData(b, out, label), MessageID: 1}})
+			}
+			out, d1 := tap(card, "💰 Заказ")
+			_, d2 := handle(b, core, tg, bot.Update{Text: "Бумага А4, 50 пачек"})
+			out, d3 := handle(b, core, tg, bot.Update{Text: "12 500,50"})
+			out, d4 := tap(out, "Сегодня")
+			state := "Выставлен счёт"
+			if i%2 == 1 {
+				state = "Оплачен"
+			}
+			out, d5 := tap(out, state)
+			if !strings.Contains(out[len(out)-1].Text, "записан") {
+				b.Fatalf("order not saved: %+v", out)
+			}
+			all = append(all, d1, d2, d3, d4, d5)
+			saves = append(saves, d5)
 		}
-		out, d1 := tap(card, "💰 Заказ")
-		_, d2 := handle(b, core, tg, bot.Update{Text: "Бумага А4, 50 пачек"})
-		out, d3 := handle(b, core, tg, bot.Update{Text: "12 500,50"})
-		out, d4 := tap(out, "Сегодня")
-		state := "Выставлен счёт"
-		if i%2 == 1 {
-			state = "Оплачен"
+		all.report(b)
+		saves.reportAs(b, "save-")
+	})
+	b.Run("store", func(b *testing.B) {
+		var l latencies
+		for i := 0; b.Loop(); i++ {
+			j := (i*7919 + 1) % benchClients // other clients than chat's
+			m := base.Managers[j%benchManagers]
+			start := time.Now()
+			if _, err := base.Store.RecordOrder(context.Background(), store.Viewer{ManagerID: m.ID, Role: m.Role},
+				store.NewOrder{ClientID: base.Clients[j], What: "Бумага А4, 50 пачек", Amount: 12_500_50, Paid: i%2 == 1}); err != nil {
+				b.Fatal(err)
+			}
+			l = append(l, time.Since(start))
 		}
-		out, d5 := tap(out, state)
-		if !strings.Contains(out[len(out)-1].Text, "записан") {
-			b.Fatalf("order not saved: %+v", out)
-		}
-		all = append(all, d1, d2, d3, d4, d5)
-		saves = append(saves, d5)
-	}
-	all.report(b)
-	saves.reportAs(b, "save-")
+		l.report(b)
+	})
 }
