@@ -20,9 +20,10 @@ type dialog struct {
 	nextStep bool   // call: the note is done, waiting for the next step
 	stage    store.Stage
 	form     *form
-	letterID string      // attach: the unsorted letter
-	report   string      // report: the report whose dates are awaited
-	order    *orderDraft // an order, a payment or a cancellation (orders.go)
+	letterID string // attach: the unsorted letter
+	report   string // report: the report whose dates are awaited
+
+	order *orderDraft // an order, a payment or a cancellation (orders.go)
 
 	// remind: the time and text read, the client still to be chosen (due not zero);
 	// alone is the text for a reminder without a client, the whole of what was typed.
@@ -34,17 +35,14 @@ type dialog struct {
 type dialogKind string
 
 const (
-	dialogCall        dialogKind = "call"         // a call's note, then its next step
-	dialogNote        dialogKind = "note"         // a note about a client
-	dialogReason      dialogKind = "reason"       // why a client moves to a red stage
-	dialogRemind      dialogKind = "remind"       // a reminder's time and text
-	dialogForm        dialogKind = "form"         // a client or contact form, one answer at a time
-	dialogAttach      dialogKind = "attach"       // which client an unsorted letter belongs to
-	dialogReport      dialogKind = "report"       // the dates of a report
-	dialogShared      dialogKind = "shared"       // a shared contact nobody has, waiting for "new client"
-	dialogOrder       dialogKind = "order"        // a new order: what, amount, date, state
-	dialogPayment     dialogKind = "payment"      // a payment of an order: amount, date
-	dialogOrderCancel dialogKind = "order-cancel" // why an order is cancelled
+	dialogCall   dialogKind = "call"   // a call's note, then its next step
+	dialogNote   dialogKind = "note"   // a note about a client
+	dialogReason dialogKind = "reason" // why a client moves to a red stage
+	dialogRemind dialogKind = "remind" // a reminder's time and text
+	dialogForm   dialogKind = "form"   // a client or contact form, one answer at a time
+	dialogAttach dialogKind = "attach" // which client an unsorted letter belongs to
+	dialogReport dialogKind = "report" // the dates of a report
+	dialogShared dialogKind = "shared" // a shared contact nobody has, waiting for "new client"
 )
 
 // The outcomes of a call, in the order of their buttons.

@@ -22,6 +22,13 @@ type Invoices interface {
 	InvoicePDF(ctx context.Context, viewer store.Viewer, orderID string) (name string, pdf []byte, err error)
 }
 
+// The dialogs of money (onDialogText hands their text to orderText).
+const (
+	dialogOrder       dialogKind = "order"        // a new order: what, amount, date, state
+	dialogPayment     dialogKind = "payment"      // a payment of an order: amount, date
+	dialogOrderCancel dialogKind = "order-cancel" // why an order is cancelled
+)
+
 // orderStep is the question an order or payment dialog waits an answer to.
 type orderStep string
 
