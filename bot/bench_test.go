@@ -37,13 +37,16 @@ func benchBot(b *testing.B) (*bot.Bot, *storetest.Seeded) {
 // latencies collects per-update durations and reports their percentiles.
 type latencies []time.Duration
 
-func (l latencies) report(b *testing.B) {
+func (l latencies) report(b *testing.B) { l.reportAs(b, "") }
+
+// reportAs reports them with the metrics' names prefixed.
+func (l latencies) reportAs(b *testing.B, prefix string) {
 	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	pct := func(p float64) float64 {
 		return float64(l[min(int(float64(len(l))*p), len(l)-1)].Microseconds()) / 1000
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(0.50), prefix+"p50-ms")
+	b.ReportMetric(pct(0.99), prefix+"p99-ms")
 }
 
 func handle(b *testing.B, core *bot.Bot, tg int64, u bot.Update) ([]bot.Reply, time.Duration) {
@@ -146,4 +149,58 @@ func BenchmarkOpenDialogs(b *testing.B) {
 	b.ReportMetric(grown/float64(b.N), "bytes/dialog")
 	b.ReportMetric(grown/(1<<20), "MB-total")
 	runtime.KeepAlive(core)
+}
+
+// BenchmarkOrder records orders on the base of BenchmarkUpdate. chat: through the
+// bot, the way a phone does: from the open card, 💰 Order, what, amount, Today, then
+// Invoiced or Paid (every other order), each update through Bot.Handle; it reports
+// each update's p50 and p99, and the save's (the last tap). store: Store.RecordOrder
+// alone, the same orders, for the bot's share of the save.
+//
+//	go test -run '^$' -bench Order -benchtime 1000x ./bot/
+func BenchmarkOrder(b *testing.B) {
+	core, base := benchBot(b)
+	b.Run("chat", func(b *testing.B) {
+		var all, saves latencies
+		for i := 0; b.Loop(); i++ {
+			j := (i * 7919) % benchClients
+			tg := base.Managers[j%benchManagers].TelegramID
+			b.StopTimer()
+			card, _ := handle(b, core, tg, bot.Update{Text: base.Phones[j]})
+			b.StartTimer()
+			tap := func(out []bot.Reply, label string) ([]bot.Reply, time.Duration) {
+				return handle(b, core, tg, bot.Update{Callback: &bot.Callback{ID: "1", Data: buttonData(b, out, label), MessageID: 1}})
+			}
+			out, d1 := tap(card, "💰 Заказ")
+			_, d2 := handle(b, core, tg, bot.Update{Text: "Бумага А4, 50 пачек"})
+			out, d3 := handle(b, core, tg, bot.Update{Text: "12 500,50"})
+			out, d4 := tap(out, "Сегодня")
+			state := "Выставлен счёт"
+			if i%2 == 1 {
+				state = "Оплачен"
+			}
+			out, d5 := tap(out, state)
+			if !strings.Contains(out[len(out)-1].Text, "записан") {
+				b.Fatalf("order not saved: %+v", out)
+			}
+			all = append(all, d1, d2, d3, d4, d5)
+			saves = append(saves, d5)
+		}
+		all.report(b)
+		saves.reportAs(b, "save-")
+	})
+	b.Run("store", func(b *testing.B) {
+		var l latencies
+		for i := 0; b.Loop(); i++ {
+			j := (i*7919 + 1) % benchClients // other clients than chat's
+			m := base.Managers[j%benchManagers]
+			start := time.Now()
+			if _, err := base.Store.RecordOrder(context.Background(), store.Viewer{ManagerID: m.ID, Role: m.Role},
+				store.NewOrder{ClientID: base.Clients[j], What: "Бумага А4, 50 пачек", Amount: 12_500_50, Paid: i%2 == 1}); err != nil {
+				b.Fatal(err)
+			}
+			l = append(l, time.Since(start))
+		}
+		l.report(b)
+	})
 }

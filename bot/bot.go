@@ -45,6 +45,9 @@ type Options struct {
 	// there is no /report.
 	Reports Reports
 
+	// Invoices makes an order's invoice as a PDF; nil: orders have no invoice button.
+	Invoices Invoices
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }

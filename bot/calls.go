@@ -23,6 +23,8 @@ type dialog struct {
 	letterID string // attach: the unsorted letter
 	report   string // report: the report whose dates are awaited
 
+	order *orderDraft // an order, a payment or a cancellation (orders.go)
+
 	// remind: the time and text read, the client still to be chosen (due not zero);
 	// alone is the text for a reminder without a client, the whole of what was typed.
 	due         time.Time
@@ -82,6 +84,10 @@ func (t *turn) callOutcome(id, outcome string) {
 	}
 	c := t.editable(id)
 	if c == nil {
+		return
+	}
+	if outcome == "order" {
+		t.orderAfterCall(c)
 		return
 	}
 	t.s.dialog = &dialog{kind: dialogCall, clientID: c.ID, outcome: outcome}
@@ -555,6 +561,8 @@ func (t *turn) onDialogText(text string) {
 		t.attachSearch(d, text)
 	case dialogReport:
 		t.reportDates(d, text)
+	case dialogOrder, dialogPayment, dialogOrderCancel:
+		t.orderText(d, text)
 	default:
 		t.s.dialog = nil
 		t.find(text)

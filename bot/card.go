@@ -268,6 +268,7 @@ func (t *turn) cardText(card *store.Card) string {
 	if len(c.Files) > 0 {
 		b.WriteString("\n\n" + t.tr("card.files", "n", len(c.Files)))
 	}
+	b.WriteString(t.cardOrders(c.ID))
 	if len(card.Interactions) > 0 {
 		b.WriteString("\n\n" + t.tr("card.latest"))
 		for _, it := range card.Interactions {
@@ -283,12 +284,14 @@ func (t *turn) cardButtons(c *store.Client) [][]Button {
 		return [][]Button{
 			row(btn(t.tr("btn.take"), tapTake.data(id))),
 			row(btn(t.tr("btn.contacts"), tapContacts.data(id)), btn(t.tr("btn.history"), tapHistory.data(id, 0))),
+			row(btn(t.tr("btn.order_new"), tapOrderNew.data(id)), btn(t.tr("btn.orders"), tapOrders.data(id))),
 		}
 	}
 	kb := [][]Button{
 		row(btn(t.tr("btn.call"), tapCall.data(id)), btn(t.tr("btn.note"), tapNote.data(id)), btn(t.tr("btn.stage"), tapStages.data(id))),
 		row(btn(t.tr("btn.remind"), tapRemind.data(id)), btn(t.tr("btn.contacts"), tapContacts.data(id)), btn(t.tr("btn.history"), tapHistory.data(id, 0))),
 		row(btn(t.tr("btn.emails"), tapEmails.data(id)), btn(t.tr("btn.edit"), tapEdit.data(id))),
+		row(btn(t.tr("btn.order_new"), tapOrderNew.data(id)), btn(t.tr("btn.orders"), tapOrders.data(id))),
 	}
 	if t.m.Role.SeesAll() {
 		kb[2] = append(kb[2], btn(t.tr("btn.reassign"), tapReassignMenu.data(id)))
@@ -373,6 +376,14 @@ func (t *turn) interactionText(it store.Interaction) string {
 			if it.Text == it.Stage.Reason {
 				it.Text = "" // an older entry kept the reason in its text too
 			}
+		}
+		if it.OrderID != "" {
+			what += " " + t.tr("history.by_order", "id", it.OrderID)
+		}
+	case store.InteractionOrder, store.InteractionPayment:
+		what = t.tr("kind." + string(it.Kind))
+		if it.Order != nil {
+			what = t.orderLineText(it)
 		}
 	case store.InteractionEmailIn, store.InteractionEmailOut:
 		what = t.tr("kind." + string(it.Kind))

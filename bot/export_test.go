@@ -20,10 +20,10 @@ func UnroutedButton(replies []Reply) string {
 }
 
 // TapAccess is each code's loader, by name: own, dialog, client, editable, task,
-// letter, file, role.
+// letter, file, role, order.
 func TapAccess() map[string]string {
 	names := map[access]string{accessOwn: "own", accessDialog: "dialog", accessClient: "client", accessEditable: "editable",
-		accessTask: "task", accessLetter: "letter", accessFile: "file", accessRole: "role"}
+		accessTask: "task", accessLetter: "letter", accessFile: "file", accessRole: "role", accessOrder: "order"}
 	out := map[string]string{}
 	for code, r := range tapRoutes() {
 		out[string(code)] = names[r.access]

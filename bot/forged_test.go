@@ -19,6 +19,7 @@ type forgery struct {
 	file              *store.File
 	task              *store.Task
 	letter            *store.Letter // of Boris's client
+	order             *store.Order  // of Boris's client, invoiced
 }
 
 func newForgery(t *testing.T) *forgery {
@@ -51,6 +52,11 @@ func newForgery(t *testing.T) *forgery {
 		t.Fatal(err)
 	}
 	if err := w.st.LinkLetter(ctx, "mail", f.letter, f.theirs.ID); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if f.order, err = w.st.RecordOrder(ctx, store.Viewer{ManagerID: f.boris.m.ID, Role: store.RoleManager},
+		store.NewOrder{ClientID: f.theirs.ID, What: "Станок", Amount: 1_000_000_00}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -310,7 +316,8 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 	// What follows the thing a code names, where its handler checks it first.
 	after := map[string][]string{"h": {"0"}, "co": {"reached"}, "ss": {string(store.StageGreen)}, "ef": {"name"}, "gr": {"off"},
 		"ce": {"n-p"}, "cf": {"n-p", "name"}, "cy": {"n-p"}, "tz": {"1h"}, "la": {mine.ID}, "am": {mine.ID, f.boris.m.ID},
-		"rr": {string(store.StageRedGreen), string(store.RefusalPrice)}, "mh": {f.head.m.ID}}
+		"rr": {string(store.StageRedGreen), string(store.RefusalPrice)}, "mh": {f.head.m.ID},
+		"ou": {string(store.OrderPaid)}, "oy": {"mistake"}}
 	tapped := 0
 	for code, access := range bot.TapAccess() {
 		named, want := theirs.ID, "Клиент не найден."
@@ -325,6 +332,8 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 			named, want = f.task.ID, "Задача не найдена."
 		case "letter":
 			named, want = letterRef(f.letter), "Письмо недоступно."
+		case "order":
+			named, want = f.order.ID, "Заказ не найден."
 		case "role":
 			named, want = mine.ID, "Это может только руководитель или администратор."
 			switch code {
@@ -356,5 +365,19 @@ func TestEveryRouteRefusesThroughItsLoader(t *testing.T) {
 	}
 	if ignored, _ := f.st.SenderIgnored(ctx, "petr@zavod.ru"); ignored {
 		t.Fatal("a forged tap ignored the sender of another manager's client")
+	}
+	f.orderUnchanged()
+}
+
+// orderUnchanged checks that Boris's order is as it was and his client has no other.
+func (f *forgery) orderUnchanged() {
+	f.t.Helper()
+	ctx := context.Background()
+	o, err := f.st.Order(ctx, f.order.ID)
+	if err != nil || o.State != store.OrderInvoiced || len(o.Payments) != 0 || o.CancelReason != "" || o.Invoice != nil {
+		f.t.Fatalf("Boris's order changed: %+v %v", o, err)
+	}
+	if m, err := f.st.ClientMoney(ctx, f.theirs.ID); err != nil || len(m.Orders) != 1 {
+		f.t.Fatalf("Boris's client's orders: %+v %v", m, err)
 	}
 }

@@ -18,6 +18,7 @@ const (
 	listFound    listKind = "f" // search results; the query is the last argument
 	listManagers listKind = "m" // /managers
 	listReassign listKind = "a" // the managers a client can be given to; the client is the argument
+	listOrders   listKind = "z" // a client's orders; the client is the argument
 )
 
 // Page sizes: what a phone shows without scrolling, and a keyboard Telegram takes
@@ -155,6 +156,8 @@ func (t *turn) turnPage(a tapArgs) {
 		t.managersPage(page)
 	case listReassign:
 		t.reassignPage(arg, page)
+	case listOrders:
+		t.ordersPage(arg, page)
 	default:
 		t.notice(t.tr("tap.stale"))
 	}

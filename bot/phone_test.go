@@ -32,7 +32,9 @@ type phone struct {
 // phoneWait is how long a test waits for a message before it fails; never a measure.
 const phoneWait = 20 * time.Second
 
-func newPhone(t *testing.T) *phone {
+// newPhone starts the bot; opts change its options (an invoice maker over the store,
+// say).
+func newPhone(t *testing.T, opts ...func(*bot.Options, *store.Store)) *phone {
 	t.Helper()
 	st := storetest.New(t, func(o *store.Options) { o.Now = func() time.Time { return testNow } })
 	srv := tgtest.New(t)
@@ -41,7 +43,11 @@ func newPhone(t *testing.T) *phone {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core, err := bot.New(st, bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, Outbox: tr})
+	o := bot.Options{Texts: templates.FS, Now: func() time.Time { return testNow }, Outbox: tr}
+	for _, f := range opts {
+		f(&o, st)
+	}
+	core, err := bot.New(st, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ const (
 	accessLetter                 // t.letter: an unsorted letter or one of a client seen
 	accessFile                   // through its client (t.client)
 	accessRole                   // campaigns and the team: heads and admins, checked anew on every tap
+	accessOrder                  // t.order: an order of a client the manager sees
 )
 
 // tapRoute is what a code does: the handler, given the arguments after the code, and
@@ -134,6 +135,17 @@ func tapRoutes() map[tap]tapRoute {
 		tapCampaignStart:  {accessRole, func(t *turn, a tapArgs) { t.campaignMove(tapCampaignStart, a.at(0)) }},
 		tapCampaignPause:  {accessRole, func(t *turn, a tapArgs) { t.campaignMove(tapCampaignPause, a.at(0)) }},
 		tapCampaignResume: {accessRole, func(t *turn, a tapArgs) { t.campaignMove(tapCampaignResume, a.at(0)) }},
+
+		tapOrderNew:    {accessClient, func(t *turn, a tapArgs) { t.startOrder(a.at(0), "") }},
+		tapOrders:      {accessClient, func(t *turn, a tapArgs) { t.ordersPage(a.at(0), 0) }},
+		tapOrder:       {accessOrder, func(t *turn, a tapArgs) { t.openOrder(a.at(0)) }},
+		tapOrderPay:    {accessOrder, func(t *turn, a tapArgs) { t.startPayment(a.at(0)) }},
+		tapOrderCancel: {accessOrder, func(t *turn, a tapArgs) { t.cancelMenu(a.at(0)) }},
+		tapCancelWhy:   {accessOrder, func(t *turn, a tapArgs) { t.cancelWhy(a.at(0), a.at(1)) }},
+		tapInvoice:     {accessOrder, func(t *turn, a tapArgs) { t.sendInvoice(a.at(0)) }},
+		tapOrderToday:  {accessDialog, func(t *turn, a tapArgs) { t.orderToday(a.at(0)) }},
+		tapOrderState:  {accessDialog, func(t *turn, a tapArgs) { t.orderStateTap(a.at(0), a.at(1)) }},
+		tapPayAll:      {accessDialog, func(t *turn, a tapArgs) { t.payAll(a.at(0)) }},
 
 		tapReports:      {accessOwn, func(t *turn, a tapArgs) { t.reportMenu(a.at(0) == "n") }},
 		tapReport:       {accessOwn, func(t *turn, a tapArgs) { t.reportPeriodMenu(a.at(0), a.at(1) == "n") }},
