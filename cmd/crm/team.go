@@ -12,6 +12,7 @@ import (
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/bot/terminal"
+	"github.com/crm-team/crm/invoice"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -53,7 +54,7 @@ func runChat(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now},
-		Campaigns: campaigns})
+		Campaigns: campaigns, Invoices: invoice.Maker{Store: s, Location: e.cfg.Calendar.Loc}})
 	if err != nil {
 		return err
 	}

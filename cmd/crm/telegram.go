@@ -13,6 +13,7 @@ import (
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/bot/telegram"
+	"github.com/crm-team/crm/invoice"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -64,7 +65,8 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 	}
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: link,
 		InviteLink: invite,
-		Campaigns:  campaigns, ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now}})
+		Campaigns:  campaigns, ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now},
+		Invoices: invoice.Maker{Store: s, Location: e.cfg.Calendar.Loc}})
 	if err != nil {
 		return nil, nil, err
 	}
