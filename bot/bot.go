@@ -45,6 +45,9 @@ type Options struct {
 	// there is no /report.
 	Reports Reports
 
+	// Web makes /web's sign-in links to the web workspace; nil: /web says it is off.
+	Web WebLinks
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -365,6 +368,8 @@ func (t *turn) onCommand(text string) {
 		t.inbox()
 	case "/campaigns":
 		t.campaigns()
+	case "/web":
+		t.webLink()
 	case "/report":
 		if t.opts.Reports == nil {
 			t.say(t.tr("command.unknown", "cmd", cmd))

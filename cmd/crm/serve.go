@@ -10,6 +10,7 @@ import (
 
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/web"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -52,7 +53,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if unsub != nil {
 		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
-	core, link, err := startBot(ctx, e, s, mux)
+	webApp, webLinks, err := newWeb(e, s)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("web workspace: %w", err)
+	}
+	mux.Handle(web.Prefix+"/", webApp)
+	core, link, err := startBot(ctx, e, s, mux, webLinks)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
