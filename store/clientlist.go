@@ -5,9 +5,9 @@ import (
 	"context"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
+	"unique"
 )
 
 // ClientSort orders a client list.
@@ -41,7 +41,6 @@ type ClientRow struct {
 	Stage                                      Stage
 	AtRisk                                     bool
 	CreatedAt                                  time.Time
-	sortKey                                    string
 }
 
 // ClientPage is one page of a client list, with how many match in all and the
@@ -64,120 +63,128 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	var page ClientPage
 	var found map[string]int // search rank by client ID
 	if text := strings.TrimSpace(q.Text); text != "" {
-		hits, err := s.Search(ctx, v, text, math.MaxInt)
+		results, err := s.Search(ctx, v, text, math.MaxInt)
 		if err != nil {
 			return page, err
 		}
-		found = make(map[string]int, len(hits))
-		for i, h := range hits {
-			found[h.ClientID] = i
+		found = make(map[string]int, len(results))
+		for i, r := range results {
+			found[r.ClientID] = i
 		}
 	}
 	if !s.dir.look(ctx) {
 		page.Loading = true
 	}
-	city := strings.ToLower(strings.TrimSpace(q.City))
-	cities := map[string]int{}
-	var rows []ClientRow
-	s.dir.mu.RLock()
-	each := func(e *dirEntry) {
+	city := strings.TrimSpace(q.City)
+	cities := map[unique.Handle[string]]int{}
+	var hits []listHit
+	keep := func(e *dirEntry, rank int) {
 		m := e.managerID()
-		if !v.sees(m) {
-			return
-		}
-		c := e.city.Value()
-		if c != "" {
-			cities[c]++
-		}
 		switch {
 		case q.Manager == NoManager && m != "",
 			q.Manager != "" && q.Manager != NoManager && m != q.Manager,
-			city != "" && strings.ToLower(c) != city,
+			city != "" && !strings.EqualFold(e.city.Value(), city),
 			len(q.Stages) > 0 && !slices.Contains(q.Stages, e.stage.Value()):
 			return
 		}
-		rows = append(rows, ClientRow{ID: e.id, Name: e.name, ManagerID: m, City: c, Industry: e.industry.Value(),
-			Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk, CreatedAt: time.UnixMilli(e.created).UTC(), sortKey: e.norm()})
+		hits = append(hits, listHit{e: e, rank: rank, key: e.norm()})
 	}
-	if found != nil {
+	s.dir.mu.RLock()
+	for _, e := range s.dir.entries.list {
+		if !v.sees(e.managerID()) {
+			continue
+		}
 		// The cities offered are those of every client the viewer sees, not only the
 		// found ones, so a filter can be chosen before or after a search.
-		for _, e := range s.dir.entries.list {
-			if _, ok := found[e.id]; ok {
-				each(e)
-			} else if c := e.city.Value(); c != "" && v.sees(e.managerID()) {
-				cities[c]++
-			}
-		}
-	} else {
-		for _, e := range s.dir.entries.list {
-			each(e)
+		cities[e.city]++
+		if found == nil {
+			keep(e, 0)
+		} else if rank, ok := found[e.id]; ok {
+			keep(e, rank)
+			delete(found, e.id)
 		}
 	}
 	s.dir.mu.RUnlock()
-	if found != nil && page.Loading {
-		// Until the directory is loaded a search finds by phone, e-mail and INN only,
-		// and those clients are not in it yet: read them.
-		for id := range found {
-			if c, err := s.Client(ctx, id); err == nil {
-				rows = append(rows, rowOf(c))
-			}
+	// Until the directory is loaded a search finds by phone, e-mail and INN only, and
+	// those clients are not in it yet: read them. Entries are never changed once made,
+	// so they are sorted and read outside the lock.
+	for id, rank := range found {
+		if c, err := s.Client(ctx, id); err == nil && v.CanSee(c) {
+			keep(makeEntry(c), rank)
 		}
 	}
-	sortRows(rows, q.Sort, found)
-	page.Total = len(rows)
-	start := min(max(q.Offset, 0), len(rows))
-	page.Rows = rows[start:min(start+q.Limit, len(rows))]
+	sortHits(hits, q.Sort, found != nil || q.Text != "")
+	page.Total = len(hits)
+	start := min(max(q.Offset, 0), len(hits))
+	for _, h := range hits[start:min(start+q.Limit, len(hits))] {
+		e := h.e
+		page.Rows = append(page.Rows, ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
+			Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
+			CreatedAt: time.UnixMilli(e.created).UTC()})
+	}
 	page.Cities = topCities(cities, 200)
 	return page, nil
 }
 
-func rowOf(c *Client) ClientRow {
-	return ClientRow{ID: c.ID, Name: c.Name, ManagerID: c.ManagerID, City: c.City, Industry: c.Industry, Class: c.Class,
-		Stage: c.Stage, AtRisk: c.AtRiskSince != nil, CreatedAt: c.CreatedAt, sortKey: NormalizeName(c.Name)}
+// listHit is a client a list keeps: its entry, its search rank and its sort name.
+type listHit struct {
+	e    *dirEntry
+	rank int
+	key  string
 }
 
-func sortRows(rows []ClientRow, by ClientSort, rank map[string]int) {
-	stageAt := func(st Stage) int { return slices.Index(Stages, st) }
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := &rows[i], &rows[j]
+func sortHits(hits []listHit, by ClientSort, searched bool) {
+	index := map[Stage]int{} // a stage's place in the funnel
+	for i, st := range Stages {
+		index[st] = i
+	}
+	slices.SortFunc(hits, func(a, b listHit) int {
 		var c int
 		switch by {
 		case SortStage:
-			c = cmp.Compare(stageAt(a.Stage), stageAt(b.Stage))
+			c = cmp.Compare(index[a.e.stage.Value()], index[b.e.stage.Value()])
 		case SortCity:
-			c = cmp.Compare(strings.ToLower(a.City), strings.ToLower(b.City))
+			if a.e.city != b.e.city {
+				c = strings.Compare(a.e.city.Value(), b.e.city.Value())
+			}
 		case SortNewest:
-			c = b.CreatedAt.Compare(a.CreatedAt)
+			c = cmp.Compare(b.e.created, a.e.created)
 		case SortRelevance:
-			if rank != nil {
-				c = cmp.Compare(rank[a.ID], rank[b.ID])
+			if searched {
+				c = cmp.Compare(a.rank, b.rank)
 			}
 		}
 		if c != 0 {
-			return c < 0
+			return c
 		}
-		if a.sortKey != b.sortKey {
-			return a.sortKey < b.sortKey
+		if c = strings.Compare(a.key, b.key); c != 0 {
+			return c
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.e.id, b.e.id)
 	})
 }
 
 // topCities names the n most frequent cities, then by name.
-func topCities(count map[string]int, n int) []string {
-	out := make([]string, 0, len(count))
-	for c := range count {
-		out = append(out, c)
+func topCities(count map[unique.Handle[string]]int, n int) []string {
+	type city struct {
+		name string
+		n    int
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if count[out[i]] != count[out[j]] {
-			return count[out[i]] > count[out[j]]
+	list := make([]city, 0, len(count))
+	for c, k := range count {
+		if c.Value() != "" {
+			list = append(list, city{c.Value(), k})
 		}
-		return out[i] < out[j]
+	}
+	slices.SortFunc(list, func(a, b city) int {
+		if a.n != b.n {
+			return cmp.Compare(b.n, a.n)
+		}
+		return strings.Compare(a.name, b.name)
 	})
-	if len(out) > n {
-		out = out[:n]
+	out := make([]string, 0, min(n, len(list)))
+	for _, c := range list[:min(n, len(list))] {
+		out = append(out, c.name)
 	}
 	return out
 }

@@ -28,7 +28,7 @@ var testNow = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
 // site is the workspace over a fresh store, driven through its handler.
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	clock *storetest.Clock
 	h     *web.Handler
