@@ -152,3 +152,17 @@ func (s *Store) EndWebSession(ctx context.Context, id string) error {
 	_, err := s.c(colWebSessions).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}})
 	return err
 }
+
+// PruneWeb deletes the sign-in links, their uses and the sessions that have expired,
+// and returns how many. It reads both collections whole (a cold path, run at start).
+func (s *Store) PruneWeb(ctx context.Context) (int, error) {
+	n := 0
+	for _, col := range []string{colWebLogins, colWebSessions} {
+		res, err := s.c(col).DeleteMany(ctx, bson.D{{Key: "expiresAt", Value: bson.D{{Key: "$lte", Value: s.now()}}}})
+		if err != nil {
+			return n, fmt.Errorf("prune %s: %w", col, err)
+		}
+		n += int(res.DeletedCount)
+	}
+	return n, nil
+}

@@ -68,3 +68,29 @@ func TestWebLinkWorksOnceAndSessionsEnd(t *testing.T) {
 		t.Fatalf("an expired session: %v", err)
 	}
 }
+
+// Expired links, their uses and sessions are pruned; live ones stay.
+func TestPruneWeb(t *testing.T) {
+	ctx := context.Background()
+	clock := storetest.NewClock(time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC))
+	s := storetest.OnClock(t, clock)
+	used, _ := s.CreateWebLink(ctx, "m1", 10*time.Minute)
+	if _, err := s.UseWebLink(ctx, used); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = s.CreateWebLink(ctx, "m1", 10*time.Minute)
+	_, _, _ = s.CreateWebSession(ctx, "m1", "link", time.Hour)
+	clock.Add(time.Hour)
+	live, _ := s.CreateWebLink(ctx, "m1", 10*time.Minute)
+	secret, _, _ := s.CreateWebSession(ctx, "m1", "link", time.Hour)
+	n, err := s.PruneWeb(ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d, %v; want the used link's mark, the unused link and the session", n, err)
+	}
+	if ok, _ := s.WebLinkValid(ctx, live); !ok {
+		t.Error("a live link was pruned")
+	}
+	if _, err := s.WebSession(ctx, secret); err != nil {
+		t.Errorf("a live session was pruned: %v", err)
+	}
+}

@@ -36,6 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 		go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
 		go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)
+		go repairAtStart(ctx, e, "removing expired web sign-ins", s.PruneWeb)
 	}()
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
@@ -132,7 +133,8 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 // rebuilds the copies of open tasks on cards and agendas, ResumeHandovers finishes
 // giving a leaving manager's clients and tasks away, BackfillStageMoves and
 // BackfillActivity copy for reports what an older version kept in the timelines only,
-// BackfillWaitingIndex indexes the senders of letters an older version left in /inbox.
+// BackfillWaitingIndex indexes the senders of letters an older version left in /inbox,
+// PruneWeb removes expired web sign-in links and sessions.
 // A failed one runs again at the next start.
 func repairAtStart(ctx context.Context, e *env, what string, repair func(context.Context) (int, error)) {
 	n, err := repair(ctx)
