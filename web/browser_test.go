@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,4 +152,30 @@ func TestBrowserSignInAndFindAClient(t *testing.T) {
 		t.Fatalf("open the card: %q %v", name, err)
 	}
 	shot(t, ctx, "card")
+}
+
+// Telegram opens the Mini App with its signed init data in the address's fragment:
+// the page's script signs the manager in with it and shows the clients.
+func TestBrowserMiniAppSignsIn(t *testing.T) {
+	s, base := liveSite(t)
+	anna := s.manager("Anna", store.RoleManager, 702)
+	s.client(&store.Client{Name: "Ромашка", ManagerID: anna.ID, City: "Москва"})
+	if err := s.st.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	launch := base + "/app/#tgWebAppData=" + url.QueryEscape(initData(testToken, 702, testNow)) + "&tgWebAppVersion=8.0"
+	ctx := browse(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(launch), chromedp.WaitVisible(chromedp.Search(`//a[text()="Ромашка"]`))); err != nil {
+		t.Fatalf("the Mini App: %v", err)
+	}
+	// Forged data leaves the page saying why, signed in as nobody.
+	forged := base + "/app/#tgWebAppData=" + url.QueryEscape(initData("1:forged", 702, testNow))
+	ctx = browse(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(forged), chromedp.WaitVisible(chromedp.CSS("#signin-tg.warn"))); err != nil {
+		t.Fatalf("forged data: %v", err)
+	}
+	why, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("signin-tg")))
+	if err != nil || !strings.Contains(why, "подпись") && !strings.Contains(why, "signature") {
+		t.Fatalf("forged data says %q (%v)", why, err)
+	}
 }

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// initDataWhy names the text that says why init data was refused.
+var initDataWhy = map[error]string{errInitDataForm: "initdata.form", errInitDataHash: "initdata.hash",
+	errInitDataStale: "initdata.stale", errInitDataAhead: "initdata.ahead"}
+
 // tgUser is who a Mini App's init data names.
 type tgUser struct {
 	ID           int64  `json:"id"`

@@ -78,7 +78,8 @@ func (h *Handler) telegramSignIn(w http.ResponseWriter, r *http.Request) {
 	u, err := checkInitData(r.PostFormValue("initData"), h.opts.BotToken, h.now(), h.opts.InitDataAge)
 	if err != nil {
 		h.log.Warn("web: Telegram init data refused", "err", err, "remote", r.RemoteAddr)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": h.texts.Lookup(lang, "signin.telegram.failed", "why", err.Error())})
+		why := h.texts.Lookup(lang, initDataWhy[err])
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": h.texts.Lookup(lang, "signin.telegram.failed", "why", why)})
 		return
 	}
 	m, err := h.st.ManagerByTelegram(r.Context(), u.ID)

@@ -89,11 +89,11 @@ func TestMiniAppSignIn(t *testing.T) {
 		code       int
 		says       string
 	}{
-		{"signed by another bot", initData("999:other", 501, testNow), http.StatusUnauthorized, "signature"},
-		{"a changed user", strings.Replace(good, "501", "502", 1), http.StatusUnauthorized, "signature"},
-		{"no hash", strings.Split(good, "&hash=")[0], http.StatusUnauthorized, "signature"},
-		{"a day old", initData(testToken, 501, testNow.Add(-25*time.Hour)), http.StatusUnauthorized, "too old"},
-		{"from the future", initData(testToken, 501, testNow.Add(10*time.Minute)), http.StatusUnauthorized, "future"},
+		{"signed by another bot", initData("999:other", 501, testNow), http.StatusUnauthorized, "signature does not match"},
+		{"a changed user", strings.Replace(good, "501", "502", 1), http.StatusUnauthorized, "signature does not match"},
+		{"no hash", strings.Split(good, "&hash=")[0], http.StatusUnauthorized, "signature does not match"},
+		{"a day old", initData(testToken, 501, testNow.Add(-25*time.Hour)), http.StatusUnauthorized, "more than a day old"},
+		{"from the future", initData(testToken, 501, testNow.Add(10*time.Minute)), http.StatusUnauthorized, "in the future"},
 		{"a field twice", good + "&auth_date=1", http.StatusUnauthorized, "malformed"},
 		{"a stranger", initData(testToken, 777, testNow), http.StatusForbidden, "not on the team"},
 		{"access off", initData(testToken, 502, testNow), http.StatusForbidden, "turned off"},
