@@ -30,6 +30,8 @@ type ClientQuery struct {
 	// Manager keeps one manager's clients; NoManager ("-") the unassigned ones.
 	Manager string
 	City    string // in any case
+	Class   string // an ABC/XYZ class or pair, as InClass takes it
+	AtRisk  bool   // only the clients at risk of going red
 	Sort    ClientSort
 	Offset  int
 	Limit   int // default 50
@@ -84,7 +86,9 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		case q.Manager == NoManager && m != "",
 			q.Manager != "" && q.Manager != NoManager && m != q.Manager,
 			city != "" && !strings.EqualFold(e.city.Value(), city),
-			len(q.Stages) > 0 && !slices.Contains(q.Stages, e.stage.Value()):
+			len(q.Stages) > 0 && !slices.Contains(q.Stages, e.stage.Value()),
+			q.Class != "" && !InClass(e.class.Value(), q.Class),
+			q.AtRisk && !e.atRisk:
 			return
 		}
 		hits = append(hits, listHit{e: e, rank: rank, key: e.norm()})

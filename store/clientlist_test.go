@@ -59,6 +59,22 @@ func TestClientList(t *testing.T) {
 			t.Errorf("%s: %q of %d, want %q of %d", c.name, got, p.Total, c.want, c.total)
 		}
 	}
+	if _, _, err := s.MarkClients(ctx, map[string]store.Marks{romashka.ID: {Class: "AX", AtRisk: true}, free.ID: {Class: "BY"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    store.ClientQuery
+		want []string
+	}{
+		{store.ClientQuery{Class: "A"}, []string{romashka.Name}},
+		{store.ClientQuery{Class: "y"}, []string{free.Name}},
+		{store.ClientQuery{AtRisk: true}, []string{romashka.Name}},
+	} {
+		p, err := s.ClientList(ctx, head, c.q)
+		if got := names(p); err != nil || !equal(got, c.want) {
+			t.Errorf("%+v: %q %v, want %q", c.q, got, err, c.want)
+		}
+	}
 	p, _ := s.ClientList(ctx, m1, store.ClientQuery{})
 	if len(p.Cities) != 3 || p.Cities[0] != "Казань" && p.Cities[0] != "Москва" {
 		t.Errorf("cities offered to m1: %q", p.Cities)

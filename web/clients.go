@@ -17,7 +17,10 @@ const clientsPageSize = 50
 // clientsData is the clients page: the filters as asked, and a page of the table.
 type clientsData struct {
 	Q, Stage, Manager, City, Sort string
+	Class                         string
+	AtRisk                        bool
 	Stages                        []store.Stage
+	Classes                       []string
 	Sorts                         []store.ClientSort
 	Team                          []store.Manager // to filter by, for those who see all
 	SeesAll                       bool
@@ -39,11 +42,15 @@ func (h *Handler) clients(w http.ResponseWriter, r *http.Request, v *visit) {
 	q := r.URL.Query()
 	d := &clientsData{Q: strings.TrimSpace(q.Get("q")), Stage: q.Get("stage"), Manager: q.Get("manager"),
 		City: strings.TrimSpace(q.Get("city")), Sort: q.Get("sort"), Stages: store.Stages, SeesAll: v.m.Role.SeesAll(),
+		Class: strings.ToUpper(q.Get("class")), AtRisk: q.Get("risk") == "1", Classes: []string{"A", "B", "C", "X", "Y", "Z"},
 		Sorts: []store.ClientSort{store.SortRelevance, store.SortName, store.SortStage, store.SortCity, store.SortNewest}}
 	pageNo, _ := strconv.Atoi(q.Get("page"))
 	pageNo = max(pageNo, 1)
-	cq := store.ClientQuery{Text: d.Q, City: d.City, Sort: store.ClientSort(d.Sort), Offset: (pageNo - 1) * clientsPageSize,
-		Limit: clientsPageSize}
+	if !store.ValidClass(d.Class) {
+		d.Class = ""
+	}
+	cq := store.ClientQuery{Text: d.Q, City: d.City, Class: d.Class, AtRisk: d.AtRisk, Sort: store.ClientSort(d.Sort),
+		Offset: (pageNo - 1) * clientsPageSize, Limit: clientsPageSize}
 	if !slices.Contains(d.Sorts, cq.Sort) {
 		cq.Sort, d.Sort = store.SortRelevance, ""
 	}
@@ -86,7 +93,12 @@ func (h *Handler) clients(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	at := func(n int) string {
 		q := url.Values{}
-		for k, v := range map[string]string{"q": d.Q, "stage": d.Stage, "manager": d.Manager, "city": d.City, "sort": d.Sort} {
+		risk := ""
+		if d.AtRisk {
+			risk = "1"
+		}
+		for k, v := range map[string]string{"q": d.Q, "stage": d.Stage, "manager": d.Manager, "city": d.City, "class": d.Class,
+			"risk": risk, "sort": d.Sort} {
 			if v != "" {
 				q.Set(k, v)
 			}

@@ -43,6 +43,17 @@ func TestClientsPage(t *testing.T) {
 	page = a.get("/app/clients?city=Тверь&sort=name&page=2").body
 	mustContain(t, "the second page", page, "51–55 of 55", "Клиент 54", `rel="prev"`)
 	mustNotContain(t, "the second page", page, "Клиент 49<", `rel="next"`)
+	var romashka string
+	for _, r := range mustList(t, s, anna) {
+		if r.Name == "Ромашка" {
+			romashka = r.ID
+		}
+	}
+	if _, _, err := s.st.MarkClients(context.Background(), map[string]store.Marks{romashka: {Class: "AX", AtRisk: true}}); err != nil {
+		t.Fatal(err)
+	}
+	page = a.get("/app/clients?class=a&risk=1").body
+	mustContain(t, "class A at risk", page, ">Ромашка</a>", "1–1 of 1", "at risk", `<option value="A" selected>`, `name="risk" value="1" checked`)
 	page = a.get("/app/clients?q=class:Q").body
 	mustContain(t, "a search the store refuses", page, "class")
 
@@ -110,4 +121,13 @@ func TestSignInPageAndStatic(t *testing.T) {
 	if a := in.get("/app/"); a.code != http.StatusSeeOther || a.location != "/app/clients" {
 		t.Errorf("home when signed in: %d %q", a.code, a.location)
 	}
+}
+
+func mustList(t *testing.T, s *site, m *store.Manager) []store.ClientRow {
+	t.Helper()
+	p, err := s.st.ClientList(context.Background(), store.Viewer{ManagerID: m.ID, Role: m.Role}, store.ClientQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Rows
 }
