@@ -109,6 +109,13 @@ func TestSignInPageAndStatic(t *testing.T) {
 		t.Fatalf("sign-in page: %d", a.code)
 	}
 	mustContain(t, "the sign-in page", a.body, "/web", `id="signin-tg"`, "/app/static/app.js?v=")
+	// A sign-in link's address goes to no other site; scripts come only from here.
+	if got := a.header.Get("Referrer-Policy"); got != "same-origin" {
+		t.Errorf("Referrer-Policy %q", got)
+	}
+	if got := a.header.Get("Content-Security-Policy"); !strings.Contains(got, "default-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", got)
+	}
 	for _, f := range []string{"/app/static/app.css", "/app/static/app.js"} {
 		if a := b.get(f); a.code != http.StatusOK || len(a.body) < 500 {
 			t.Errorf("%s: %d, %d bytes", f, a.code, len(a.body))

@@ -69,6 +69,7 @@ type answer struct {
 	body     string
 	location string
 	cookies  []*http.Cookie
+	header   http.Header
 }
 
 // do sends a request; form, when not nil, is posted. Origin is the site's own unless
@@ -94,7 +95,8 @@ func (b *browser) do(method, path string, form url.Values, header ...string) ans
 	w := httptest.NewRecorder()
 	b.s.h.ServeHTTP(w, r)
 	res := w.Result()
-	a := answer{code: res.StatusCode, body: w.Body.String(), location: res.Header.Get("Location"), cookies: res.Cookies()}
+	a := answer{code: res.StatusCode, body: w.Body.String(), location: res.Header.Get("Location"), cookies: res.Cookies(),
+		header: res.Header}
 	for _, c := range a.cookies {
 		if c.Name == "crm_session" {
 			if c.MaxAge < 0 {

@@ -118,11 +118,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	// Scripts and styles only from here; frames only by Telegram's web client, which
 	// shows a Mini App in one. No page's address goes to another site as a referrer
-	// (a sign-in link's token is in one).
+	// (a sign-in link's token is in one); "same-origin", not "no-referrer", which
+	// would make a form's Origin "null" in browsers without Sec-Fetch-Site.
 	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "+
 		"form-action 'self'; frame-ancestors 'self' https://web.telegram.org")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("Referrer-Policy", "same-origin")
 	h.h.ServeHTTP(w, r)
 }
 
