@@ -48,6 +48,9 @@ type Options struct {
 	// Invoices makes an order's invoice as a PDF; nil: orders have no invoice button.
 	Invoices Invoices
 
+	// Web makes /web's sign-in links to the web workspace; nil: /web says it is off.
+	Web WebLinks
+
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -368,6 +371,8 @@ func (t *turn) onCommand(text string) {
 		t.inbox()
 	case "/campaigns":
 		t.campaigns()
+	case "/web":
+		t.webLink()
 	case "/report":
 		if t.opts.Reports == nil {
 			t.say(t.tr("command.unknown", "cmd", cmd))

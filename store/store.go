@@ -58,6 +58,10 @@ const (
 	colOrderWork    = "orderWork"
 	colOpenOrders   = "openOrders" // copies of the orders with money owed
 	colSettings     = "settings"
+	// Sign-in to the web workspace (websessions.go): one-time links and their uses,
+	// and sessions, each by the hash of its secret.
+	colWebLogins   = "webLogins"
+	colWebSessions = "webSessions"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -220,6 +224,8 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colOrderWork:    nil,
 	colOpenOrders:   nil,
 	colSettings:     nil,
+	colWebLogins:    nil,
+	colWebSessions:  nil,
 }
 
 // Collections lists every collection the store uses.

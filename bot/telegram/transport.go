@@ -85,6 +85,9 @@ type Options struct {
 	OutboxMaxAge time.Duration
 	// Owner names this instance in the outbox's lanes (default store.NewOwner()).
 	Owner string
+	// MiniAppURL, an https address, is set as the bot's menu button, which opens it
+	// as a Telegram Mini App (the web workspace); "" leaves the button as it is.
+	MiniAppURL string
 }
 
 // Errors callers may test for.
@@ -371,6 +374,7 @@ func (t *Transport) Run(ctx context.Context, h Handler) error {
 	}
 
 	t.setCommands(ctx, h)
+	t.setMenuButton(ctx)
 	if t.opts.WebhookURL != "" {
 		if err := t.setWebhook(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -469,6 +473,22 @@ func (t *Transport) setCommands(ctx context.Context, h Handler) {
 				t.log.Warn("telegram: setMyCommands failed; the menu may be stale", "lang", c.LanguageCode, "err", err)
 			}
 		}
+	}
+}
+
+// setMenuButton makes the bot's menu button open the Mini App (v5.5.1 has no config
+// for setChatMenuButton, so the call is made by name). A failure leaves the old button.
+func (t *Transport) setMenuButton(ctx context.Context) {
+	if t.opts.MiniAppURL == "" {
+		return
+	}
+	button, _ := json.Marshal(map[string]any{"type": "web_app", "text": "CRM", "web_app": map[string]string{"url": t.opts.MiniAppURL}})
+	err := t.setup(ctx, "setChatMenuButton", func(api *tgbotapi.BotAPI) error {
+		_, err := api.MakeRequest("setChatMenuButton", tgbotapi.Params{"menu_button": string(button)})
+		return err
+	})
+	if err != nil && ctx.Err() == nil {
+		t.log.Warn("telegram: setChatMenuButton failed; the menu button does not open the web workspace", "err", err)
 	}
 }
 

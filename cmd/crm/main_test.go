@@ -130,6 +130,12 @@ func TestServeHealthShutdownAndSharedEngine(t *testing.T) {
 	if resp, err := http.Get("http://" + addr + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
 	}
+	// The web workspace answers on the same listener.
+	if resp, err := http.Get("http://" + addr + "/app/"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/app/: %v", err)
+	} else {
+		resp.Body.Close()
+	}
 
 	// The engine is reached through a socket in the data directory only.
 	if o, err := embedded.ReadOwner(dir); err != nil || o.Socket != filepath.Join(dir, "engine.sock") {

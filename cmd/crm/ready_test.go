@@ -172,7 +172,8 @@ func TestServeMountsTheWebhookOnceConnected(t *testing.T) {
 	addr := freeAddr(t)
 	const secret = "0123456789abcdef"
 	tg, _ := serveWhileBotAPIDown(t, http.StatusServiceUnavailable, "CRM_HTTP_ADDR", addr,
-		"CRM_TELEGRAM_WEBHOOK_URL", "https://crm.example/tg/hook", "CRM_TELEGRAM_WEBHOOK_SECRET", secret)
+		"CRM_TELEGRAM_WEBHOOK_URL", "https://crm.example/tg/hook", "CRM_TELEGRAM_WEBHOOK_SECRET", secret,
+		"CRM_PUBLIC_URL", "https://crm.example", "CRM_UNSUBSCRIBE_SECRET", "0123456789abcdef0123")
 	readyzWhen(t, addr, regexp.MustCompile(`telegram bot: not ready — cannot reach the Bot API`))
 	post := func() int {
 		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/tg/hook", strings.NewReader(`{"update_id":1,"message":{"message_id":1,"date":1,`+
@@ -202,6 +203,15 @@ func TestServeMountsTheWebhookOnceConnected(t *testing.T) {
 	}
 	if code := post(); code != http.StatusOK {
 		t.Fatalf("webhook call: %d", code)
+	}
+	// An https public address makes the menu button open the web workspace.
+	if !tg.Await(20*time.Second, func() bool { return tg.Count("setChatMenuButton") == 1 }) {
+		t.Fatal("the menu button was never set")
+	}
+	for _, c := range tg.Calls() {
+		if c.Method == "setChatMenuButton" && c.URL != "https://crm.example/app/" {
+			t.Errorf("menu button opens %q", c.URL)
+		}
 	}
 	if got := tg.Next(7, 20*time.Second); !strings.Contains(got.Text, "Сегодня") {
 		t.Fatalf("/today: %q", got.Text)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/web"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		go repairAtStart(ctx, e, "copying stage moves for reports", s.BackfillStageMoves)
 		go repairAtStart(ctx, e, "counting past activity for reports", s.BackfillActivity)
 		go repairAtStart(ctx, e, "indexing the senders of unsorted letters", s.BackfillWaitingIndex)
+		go repairAtStart(ctx, e, "removing expired web sign-ins", s.PruneWeb)
 	}()
 
 	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
@@ -52,7 +54,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if unsub != nil {
 		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
-	core, link, err := startBot(ctx, e, s, mux)
+	webApp, webLinks, err := newWeb(e, s)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("web workspace: %w", err)
+	}
+	mux.Handle(web.Prefix+"/", webApp)
+	core, link, err := startBot(ctx, e, s, mux, webLinks)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
@@ -125,7 +133,8 @@ func repairKeys(ctx context.Context, e *env, s *store.Store) {
 // rebuilds the copies of open tasks on cards and agendas, ResumeHandovers finishes
 // giving a leaving manager's clients and tasks away, BackfillStageMoves and
 // BackfillActivity copy for reports what an older version kept in the timelines only,
-// BackfillWaitingIndex indexes the senders of letters an older version left in /inbox.
+// BackfillWaitingIndex indexes the senders of letters an older version left in /inbox,
+// PruneWeb removes expired web sign-in links and sessions.
 // A failed one runs again at the next start.
 func repairAtStart(ctx context.Context, e *env, what string, repair func(context.Context) (int, error)) {
 	n, err := repair(ctx)

@@ -28,6 +28,7 @@ func newTelegram(ctx context.Context, e *env, outbox telegram.Outbox) (*telegram
 		WebhookSecret: e.cfg.TelegramWebhookSecret,
 		Outbox:        outbox,
 		Takeover:      e.cfg.Takeover,
+		MiniAppURL:    miniAppURL(e.cfg),
 	})
 }
 
@@ -44,7 +45,7 @@ func telegramUsername(ctx context.Context, e *env) (string, error) {
 // the background (see botLink.run): nothing else waits for Telegram. With a webhook
 // the handler is mounted on mux once connected. It returns the core and its link, or
 // nils when the bot is off.
-func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (*bot.Bot, *botLink, error) {
+func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux, web bot.WebLinks) (*bot.Bot, *botLink, error) {
 	if e.cfg.TelegramToken == "" {
 		e.log.Info("Telegram bot is off: set CRM_TELEGRAM_TOKEN to run it")
 		return nil, nil, nil
@@ -64,8 +65,8 @@ func startBot(ctx context.Context, e *env, s *store.Store, mux *http.ServeMux) (
 		return l
 	}
 	core, err := bot.New(s, bot.Options{Texts: templates.FS, Logger: e.log, FileLimit: e.cfg.BotFileLimit, Outbox: link,
-		InviteLink: invite,
-		Campaigns:  campaigns, ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now},
+		InviteLink: invite, Web: web,
+		Campaigns: campaigns, ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Reports: chatReports{s, e.cfg.Now},
 		Invoices: invoice.Maker{Store: s, Location: e.cfg.Calendar.Loc}})
 	if err != nil {
 		return nil, nil, err

@@ -92,7 +92,7 @@ type Call struct {
 	Scope        string
 	Commands     []Command
 
-	URL         string // setWebhook
+	URL         string // setWebhook; setChatMenuButton: the Mini App's
 	SecretToken string
 
 	Params url.Values // everything as received, file parts aside
@@ -1038,6 +1038,21 @@ func (s *Server) call(method string, p url.Values, files map[string]upload) (any
 	case "setWebhook":
 		c.URL, c.SecretToken = p.Get("url"), p.Get("secret_token")
 		s.webhookURL, s.webhookSecret = c.URL, c.SecretToken
+	case "setChatMenuButton":
+		var button struct {
+			Type   string `json:"type"`
+			Text   string `json:"text"`
+			WebApp struct {
+				URL string `json:"url"`
+			} `json:"web_app"`
+		}
+		if err := json.Unmarshal([]byte(p.Get("menu_button")), &button); err != nil {
+			return nil, badRequest("can't parse menu button JSON object")
+		}
+		if button.Type == "web_app" && (button.Text == "" || !strings.HasPrefix(button.WebApp.URL, "https://")) {
+			return nil, badRequest("BUTTON_URL_INVALID")
+		}
+		c.URL, c.Text = button.WebApp.URL, button.Text
 	case "deleteWebhook":
 		s.webhookURL, s.webhookSecret = "", ""
 		if p.Get("drop_pending_updates") == "true" {

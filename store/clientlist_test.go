@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+)
+
+// The web's client list filters, sorts and pages what the viewer sees, and ranks a
+// search as the bot does.
+func TestClientList(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	mk := func(name, manager, city string, stage store.Stage) *store.Client {
+		c := &store.Client{Name: name, ManagerID: manager, City: city, Stage: stage}
+		if err := s.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	romashka := mk("Ромашка", "m1", "Москва", store.StageGreen)
+	bigRomashka := mk("Большая ромашка", "m1", "Казань", store.StageWhite)
+	free := mk("Ромашковое поле", "", "москва", store.StageGreen)
+	mk("Лютик", "m2", "Москва", store.StageGold)
+	if err := s.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m1 := store.Viewer{ManagerID: "m1", Role: store.RoleManager}
+	head := store.Viewer{ManagerID: "h", Role: store.RoleHead}
+	names := func(p store.ClientPage) []string {
+		var out []string
+		for _, r := range p.Rows {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		v     store.Viewer
+		q     store.ClientQuery
+		want  []string
+		total int
+	}{
+		{"a manager sees own and unassigned", m1, store.ClientQuery{}, []string{bigRomashka.Name, romashka.Name, free.Name}, 3},
+		{"a head sees all", head, store.ClientQuery{Sort: store.SortName}, []string{bigRomashka.Name, "Лютик", romashka.Name, free.Name}, 4},
+		{"ranked as the bot ranks", m1, store.ClientQuery{Text: "ромашк"}, []string{romashka.Name, free.Name, bigRomashka.Name}, 3},
+		{"city in any case, stage", head, store.ClientQuery{City: "МОСКВА", Stages: []store.Stage{store.StageGreen}}, []string{romashka.Name, free.Name}, 2},
+		{"unassigned", head, store.ClientQuery{Manager: store.NoManager}, []string{free.Name}, 1},
+		{"one manager's, by stage", head, store.ClientQuery{Manager: "m1", Sort: store.SortStage}, []string{bigRomashka.Name, romashka.Name}, 2},
+		{"a page", head, store.ClientQuery{Offset: 1, Limit: 2}, []string{"Лютик", romashka.Name}, 4},
+	} {
+		p, err := s.ClientList(ctx, c.v, c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := names(p); !equal(got, c.want) || p.Total != c.total {
+			t.Errorf("%s: %q of %d, want %q of %d", c.name, got, p.Total, c.want, c.total)
+		}
+	}
+	if _, _, err := s.MarkClients(ctx, map[string]store.Marks{romashka.ID: {Class: "AX", AtRisk: true}, free.ID: {Class: "BY"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    store.ClientQuery
+		want []string
+	}{
+		{store.ClientQuery{Class: "A"}, []string{romashka.Name}},
+		{store.ClientQuery{Class: "y"}, []string{free.Name}},
+		{store.ClientQuery{AtRisk: true}, []string{romashka.Name}},
+	} {
+		p, err := s.ClientList(ctx, head, c.q)
+		if got := names(p); err != nil || !equal(got, c.want) {
+			t.Errorf("%+v: %q %v, want %q", c.q, got, err, c.want)
+		}
+	}
+	p, _ := s.ClientList(ctx, m1, store.ClientQuery{})
+	if len(p.Cities) != 3 || p.Cities[0] != "Казань" && p.Cities[0] != "Москва" {
+		t.Errorf("cities offered to m1: %q", p.Cities)
+	}
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/templates"
+)
+
+// Prefix is where the workspace is served.
+const Prefix = "/app"
+
+// Defaults of Options.
+const (
+	DefaultSessionTTL  = 7 * 24 * time.Hour
+	DefaultLinkTTL     = 10 * time.Minute
+	DefaultInitDataAge = 24 * time.Hour
+)
+
+// Options configure the workspace.
+type Options struct {
+	// Texts holds web/<lang>.txt (templates.FS).
+	Texts fs.FS
+	// PublicURL is where browsers reach the listener (CRM_PUBLIC_URL): sign-in links
+	// point there, and an https one makes the session cookie Secure.
+	PublicURL string
+	// BotToken checks a Mini App's init data; empty: only links sign in.
+	BotToken string
+	// SessionTTL is how long a sign-in lasts (DefaultSessionTTL); LinkTTL how long a
+	// sign-in link works (DefaultLinkTTL); InitDataAge how old a Mini App's init data
+	// may be (DefaultInitDataAge).
+	SessionTTL, LinkTTL, InitDataAge time.Duration
+	Logger                           *slog.Logger
+	Now                              func() time.Time
+}
+
+// Handler serves /app.
+type Handler struct {
+	st     *store.Store
+	opts   Options
+	texts  templates.Phrases
+	pages  pages
+	secure bool
+	log    *slog.Logger
+	now    func() time.Time
+	h      http.Handler
+}
+
+// New builds the workspace over a store.
+func New(st *store.Store, opts Options) (*Handler, error) {
+	if opts.Texts == nil {
+		opts.Texts = templates.FS
+	}
+	texts, err := templates.ReadPhrases(opts.Texts, "web")
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if opts.LinkTTL <= 0 {
+		opts.LinkTTL = DefaultLinkTTL
+	}
+	if opts.InitDataAge <= 0 {
+		opts.InitDataAge = DefaultInitDataAge
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	h := &Handler{st: st, opts: opts, texts: texts, pages: pg, log: opts.Logger, now: opts.Now,
+		secure: strings.HasPrefix(opts.PublicURL, "https://")}
+	cop := http.NewCrossOriginProtection()
+	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
+		// Behind a proxy the Host the listener sees may differ from the public one.
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, fmt.Errorf("public URL %q: %w", opts.PublicURL, err)
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(h.forbiddenOrigin))
+	h.h = cop.Handler(h.routes())
+	return h, nil
+}
+
+// routes is the workspace's one route table.
+func (h *Handler) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+Prefix+"/{$}", h.home)
+	mux.HandleFunc("GET "+Prefix+"/login", h.linkPage)
+	mux.HandleFunc("POST "+Prefix+"/login", h.linkSignIn)
+	mux.HandleFunc("POST "+Prefix+"/login/telegram", h.telegramSignIn)
+	mux.HandleFunc("POST "+Prefix+"/logout", h.signedIn(h.signOut))
+	mux.HandleFunc("GET "+Prefix+"/clients", h.signedIn(h.clients))
+	mux.HandleFunc("GET "+Prefix+"/clients/{id}", h.signedIn(h.card))
+	mux.Handle("GET "+Prefix+"/static/", staticFiles())
+	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")
+	})
+	return mux
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	// Scripts and styles only from here; frames only by Telegram's web client, which
+	// shows a Mini App in one. No page's address goes to another site as a referrer
+	// (a sign-in link's token is in one); "same-origin", not "no-referrer", which
+	// would make a form's Origin "null" in browsers without Sec-Fetch-Site.
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "+
+		"form-action 'self'; frame-ancestors 'self' https://web.telegram.org")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	h.h.ServeHTTP(w, r)
+}
+
+// SignInLink makes a one-time sign-in link for a manager (the bot's /web).
+func (h *Handler) SignInLink(ctx context.Context, managerID string) (string, error) {
+	if h.opts.PublicURL == "" {
+		return "", errors.New("web: no public URL to link to")
+	}
+	token, err := h.st.CreateWebLink(ctx, managerID, h.opts.LinkTTL)
+	if err != nil {
+		return "", err
+	}
+	return h.opts.PublicURL + Prefix + "/login?t=" + url.QueryEscape(token), nil
+}
+
+// home sends a signed-in manager to the clients, anyone else to the sign-in page
+// (which a Mini App's script completes with Telegram's init data).
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	if v, _ := h.visitOf(r); v != nil && v.m.Active {
+		http.Redirect(w, r, Prefix+"/clients", http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "signin", h.guestPage(r, "signin.title", nil))
+}
+
+func (h *Handler) forbiddenOrigin(w http.ResponseWriter, r *http.Request) {
+	h.message(w, r, nil, http.StatusForbidden, "refused.csrf")
+}
