@@ -197,13 +197,7 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 	}
 	sort.Slice(t.Managers, func(i, j int) bool {
 		a, b := t.Managers[i], t.Managers[j]
-		if (a.ManagerID == store.NoManager) != (b.ManagerID == store.NoManager) {
-			return b.ManagerID == store.NoManager
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.ManagerID < b.ManagerID
+		return byManager(a.ManagerID, a.Name, b.ManagerID, b.Name) < 0
 	})
 	return t, nil
 }
