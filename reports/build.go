@@ -35,6 +35,7 @@ type Request struct {
 type Source interface {
 	TeamSource
 	OrderSource
+	MoneySource
 	EachOpenOrder(ctx context.Context, fn func(*store.Order) error) error
 }
 
