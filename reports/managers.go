@@ -25,8 +25,8 @@ type Work struct {
 	MovesForward   int64 // stage moves along the funnel, or back into it from a red stage
 	MovesBack      int64 // to an earlier stage or a red one
 	NewClients     int64 // made in the period, theirs now
-	Orders         int64 // paid, dated in the period
-	Revenue        int64 // minor units
+	Orders         int64 // paid in full in the period
+	Revenue        int64 // payments received in the period, minor units
 }
 
 func (w *Work) add(o Work) {

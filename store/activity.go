@@ -54,7 +54,7 @@ func (a Activity) add(manager, metric string, n int64) {
 type activityDay struct {
 	ID   string   `bson:"_id"`
 	Live Activity `bson:"m"`
-	// Revenue is the day's paid orders by client (minor units): ABC/XYZ and lead
+	// Revenue is the day's payments by client (minor units): ABC/XYZ and lead
 	// sources read it instead of every order.
 	Revenue map[string]int64 `bson:"rev,omitempty"`
 	// Old and OldRevenue hold what happened before counting began, copied once from
@@ -212,8 +212,8 @@ func (s *Store) activityDays(ctx context.Context, from, to time.Time) ([]activit
 	return docs, days, nil
 }
 
-// DailyRevenue calls fn with each client's paid orders of each company day that
-// begins in [from, to), oldest day first.
+// DailyRevenue calls fn with each client's payments received on each company day
+// that begins in [from, to), oldest day first.
 func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error {
 	docs, days, err := s.activityDays(ctx, from, to)
 	if err != nil {
