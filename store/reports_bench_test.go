@@ -290,11 +290,14 @@ func seedReportBase(ctx context.Context, b *testing.B, s *store.Store, clock *ti
 	}
 }
 
-// benchOrder is order number, one of a buyer's orders after from, as of now: 70% paid in one
-// payment within two weeks, 10% in two parts (the second up to a month later, not yet
-// received when that is after now), 10% invoiced with ten days to pay (paid late when
-// older than three months, else owed, overdue past its due date, some partly paid),
-// 5% cancelled and 5% invoiced with no due date (paid when older than three months).
+// benchOrder is order number, one of a buyer's orders after from, as of now: 70% paid
+// in one payment within two weeks, 10% in two parts (the second up to two weeks
+// later, not yet received when that is after now), 10% invoiced with ten days to pay
+// (paid late when older than a month, else owed, overdue past its due date, a third
+// of them partly paid), 5% cancelled and 5% invoiced with no due date (paid when
+// older than two weeks). The buyers' orders grow towards now; with three months
+// instead of a month, 79,201 of 500,000 were owed at the end, far more than a sales
+// team lets stand.
 func benchOrder(r *rand.Rand, number int, client string, from, now time.Time) store.Order {
 	day := 24 * time.Hour
 	date := from
@@ -312,14 +315,14 @@ func benchOrder(r *rand.Rand, number int, client string, from, now time.Time) st
 			o.State, o.PaidAt = store.OrderPaid, &at
 		}
 	}
-	old := date.Before(now.Add(-90 * day))
+	old := date.Before(now.Add(-30 * day))
 	switch k := r.IntN(100); {
 	case k < 70:
 		pay(date.Add(time.Duration(r.IntN(14))*day), o.Amount)
 	case k < 80:
 		first := date.Add(time.Duration(r.IntN(10)) * day)
 		pay(first, o.Amount/2)
-		pay(first.Add(time.Duration(1+r.IntN(30))*day), o.Amount-o.Amount/2)
+		pay(first.Add(time.Duration(1+r.IntN(14))*day), o.Amount-o.Amount/2)
 	case k < 90:
 		due := date.Add(10 * day)
 		o.Due = &due
@@ -331,8 +334,8 @@ func benchOrder(r *rand.Rand, number int, client string, from, now time.Time) st
 	case k < 95:
 		o.State, o.CancelReason = store.OrderCancelled, "Передумали"
 	default:
-		if old {
-			pay(date.Add(time.Duration(r.IntN(60))*day), o.Amount)
+		if date.Before(now.Add(-14 * day)) {
+			pay(date.Add(time.Duration(r.IntN(14))*day), o.Amount)
 		}
 	}
 	return o
