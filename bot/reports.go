@@ -19,7 +19,7 @@ type Reports interface {
 
 // ReportAsk is one report over one period, as a manager asked for it.
 type ReportAsk struct {
-	Name     string    // "funnel", "managers", "sources", "abc"
+	Name     string    // "funnel", "managers", "sources", "abc", "payments"
 	From, To time.Time // local midnights in the company's time zone; To excluded
 	Own      string    // a manager's ID: their clients and their line only; "" for everyone
 	Lang     string    // "ru" or "en"
@@ -38,7 +38,7 @@ type ReportView struct {
 const xlsxMIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 // reportNames are the reports of the menu, in its order.
-func reportNames() []string { return []string{"funnel", "managers", "sources", "abc"} }
+func reportNames() []string { return []string{"funnel", "managers", "sources", "abc", "payments"} }
 
 // reportPeriods are the period buttons' codes, in their order; "cu" asks for dates.
 func reportPeriods() []string { return []string{"tw", "lw", "tm", "lm", "tq", "cu"} }
@@ -106,8 +106,11 @@ func (t *turn) reportMenu(fresh bool) {
 	names := reportNames()
 	var kb [][]Button
 	for i := 0; i < len(names); i += 2 {
-		kb = append(kb, row(btn(t.tr("report.name."+names[i]), tapReport.data(names[i])),
-			btn(t.tr("report.name."+names[i+1]), tapReport.data(names[i+1]))))
+		r := row(btn(t.tr("report.name."+names[i]), tapReport.data(names[i])))
+		if i+1 < len(names) {
+			r = append(r, btn(t.tr("report.name."+names[i+1]), tapReport.data(names[i+1])))
+		}
+		kb = append(kb, r)
 	}
 	t.reportShow(fresh, text, kb...)
 }

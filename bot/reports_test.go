@@ -111,7 +111,8 @@ func TestHeadGetsAReportAsAPictureAndATable(t *testing.T) {
 	got := head.send("/report")
 	head.expect(got, "Отчёты", "Какой отчёт")
 	head.refuse(got, "Ваши клиенты")
-	head.expect(strings.Join(head.buttons(), "|"), "Воронка=rp:funnel", "Менеджеры=rp:managers", "Источники=rp:sources", "ABC/XYZ=rp:abc")
+	head.expect(strings.Join(head.buttons(), "|"), "Воронка=rp:funnel", "Менеджеры=rp:managers", "Источники=rp:sources", "ABC/XYZ=rp:abc",
+		"Оплаты=rp:payments")
 
 	head.expect(head.tap("Воронка"), "<b>Воронка</b>", "За какой период")
 	head.expect(strings.Join(head.buttons(), "|"), "Эта неделя=", "Прошлая неделя=", "Этот месяц=", "Прошлый месяц=",
@@ -177,7 +178,12 @@ func TestHeadGetsAReportAsAPictureAndATable(t *testing.T) {
 	ask, _ = rs.last()
 	wantAsk(t, ask, bot.ReportAsk{Name: "sources", From: day(2026, 11, 16), To: day(2026, 11, 23), Lang: "en"})
 	admin.expect(strings.Join(admin.buttons(), "|"), "📊 Table (xlsx)=rpx:sources:20261116:20261122")
-	admin.expect(admin.send("/help"), "/report")
+	admin.tapData("rpm:n")
+	admin.tap("Payments")
+	admin.tap("Last month")
+	ask, _ = rs.last()
+	wantAsk(t, ask, bot.ReportAsk{Name: "payments", From: day(2026, 10, 1), To: day(2026, 11, 1), Lang: "en"})
+	admin.expect(admin.send("/help"), "/report", "payments and overdue invoices")
 }
 
 func TestManagerGetsTheirOwnFiguresWhateverTheButtonSays(t *testing.T) {

@@ -19,22 +19,22 @@ var DefaultThresholds = Thresholds{A: 0.80, B: 0.95, X: 0.10, Y: 0.25}
 // ClientClass is a client's place in ABC and XYZ analysis over a period.
 type ClientClass struct {
 	ClientID  string
-	Revenue   int64   // paid orders in the period, minor units
+	Revenue   int64   // payments received in the period, minor units
 	Share     float64 // of the period's revenue
 	ABC       string  // "A", "B" or "C"
 	Variation float64 // coefficient of variation of the monthly revenue
 	XYZ       string  // "X", "Y" or "Z"
 }
 
-// OrderSource is what revenue reports read, each client's paid orders by company
-// day: *store.Store.
+// OrderSource is what revenue reports read, each client's payments by company day:
+// *store.Store.
 type OrderSource interface {
 	DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error
 }
 
-// Classify computes the ABC and XYZ classes of every client with a paid order in p,
-// by revenue, largest first. Months are calendar months in loc; a month without
-// orders counts as zero revenue. It reads the days' revenue records, not the orders.
+// Classify computes the ABC and XYZ classes of every client with a payment in p, by
+// revenue (payments, on their dates), largest first. Months are calendar months in
+// loc; a month without payments counts as zero revenue. It reads the days' revenue records, not the orders.
 func Classify(ctx context.Context, src OrderSource, p Period, loc *time.Location, th Thresholds) ([]ClientClass, error) {
 	months := monthsOf(p, loc)
 	monthly := map[string][]int64{}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/crm-team/crm/store"
 )
 
 // The reports by name, as the CLI and the bot ask for them.
@@ -15,7 +17,9 @@ const (
 )
 
 // Names lists the reports in the order a menu shows them.
-func Names() []string { return []string{FunnelReport, ManagersReport, SourcesReport, ABCReport} }
+func Names() []string {
+	return []string{FunnelReport, ManagersReport, SourcesReport, ABCReport, PaymentsReport}
+}
 
 // Request asks for one report.
 type Request struct {
@@ -31,6 +35,8 @@ type Request struct {
 type Source interface {
 	TeamSource
 	OrderSource
+	MoneySource
+	EachOpenOrder(ctx context.Context, fn func(*store.Order) error) error
 }
 
 // Build computes the report r asks for, as of now, and lays it out in w's words.
@@ -58,6 +64,12 @@ func Build(ctx context.Context, src Source, r Request, w Words, now time.Time) (
 			return Layout{}, err
 		}
 		return SourcesLayout(rows, r.Period, w), nil
+	case PaymentsReport:
+		pm, err := ComputePayments(ctx, src, r.Period, r.Own, now)
+		if err != nil {
+			return Layout{}, err
+		}
+		return pm.Layout(w), nil
 	case ABCReport:
 		th := r.Thresholds
 		if th == (Thresholds{}) {

@@ -23,6 +23,7 @@ func TestBuildEveryReport(t *testing.T) {
 		reports.ManagersReport: {"Активность менеджеров, 01.10.2026 – 31.10.2026", "Звонки: 3 (новое)", "Выручка: 5\u00a0000 ₽ (новое)"},
 		reports.SourcesReport:  {"Источники клиентов, 01.10.2026 – 31.10.2026", "Больше всего выручки: (не указан) — 5\u00a0000 ₽"},
 		reports.ABCReport:      {"ABC/XYZ-анализ клиентов, 01.10.2026 – 31.10.2026", "Класс A: 1 клиентов, 100% выручки"},
+		reports.PaymentsReport: {"Оплаты, 01.10.2026 – 31.10.2026", "Получено: 5\u00a0000 ₽ (оплачено заказов полностью: 1)"},
 	}
 	for _, name := range reports.Names() {
 		l, err := reports.Build(ctx, st, reports.Request{Name: name, Period: month(time.October)}, ru, c.Now())

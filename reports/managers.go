@@ -25,8 +25,8 @@ type Work struct {
 	MovesForward   int64 // stage moves along the funnel, or back into it from a red stage
 	MovesBack      int64 // to an earlier stage or a red one
 	NewClients     int64 // made in the period, theirs now
-	Orders         int64 // paid, dated in the period
-	Revenue        int64 // minor units
+	Orders         int64 // paid in full in the period
+	Revenue        int64 // payments received in the period, minor units
 }
 
 func (w *Work) add(o Work) {
@@ -197,13 +197,7 @@ func ComputeTeam(ctx context.Context, src TeamSource, p Period, only string, now
 	}
 	sort.Slice(t.Managers, func(i, j int) bool {
 		a, b := t.Managers[i], t.Managers[j]
-		if (a.ManagerID == store.NoManager) != (b.ManagerID == store.NoManager) {
-			return b.ManagerID == store.NoManager
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.ManagerID < b.ManagerID
+		return byManager(a.ManagerID, a.Name, b.ManagerID, b.Name) < 0
 	})
 	return t, nil
 }

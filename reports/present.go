@@ -275,7 +275,7 @@ func (w Words) managerName(m ManagerWork) string {
 func SourcesLayout(rows []SourceRow, p Period, w Words) Layout {
 	l := Layout{Title: w.title("sources.title", p)}
 	tb := Table{Name: w.get("sources.title"), Title: l.Title,
-		Header: []string{w.get("col.source"), w.get("col.new_clients"), w.get("col.to_gold"), w.get("col.revenue")}}
+		Header: []string{w.get("col.source"), w.get("col.new_clients"), w.get("col.to_gold"), w.get("col.orders"), w.get("col.revenue")}}
 	l.Chart = Chart{Title: w.title("sources.chart", p), Unit: w.get("unit.clients"),
 		Series: []Series{{Name: w.get("col.new_clients")}, {Name: w.get("col.to_gold")}}}
 	var newClients, gold int
@@ -284,7 +284,7 @@ func SourcesLayout(rows []SourceRow, p Period, w Words) Layout {
 		if src == "" {
 			src = w.get("source.none")
 		}
-		tb.Rows = append(tb.Rows, []any{src, r.NewClients, r.ToGold, money(r.Revenue)})
+		tb.Rows = append(tb.Rows, []any{src, r.NewClients, r.ToGold, r.PaidOrders, money(r.Revenue)})
 		l.Chart.Labels = append(l.Chart.Labels, src)
 		l.Chart.Series[0].Values = append(l.Chart.Series[0].Values, float64(r.NewClients))
 		l.Chart.Series[1].Values = append(l.Chart.Series[1].Values, float64(r.ToGold))

@@ -239,11 +239,13 @@ func order(t *testing.T, st *store.Store, clientID string, rub int64, at time.Ti
 	}
 }
 
-// Per lead source: clients made in November, clients that reached gold in it, and its
-// revenue; sources typed in another case are one source.
+// Per lead source: clients made in November, clients whose first paid order was paid
+// in it (gold by the orders, on their dates: not a stage moved by hand, and not the
+// day a late order was typed in), orders paid in full and revenue (payments);
+// sources typed in another case are one source.
 func TestLeadSourcesOfAMonth(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{now: day(time.October, 20)}
+	c := &clock{now: day(time.October, 1)}
 	st := storetest.New(t, func(o *store.Options) { o.Now = c.Now })
 	made := func(at time.Time, source string) string {
 		t.Helper()
@@ -259,23 +261,44 @@ func TestLeadSourcesOfAMonth(t *testing.T) {
 		c.Set(at)
 		order(t, st, clientID, rub, at, store.OrderPaid)
 	}
+	referred := made(day(time.October, 1), "рекомендация")
 	fair := made(day(time.October, 20), "выставка")
+	site := made(day(time.October, 21), "сайт")
 	ya1 := made(day(time.November, 2), "Яндекс.Директ")
-	made(day(time.November, 3), "яндекс.директ")
-	made(day(time.November, 4), "")
+	ya2 := made(day(time.November, 3), "яндекс.директ")
+	none := made(day(time.November, 4), "")
 	made(day(time.December, 1), "Яндекс.Директ") // after the period
+	paid(day(time.October, 25), site, 1000)      // before the period
 	paid(day(time.November, 5), ya1, 500)
 	paid(day(time.November, 6), ya1, 200) // gold already
 	paid(day(time.November, 7), fair, 300)
-	paid(day(time.October, 25), made(day(time.October, 21), "сайт"), 1000) // before the period
+	paid(day(time.November, 8), site, 400) // a second order: not gold
+	// Part of an order: revenue, neither a paid order nor gold.
+	c.Set(day(time.November, 9))
+	if err := st.CreateOrder(ctx, "test", &store.Order{ID: "part", ClientID: ya2, Amount: 90000, Date: day(time.November, 9)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PayOrder(ctx, store.Viewer{Role: store.RoleHead}, "part", 30000, day(time.November, 10)); err != nil {
+		t.Fatal(err)
+	}
+	// Moved to gold by hand, without an order.
+	c.Set(day(time.November, 12))
+	if _, err := st.MoveStage(ctx, "anna", none, store.StageGold, store.Refusal{}); err != nil {
+		t.Fatal(err)
+	}
+	// Paid on 20 November, typed in on 2 December: November's gold.
+	c.Set(day(time.December, 2))
+	order(t, st, referred, 250, day(time.November, 20), store.OrderPaid)
 
 	rows, err := reports.Sources(ctx, st, month(time.November), reports.Cut{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []reports.SourceRow{
-		{Source: "Яндекс.Директ", NewClients: 2, ToGold: 1, Revenue: 70000},
-		{Source: "выставка", NewClients: 0, ToGold: 1, Revenue: 30000},
+		{Source: "Яндекс.Директ", NewClients: 2, ToGold: 1, PaidOrders: 2, Revenue: 100000},
+		{Source: "сайт", PaidOrders: 1, Revenue: 40000},
+		{Source: "выставка", ToGold: 1, PaidOrders: 1, Revenue: 30000},
+		{Source: "рекомендация", ToGold: 1, PaidOrders: 1, Revenue: 25000},
 		{Source: "", NewClients: 1},
 	}
 	if len(rows) != len(want) {

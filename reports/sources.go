@@ -5,27 +5,29 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/crm-team/crm/store"
 )
 
 // SourceRow is what a lead source brought in a period.
 type SourceRow struct {
 	Source     string // "" for clients with no source recorded
 	NewClients int    // made in the period
-	ToGold     int    // clients that reached gold (their first paid order) in the period
-	Revenue    int64  // paid orders in the period, minor units
+	ToGold     int    // clients whose first order paid in full was paid in the period: gold
+	PaidOrders int    // orders paid in full in the period
+	Revenue    int64  // payments received in the period, minor units
 }
 
 // SourcesSource is what the lead-sources report reads: *store.Store.
 type SourcesSource interface {
 	FunnelSource
 	OrderSource
+	MoneySource
 }
 
-// Sources counts, per lead source, the clients made, the clients that reached gold and
-// the revenue of a period, for the clients in cut, by revenue then new clients,
-// largest first.
+// Sources counts, per lead source, the clients made, the clients that reached gold
+// (by their orders, not their stage: a stage moved by hand is no paid order), the
+// orders paid and the revenue of a period, for the clients in cut, by revenue then new
+// clients, largest first. It reads the order lists of the clients who paid in the
+// period, one read each.
 func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]SourceRow, error) {
 	clients, err := src.ReportClients(ctx)
 	if err != nil {
@@ -49,12 +51,15 @@ func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]Sourc
 			row(sourceOf[c.ID]).NewClients++
 		}
 	}
-	gold := map[string]bool{}
-	err = src.EachStageMove(ctx, p.From, p.To, func(m store.StageMove) error {
-		if m.To == store.StageGold && !gold[m.Client] {
-			if s, ok := sourceOf[m.Client]; ok {
-				gold[strings.Clone(m.Client)] = true // not the day's whole text
-				row(s).ToGold++
+	var paying []string
+	seen := map[string]bool{}
+	err = src.DailyRevenue(ctx, p.From, p.To, func(_ time.Time, client string, amount int64) error {
+		if s, ok := sourceOf[client]; ok {
+			row(s).Revenue += amount
+			if !seen[client] {
+				client = strings.Clone(client) // not the day's whole text
+				seen[client] = true
+				paying = append(paying, client)
 			}
 		}
 		return nil
@@ -62,14 +67,16 @@ func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]Sourc
 	if err != nil {
 		return nil, err
 	}
-	err = src.DailyRevenue(ctx, p.From, p.To, func(_ time.Time, client string, amount int64) error {
-		if s, ok := sourceOf[client]; ok {
-			row(s).Revenue += amount
-		}
-		return nil
-	})
+	paid, err := paidInPeriod(ctx, src, p, paying)
 	if err != nil {
 		return nil, err
+	}
+	for id, cp := range paid {
+		r := row(sourceOf[id])
+		r.PaidOrders += cp.orders
+		if cp.first {
+			r.ToGold++
+		}
 	}
 	out := make([]SourceRow, 0, len(rows))
 	for _, r := range rows {

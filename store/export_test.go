@@ -46,8 +46,11 @@ func (s *Store) ForgetActivityForTest(ctx context.Context, t testing.TB, since t
 }
 
 // SeedHistoryForTest writes timelines and orders in bulk, as years of use under an
-// older version would have left them (no stage-move or activity records): benchmarks
-// of the reports need 300,000 entries, which the one-by-one paths write in minutes.
+// older version would have left them (no stage-move or activity records: BackfillStageMoves
+// and BackfillActivity count them): benchmarks of the reports need 300,000 entries and
+// 500,000 orders, which the one-by-one paths write in hours. Besides the orders it
+// writes what the store keeps of them: each client's order list and the copies of the
+// orders with money owed. A client's orders must all come in one call.
 func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines map[string][]Interaction, orders []Order) {
 	t.Helper()
 	var docs []any
@@ -74,13 +77,38 @@ func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines 
 		}
 	}
 	flush(colTimeline)
+	refs := map[string][]OrderRef{}
+	var clients []string
 	for i := range orders {
-		docs = append(docs, orders[i])
+		o := &orders[i]
+		docs = append(docs, o)
 		if len(docs) == 5000 {
 			flush(colOrders)
 		}
+		if refs[o.ClientID] == nil {
+			clients = append(clients, o.ClientID)
+		}
+		refs[o.ClientID] = append(refs[o.ClientID], refOf(o))
 	}
 	flush(colOrders)
+	for _, client := range clients {
+		list := refs[client]
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Date.After(list[j].Date) })
+		docs = append(docs, clientOrdersDoc{ID: client, Orders: list})
+		if len(docs) == 1000 {
+			flush(colClientOrders)
+		}
+	}
+	flush(colClientOrders)
+	for i := range orders {
+		if orders[i].Owed() > 0 {
+			docs = append(docs, &orders[i])
+			if len(docs) == 5000 {
+				flush(colOpenOrders)
+			}
+		}
+	}
+	flush(colOpenOrders)
 }
 
 // RecordStageMoveForTest records a move as MoveStage or BackfillStageMoves would.

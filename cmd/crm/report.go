@@ -20,17 +20,18 @@ import (
 	"github.com/crm-team/crm/store/csvio"
 )
 
-const reportUsage = `crm report funnel|managers|sources|abc [--from 2026-11-01] [--to 2026-11-30]
+const reportUsage = `crm report funnel|managers|sources|abc|payments [--from 2026-11-01] [--to 2026-11-30]
          [--format table|csv|xlsx|png] [--out FILE] [--lang en|ru] [--comma ';']
   funnel:   [--city C] [--industry I] [--source S] [--manager NAME-or-ID]
   managers: [--manager NAME-or-ID]  (that manager's line alone)
   abc:      [--abc 80,95] [--xyz 10,25]
+  payments: [--manager NAME-or-ID]  (that manager's lines and overdue invoices alone)
   --from and --to are days in CRM_TIMEZONE, both included (default: this month; abc the
   twelve months before this one). xlsx and png go to --out (default
   report-<name>-<from>_<to>.<format> in the current folder); csv to --out, else
   to standard output, as Excel reads it (';' unless --comma, decimal commas in ru).`
 
-// runReport is `crm report funnel|managers|sources|abc`.
+// runReport is `crm report funnel|managers|sources|abc|payments`.
 func runReport(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || !slices.Contains(reports.Names(), args[0]) {
 		say := "say which report"
@@ -60,6 +61,8 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&manager, "manager", "", "only this manager's clients")
 	case reports.ManagersReport:
 		fs.StringVar(&manager, "manager", "", "only this manager's line")
+	case reports.PaymentsReport:
+		fs.StringVar(&manager, "manager", "", "only this manager's lines and overdue invoices")
 	case reports.ABCReport:
 		fs.StringVar(&abc, "abc", "80,95", "percent of revenue that ends A and B")
 		fs.StringVar(&xyz, "xyz", "10,25", "percent of monthly variation that ends X and Y")
@@ -114,7 +117,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if req.Name == reports.ManagersReport {
+		if req.Name == reports.ManagersReport || req.Name == reports.PaymentsReport {
 			req.Own = m.ID
 		} else {
 			req.Cut.ManagerID = m.ID

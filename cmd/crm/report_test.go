@@ -148,9 +148,10 @@ func TestReportABC(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "Class A: 1 clients, 90% of revenue") {
 		t.Fatalf("table: %+v", r)
 	}
-	// The same orders by lead source (none recorded): revenue, no new clients in March.
+	// The same orders by lead source (none recorded): no new clients in March, two
+	// first orders paid in March (typed in in November), and their revenue.
 	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	if r.code != 0 || !strings.Contains(r.stdout, "\n(not recorded);0;0;1000.00\r\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "\n(not recorded);0;2;2;1000.00\r\n") {
 		t.Fatalf("sources: %+v", r)
 	}
 	// The managers' March: the orders' revenue is their clients' managers'.
@@ -218,7 +219,7 @@ func TestReportCSVIsGuardedAndReadyForExcel(t *testing.T) {
 		got[row[0]] = row
 	}
 	for src, want := range leads {
-		if row := got[want]; row == nil || row[3] != "1000,50" {
+		if row := got[want]; row == nil || row[4] != "1000,50" {
 			t.Errorf("lead source %q: want a row of %q with 1000,50, got %q", src, want, row)
 		}
 	}
@@ -231,7 +232,7 @@ func TestReportCSVIsGuardedAndReadyForExcel(t *testing.T) {
 	}
 	// In English the figures keep their points; without --out the CSV is printed.
 	r = runCRM(ctx, t, vars, "report", "sources", "--from", "2026-03-01", "--to", "2026-03-31", "--format", "csv")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "\uFEFFSource;") || !strings.Contains(r.stdout, "\r\n'=2+3;0;0;1000.50\r\n") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "\uFEFFSource;") || !strings.Contains(r.stdout, "\r\n'=2+3;0;1;1;1000.50\r\n") {
 		t.Fatalf("stdout: %+v", r)
 	}
 }
