@@ -6,10 +6,24 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
 )
+
+// ImportPayment is the ID of the one payment an import gives an order for the paid
+// amount its file shows. A file gives the total only: an order whose payments
+// already add up to it keeps them (their dates and who recorded them).
+const ImportPayment = "import"
+
+// maxOrderErrors is how many problems UpsertOrders names before "and N more".
+const maxOrderErrors = 20
 
 // OrdersSaved counts what an import did.
 type OrdersSaved struct{ Created, Updated, Unchanged int }
@@ -17,10 +31,16 @@ type OrdersSaved struct{ Created, Updated, Unchanged int }
 // UpsertOrders saves orders by number (their ID). The accounting system is the truth
 // for what it exports: a known order takes the file's what, amount, date, due date,
 // state and payments, and keeps what only the CRM has (its manager, its invoice).
-// Every order is checked before anything is saved: one bad order saves nothing.
+// Everything is checked before anything is saved: one bad order (or an order of
+// another client, or a client that does not exist) saves nothing.
+//
+// Clients are saved a few at a time, each under its money lock, as a change the bot
+// makes is; the activity of the whole import is counted at its end, a write a day.
+// A crash leaves each client's change to RepairOrders, as for any change.
 func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) (OrdersSaved, error) {
 	var out OrdersSaved
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(orders))
+	ids := make([]string, len(orders))
 	for i := range orders {
 		o := &orders[i]
 		o.ID = strings.TrimSpace(o.ID)
@@ -28,6 +48,7 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 			return out, invalidf("order %s is given twice", o.ID)
 		}
 		seen[o.ID] = true
+		ids[i] = o.ID
 		if o.State == "" {
 			o.State = OrderInvoiced
 		}
@@ -38,69 +59,294 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 		}
 	}
 	byClient := map[string][]*Order{}
-	var clients []string
+	var clientIDs []string
 	for i := range orders {
 		id := orders[i].ClientID
 		if byClient[id] == nil {
-			clients = append(clients, id)
+			clientIDs = append(clientIDs, id)
 		}
 		byClient[id] = append(byClient[id], &orders[i])
 	}
-	for _, id := range clients {
-		c, err := s.Client(ctx, id)
-		if err != nil {
-			return out, err
+	clients := make([]*Client, len(clientIDs))
+	if err := parallel(ctx, len(clientIDs), func(i int) (err error) {
+		clients[i], err = s.Client(ctx, clientIDs[i])
+		return err
+	}); err != nil {
+		return out, err
+	}
+	owners, err := s.orderOwners(ctx, ids)
+	if err != nil {
+		return out, err
+	}
+	var problems []string
+	for i := range orders {
+		if owner, ok := owners[orders[i].ID]; ok && owner != orders[i].ClientID {
+			problems = append(problems, fmt.Sprintf("order %s belongs to another client", orders[i].ID))
 		}
-		if err := s.upsertClientOrders(ctx, actor, c, byClient[id], &out); err != nil {
-			return out, err
+	}
+	if len(problems) > maxOrderErrors {
+		problems = append(problems[:maxOrderErrors], fmt.Sprintf("and %d more", len(problems)-maxOrderErrors))
+	}
+	if len(problems) > 0 {
+		return out, invalidf("%s; nothing was saved", strings.Join(problems, "; "))
+	}
+
+	im := orderImport{s: s, actor: actor, owners: owners, counts: dayCounts{}}
+	err = parallel(ctx, len(clientIDs), func(i int) error {
+		return im.client(ctx, clients[i], byClient[clientIDs[i]])
+	})
+	// What was carried out is counted and finished even when a client failed.
+	if ferr := im.finish(ctx); err == nil {
+		err = ferr
+	}
+	return im.saved, err
+}
+
+// orderImport is an UpsertOrders on its way: its clients are saved concurrently.
+type orderImport struct {
+	s      *Store
+	actor  string
+	owners map[string]string // order ID -> client, of the orders there before
+
+	mu      sync.Mutex
+	saved   OrdersSaved
+	counts  dayCounts
+	works   []string // carried out but for the counts
+	changed []string // clients, for the change log
+}
+
+// client saves one client's orders under its money lock.
+func (im *orderImport) client(ctx context.Context, c *Client, orders []*Order) error {
+	s := im.s
+	defer s.money.lock(colClients, c.ID)()
+	refs, err := s.clientOrders(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	listed := make(map[string]*OrderRef, len(refs))
+	for i := range refs {
+		listed[refs[i].ID] = &refs[i]
+	}
+	now := s.now()
+	var saved OrdersSaved
+	var changes []orderChange
+	for _, o := range orders {
+		r := listed[o.ID]
+		_, known := im.owners[o.ID]
+		if r != nil && sameAsRef(r, o) {
+			saved.Unchanged++
+			continue
+		}
+		var before *Order
+		if r != nil || known {
+			before, err = s.Order(ctx, o.ID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		if before == nil {
+			after := *o
+			if after.ManagerID == "" {
+				after.ManagerID = c.ManagerID
+			}
+			after.CreatedAt, after.CreatedBy, after.UpdatedAt, after.UpdatedBy = now, im.actor, now, im.actor
+			changes = append(changes, orderChange{after: &after})
+			saved.Created++
+			continue
+		}
+		if before.ClientID != o.ClientID {
+			return invalidf("order %s belongs to another client", o.ID)
+		}
+		after := updated(before, o)
+		if sameOrder(before, after) {
+			saved.Unchanged++
+			continue
+		}
+		after.UpdatedAt, after.UpdatedBy = now, im.actor
+		changes = append(changes, orderChange{before: before, after: after})
+		saved.Updated++
+	}
+	if len(changes) > 0 {
+		w, err := s.writeDown(ctx, im.actor, c.ID, refs, changes)
+		if err != nil {
+			return err
+		}
+		if err := s.carryOut(ctx, w, refs, false); err != nil {
+			return err
+		}
+		im.mu.Lock()
+		s.countWork(im.counts, w)
+		im.works = append(im.works, w.ID)
+		im.changed = append(im.changed, c.ID)
+		im.mu.Unlock()
+	}
+	im.mu.Lock()
+	im.saved.Created += saved.Created
+	im.saved.Updated += saved.Updated
+	im.saved.Unchanged += saved.Unchanged
+	im.mu.Unlock()
+	return nil
+}
+
+// finish counts the activity of every change carried out, a write a day, then lets
+// their work documents go, and records the clients in the change log. A crash before
+// the counts leaves the work documents, and RepairOrders counts each.
+func (im *orderImport) finish(ctx context.Context) error {
+	s := im.s
+	ctx = context.WithoutCancel(ctx)
+	s.writeCounts(ctx, im.counts)
+	err := parallel(ctx, len(im.works), func(i int) error {
+		_, err := s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: im.works[i]}})
+		return err
+	})
+	if rerr := s.recordChanges(ctx, im.changed...); rerr != nil {
+		s.log.Warn("record client changes", "err", rerr)
+	}
+	return err
+}
+
+// updated is a known order as the file gives it.
+func updated(before, o *Order) *Order {
+	after := *before
+	after.What, after.Amount, after.Currency, after.Date, after.Due = o.What, o.Amount, o.Currency, o.Date, o.Due
+	after.State, after.CancelReason = o.State, o.CancelReason
+	after.Payments = o.Payments
+	if paidInFile(o) && before.PaidSum() == o.PaidSum() {
+		after.Payments = before.Payments
+	}
+	after.PaidAt = nil
+	if before.State == OrderPaid && samePayments(before.Payments, after.Payments) {
+		after.PaidAt = before.PaidAt
+	}
+	after.settle()
+	return &after
+}
+
+// paidInFile tells an order whose payments are the one total an import gives.
+func paidInFile(o *Order) bool {
+	return len(o.Payments) == 1 && o.Payments[0].ID == ImportPayment
+}
+
+// sameAsRef tells, from the client's order list alone, that an order is as the file
+// gives it; when it cannot tell (a cancelled order's reason, payments of their own)
+// the order is read.
+func sameAsRef(r *OrderRef, o *Order) bool {
+	if o.State == OrderCancelled || r.What != o.What || r.Amount != o.Amount || r.State != o.State ||
+		!r.Date.Equal(o.Date) || !sameTime(r.Due, o.Due) || o.Currency != Currency {
+		return false
+	}
+	switch {
+	case len(o.Payments) == 0:
+		return r.Paid == 0
+	case paidInFile(o):
+		return r.Paid == o.PaidSum()
+	}
+	return false
+}
+
+// writeDown saves a change of one client's orders as a work document, before any of
+// it is carried out. refs is the client's order list before the change.
+func (s *Store) writeDown(ctx context.Context, actor, clientID string, refs []OrderRef, changes []orderChange) (*orderWork, error) {
+	w := &orderWork{ID: newID(), Client: clientID, Actor: actor}
+	w.PaidBefore, _ = paidCount(refs)
+	for _, ch := range changes {
+		var before Order
+		if ch.before != nil {
+			before = *ch.before
+		}
+		w.Before, w.After = append(w.Before, before), append(w.After, *ch.after)
+	}
+	if _, err := s.c(colOrderWork).InsertOne(ctx, w); err != nil {
+		return nil, fmt.Errorf("save orders: %w", err)
+	}
+	return w, nil
+}
+
+// orderOwners finds which of the orders exist, and their clients. The whole
+// collection is read (its client field) when that costs less than a read per order,
+// as for a first import into a base with few orders or a second import of the same
+// file: only an `_id` filter is fast on the embedded engine.
+func (s *Store) orderOwners(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	total, err := s.c(colOrders).EstimatedDocumentCount(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("count orders: %w", err)
+	}
+	type owner struct {
+		ID     string `bson:"_id"`
+		Client string `bson:"clientId"`
+	}
+	only := options.Find().SetProjection(bson.D{{Key: "clientId", Value: 1}})
+	if total <= 4*int64(len(ids)) {
+		want := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			want[id] = true
+		}
+		cur, err := s.c(colOrders).Find(ctx, bson.D{}, only.SetBatchSize(5000))
+		if err != nil {
+			return nil, fmt.Errorf("read orders: %w", err)
+		}
+		err = eachDoc(ctx, cur, func(o *owner) error {
+			if want[o.ID] {
+				out[o.ID] = o.Client
+			}
+			return nil
+		})
+		return out, err
+	}
+	var mu sync.Mutex
+	one := options.FindOne().SetProjection(bson.D{{Key: "clientId", Value: 1}})
+	err = parallel(ctx, len(ids), func(i int) error {
+		var o owner
+		err := s.c(colOrders).FindOne(ctx, bson.D{{Key: "_id", Value: ids[i]}}, one).Decode(&o)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read order %s: %w", ids[i], err)
+		}
+		mu.Lock()
+		out[o.ID] = o.Client
+		mu.Unlock()
+		return nil
+	})
+	return out, err
+}
+
+// ClientsNamed finds clients by their exact name, in any case and spacing (and ё as
+// е), from the client directory: the IDs of the clients of each name asked for that
+// has any. An import matches a row by name only when it has no INN or e-mail that
+// finds its client.
+func (s *Store) ClientsNamed(ctx context.Context, names []string) (map[string][]string, error) {
+	want := map[string][]string{} // folded -> the names as asked
+	for _, n := range names {
+		f := foldName(n)
+		if f != "" && !slices.Contains(want[f], n) {
+			want[f] = append(want[f], n)
+		}
+	}
+	out := map[string][]string{}
+	if len(want) == 0 {
+		return out, nil
+	}
+	if err := s.dir.current(ctx); err != nil {
+		return nil, err
+	}
+	s.dir.mu.RLock()
+	defer s.dir.mu.RUnlock()
+	for _, e := range s.dir.entries.list {
+		for _, n := range want[foldName(e.name)] {
+			out[n] = append(out[n], e.id)
 		}
 	}
 	return out, nil
 }
 
-func (s *Store) upsertClientOrders(ctx context.Context, actor string, c *Client, orders []*Order, out *OrdersSaved) error {
-	defer s.money.lock(colClients, c.ID)()
-	now := s.now()
-	var changes []orderChange
-	for _, o := range orders {
-		before, err := s.Order(ctx, o.ID)
-		if errors.Is(err, ErrNotFound) {
-			after := *o
-			if after.ManagerID == "" {
-				after.ManagerID = c.ManagerID
-			}
-			after.CreatedAt, after.CreatedBy, after.UpdatedAt, after.UpdatedBy = now, actor, now, actor
-			changes = append(changes, orderChange{after: &after})
-			out.Created++
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if before.ClientID != o.ClientID {
-			return invalidf("order %s belongs to another client", o.ID)
-		}
-		after := *before
-		after.What, after.Amount, after.Currency, after.Date, after.Due = o.What, o.Amount, o.Currency, o.Date, o.Due
-		after.State, after.CancelReason = o.State, o.CancelReason
-		after.Payments = o.Payments
-		after.PaidAt = nil
-		if before.State == OrderPaid && samePayments(before.Payments, o.Payments) {
-			after.PaidAt = before.PaidAt
-		}
-		after.settle()
-		if sameOrder(before, &after) {
-			out.Unchanged++
-			continue
-		}
-		after.UpdatedAt, after.UpdatedBy = now, actor
-		changes = append(changes, orderChange{before: before, after: &after})
-		out.Updated++
-	}
-	if len(changes) == 0 {
-		return nil
-	}
-	return s.applyOrders(ctx, actor, c.ID, changes)
+func foldName(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(strings.ToLower(s), "ё", "е")), " ")
 }
 
 func samePayments(a, b []Payment) bool {
