@@ -210,6 +210,13 @@ func updated(before, o *Order) *Order {
 	after := *before
 	after.What, after.Amount, after.Currency, after.Date, after.Due = o.What, o.Amount, o.Currency, o.Date, o.Due
 	after.State, after.CancelReason = o.State, o.CancelReason
+	// A file writes times to the second: the recorded one within it stays.
+	if sameSecond(&before.Date, &o.Date) {
+		after.Date = before.Date
+	}
+	if sameSecond(before.Due, o.Due) {
+		after.Due = before.Due
+	}
 	after.Payments = o.Payments
 	if paidInFile(o) && before.PaidSum() == o.PaidSum() {
 		after.Payments = before.Payments
@@ -232,7 +239,7 @@ func paidInFile(o *Order) bool {
 // the order is read.
 func sameAsRef(r *OrderRef, o *Order) bool {
 	if o.State == OrderCancelled || r.What != o.What || r.Amount != o.Amount || r.State != o.State ||
-		!r.Date.Equal(o.Date) || !sameTime(r.Due, o.Due) || o.Currency != Currency {
+		!sameSecond(&r.Date, &o.Date) || !sameSecond(r.Due, o.Due) || o.Currency != Currency {
 		return false
 	}
 	switch {
@@ -353,6 +360,11 @@ func samePayments(a, b []Payment) bool {
 	return slices.EqualFunc(a, b, func(x, y Payment) bool {
 		return x.ID == y.ID && x.Amount == y.Amount && x.Date.Equal(y.Date)
 	})
+}
+
+// sameSecond tells times equal to the second (or both nil).
+func sameSecond(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Truncate(time.Second).Equal(b.Truncate(time.Second))
 }
 
 func sameTime(a, b *time.Time) bool {

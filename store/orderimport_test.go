@@ -45,6 +45,7 @@ func TestUpsertOrdersRefusesAnotherClientsOrderWhole(t *testing.T) {
 func TestImportedPaidTotalKeepsRecordedPayments(t *testing.T) {
 	b := newMoneyBase(t)
 	ctx := context.Background()
+	b.clock.Add(1234 * time.Millisecond) // a file writes the time to the second
 	o, err := b.s.RecordOrder(ctx, b.anna, store.NewOrder{ClientID: b.annas, What: "Бумага", Amount: 100_00})
 	if err != nil {
 		t.Fatal(err)
@@ -56,13 +57,14 @@ func TestImportedPaidTotalKeepsRecordedPayments(t *testing.T) {
 		}
 	}
 	paid, _ := b.s.Order(ctx, o.ID)
-	file := store.Order{ID: o.ID, ClientID: b.annas, What: "Бумага", Amount: 100_00, Date: paid.Date,
-		Payments: []store.Payment{{ID: store.ImportPayment, Date: paid.Date, Amount: 100_00}}}
+	second := paid.Date.Truncate(time.Second)
+	file := store.Order{ID: o.ID, ClientID: b.annas, What: "Бумага", Amount: 100_00, Date: second,
+		Payments: []store.Payment{{ID: store.ImportPayment, Date: second, Amount: 100_00}}}
 	saved, err := b.s.UpsertOrders(ctx, "import", []store.Order{file})
 	if err != nil || saved.Unchanged != 1 {
 		t.Fatalf("the same total: %+v %v", saved, err)
 	}
-	if again, _ := b.s.Order(ctx, o.ID); len(again.Payments) != 2 || !again.PaidAt.Equal(*paid.PaidAt) {
+	if again, _ := b.s.Order(ctx, o.ID); len(again.Payments) != 2 || !again.PaidAt.Equal(*paid.PaidAt) || !again.Date.Equal(paid.Date) {
 		t.Fatalf("payments %+v, paid at %v", again.Payments, again.PaidAt)
 	}
 	// A changed total replaces them with the file's.
