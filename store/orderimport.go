@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+	"golang.org/x/sync/errgroup"
 )
 
 // ImportPayment is the ID of the one payment an import gives an order for the paid
@@ -34,13 +35,13 @@ type OrdersSaved struct{ Created, Updated, Unchanged int }
 // Everything is checked before anything is saved: one bad order (or an order of
 // another client, or a client that does not exist) saves nothing.
 //
-// Clients are saved a few at a time, each under its money lock, as a change the bot
-// makes is; the activity of the whole import is counted at its end, a write a day.
-// A crash leaves each client's change to RepairOrders, as for any change.
+// Clients are saved in chunks, under their money locks as a change the bot makes is,
+// each client's change written down first; the activity of the whole import is
+// counted at its end, a write a day. A crash leaves each client's change to
+// RepairOrders, as for any change.
 func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) (OrdersSaved, error) {
 	var out OrdersSaved
 	seen := make(map[string]bool, len(orders))
-	ids := make([]string, len(orders))
 	for i := range orders {
 		o := &orders[i]
 		o.ID = strings.TrimSpace(o.ID)
@@ -48,7 +49,6 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 			return out, invalidf("order %s is given twice", o.ID)
 		}
 		seen[o.ID] = true
-		ids[i] = o.ID
 		if o.State == "" {
 			o.State = OrderInvoiced
 		}
@@ -67,14 +67,34 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 		}
 		byClient[id] = append(byClient[id], &orders[i])
 	}
+	// Every client exists, and an order its client's list does not name is new or
+	// another client's: that is looked up (only an order of no list can be either).
 	clients := make([]*Client, len(clientIDs))
-	if err := parallel(ctx, len(clientIDs), func(i int) (err error) {
-		clients[i], err = s.Client(ctx, clientIDs[i])
+	listed := make([]map[string]bool, len(clientIDs))
+	if err := parallel(ctx, len(clientIDs), func(i int) error {
+		c, err := s.Client(ctx, clientIDs[i])
+		if err != nil {
+			return err
+		}
+		refs, err := s.clientOrders(ctx, c.ID)
+		clients[i], listed[i] = c, make(map[string]bool, len(refs))
+		for _, r := range refs {
+			listed[i][r.ID] = true
+		}
 		return err
 	}); err != nil {
 		return out, err
 	}
-	owners, err := s.orderOwners(ctx, ids)
+	var unlisted []string
+	for i, id := range clientIDs {
+		for _, o := range byClient[id] {
+			if !listed[i][o.ID] {
+				unlisted = append(unlisted, o.ID)
+			}
+		}
+	}
+	listed = nil
+	owners, err := s.orderOwners(ctx, unlisted)
 	if err != nil {
 		return out, err
 	}
@@ -92,56 +112,156 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 	}
 
 	im := orderImport{s: s, actor: actor, owners: owners, counts: dayCounts{}}
-	err = parallel(ctx, len(clientIDs), func(i int) error {
-		return im.client(ctx, clients[i], byClient[clientIDs[i]])
-	})
-	// What was carried out is counted and finished even when a client failed.
+	for start := 0; start < len(clients) && err == nil; start += importChunk {
+		err = im.chunk(ctx, clients[start:min(start+importChunk, len(clients))], byClient)
+	}
+	// What was carried out is counted and finished even when a chunk failed.
 	if ferr := im.finish(ctx); err == nil {
 		err = ferr
 	}
 	return im.saved, err
 }
 
-// orderImport is an UpsertOrders on its way: its clients are saved concurrently.
+// importChunk is how many clients an import saves together, their money locks held:
+// their work documents, new orders and new order lists go in a few inserts.
+const importChunk = 200
+
+// importWorkers is how many clients of a chunk have their totals, stages and history
+// written at once: the engine writes one thing at a time, so more only wait.
+const importWorkers = 2
+
+// orderImport is an UpsertOrders on its way.
 type orderImport struct {
 	s      *Store
 	actor  string
-	owners map[string]string // order ID -> client, of the orders there before
+	owners map[string]string // order ID -> client, of the orders there before and in no list
 
-	mu      sync.Mutex
 	saved   OrdersSaved
 	counts  dayCounts
 	works   []string // carried out but for the counts
 	changed []string // clients, for the change log
 }
 
-// client saves one client's orders under its money lock.
-func (im *orderImport) client(ctx context.Context, c *Client, orders []*Order) error {
+// chunk saves the orders of a few clients, under their money locks.
+func (im *orderImport) chunk(ctx context.Context, clients []*Client, byClient map[string][]*Order) error {
 	s := im.s
-	defer s.money.lock(colClients, c.ID)()
-	refs, err := s.clientOrders(ctx, c.ID)
-	if err != nil {
+	ids := make([]string, len(clients))
+	for i, c := range clients {
+		ids[i] = c.ID
+	}
+	defer s.money.lockAll(colClients, ids)()
+	refs := make([][]OrderRef, len(clients))
+	if err := parallel(ctx, len(clients), func(i int) (err error) {
+		refs[i], err = s.clientOrders(ctx, ids[i])
+		return err
+	}); err != nil {
 		return err
 	}
+	var works []*orderWork
+	var before [][]OrderRef
+	for i, c := range clients {
+		changes, err := im.plan(ctx, c, byClient[c.ID], refs[i])
+		if err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			works = append(works, newWork(im.actor, c.ID, refs[i], changes))
+			before = append(before, refs[i])
+		}
+	}
+	if len(works) == 0 {
+		return nil
+	}
+	docs := make([]any, len(works))
+	for i, w := range works {
+		docs[i] = w
+	}
+	if _, err := s.c(colOrderWork).InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("save orders: %w", err)
+	}
+	if err := s.writeOrders(ctx, works); err != nil {
+		return err
+	}
+	if err := s.crashPoint("orders.written"); err != nil {
+		return err
+	}
+	// The order lists: the new ones in one insert.
+	lists := make([][]OrderRef, len(works))
+	var fresh []any
+	for i, w := range works {
+		lists[i] = listAfter(w, before[i])
+		doc := clientOrdersDoc{ID: w.Client, Orders: lists[i]}
+		if len(before[i]) == 0 {
+			fresh = append(fresh, doc)
+			continue
+		}
+		if _, err := s.c(colClientOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Client}}, doc, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("save orders of %s: %w", w.Client, err)
+		}
+	}
+	if len(fresh) > 0 {
+		there, err := s.insertNew(ctx, colClientOrders, fresh, nil)
+		if err != nil {
+			return fmt.Errorf("save order lists: %w", err)
+		}
+		for i := range there {
+			doc := fresh[i].(clientOrdersDoc)
+			if _, err := s.c(colClientOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: doc.ID}}, doc, options.Replace().SetUpsert(true)); err != nil {
+				return fmt.Errorf("save orders of %s: %w", doc.ID, err)
+			}
+		}
+	}
+	later := make([]laterRecords, len(works))
+	errs := make([]error, len(works))
+	var g errgroup.Group
+	g.SetLimit(importWorkers)
+	for i := range works {
+		g.Go(func() error {
+			errs[i] = s.followOrders(ctx, works[i], lists[i], &later[i])
+			return errs[i]
+		})
+	}
+	err := g.Wait()
+	var all laterRecords
+	for _, l := range later {
+		all.moves, all.audits = append(all.moves, l.moves...), append(all.audits, l.audits...)
+	}
+	if lerr := s.writeLater(ctx, &all); err == nil {
+		err = lerr
+	}
+	for i, w := range works {
+		if errs[i] == nil { // carried out: counted at the end
+			s.countWork(im.counts, w)
+			im.works = append(im.works, w.ID)
+			im.changed = append(im.changed, w.Client)
+		}
+	}
+	return err
+}
+
+// plan compares a client's orders in the file with what is saved: the changes, and
+// the counts of what is created, updated and unchanged.
+func (im *orderImport) plan(ctx context.Context, c *Client, orders []*Order, refs []OrderRef) ([]orderChange, error) {
+	s := im.s
 	listed := make(map[string]*OrderRef, len(refs))
 	for i := range refs {
 		listed[refs[i].ID] = &refs[i]
 	}
 	now := s.now()
-	var saved OrdersSaved
 	var changes []orderChange
 	for _, o := range orders {
 		r := listed[o.ID]
 		_, known := im.owners[o.ID]
 		if r != nil && sameAsRef(r, o) {
-			saved.Unchanged++
+			im.saved.Unchanged++
 			continue
 		}
 		var before *Order
 		if r != nil || known {
+			var err error
 			before, err = s.Order(ctx, o.ID)
 			if err != nil && !errors.Is(err, ErrNotFound) {
-				return err
+				return nil, err
 			}
 		}
 		if before == nil {
@@ -151,41 +271,22 @@ func (im *orderImport) client(ctx context.Context, c *Client, orders []*Order) e
 			}
 			after.CreatedAt, after.CreatedBy, after.UpdatedAt, after.UpdatedBy = now, im.actor, now, im.actor
 			changes = append(changes, orderChange{after: &after})
-			saved.Created++
+			im.saved.Created++
 			continue
 		}
 		if before.ClientID != o.ClientID {
-			return invalidf("order %s belongs to another client", o.ID)
+			return nil, invalidf("order %s belongs to another client", o.ID)
 		}
 		after := updated(before, o)
 		if sameOrder(before, after) {
-			saved.Unchanged++
+			im.saved.Unchanged++
 			continue
 		}
 		after.UpdatedAt, after.UpdatedBy = now, im.actor
 		changes = append(changes, orderChange{before: before, after: after})
-		saved.Updated++
+		im.saved.Updated++
 	}
-	if len(changes) > 0 {
-		w, err := s.writeDown(ctx, im.actor, c.ID, refs, changes)
-		if err != nil {
-			return err
-		}
-		if err := s.carryOut(ctx, w, refs, false); err != nil {
-			return err
-		}
-		im.mu.Lock()
-		s.countWork(im.counts, w)
-		im.works = append(im.works, w.ID)
-		im.changed = append(im.changed, c.ID)
-		im.mu.Unlock()
-	}
-	im.mu.Lock()
-	im.saved.Created += saved.Created
-	im.saved.Updated += saved.Updated
-	im.saved.Unchanged += saved.Unchanged
-	im.mu.Unlock()
-	return nil
+	return changes, nil
 }
 
 // finish counts the activity of every change carried out, a write a day, then lets
@@ -195,14 +296,33 @@ func (im *orderImport) finish(ctx context.Context) error {
 	s := im.s
 	ctx = context.WithoutCancel(ctx)
 	s.writeCounts(ctx, im.counts)
-	err := parallel(ctx, len(im.works), func(i int) error {
-		_, err := s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: im.works[i]}})
-		return err
-	})
+	var err error
+	if len(im.works) > 0 {
+		_, err = s.c(colOrderWork).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: im.works}}}})
+	}
 	if rerr := s.recordChanges(ctx, im.changed...); rerr != nil {
 		s.log.Warn("record client changes", "err", rerr)
 	}
 	return err
+}
+
+// lockAll takes the locks of several documents, each stripe once and in order, so
+// that two callers never wait for each other.
+func (l *docLocks) lockAll(collection string, ids []string) func() {
+	var stripes []int
+	for _, id := range ids {
+		stripes = append(stripes, l.stripe(collection, id))
+	}
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, i := range stripes {
+		l.stripes[i].Lock()
+	}
+	return func() {
+		for _, i := range stripes {
+			l.stripes[i].Unlock()
+		}
+	}
 }
 
 // updated is a known order as the file gives it.
@@ -251,9 +371,9 @@ func sameAsRef(r *OrderRef, o *Order) bool {
 	return false
 }
 
-// writeDown saves a change of one client's orders as a work document, before any of
-// it is carried out. refs is the client's order list before the change.
-func (s *Store) writeDown(ctx context.Context, actor, clientID string, refs []OrderRef, changes []orderChange) (*orderWork, error) {
+// newWork is a change of one client's orders as written down before any of it is
+// carried out. refs is the client's order list before the change.
+func newWork(actor, clientID string, refs []OrderRef, changes []orderChange) *orderWork {
 	w := &orderWork{ID: newID(), Client: clientID, Actor: actor}
 	w.PaidBefore, _ = paidCount(refs)
 	for _, ch := range changes {
@@ -263,16 +383,13 @@ func (s *Store) writeDown(ctx context.Context, actor, clientID string, refs []Or
 		}
 		w.Before, w.After = append(w.Before, before), append(w.After, *ch.after)
 	}
-	if _, err := s.c(colOrderWork).InsertOne(ctx, w); err != nil {
-		return nil, fmt.Errorf("save orders: %w", err)
-	}
-	return w, nil
+	return w
 }
 
 // orderOwners finds which of the orders exist, and their clients. The whole
 // collection is read (its client field) when that costs less than a read per order,
-// as for a first import into a base with few orders or a second import of the same
-// file: only an `_id` filter is fast on the embedded engine.
+// as for a first import into a base with few orders: only an `_id` filter is fast on
+// the embedded engine.
 func (s *Store) orderOwners(ctx context.Context, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	if len(ids) == 0 {

@@ -83,19 +83,19 @@ func TestUpsertOrdersCountsActivityOfTheWholeFile(t *testing.T) {
 	b := newMoneyBase(t)
 	ctx := context.Background()
 	var clients []string
-	for i := range 12 {
+	for i := range 240 { // more than a chunk
 		clients = append(clients, storetest.Client(t, b.s, fmt.Sprintf("Клиент %d", i), b.anna.ManagerID).ID)
 	}
 	var orders []store.Order
-	for i := range 60 {
+	for i := range 5 * len(clients) {
 		o := paidOrder(fmt.Sprintf("Н-%d", i), clients[i%len(clients)], 1+i%3, 10_00)
-		if (i/12)%2 == 1 { // each client: three paid, two not
+		if (i/len(clients))%2 == 1 { // each client: three paid, two not
 			o.State, o.Payments = store.OrderInvoiced, nil
 		}
 		orders = append(orders, o)
 	}
 	saved, err := b.s.UpsertOrders(ctx, "import", orders)
-	if err != nil || saved.Created != 60 {
+	if err != nil || saved.Created != len(orders) {
 		t.Fatalf("import: %+v %v", saved, err)
 	}
 	for d := 1; d <= 3; d++ {
@@ -105,7 +105,8 @@ func TestUpsertOrdersCountsActivityOfTheWholeFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := a[b.anna.ManagerID]
-		if got[store.ActInvoiced] != 200_00 || got[store.ActRevenue] != 120_00 || got[store.ActOrders] != 12 {
+		// A third of the orders a day, three fifths of them paid.
+		if got[store.ActInvoiced] != 400*10_00 || got[store.ActRevenue] != 240*10_00 || got[store.ActOrders] != 240 {
 			t.Errorf("February %d: %v", d, got)
 		}
 	}
@@ -114,7 +115,29 @@ func TestUpsertOrdersCountsActivityOfTheWholeFile(t *testing.T) {
 			t.Fatalf("client %s: %s, %d paid", c.Name, c.Stage, c.OrdersCount)
 		}
 	}
-	if again, err := b.s.UpsertOrders(ctx, "import", orders); err != nil || again.Unchanged != 60 {
+	// The stage moves, recorded for the reports and the audit log together.
+	now := b.clock.Now()
+	moves, audits := 0, 0
+	if err := b.s.EachStageMove(ctx, now.Add(-time.Hour), now.Add(time.Hour), func(m store.StageMove) error {
+		if m.To == store.StageGold && m.By == "import" {
+			moves++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.s.AuditBetween(ctx, now.Add(-time.Hour), now.Add(time.Hour), func(e store.AuditEntry) error {
+		if e.Action == "client.stage" {
+			audits++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if moves != len(clients) || audits != len(clients) {
+		t.Fatalf("%d stage moves and %d audit entries recorded, want %d", moves, audits, len(clients))
+	}
+	if again, err := b.s.UpsertOrders(ctx, "import", orders); err != nil || again.Unchanged != len(orders) {
 		t.Fatalf("again: %+v %v", again, err)
 	}
 }

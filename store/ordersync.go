@@ -72,9 +72,9 @@ func (s *Store) applyOrders(ctx context.Context, actor, clientID string, changes
 	if err != nil {
 		return err
 	}
-	w, err := s.writeDown(ctx, actor, clientID, refs, changes)
-	if err != nil {
-		return err
+	w := newWork(actor, clientID, refs, changes)
+	if _, err := s.c(colOrderWork).InsertOne(ctx, w); err != nil {
+		return fmt.Errorf("save orders: %w", err)
 	}
 	return s.finishOrders(ctx, w, refs)
 }
@@ -82,7 +82,7 @@ func (s *Store) applyOrders(ctx context.Context, actor, clientID string, changes
 // finishOrders carries out a written-down change; each step may be done again. refs
 // as for carryOut.
 func (s *Store) finishOrders(ctx context.Context, w *orderWork, refs []OrderRef) error {
-	if err := s.carryOut(ctx, w, refs, true); err != nil {
+	if err := s.carryOut(ctx, w, refs); err != nil {
 		return err
 	}
 	if !w.Counted {
@@ -99,11 +99,9 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork, refs []OrderRef)
 
 // carryOut does a written-down change but its activity counts: the orders, the
 // client's order list and totals, its stage and its history. refs is the client's
-// order list as read under its money lock before the change (nil: read it); record
-// false leaves the client's change to the caller's change log entry (an import
-// records its clients together).
-func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef, record bool) error {
-	if err := s.writeOrders(ctx, w); err != nil {
+// order list as read under its money lock before the change (nil: read it).
+func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef) error {
+	if err := s.writeOrders(ctx, []*orderWork{w}); err != nil {
 		return err
 	}
 	if err := s.crashPoint("orders.written"); err != nil {
@@ -114,24 +112,36 @@ func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef, rec
 		if refs, err = s.clientOrders(ctx, w.Client); err != nil {
 			return err
 		}
-	} else {
-		refs = slices.Clone(refs)
 	}
-	for i := range w.After {
-		r := refOf(&w.After[i])
-		if j := slices.IndexFunc(refs, func(x OrderRef) bool { return x.ID == r.ID }); j >= 0 {
-			refs[j] = r
-		} else {
-			refs = append(refs, r)
-		}
-	}
-	sort.SliceStable(refs, func(i, j int) bool { return refs[i].Date.After(refs[j].Date) })
+	list := listAfter(w, refs)
 	if _, err := s.c(colClientOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Client}},
-		clientOrdersDoc{ID: w.Client, Orders: refs}, options.Replace().SetUpsert(true)); err != nil {
+		clientOrdersDoc{ID: w.Client, Orders: list}, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("save orders of %s: %w", w.Client, err)
 	}
-	paid, total := paidCount(refs)
-	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore, record)
+	return s.followOrders(ctx, w, list, nil)
+}
+
+// listAfter is a client's order list (refs) with a change's orders, newest first.
+func listAfter(w *orderWork, refs []OrderRef) []OrderRef {
+	list := slices.Clone(refs)
+	for i := range w.After {
+		r := refOf(&w.After[i])
+		if j := slices.IndexFunc(list, func(x OrderRef) bool { return x.ID == r.ID }); j >= 0 {
+			list[j] = r
+		} else {
+			list = append(list, r)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Date.After(list[j].Date) })
+	return list
+}
+
+// followOrders brings a client's totals, stage and history in line with its orders
+// (list, saved). With later given, the change log and a stage move's records are
+// left to the caller (an import writes them together).
+func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef, later *laterRecords) error {
+	paid, total := paidCount(list)
+	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore, later == nil)
 	if err != nil {
 		return err
 	}
@@ -140,7 +150,7 @@ func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef, rec
 	}
 	if to := moneyStage(c.Stage, w.PaidBefore, paid); to != c.Stage {
 		why := Refusal{Code: c.RefusalCode, Reason: c.RefusalReason} // red stays red, for the same reason
-		if _, err := s.moveStage(ctx, w.Actor, w.Client, to, why, causeOf(w)); err != nil {
+		if _, err := s.moveStageLater(ctx, w.Actor, w.Client, to, why, causeOf(w), later); err != nil {
 			return err
 		}
 	}
@@ -156,32 +166,62 @@ func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef, rec
 	return s.crashPoint("orders.lined")
 }
 
-// writeOrders saves a change's orders: the new ones in one insert (an import brings
+// laterRecords are what an import's stage moves leave to be written together: the
+// moves for the reports (a day's are one document, which a write a move would
+// rewrite thousands of times) and their audit entries.
+type laterRecords struct {
+	moves  []StageMove
+	audits []any
+}
+
+func (s *Store) writeLater(ctx context.Context, l *laterRecords) error {
+	byDay := map[string][]string{}
+	for _, m := range l.moves {
+		id := s.companyDayID(m.At)
+		byDay[id] = append(byDay[id], m.line())
+	}
+	for id, lines := range byDay {
+		err := s.upsertOne(ctx, colStageDays, id, bson.D{{Key: "$addToSet", Value: bson.D{{Key: "moves", Value: bson.D{{Key: "$each", Value: lines}}}}}})
+		if err != nil {
+			return fmt.Errorf("record stage moves: %w", err)
+		}
+	}
+	if len(l.audits) > 0 {
+		if _, err := s.c(colAudit).InsertMany(ctx, l.audits); err != nil {
+			return fmt.Errorf("write audit log: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeOrders saves changes' orders: the new ones in one insert (an import brings
 // thousands), and with a copy in openOrders of each with money owed, so that the
 // unpaid and the overdue are read without reading every order. A new order found
-// there already (this change carried out before a crash) is written again.
-func (s *Store) writeOrders(ctx context.Context, w *orderWork) error {
+// there already (the change carried out before a crash) is written again.
+func (s *Store) writeOrders(ctx context.Context, works []*orderWork) error {
 	var fresh, owed []any
-	for i := range w.After {
-		o := &w.After[i]
-		if w.Before[i].ID == "" {
-			fresh = append(fresh, o)
-			if o.Owed() > 0 {
-				owed = append(owed, o)
+	for _, w := range works {
+		for i := range w.After {
+			o := &w.After[i]
+			if w.Before[i].ID == "" {
+				fresh = append(fresh, o)
+				if o.Owed() > 0 {
+					owed = append(owed, o)
+				}
+				continue
 			}
-			continue
-		}
-		if err := s.replaceOrder(ctx, colOrders, o); err != nil {
-			return err
-		}
-		var err error
-		if o.Owed() > 0 {
-			err = s.replaceOrder(ctx, colOpenOrders, o)
-		} else {
-			_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
-		}
-		if err != nil {
-			return fmt.Errorf("keep open order %s: %w", o.ID, err)
+			if err := s.replaceOrder(ctx, colOrders, o); err != nil {
+				return err
+			}
+			var err error
+			if o.Owed() > 0 {
+				err = s.replaceOrder(ctx, colOpenOrders, o)
+			} else {
+				_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
+			}
+			if err != nil {
+				return fmt.Errorf("keep open order %s: %w", o.ID, err)
+			}
 		}
 	}
 	for _, col := range []struct {
@@ -193,7 +233,7 @@ func (s *Store) writeOrders(ctx context.Context, w *orderWork) error {
 		}
 		there, err := s.insertNew(ctx, col.name, col.docs, nil)
 		if err != nil {
-			return fmt.Errorf("save orders of %s: %w", w.Client, err)
+			return fmt.Errorf("save orders: %w", err)
 		}
 		for i := range there {
 			if err := s.replaceOrder(ctx, col.name, col.docs[i].(*Order)); err != nil {
