@@ -69,7 +69,7 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 	}
 	// Every client exists, and an order its client's list does not name is new or
 	// another client's: that is looked up (only an order of no list can be either).
-	clients := make([]*Client, len(clientIDs))
+	clients := make([]importClient, len(clientIDs)) // not the whole documents: 10,000 take tens of MB
 	listed := make([]map[string]bool, len(clientIDs))
 	if err := parallel(ctx, len(clientIDs), func(i int) error {
 		c, err := s.Client(ctx, clientIDs[i])
@@ -77,7 +77,7 @@ func (s *Store) UpsertOrders(ctx context.Context, actor string, orders []Order) 
 			return err
 		}
 		refs, err := s.clientOrders(ctx, c.ID)
-		clients[i], listed[i] = c, make(map[string]bool, len(refs))
+		clients[i], listed[i] = importClient{ID: c.ID, ManagerID: c.ManagerID}, make(map[string]bool, len(refs))
 		for _, r := range refs {
 			listed[i][r.ID] = true
 		}
@@ -142,8 +142,11 @@ type orderImport struct {
 	changed []string // clients, for the change log
 }
 
+// importClient is what an import keeps of a client.
+type importClient struct{ ID, ManagerID string }
+
 // chunk saves the orders of a few clients, under their money locks.
-func (im *orderImport) chunk(ctx context.Context, clients []*Client, byClient map[string][]*Order) error {
+func (im *orderImport) chunk(ctx context.Context, clients []importClient, byClient map[string][]*Order) error {
 	s := im.s
 	ids := make([]string, len(clients))
 	for i, c := range clients {
@@ -241,7 +244,7 @@ func (im *orderImport) chunk(ctx context.Context, clients []*Client, byClient ma
 
 // plan compares a client's orders in the file with what is saved: the changes, and
 // the counts of what is created, updated and unchanged.
-func (im *orderImport) plan(ctx context.Context, c *Client, orders []*Order, refs []OrderRef) ([]orderChange, error) {
+func (im *orderImport) plan(ctx context.Context, c importClient, orders []*Order, refs []OrderRef) ([]orderChange, error) {
 	s := im.s
 	listed := make(map[string]*OrderRef, len(refs))
 	for i := range refs {

@@ -178,16 +178,17 @@ type orderImporter struct {
 
 	pos   [numOrderFields]int
 	cells []string
-	rows  []orderRow
-	lines map[string]int // order number -> line
+	// The orders read, and what finds each one's client.
+	orders []store.Order
+	keys   []clientKeys
+	lines  map[string]int // order number -> line
 }
 
-// orderRow is an order read, with what finds its client.
-type orderRow struct {
+// clientKeys are what finds an order's client, with the order's line.
+type clientKeys struct {
 	line       int
 	inn, email string
 	name       string
-	order      store.Order
 }
 
 func newOrderImporter(s *store.Store, opts OrderImportOptions) *orderImporter {
@@ -250,11 +251,8 @@ func (oi *orderImporter) run(ctx context.Context, actor string, next rowFunc) (O
 	if oi.rep.Failed > 0 {
 		return oi.rep, nil
 	}
-	orders := make([]store.Order, len(oi.rows))
-	for i := range oi.rows {
-		orders[i] = oi.rows[i].order
-	}
-	oi.rows = nil
+	orders := oi.orders
+	oi.orders, oi.keys, oi.lines = nil, nil, nil
 	saved, err := oi.s.UpsertOrders(ctx, actor, orders)
 	oi.rep.Saved = saved
 	return oi.rep, err
@@ -331,8 +329,8 @@ func (oi *orderImporter) row(line int, rec []string) {
 			return
 		}
 	}
-	r := orderRow{line: line, name: get(oClient)}
-	o := &r.order
+	r := clientKeys{line: line, name: get(oClient)}
+	o := &store.Order{}
 	o.ID = get(oNumber)
 	if o.ID == "" {
 		bad(oNumber, "empty; every order needs its number")
@@ -410,7 +408,7 @@ func (oi *orderImporter) row(line int, rec []string) {
 		oi.fail(line, strings.Join(errs, "; "))
 		return
 	}
-	oi.rows = append(oi.rows, r)
+	oi.orders, oi.keys = append(oi.orders, *o), append(oi.keys, r)
 }
 
 // dateLayouts are the ways 1C, MoySklad and Excel write a date, in the company's
@@ -461,7 +459,7 @@ func (oi *orderImporter) amount(v string) (int64, error) {
 // several clients have is an error (the row needs the INN).
 func (oi *orderImporter) findClients(ctx context.Context) error {
 	byINN, byEmail := map[string]string{}, map[string]string{}
-	for _, r := range oi.rows {
+	for _, r := range oi.keys {
 		if r.inn != "" {
 			byINN[r.inn] = ""
 		}
@@ -469,7 +467,7 @@ func (oi *orderImporter) findClients(ctx context.Context) error {
 	if err := oi.lookUp(ctx, byINN, oi.s.FindByINN); err != nil {
 		return err
 	}
-	for _, r := range oi.rows {
+	for _, r := range oi.keys {
 		if r.email != "" && byINN[r.inn] == "" {
 			byEmail[r.email] = ""
 		}
@@ -478,7 +476,7 @@ func (oi *orderImporter) findClients(ctx context.Context) error {
 		return err
 	}
 	var names []string
-	for _, r := range oi.rows {
+	for _, r := range oi.keys {
 		if byINN[r.inn] == "" && byEmail[r.email] == "" && r.name != "" {
 			names = append(names, r.name)
 		}
@@ -487,8 +485,8 @@ func (oi *orderImporter) findClients(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	kept := oi.rows[:0]
-	for _, r := range oi.rows {
+	kept := 0
+	for i, r := range oi.keys {
 		id := byINN[r.inn]
 		if id == "" {
 			id = byEmail[r.email]
@@ -504,15 +502,16 @@ func (oi *orderImporter) findClients(ctx context.Context) error {
 			oi.fail(r.line, "no client found by "+oi.tried(r))
 			continue
 		}
-		r.order.ClientID = id
-		kept = append(kept, r)
+		oi.orders[kept], oi.keys[kept] = oi.orders[i], r
+		oi.orders[kept].ClientID = id
+		kept++
 	}
-	oi.rows = kept
+	oi.orders, oi.keys = oi.orders[:kept], oi.keys[:kept]
 	return nil
 }
 
 // tried says what a row's client was looked for by.
-func (oi *orderImporter) tried(r orderRow) string {
+func (oi *orderImporter) tried(r clientKeys) string {
 	var parts []string
 	if r.inn != "" {
 		parts = append(parts, oi.label(oINN)+" "+r.inn)
