@@ -470,6 +470,13 @@ func (s *Store) MoveStage(ctx context.Context, actor, clientID string, to Stage,
 
 // moveStage moves a client; orderID names the order the move follows from, if any.
 func (s *Store) moveStage(ctx context.Context, actor, clientID string, to Stage, why Refusal, orderID string) (*Client, error) {
+	return s.moveStageLater(ctx, actor, clientID, to, why, orderID, nil)
+}
+
+// moveStageLater is moveStage; with later given, the move's record for the reports,
+// its change-log and audit entries are left in it for the caller to write together
+// with others' (an import moves thousands of clients).
+func (s *Store) moveStageLater(ctx context.Context, actor, clientID string, to Stage, why Refusal, orderID string, later *laterRecords) (*Client, error) {
 	if !to.Valid() {
 		return nil, invalidf("unknown funnel stage %q", to)
 	}
@@ -544,16 +551,24 @@ func (s *Store) moveStage(ctx context.Context, actor, clientID string, to Stage,
 		if before.StageSince != nil {
 			since = *before.StageSince
 		}
-		if err := s.recordStageMove(ctx, StageMove{Client: clientID, Seq: it.Seq, From: before.Stage, To: to, At: it.At,
-			Since: since, Reason: reason, Code: code, By: actor}); err != nil {
+		move := StageMove{Client: clientID, Seq: it.Seq, From: before.Stage, To: to, At: it.At,
+			Since: since, Reason: reason, Code: code, By: actor}
+		if later != nil {
+			later.moves = append(later.moves, move)
+		} else if err := s.recordStageMove(ctx, move); err != nil {
 			return nil, err
 		}
 	}
 	s.dir.put(&after)
+	audit := map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code, "order": orderID}
+	if later != nil {
+		later.audits = append(later.audits, AuditEntry{ID: newID(), At: s.now(), ActorID: actor, Action: "client.stage", Entity: "client", EntityID: clientID, Changes: audit})
+		return &after, nil
+	}
 	if err := s.recordChanges(ctx, clientID); err != nil {
 		s.log.Warn("record client change", "err", err)
 	}
-	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code, "order": orderID})
+	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, audit)
 	return &after, nil
 }
 

@@ -73,13 +73,17 @@ import (
 type docLocks struct{ stripes [256]sync.Mutex }
 
 func (l *docLocks) lock(collection, id string) func() {
+	m := &l.stripes[l.stripe(collection, id)]
+	m.Lock()
+	return m.Unlock
+}
+
+func (l *docLocks) stripe(collection, id string) int {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(collection))
 	_, _ = h.Write([]byte{0})
 	_, _ = h.Write([]byte(id))
-	m := &l.stripes[h.Sum32()%uint32(len(l.stripes))]
-	m.Lock()
-	return m.Unlock
+	return int(h.Sum32() % uint32(len(l.stripes)))
 }
 
 // insertChunk is about the most bytes one insert carries: the driver and the engine

@@ -72,55 +72,76 @@ func (s *Store) applyOrders(ctx context.Context, actor, clientID string, changes
 	if err != nil {
 		return err
 	}
-	w := orderWork{ID: newID(), Client: clientID, Actor: actor}
-	w.PaidBefore, _ = paidCount(refs)
-	for _, ch := range changes {
-		var before Order
-		if ch.before != nil {
-			before = *ch.before
-		}
-		w.Before, w.After = append(w.Before, before), append(w.After, *ch.after)
-	}
+	w := newWork(actor, clientID, refs, changes)
 	if _, err := s.c(colOrderWork).InsertOne(ctx, w); err != nil {
 		return fmt.Errorf("save orders: %w", err)
 	}
-	return s.finishOrders(ctx, &w)
+	return s.finishOrders(ctx, w, refs)
 }
 
-// finishOrders carries out a written-down change; each step may be done again.
-func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
-	for i := range w.After {
-		o := &w.After[i]
-		_, err := s.c(colOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
-		if err != nil {
-			return fmt.Errorf("save order %s: %w", o.ID, err)
+// finishOrders carries out a written-down change; each step may be done again. refs
+// as for carryOut.
+func (s *Store) finishOrders(ctx context.Context, w *orderWork, refs []OrderRef) error {
+	if err := s.carryOut(ctx, w, refs); err != nil {
+		return err
+	}
+	if !w.Counted {
+		counts := dayCounts{}
+		s.countWork(counts, w)
+		s.writeCounts(ctx, counts)
+		if err := s.markOrderWork(ctx, w.ID, "counted"); err != nil {
+			return err
 		}
 	}
-	if err := s.keepOpenOrders(ctx, w.After); err != nil {
+	_, err := s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}})
+	return err
+}
+
+// carryOut does a written-down change but its activity counts: the orders, the
+// client's order list and totals, its stage and its history. refs is the client's
+// order list as read under its money lock before the change (nil: read it).
+func (s *Store) carryOut(ctx context.Context, w *orderWork, refs []OrderRef) error {
+	if err := s.writeOrders(ctx, []*orderWork{w}); err != nil {
 		return err
 	}
 	if err := s.crashPoint("orders.written"); err != nil {
 		return err
 	}
-	refs, err := s.clientOrders(ctx, w.Client)
-	if err != nil {
-		return err
-	}
-	for i := range w.After {
-		r := refOf(&w.After[i])
-		if j := slices.IndexFunc(refs, func(x OrderRef) bool { return x.ID == r.ID }); j >= 0 {
-			refs[j] = r
-		} else {
-			refs = append(refs, r)
+	if refs == nil {
+		var err error
+		if refs, err = s.clientOrders(ctx, w.Client); err != nil {
+			return err
 		}
 	}
-	sort.SliceStable(refs, func(i, j int) bool { return refs[i].Date.After(refs[j].Date) })
+	list := listAfter(w, refs)
 	if _, err := s.c(colClientOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: w.Client}},
-		clientOrdersDoc{ID: w.Client, Orders: refs}, options.Replace().SetUpsert(true)); err != nil {
+		clientOrdersDoc{ID: w.Client, Orders: list}, options.Replace().SetUpsert(true)); err != nil {
 		return fmt.Errorf("save orders of %s: %w", w.Client, err)
 	}
-	paid, total := paidCount(refs)
-	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore)
+	return s.followOrders(ctx, w, list, nil)
+}
+
+// listAfter is a client's order list (refs) with a change's orders, newest first.
+func listAfter(w *orderWork, refs []OrderRef) []OrderRef {
+	list := slices.Clone(refs)
+	for i := range w.After {
+		r := refOf(&w.After[i])
+		if j := slices.IndexFunc(list, func(x OrderRef) bool { return x.ID == r.ID }); j >= 0 {
+			list[j] = r
+		} else {
+			list = append(list, r)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Date.After(list[j].Date) })
+	return list
+}
+
+// followOrders brings a client's totals, stage and history in line with its orders
+// (list, saved). With later given, the change log and a stage move's records are
+// left to the caller (an import writes them together).
+func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef, later *laterRecords) error {
+	paid, total := paidCount(list)
+	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore, later == nil)
 	if err != nil {
 		return err
 	}
@@ -132,7 +153,7 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
 		if to.Red() && why.Reason == "" {
 			why.Reason = "order " + causeOf(w)
 		}
-		if _, err := s.moveStage(ctx, w.Actor, w.Client, to, why, causeOf(w)); err != nil {
+		if _, err := s.moveStageLater(ctx, w.Actor, w.Client, to, why, causeOf(w), later); err != nil {
 			return err
 		}
 	}
@@ -145,35 +166,91 @@ func (s *Store) finishOrders(ctx context.Context, w *orderWork) error {
 		}
 		w.Lined = true
 	}
-	if err := s.crashPoint("orders.lined"); err != nil {
-		return err
-	}
-	if !w.Counted {
-		for i := range w.After {
-			s.countOrderChange(ctx, &w.Before[i], &w.After[i])
-		}
-		if err := s.markOrderWork(ctx, w.ID, "counted"); err != nil {
-			return err
-		}
-	}
-	_, err = s.c(colOrderWork).DeleteOne(ctx, bson.D{{Key: "_id", Value: w.ID}})
-	return err
+	return s.crashPoint("orders.lined")
 }
 
-// keepOpenOrders keeps a copy of every order with money owed in openOrders, so that
-// the unpaid and the overdue are read without reading every order.
-func (s *Store) keepOpenOrders(ctx context.Context, orders []Order) error {
-	for i := range orders {
-		o := &orders[i]
-		var err error
-		if o.Owed() > 0 {
-			_, err = s.c(colOpenOrders).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
-		} else {
-			_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
-		}
+// laterRecords are what an import's stage moves leave to be written together: the
+// moves for the reports (a day's are one document, which a write a move would
+// rewrite thousands of times) and their audit entries.
+type laterRecords struct {
+	moves  []StageMove
+	audits []any
+}
+
+func (s *Store) writeLater(ctx context.Context, l *laterRecords) error {
+	byDay := map[string][]string{}
+	for _, m := range l.moves {
+		id := s.companyDayID(m.At)
+		byDay[id] = append(byDay[id], m.line())
+	}
+	for id, lines := range byDay {
+		err := s.upsertOne(ctx, colStageDays, id, bson.D{{Key: "$addToSet", Value: bson.D{{Key: "moves", Value: bson.D{{Key: "$each", Value: lines}}}}}})
 		if err != nil {
-			return fmt.Errorf("keep open order %s: %w", o.ID, err)
+			return fmt.Errorf("record stage moves: %w", err)
 		}
+	}
+	if len(l.audits) > 0 {
+		if _, err := s.c(colAudit).InsertMany(ctx, l.audits); err != nil {
+			return fmt.Errorf("write audit log: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeOrders saves changes' orders: the new ones in one insert (an import brings
+// thousands), and with a copy in openOrders of each with money owed, so that the
+// unpaid and the overdue are read without reading every order. A new order found
+// there already (the change carried out before a crash) is written again.
+func (s *Store) writeOrders(ctx context.Context, works []*orderWork) error {
+	var fresh, owed []any
+	for _, w := range works {
+		for i := range w.After {
+			o := &w.After[i]
+			if w.Before[i].ID == "" {
+				fresh = append(fresh, o)
+				if o.Owed() > 0 {
+					owed = append(owed, o)
+				}
+				continue
+			}
+			if err := s.replaceOrder(ctx, colOrders, o); err != nil {
+				return err
+			}
+			var err error
+			if o.Owed() > 0 {
+				err = s.replaceOrder(ctx, colOpenOrders, o)
+			} else {
+				_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
+			}
+			if err != nil {
+				return fmt.Errorf("keep open order %s: %w", o.ID, err)
+			}
+		}
+	}
+	for _, col := range []struct {
+		name string
+		docs []any
+	}{{colOrders, fresh}, {colOpenOrders, owed}} {
+		if len(col.docs) == 0 {
+			continue
+		}
+		there, err := s.insertNew(ctx, col.name, col.docs, nil)
+		if err != nil {
+			return fmt.Errorf("save orders: %w", err)
+		}
+		for i := range there {
+			if err := s.replaceOrder(ctx, col.name, col.docs[i].(*Order)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) replaceOrder(ctx context.Context, col string, o *Order) error {
+	_, err := s.c(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("save order %s: %w", o.ID, err)
 	}
 	return nil
 }
@@ -206,7 +283,7 @@ func causeOf(w *orderWork) string {
 
 // setClientTotals keeps the card's copy of the paid orders; a new paid order ends the
 // client's risk of leaving.
-func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, grew bool) (*Client, error) {
+func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, grew, record bool) (*Client, error) {
 	update := bson.D{{Key: "$set", Value: bson.D{{Key: "ordersCount", Value: paid}, {Key: "ordersTotal", Value: total}}},
 		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
 	if grew {
@@ -224,8 +301,10 @@ func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, 
 		return nil, fmt.Errorf("count orders of %s: %w", clientID, err)
 	}
 	s.dir.put(&c)
-	if err := s.recordChanges(ctx, clientID); err != nil {
-		s.log.Warn("record client change", "err", err)
+	if record {
+		if err := s.recordChanges(ctx, clientID); err != nil {
+			s.log.Warn("record client change", "err", err)
+		}
 	}
 	return &c, nil
 }
@@ -292,15 +371,38 @@ func orderLines(w *orderWork) []Interaction {
 	return out
 }
 
-// countOrderChange moves the activity counts from what the order was to what it is:
-// orders made count on their date (invoiced), payments on theirs (revenue, also the
-// client's), an order paid in full on the day it was (orders).
-func (s *Store) countOrderChange(ctx context.Context, before, after *Order) {
-	type day struct {
-		at  time.Time
-		inc bson.D
+// dayCounts are activity increments by company day, summed: an import of a year of
+// orders writes each day once.
+type dayCounts map[string]*dayCount
+
+type dayCount struct {
+	at   time.Time
+	keys []string // in the order first counted
+	sums map[string]int64
+}
+
+func (d dayCounts) add(id string, at time.Time, key string, n int64) {
+	c := d[id]
+	if c == nil {
+		c = &dayCount{at: at, sums: map[string]int64{}}
+		d[id] = c
 	}
-	days := map[string]*day{}
+	if _, ok := c.sums[key]; !ok {
+		c.keys = append(c.keys, key)
+	}
+	c.sums[key] += n
+}
+
+// countWork adds the activity a change moves, from what each order was to what it
+// is: orders made count on their date (invoiced), payments on theirs (revenue, also
+// the client's), an order paid in full on the day it was (orders).
+func (s *Store) countWork(d dayCounts, w *orderWork) {
+	for i := range w.After {
+		s.countOrderChange(d, &w.Before[i], &w.After[i])
+	}
+}
+
+func (s *Store) countOrderChange(d dayCounts, before, after *Order) {
 	add := func(o *Order, at time.Time, key string, n int64) {
 		if n == 0 {
 			return
@@ -310,13 +412,9 @@ func (s *Store) countOrderChange(ctx context.Context, before, after *Order) {
 			manager = NoManager
 		}
 		id := s.companyDayID(at)
-		if days[id] == nil {
-			days[id] = &day{at: at}
-		}
-		d := days[id]
-		d.inc = append(d.inc, bson.E{Key: "m." + manager + "." + key, Value: n})
+		d.add(id, at, "m."+manager+"."+key, n)
 		if key == ActRevenue {
-			d.inc = append(d.inc, bson.E{Key: "rev." + o.ClientID, Value: n})
+			d.add(id, at, "rev."+o.ClientID, n)
 		}
 	}
 	for sign, o := range map[int64]*Order{-1: before, 1: after} {
@@ -331,30 +429,22 @@ func (s *Store) countOrderChange(ctx context.Context, before, after *Order) {
 			add(o, *o.PaidAt, ActOrders, sign)
 		}
 	}
-	for _, d := range days {
-		if inc := sumIncs(d.inc); len(inc) > 0 {
-			s.incDay(ctx, d.at, inc)
-		}
-	}
 }
 
-// sumIncs adds up increments of the same field, dropping those that come to zero.
-func sumIncs(inc bson.D) bson.D {
-	sums := map[string]int64{}
-	var keys []string
-	for _, e := range inc {
-		if _, ok := sums[e.Key]; !ok {
-			keys = append(keys, e.Key)
+// writeCounts writes the increments, one write a day; those that came to zero are
+// left out.
+func (s *Store) writeCounts(ctx context.Context, d dayCounts) {
+	for _, c := range d {
+		inc := bson.D{}
+		for _, k := range c.keys {
+			if n := c.sums[k]; n != 0 {
+				inc = append(inc, bson.E{Key: k, Value: n})
+			}
 		}
-		sums[e.Key] += e.Value.(int64)
-	}
-	out := bson.D{}
-	for _, k := range keys {
-		if sums[k] != 0 {
-			out = append(out, bson.E{Key: k, Value: sums[k]})
+		if len(inc) > 0 {
+			s.incDay(ctx, c.at, inc)
 		}
 	}
-	return out
 }
 
 // RepairOrders finishes order changes a crash interrupted. The work documents are a
@@ -370,7 +460,7 @@ func (s *Store) RepairOrders(ctx context.Context) (int, error) {
 	}
 	for i := range works {
 		unlock := s.money.lock(colClients, works[i].Client)
-		err := s.finishOrders(ctx, &works[i])
+		err := s.finishOrders(ctx, &works[i], nil)
 		unlock()
 		if err != nil {
 			return i, err

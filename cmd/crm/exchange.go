@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/csvio"
 )
 
@@ -29,37 +30,25 @@ func separator(s string) (rune, error) {
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	comma := fs.String("comma", "", "column separator (default: detected from the header, ';' or ',')")
-	actor := fs.String("as", "import", "who the audit log names as the author")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	if len(args) > 1 && args[0] == "orders" {
+		return runImportOrders(ctx, e, args[1:])
 	}
-	if fs.NArg() != 1 {
-		return usageError{fmt.Errorf("give one CSV or xlsx file: crm import clients.csv (columns: docs/CSV.md)")}
-	}
-	sep, err := separator(*comma)
+	a, err := parseImportArgs(e, "import", "give one CSV or xlsx file: crm import clients.csv (columns: docs/CSV.md)", args)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(fs.Arg(0))
+	f, s, closeAll, err := openImport(ctx, e, a, "crm import")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	s, closeStore, err := openMigrated(ctx, e, "crm import", true)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
+	defer closeAll()
 	read := csvio.Import
-	if strings.EqualFold(filepath.Ext(fs.Arg(0)), ".xlsx") {
+	if a.xlsx {
 		read = csvio.ImportXLSX
 	}
-	rep, err := read(ctx, s, *actor, f, csvio.ImportOptions{Comma: sep, Now: e.cfg.Now})
+	rep, err := read(ctx, s, a.actor, f, csvio.ImportOptions{Comma: a.comma, Now: e.cfg.Now})
 	for _, re := range rep.Errors {
-		fmt.Fprintf(e.stderr, "%s:%d: %s\n", fs.Arg(0), re.Line, re.Message)
+		fmt.Fprintf(e.stderr, "%s:%d: %s\n", a.file, re.Line, re.Message)
 	}
 	fmt.Fprintf(e.stdout, "%d rows read: %d clients created, %d already in the base, %d rows skipped with errors\n",
 		rep.Read, rep.Created, rep.Existing, rep.Failed)
@@ -69,7 +58,47 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
+// importArgs are what both imports take: the file, its separator and the author.
+type importArgs struct {
+	file  string
+	comma rune
+	actor string
+	xlsx  bool
+}
+
+func parseImportArgs(e *env, name, usage string, args []string) (importArgs, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	comma := fs.String("comma", "", "column separator (default: detected from the header, ';' or ',')")
+	actor := fs.String("as", "import", "who the audit log and the history name as the author")
+	if err := fs.Parse(args); err != nil {
+		return importArgs{}, usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return importArgs{}, usageError{errors.New(usage)}
+	}
+	sep, err := separator(*comma)
+	return importArgs{file: fs.Arg(0), comma: sep, actor: *actor, xlsx: strings.EqualFold(filepath.Ext(fs.Arg(0)), ".xlsx")}, err
+}
+
+// openImport opens an import's file, then the database; closeAll closes both.
+func openImport(ctx context.Context, e *env, a importArgs, command string) (*os.File, *store.Store, func(), error) {
+	f, err := os.Open(a.file)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, closeStore, err := openMigrated(ctx, e, command, true)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	return f, s, func() { closeStore(); f.Close() }, nil
+}
+
 func runExport(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "orders" {
+		return runExportOrders(ctx, e, args[1:])
+	}
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	out := fs.String("o", "", "write to this file instead of standard output (required for xlsx)")
@@ -104,34 +133,39 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeStore()
 
-	var w io.Writer = e.stdout
-	var file *os.File
-	if *out != "" {
-		// Write next to the target and rename, so a failed export leaves no half file.
-		file, err = os.CreateTemp(filepath.Dir(*out), ".crm-export-*")
-		if err != nil {
-			return err
-		}
-		defer os.Remove(file.Name())
-		w = file
-	}
 	var n int
-	if *format == "xlsx" {
-		n, err = csvio.ExportXLSX(ctx, s, w, csvio.ExportOptions{})
-	} else {
-		n, err = csvio.Export(ctx, s, w, csvio.ExportOptions{Comma: sep})
+	write := func(w io.Writer) (err error) {
+		if *format == "xlsx" {
+			n, err = csvio.ExportXLSX(ctx, s, w, csvio.ExportOptions{})
+		} else {
+			n, err = csvio.Export(ctx, s, w, csvio.ExportOptions{Comma: sep})
+		}
+		return err
 	}
+	if *out == "" {
+		return write(e.stdout)
+	}
+	if err := writeAtomically(*out, write); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "%d clients written to %s\n", n, *out)
+	return nil
+}
+
+// writeAtomically writes a file next to path and renames it there once write has
+// succeeded, so that a failed export leaves no half file.
+func writeAtomically(path string, write func(io.Writer) error) error {
+	file, err := os.CreateTemp(filepath.Dir(path), ".crm-export-*")
 	if err != nil {
 		return err
 	}
-	if file != nil {
-		if err := file.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(file.Name(), *out); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "%d clients written to %s\n", n, *out)
+	defer os.Remove(file.Name())
+	if err := write(file); err != nil {
+		_ = file.Close()
+		return err
 	}
-	return nil
+	if err := file.Close(); err != nil {
+		return err
+	}
+	return os.Rename(file.Name(), path)
 }

@@ -188,8 +188,13 @@ func newImporter(s *store.Store, actor string, opts ImportOptions) *importer {
 
 // report is the import's report, its errors in line order, with the import's error.
 func (im *importer) report(err error) (ImportReport, error) {
-	sort.SliceStable(im.rep.Errors, func(i, j int) bool { return im.rep.Errors[i].Line < im.rep.Errors[j].Line })
+	sortErrors(im.rep.Errors)
 	return im.rep, err
+}
+
+// sortErrors puts row errors in line order.
+func sortErrors(errs []RowError) {
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 }
 
 type importer struct {
@@ -221,19 +226,33 @@ type group struct {
 }
 
 func (im *importer) run(ctx context.Context, r io.Reader) error {
-	src, err := im.decode(r)
+	next, err := openCSV(r, im.opts.Comma, im.opts.Charset, &im.rep.Comma, &im.rep.Charset)
 	if err != nil {
 		return err
 	}
+	return im.rows(ctx, next)
+}
+
+// rowFunc gives a file's rows one at a time with the line each starts on: io.EOF
+// after the last, a badRow for a row it could not read, any other error to stop.
+type rowFunc func() (line int, rec []string, err error)
+
+// openCSV reads a CSV file's rows (see decode for the character set and separator,
+// which it stores in comma and charset). rec is reused between rows.
+func openCSV(r io.Reader, forceComma rune, forceCharset string, comma *rune, charset *string) (rowFunc, error) {
+	src, err := decode(r, forceComma, forceCharset, comma, charset)
+	if err != nil {
+		return nil, err
+	}
 	guard := &limitReader{r: src}
 	cr := csv.NewReader(guard)
-	cr.Comma = im.rep.Comma
+	cr.Comma = *comma
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	cr.LazyQuotes = true // ООО "Ромашка" written without quoting the value
 
 	lastLine := 0
-	return im.rows(ctx, func() (int, []string, error) {
+	return func() (int, []string, error) {
 		guard.n = 0
 		rec, err := cr.Read()
 		var pe *csv.ParseError
@@ -247,11 +266,11 @@ func (im *importer) run(ctx context.Context, r io.Reader) error {
 			if line <= lastLine {
 				line = lastLine + 1 // the record had not started: it is after the last one
 			}
-			return line, nil, im.readErr(err, line)
+			return line, nil, readErr(err, line)
 		}
 		lastLine, _ = cr.FieldPos(0)
 		return lastLine, rec, nil
-	})
+	}, nil
 }
 
 // badRow is a row its file could not give: it is counted and refused, and the import
@@ -268,14 +287,14 @@ func (b badRow) Error() string { return b.msg }
 // with its line in the file. next returns io.EOF after the last row, a badRow for a
 // row it could not read, and any other error to stop the import, which then saves
 // what was read well before it.
-func (im *importer) rows(ctx context.Context, next func() (int, []string, error)) error {
+func (im *importer) rows(ctx context.Context, next rowFunc) error {
 	_, rec, err := next()
 	var bad badRow
 	switch {
 	case errors.Is(err, io.EOF):
 		return fmt.Errorf("%w: the file is empty; the first line must name the columns", store.ErrInvalid)
 	case errors.As(err, &bad):
-		return im.readErr(bad.err, 1)
+		return readErr(bad.err, 1)
 	case err != nil:
 		return err
 	}
@@ -319,7 +338,7 @@ func (im *importer) rows(ctx context.Context, next func() (int, []string, error)
 	return im.flush(ctx)
 }
 
-func (im *importer) readErr(err error, line int) error {
+func readErr(err error, line int) error {
 	if errors.Is(err, errRecordTooLong) {
 		return fmt.Errorf("%w: line %d: a row is longer than %d MB, probably because of a quote (\") that is never closed; fix that row and import the file again (rows before it are saved)",
 			store.ErrInvalid, line, maxRecordBytes>>20)
@@ -327,14 +346,15 @@ func (im *importer) readErr(err error, line int) error {
 	return fmt.Errorf("read the file at line %d: %w", line, err)
 }
 
-// decode strips a byte order mark, picks the character set and the separator.
-func (im *importer) decode(r io.Reader) (io.Reader, error) {
+// decode strips a byte order mark, picks the character set and the separator (those
+// forced, or detected) and stores them in comma and charsetUsed.
+func decode(r io.Reader, forceComma rune, forceCharset string, comma *rune, charsetUsed *string) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(3)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, fmt.Errorf("read the file: %w", err)
 	}
-	charset := strings.ToLower(strings.ReplaceAll(im.opts.Charset, "_", "-"))
+	charset := strings.ToLower(strings.ReplaceAll(forceCharset, "_", "-"))
 	var src io.Reader = br
 	switch {
 	case bytes.HasPrefix(head, utf8BOM):
@@ -360,20 +380,20 @@ func (im *importer) decode(r io.Reader) (io.Reader, error) {
 		src = charmap.Windows1251.NewDecoder().Reader(br)
 		charset = "windows-1251"
 	default:
-		return nil, fmt.Errorf("%w: unknown character set %q (use utf-8 or windows-1251)", store.ErrInvalid, im.opts.Charset)
+		return nil, fmt.Errorf("%w: unknown character set %q (use utf-8 or windows-1251)", store.ErrInvalid, forceCharset)
 	}
-	im.rep.Charset = charset
+	*charsetUsed = charset
 
 	dr := bufio.NewReaderSize(src, 64<<10)
-	comma := im.opts.Comma
-	if comma == 0 {
+	c := forceComma
+	if c == 0 {
 		sample, _ := dr.Peek(dr.Size())
-		comma = detectComma(sample)
+		c = detectComma(sample)
 	}
-	if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
-		return nil, fmt.Errorf("%w: %q cannot separate values", store.ErrInvalid, comma)
+	if c == '"' || c == '\r' || c == '\n' || c == utf8.RuneError || !utf8.ValidRune(c) {
+		return nil, fmt.Errorf("%w: %q cannot separate values", store.ErrInvalid, c)
 	}
-	im.rep.Comma = comma
+	*comma = c
 	return dr, nil
 }
 

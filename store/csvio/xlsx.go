@@ -141,18 +141,33 @@ func (x *XLSXWriter) Close() error { return x.f.Close() }
 // sheets to temporary files); its rows are read one at a time.
 func ImportXLSX(ctx context.Context, s *store.Store, actor string, r io.Reader, opts ImportOptions) (ImportReport, error) {
 	im := newImporter(s, actor, opts)
+	next, closeBook, err := openXLSX(r, false)
+	if err != nil {
+		return im.report(err)
+	}
+	defer closeBook()
+	return im.report(im.rows(ctx, next))
+}
+
+// openXLSX reads the rows of a workbook's first sheet, a row's line being its row
+// number; every row is as wide as the header (a row ends at its last value). Cells
+// read as Excel shows them, or raw: a number or date stored as such as its value.
+func openXLSX(r io.Reader, raw bool) (rowFunc, func(), error) {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return im.report(fmt.Errorf("%w: not an Excel workbook (.xlsx): %v", store.ErrInvalid, err))
+		return nil, nil, fmt.Errorf("%w: not an Excel workbook (.xlsx): %v", store.ErrInvalid, err)
 	}
-	defer f.Close()
 	rows, err := f.Rows(f.GetSheetList()[0])
 	if err != nil {
-		return im.report(fmt.Errorf("read the workbook: %w", err))
+		_ = f.Close()
+		return nil, nil, fmt.Errorf("read the workbook: %w", err)
 	}
-	defer rows.Close()
+	closeBook := func() {
+		_ = rows.Close()
+		_ = f.Close()
+	}
 	line, width := 0, 0
-	return im.report(im.rows(ctx, func() (int, []string, error) {
+	return func() (int, []string, error) {
 		if !rows.Next() {
 			if err := rows.Error(); err != nil {
 				return line + 1, nil, fmt.Errorf("read the workbook at row %d: %w", line+1, err)
@@ -160,16 +175,16 @@ func ImportXLSX(ctx context.Context, s *store.Store, actor string, r io.Reader, 
 			return 0, nil, io.EOF
 		}
 		line++
-		rec, err := rows.Columns()
+		rec, err := rows.Columns(excelize.Options{RawCellValue: raw})
 		if err != nil {
 			return line, nil, fmt.Errorf("read the workbook at row %d: %w", line, err)
 		}
 		if line == 1 {
 			width = len(rec)
 		}
-		for len(rec) < width { // a row ends at its last value
+		for len(rec) < width {
 			rec = append(rec, "")
 		}
 		return line, rec, nil
-	}))
+	}, closeBook, nil
 }
