@@ -41,10 +41,7 @@ func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Rec
 // eachContact streams every contact of a segment's clients, those who get no letter
 // with why (Skip) and their first address.
 func eachContact(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
-	return st.EachClient(ctx, func(c *store.Client) error {
-		if !seg.Matches(c) {
-			return nil
-		}
+	return st.SegmentClients(ctx, seg, func(c *store.Client) error {
 		for _, p := range c.ContactList() {
 			email, why := store.MailableEmail(p)
 			if why != "" && len(p.Emails) > 0 {
