@@ -47,19 +47,15 @@ func (s *Store) SegmentClients(ctx context.Context, seg Segment, fn func(*Client
 		s.log.Warn("client directory behind: the segment is read from the clients", "err", err)
 		return scan()
 	}
-	// Entries are replaced, never changed: the list is copied under the lock and
-	// filtered after it.
+	// Entries are replaced, never changed: the list is copied under the lock and read
+	// after it, the segment's first clients passed on before the last are looked at.
 	s.dir.mu.RLock()
-	all := slices.Clone(s.dir.entries.list)
+	entries := slices.Clone(s.dir.entries.list)
 	s.dir.mu.RUnlock()
-	entries := all[:0]
 	oldest := int64(0)
-	for _, e := range all {
-		if c := e.segmentClient(); c == nil || seg.Matches(c) {
-			entries = append(entries, e)
-			if oldest == 0 || e.at < oldest {
-				oldest = e.at
-			}
+	for _, e := range entries {
+		if oldest == 0 || e.at < oldest {
+			oldest = e.at
 		}
 	}
 	lost, err := s.optedOutSince(ctx, time.Unix(0, oldest).Add(-optOutSkew))
@@ -70,7 +66,13 @@ func (s *Store) SegmentClients(ctx context.Context, seg Segment, fn func(*Client
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c := e.mailClient()
+		c, r := e.segmentClient()
+		if c != nil && !seg.Matches(c) {
+			continue
+		}
+		if c != nil {
+			r.contacts(c)
+		}
 		if c == nil || lost.since(c, time.Unix(0, e.at).Add(-optOutSkew)) {
 			// Unknown here, or someone opted out since: the client as stored decides.
 			fresh, err := s.Client(ctx, e.id)
@@ -139,22 +141,17 @@ func (s *Store) optedOutSince(ctx context.Context, from time.Time) (optOutTimes,
 	return out, nil
 }
 
-// segmentClient is the part of the entry's client a segment's filter reads (nil when
-// the entry lacks it), without the contacts.
-func (e *dirEntry) segmentClient() *Client {
+// segmentClient is the part of the entry's client a segment's filter reads, and the
+// reader of its contacts (nil when the entry lacks them).
+func (e *dirEntry) segmentClient() (*Client, *mailReader) {
 	if e.mail == "" {
-		return nil
+		return nil, nil
 	}
 	c := &Client{ID: e.id, Name: e.name, ManagerID: e.managerID(), Stage: e.stage.Value(), City: e.city.Value(),
 		Industry: e.industry.Value(), Class: e.class.Value()}
-	r := mailReader{s: e.mail}
+	r := &mailReader{s: e.mail}
 	c.OrdersCount = int(r.num())
-	if n := int(r.num()); n > 0 {
-		c.Tags = make([]string, n)
-		for i := range c.Tags {
-			c.Tags[i] = r.str()
-		}
-	}
+	c.Tags = r.strs()
 	if n := int(r.num()); n > 0 {
 		c.Custom = make(map[string]string, n)
 		for range n {
@@ -162,21 +159,14 @@ func (e *dirEntry) segmentClient() *Client {
 			c.Custom[k] = r.str()
 		}
 	}
-	return c
+	return c, r
 }
 
-// mailClient is the entry's client as a campaign reads it, contacts included (nil
-// when the entry lacks it).
-func (e *dirEntry) mailClient() *Client {
-	c := e.segmentClient()
-	if c == nil {
-		return nil
-	}
-	r := mailReader{s: e.mail}
-	r.skipSegment()
+// contacts reads the contacts into c, the entry's client as a campaign reads it.
+func (r *mailReader) contacts(c *Client) {
 	n := int(r.num())
 	if n == 0 {
-		return c
+		return
 	}
 	c.Contacts = make(map[string]Contact, n)
 	for range n {
@@ -191,7 +181,6 @@ func (e *dirEntry) mailClient() *Client {
 		p.BouncedEmails = r.strs()
 		c.Contacts[p.ID] = p
 	}
-	return c
 }
 
 // packMail packs what a campaign reads of a client beyond the entry's other fields:
@@ -274,16 +263,4 @@ func (r *mailReader) strs() []string {
 		out[i] = r.str()
 	}
 	return out
-}
-
-// skipSegment moves past the order count, tags and custom fields.
-func (r *mailReader) skipSegment() {
-	r.num()
-	for range r.num() {
-		r.str()
-	}
-	for range r.num() {
-		r.str()
-		r.str()
-	}
 }
