@@ -407,11 +407,9 @@ func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline
 	// next group too, plus the last messages still in the pipeline (two a connection).
 	// Those are reported as cut, never sent again. A write costs the embedded engine
 	// close to a millisecond of CPU, so a group is large enough (at least 128
-	// messages) for the writes to stay a small part of a campaign's CPU. The tail
-	// covers the write on a busy machine: at 5,000 letters a second, 16 were 3 ms,
-	// and one connection waited for the write a twentieth of the time.
+	// messages) for the writes to stay a small part of a campaign's CPU.
 	group := max(8*rn.conns(), 128)
-	tail := max(2*rn.conns(), 64)
+	tail := max(2*rn.conns(), 16) // enough to cover the write
 	pick := func() ([]int, error) {
 		now := rn.now()
 		skip, err := opted.since(bctx, b.Queued, now)
