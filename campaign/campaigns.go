@@ -30,7 +30,11 @@ type Recipient struct {
 // consented, did not unsubscribe, and have an address that does not bounce. The
 // clients are read one by one, never all at once.
 func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
-	return eachContact(ctx, st, seg, func(r Recipient) error {
+	return eachRecipient(ctx, st.SegmentClients, seg, fn)
+}
+
+func eachRecipient(ctx context.Context, read clientReader, seg store.Segment, fn func(Recipient) error) error {
+	return eachContact(ctx, read, seg, func(r Recipient) error {
 		if r.Skip != "" {
 			return nil
 		}
@@ -38,13 +42,27 @@ func EachRecipient(ctx context.Context, st Store, seg store.Segment, fn func(Rec
 	})
 }
 
+// clientReader streams the clients of a segment.
+type clientReader func(ctx context.Context, seg store.Segment, fn func(*store.Client) error) error
+
+// scanned reads a segment from the clients collection. A sample (start's) stops after
+// a few clients, and does not wait, as reading the directory does, for it to catch
+// up with an import.
+func scanned(st Store) clientReader {
+	return func(ctx context.Context, seg store.Segment, fn func(*store.Client) error) error {
+		return st.EachClient(ctx, func(c *store.Client) error {
+			if !seg.Matches(c) {
+				return nil
+			}
+			return fn(c)
+		})
+	}
+}
+
 // eachContact streams every contact of a segment's clients, those who get no letter
 // with why (Skip) and their first address.
-func eachContact(ctx context.Context, st Store, seg store.Segment, fn func(Recipient) error) error {
-	return st.EachClient(ctx, func(c *store.Client) error {
-		if !seg.Matches(c) {
-			return nil
-		}
+func eachContact(ctx context.Context, read clientReader, seg store.Segment, fn func(Recipient) error) error {
+	return read(ctx, seg, func(c *store.Client) error {
 		for _, p := range c.ContactList() {
 			email, why := store.MailableEmail(p)
 			if why != "" && len(p.Emails) > 0 {
@@ -73,7 +91,7 @@ func eachContactAhead(ctx context.Context, st Store, seg store.Segment, fn func(
 	var readErr error
 	go func() {
 		defer close(ahead)
-		readErr = eachContact(ctx, st, seg, func(r Recipient) error {
+		readErr = eachContact(ctx, st.SegmentClients, seg, func(r Recipient) error {
 			select {
 			case ahead <- r:
 				return nil
@@ -224,7 +242,11 @@ var errSampled = errors.New("sample rendered")
 // them) and returns how many it rendered; the first failure is returned.
 func (cs *Campaigns) check(ctx context.Context, c *store.Campaign, t *Template, limit int) (int, error) {
 	n, ms := 0, newManagers(cs.st)
-	err := EachRecipient(ctx, cs.st, c.Segment, func(r Recipient) error {
+	read := cs.st.SegmentClients
+	if limit > 0 {
+		read = scanned(cs.st)
+	}
+	err := eachRecipient(ctx, read, c.Segment, func(r Recipient) error {
 		if _, _, err := cs.letter(ctx, t, c, snapshot(r), ms, false); err != nil {
 			return err
 		}

@@ -24,9 +24,9 @@ type watchedStore struct {
 	lines  func(clientID string) // before a client's "mailing sent" lines are written
 }
 
-func (w *watchedStore) EachClient(ctx context.Context, fn func(*store.Client) error) error {
+func (w *watchedStore) SegmentClients(ctx context.Context, seg store.Segment, fn func(*store.Client) error) error {
 	i := 0
-	return w.Store.EachClient(ctx, func(c *store.Client) error {
+	return w.Store.SegmentClients(ctx, seg, func(c *store.Client) error {
 		if w.client != nil {
 			w.client(i)
 		}

@@ -11,14 +11,15 @@ import (
 	"github.com/crm-team/crm/store"
 )
 
-// The "mailing sent" lines of a batch go into its clients' histories once the batch
-// is sent and the whole run is queued: one writer per worker takes the batches one
-// after another, alongside the sending of the last batches. Each line costs the
-// embedded engine two writes of about a millisecond (the client's entry number, then
-// its history bucket), several times what sending the letter costs, and the writes
-// do not get cheaper in bulk; while the segment is still read and rendered, they
-// would take the CPU the preparation needs (docs/BENCHMARKS.md, issue 24: the
-// sending took half as long again, for lines done 3 s sooner).
+// The "mailing sent" lines of a batch go into its clients' histories once the whole
+// run is queued and none of the worker's batches is going out (every letter is out,
+// or the rest waits for a retry): one writer per worker takes the batches one after
+// another. Each line costs the embedded engine two writes of about a millisecond (the
+// client's entry number, then its history bucket), several times what sending the
+// letter costs, and the writes do not get cheaper in bulk; the engine takes one write
+// at a time, so lines written while letters go out hold up the writes of the sending
+// (docs/BENCHMARKS.md, issue 24: with the segment read from the directory, 56% of the
+// bare loop at 4 connections with lines alongside the last batches, 82% without).
 
 // linesProgressEvery is how many clients' lines are written between two records of
 // the count in the batch's head, which the campaign's status shows.

@@ -135,7 +135,9 @@ func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 					return err
 				}
 				lines.handOver(round.lines...)
-			} else if c.Prepared {
+			} else if c.Prepared && inFlight.Load() == 0 {
+				// Nothing of ours goes out now (the rest waits for a retry, or for
+				// another instance): the lines use the time.
 				lines.handOver()
 			}
 			switch {
@@ -150,9 +152,6 @@ func (rn *Runner) runCampaign(ctx context.Context, id string) (err error) {
 			}
 			lk.wait(ctx, 200*time.Millisecond)
 			continue
-		}
-		if c.Prepared {
-			lines.handOver()
 		}
 		if err := rn.advance(ctx, c, store.CampaignSending, store.CampaignPreparing); err != nil {
 			return errors.Join(err, rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover))

@@ -20,6 +20,7 @@ type Store interface {
 	Campaign(ctx context.Context, id string) (*store.Campaign, error)
 	Campaigns(ctx context.Context, states ...store.CampaignState) ([]store.Campaign, error)
 	MoveCampaign(ctx context.Context, actor, id, key string, from []store.CampaignState, change func(*store.Campaign)) (*store.Campaign, error)
+	SegmentClients(ctx context.Context, seg store.Segment, fn func(*store.Client) error) error
 	EachClient(ctx context.Context, fn func(*store.Client) error) error
 	Client(ctx context.Context, id string) (*store.Client, error)
 	Manager(ctx context.Context, id string) (*store.Manager, error)

@@ -31,6 +31,12 @@ type dirEntry struct {
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
+	// mail is what a campaign's segment and letters read of the client, packed
+	// (dirsegment.go); "" when unknown (read the client instead). at is when the
+	// entry's data was current, by the store's clock (Unix nanoseconds): opt-outs
+	// recorded since are read from the client itself.
+	mail string
+	at   int64
 }
 
 // norm is NormalizeName(name): what results sort by.
@@ -113,7 +119,8 @@ func (s *entrySet) remove(id string) {
 	delete(s.pos, id)
 }
 
-func makeEntry(c *Client) *dirEntry {
+// makeEntry makes a client's entry from its data as of at.
+func makeEntry(c *Client, at time.Time) *dirEntry {
 	full := normalizeQuery(c.Name)
 	norm := NormalizeName(c.Name)
 	forms := []string{norm}
@@ -124,7 +131,8 @@ func makeEntry(c *Client) *dirEntry {
 	}
 	e := &dirEntry{id: c.ID, name: c.Name, joined: strings.Join(forms, "\x00"),
 		manager: unique.Make(c.ManagerID), stage: unique.Make(c.Stage), city: unique.Make(c.City), industry: unique.Make(c.Industry),
-		source: unique.Make(c.LeadSource), class: unique.Make(c.Class), created: c.CreatedAt.UnixMilli(), atRisk: c.AtRiskSince != nil}
+		source: unique.Make(c.LeadSource), class: unique.Make(c.Class), created: c.CreatedAt.UnixMilli(), atRisk: c.AtRiskSince != nil,
+		mail: packMail(c), at: at.UnixNano()}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {

@@ -115,7 +115,7 @@ func (d *Directory) put(c *Client) {
 	if !d.loaded.Load() {
 		return // the load reads it
 	}
-	e := makeEntry(c)
+	e := makeEntry(c, d.s.now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.entries.put(e)
@@ -328,7 +328,7 @@ func (d *Directory) putMade(ids []string, made map[string]*dirRecord, read map[s
 	var entries []*dirEntry
 	for _, id := range ids {
 		if !read[id] {
-			entries = append(entries, makeEntry(made[id].client(id)))
+			entries = append(entries, made[id].entry(id))
 		}
 	}
 	d.mu.Lock()
@@ -343,11 +343,12 @@ func (d *Directory) putMade(ids []string, made map[string]*dirRecord, read map[s
 // feed reads the clients by _id and puts them in (a client not found was deleted).
 func (d *Directory) feed(ctx context.Context, ids []string) error {
 	entries := make([]*dirEntry, len(ids))
+	at := d.s.now()
 	if err := parallel(ctx, len(ids), func(i int) error {
 		var c Client
 		err := d.s.c(colClients).FindOne(ctx, bson.D{{Key: "_id", Value: ids[i]}}, options.FindOne().SetProjection(dirProjection)).Decode(&c)
 		if err == nil {
-			entries[i] = makeEntry(&c)
+			entries[i] = makeEntry(&c, at)
 		} else if errors.Is(err, mongo.ErrNoDocuments) {
 			err = nil
 		}
@@ -456,6 +457,11 @@ type dirRecord struct {
 	Emails   []string     `json:"e,omitempty"`
 	Created  time.Time    `json:"t"`
 	Contacts []dirContact `json:"p,omitempty"`
+	// What campaigns read; a record without Mail (an earlier version's) lacks it.
+	Mail   bool              `json:"a,omitempty"`
+	Tags   []string          `json:"g,omitempty"`
+	Custom map[string]string `json:"u,omitempty"`
+	Orders int               `json:"o,omitempty"`
 }
 
 type dirContact struct {
@@ -463,33 +469,53 @@ type dirContact struct {
 	Name     string    `json:"n"`
 	Emails   []string  `json:"e,omitempty"`
 	Birthday *Birthday `json:"b,omitempty"`
+	Position string    `json:"q,omitempty"`
+	Bounced  []string  `json:"z,omitempty"`
+	Consent  bool      `json:"y,omitempty"` // given
+	Unsub    bool      `json:"x,omitempty"` // unsubscribed since
+	Created  time.Time `json:"t"`
 }
 
 func recordOf(c *Client) dirRecord {
 	r := dirRecord{Name: c.Name, Manager: c.ManagerID, Stage: c.Stage, City: c.City, Industry: c.Industry, Source: c.LeadSource,
-		Class: c.Class, AtRisk: c.AtRiskSince, Website: c.Website, Emails: c.Emails, Created: c.CreatedAt}
+		Class: c.Class, AtRisk: c.AtRiskSince, Website: c.Website, Emails: c.Emails, Created: c.CreatedAt,
+		Mail: true, Tags: c.Tags, Custom: c.Custom, Orders: c.OrdersCount}
 	for _, p := range c.ContactList() {
-		r.Contacts = append(r.Contacts, dirContact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday})
+		r.Contacts = append(r.Contacts, dirContact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday,
+			Position: p.Position, Bounced: p.BouncedEmails, Consent: p.Consent.Given, Unsub: p.Consent.UnsubscribedAt != nil,
+			Created: p.CreatedAt})
 	}
 	return r
 }
 
-// client is the record as the part of a Client that makeEntry reads.
-func (r *dirRecord) client(id string) *Client {
+// entry is the directory's entry of the client the record created, current as of
+// its creation.
+func (r *dirRecord) entry(id string) *dirEntry {
 	c := &Client{ID: id, Name: r.Name, ManagerID: r.Manager, Stage: r.Stage, City: r.City, Industry: r.Industry, LeadSource: r.Source,
-		Class: r.Class, AtRiskSince: r.AtRisk, Website: r.Website, Emails: r.Emails, CreatedAt: r.Created}
+		Class: r.Class, AtRiskSince: r.AtRisk, Website: r.Website, Emails: r.Emails, CreatedAt: r.Created,
+		Tags: r.Tags, Custom: r.Custom, OrdersCount: r.Orders}
 	if len(r.Contacts) > 0 {
 		c.Contacts = make(map[string]Contact, len(r.Contacts))
 		for _, p := range r.Contacts {
-			c.Contacts[p.ID] = Contact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday}
+			q := Contact{ID: p.ID, Name: p.Name, Emails: p.Emails, Birthday: p.Birthday,
+				Position: p.Position, BouncedEmails: p.Bounced, Consent: Consent{Given: p.Consent}, CreatedAt: p.Created}
+			if p.Unsub {
+				q.Consent.UnsubscribedAt = &r.Created
+			}
+			c.Contacts[p.ID] = q
 		}
 	}
-	return c
+	e := makeEntry(c, r.Created)
+	if !r.Mail {
+		e.mail = ""
+	}
+	return e
 }
 
 var dirProjection = bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
 	{Key: "emails", Value: 1}, {Key: "website", Value: 1}, {Key: "city", Value: 1}, {Key: "industry", Value: 1},
-	{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "class", Value: 1}, {Key: "atRiskSince", Value: 1}}
+	{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "class", Value: 1}, {Key: "atRiskSince", Value: 1},
+	{Key: "tags", Value: 1}, {Key: "custom", Value: 1}, {Key: "ordersCount", Value: 1}}
 
 // build reads every client into a new set of entries. The log's end is found first,
 // so every change up to it is in what the scan reads, and changes after it are fed
@@ -505,6 +531,7 @@ func (d *Directory) build(ctx context.Context, from int64) (entrySet, int64, err
 	}
 	d.s.noteLogEnd(end)
 	entries := newEntrySet(d.size())
+	at := d.s.now() // each client is read at this time or later
 	cur, err := d.s.c(colClients).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000).SetProjection(dirProjection))
 	if err != nil {
 		return entrySet{}, 0, fmt.Errorf("load client directory: %w", err)
@@ -515,7 +542,7 @@ func (d *Directory) build(ctx context.Context, from int64) (entrySet, int64, err
 		if err := cur.Decode(&c); err != nil {
 			return entrySet{}, 0, err
 		}
-		entries.put(makeEntry(&c))
+		entries.put(makeEntry(&c, at))
 	}
 	if err := cur.Err(); err != nil {
 		return entrySet{}, 0, fmt.Errorf("load client directory: %w", err)
