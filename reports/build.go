@@ -35,7 +35,7 @@ type Request struct {
 type Source interface {
 	TeamSource
 	OrderSource
-	MoneySource
+	PaidOrderSource
 	EachOpenOrder(ctx context.Context, fn func(*store.Order) error) error
 }
 

@@ -20,14 +20,14 @@ type SourceRow struct {
 type SourcesSource interface {
 	FunnelSource
 	OrderSource
-	MoneySource
+	PaidOrderSource
 }
 
 // Sources counts, per lead source, the clients made, the clients that reached gold
 // (by their orders, not their stage: a stage moved by hand is no paid order), the
 // orders paid and the revenue of a period, for the clients in cut, by revenue then new
-// clients, largest first. It reads the order lists of the clients who paid in the
-// period, one read each.
+// clients, largest first. It reads the client directory and the period's day
+// documents, whatever the number of orders.
 func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]SourceRow, error) {
 	clients, err := src.ReportClients(ctx)
 	if err != nil {
@@ -50,33 +50,27 @@ func Sources(ctx context.Context, src SourcesSource, p Period, cut Cut) ([]Sourc
 		if !c.CreatedAt.Before(p.From) && c.CreatedAt.Before(p.To) {
 			row(sourceOf[c.ID]).NewClients++
 		}
+		if !c.FirstPaidAt.IsZero() && !c.FirstPaidAt.Before(p.From) && c.FirstPaidAt.Before(p.To) {
+			row(sourceOf[c.ID]).ToGold++
+		}
 	}
-	var paying []string
-	seen := map[string]bool{}
 	err = src.DailyRevenue(ctx, p.From, p.To, func(_ time.Time, client string, amount int64) error {
 		if s, ok := sourceOf[client]; ok {
 			row(s).Revenue += amount
-			if !seen[client] {
-				client = strings.Clone(client) // not the day's whole text
-				seen[client] = true
-				paying = append(paying, client)
-			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	paid, err := paidInPeriod(ctx, src, p, paying)
+	err = src.DailyPaidOrders(ctx, p.From, p.To, func(_ time.Time, client string, n int64) error {
+		if s, ok := sourceOf[client]; ok {
+			row(s).PaidOrders += int(n)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	for id, cp := range paid {
-		r := row(sourceOf[id])
-		r.PaidOrders += cp.orders
-		if cp.first {
-			r.ToGold++
-		}
 	}
 	out := make([]SourceRow, 0, len(rows))
 	for _, r := range rows {

@@ -57,10 +57,13 @@ type activityDay struct {
 	// Revenue is the day's payments by client (minor units): ABC/XYZ and lead
 	// sources read it instead of every order.
 	Revenue map[string]int64 `bson:"rev,omitempty"`
+	// PaidOrders is the day's orders paid in full by client: the lead sources read it.
+	PaidOrders map[string]int64 `bson:"po,omitempty"`
 	// Old and OldRevenue hold what happened before counting began, copied once from
 	// the records (BackfillActivity); set whole, so copying again changes nothing.
-	Old        Activity         `bson:"old,omitempty"`
-	OldRevenue map[string]int64 `bson:"oldrev,omitempty"`
+	Old           Activity         `bson:"old,omitempty"`
+	OldRevenue    map[string]int64 `bson:"oldrev,omitempty"`
+	OldPaidOrders map[string]int64 `bson:"oldpo,omitempty"`
 }
 
 const (
@@ -223,14 +226,29 @@ func (s *Store) activityDays(ctx context.Context, from, to time.Time, fields ...
 // DailyRevenue calls fn with each client's payments received on each company day
 // that begins in [from, to), oldest day first.
 func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error {
-	docs, days, err := s.activityDays(ctx, from, to, "rev", "oldrev")
+	return s.dailyByClient(ctx, from, to, "rev", "oldrev", func(d *activityDay) []map[string]int64 {
+		return []map[string]int64{d.Revenue, d.OldRevenue}
+	}, fn)
+}
+
+// DailyPaidOrders calls fn with the number of each client's orders paid in full on
+// each company day that begins in [from, to), oldest day first.
+func (s *Store) DailyPaidOrders(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, n int64) error) error {
+	return s.dailyByClient(ctx, from, to, "po", "oldpo", func(d *activityDay) []map[string]int64 {
+		return []map[string]int64{d.PaidOrders, d.OldPaidOrders}
+	}, fn)
+}
+
+func (s *Store) dailyByClient(ctx context.Context, from, to time.Time, field, old string, parts func(*activityDay) []map[string]int64,
+	fn func(day time.Time, client string, n int64) error) error {
+	docs, days, err := s.activityDays(ctx, from, to, field, old)
 	if err != nil {
 		return err
 	}
-	for i, d := range docs {
-		for _, part := range []map[string]int64{d.Revenue, d.OldRevenue} {
-			for client, amount := range part {
-				if err := fn(days[i], client, amount); err != nil {
+	for i := range docs {
+		for _, part := range parts(&docs[i]) {
+			for client, n := range part {
+				if err := fn(days[i], client, n); err != nil {
 					return err
 				}
 			}
@@ -288,6 +306,14 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 	since := marker.At
 	old := map[string]Activity{}                // day -> counts
 	oldRevenue := map[string]map[string]int64{} // day -> client -> paid
+	oldPaid := map[string]map[string]int64{}    // day -> client -> orders paid in full
+	byClient := func(m map[string]map[string]int64, at time.Time, client string, n int64) {
+		day := s.companyDayID(at)
+		if m[day] == nil {
+			m[day] = map[string]int64{}
+		}
+		m[day][client] += n
+	}
 	n := 0
 	count := func(at time.Time, manager string, counts map[string]int64) {
 		if manager == "" {
@@ -366,14 +392,11 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		count(o.Date, manager, map[string]int64{ActInvoiced: o.Amount})
 		if o.PaidAt != nil && o.State == OrderPaid {
 			count(*o.PaidAt, manager, map[string]int64{ActOrders: 1})
+			byClient(oldPaid, *o.PaidAt, o.ClientID, 1)
 		}
 		for _, p := range o.Payments {
 			count(p.Date, manager, map[string]int64{ActRevenue: p.Amount})
-			day := s.companyDayID(p.Date)
-			if oldRevenue[day] == nil {
-				oldRevenue[day] = map[string]int64{}
-			}
-			oldRevenue[day][o.ClientID] += p.Amount
+			byClient(oldRevenue, p.Date, o.ClientID, p.Amount)
 		}
 		return nil
 	}); err != nil {
@@ -387,6 +410,9 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		set := bson.D{{Key: "old", Value: old[days[i]]}}
 		if rev := oldRevenue[days[i]]; rev != nil {
 			set = append(set, bson.E{Key: "oldrev", Value: rev})
+		}
+		if po := oldPaid[days[i]]; po != nil {
+			set = append(set, bson.E{Key: "oldpo", Value: po})
 		}
 		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: set}})
 	}); err != nil {

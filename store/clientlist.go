@@ -114,7 +114,7 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	// so they are sorted and read outside the lock.
 	for id, rank := range found {
 		if c, err := s.Client(ctx, id); err == nil && v.CanSee(c) {
-			keep(makeEntry(c), rank)
+			keep(makeEntry(c, s.now()), rank)
 		}
 	}
 	sortHits(hits, q.Sort, found != nil || q.Text != "")

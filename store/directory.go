@@ -27,6 +27,7 @@ type dirEntry struct {
 	source    unique.Handle[string]
 	class     unique.Handle[string] // ABC/XYZ, and the at-risk flag: what the nightly job compares with
 	created   int64                 // Unix milliseconds, what the database keeps of a time
+	firstPaid int64                 // the first order paid in full (Unix ms; 0: none): gold for the lead sources
 	atRisk    bool
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
@@ -132,7 +133,8 @@ func makeEntry(c *Client, at time.Time) *dirEntry {
 	e := &dirEntry{id: c.ID, name: c.Name, joined: strings.Join(forms, "\x00"),
 		manager: unique.Make(c.ManagerID), stage: unique.Make(c.Stage), city: unique.Make(c.City), industry: unique.Make(c.Industry),
 		source: unique.Make(c.LeadSource), class: unique.Make(c.Class), created: c.CreatedAt.UnixMilli(), atRisk: c.AtRiskSince != nil,
-		mail: packMail(c), at: at.UnixNano()}
+		firstPaid: unixMilliOf(c.FirstPaidAt),
+		mail:      packMail(c), at: at.UnixNano()}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {
@@ -472,4 +474,11 @@ func (s *Store) ClientsByDomains(ctx context.Context, domains []string) (map[str
 		}
 	}
 	return out, nil
+}
+
+func unixMilliOf(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMilli()
 }

@@ -156,6 +156,7 @@ type Client struct {
 	NextContactAt *time.Time `bson:"nextContactAt,omitempty"`
 	OrdersCount   int        `bson:"ordersCount,omitempty"`
 	OrdersTotal   int64      `bson:"ordersTotal,omitempty"` // minor units of the base currency
+	FirstPaidAt   *time.Time `bson:"firstPaidAt,omitempty"` // the first order paid in full: gold
 	TimelineSeq   int64      `bson:"timelineSeq,omitempty"` // last interaction number
 	// Set by the nightly job (MarkClients): the ABC/XYZ class over the last twelve
 	// months ("AX"; empty without paid orders), and since when a gold or platinum

@@ -325,6 +325,33 @@ func refOf(o *Order) OrderRef {
 	return r
 }
 
+// PaidInFullAt is when the order came to be paid in full: its last payment, as the
+// store settles it, or its date for a paid order kept without payments.
+func (r OrderRef) PaidInFullAt() (time.Time, bool) {
+	if r.State != OrderPaid {
+		return time.Time{}, false
+	}
+	at := r.Date
+	for i, p := range r.Payments {
+		if i == 0 || p.Date.After(at) {
+			at = p.Date
+		}
+	}
+	return at, true
+}
+
+// firstPaid is when the first of a client's orders came to be paid in full: the day
+// the client became gold by the methodology.
+func firstPaid(list []OrderRef) *time.Time {
+	var first *time.Time
+	for _, r := range list {
+		if at, ok := r.PaidInFullAt(); ok && (first == nil || at.Before(*first)) {
+			first = &at
+		}
+	}
+	return first
+}
+
 // Owed is what is still to be paid for the order.
 func (r OrderRef) Owed() int64 {
 	if r.State == OrderCancelled {

@@ -99,8 +99,16 @@ func TestOrderPaidInPartsMakesTheClientGold(t *testing.T) {
 		t.Fatalf("open orders when paid: %v", open)
 	}
 	c := b.client(t, b.annas)
-	if c.Stage != store.StageGold || c.OrdersCount != 1 || c.OrdersTotal != 100_000_00 {
-		t.Fatalf("client after paying: %s, %d orders, %d", c.Stage, c.OrdersCount, c.OrdersTotal)
+	if c.Stage != store.StageGold || c.OrdersCount != 1 || c.OrdersTotal != 100_000_00 || c.FirstPaidAt == nil || !c.FirstPaidAt.Equal(b.clock.Now()) {
+		t.Fatalf("client after paying: %s, %d orders, %d, first paid %v", c.Stage, c.OrdersCount, c.OrdersTotal, c.FirstPaidAt)
+	}
+	perDay := map[string]int64{}
+	if err := b.s.DailyPaidOrders(ctx, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
+		func(day time.Time, client string, n int64) error {
+			perDay[day.Format(time.DateOnly)+" "+client] += n
+			return nil
+		}); err != nil || len(perDay) != 1 || perDay["2026-03-12 "+b.annas] != 1 {
+		t.Fatalf("orders paid in full by day: %v %v", perDay, err)
 	}
 	m, err := b.s.ClientMoney(ctx, b.annas)
 	if err != nil || len(m.Orders) != 1 || m.Owed != 0 || m.PaidThisYear != 100_000_00 || m.PaidOrders != 1 {
@@ -261,8 +269,8 @@ func TestReimportKeepsStagesConsistentWithOrders(t *testing.T) {
 	if _, err := b.s.UpsertOrders(ctx, "import", orders); err != nil {
 		t.Fatal(err)
 	}
-	if c := b.client(t, b.annas); c.Stage != store.StageRedGreen || c.RefusalReason != "ушли" || c.OrdersCount != 0 {
-		t.Fatalf("unpaid again: %s %q %d", c.Stage, c.RefusalReason, c.OrdersCount)
+	if c := b.client(t, b.annas); c.Stage != store.StageRedGreen || c.RefusalReason != "ушли" || c.OrdersCount != 0 || c.FirstPaidAt != nil {
+		t.Fatalf("unpaid again: %s %q %d, first paid %v", c.Stage, c.RefusalReason, c.OrdersCount, c.FirstPaidAt)
 	}
 }
 

@@ -141,7 +141,7 @@ func listAfter(w *orderWork, refs []OrderRef) []OrderRef {
 // left to the caller (an import writes them together).
 func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef, later *laterRecords) error {
 	paid, total := paidCount(list)
-	c, err := s.setClientTotals(ctx, w.Client, paid, total, paid > w.PaidBefore, later == nil)
+	c, err := s.setClientTotals(ctx, w.Client, paid, total, firstPaid(list), paid > w.PaidBefore, later == nil)
 	if err != nil {
 		return err
 	}
@@ -283,11 +283,20 @@ func causeOf(w *orderWork) string {
 
 // setClientTotals keeps the card's copy of the paid orders; a new paid order ends the
 // client's risk of leaving.
-func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, grew, record bool) (*Client, error) {
-	update := bson.D{{Key: "$set", Value: bson.D{{Key: "ordersCount", Value: paid}, {Key: "ordersTotal", Value: total}}},
-		{Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, first *time.Time, grew, record bool) (*Client, error) {
+	set := bson.D{{Key: "ordersCount", Value: paid}, {Key: "ordersTotal", Value: total}}
+	var unset bson.D
+	if first != nil {
+		set = append(set, bson.E{Key: "firstPaidAt", Value: *first})
+	} else {
+		unset = append(unset, bson.E{Key: "firstPaidAt", Value: ""})
+	}
 	if grew {
-		update = append(update, bson.E{Key: "$unset", Value: bson.D{{Key: "atRiskSince", Value: ""}}})
+		unset = append(unset, bson.E{Key: "atRiskSince", Value: ""})
+	}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+	if len(unset) > 0 {
+		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}
 	var c Client
 	unlock := s.locks.lock(colClients, clientID)
@@ -413,8 +422,11 @@ func (s *Store) countOrderChange(d dayCounts, before, after *Order) {
 		}
 		id := s.companyDayID(at)
 		d.add(id, at, "m."+manager+"."+key, n)
-		if key == ActRevenue {
+		switch key {
+		case ActRevenue:
 			d.add(id, at, "rev."+o.ClientID, n)
+		case ActOrders:
+			d.add(id, at, "po."+o.ClientID, n)
 		}
 	}
 	for sign, o := range map[int64]*Order{-1: before, 1: after} {

@@ -242,6 +242,7 @@ type ReportClient struct {
 	ID, Name, ManagerID, City, Industry, LeadSource string
 	Stage                                           Stage
 	CreatedAt                                       time.Time
+	FirstPaidAt                                     time.Time // zero: no order paid in full yet
 }
 
 // ReportClients lists every client from the in-process directory (no database scan),
@@ -256,6 +257,9 @@ func (s *Store) ReportClients(ctx context.Context) ([]ReportClient, error) {
 	for _, e := range s.dir.entries.list {
 		out = append(out, ReportClient{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(), Industry: e.industry.Value(),
 			LeadSource: e.source.Value(), Stage: e.stage.Value(), CreatedAt: time.UnixMilli(e.created).UTC()})
+		if e.firstPaid != 0 {
+			out[len(out)-1].FirstPaidAt = time.UnixMilli(e.firstPaid).UTC()
+		}
 	}
 	return out, nil
 }
