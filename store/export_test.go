@@ -102,7 +102,7 @@ func (s *Store) SeedHistoryForTest(ctx context.Context, t testing.TB, timelines 
 	flush(colClientOrders)
 	for i := range orders {
 		if orders[i].Owed() > 0 {
-			docs = append(docs, &orders[i])
+			docs = append(docs, openOf(&orders[i]))
 			if len(docs) == 5000 {
 				flush(colOpenOrders)
 			}

@@ -209,16 +209,16 @@ func (s *Store) writeOrders(ctx context.Context, works []*orderWork) error {
 			if w.Before[i].ID == "" {
 				fresh = append(fresh, o)
 				if o.Owed() > 0 {
-					owed = append(owed, o)
+					owed = append(owed, openOf(o))
 				}
 				continue
 			}
-			if err := s.replaceOrder(ctx, colOrders, o); err != nil {
+			if err := s.replaceByID(ctx, colOrders, o.ID, o); err != nil {
 				return err
 			}
 			var err error
 			if o.Owed() > 0 {
-				err = s.replaceOrder(ctx, colOpenOrders, o)
+				err = s.replaceByID(ctx, colOpenOrders, o.ID, openOf(o))
 			} else {
 				_, err = s.c(colOpenOrders).DeleteOne(ctx, bson.D{{Key: "_id", Value: o.ID}})
 			}
@@ -239,7 +239,14 @@ func (s *Store) writeOrders(ctx context.Context, works []*orderWork) error {
 			return fmt.Errorf("save orders: %w", err)
 		}
 		for i := range there {
-			if err := s.replaceOrder(ctx, col.name, col.docs[i].(*Order)); err != nil {
+			var id string
+			switch d := col.docs[i].(type) {
+			case *Order:
+				id = d.ID
+			case *openOrder:
+				id = d.ID
+			}
+			if err := s.replaceByID(ctx, col.name, id, col.docs[i]); err != nil {
 				return err
 			}
 		}
@@ -247,22 +254,46 @@ func (s *Store) writeOrders(ctx context.Context, works []*orderWork) error {
 	return nil
 }
 
-func (s *Store) replaceOrder(ctx context.Context, col string, o *Order) error {
-	_, err := s.c(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, o, options.Replace().SetUpsert(true))
+func (s *Store) replaceByID(ctx context.Context, col, id string, doc any) error {
+	_, err := s.c(col).ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("save order %s: %w", o.ID, err)
+		return fmt.Errorf("save order %s: %w", id, err)
 	}
 	return nil
 }
 
+// openOrder is what openOrders keeps of an order with money owed: what the payments
+// report reads, short, since the engine's cost of a read grows with the document.
+type openOrder struct {
+	ID      string     `bson:"_id"`
+	Client  string     `bson:"c"`
+	Manager string     `bson:"m,omitempty"`
+	Amount  int64      `bson:"a"`
+	Paid    int64      `bson:"p,omitempty"`
+	Date    time.Time  `bson:"d"`
+	Due     *time.Time `bson:"due,omitempty"`
+}
+
+func openOf(o *Order) *openOrder {
+	return &openOrder{ID: o.ID, Client: o.ClientID, Manager: o.ManagerID, Amount: o.Amount, Paid: o.PaidSum(), Date: o.Date, Due: o.Due}
+}
+
 // EachOpenOrder streams the orders with money owed, as of their last change (the
-// payments report: a small collection, read whole).
+// payments report: a small collection, read whole). Each carries its number, client,
+// manager, amount, date and due date, and its payments summed in one.
 func (s *Store) EachOpenOrder(ctx context.Context, fn func(*Order) error) error {
 	cur, err := s.c(colOpenOrders).Find(ctx, bson.D{}, options.Find().SetBatchSize(2000))
 	if err != nil {
 		return fmt.Errorf("read open orders: %w", err)
 	}
-	return eachDoc(ctx, cur, fn)
+	return eachDoc(ctx, cur, func(x *openOrder) error {
+		o := &Order{ID: x.ID, ClientID: x.Client, ManagerID: x.Manager, Amount: x.Amount, Currency: Currency,
+			Date: x.Date, Due: x.Due, State: OrderInvoiced}
+		if x.Paid > 0 {
+			o.Payments = []Payment{{Amount: x.Paid}}
+		}
+		return fn(o)
+	})
 }
 
 func (s *Store) markOrderWork(ctx context.Context, id, field string) error {
