@@ -102,7 +102,11 @@ func (s *Store) countActivity(ctx context.Context, at time.Time, manager string,
 }
 
 func (s *Store) incDay(ctx context.Context, at time.Time, inc bson.D) {
-	id := s.companyDayID(at)
+	s.incDoc(ctx, s.companyDayID(at), inc)
+}
+
+// incDoc adds to the counts of an activity document (a day's, or one of its parts).
+func (s *Store) incDoc(ctx context.Context, id string, inc bson.D) {
 	// The engine's $inc is a read and a write; the lock keeps concurrent counts whole.
 	defer s.locks.lock(colActivity, id)()
 	if err := s.upsertOne(ctx, colActivity, id, bson.D{{Key: "$inc", Value: inc}}); err != nil {
@@ -201,6 +205,17 @@ func (s *Store) managerIDs(ctx context.Context) (map[string]bool, error) {
 // different reports, and the engine's time goes by the values it sends (a day of a
 // base with 500,000 orders holds hundreds of clients' payments).
 func (s *Store) activityDays(ctx context.Context, from, to time.Time, fields ...string) ([]activityDay, []time.Time, error) {
+	return s.activityDocs(ctx, from, to, "", fields...)
+}
+
+// paidOrdersDoc suffixes a day's _id for its orders paid in full by client: a
+// document of its own, so that the reports reading the day's other counts do not
+// decode them (the engine reads a document whole, whatever the projection).
+const paidOrdersDoc = "/po"
+
+// activityDocs reads the documents "<day><suffix>" of the company days that begin in
+// [from, to), with only the fields named.
+func (s *Store) activityDocs(ctx context.Context, from, to time.Time, suffix string, fields ...string) ([]activityDay, []time.Time, error) {
 	days := s.companyDays(from, to)
 	if len(days) > 0 && days[0].Before(from) {
 		days = days[1:]
@@ -211,7 +226,7 @@ func (s *Store) activityDays(ctx context.Context, from, to time.Time, fields ...
 	}
 	docs := make([]activityDay, len(days))
 	if err := parallel(ctx, len(days), func(i int) error {
-		err := s.c(colActivity).FindOne(ctx, bson.D{{Key: "_id", Value: days[i].Format(time.DateOnly)}},
+		err := s.c(colActivity).FindOne(ctx, bson.D{{Key: "_id", Value: days[i].Format(time.DateOnly) + suffix}},
 			options.FindOne().SetProjection(only)).Decode(&docs[i])
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			return nil
@@ -226,7 +241,7 @@ func (s *Store) activityDays(ctx context.Context, from, to time.Time, fields ...
 // DailyRevenue calls fn with each client's payments received on each company day
 // that begins in [from, to), oldest day first.
 func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error {
-	return s.dailyByClient(ctx, from, to, "rev", "oldrev", func(d *activityDay) []map[string]int64 {
+	return s.dailyByClient(ctx, from, to, "", "rev", "oldrev", func(d *activityDay) []map[string]int64 {
 		return []map[string]int64{d.Revenue, d.OldRevenue}
 	}, fn)
 }
@@ -234,14 +249,14 @@ func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(da
 // DailyPaidOrders calls fn with the number of each client's orders paid in full on
 // each company day that begins in [from, to), oldest day first.
 func (s *Store) DailyPaidOrders(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, n int64) error) error {
-	return s.dailyByClient(ctx, from, to, "po", "oldpo", func(d *activityDay) []map[string]int64 {
+	return s.dailyByClient(ctx, from, to, paidOrdersDoc, "po", "oldpo", func(d *activityDay) []map[string]int64 {
 		return []map[string]int64{d.PaidOrders, d.OldPaidOrders}
 	}, fn)
 }
 
-func (s *Store) dailyByClient(ctx context.Context, from, to time.Time, field, old string, parts func(*activityDay) []map[string]int64,
+func (s *Store) dailyByClient(ctx context.Context, from, to time.Time, suffix, field, old string, parts func(*activityDay) []map[string]int64,
 	fn func(day time.Time, client string, n int64) error) error {
-	docs, days, err := s.activityDays(ctx, from, to, field, old)
+	docs, days, err := s.activityDocs(ctx, from, to, suffix, field, old)
 	if err != nil {
 		return err
 	}
@@ -412,7 +427,10 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 			set = append(set, bson.E{Key: "oldrev", Value: rev})
 		}
 		if po := oldPaid[days[i]]; po != nil {
-			set = append(set, bson.E{Key: "oldpo", Value: po})
+			err := s.upsertOne(ctx, colActivity, days[i]+paidOrdersDoc, bson.D{{Key: "$set", Value: bson.D{{Key: "oldpo", Value: po}}}})
+			if err != nil {
+				return err
+			}
 		}
 		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: set}})
 	}); err != nil {

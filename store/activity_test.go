@@ -152,6 +152,17 @@ func TestBackfillActivityCountsWhatCameBefore(t *testing.T) {
 			t.Fatalf("backfill %d: %d events, %v; want %d", round, n, err, want)
 		}
 	}
+	// Orders paid in full by client: the old one from the backfill, the new one counted
+	// as it happened.
+	var paid int64
+	if err := b.s.DailyPaidOrders(ctx, start.AddDate(0, 0, -1), start.AddDate(0, 0, 3), func(_ time.Time, client string, n int64) error {
+		if client == b.client {
+			paid += n
+		}
+		return nil
+	}); err != nil || paid != 2 {
+		t.Fatalf("orders paid in full: %d, %v; want 2", paid, err)
+	}
 	for _, day := range []time.Time{start, start.AddDate(0, 0, 1)} {
 		from := day.Truncate(24 * time.Hour).Add(-3 * time.Hour) // Moscow's midnight
 		got, err := b.s.ActivityBetween(ctx, from, from.AddDate(0, 0, 1))

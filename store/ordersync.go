@@ -416,15 +416,14 @@ func orderLines(w *orderWork) []Interaction {
 type dayCounts map[string]*dayCount
 
 type dayCount struct {
-	at   time.Time
 	keys []string // in the order first counted
 	sums map[string]int64
 }
 
-func (d dayCounts) add(id string, at time.Time, key string, n int64) {
+func (d dayCounts) add(id, key string, n int64) {
 	c := d[id]
 	if c == nil {
-		c = &dayCount{at: at, sums: map[string]int64{}}
+		c = &dayCount{sums: map[string]int64{}}
 		d[id] = c
 	}
 	if _, ok := c.sums[key]; !ok {
@@ -452,12 +451,12 @@ func (s *Store) countOrderChange(d dayCounts, before, after *Order) {
 			manager = NoManager
 		}
 		id := s.companyDayID(at)
-		d.add(id, at, "m."+manager+"."+key, n)
+		d.add(id, "m."+manager+"."+key, n)
 		switch key {
 		case ActRevenue:
-			d.add(id, at, "rev."+o.ClientID, n)
+			d.add(id, "rev."+o.ClientID, n)
 		case ActOrders:
-			d.add(id, at, "po."+o.ClientID, n)
+			d.add(id+paidOrdersDoc, "po."+o.ClientID, n)
 		}
 	}
 	for sign, o := range map[int64]*Order{-1: before, 1: after} {
@@ -477,7 +476,7 @@ func (s *Store) countOrderChange(d dayCounts, before, after *Order) {
 // writeCounts writes the increments, one write a day; those that came to zero are
 // left out.
 func (s *Store) writeCounts(ctx context.Context, d dayCounts) {
-	for _, c := range d {
+	for id, c := range d {
 		inc := bson.D{}
 		for _, k := range c.keys {
 			if n := c.sums[k]; n != 0 {
@@ -485,7 +484,7 @@ func (s *Store) writeCounts(ctx context.Context, d dayCounts) {
 			}
 		}
 		if len(inc) > 0 {
-			s.incDay(ctx, c.at, inc)
+			s.incDoc(ctx, id, inc)
 		}
 	}
 }
