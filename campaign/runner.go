@@ -24,7 +24,11 @@ type RunnerOptions struct {
 	// writing to it (it crashed, or lost the database) before another instance takes
 	// it over (default 30 s).
 	Takeover time.Duration
-	Logger   *slog.Logger
+	// StateEvery is how often a worker reads a running campaign again to see a
+	// pause or a stop (default 500 ms): reading it for every letter would cost a
+	// database read each.
+	StateEvery time.Duration
+	Logger     *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -121,6 +125,9 @@ func NewRunner(cs *Campaigns, sender Sender, opts RunnerOptions) *Runner {
 	}
 	if opts.ServerRetry <= 0 {
 		opts.ServerRetry = 30 * time.Second
+	}
+	if opts.StateEvery <= 0 {
+		opts.StateEvery = 500 * time.Millisecond
 	}
 	if opts.Takeover <= 0 {
 		opts.Takeover = 30 * time.Second

@@ -482,8 +482,8 @@ func (rn *Runner) sendBatch(ctx context.Context, c *store.Campaign, pl *pipeline
 // errLost says a batch was taken over while this instance worked on it.
 var errLost = errors.New("the batch was taken over")
 
-// runningCheck says whether a campaign still runs, reading it at most twice a second
-// for all the worker's batches.
+// runningCheck says whether a campaign still runs, reading it at most once in
+// StateEvery (twice a second) for all the worker's batches.
 func (rn *Runner) runningCheck(id string) func(context.Context) bool {
 	var mu sync.Mutex
 	var at time.Time
@@ -491,7 +491,7 @@ func (rn *Runner) runningCheck(id string) func(context.Context) bool {
 	return func(ctx context.Context) bool {
 		mu.Lock()
 		defer mu.Unlock()
-		if time.Since(at) < 500*time.Millisecond {
+		if time.Since(at) < rn.opts.StateEvery {
 			return running
 		}
 		c, err := rn.st.Campaign(ctx, id)

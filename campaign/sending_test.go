@@ -337,8 +337,11 @@ func TestCampaignPauseResumeAndStopMidway(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	sender.slow = 20 * time.Millisecond // senders look at the campaign's state twice a second
-	s := m.runner("one", sender)
+	sender.slow = 20 * time.Millisecond
+	// The senders read the campaign's state before every letter, so that how many go
+	// out after the pause depends on the letters under way, not on the machine's speed.
+	s := campaign.NewRunner(m.cs, sender, campaign.RunnerOptions{Owner: "one", Now: m.clock.Now, ServerRetry: time.Minute,
+		StateEvery: time.Nanosecond})
 	m.start()
 	m.pass(s)
 	paused := m.srv.Count()
