@@ -54,10 +54,11 @@ func (a Activity) add(manager, metric string, n int64) {
 type activityDay struct {
 	ID   string   `bson:"_id"`
 	Live Activity `bson:"m"`
-	// Revenue is the day's payments by client (minor units): ABC/XYZ and lead
-	// sources read it instead of every order.
+	// Revenue is the day's payments by client (minor units, in "<day>/rev"):
+	// ABC/XYZ and lead sources read it instead of every order.
 	Revenue map[string]int64 `bson:"rev,omitempty"`
-	// PaidOrders is the day's orders paid in full by client: the lead sources read it.
+	// PaidOrders is the day's orders paid in full by client (in "<day>/po"): the
+	// lead sources read it.
 	PaidOrders map[string]int64 `bson:"po,omitempty"`
 	// Old and OldRevenue hold what happened before counting began, copied once from
 	// the records (BackfillActivity); set whole, so copying again changes nothing.
@@ -208,10 +209,14 @@ func (s *Store) activityDays(ctx context.Context, from, to time.Time, fields ...
 	return s.activityDocs(ctx, from, to, "", fields...)
 }
 
-// paidOrdersDoc suffixes a day's _id for its orders paid in full by client: a
-// document of its own, so that the reports reading the day's other counts do not
-// decode them (the engine reads a document whole, whatever the projection).
-const paidOrdersDoc = "/po"
+// A day's counts by client live in documents of their own, "<day>/rev" (payments)
+// and "<day>/po" (orders paid in full), so that a report reading the managers'
+// counts does not decode them, nor one reading payments the others: the engine
+// reads a document whole, whatever the projection.
+const (
+	revenueDoc    = "/rev"
+	paidOrdersDoc = "/po"
+)
 
 // activityDocs reads the documents "<day><suffix>" of the company days that begin in
 // [from, to), with only the fields named.
@@ -241,7 +246,7 @@ func (s *Store) activityDocs(ctx context.Context, from, to time.Time, suffix str
 // DailyRevenue calls fn with each client's payments received on each company day
 // that begins in [from, to), oldest day first.
 func (s *Store) DailyRevenue(ctx context.Context, from, to time.Time, fn func(day time.Time, client string, amount int64) error) error {
-	return s.dailyByClient(ctx, from, to, "", "rev", "oldrev", func(d *activityDay) []map[string]int64 {
+	return s.dailyByClient(ctx, from, to, revenueDoc, "rev", "oldrev", func(d *activityDay) []map[string]int64 {
 		return []map[string]int64{d.Revenue, d.OldRevenue}
 	}, fn)
 }
@@ -422,17 +427,19 @@ func (s *Store) BackfillActivity(ctx context.Context) (int, error) {
 		days = append(days, d)
 	}
 	if err := parallel(ctx, len(days), func(i int) error {
-		set := bson.D{{Key: "old", Value: old[days[i]]}}
-		if rev := oldRevenue[days[i]]; rev != nil {
-			set = append(set, bson.E{Key: "oldrev", Value: rev})
-		}
-		if po := oldPaid[days[i]]; po != nil {
-			err := s.upsertOne(ctx, colActivity, days[i]+paidOrdersDoc, bson.D{{Key: "$set", Value: bson.D{{Key: "oldpo", Value: po}}}})
+		for _, part := range []struct {
+			suffix, field string
+			counts        map[string]int64
+		}{{revenueDoc, "oldrev", oldRevenue[days[i]]}, {paidOrdersDoc, "oldpo", oldPaid[days[i]]}} {
+			if part.counts == nil {
+				continue
+			}
+			err := s.upsertOne(ctx, colActivity, days[i]+part.suffix, bson.D{{Key: "$set", Value: bson.D{{Key: part.field, Value: part.counts}}}})
 			if err != nil {
 				return err
 			}
 		}
-		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: set}})
+		return s.upsertOne(ctx, colActivity, days[i], bson.D{{Key: "$set", Value: bson.D{{Key: "old", Value: old[days[i]]}}}})
 	}); err != nil {
 		return 0, fmt.Errorf("write activity: %w", err)
 	}

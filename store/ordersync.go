@@ -454,7 +454,7 @@ func (s *Store) countOrderChange(d dayCounts, before, after *Order) {
 		d.add(id, "m."+manager+"."+key, n)
 		switch key {
 		case ActRevenue:
-			d.add(id, "rev."+o.ClientID, n)
+			d.add(id+revenueDoc, "rev."+o.ClientID, n)
 		case ActOrders:
 			d.add(id+paidOrdersDoc, "po."+o.ClientID, n)
 		}
