@@ -180,26 +180,40 @@ func (s *Store) RecordOrder(ctx context.Context, v Viewer, n NewOrder) (*Order, 
 	if n.Paid {
 		o.State = OrderPaid
 	}
-	return o, s.CreateOrder(ctx, v.ManagerID, o)
+	if err := checkNew(o); err != nil {
+		return o, err
+	}
+	return o, s.createOrder(ctx, v.ManagerID, c, o)
 }
 
 // CreateOrder saves a new order (an order in state paid gets one payment of its
 // amount on its date) and what follows from it: the client's totals and stage, the
 // history and the activity counts. An order without an ID gets the CRM's next number.
 func (s *Store) CreateOrder(ctx context.Context, actor string, o *Order) error {
-	if o.ClientID == "" {
-		return invalidf("an order needs a client")
-	}
-	if o.Amount <= 0 {
-		return invalidf("an order needs a positive amount")
-	}
-	if _, err := ParseCurrency(o.Currency); err != nil {
+	if err := checkNew(o); err != nil {
 		return err
 	}
 	c, err := s.Client(ctx, o.ClientID)
 	if err != nil {
 		return err
 	}
+	return s.createOrder(ctx, actor, c, o)
+}
+
+// checkNew refuses a new order before anything is read for it.
+func checkNew(o *Order) error {
+	if o.ClientID == "" {
+		return invalidf("an order needs a client")
+	}
+	if o.Amount <= 0 {
+		return invalidf("an order needs a positive amount")
+	}
+	_, err := ParseCurrency(o.Currency)
+	return err
+}
+
+// createOrder is CreateOrder for the client c, already read.
+func (s *Store) createOrder(ctx context.Context, actor string, c *Client, o *Order) error {
 	now := s.now()
 	if o.Date.IsZero() {
 		o.Date = now
