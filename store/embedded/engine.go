@@ -149,7 +149,7 @@ func (e *Engine) run(ctx context.Context, command string) error {
 	q.Add("_pragma", "cache_size(-512)")
 	fdb, err := ferretdb.New(&ferretdb.Config{
 		Listener:  listener,
-		Logger:    slog.New(quietHandler{e.log.Handler()}),
+		Logger:    slog.New(quietHandler{h: e.log.Handler()}),
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + filepath.Join(e.dataDir, sqliteDir) + "/?" + q.Encode(),
 	})
@@ -357,17 +357,3 @@ func writeFileAtomic(path string, b []byte) error {
 	}
 	return os.Rename(tmp, path)
 }
-
-// quietHandler passes on only errors: FerretDB logs every connection at debug and
-// dumps every failed command (a duplicate key, a driver's endSessions) as a warning.
-type quietHandler struct{ slog.Handler }
-
-func (h quietHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
-}
-
-func (h quietHandler) WithAttrs(a []slog.Attr) slog.Handler {
-	return quietHandler{h.Handler.WithAttrs(a)}
-}
-
-func (h quietHandler) WithGroup(n string) slog.Handler { return quietHandler{h.Handler.WithGroup(n)} }
