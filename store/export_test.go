@@ -272,3 +272,14 @@ func (s *Store) RawSetCampaignName(ctx context.Context, id, name string) error {
 	_, err := s.c(colCampaigns).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}})
 	return err
 }
+
+// WriteUnpackedOrderWorkForTest writes down the creation of orders as a version
+// before the packing of work documents did, and left it to a repair.
+func (s *Store) WriteUnpackedOrderWorkForTest(ctx context.Context, t testing.TB, clientID string, orders []Order) {
+	t.Helper()
+	before := make([]Order, len(orders))
+	doc := bson.M{"_id": newID(), "client": clientID, "actor": "m", "before": before, "after": orders, "paidBefore": 0}
+	if _, err := s.c(colOrderWork).InsertOne(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -301,12 +301,23 @@ func (im *orderImport) finish(ctx context.Context) error {
 	s.writeCounts(ctx, im.counts)
 	var err error
 	if len(im.works) > 0 {
-		_, err = s.c(colOrderWork).DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: im.works}}}})
+		err = s.deleteEach(ctx, colOrderWork, im.works)
 	}
 	if rerr := s.recordChanges(ctx, im.changed...); rerr != nil {
 		s.log.Warn("record client changes", "err", rerr)
 	}
 	return err
+}
+
+// deleteEach deletes documents by _id, one a round trip: a filter with $in reads and
+// decodes every document of the collection on the embedded engine.
+func (s *Store) deleteEach(ctx context.Context, collection string, ids []string) error {
+	return parallel(ctx, len(ids), func(i int) error {
+		if _, err := s.c(collection).DeleteOne(ctx, bson.D{{Key: "_id", Value: ids[i]}}); err != nil {
+			return fmt.Errorf("delete %s %s: %w", collection, ids[i], err)
+		}
+		return nil
+	})
 }
 
 // lockAll takes the locks of several documents, each stripe once and in order, so

@@ -330,6 +330,27 @@ func TestOrderChangeFinishedAfterACrash(t *testing.T) {
 	}
 }
 
+func TestOrderChangeOfAnOlderVersionIsFinished(t *testing.T) {
+	b := newMoneyBase(t)
+	ctx := context.Background()
+	day := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	b.s.WriteUnpackedOrderWorkForTest(ctx, t, b.annas, []store.Order{{ID: "77", ClientID: b.annas, ManagerID: b.anna.ManagerID,
+		What: "Кирпич", Amount: 300_00, Currency: store.Currency, Date: day, State: store.OrderPaid,
+		Payments: []store.Payment{{At: day, Amount: 300_00}}, PaidAt: &day}})
+	if n, err := b.s.RepairOrders(ctx); err != nil || n != 1 {
+		t.Fatalf("repair: %d %v", n, err)
+	}
+	if o, err := b.s.Order(ctx, "77"); err != nil || o.What != "Кирпич" || o.Amount != 300_00 {
+		t.Fatalf("order: %+v %v", o, err)
+	}
+	if c := b.client(t, b.annas); c.Stage != store.StageGold || c.OrdersCount != 1 {
+		t.Fatalf("client %s %d", c.Stage, c.OrdersCount)
+	}
+	if got := b.lines(t, b.annas, store.InteractionOrder, store.InteractionPayment); len(got) != 1 {
+		t.Fatalf("%d order lines", len(got))
+	}
+}
+
 func TestInvoiceNumbersRunOnThroughTheYear(t *testing.T) {
 	b := newMoneyBase(t)
 	ctx := context.Background()

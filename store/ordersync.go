@@ -30,13 +30,60 @@ type orderWork struct {
 	ID     string  `bson:"_id"`
 	Client string  `bson:"client"`
 	Actor  string  `bson:"actor,omitempty"`
-	Before []Order `bson:"before"` // an order with no ID: the order is new
-	After  []Order `bson:"after"`
+	Before []Order `bson:"-"` // an order with no ID: the order is new
+	After  []Order `bson:"-"`
 	// PaidBefore is the client's paid orders before the change: the stage follows
 	// the change in their number.
 	PaidBefore int  `bson:"paidBefore"`
 	Lined      bool `bson:"lined,omitempty"`   // the history lines are written
 	Counted    bool `bson:"counted,omitempty"` // the activity is counted
+}
+
+// orderWorkDoc is how an orderWork is stored: the orders packed in one binary field.
+// The embedded engine decodes every field of a document on each update and delete
+// by _id; packed, an import's 10,000 work documents are marked and deleted in a
+// fraction of the time.
+type orderWorkDoc struct {
+	ID         string `bson:"_id"`
+	Client     string `bson:"client"`
+	Actor      string `bson:"actor,omitempty"`
+	Orders     []byte `bson:"orders,omitempty"` // BSON of workOrders
+	PaidBefore int    `bson:"paidBefore"`
+	Lined      bool   `bson:"lined,omitempty"`
+	Counted    bool   `bson:"counted,omitempty"`
+	// Before and After as a version before the packing wrote them.
+	Before []Order `bson:"before,omitempty"`
+	After  []Order `bson:"after,omitempty"`
+}
+
+type workOrders struct {
+	Before []Order `bson:"before"`
+	After  []Order `bson:"after"`
+}
+
+func (w orderWork) MarshalBSON() ([]byte, error) {
+	packed, err := bson.Marshal(workOrders{Before: w.Before, After: w.After})
+	if err != nil {
+		return nil, err
+	}
+	return bson.Marshal(orderWorkDoc{ID: w.ID, Client: w.Client, Actor: w.Actor, Orders: packed,
+		PaidBefore: w.PaidBefore, Lined: w.Lined, Counted: w.Counted})
+}
+
+func (w *orderWork) UnmarshalBSON(b []byte) error {
+	var d orderWorkDoc
+	if err := bson.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	orders := workOrders{Before: d.Before, After: d.After}
+	if len(d.Orders) > 0 {
+		if err := bson.Unmarshal(d.Orders, &orders); err != nil {
+			return fmt.Errorf("order work %s: %w", d.ID, err)
+		}
+	}
+	*w = orderWork{ID: d.ID, Client: d.Client, Actor: d.Actor, Before: orders.Before, After: orders.After,
+		PaidBefore: d.PaidBefore, Lined: d.Lined, Counted: d.Counted}
+	return nil
 }
 
 type clientOrdersDoc struct {
