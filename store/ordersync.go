@@ -188,7 +188,12 @@ func listAfter(w *orderWork, refs []OrderRef) []OrderRef {
 // left to the caller (an import writes them together).
 func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef, later *laterRecords) error {
 	paid, total := paidCount(list)
-	c, err := s.setClientTotals(ctx, w.Client, paid, total, firstPaid(list), paid > w.PaidBefore, later == nil)
+	var lines []Interaction
+	if !w.Lined {
+		lines = orderLines(w)
+	}
+	c, err := s.setClientTotals(ctx, w.Client, clientTotals{paid: paid, total: total, first: firstPaid(list),
+		grew: paid > w.PaidBefore, lines: len(lines)}, later == nil)
 	if err != nil {
 		return err
 	}
@@ -205,7 +210,7 @@ func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef,
 		}
 	}
 	if !w.Lined {
-		if err := s.AppendInteractions(ctx, w.Client, orderLines(w)); err != nil {
+		if err := s.writeNumbered(ctx, w.Client, c.ManagerID, c.TimelineSeq-int64(len(lines))+1, lines); err != nil {
 			return err
 		}
 		if err := s.markOrderWork(ctx, w.ID, "lined"); err != nil {
@@ -359,20 +364,34 @@ func causeOf(w *orderWork) string {
 	return w.After[len(w.After)-1].ID
 }
 
+// clientTotals is what an order change sets on its client.
+type clientTotals struct {
+	paid  int
+	total int64
+	first *time.Time // the first order paid in full
+	grew  bool       // more orders are paid than before
+	lines int        // history entries to number in the same write
+}
+
 // setClientTotals keeps the card's copy of the paid orders; a new paid order ends the
-// client's risk of leaving.
-func (s *Store) setClientTotals(ctx context.Context, clientID string, paid int, total int64, first *time.Time, grew, record bool) (*Client, error) {
-	set := bson.D{{Key: "ordersCount", Value: paid}, {Key: "ordersTotal", Value: total}}
+// client's risk of leaving. The client returned has its last lines numbers reserved
+// (TimelineSeq is the last of them), as AppendInteractions reserves them.
+func (s *Store) setClientTotals(ctx context.Context, clientID string, t clientTotals, record bool) (*Client, error) {
+	set := bson.D{{Key: "ordersCount", Value: t.paid}, {Key: "ordersTotal", Value: t.total}}
 	var unset bson.D
-	if first != nil {
-		set = append(set, bson.E{Key: "firstPaidAt", Value: *first})
+	if t.first != nil {
+		set = append(set, bson.E{Key: "firstPaidAt", Value: *t.first})
 	} else {
 		unset = append(unset, bson.E{Key: "firstPaidAt", Value: ""})
 	}
-	if grew {
+	if t.grew {
 		unset = append(unset, bson.E{Key: "atRiskSince", Value: ""})
 	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: bson.D{{Key: "version", Value: int64(1)}}}}
+	inc := bson.D{{Key: "version", Value: int64(1)}}
+	if t.lines > 0 {
+		inc = append(inc, bson.E{Key: "timelineSeq", Value: int64(t.lines)})
+	}
+	update := bson.D{{Key: "$set", Value: set}, {Key: "$inc", Value: inc}}
 	if len(unset) > 0 {
 		update = append(update, bson.E{Key: "$unset", Value: unset})
 	}

@@ -160,7 +160,17 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 	if err != nil {
 		return fmt.Errorf("add to timeline: %w", err)
 	}
-	first := c.Seq - int64(len(items)) + 1
+	return s.writeNumbered(ctx, clientID, c.Manager, c.Seq-int64(len(items))+1, items)
+}
+
+// writeNumbered writes entries whose numbers, from first on, are reserved on the
+// client (by AppendInteractions, or by another write of the client that reserved
+// them with its own change), one write per bucket touched, and counts them for the
+// client's manager.
+func (s *Store) writeNumbered(ctx context.Context, clientID, manager string, first int64, items []Interaction) error {
+	if len(items) == 0 {
+		return nil
+	}
 	byBucket := map[int64][]Interaction{}
 	stored := make([]Interaction, len(items))
 	for i := range items {
@@ -188,6 +198,6 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 			return fmt.Errorf("add to timeline: %w", err)
 		}
 	}
-	s.countInteractions(ctx, c.Manager, stored)
+	s.countInteractions(ctx, manager, stored)
 	return nil
 }
