@@ -21,7 +21,7 @@ import (
 type watchedStore struct {
 	*store.Store
 	client func(i int)           // before the i-th client of a reading of the segment is passed on
-	lines  func(clientID string) // before a client's "mailing sent" lines are written
+	lines  func(clientID string) // before a batch's "mailing sent" lines are written, for each client
 }
 
 func (w *watchedStore) SegmentClients(ctx context.Context, seg store.Segment, fn func(*store.Client) error) error {
@@ -35,11 +35,13 @@ func (w *watchedStore) SegmentClients(ctx context.Context, seg store.Segment, fn
 	})
 }
 
-func (w *watchedStore) AppendMailings(ctx context.Context, clientID string, items []store.Interaction, again bool) error {
+func (w *watchedStore) ShowMailings(ctx context.Context, byClient map[string][]store.Interaction) error {
 	if w.lines != nil {
-		w.lines(clientID)
+		for id := range byClient {
+			w.lines(id)
+		}
 	}
-	return w.Store.AppendMailings(ctx, clientID, items, again)
+	return w.Store.ShowMailings(ctx, byClient)
 }
 
 // watched is the mailing's campaign side over a watched store, and its runner.

@@ -2,11 +2,9 @@ package campaign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/crm-team/crm/store"
 )
@@ -14,16 +12,8 @@ import (
 // The "mailing sent" lines of a batch go into its clients' histories once the whole
 // run is queued and none of the worker's batches is going out (every letter is out,
 // or the rest waits for a retry): one writer per worker takes the batches one after
-// another. Each line costs the embedded engine two writes of about a millisecond (the
-// client's entry number, then its history bucket), several times what sending the
-// letter costs, and the writes do not get cheaper in bulk; the engine takes one write
-// at a time, so lines written while letters go out hold up the writes of the sending
-// (docs/BENCHMARKS.md, issue 24: with the segment read from the directory, 56% of the
-// bare loop at 4 connections with lines alongside the last batches, 82% without).
-
-// linesProgressEvery is how many clients' lines are written between two records of
-// the count in the batch's head, which the campaign's status shows.
-const linesProgressEvery = 250
+// another. A batch's lines are one insert of pending lines (store.ShowMailings),
+// which the cards show at once; the store numbers them into the timelines later.
 
 // lineQueue is a worker's batches whose letters are all out: finished by its sending
 // (held until the worker hands them over) or found so in the database, queued for
@@ -181,51 +171,39 @@ func (rn *Runner) lineBatch(ctx context.Context, c *store.Campaign, id string) (
 	if len(list.Recipients) != len(b.States) {
 		return false, fmt.Errorf("batch %s lists %d recipients for %d states", b.ID, len(list.Recipients), len(b.States))
 	}
-	again := b.Lining
 	if ok, err := rn.st.BeginLines(ctx, b, rn.opts.Owner, rn.opts.Takeover); err != nil || !ok {
 		return false, err
 	}
-	if err := rn.writeMailings(ctx, c, b, list, again); err != nil {
+	if err := rn.writeMailings(ctx, c, b, list); err != nil {
 		return false, err
 	}
 	b.Timelined = true
 	return true, rn.st.ReleaseBatch(context.WithoutCancel(ctx), b, rn.opts.Owner, rn.opts.Takeover)
 }
 
-// writeMailings puts a "mailing sent" line into the timeline of each client whose
-// contact got the campaign, dated when the batch was finished, and records the count
-// as it goes (which renews the hold: a busy database can take minutes over a batch).
-func (rn *Runner) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList, again bool) error {
+// writeMailings puts a "mailing sent" line into the history of each client whose
+// contact got the campaign, dated when the batch was finished. Written again (the
+// batch's instance stopped meanwhile), each line is still written once.
+func (rn *Runner) writeMailings(ctx context.Context, c *store.Campaign, b *store.Batch, list *store.BatchList) error {
 	at := rn.now()
 	if b.DoneAt != nil {
 		at = *b.DoneAt
 	}
 	byClient := map[string][]store.Interaction{}
-	var order []string
 	for i, r := range list.Recipients {
 		if store.LetterState(b.States[i]) != store.DeliverySent {
 			continue
-		}
-		if byClient[r.ClientID] == nil {
-			order = append(order, r.ClientID)
 		}
 		byClient[r.ClientID] = append(byClient[r.ClientID], store.Interaction{Kind: store.InteractionMailing, At: at,
 			ContactID: r.ContactID, AuthorID: "scheduler", Text: fmt.Sprintf("%s → %s", c.Name, r.Email),
 			SourceKey: "mailing/" + c.ID + "/" + strconv.Itoa(c.Run) + "/" + r.ContactID})
 	}
+	if err := rn.st.ShowMailings(ctx, byClient); err != nil {
+		return err
+	}
 	b.Lines = 0
-	recorded := time.Now()
-	for k, id := range order {
-		if err := rn.st.AppendMailings(ctx, id, byClient[id], again); err != nil {
-			return err
-		}
-		b.Lines += len(byClient[id])
-		if (k+1)%linesProgressEvery == 0 || time.Since(recorded) > rn.opts.Takeover/3 {
-			if ok, err := rn.st.SaveLines(ctx, b, rn.opts.Owner, rn.opts.Takeover); err != nil || !ok {
-				return errors.Join(errLost, err)
-			}
-			recorded = time.Now()
-		}
+	for _, items := range byClient {
+		b.Lines += len(items)
 	}
 	return nil
 }

@@ -477,21 +477,30 @@ func TestMailingLinesResumedAfterACrashAreWrittenOnce(t *testing.T) {
 	if st := m.status(); st.Campaign.State != store.CampaignDone {
 		t.Fatalf("after the takeover: %s", st.Campaign.State)
 	}
-	for _, r := range list.Recipients {
-		items, _, err := m.st.Timeline(ctx, r.ClientID, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := 0
-		for _, it := range items {
-			if it.Kind == store.InteractionMailing && it.ContactID == r.ContactID {
-				lines++
+	once := func(when string) {
+		t.Helper()
+		for _, r := range list.Recipients {
+			items, _, err := m.st.Timeline(ctx, r.ClientID, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := 0
+			for _, it := range items {
+				if it.Kind == store.InteractionMailing && it.ContactID == r.ContactID {
+					lines++
+				}
+			}
+			if lines != 1 {
+				t.Errorf("%s: %s has %d mailing lines, want 1", when, r.Email, lines)
 			}
 		}
-		if lines != 1 {
-			t.Errorf("%s has %d mailing lines, want 1", r.Email, lines)
-		}
 	}
+	once("shown")
+	// Numbered into the timelines, the first client's lines are not numbered twice.
+	if _, err := m.st.FoldPendingLines(ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	once("numbered")
 	m.receivedOnce()
 }
 

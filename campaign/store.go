@@ -37,13 +37,12 @@ type Store interface {
 	SaveBatchProgress(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
 	ReleaseBatch(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) error
 	BeginLines(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
-	SaveLines(ctx context.Context, b *store.Batch, owner string, ttl time.Duration) (bool, error)
 	DropBatches(ctx context.Context, campaignID string, run, n int) error
 	DropBatchLetters(ctx context.Context, campaignID string, run, n int) error
 
 	// Who opted out since a batch was queued; the "mailing sent" lines of a batch.
 	OptOutsOn(ctx context.Context, day time.Time) ([]store.OptOut, error)
-	AppendMailings(ctx context.Context, clientID string, items []store.Interaction, again bool) error
+	ShowMailings(ctx context.Context, byClient map[string][]store.Interaction) error
 }
 
 // DeliveryStore keeps the deliveries of single letters (Deliver) and the record of

@@ -117,8 +117,9 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
 
 // Run runs the jobs until ctx ends: reminders every second (a reminder is due to the
-// second), campaigns looked at every two seconds, digests every minute, greetings and
-// the nightly client marks every ten minutes, clean-up daily.
+// second), campaigns and the history lines they leave to number looked at every two
+// seconds, digests every minute, greetings and the nightly client marks every ten
+// minutes, clean-up daily.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
@@ -131,6 +132,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
 		{"@every 10m", "marks", func(ctx context.Context) error { _, err := s.Marks(ctx); return err }},
 		{"@every 2s", "campaigns", s.wakeCampaigns},
+		{"@every 2s", "history", func(ctx context.Context) error { _, err := s.History(ctx); return err }},
 		{"@daily", "cleanup", s.cleanup},
 	}
 	for _, j := range jobs {

@@ -62,6 +62,9 @@ const (
 	// and sessions, each by the hash of its secret.
 	colWebLogins   = "webLogins"
 	colWebSessions = "webSessions"
+	// colPendingLines keeps history lines written in bulk until they are numbered
+	// into the timeline (pendinglines.go).
+	colPendingLines = "pendingLines"
 )
 
 // ErrNotFound is returned when a document does not exist.
@@ -226,6 +229,7 @@ var indexSpecs = map[string][]mongo.IndexModel{
 	colSettings:     nil,
 	colWebLogins:    nil,
 	colWebSessions:  nil,
+	colPendingLines: nil,
 }
 
 // Collections lists every collection the store uses.

@@ -71,19 +71,43 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 }
 
 // Timeline returns up to limit entries older than before (0: the newest), newest
-// first, and the value of before for the next page (0 when there is none).
+// first, and the value of before for the next page (0 when there is none). The newest
+// page also has the lines not yet numbered on top (pendinglines.go).
 func (s *Store) Timeline(ctx context.Context, clientID string, before int64, limit int) ([]Interaction, int64, error) {
 	if limit <= 0 {
 		limit = 20
 	}
-	if before <= 0 {
-		c, err := s.Client(ctx, clientID)
-		if err != nil {
-			return nil, 0, err
-		}
-		before = c.TimelineSeq + 1
+	if before > 0 {
+		return s.timelinePage(ctx, clientID, before, limit)
 	}
-	return s.timelinePage(ctx, clientID, before, limit)
+	c, err := s.Client(ctx, clientID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.newestPage(ctx, c, limit)
+}
+
+// newestPage is a client's newest n numbered entries with its pending lines on top.
+func (s *Store) newestPage(ctx context.Context, c *Client, n int) ([]Interaction, int64, error) {
+	items, more, err := s.timelinePage(ctx, c.ID, c.TimelineSeq+1, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	pending, err := s.pendingLines(ctx, c.ID)
+	if err != nil {
+		return nil, 0, err
+	}
+	return withPending(pending, items), more, nil
+}
+
+// numberedPage is a client's newest n numbered entries, without the pending lines.
+func (s *Store) numberedPage(ctx context.Context, clientID string, n int) ([]Interaction, error) {
+	c, err := s.Client(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	items, _, err := s.timelinePage(ctx, clientID, c.TimelineSeq+1, n)
+	return items, err
 }
 
 func (s *Store) timelinePage(ctx context.Context, clientID string, before int64, limit int) ([]Interaction, int64, error) {
@@ -126,13 +150,13 @@ type Card struct {
 	More         int64 // pass to Timeline as before for older entries; 0 when none
 }
 
-// Card reads a client and its newest n interactions (two or three _id reads).
+// Card reads a client and its newest n interactions (three or four _id reads).
 func (s *Store) Card(ctx context.Context, clientID string, n int) (*Card, error) {
 	c, err := s.Client(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
-	items, more, err := s.timelinePage(ctx, clientID, c.TimelineSeq+1, n)
+	items, more, err := s.newestPage(ctx, c, n)
 	if err != nil {
 		return nil, err
 	}
