@@ -28,7 +28,8 @@ func ExportOrders(ctx context.Context, s *store.Store, w io.Writer, loc *time.Lo
 }
 
 // ExportOrdersXLSX writes the orders as ExportOrders does, as a workbook of text
-// cells (see XLSXWriter): INN and order numbers keep their leading zeros.
+// cells (see XLSXWriter): INN and order numbers keep their leading zeros; amounts are
+// numbers, which a spreadsheet sums.
 func ExportOrdersXLSX(ctx context.Context, s *store.Store, w io.Writer, loc *time.Location) (n int, err error) {
 	xw, err := NewXLSXWriter("orders")
 	if err != nil {
@@ -39,6 +40,9 @@ func ExportOrdersXLSX(ctx context.Context, s *store.Store, w io.Writer, loc *tim
 			err = fmt.Errorf("export orders: %w", e)
 		}
 	}()
+	if err := xw.SetAmounts(int(oAmount), int(oPaid)); err != nil {
+		return 0, fmt.Errorf("export orders: %w", err)
+	}
 	if n, err = exportOrderRows(ctx, s, loc, xw.Write); err != nil {
 		return n, err
 	}

@@ -3,6 +3,7 @@ package csvio_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -263,6 +264,25 @@ func TestExportedOrdersImportBack(t *testing.T) {
 				t.Fatalf("%s%d is of type %v, not text", col, r, typ)
 			}
 		}
+		// Amounts are numbers a spreadsheet sums.
+		if typ, _ := f.GetCellType(sheet, "F"+strconv.Itoa(r)); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+			t.Fatalf("F%d is of type %v, not a number", r, typ)
+		}
+	}
+	var sum, want float64
+	for r := 2; r <= 8; r++ {
+		v, _ := f.GetCellValue(sheet, "F"+strconv.Itoa(r), excelize.Options{RawCellValue: true})
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("F%d = %q: %v", r, v, err)
+		}
+		sum += x
+	}
+	if err := s.EachOrder(ctx, func(o *store.Order) error { want += float64(o.Amount) / 100; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sum-want) > 0.001 {
+		t.Fatalf("the amounts sum to %.2f, the orders to %.2f", sum, want)
 	}
 	for name, data := range map[string][]byte{"back.xlsx": book.Bytes(), "back.csv": csvFile.Bytes()} {
 		same, err := importOrders(s, name, data)

@@ -55,7 +55,32 @@ type XLSXWriter struct {
 	text, bold int
 	row, cols  int
 	cells      []any
+	amount     int          // the style of amounts
+	amounts    map[int]bool // columns of amounts, written as numbers
 }
+
+// SetAmounts makes the columns (0-based) amounts: their values, written as
+// store.FormatAmount does, go into the sheet as numbers with two decimals, so that a
+// spreadsheet sums them.
+func (x *XLSXWriter) SetAmounts(cols ...int) error {
+	if x.amount == 0 {
+		id, err := x.f.NewStyle(&excelize.Style{NumFmt: amountFormat})
+		if err != nil {
+			return err
+		}
+		x.amount = id
+	}
+	if x.amounts == nil {
+		x.amounts = map[int]bool{}
+	}
+	for _, c := range cols {
+		x.amounts[c] = true
+	}
+	return nil
+}
+
+// amountFormat is Excel's built-in "#,##0.00", shown with the reader's separators.
+const amountFormat = 4
 
 // NewXLSXWriter starts a workbook whose one sheet is named sheet; Close frees it.
 func NewXLSXWriter(sheet string) (*XLSXWriter, error) {
@@ -99,10 +124,17 @@ func (x *XLSXWriter) Write(rec []string) error {
 			x.cells = append(x.cells, excelize.Cell{StyleID: x.bold, Value: v})
 		}
 	} else {
-		for _, v := range rec {
-			if v == "" {
+		for i, v := range rec {
+			switch {
+			case v == "":
 				x.cells = append(x.cells, nil) // no cell at all; the column is Text
-			} else {
+			case x.amounts[i]:
+				minor, err := store.ParseAmount(v)
+				if err != nil {
+					return fmt.Errorf("column %d: %w", i+1, err)
+				}
+				x.cells = append(x.cells, excelize.Cell{StyleID: x.amount, Value: float64(minor) / 100})
+			default:
 				x.cells = append(x.cells, v)
 			}
 		}
