@@ -45,6 +45,9 @@ func commands() map[string]command {
 		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status|report|edit|delete|archive (crm campaign shows how)", runCampaign},
 		"company":  {"the company's requisites on invoices: crm company show; crm company set --name N --inn … --bank … (crm company set -h)", runCompany},
 		"invoice":  {"an order's invoice (Счёт на оплату) as a PDF: crm invoice ORDER [-o FILE]", runInvoice},
+		"backup":   {"write the whole base to a file, while crm serve runs: crm backup FILE", runBackup},
+		"restore":  {"load a backup into an empty database of either engine (to move to MongoDB, set CRM_MONGODB_URI): crm restore FILE", runRestore},
+		"version":  {"the version, commit and build date", runVersion},
 		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
 	}
 }
