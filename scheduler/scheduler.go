@@ -57,6 +57,9 @@ type Options struct {
 	Campaigns Campaigns
 	// Charts draws the report pictures of the heads' Monday summary; nil: text only.
 	Charts Charts
+	// Backup takes the night's backup, named by the company's day; nil: none is
+	// taken (CRM_BACKUP_DIR unset).
+	Backup func(ctx context.Context, day time.Time) error
 	// RiskAfter is how long a gold or platinum client may go without a paid order
 	// before it is flagged at risk of going red (default 90 days).
 	RiskAfter time.Duration
@@ -118,8 +121,8 @@ func (s *Scheduler) now() time.Time { return s.opts.Now().UTC() }
 
 // Run runs the jobs until ctx ends: reminders every second (a reminder is due to the
 // second), campaigns and the history lines they leave to number looked at every two
-// seconds, digests every minute, greetings and the nightly client marks every ten
-// minutes, clean-up daily.
+// seconds, digests every minute, greetings, the nightly client marks and the nightly
+// backup every ten minutes, clean-up daily.
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cron.New(cron.WithSeconds(), cron.WithLocation(time.UTC),
 		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
@@ -131,6 +134,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		{"@every 1m", "digests", func(ctx context.Context) error { _, err := s.Digests(ctx); return err }},
 		{"@every 10m", "greetings", func(ctx context.Context) error { _, err := s.Greetings(ctx); return err }},
 		{"@every 10m", "marks", func(ctx context.Context) error { _, err := s.Marks(ctx); return err }},
+		{"@every 10m", "backup", func(ctx context.Context) error { _, err := s.Backup(ctx); return err }},
 		{"@every 2s", "campaigns", s.wakeCampaigns},
 		{"@every 2s", "history", func(ctx context.Context) error { _, err := s.History(ctx); return err }},
 		{"@daily", "cleanup", s.cleanup},

@@ -74,6 +74,8 @@ var settings = []setting{
 	{name: "CRM_GREETING_HOUR", def: "10", help: "local hour (contact's time zone, else CRM_TIMEZONE) birthday greetings go out"},
 	{name: "CRM_CAMPAIGN_TAKEOVER", def: "30s", help: "how long a mailing's batch, or the bot's outgoing messages, stay with an instance that stopped answering before another instance, or the restarted one, sends the rest (5s to 10m)"},
 	{name: "CRM_AT_RISK_DAYS", def: "90", help: "days a gold or platinum client may go without a paid order before its manager is told it is at risk (7 to 730)"},
+	{name: "CRM_BACKUP_DIR", help: "crm serve writes a backup here every night after 02:00 (company time), crm-YYYY-MM-DD.backup, on one instance; empty: no nightly backup"},
+	{name: "CRM_BACKUP_KEEP", def: "7", help: "how many nightly backups to keep in CRM_BACKUP_DIR (1 to 365)"},
 	{name: "CRM_LOG_LEVEL", def: "info", help: "debug, info, warn or error"},
 	{name: "CRM_LOG_FORMAT", def: "text", help: "text or json"},
 }
@@ -114,6 +116,11 @@ type Config struct {
 
 	PublicURL         string
 	UnsubscribeSecret string
+
+	// BackupDir takes a backup every night (CRM_BACKUP_DIR, "": none); BackupKeep of
+	// them are kept.
+	BackupDir  string
+	BackupKeep int
 
 	// Now is the clock of everything the command runs: time.Now, a fixed day in tests.
 	Now func() time.Time
@@ -214,6 +221,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("CRM_AT_RISK_DAYS=%q: use a number of days from 7 to 730", get("CRM_AT_RISK_DAYS"))
 	}
 	c.RiskAfter = time.Duration(days) * 24 * time.Hour
+	c.BackupDir = get("CRM_BACKUP_DIR")
+	if c.BackupKeep, err = strconv.Atoi(get("CRM_BACKUP_KEEP")); err != nil || c.BackupKeep < 1 || c.BackupKeep > 365 {
+		return c, fmt.Errorf("CRM_BACKUP_KEEP=%q: use a number of backups from 1 to 365", get("CRM_BACKUP_KEEP"))
+	}
 	if c.TelegramWebhookURL != "" {
 		u, err := url.Parse(c.TelegramWebhookURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {

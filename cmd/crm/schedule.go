@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -71,6 +74,19 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 			Logger: e.log.With("part", "campaigns")})
 	} else {
 		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")
+	}
+	if dir := e.cfg.BackupDir; dir != "" {
+		opts.Backup = func(ctx context.Context, day time.Time) error {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			rep, err := writeBackup(ctx, e.cfg, e.log, filepath.Join(dir, nightlyName(day)))
+			if err != nil {
+				return fmt.Errorf("nightly backup: %w", err)
+			}
+			e.log.Info("nightly backup written", "dir", dir, "documents", rep.Documents)
+			return pruneBackups(dir, e.cfg.BackupKeep)
+		}
 	}
 	var n scheduler.Notifier
 	if core != nil {
