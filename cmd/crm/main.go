@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zones in an image without /usr/share/zoneinfo
 
 	"github.com/crm-team/crm/internal/procmem"
 )
@@ -35,20 +36,21 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"run the CRM until SIGTERM or Ctrl-C", runServe},
-		"migrate":  {"create every collection and index (safe to run again), repair keys", runMigrate},
-		"doctor":   {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
-		"import":   {"import clients from a CSV or xlsx file: crm import [-comma ';'] clients.csv; orders from 1C or MoySklad: crm import orders orders.xlsx", runImport},
-		"export":   {"export clients: crm export [-o file] [-comma ';'], or for Excel crm export -o clients.xlsx; orders: crm export orders [orders.xlsx|orders.csv]", runExport},
-		"chat":     {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
-		"manager":  {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]; set <name> --head <name|none> [--email E]", runManager},
-		"campaign": {"mailings: crm campaign create|list|preview|test|start|pause|resume|status|report|edit|delete|archive (crm campaign shows how)", runCampaign},
-		"company":  {"the company's requisites on invoices: crm company show; crm company set --name N --inn … --bank … (crm company set -h)", runCompany},
-		"invoice":  {"an order's invoice (Счёт на оплату) as a PDF: crm invoice ORDER [-o FILE]", runInvoice},
-		"backup":   {"write the whole base to a file, while crm serve runs: crm backup FILE", runBackup},
-		"restore":  {"load a backup into an empty database of either engine (to move to MongoDB, set CRM_MONGODB_URI): crm restore FILE", runRestore},
-		"version":  {"the version, commit and build date", runVersion},
-		"report":   {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
+		"serve":       {"run the CRM until SIGTERM or Ctrl-C", runServe},
+		"migrate":     {"create every collection and index (safe to run again), repair keys", runMigrate},
+		"doctor":      {"check the configuration and the database, and say how to fix what is wrong", runDoctor},
+		"import":      {"import clients from a CSV or xlsx file: crm import [-comma ';'] clients.csv; orders from 1C or MoySklad: crm import orders orders.xlsx", runImport},
+		"export":      {"export clients: crm export [-o file] [-comma ';'], or for Excel crm export -o clients.xlsx; orders: crm export orders [orders.xlsx|orders.csv]", runExport},
+		"chat":        {"talk to the bot in the terminal: crm chat --as \"Anna Petrova\"", runChat},
+		"manager":     {"the team: crm manager add|list|invite [--name N] [--role manager|head|admin]; set <name> --head <name|none> [--email E]", runManager},
+		"campaign":    {"mailings: crm campaign create|list|preview|test|start|pause|resume|status|report|edit|delete|archive (crm campaign shows how)", runCampaign},
+		"company":     {"the company's requisites on invoices: crm company show; crm company set --name N --inn … --bank … (crm company set -h)", runCompany},
+		"invoice":     {"an order's invoice (Счёт на оплату) as a PDF: crm invoice ORDER [-o FILE]", runInvoice},
+		"backup":      {"write the whole base to a file, while crm serve runs: crm backup FILE", runBackup},
+		"restore":     {"load a backup into an empty database of either engine (to move to MongoDB, set CRM_MONGODB_URI): crm restore FILE", runRestore},
+		"version":     {"the version, commit and build date", runVersion},
+		"healthcheck": {"exit 0 when crm serve answers /healthz on CRM_HTTP_ADDR (a container's health check)", runHealthcheck},
+		"report":      {"reports for heads: crm report funnel [--from D --to D] [--city C] [--manager M] [--format table|csv|xlsx|png] [--out FILE]", runReport},
 	}
 }
 
