@@ -24,9 +24,10 @@ type cardSite struct {
 	fileID, letterFileID string
 }
 
-func newCardSite(t *testing.T) *cardSite {
+func newCardSite(t *testing.T) *cardSite { t.Helper(); return withCardClients(t, newSite(t)) }
+
+func withCardClients(t *testing.T, s *site) *cardSite {
 	t.Helper()
-	s := newSite(t)
 	cs := &cardSite{site: s}
 	cs.anna = s.manager("Anna", store.RoleManager, 0)
 	cs.boris = s.manager("Boris", store.RoleManager, 0)
@@ -46,7 +47,7 @@ func newCardSite(t *testing.T) *cardSite {
 	cs.letterFileID = "lf1"
 	l := &store.Letter{ID: "mid:abc", Subject: "Счёт за ноябрь", From: store.MailAddress{Name: "Иван", Email: "ivan@romashka.ru"},
 		To: []store.MailAddress{{Email: "sales@crm.example.com"}}, Date: testNow, Text: "Добрый день, пришлите счёт",
-		HTML: `<p onclick="steal()">Добрый <b>день</b></p><script>alert(document.cookie)</script>`, Mailbox: "sales", Folder: "INBOX",
+		HTML: `<p onclick="steal()">Добрый <b>день</b></p><script>parent.document.title="pwned"</script>`, Mailbox: "sales", Folder: "INBOX",
 		Attachments: []store.LetterAttachment{{Name: "act.pdf", MIME: "application/pdf", Size: 4, FileID: cs.letterFileID}},
 		Clients:     []string{cs.c.ID}}
 	if err := s.st.SaveFiles(ctx, []*store.File{{ID: cs.letterFileID, LetterID: l.ID, Name: "act.pdf", Data: []byte("%PDF")}}); err != nil {
