@@ -344,12 +344,14 @@ func TestCardEditStaleForms(t *testing.T) {
 		t.Fatalf("tab 1: %d %s", r.code, r.body)
 	}
 	tab2.Set("name", "Ромашка плюс")
+	tab2.Set("greetings", "1")
 	tab2.Set("inn", "")
 	if r := a.post(base+"/edit", tab2); r.code != http.StatusSeeOther {
 		t.Fatalf("tab 2: %d %s", r.code, r.body)
 	}
 	c := cs.stored(cs.c.ID)
-	if c.City != "Казань" || c.Name != "Ромашка плюс" || c.Legal.INN != "" || strings.Join(c.Tags, ",") != "опт,vip" || c.Industry != "Цветы" {
+	if c.City != "Казань" || c.Name != "Ромашка плюс" || c.Legal.INN != "" || strings.Join(c.Tags, ",") != "опт,vip" || c.Industry != "Цветы" ||
+		!c.GreetingsOff {
 		t.Errorf("after two tabs: %+v", c)
 	}
 	mustContain(t, "the card after saving", a.get(base+"?done=saved").body, "Saved.", "Казань", "Ромашка плюс")

@@ -35,7 +35,7 @@ type editData struct {
 
 // clientFields are what the bot lets a manager edit in a client (bot/forms.go), and
 // the notes.
-var clientFields = []string{"name", "city", "industry", "inn", "website", "phones", "emails", "tags", "source", "notes"}
+var clientFields = []string{"name", "city", "industry", "inn", "website", "phones", "emails", "tags", "source", "notes", "greetings"}
 
 // contactFields are a contact person's, as in the bot; consent has its own actions.
 var contactFields = []string{"name", "position", "phones", "emails", "dm"}
@@ -62,6 +62,8 @@ func clientValue(c *store.Client, key string) string {
 		return c.LeadSource
 	case "notes":
 		return c.Notes
+	case "greetings":
+		return flag(c.GreetingsOff)
 	}
 	return ""
 }
@@ -77,9 +79,15 @@ func contactValue(p store.Contact, key string) string {
 	case "emails":
 		return strings.Join(p.Emails, ", ")
 	case "dm":
-		if p.DecisionMaker {
-			return "1"
-		}
+		return flag(p.DecisionMaker)
+	}
+	return ""
+}
+
+// flag is a checkbox's value: "1" checked, "" not.
+func flag(on bool) string {
+	if on {
+		return "1"
 	}
 	return ""
 }
@@ -93,7 +101,7 @@ func fields(p *page, keys []string, value func(string) string) []formField {
 		switch k {
 		case "notes":
 			out[i].Kind = "textarea"
-		case "dm":
+		case "dm", "greetings":
 			out[i].Kind = "checkbox"
 		case "phones", "emails", "tags":
 			out[i].Hint = p.T("form.list")
@@ -266,7 +274,7 @@ func (h *Handler) saveClient(w http.ResponseWriter, r *http.Request, v *visit) {
 func clientPatch(changed map[string]string) store.ClientPatch {
 	var patch store.ClientPatch
 	for k, val := range changed {
-		s, list := val, splitList(val)
+		s, list, on := val, splitList(val), val == "1"
 		switch k {
 		case "name":
 			patch.Name = &s
@@ -288,6 +296,8 @@ func clientPatch(changed map[string]string) store.ClientPatch {
 			patch.Emails = &list
 		case "tags":
 			patch.Tags = &list
+		case "greetings":
+			patch.GreetingsOff = &on
 		}
 	}
 	return patch
