@@ -101,13 +101,14 @@ func (h *Handler) card(w http.ResponseWriter, r *http.Request, v *visit) {
 	if more > 0 {
 		d.Older = Prefix + "/clients/" + c.ID + "?before=" + strconv.FormatInt(more, 10) + "#history"
 	}
-	if n := r.URL.Query().Get("done"); n != "" {
+	if n := r.URL.Query().Get("done"); slices.Contains([]string{"saved", "taken", "reassigned", "contact", "claimed"}, n) {
 		d.Notice = "done." + n
 	}
 	p := h.visitPage(v, "clients", "clients.title", d)
 	p.Title = c.Name
 	if d.Notice != "" {
-		d.Notice = p.T(d.Notice)
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		d.Notice = p.T(d.Notice, "n", strconv.Itoa(max(n, 0)))
 	}
 	for _, it := range items {
 		e := cardEntry{Interaction: it, Author: d.Names[it.AuthorID], Line: entryLine(p, it)}

@@ -400,12 +400,31 @@ func TestCardEditStaleForms(t *testing.T) {
 		t.Errorf("withdraw consent: %d", r.code)
 	}
 
+	// A letter from the new person's address waits in /inbox (anyone may read it
+	// there); adding the person moves it into the client's history, as in the bot.
+	waiting := &store.Letter{ID: store.LetterID("m-1@mail", ""), MessageID: "m-1@mail", Subject: "Вопрос о доставке",
+		From: store.MailAddress{Email: "maria@romashka.ru"}, Date: testNow, Text: "Когда привезёте?"}
+	if err := cs.st.SetLetterUnsorted(context.Background(), waiting, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.st.SaveLetters(context.Background(), []*store.Letter{waiting}); err != nil {
+		t.Fatal(err)
+	}
+	b := cs.signIn(cs.boris)
+	if r := b.get("/app/letters/" + waiting.ID); r.code != http.StatusOK {
+		t.Errorf("Boris reads a letter in /inbox: %d", r.code)
+	}
 	added := formOf(t, a.get(base+"/contacts/new").body, base+"/contacts/new")
 	added.Set("name", "Мария Соколова")
 	added.Set("emails", "Maria@Romashka.ru")
 	added.Set("dm", "1")
-	if r := a.post(base+"/contacts/new", added); r.code != http.StatusSeeOther {
-		t.Fatalf("add a contact: %d %s", r.code, r.body)
+	r = a.post(base+"/contacts/new", added)
+	if r.code != http.StatusSeeOther || !strings.HasSuffix(r.location, "?done=claimed&n=1") {
+		t.Fatalf("add a contact: %d %q %s", r.code, r.location, r.body)
+	}
+	mustContain(t, "the card after adding", a.get(r.location).body, "moved from /inbox into the history: 1", "Вопрос о доставке")
+	if r := b.get("/app/letters/" + waiting.ID); r.code != http.StatusNotFound {
+		t.Errorf("Boris reads Anna's client's letter: %d", r.code)
 	}
 	found := false
 	for _, p := range cs.stored(cs.c.ID).Contacts {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/crm-team/crm/store"
 )
@@ -57,10 +58,22 @@ func (h *Handler) addContact(w http.ResponseWriter, r *http.Request, v *visit) {
 	d, p := h.contactForm(v, c, "")
 	changed := posted(r, d.Fields)
 	changed["name"] = d.Fields[0].Value // a new person needs a name even when none was typed
-	h.saveForm(w, r, v, p, changed, Prefix+"/clients/"+c.ID+"?done=contact", func() error {
-		_, _, err := h.st.AddContact(r.Context(), v.m.ID, c.ID, store.Contact{Name: changed["name"], Position: changed["position"],
+	done := Prefix + "/clients/" + c.ID + "?done=contact"
+	h.saveForm(w, r, v, p, changed, &done, func() error {
+		updated, _, err := h.st.AddContact(r.Context(), v.m.ID, c.ID, store.Contact{Name: changed["name"], Position: changed["position"],
 			Phones: splitList(changed["phones"]), Emails: splitList(changed["emails"]), DecisionMaker: changed["dm"] == "1"})
-		return err
+		if err != nil {
+			return err
+		}
+		// As in the bot: letters waiting in /inbox from the person's addresses move into
+		// the client's history. The person is saved either way.
+		moved, err := h.st.ClaimWaitingLetters(r.Context(), v.m.ID, updated)
+		if err != nil {
+			h.log.Warn("web: move waiting letters", "client", c.ID, "err", err)
+		} else if len(moved) > 0 {
+			done = Prefix + "/clients/" + c.ID + "?done=claimed&n=" + strconv.Itoa(len(moved))
+		}
+		return nil
 	})
 }
 
@@ -86,7 +99,8 @@ func (h *Handler) saveContact(w http.ResponseWriter, r *http.Request, v *visit) 
 	}
 	d, p := h.contactForm(v, c, id)
 	changed := posted(r, d.Fields)
-	h.saveForm(w, r, v, p, changed, Prefix+"/clients/"+c.ID+"?done=contact", func() error {
+	done := Prefix + "/clients/" + c.ID + "?done=contact"
+	h.saveForm(w, r, v, p, changed, &done, func() error {
 		var patch store.ContactPatch
 		for k, val := range changed {
 			s, list, on := val, splitList(val), val == "1"

@@ -264,7 +264,8 @@ func (h *Handler) saveClient(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	d, p := h.clientForm(v, c)
 	changed := posted(r, d.Fields)
-	h.saveForm(w, r, v, p, changed, Prefix+"/clients/"+c.ID+"?done=saved", func() error {
+	done := Prefix + "/clients/" + c.ID + "?done=saved"
+	h.saveForm(w, r, v, p, changed, &done, func() error {
 		_, err := h.st.UpdateClient(r.Context(), v.m.ID, c.ID, clientPatch(changed))
 		return err
 	})
@@ -303,9 +304,10 @@ func clientPatch(changed map[string]string) store.ClientPatch {
 	return patch
 }
 
-// saveForm checks a form's changed values and writes them; a refusal, the store's
-// or the check's, shows the form again with what was typed, and nothing is written.
-func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, v *visit, p *page, changed map[string]string, done string, write func() error) {
+// saveForm checks a form's changed values and writes them, then goes to done (which
+// write may change); a refusal, the store's or the check's, shows the form again with
+// what was typed, and nothing is written.
+func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, v *visit, p *page, changed map[string]string, done *string, write func() error) {
 	d := p.Data.(*editData)
 	if !h.check(p, d.Fields, changed) {
 		h.render(w, r, http.StatusUnprocessableEntity, "edit", p)
@@ -321,7 +323,7 @@ func (h *Handler) saveForm(w http.ResponseWriter, r *http.Request, v *visit, p *
 			return
 		}
 	}
-	http.Redirect(w, r, done, http.StatusSeeOther)
+	http.Redirect(w, r, *done, http.StatusSeeOther)
 }
 
 // takeClient makes an unassigned client the manager's own, as the bot's "take".
