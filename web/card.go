@@ -101,7 +101,7 @@ func (h *Handler) card(w http.ResponseWriter, r *http.Request, v *visit) {
 	if more > 0 {
 		d.Older = Prefix + "/clients/" + c.ID + "?before=" + strconv.FormatInt(more, 10) + "#history"
 	}
-	if n := r.URL.Query().Get("done"); slices.Contains([]string{"saved", "taken", "reassigned", "contact", "claimed"}, n) {
+	if n := r.URL.Query().Get("done"); slices.Contains([]string{"saved", "taken", "reassigned", "contact", "claimed", "removed"}, n) {
 		d.Notice = "done." + n
 	}
 	p := h.visitPage(v, "clients", "clients.title", d)

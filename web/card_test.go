@@ -223,8 +223,9 @@ func TestCardForgedRequests(t *testing.T) {
 	}
 	edit := url.Values{"csrf": {bToken}, "name": {"Взлом"}, "city": {"Нигде"}, "position": {"никто"}, "manager": {cs.boris.ID},
 		"want": {"1"}, "cameback": {"1"}}
+	edit.Set("sure", "1")
 	for _, path := range []string{base + "/edit", base + "/contacts/new", base + "/contacts/p1", base + "/contacts/p1/consent",
-		base + "/manager", base + "/take"} {
+		base + "/contacts/p1/delete", base + "/manager", base + "/take"} {
 		if r := b.post(path, edit); r.code != http.StatusNotFound {
 			t.Errorf("Boris posts to %s: %d", path, r.code)
 		}
@@ -426,11 +427,25 @@ func TestCardEditStaleForms(t *testing.T) {
 	if r := b.get("/app/letters/" + waiting.ID); r.code != http.StatusNotFound {
 		t.Errorf("Boris reads Anna's client's letter: %d", r.code)
 	}
-	found := false
+	mariaID := ""
 	for _, p := range cs.stored(cs.c.ID).Contacts {
-		found = found || p.Name == "Мария Соколова" && p.DecisionMaker && p.Emails[0] == "maria@romashka.ru" && !p.Consent.Given
+		if p.Name == "Мария Соколова" && p.DecisionMaker && p.Emails[0] == "maria@romashka.ru" && !p.Consent.Given {
+			mariaID = p.ID
+		}
 	}
-	if !found {
-		t.Error("the new contact person is not saved")
+	if mariaID == "" {
+		t.Fatal("the new contact person is not saved")
+	}
+	// Removing a person needs the box ticked.
+	remove := formOf(t, a.get(base+"/contacts/"+mariaID).body, base+"/contacts/"+mariaID+"/delete")
+	if r := a.post(base+"/contacts/"+mariaID+"/delete", remove); r.code != http.StatusUnprocessableEntity {
+		t.Errorf("remove unconfirmed: %d", r.code)
+	}
+	remove.Set("sure", "1")
+	if r := a.post(base+"/contacts/"+mariaID+"/delete", remove); r.code != http.StatusSeeOther {
+		t.Errorf("remove: %d", r.code)
+	}
+	if _, ok := cs.stored(cs.c.ID).Contacts[mariaID]; ok {
+		t.Error("the removed person is still there")
 	}
 }

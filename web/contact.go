@@ -153,3 +153,20 @@ func (h *Handler) consent(w http.ResponseWriter, r *http.Request, v *visit) {
 	}
 	http.Redirect(w, r, Prefix+"/clients/"+c.ID+"/contacts/"+id+"?done=consent", http.StatusSeeOther)
 }
+
+// removeContact deletes a contact person (store.RemoveContact), as the bot's "delete".
+func (h *Handler) removeContact(w http.ResponseWriter, r *http.Request, v *visit) {
+	c, id := h.contactOf(w, r, v)
+	if c == nil {
+		return
+	}
+	if r.PostFormValue("sure") != "1" {
+		h.message(w, r, v, http.StatusUnprocessableEntity, "refused.notsure")
+		return
+	}
+	if _, err := h.st.RemoveContact(r.Context(), v.m.ID, c.ID, id); err != nil {
+		h.fail(w, r, v, "remove a contact person", err)
+		return
+	}
+	http.Redirect(w, r, Prefix+"/clients/"+c.ID+"?done=removed", http.StatusSeeOther)
+}

@@ -118,6 +118,7 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/clients/{id}/contacts/{contact}", h.signedIn(h.editContact))
 	mux.HandleFunc("POST "+Prefix+"/clients/{id}/contacts/{contact}", h.signedIn(h.saveContact))
 	mux.HandleFunc("POST "+Prefix+"/clients/{id}/contacts/{contact}/consent", h.signedIn(h.consent))
+	mux.HandleFunc("POST "+Prefix+"/clients/{id}/contacts/{contact}/delete", h.signedIn(h.removeContact))
 	mux.HandleFunc("GET "+Prefix+"/letters/{id}", h.signedIn(h.letter))
 	mux.HandleFunc("GET "+Prefix+"/files/{id}", h.signedIn(h.file))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
