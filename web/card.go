@@ -83,13 +83,8 @@ func (v *visit) canEdit(c *store.Client) bool { return v.m.Role.SeesAll() || c.M
 // card shows a client the viewer may see; ?before=N pages back through the history.
 func (h *Handler) card(w http.ResponseWriter, r *http.Request, v *visit) {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	c := h.viewable(w, r, v, r.PathValue("id"))
+	c, items, more := h.cardPage(w, r, v, before)
 	if c == nil {
-		return
-	}
-	items, more, err := h.st.Timeline(r.Context(), c.ID, max(before, 0), cardEntries)
-	if err != nil {
-		h.fail(w, r, v, "read a card's history", err)
 		return
 	}
 	d, err := h.cardData(r.Context(), v, c)
@@ -129,6 +124,34 @@ func (h *Handler) card(w http.ResponseWriter, r *http.Request, v *visit) {
 		}
 	}
 	h.render(w, r, http.StatusOK, "card", p)
+}
+
+// cardPage reads a client the viewer may see with a page of its history: the newest
+// with the client (store.Card, as few reads as the card can take), or the entries
+// before an entry's number. Nil when the page answered already ("not found", a failure).
+func (h *Handler) cardPage(w http.ResponseWriter, r *http.Request, v *visit, before int64) (*store.Client, []store.Interaction, int64) {
+	if before > 0 {
+		c := h.viewable(w, r, v, r.PathValue("id"))
+		if c == nil {
+			return nil, nil, 0
+		}
+		items, more, err := h.st.Timeline(r.Context(), c.ID, before, cardEntries)
+		if err != nil {
+			h.fail(w, r, v, "read a card's history", err)
+			return nil, nil, 0
+		}
+		return c, items, more
+	}
+	card, err := h.st.Card(r.Context(), r.PathValue("id"), cardEntries)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !v.viewer().CanSee(card.Client) {
+		h.message(w, r, v, http.StatusNotFound, "refused.notfound")
+		return nil, nil, 0
+	}
+	if err != nil {
+		h.fail(w, r, v, "read a card", err)
+		return nil, nil, 0
+	}
+	return card.Client, card.Interactions, card.More
 }
 
 // cardData reads what the card shows besides the history: the team's names and the
