@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/crm-team/crm/store"
 )
 
 // Reports draws reports for the chat; cmd wires it to the reports package.
@@ -158,28 +160,10 @@ func (t *turn) reportPeriodTap(name, code string) {
 	t.report(name, from, to)
 }
 
-// periodOf is the period a button names, in whole days of loc; weeks start on
-// Monday. This week, month and quarter run to the end of today: the days to come hold
-// nothing yet, and the title names the days the figures are about.
+// periodOf is the period a button names, in whole days of loc (store.NamedPeriod,
+// which the web workspace's period picker reads too).
 func periodOf(code string, now time.Time, loc *time.Location) (from, to time.Time, ok bool) {
-	y, m, d := now.In(loc).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	tomorrow := today.AddDate(0, 0, 1)
-	monday := today.AddDate(0, 0, -(int(today.Weekday())+6)%7)
-	month := time.Date(y, m, 1, 0, 0, 0, 0, loc)
-	switch code {
-	case "tw":
-		return monday, tomorrow, true
-	case "lw":
-		return monday.AddDate(0, 0, -7), monday, true
-	case "tm":
-		return month, tomorrow, true
-	case "lm":
-		return month.AddDate(0, -1, 0), month, true
-	case "tq":
-		return time.Date(y, m-(m-1)%3, 1, 0, 0, 0, 0, loc), tomorrow, true
-	}
-	return time.Time{}, time.Time{}, false
+	return store.NamedPeriod(code, now, loc)
 }
 
 // reportDates takes the typed period of a report. A text that is not one is refused

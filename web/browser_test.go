@@ -91,6 +91,16 @@ func shot(t *testing.T, ctx context.Context, name string) {
 	_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 }
 
+// signInWith opens a sign-in link, presses its button and waits for the clients.
+func signInWith(ctx context.Context, link string) error {
+	return chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("signin-button")),
+		chromedp.Click(chromedp.ID("signin-button")),
+		chromedp.WaitVisible(chromedp.ID("client-filters")),
+	)
+}
+
 // A manager asks the bot for a link, opens it in Chromium, signs in, finds a client
 // by typing part of its name and opens its card.
 func TestBrowserSignInAndFindAClient(t *testing.T) {
@@ -113,12 +123,7 @@ func TestBrowserSignInAndFindAClient(t *testing.T) {
 	}
 
 	ctx := browse(t)
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(link),
-		chromedp.WaitVisible(chromedp.ID("signin-button")),
-		chromedp.Click(chromedp.ID("signin-button")),
-		chromedp.WaitVisible(chromedp.ID("client-filters")),
-	)
+	err = signInWith(ctx, link)
 	if err != nil {
 		t.Fatalf("sign in with %q: %v", link, err)
 	}
@@ -178,4 +183,64 @@ func TestBrowserMiniAppSignsIn(t *testing.T) {
 	if err != nil || !strings.Contains(why, "подпись") && !strings.Contains(why, "signature") {
 		t.Fatalf("forged data says %q (%v)", why, err)
 	}
+}
+
+// A head signs in, opens a report, changes its period in the picker and sees the
+// chart of the new period load.
+func TestBrowserHeadReportsChart(t *testing.T) {
+	s, _ := liveSite(t)
+	tm := seedReports(t, s)
+	link, err := s.h.SignInLink(context.Background(), tm.head.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// chartWidth waits for the chart to load (the browser's own bound ends a hang) and
+	// says how wide the browser found it.
+	chartWidth := func(ctx context.Context) int {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Poll[int](`(function(){var i=document.getElementById("chart");`+
+			`return i && i.complete ? i.naturalWidth : 0})()`))
+		if err != nil {
+			t.Fatalf("the chart: %v", err)
+		}
+		return w
+	}
+	ctx := browse(t)
+	if err := signInWith(ctx, link); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//nav[@class="nav"]/a[@href="/app/reports"]`)),
+		chromedp.WaitVisible(chromedp.ID("report-period")),
+		chromedp.Click(chromedp.Search(`//nav[@class="tabs"]/a[contains(@href, "/app/reports/managers")]`)),
+		chromedp.WaitVisible(chromedp.ID("chart")),
+	)
+	if err != nil {
+		t.Fatalf("open the managers' report: %v", err)
+	}
+	if w := chartWidth(ctx); w <= 0 {
+		t.Fatalf("this month's chart is %d pixels wide", w)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("report-title")))
+	if err != nil || !strings.Contains(title, "2026-12-01") {
+		t.Fatalf("this month's title: %q %v", title, err)
+	}
+	shot(t, ctx, "report-month")
+	// Last month: choosing it in the list shows it (the page's script submits it on
+	// the change event, which SetValue fires as a person's choice does).
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("period"), "lm"),
+		chromedp.WaitVisible(chromedp.Search(`//h2[@id="report-title"][contains(., "2026-11-01")]`)),
+	)
+	if err != nil {
+		t.Fatalf("change the period: %v", err)
+	}
+	if w := chartWidth(ctx); w <= 0 {
+		t.Fatalf("last month's chart is %d pixels wide", w)
+	}
+	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("chart"), "src"))
+	if err != nil || !strings.Contains(src.Value, "period=lm") {
+		t.Fatalf("the chart's address: %q %v", src.Value, err)
+	}
+	shot(t, ctx, "report-lastmonth")
 }

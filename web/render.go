@@ -26,6 +26,7 @@ var staticFS embed.FS
 // pageNames are the templates of ui/ besides the layout, each a page.
 var pageNames = []string{"signin", "link", "message", "clients", "card",
 	"letter", "audit", "edit", // card
+	"reports", "dashboard", "team", // reports, dashboard, team
 }
 
 // pages holds each page parsed with the layout.

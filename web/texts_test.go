@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crm-team/crm/reports"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -27,7 +28,7 @@ func TestTextsInBothLanguages(t *testing.T) {
 	}
 	used := map[string]bool{}
 	pageKey := regexp.MustCompile(`T "([a-z_]+(?:\.[a-z_]+)+)"`)
-	codeKey := regexp.MustCompile(`"((?:refused|error|link|signin|clients|card|form|consent|letter|file|edit|contact)\.[a-z_.]+[a-z])"`)
+	codeKey := regexp.MustCompile(`"((?:refused|error|link|signin|clients|card|form|consent|letter|file|edit|contact|reports|team|dashboard)\.[a-z_.]+[a-z])"`)
 	scan := func(re *regexp.Regexp, text string) {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			used[m[1]] = true
@@ -50,6 +51,16 @@ func TestTextsInBothLanguages(t *testing.T) {
 	}
 	for _, st := range store.Stages {
 		used["stage."+string(st)] = true
+	}
+	// reports, dashboard, team: keys made of a name
+	for _, name := range reports.Names() {
+		used["reports.name."+name] = true
+	}
+	for _, code := range reportPeriods {
+		used["reports.period."+code] = true
+	}
+	for _, role := range []store.Role{store.RoleManager, store.RoleHead, store.RoleAdmin} {
+		used["role."+string(role)] = true
 	}
 	if len(used) < 30 {
 		t.Fatalf("found only %d text keys in the pages", len(used))

@@ -23,6 +23,7 @@ const (
 	DefaultSessionTTL  = 7 * 24 * time.Hour
 	DefaultLinkTTL     = 10 * time.Minute
 	DefaultInitDataAge = 24 * time.Hour
+	DefaultInviteTTL   = 72 * time.Hour // the bot's
 )
 
 // Options configure the workspace.
@@ -40,6 +41,15 @@ type Options struct {
 	SessionTTL, LinkTTL, InitDataAge time.Duration
 	Logger                           *slog.Logger
 	Now                              func() time.Time
+
+	// reports and team
+	// Location is the company's time zone (CRM_TIMEZONE): reports count its days
+	// (default UTC).
+	Location *time.Location
+	// InviteLink makes the deep link of an invite code, as the bot's does; nil shows
+	// the bare command "/start <code>". InviteTTL is how long an invite works (72 h).
+	InviteLink func(code string) string
+	InviteTTL  time.Duration
 }
 
 // Handler serves /app.
@@ -83,6 +93,13 @@ func New(st *store.Store, opts Options) (*Handler, error) {
 		opts.Now = time.Now
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	// reports and team
+	if opts.Location == nil {
+		opts.Location = time.UTC
+	}
+	if opts.InviteTTL <= 0 {
+		opts.InviteTTL = DefaultInviteTTL
+	}
 	h := &Handler{st: st, opts: opts, texts: texts, pages: pg, log: opts.Logger, now: opts.Now,
 		secure: strings.HasPrefix(opts.PublicURL, "https://")}
 	cop := http.NewCrossOriginProtection()
@@ -121,6 +138,17 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/clients/{id}/contacts/{contact}/delete", h.signedIn(h.removeContact))
 	mux.HandleFunc("GET "+Prefix+"/letters/{id}", h.signedIn(h.letter))
 	mux.HandleFunc("GET "+Prefix+"/files/{id}", h.signedIn(h.file))
+	// reports, dashboard and team
+	mux.HandleFunc("GET "+Prefix+"/reports", h.signedIn(h.reportPage))
+	mux.HandleFunc("GET "+Prefix+"/reports/{name}", h.signedIn(h.reportPage))
+	mux.HandleFunc("GET "+Prefix+"/reports/{name}/chart.png", h.signedIn(h.reportChart))
+	mux.HandleFunc("GET "+Prefix+"/reports/{name}/sheet.xlsx", h.signedIn(h.reportSheet))
+	mux.HandleFunc("GET "+Prefix+"/team", h.signedIn(h.teamPage))
+	mux.HandleFunc("POST "+Prefix+"/team/invite", h.signedIn(h.teamInvite))
+	mux.HandleFunc("POST "+Prefix+"/team/{id}/role", h.signedIn(h.teamRole))
+	mux.HandleFunc("POST "+Prefix+"/team/{id}/off", h.signedIn(h.teamOff))
+	mux.HandleFunc("POST "+Prefix+"/team/{id}/on", h.signedIn(h.teamOn))
+	mux.HandleFunc("POST "+Prefix+"/team/{id}/handover", h.signedIn(h.teamHandover))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")
@@ -153,10 +181,15 @@ func (h *Handler) SignInLink(ctx context.Context, managerID string) (string, err
 	return h.opts.PublicURL + Prefix + "/login?t=" + url.QueryEscape(token), nil
 }
 
-// home sends a signed-in manager to the clients, anyone else to the sign-in page
-// (which a Mini App's script completes with Telegram's init data).
+// home shows a head or an administrator the week's dashboard, sends a manager to the
+// clients, anyone else to the sign-in page (which a Mini App's script completes with
+// Telegram's init data).
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if v, _ := h.visitOf(r); v != nil && v.m.Active {
+		if v.m.Role.SeesAll() {
+			h.dashboard(w, r, v)
+			return
+		}
 		http.Redirect(w, r, Prefix+"/clients", http.StatusSeeOther)
 		return
 	}

@@ -14,7 +14,9 @@ import (
 // bot's /web are nil without a public address.
 func newWeb(e *env, s *store.Store) (*web.Handler, bot.WebLinks, error) {
 	h, err := web.New(s, web.Options{Texts: templates.FS, PublicURL: e.cfg.PublicURL, BotToken: e.cfg.TelegramToken,
-		Logger: e.log, Now: e.cfg.Now})
+		Logger: e.log, Now: e.cfg.Now, Location: e.cfg.Calendar.Loc,
+		// As crm manager invite names the bot (CRM_TELEGRAM_BOT_NAME), else "/start <code>".
+		InviteLink: func(code string) string { l, _ := inviteLink(e, code, nil); return l }})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -62,8 +62,29 @@
     form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(timer); last = ""; run(); });
   }
 
+  // reports: a period chosen from the list shows at once; a typed day makes it custom.
+  function reportPeriod() {
+    var form = document.getElementById("report-period");
+    if (!form) return;
+    var period = form.elements.period;
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "from" || e.target.name === "to") { period.value = "cu"; return; }
+      if (e.target.name === "period" && period.value === "cu") { form.elements.from.focus(); return; }
+      form.submit();
+    });
+  }
+
+  // team: a form with data-confirm asks first.
+  function confirmForms() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+      f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     signInWithTelegram();
     liveFilters();
+    reportPeriod();
+    confirmForms();
   });
 })();
