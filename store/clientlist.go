@@ -32,25 +32,33 @@ type ClientQuery struct {
 	City    string // in any case
 	Class   string // an ABC/XYZ class or pair, as InClass takes it
 	AtRisk  bool   // only the clients at risk of going red
-	Sort    ClientSort
-	Offset  int
-	Limit   int // default 50
+	// Industry in any case; Tags: every one of them, in any case; HasTasks: only the
+	// clients with an open task.
+	Industry string
+	Tags     []string
+	HasTasks bool
+	Sort     ClientSort
+	Offset   int
+	Limit    int // default 50
 }
 
 // ClientRow is a client as a list shows it, from the directory.
 type ClientRow struct {
 	ID, Name, ManagerID, City, Industry, Class string
 	Stage                                      Stage
-	AtRisk                                     bool
+	AtRisk, HasTasks                           bool
+	Tags                                       []string
 	CreatedAt                                  time.Time
 }
 
 // ClientPage is one page of a client list, with how many match in all and the
-// cities of the clients the viewer sees (the most frequent first), to choose from.
+// cities and industries of the clients the viewer sees (the most frequent first), to
+// choose from.
 type ClientPage struct {
-	Rows   []ClientRow
-	Total  int
-	Cities []string
+	Rows       []ClientRow
+	Total      int
+	Cities     []string
+	Industries []string
 	// Loading: the directory is not loaded yet, so a name search found keys only.
 	Loading bool
 }
@@ -77,8 +85,14 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	if !s.dir.look(ctx) {
 		page.Loading = true
 	}
-	city := strings.TrimSpace(q.City)
-	cities := map[unique.Handle[string]]int{}
+	city, industry := strings.TrimSpace(q.City), strings.TrimSpace(q.Industry)
+	var tags []string
+	for _, t := range q.Tags {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	cities, industries := map[unique.Handle[string]]int{}, map[unique.Handle[string]]int{}
 	var hits []listHit
 	keep := func(e *dirEntry, rank int) {
 		m := e.managerID()
@@ -88,7 +102,10 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 			city != "" && !strings.EqualFold(e.city.Value(), city),
 			len(q.Stages) > 0 && !slices.Contains(q.Stages, e.stage.Value()),
 			q.Class != "" && !InClass(e.class.Value(), q.Class),
-			q.AtRisk && !e.atRisk:
+			q.AtRisk && !e.atRisk,
+			industry != "" && !strings.EqualFold(e.industry.Value(), industry),
+			q.HasTasks && !e.tasks,
+			len(tags) > 0 && !hasTags(e.tags(), tags):
 			return
 		}
 		hits = append(hits, listHit{e: e, rank: rank, key: e.norm()})
@@ -101,6 +118,7 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		// The cities offered are those of every client the viewer sees, not only the
 		// found ones, so a filter can be chosen before or after a search.
 		cities[e.city]++
+		industries[e.industry]++
 		if found == nil {
 			keep(e, 0)
 		} else if rank, ok := found[e.id]; ok {
@@ -124,10 +142,20 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		e := h.e
 		page.Rows = append(page.Rows, ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
 			Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
-			CreatedAt: time.UnixMilli(e.created).UTC()})
+			HasTasks: e.tasks, Tags: e.tags(), CreatedAt: time.UnixMilli(e.created).UTC()})
 	}
-	page.Cities = topCities(cities, 200)
+	page.Cities, page.Industries = topCities(cities, 200), topCities(industries, 200)
 	return page, nil
+}
+
+// hasTags says whether every one of want is among have, in any case.
+func hasTags(have, want []string) bool {
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // listHit is a client a list keeps: its entry, its search rank and its sort name.
@@ -168,7 +196,7 @@ func sortHits(hits []listHit, by ClientSort, searched bool) {
 	})
 }
 
-// topCities names the n most frequent cities, then by name.
+// topCities names the n most frequent cities (or industries), then by name.
 func topCities(count map[unique.Handle[string]]int, n int) []string {
 	type city struct {
 		name string
