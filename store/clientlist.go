@@ -70,12 +70,65 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
+	hits, page, err := s.listHits(ctx, v, q)
+	if err != nil {
+		return page, err
+	}
+	page.Total = len(hits)
+	start := min(max(q.Offset, 0), len(hits))
+	for _, h := range hits[start:min(start+q.Limit, len(hits))] {
+		page.Rows = append(page.Rows, h.e.row())
+	}
+	return page, nil
+}
+
+// BoardColumn is a stage's clients on a board: the first of them, and how many.
+type BoardColumn struct {
+	Stage Stage
+	Rows  []ClientRow
+	Total int
+}
+
+// ClientBoard lists the clients a viewer sees by stage, filtered and sorted as
+// ClientList does (q's Offset and Limit aside): each stage of the funnel (of
+// q.Stages, when given) with its first n clients and their count. Loading and the
+// cities and industries to choose from are as ClientList gives them.
+func (s *Store) ClientBoard(ctx context.Context, v Viewer, q ClientQuery, n int) ([]BoardColumn, ClientPage, error) {
+	hits, page, err := s.listHits(ctx, v, q)
+	if err != nil {
+		return nil, page, err
+	}
+	var cols []BoardColumn
+	at := map[Stage]int{}
+	for _, st := range Stages {
+		if len(q.Stages) == 0 || slices.Contains(q.Stages, st) {
+			at[st] = len(cols)
+			cols = append(cols, BoardColumn{Stage: st})
+		}
+	}
+	for _, h := range hits {
+		i, ok := at[h.e.stage.Value()]
+		if !ok {
+			continue
+		}
+		col := &cols[i]
+		if col.Total++; len(col.Rows) < n {
+			col.Rows = append(col.Rows, h.e.row())
+		}
+	}
+	page.Total = len(hits)
+	return cols, page, nil
+}
+
+// listHits finds, filters and sorts the clients a viewer sees; the page it gives has
+// the cities, the industries and Loading.
+func (s *Store) listHits(ctx context.Context, v Viewer, q ClientQuery) ([]listHit, ClientPage, error) {
 	var page ClientPage
 	var found map[string]int // search rank by client ID
 	if text := strings.TrimSpace(q.Text); text != "" {
 		results, err := s.Search(ctx, v, text, math.MaxInt)
 		if err != nil {
-			return page, err
+			return nil, page, err
 		}
 		found = make(map[string]int, len(results))
 		for i, r := range results {
@@ -136,16 +189,15 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		}
 	}
 	sortHits(hits, q.Sort, found != nil || q.Text != "")
-	page.Total = len(hits)
-	start := min(max(q.Offset, 0), len(hits))
-	for _, h := range hits[start:min(start+q.Limit, len(hits))] {
-		e := h.e
-		page.Rows = append(page.Rows, ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
-			Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
-			HasTasks: e.tasks, Tags: e.tags(), CreatedAt: time.UnixMilli(e.created).UTC()})
-	}
 	page.Cities, page.Industries = topCities(cities, 200), topCities(industries, 200)
-	return page, nil
+	return hits, page, nil
+}
+
+// row is the entry as a list shows it.
+func (e *dirEntry) row() ClientRow {
+	return ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
+		Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
+		HasTasks: e.tasks, Tags: e.tags(), CreatedAt: time.UnixMilli(e.created).UTC()}
 }
 
 // hasTags says whether every one of want is among have, in any case.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -144,5 +145,52 @@ func TestClientListIndustryTagsTasks(t *testing.T) {
 	}
 	if got, _ := list(store.ClientQuery{HasTasks: true}); len(got) != 0 {
 		t.Errorf("open tasks after the only one was done: %q", got)
+	}
+}
+
+// A board lists the clients a viewer sees by stage, in funnel order, the first n of
+// each sorted as asked, with each stage's count.
+func TestClientBoard(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.New(t)
+	for _, c := range []*store.Client{
+		{Name: "Бета", ManagerID: "m1", Stage: store.StageGreen},
+		{Name: "Альфа", ManagerID: "m1", Stage: store.StageGreen},
+		{Name: "Гамма", ManagerID: "m1", Stage: store.StageGreen, City: "Тверь"},
+		{Name: "Дельта", Stage: store.StageRedGold, RefusalReason: "дорого"},
+		{Name: "Чужой", ManagerID: "m2", Stage: store.StageGreen},
+	} {
+		if err := s.CreateClient(ctx, "test", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m1 := store.Viewer{ManagerID: "m1", Role: store.RoleManager}
+	cols, page, err := s.ClientBoard(ctx, m1, store.ClientQuery{Sort: store.SortName}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) != len(store.Stages) || page.Total != 4 {
+		t.Fatalf("%d columns, %d clients", len(cols), page.Total)
+	}
+	got := map[store.Stage]string{}
+	for i, c := range cols {
+		if c.Stage != store.Stages[i] {
+			t.Errorf("column %d is %s", i, c.Stage)
+		}
+		var names []string
+		for _, r := range c.Rows {
+			names = append(names, r.Name)
+		}
+		got[c.Stage] = fmt.Sprint(c.Total, names)
+	}
+	if got[store.StageGreen] != "3 [Альфа Бета]" || got[store.StageRedGold] != "1 [Дельта]" || got[store.StageWhite] != "0 []" {
+		t.Errorf("columns: %q", got)
+	}
+	cols, _, err = s.ClientBoard(ctx, m1, store.ClientQuery{City: "тверь", Stages: []store.Stage{store.StageGreen}}, 2)
+	if err != nil || len(cols) != 1 || cols[0].Total != 1 || cols[0].Rows[0].Name != "Гамма" {
+		t.Errorf("Tver's green column: %+v %v", cols, err)
 	}
 }

@@ -24,7 +24,12 @@ var uiFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates of ui/ besides the layout, each a page.
-var pageNames = []string{"signin", "link", "message", "clients", "card"}
+var pageNames = []string{"signin", "link", "message", "clients", "card",
+	// board
+	"board", "move"}
+
+// partNames are templates of ui/ that pages share, parsed with each.
+var partNames = []string{"filters", "reasons"}
 
 // pages holds each page parsed with the layout.
 type pages map[string]*template.Template
@@ -32,7 +37,11 @@ type pages map[string]*template.Template
 func parsePages() (pages, error) {
 	out := pages{}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(uiFS, "ui/layout.html", "ui/"+name+".html")
+		files := []string{"ui/layout.html", "ui/" + name + ".html"}
+		for _, part := range partNames {
+			files = append(files, "ui/"+part+".html")
+		}
+		t, err := template.ParseFS(uiFS, files...)
 		if err != nil {
 			return nil, err
 		}

@@ -107,6 +107,11 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/logout", h.signedIn(h.signOut))
 	mux.HandleFunc("GET "+Prefix+"/clients", h.signedIn(h.clients))
 	mux.HandleFunc("GET "+Prefix+"/clients/{id}", h.signedIn(h.card))
+	// board
+	mux.HandleFunc("GET "+Prefix+"/board", h.signedIn(h.board))
+	mux.HandleFunc("GET "+Prefix+"/clients/{id}/stage", h.signedIn(h.movePage))
+	mux.HandleFunc("POST "+Prefix+"/clients/{id}/stage", h.signedIn(h.moveStage))
+	mux.HandleFunc("GET "+Prefix+"/clients.xlsx", h.signedIn(h.export))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")

@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"bot/telegram":        {"bot", "store"},
 	"bot/telegram/tgtest": nil,
 	"bot/terminal":        {"bot", "store"},
-	"web":                 {"store", "templates", "reports"},
+	"web":                 {"store", "store/csvio", "templates", "reports"},
 	"internal/lease":      nil,
 	"internal/procmem":    nil,
 	"internal/selfexec":   nil,
