@@ -108,6 +108,10 @@ func TestBoardPage(t *testing.T) {
 		t.Errorf("the grey column shows %d cards", n)
 	}
 	mustContain(t, "the grey column", grey, "and 3 more", `href="/app/clients?stage=grey"`)
+	// A full board is ten columns of 50: under 200 KB with long names.
+	if per := len(grey) / 50; 500*(per+60) > 200<<10 {
+		t.Errorf("a card takes %d bytes: a full board would be over 200 KB", per)
+	}
 
 	page = a.get("/app/board?industry=цветы&tags=ОПТ&city=москва")
 	mustContain(t, "the board filtered", page.body, ">Ромашка</a>", `value="цветы"`, "1 clients")
