@@ -83,6 +83,9 @@ func (f filters) values() url.Values {
 	return q
 }
 
+// Any says whether a filter is set.
+func (f filters) Any() bool { return len(f.values()) > 0 }
+
 // addr is a page's address with the filters, and changes of them (name, value pairs).
 func (f filters) addr(path string, set ...string) string {
 	q := f.values()
