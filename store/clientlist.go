@@ -76,7 +76,7 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	}
 	page.Total = len(hits)
 	start := min(max(q.Offset, 0), len(hits))
-	for _, h := range hits[start:min(start+q.Limit, len(hits))] {
+	for _, h := range hits[start : start+min(q.Limit, len(hits)-start)] { // a Limit of MaxInt: every one
 		page.Rows = append(page.Rows, h.e.row())
 	}
 	return page, nil

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -52,6 +53,7 @@ func TestClientList(t *testing.T) {
 		{"unassigned", head, store.ClientQuery{Manager: store.NoManager}, []string{free.Name}, 1},
 		{"one manager's, by stage", head, store.ClientQuery{Manager: "m1", Sort: store.SortStage}, []string{bigRomashka.Name, romashka.Name}, 2},
 		{"a page", head, store.ClientQuery{Offset: 1, Limit: 2}, []string{"Лютик", romashka.Name}, 4},
+		{"all after the first (an export)", head, store.ClientQuery{Offset: 1, Limit: math.MaxInt}, []string{"Лютик", romashka.Name, free.Name}, 4},
 	} {
 		p, err := s.ClientList(ctx, c.v, c.q)
 		if err != nil {
