@@ -19,15 +19,8 @@ const (
 	listLimit        = 10
 )
 
-// stageMark is the stage's colour on a phone screen.
-var stageMark = map[store.Stage]string{
-	store.StageWhite: "⚪", store.StageGrey: "🔘", store.StageGreen: "🟢", store.StageYellow: "🟡",
-	store.StageGreenGold: "🟢🟡", store.StageGold: "🥇", store.StagePlatinum: "💎",
-	store.StageRedGreen: "🔴🟢", store.StageRedGold: "🔴🥇", store.StageRedPlatinum: "🔴💎",
-}
-
 func (t *turn) stageName(s store.Stage) string {
-	return stageMark[s] + " " + t.tr("stage."+string(s))
+	return s.Mark() + " " + t.tr("stage."+string(s))
 }
 
 // client reads a client the manager may see. A client that does not exist and one of
@@ -139,7 +132,7 @@ func (t *turn) showList(title string, p pager, page []store.Result, capped bool)
 	b.WriteString(p.head(t, title))
 	from, _ := p.span()
 	for i, r := range page {
-		fmt.Fprintf(&b, "\n%d. %s %s", from+i+1, stageMark[r.Stage], html.EscapeString(r.Name))
+		fmt.Fprintf(&b, "\n%d. %s %s", from+i+1, r.Stage.Mark(), html.EscapeString(r.Name))
 	}
 	if capped || p.more() {
 		b.WriteString("\n" + t.tr("find.more"))
@@ -170,7 +163,7 @@ func (t *turn) resultButtons(res []store.Result, data func(store.Result) tapData
 // stageShort is the stage's colour and name without its explanation: "🟢 Зелёный".
 func (t *turn) stageShort(s store.Stage) string {
 	name, _, _ := strings.Cut(t.tr("stage."+string(s)), " — ")
-	return stageMark[s] + " " + name
+	return s.Mark() + " " + name
 }
 
 const tapClients tap = "cl" // cl:<offset>, the buttons of /clients before its pages

@@ -163,7 +163,7 @@ func (t *turn) attachSearch(d *dialog, q string) {
 	}
 	var kb [][]Button
 	for _, r := range res {
-		kb = append(kb, row(btn(stageMark[r.Stage]+" "+r.Name, tapLetterAttachTo.data(letterRef(d.letterID), r.ClientID))))
+		kb = append(kb, row(btn(r.Stage.Mark()+" "+r.Name, tapLetterAttachTo.data(letterRef(d.letterID), r.ClientID))))
 	}
 	t.say(t.tr("inbox.pick"), kb...)
 }

@@ -25,7 +25,7 @@ func (b *Bot) NotifyAtRisk(ctx context.Context, n notice.AtRisk) error {
 		if !c.LastOrder.IsZero() {
 			last = c.LastOrder.Format("02.01.2006")
 		}
-		out.WriteString("\n" + tr("risk.line", "name", c.Name, "stage", safe(stageMark[c.Stage]+" "+tr("stage."+string(c.Stage))), "last", last))
+		out.WriteString("\n" + tr("risk.line", "name", c.Name, "stage", safe(c.Stage.Mark()+" "+tr("stage."+string(c.Stage))), "last", last))
 		if i < riskButtons {
 			kb = append(kb, row(btn(clip(c.Name, 40), tapCard.data(c.ID))))
 		}

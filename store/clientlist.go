@@ -32,25 +32,33 @@ type ClientQuery struct {
 	City    string // in any case
 	Class   string // an ABC/XYZ class or pair, as InClass takes it
 	AtRisk  bool   // only the clients at risk of going red
-	Sort    ClientSort
-	Offset  int
-	Limit   int // default 50
+	// Industry in any case; Tags: every one of them, in any case; HasTasks: only the
+	// clients with an open task.
+	Industry string
+	Tags     []string
+	HasTasks bool
+	Sort     ClientSort
+	Offset   int
+	Limit    int // default 50
 }
 
 // ClientRow is a client as a list shows it, from the directory.
 type ClientRow struct {
 	ID, Name, ManagerID, City, Industry, Class string
 	Stage                                      Stage
-	AtRisk                                     bool
+	AtRisk, HasTasks                           bool
+	Tags                                       []string
 	CreatedAt                                  time.Time
 }
 
 // ClientPage is one page of a client list, with how many match in all and the
-// cities of the clients the viewer sees (the most frequent first), to choose from.
+// cities and industries of the clients the viewer sees (the most frequent first), to
+// choose from.
 type ClientPage struct {
-	Rows   []ClientRow
-	Total  int
-	Cities []string
+	Rows       []ClientRow
+	Total      int
+	Cities     []string
+	Industries []string
 	// Loading: the directory is not loaded yet, so a name search found keys only.
 	Loading bool
 }
@@ -62,12 +70,65 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
+	hits, page, err := s.listHits(ctx, v, q)
+	if err != nil {
+		return page, err
+	}
+	page.Total = len(hits)
+	start := min(max(q.Offset, 0), len(hits))
+	for _, h := range hits[start : start+min(q.Limit, len(hits)-start)] { // a Limit of MaxInt: every one
+		page.Rows = append(page.Rows, h.e.row())
+	}
+	return page, nil
+}
+
+// BoardColumn is a stage's clients on a board: the first of them, and how many.
+type BoardColumn struct {
+	Stage Stage
+	Rows  []ClientRow
+	Total int
+}
+
+// ClientBoard lists the clients a viewer sees by stage, filtered and sorted as
+// ClientList does (q's Offset and Limit aside): each stage of the funnel (of
+// q.Stages, when given) with its first n clients and their count. Loading and the
+// cities and industries to choose from are as ClientList gives them.
+func (s *Store) ClientBoard(ctx context.Context, v Viewer, q ClientQuery, n int) ([]BoardColumn, ClientPage, error) {
+	hits, page, err := s.listHits(ctx, v, q)
+	if err != nil {
+		return nil, page, err
+	}
+	var cols []BoardColumn
+	at := map[Stage]int{}
+	for _, st := range Stages {
+		if len(q.Stages) == 0 || slices.Contains(q.Stages, st) {
+			at[st] = len(cols)
+			cols = append(cols, BoardColumn{Stage: st})
+		}
+	}
+	for _, h := range hits {
+		i, ok := at[h.e.stage.Value()]
+		if !ok {
+			continue
+		}
+		col := &cols[i]
+		if col.Total++; len(col.Rows) < n {
+			col.Rows = append(col.Rows, h.e.row())
+		}
+	}
+	page.Total = len(hits)
+	return cols, page, nil
+}
+
+// listHits finds, filters and sorts the clients a viewer sees; the page it gives has
+// the cities, the industries and Loading.
+func (s *Store) listHits(ctx context.Context, v Viewer, q ClientQuery) ([]listHit, ClientPage, error) {
 	var page ClientPage
 	var found map[string]int // search rank by client ID
 	if text := strings.TrimSpace(q.Text); text != "" {
 		results, err := s.Search(ctx, v, text, math.MaxInt)
 		if err != nil {
-			return page, err
+			return nil, page, err
 		}
 		found = make(map[string]int, len(results))
 		for i, r := range results {
@@ -77,8 +138,14 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 	if !s.dir.look(ctx) {
 		page.Loading = true
 	}
-	city := strings.TrimSpace(q.City)
-	cities := map[unique.Handle[string]]int{}
+	city, industry := strings.TrimSpace(q.City), strings.TrimSpace(q.Industry)
+	var tags []string
+	for _, t := range q.Tags {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	cities, industries := map[unique.Handle[string]]int{}, map[unique.Handle[string]]int{}
 	var hits []listHit
 	keep := func(e *dirEntry, rank int) {
 		m := e.managerID()
@@ -88,7 +155,10 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 			city != "" && !strings.EqualFold(e.city.Value(), city),
 			len(q.Stages) > 0 && !slices.Contains(q.Stages, e.stage.Value()),
 			q.Class != "" && !InClass(e.class.Value(), q.Class),
-			q.AtRisk && !e.atRisk:
+			q.AtRisk && !e.atRisk,
+			industry != "" && !strings.EqualFold(e.industry.Value(), industry),
+			q.HasTasks && !e.tasks,
+			len(tags) > 0 && !hasTags(e.tags(), tags):
 			return
 		}
 		hits = append(hits, listHit{e: e, rank: rank, key: e.norm()})
@@ -101,6 +171,7 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		// The cities offered are those of every client the viewer sees, not only the
 		// found ones, so a filter can be chosen before or after a search.
 		cities[e.city]++
+		industries[e.industry]++
 		if found == nil {
 			keep(e, 0)
 		} else if rank, ok := found[e.id]; ok {
@@ -118,16 +189,25 @@ func (s *Store) ClientList(ctx context.Context, v Viewer, q ClientQuery) (Client
 		}
 	}
 	sortHits(hits, q.Sort, found != nil || q.Text != "")
-	page.Total = len(hits)
-	start := min(max(q.Offset, 0), len(hits))
-	for _, h := range hits[start:min(start+q.Limit, len(hits))] {
-		e := h.e
-		page.Rows = append(page.Rows, ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
-			Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
-			CreatedAt: time.UnixMilli(e.created).UTC()})
+	page.Cities, page.Industries = topCities(cities, 200), topCities(industries, 200)
+	return hits, page, nil
+}
+
+// row is the entry as a list shows it.
+func (e *dirEntry) row() ClientRow {
+	return ClientRow{ID: e.id, Name: e.name, ManagerID: e.managerID(), City: e.city.Value(),
+		Industry: e.industry.Value(), Class: e.class.Value(), Stage: e.stage.Value(), AtRisk: e.atRisk,
+		HasTasks: e.tasks, Tags: e.tags(), CreatedAt: time.UnixMilli(e.created).UTC()}
+}
+
+// hasTags says whether every one of want is among have, in any case.
+func hasTags(have, want []string) bool {
+	for _, w := range want {
+		if !slices.ContainsFunc(have, func(h string) bool { return strings.EqualFold(h, w) }) {
+			return false
+		}
 	}
-	page.Cities = topCities(cities, 200)
-	return page, nil
+	return true
 }
 
 // listHit is a client a list keeps: its entry, its search rank and its sort name.
@@ -168,7 +248,7 @@ func sortHits(hits []listHit, by ClientSort, searched bool) {
 	})
 }
 
-// topCities names the n most frequent cities, then by name.
+// topCities names the n most frequent cities (or industries), then by name.
 func topCities(count map[unique.Handle[string]]int, n int) []string {
 	type city struct {
 		name string

@@ -29,6 +29,7 @@ type dirEntry struct {
 	created   int64                 // Unix milliseconds, what the database keeps of a time
 	firstPaid int64                 // the first order paid in full (Unix ms; 0: none): gold for the lead sources
 	atRisk    bool
+	tasks     bool // has an open task (the card's copy of them)
 	birthdays []dirBirthday
 	domains   []string // of the website and every e-mail: letters from unknown senders match by them
 	emails    []string // the client's and its contacts' addresses, lower case: whose letter is it
@@ -133,8 +134,8 @@ func makeEntry(c *Client, at time.Time) *dirEntry {
 	e := &dirEntry{id: c.ID, name: c.Name, joined: strings.Join(forms, "\x00"),
 		manager: unique.Make(c.ManagerID), stage: unique.Make(c.Stage), city: unique.Make(c.City), industry: unique.Make(c.Industry),
 		source: unique.Make(c.LeadSource), class: unique.Make(c.Class), created: c.CreatedAt.UnixMilli(), atRisk: c.AtRiskSince != nil,
-		firstPaid: unixMilliOf(c.FirstPaidAt),
-		mail:      packMail(c), at: at.UnixNano()}
+		firstPaid: unixMilliOf(c.FirstPaidAt), tasks: len(c.Tasks) > 0 || c.NextContactAt != nil,
+		mail: packMail(c), at: at.UnixNano()}
 	addDomain := func(d string) {
 		d = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(d)), "www.")
 		if d != "" && !slices.Contains(e.domains, d) {

@@ -162,6 +162,17 @@ func (e *dirEntry) segmentClient() (*Client, *mailReader) {
 	return c, r
 }
 
+// tags are the client's tags as the entry keeps them (none when it lacks them: an
+// entry from an old change record, replaced at the next full load).
+func (e *dirEntry) tags() []string {
+	if e.mail == "" {
+		return nil
+	}
+	r := &mailReader{s: e.mail}
+	r.num() // the order count
+	return r.strs()
+}
+
 // contacts reads the contacts into c, the entry's client as a campaign reads it.
 func (r *mailReader) contacts(c *Client) {
 	n := int(r.num())

@@ -515,7 +515,8 @@ func (r *dirRecord) entry(id string) *dirEntry {
 var dirProjection = bson.D{{Key: "name", Value: 1}, {Key: "managerId", Value: 1}, {Key: "stage", Value: 1}, {Key: "contacts", Value: 1},
 	{Key: "emails", Value: 1}, {Key: "website", Value: 1}, {Key: "city", Value: 1}, {Key: "industry", Value: 1},
 	{Key: "leadSource", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "class", Value: 1}, {Key: "atRiskSince", Value: 1},
-	{Key: "tags", Value: 1}, {Key: "custom", Value: 1}, {Key: "ordersCount", Value: 1}, {Key: "firstPaidAt", Value: 1}}
+	{Key: "tags", Value: 1}, {Key: "custom", Value: 1}, {Key: "ordersCount", Value: 1}, {Key: "firstPaidAt", Value: 1},
+	{Key: "nextContactAt", Value: 1}}
 
 // build reads every client into a new set of entries. The log's end is found first,
 // so every change up to it is in what the scan reads, and changes after it are fed

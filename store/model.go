@@ -78,6 +78,16 @@ func (s Stage) Red() bool {
 	return s == StageRedGreen || s == StageRedGold || s == StageRedPlatinum
 }
 
+// stageMarks are the stages' colours as a phone shows them.
+var stageMarks = map[Stage]string{
+	StageWhite: "⚪", StageGrey: "🔘", StageGreen: "🟢", StageYellow: "🟡",
+	StageGreenGold: "🟢🟡", StageGold: "🥇", StagePlatinum: "💎",
+	StageRedGreen: "🔴🟢", StageRedGold: "🔴🥇", StageRedPlatinum: "🔴💎",
+}
+
+// Mark is the stage's colour as the bot's texts and the web's board show it.
+func (s Stage) Mark() string { return stageMarks[s] }
+
 // RefusalCode is a quick reason for a red stage. The funnel report counts a quick
 // reason as one, in whatever language the manager gave it; "" is a reason in words.
 type RefusalCode string

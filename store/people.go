@@ -261,6 +261,11 @@ func (s *Store) updateClientTasks(ctx context.Context, clientID string, change f
 	if _, err := s.c(colClients).UpdateOne(ctx, bson.D{{Key: "_id", Value: clientID}}, update); err != nil {
 		return fmt.Errorf("update client's tasks: %w", err)
 	}
+	if (len(c.Tasks) > 0) != (len(refs) > 0) {
+		// The directory keeps whether a client has open tasks (the web's filter): only
+		// a change of that is logged, not every task's.
+		return s.recordChanges(ctx, clientID)
+	}
 	return nil
 }
 

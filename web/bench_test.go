@@ -23,6 +23,48 @@ var benchCities = []string{"Москва", "Санкт-Петербург", "К�
 //
 //	go test ./web -run '^$' -bench ClientsPage -benchtime 1x
 func BenchmarkClientsPage(b *testing.B) {
+	br, team := benchSite(b)
+	filters := []string{
+		"stage=green",                          // a tenth of the base, by name
+		"city=Казань&sort=stage",               // a twentieth, by stage
+		"manager=" + team[3].ID + "&sort=city", // a twentieth
+		"q=Клиент+4&stage=gold",                // a search among all, filtered
+		"stage=white&city=Москва&sort=newest",  // a small set
+	}
+	at := percentileMS
+	var weight int
+	for b.Loop() {
+		times := make([]time.Duration, 0, 1000)
+		each := make([][]time.Duration, len(filters))
+		for i := range 1000 {
+			f := i % len(filters)
+			start := time.Now()
+			a := br.get("/app/clients?" + filters[f])
+			took := time.Since(start)
+			times, each[f] = append(times, took), append(each[f], took)
+			if a.code != http.StatusOK {
+				b.Fatalf("%s: %d", filters[f], a.code)
+			}
+			if i == 0 {
+				weight = len(a.body)
+			}
+		}
+		b.ReportMetric(at(times, 0.50), "p50-ms")
+		b.ReportMetric(at(times, 0.95), "p95-ms")
+		b.ReportMetric(at(times, 0.99), "p99-ms")
+		for f, ts := range each {
+			b.Logf("%-45s p50 %6.1f ms, p95 %6.1f ms", filters[f], at(ts, 0.5), at(ts, 0.95))
+		}
+	}
+	for _, f := range []string{"/app/static/app.css", "/app/static/app.js"} {
+		weight += len(br.get(f).body)
+	}
+	b.ReportMetric(float64(weight)/1024, "page-KB")
+}
+
+// benchSite is a workspace over 100,000 clients (20 managers, 20 cities, 7 stages),
+// the directory loaded, and a head signed in to it.
+func benchSite(b *testing.B) (*browser, []*store.Manager) {
 	const n = 100_000
 	ctx := context.Background()
 	st := storetest.New(b)
@@ -57,43 +99,61 @@ func BenchmarkClientsPage(b *testing.B) {
 	if br.cookie == nil {
 		b.Fatal("could not sign in")
 	}
-	filters := []string{
-		"stage=green",                          // a tenth of the base, by name
-		"city=Казань&sort=stage",               // a twentieth, by stage
-		"manager=" + team[3].ID + "&sort=city", // a twentieth
-		"q=Клиент+4&stage=gold",                // a search among all, filtered
-		"stage=white&city=Москва&sort=newest",  // a small set
-	}
-	at := func(times []time.Duration, p float64) float64 {
-		slices.Sort(times)
-		return float64(times[int(p*float64(len(times)-1))].Microseconds()) / 1000
-	}
+	return br, team
+}
+
+// percentileMS is the p-th of the times (sorted in place), in milliseconds.
+func percentileMS(times []time.Duration, p float64) float64 {
+	slices.Sort(times)
+	return float64(times[int(p*float64(len(times)-1))].Microseconds()) / 1000
+}
+
+// BenchmarkBoardAndExport measures, at 100,000 clients, a head's board (p50, p95 over
+// 200 requests each of three filters; its weight with the stylesheet and script) and
+// the xlsx export of a filter and of every client (time, size). Seeding takes a few
+// minutes:
+//
+//	go test ./web -run '^$' -bench BoardAndExport -benchtime 1x
+func BenchmarkBoardAndExport(b *testing.B) {
+	br, team := benchSite(b)
+	filters := []string{"", "city=Казань", "q=Клиент+4&manager=" + team[3].ID}
 	var weight int
 	for b.Loop() {
-		times := make([]time.Duration, 0, 1000)
-		each := make([][]time.Duration, len(filters))
-		for i := range 1000 {
-			f := i % len(filters)
-			start := time.Now()
-			a := br.get("/app/clients?" + filters[f])
-			took := time.Since(start)
-			times, each[f] = append(times, took), append(each[f], took)
-			if a.code != http.StatusOK {
-				b.Fatalf("%s: %d", filters[f], a.code)
+		var all []time.Duration
+		for _, f := range filters {
+			times := make([]time.Duration, 0, 200)
+			for range 200 {
+				start := time.Now()
+				a := br.get("/app/board?" + f)
+				times = append(times, time.Since(start))
+				if a.code != http.StatusOK {
+					b.Fatalf("board %s: %d", f, a.code)
+				}
+				if f == "" {
+					weight = len(a.body)
+				}
 			}
-			if i == 0 {
-				weight = len(a.body)
-			}
+			all = append(all, times...)
+			b.Logf("board %-40s p50 %6.1f ms, p95 %6.1f ms", f, percentileMS(times, 0.5), percentileMS(times, 0.95))
 		}
-		b.ReportMetric(at(times, 0.50), "p50-ms")
-		b.ReportMetric(at(times, 0.95), "p95-ms")
-		b.ReportMetric(at(times, 0.99), "p99-ms")
-		for f, ts := range each {
-			b.Logf("%-45s p50 %6.1f ms, p95 %6.1f ms", filters[f], at(ts, 0.5), at(ts, 0.95))
+		b.ReportMetric(percentileMS(all, 0.50), "board-p50-ms")
+		b.ReportMetric(percentileMS(all, 0.95), "board-p95-ms")
+		for _, f := range []string{"city=Казань&sort=stage", ""} {
+			start := time.Now()
+			a := br.get("/app/clients.xlsx?" + f)
+			took := time.Since(start)
+			if a.code != http.StatusOK {
+				b.Fatalf("export %s: %d", f, a.code)
+			}
+			b.Logf("export %-30s %7.0f ms, %6.0f KB", f, float64(took.Microseconds())/1000, float64(len(a.body))/1024)
+			if f == "" {
+				b.ReportMetric(float64(took.Milliseconds()), "export-all-ms")
+				b.ReportMetric(float64(len(a.body))/1024, "export-all-KB")
+			}
 		}
 	}
 	for _, f := range []string{"/app/static/app.css", "/app/static/app.js"} {
 		weight += len(br.get(f).body)
 	}
-	b.ReportMetric(float64(weight)/1024, "page-KB")
+	b.ReportMetric(float64(weight)/1024, "board-KB")
 }

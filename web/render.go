@@ -27,7 +27,11 @@ var staticFS embed.FS
 var pageNames = []string{"signin", "link", "message", "clients", "card",
 	"letter", "audit", "edit", // card
 	"reports", "dashboard", "team", // reports, dashboard, team
+	"board", "move", // board
 }
+
+// partNames are templates of ui/ that pages share, parsed with each.
+var partNames = []string{"filters", "reasons"}
 
 // pages holds each page parsed with the layout.
 type pages map[string]*template.Template
@@ -35,7 +39,11 @@ type pages map[string]*template.Template
 func parsePages() (pages, error) {
 	out := pages{}
 	for _, name := range pageNames {
-		t, err := template.ParseFS(uiFS, "ui/layout.html", "ui/"+name+".html")
+		files := []string{"ui/layout.html", "ui/" + name + ".html"}
+		for _, part := range partNames {
+			files = append(files, "ui/"+part+".html")
+		}
+		t, err := template.ParseFS(uiFS, files...)
 		if err != nil {
 			return nil, err
 		}

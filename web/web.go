@@ -149,6 +149,11 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/team/{id}/off", h.signedIn(h.teamOff))
 	mux.HandleFunc("POST "+Prefix+"/team/{id}/on", h.signedIn(h.teamOn))
 	mux.HandleFunc("POST "+Prefix+"/team/{id}/handover", h.signedIn(h.teamHandover))
+	// board
+	mux.HandleFunc("GET "+Prefix+"/board", h.signedIn(h.board))
+	mux.HandleFunc("GET "+Prefix+"/clients/{id}/stage", h.signedIn(h.movePage))
+	mux.HandleFunc("POST "+Prefix+"/clients/{id}/stage", h.signedIn(h.moveStage))
+	mux.HandleFunc("GET "+Prefix+"/clients.xlsx", h.signedIn(h.export))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")

@@ -81,10 +81,128 @@
     });
   }
 
+  // board: a card dragged to another column, or its "Move" link, moves the client's
+  // stage with the page's CSRF token; a red stage asks why first (the dialog). The
+  // page changes in place; without the script "Move" is a page of its own.
+  function board() {
+    var dialog = document.getElementById("move-dialog");
+    if (!dialog || !dialog.showModal) return;
+    var form = document.getElementById("move-form");
+    var select = document.getElementById("move-stage");
+    var why = document.getElementById("move-why");
+    var problem = document.getElementById("move-problem");
+    var csrf = document.querySelector('meta[name="csrf-token"]').content;
+    var dragged = null, moving = null;
+
+    function red(stage) {
+      var o = select.querySelector('option[value="' + stage + '"]');
+      return !!(o && o.dataset.red);
+    }
+    function note(text, warn) {
+      var box = document.getElementById("board-note");
+      if (!box) return;
+      box.textContent = text;
+      box.hidden = false;
+      box.classList.toggle("warn", !!warn);
+    }
+    function count(col, by) {
+      var c = col.querySelector(".column-count");
+      c.textContent = String(parseInt(c.textContent, 10) + by);
+      var empty = col.querySelector(".empty-col");
+      if (empty) empty.remove();
+    }
+    // move posts the move; the card goes to its column when the CRM says it moved.
+    function move(card, stage, extra) {
+      var body = new URLSearchParams(extra || {});
+      body.set("stage", stage);
+      return fetch("/app/clients/" + card.dataset.id + "/stage", {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "X-CSRF-Token": csrf, "Accept": "application/json" }
+      }).then(function (r) {
+        return r.json().catch(function () { return { error: note.fail }; }).then(function (a) {
+          if (!r.ok || a.error) return a.error || note.fail;
+          var from = card.closest(".column");
+          var to = document.querySelector('.column[data-stage="' + a.stage + '"]');
+          if (to && to !== from) {
+            to.querySelector(".cards").prepend(card);
+            count(from, -1);
+            count(to, 1);
+          }
+          card.classList.add("moved");
+          note(a.text, false);
+          return "";
+        });
+      }, function () { return note.fail; });
+    }
+    function ask(card, stage) {
+      var from = card.closest(".column").dataset.stage;
+      if (stage && !red(stage)) { move(card, stage).then(function (e) { if (e) note(e, true); }); return; }
+      moving = card;
+      form.reset();
+      select.value = stage || from;
+      why.hidden = !red(select.value);
+      problem.hidden = true;
+      document.getElementById("move-title").textContent = card.querySelector("a").textContent;
+      dialog.showModal();
+    }
+    note.fail = document.getElementById("board-note").dataset.fail;
+    select.addEventListener("change", function () { why.hidden = !red(select.value); });
+    document.getElementById("move-cancel").addEventListener("click", function () { dialog.close(); });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var extra = {};
+      if (red(select.value)) {
+        var code = form.querySelector('input[name="code"]:checked');
+        extra = { code: code ? code.value : "", reason: form.elements.reason.value };
+      }
+      move(moving, select.value, extra).then(function (err) {
+        if (!err) { dialog.close(); return; }
+        problem.textContent = err;
+        problem.hidden = false;
+      });
+    });
+    // The board's results are replaced as filters change: listen on the document.
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest && e.target.closest(".bcard .move");
+      if (!link) return;
+      e.preventDefault();
+      ask(link.closest(".bcard"), "");
+    });
+    document.addEventListener("dragstart", function (e) {
+      var card = e.target.closest && e.target.closest(".bcard[draggable]");
+      if (!card) return;
+      dragged = card;
+      e.dataTransfer.setData("text/plain", card.dataset.id);
+      e.dataTransfer.effectAllowed = "move";
+      card.classList.add("dragging");
+    });
+    document.addEventListener("dragend", function () {
+      if (dragged) dragged.classList.remove("dragging");
+      dragged = null;
+      document.querySelectorAll(".column.over").forEach(function (c) { c.classList.remove("over"); });
+    });
+    document.addEventListener("dragover", function (e) {
+      var col = dragged && e.target.closest && e.target.closest(".column");
+      if (!col) return;
+      e.preventDefault();
+      document.querySelectorAll(".column.over").forEach(function (c) { if (c !== col) c.classList.remove("over"); });
+      col.classList.add("over");
+    });
+    document.addEventListener("drop", function (e) {
+      var col = dragged && e.target.closest && e.target.closest(".column");
+      if (!col) return;
+      e.preventDefault();
+      col.classList.remove("over");
+      var card = dragged;
+      if (col !== card.closest(".column")) ask(card, col.dataset.stage);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     signInWithTelegram();
     liveFilters();
     reportPeriod();
     confirmForms();
+    board();
   });
 })();
