@@ -169,3 +169,17 @@ func (p *SMTP) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Check connects to the server as sending does (TLS as configured, the login when a
+// user is set) and leaves at once, sending nothing: crm doctor's check.
+func (p *SMTP) Check(ctx context.Context) error {
+	conn := <-p.conns
+	defer func() { p.conns <- conn }()
+	if conn.open {
+		return nil
+	}
+	if err := conn.c.DialWithContext(ctx); err != nil {
+		return fmt.Errorf("connect to the SMTP server %s: %w", p.cfg.Host, err)
+	}
+	return conn.c.Close()
+}

@@ -283,3 +283,12 @@ func (s *Store) WriteUnpackedOrderWorkForTest(ctx context.Context, t testing.TB,
 		t.Fatal(err)
 	}
 }
+
+// DropIndexForTest drops one of a collection's secondary indexes, as a base an older
+// version made might lack it.
+func (s *Store) DropIndexForTest(ctx context.Context, t testing.TB, col, name string) {
+	t.Helper()
+	if _, err := s.c(col).Indexes().DropOne(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+}

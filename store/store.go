@@ -468,6 +468,40 @@ func (s *Store) existingCollections(ctx context.Context) (map[string]bool, error
 }
 
 // MissingCollections lists the store's collections that do not exist yet.
+// MissingIndexes lists the secondary indexes Migrate makes that do not exist, as
+// "collection.index".
+func (s *Store) MissingIndexes(ctx context.Context) ([]string, error) {
+	var missing []string
+	for col, indexes := range indexSpecs {
+		specs, err := s.c(col).Indexes().ListSpecifications(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the indexes of %s: %w", col, err)
+		}
+		have := map[string]bool{}
+		for _, sp := range specs {
+			have[sp.Name] = true
+		}
+		for _, ix := range indexes {
+			if name := indexName(ix.Keys.(bson.D)); !have[name] {
+				missing = append(missing, col+"."+name)
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing, nil
+}
+
+// ReplicaSet names the replica set the database runs in; "" for a standalone server.
+func (s *Store) ReplicaSet(ctx context.Context) (string, error) {
+	var hello struct {
+		SetName string `bson:"setName"`
+	}
+	if err := s.client.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
+		return "", fmt.Errorf("ask the server what it is: %w", err)
+	}
+	return hello.SetName, nil
+}
+
 func (s *Store) MissingCollections(ctx context.Context) ([]string, error) {
 	have, err := s.existingCollections(ctx)
 	if err != nil {
