@@ -2,65 +2,84 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"github.com/crm-team/crm/internal/procmem"
-	"github.com/crm-team/crm/store/storetest"
 )
 
-// BenchmarkBackupRestore times crm backup of a base of CRM_BENCH_CLIENTS clients
-// (default 100,000), each with a contact, a phone and five history entries, on the
-// embedded engine (the copy at one moment included), and crm restore of the file
-// into a new data directory (the repairs included), with the process's peak resident
-// memory during each (the engines run in this process).
+// BenchmarkBackupRestore times crm backup and crm restore, each run as a process of
+// its own as an admin runs it, of a base of CRM_BENCH_CLIENTS clients (default
+// 100,000), each found by its INN and with a paid or invoiced order and its history
+// (made by crm import and crm import orders), on the embedded engine: the backup
+// includes the copy at one moment, the restore (into a new data directory) the
+// repairs. Peak memory is each process's maximum resident set.
 //
 //	CRM_BENCH_CLIENTS=100000 go test -run '^$' -bench BackupRestore -benchtime 1x -timeout 60m ./cmd/crm/
 func BenchmarkBackupRestore(b *testing.B) {
-	procmem.LimitByDefault(os.Getenv) // as crm does
 	n := benchEnv("CRM_BENCH_CLIENTS", 100_000)
-	seedStart := time.Now()
-	base := storetest.Seed(b, n, 20)
-	b.Logf("seeded %d clients in %v", n, time.Since(seedStart).Round(time.Second))
-	eng := storetest.Engine(b)
 	dir := b.TempDir()
 	ctx := context.Background()
-	cfg := Config{DataDir: eng.DataDir(), Database: base.Database, Now: testNow}
-	log := slog.New(slog.DiscardHandler)
+	vars := map[string]string{"CRM_DATA_DIR": filepath.Join(dir, "data"), "CRM_LOG_LEVEL": "error"}
+	clients, orders := filepath.Join(dir, "clients.csv"), filepath.Join(dir, "orders.xlsx")
+	if err := writeINNClients(clients, n); err != nil {
+		b.Fatal(err)
+	}
+	if err := writeOrderBook(orders, n, n); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	for _, args := range [][]string{{"import", clients}, {"import", "orders", orders}} {
+		if r := runBench(ctx, vars, args...); r.code != 0 {
+			b.Fatalf("%v: %+v", args, r)
+		}
+	}
+	b.Logf("made a base of %d clients and orders in %v", n, time.Since(t0).Round(time.Second))
 	b.ResetTimer()
 	for i := range b.N {
 		file := filepath.Join(dir, "base.backup")
-		procmem.Settle()
-		t0 := time.Now()
-		rep, err := writeBackup(ctx, cfg, log, file)
-		took := time.Since(t0)
+		took, peak, out := crmProcess(b, vars, "backup", file)
+		fi, err := os.Stat(file)
 		if err != nil {
 			b.Fatal(err)
 		}
-		peak := procmem.PeakMB()
-		fi, _ := os.Stat(file)
 		b.ReportMetric(took.Seconds(), "s-backup")
 		b.ReportMetric(peak, "peak-RSS-MB-backup")
-
 		into := map[string]string{"CRM_DATA_DIR": filepath.Join(dir, "restored"), "CRM_LOG_LEVEL": "error"}
-		procmem.Settle()
-		t1 := time.Now()
-		r := runBench(ctx, into, "restore", file)
-		tookR := time.Since(t1)
-		if r.code != 0 || !strings.Contains(r.stdout, "restored") {
-			b.Fatalf("restore: %+v", r)
-		}
-		peakR := procmem.PeakMB()
+		tookR, peakR, outR := crmProcess(b, into, "restore", file)
 		b.ReportMetric(tookR.Seconds(), "s-restore")
 		b.ReportMetric(peakR, "peak-RSS-MB-restore")
-		b.Logf("run %d: backup of %d documents (%.1f MB) in %v, peak RSS %.0f MB; restore in %v, peak RSS %.0f MB",
-			i+1, rep.Documents, float64(fi.Size())/1e6, took.Round(time.Millisecond), peak, tookR.Round(time.Millisecond), peakR)
-		if err := os.RemoveAll(filepath.Join(dir, "restored")); err != nil {
+		b.Logf("run %d: %s (%.1f MB) in %v, peak RSS %.0f MB; %s in %v, peak RSS %.0f MB", i+1,
+			strings.TrimSpace(out), float64(fi.Size())/1e6, took.Round(time.Millisecond), peak,
+			strings.TrimSpace(outR), tookR.Round(time.Millisecond), peakR)
+		if err := os.RemoveAll(into["CRM_DATA_DIR"]); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// crmProcess runs a crm command in a process of its own and says how long it took
+// and its peak resident memory in MB.
+func crmProcess(b *testing.B, vars map[string]string, args ...string) (time.Duration, float64, string) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), asCRMEnv + "=" + testNow().Format(time.RFC3339Nano)}
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	t0 := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(t0)
+	if err != nil {
+		b.Fatalf("crm %v: %v\n%s", args, err, out)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	peak := 0.0
+	if ru != nil {
+		peak = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	}
+	return took, peak, string(out)
 }

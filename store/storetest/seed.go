@@ -14,7 +14,6 @@ import (
 // each client with one contact, a phone and a few calls in its history.
 type Seeded struct {
 	Store    *store.Store
-	Database string           // its database on Engine's data directory
 	Managers []*store.Manager // Telegram IDs 10001, 10002, ...
 	Clients  []string         // IDs
 	Phones   []string         // the i-th client's contact phone, E.164
@@ -53,7 +52,7 @@ func Seed(tb testing.TB, n, managers int) *Seeded {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := &Seeded{Store: s, Database: key}
+	b := &Seeded{Store: s}
 	for i := range managers {
 		m := &store.Manager{Name: fmt.Sprintf("Менеджер %d", i+1), TelegramID: int64(10001 + i), Language: "ru"}
 		if err := s.CreateManager(ctx, "seed", m); err != nil {
