@@ -24,7 +24,8 @@ var uiFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates of ui/ besides the layout, each a page.
-var pageNames = []string{"signin", "link", "message", "clients", "card"}
+var pageNames = []string{"signin", "link", "message", "clients", "card",
+	"campaigns", "campaign", "campaign_edit", "campaign_preview"} // mailings
 
 // pages holds each page parsed with the layout.
 type pages map[string]*template.Template

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -40,6 +41,11 @@ type Options struct {
 	SessionTTL, LinkTTL, InitDataAge time.Duration
 	Logger                           *slog.Logger
 	Now                              func() time.Time
+
+	// Campaigns runs the mailings pages (heads and admins); nil: they say mailings are
+	// off. Mailer sends their test letters; nil: no SMTP server is set.
+	Campaigns *campaign.Campaigns
+	Mailer    campaign.Sender
 }
 
 // Handler serves /app.
@@ -107,6 +113,19 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/logout", h.signedIn(h.signOut))
 	mux.HandleFunc("GET "+Prefix+"/clients", h.signedIn(h.clients))
 	mux.HandleFunc("GET "+Prefix+"/clients/{id}", h.signedIn(h.card))
+	// mailings
+	mux.HandleFunc("GET "+Prefix+"/campaigns", h.mailing(h.campaignList))
+	mux.HandleFunc("POST "+Prefix+"/campaigns", h.mailing(h.campaignCreate))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/new", h.mailing(h.campaignNew))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/count", h.mailing(h.campaignCount))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}", h.mailing(h.campaignPage))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/edit", h.mailing(h.campaignEdit))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/edit", h.mailing(h.campaignSave))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/preview", h.mailing(h.campaignPreview))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/test", h.mailing(h.campaignTest))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/status", h.mailing(h.campaignStatus))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/report", h.mailing(h.campaignReport))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/{action}", h.mailing(h.campaignAct))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")

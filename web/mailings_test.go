@@ -1,0 +1,463 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crm-team/crm/campaign"
+	"github.com/crm-team/crm/mail/smtptest"
+	"github.com/crm-team/crm/store"
+	"github.com/crm-team/crm/store/storetest"
+	"github.com/crm-team/crm/web"
+)
+
+// withMailings gives a test site its mailings: package campaign over its store, with
+// unsubscribe links, and test letters to srv (nil: no SMTP server); keep, when not
+// nil, gets package campaign's side.
+func withMailings(t *testing.T, srv *smtptest.Server, keep **campaign.Campaigns) siteOption {
+	return func(st *store.Store, o *web.Options) {
+		unsub, err := campaign.NewUnsubscriber(st, "a-test-secret-of-32-characters!!", o.PublicURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Campaigns = campaign.NewCampaigns(st, unsub, "Sales <news@company.ru>", time.UTC)
+		if srv != nil {
+			o.Mailer = smtptest.Sender{Port: srv.Port()}
+		}
+		if keep != nil {
+			*keep = o.Campaigns
+		}
+	}
+}
+
+// mailSite is a site with mailings, a team and clients to mail: three gold clients
+// whose contacts consented, and a green one whose contact did not.
+type mailSite struct {
+	*site
+	srv                *smtptest.Server
+	cs                 *campaign.Campaigns
+	admin, head, anna  *store.Manager
+	gold1, gold2, grey *store.Client
+}
+
+func newMailSite(t *testing.T) *mailSite {
+	m := &mailSite{srv: smtptest.Start(t)}
+	m.site = newSite(t, withMailings(t, m.srv, &m.cs))
+	m.admin = m.member(store.Manager{Name: "Ada", Role: store.RoleAdmin, Email: "ada@company.ru"})
+	m.head = m.member(store.Manager{Name: "Helen", Role: store.RoleHead})
+	m.anna = m.member(store.Manager{Name: "Anna", Role: store.RoleManager, Email: "anna@company.ru"})
+	consent := store.Consent{Given: true, At: &testNow, Method: "form"}
+	m.gold1 = m.client(&store.Client{Name: "Ромашка", ManagerID: m.anna.ID, City: "Москва", Stage: store.StageGold,
+		Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: "Иванов Иван Петрович", Emails: []string{"ivan@romashka.ru"}, Consent: consent}}})
+	m.gold2 = m.client(&store.Client{Name: "Лютик", City: "Казань", Stage: store.StageGold,
+		Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: "Ольга Смирнова", Emails: []string{"olga@lutik.ru"}, Consent: consent}}})
+	m.client(&store.Client{Name: "Василёк", City: "Москва", Stage: store.StageGold,
+		Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: "Пётр Сидоров", Emails: []string{"petr@vasilek.ru"}, Consent: consent}}})
+	m.grey = m.client(&store.Client{Name: "Одуванчик", City: "Москва", Stage: store.StageGreen,
+		Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: "Анна Белова", Emails: []string{"anna@oduvan.ru"}}}})
+	if err := m.st.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (m *mailSite) member(who store.Manager) *store.Manager {
+	m.t.Helper()
+	who.Language, who.Active = "en", true
+	return storetest.Manager(m.t, m.st, who)
+}
+
+// post sends a form with the session's CSRF token.
+func (b *browser) post(path string, form url.Values) answer {
+	b.s.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", b.csrf())
+	return b.do(http.MethodPost, path, form)
+}
+
+// draft saves a campaign through the store, as crm campaign create does.
+func (m *mailSite) draft(name string, seg store.Segment) *store.Campaign {
+	m.t.Helper()
+	c := &store.Campaign{Name: name, Subject: "{{.Contact.FirstName}}, скидки для {{.Client.Name}}",
+		Text: "Здравствуйте, {{.Contact.FirstName}}!\n{{.Manager.Signature}}", HTML: "<p>Здравствуйте, <b>{{.Contact.FirstName}}</b>!</p>",
+		Segment: seg}
+	if err := m.st.SaveCampaign(context.Background(), "test", c); err != nil {
+		m.t.Fatal(err)
+	}
+	return c
+}
+
+func (m *mailSite) campaign(id string) *store.Campaign {
+	m.t.Helper()
+	c, err := m.st.Campaign(context.Background(), id)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return c
+}
+
+func (m *mailSite) campaigns() []store.Campaign {
+	m.t.Helper()
+	list, err := m.st.Campaigns(context.Background())
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	return list
+}
+
+var gold = store.Segment{Stages: []store.Stage{store.StageGold}}
+
+// The editor's form for a new campaign.
+func campaignForm(name string) url.Values {
+	return url.Values{"name": {name}, "subject": {"{{.Contact.FirstName}}, новинки"}, "text": {"Здравствуйте, {{.Contact.FirstName}}!"},
+		"html": {"<h1>Новинки</h1><p>{{.Client.Name}}</p>"}, "stage": {"gold"}, "city": {"Москва, Казань"}}
+}
+
+// A manager sees no mailings and changes none: the pages are refused, a forged create
+// or start changes nothing; a head and an admin run them, as in the bot and the CLI.
+func TestMailingsAreRefusedToAManager(t *testing.T) {
+	m := newMailSite(t)
+	c := m.draft("Осень", gold)
+	a := m.signIn(m.anna)
+	mustNotContain(t, "a manager's menu", a.get("/app/clients").body, `href="/app/campaigns"`)
+	for _, path := range []string{"/app/campaigns", "/app/campaigns/new", "/app/campaigns/" + c.ID, "/app/campaigns/" + c.ID + "/preview",
+		"/app/campaigns/count?stage=gold", "/app/campaigns/" + c.ID + "/status", "/app/campaigns/" + c.ID + "/report?format=csv"} {
+		if got := a.get(path); got.code != http.StatusForbidden || strings.Contains(got.body, "Осень") {
+			t.Errorf("a manager GET %s: %d", path, got.code)
+		}
+	}
+	for _, path := range []string{"/app/campaigns", "/app/campaigns/" + c.ID + "/start", "/app/campaigns/" + c.ID + "/delete",
+		"/app/campaigns/" + c.ID + "/edit", "/app/campaigns/" + c.ID + "/test"} {
+		if got := a.post(path, campaignForm("Чужая")); got.code != http.StatusForbidden {
+			t.Errorf("a manager POST %s: %d", path, got.code)
+		}
+	}
+	if list := m.campaigns(); len(list) != 1 || list[0].State != store.CampaignDraft || list[0].Name != "Осень" || list[0].Subject != c.Subject {
+		t.Errorf("after a manager's requests: %+v", list)
+	}
+	if m.srv.Count() != 0 {
+		t.Error("a manager's test letter went out")
+	}
+	for _, who := range []*store.Manager{m.head, m.admin} {
+		page := m.signIn(who).get("/app/campaigns")
+		if page.code != http.StatusOK {
+			t.Errorf("%s opens the mailings: %d", who.Name, page.code)
+		}
+		mustContain(t, who.Name+"'s mailings", page.body, `href="/app/campaigns"`, "Осень", "Draft")
+	}
+}
+
+// An admin makes a draft in the editor; bad input and forged requests (no CSRF token,
+// a wrong one) save nothing.
+func TestCreateACampaign(t *testing.T) {
+	m := newMailSite(t)
+	b := m.signIn(m.admin)
+	page := b.get("/app/campaigns/new").body
+	mustContain(t, "the editor", page, "{{.Contact.FirstName}}", `{{index .Client.Custom &#34;key&#34;}}`, `name="stage" value="gold"`,
+		`value="`+m.anna.ID+`"`, `data-count="/app/campaigns/count"`)
+
+	form := campaignForm("Новинки")
+	noCSRF := b.do(http.MethodPost, "/app/campaigns", form)
+	form.Set("csrf", "forged")
+	forged := b.do(http.MethodPost, "/app/campaigns", form)
+	if noCSRF.code != http.StatusForbidden || forged.code != http.StatusForbidden {
+		t.Errorf("without CSRF: %d; forged: %d", noCSRF.code, forged.code)
+	}
+	for field, value := range map[string]string{"subject": " ", "sender": "not an address", "schedule": "someday", "stage": "golden",
+		"custom": "no equals sign"} {
+		bad := campaignForm("Плохая")
+		bad.Set(field, value)
+		got := b.post("/app/campaigns", bad)
+		if got.code != http.StatusUnprocessableEntity || !strings.Contains(got.body, `id="problem"`) {
+			t.Errorf("%s %q: %d", field, value, got.code)
+		}
+	}
+	bad := campaignForm("Плохая")
+	bad.Set("text", "Здравствуйте, {{.Contact.Nmae}")
+	if got := b.post("/app/campaigns", bad); got.code != http.StatusUnprocessableEntity {
+		t.Errorf("a template that does not parse: %d", got.code)
+	}
+	if list := m.campaigns(); len(list) != 0 {
+		t.Fatalf("bad input saved %d campaigns", len(list))
+	}
+
+	got := b.post("/app/campaigns", campaignForm("Новинки"))
+	list := m.campaigns()
+	if got.code != http.StatusSeeOther || len(list) != 1 {
+		t.Fatalf("create: %d %q; %d campaigns", got.code, got.body, len(list))
+	}
+	c := list[0]
+	if got.location != "/app/campaigns/"+c.ID+"?done=created" || c.State != store.CampaignDraft || c.Subject != "{{.Contact.FirstName}}, новинки" ||
+		fmt.Sprint(c.Segment.Stages, c.Segment.Cities) != "[gold] [Москва Казань]" || c.CreatedBy != m.admin.ID {
+		t.Errorf("created %q: %+v", got.location, c)
+	}
+	page = b.get(got.location).body
+	mustContain(t, "the new campaign's page", page, "Новинки", "The draft was saved", `id="act-start"`, `id="act-delete"`, "Not sent yet")
+	if got := b.post("/app/campaigns", campaignForm("новинки ")); got.code != http.StatusUnprocessableEntity ||
+		!strings.Contains(got.body, "exists already") {
+		t.Errorf("a name taken: %d", got.code)
+	}
+}
+
+// An edit writes only what the person changed: a text changed meanwhile by someone
+// else stays. A campaign no longer a draft is not changed.
+func TestEditACampaign(t *testing.T) {
+	m := newMailSite(t)
+	c := m.draft("Осень", gold)
+	b := m.signIn(m.admin)
+	page := b.get("/app/campaigns/" + c.ID + "/edit").body
+	mustContain(t, "the editor of a draft", page, "Осень", `name="stage" value="gold" checked`, "was.text")
+	form := formFromPage(t, page)
+	// Someone else changes the text meanwhile.
+	if _, _, err := m.st.EditDraft(context.Background(), "other", c.ID, func(x *store.Campaign) error { x.Text = "Новый текст"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	form.Set("subject", "Скидки до конца года")
+	form["stage"] = []string{"gold", "platinum"}
+	got := b.post("/app/campaigns/"+c.ID+"/edit", form)
+	if got.code != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", got.code, got.body)
+	}
+	after := m.campaign(c.ID)
+	if after.Subject != "Скидки до конца года" || after.Text != "Новый текст" || fmt.Sprint(after.Segment.Stages) != "[gold platinum]" {
+		t.Errorf("after the edit: %q %q %v", after.Subject, after.Text, after.Segment.Stages)
+	}
+
+	// Started, it is no longer a draft: the editor says so and a save changes nothing.
+	if _, _, err := m.cs.Start(context.Background(), m.admin.ID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the editor of a started campaign", b.get("/app/campaigns/"+c.ID+"/edit").body, "only a draft can be changed")
+	form.Set("subject", "Поздно")
+	got = b.post("/app/campaigns/"+c.ID+"/edit", form)
+	if got.code != http.StatusUnprocessableEntity || !strings.Contains(got.body, "only a draft can be edited") {
+		t.Errorf("editing a started campaign: %d", got.code)
+	}
+	if now := m.campaign(c.ID); now.Subject != "Скидки до конца года" || now.State != store.CampaignPreparing {
+		t.Errorf("after editing a started campaign: %q %s", now.Subject, now.State)
+	}
+}
+
+// formFromPage reads the editor's form as a browser would post it.
+func formFromPage(t *testing.T, page string) url.Values {
+	t.Helper()
+	form := url.Values{}
+	for _, part := range strings.Split(page, "<")[1:] {
+		tag, text, _ := strings.Cut(part, ">")
+		attr := func(name string) (string, bool) {
+			_, v, ok := strings.Cut(tag, " "+name+`="`)
+			v, _, _ = strings.Cut(v, `"`)
+			return htmlUnescape(v), ok
+		}
+		name, ok := attr("name")
+		if !ok || name == "csrf" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(tag, "input") && strings.Contains(tag, `type="checkbox"`):
+			if strings.Contains(tag, " checked") {
+				v, _ := attr("value")
+				form.Add(name, v)
+			}
+		case strings.HasPrefix(tag, "input"):
+			v, _ := attr("value")
+			form.Set(name, v)
+		case strings.HasPrefix(tag, "textarea"):
+			form.Set(name, htmlUnescape(text))
+		case strings.HasPrefix(tag, "select"):
+			form.Set(name, "")
+		}
+	}
+	return form
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&#34;", `"`, "&quot;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">", "&#43;", "+", "&amp;", "&").Replace(s)
+}
+
+// The editor's live count: the recipients of the segment as the form describes it.
+func TestLiveCount(t *testing.T) {
+	m := newMailSite(t)
+	b := m.signIn(m.head)
+	count := func(q string) (n struct {
+		Recipients, Excluded int
+		Text, Problem        string
+		First                []string
+	}) {
+		t.Helper()
+		got := b.get("/app/campaigns/count?" + q)
+		if got.code != http.StatusOK {
+			t.Fatalf("count %s: %d", q, got.code)
+		}
+		if err := json.Unmarshal([]byte(got.body), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count("stage=gold"); n.Recipients != 3 || n.Excluded != 0 || len(n.First) != 3 || !strings.Contains(n.Text, "3 recipients") {
+		t.Errorf("gold: %+v", n)
+	}
+	if n := count("stage=gold&city=Москва"); n.Recipients != 2 {
+		t.Errorf("gold in Moscow: %+v", n)
+	}
+	if n := count("manager=" + m.anna.ID); n.Recipients != 1 || n.First[0] != "Иванов Иван Петрович · Ромашка" {
+		t.Errorf("Anna's: %+v", n)
+	}
+	if n := count(""); n.Recipients != 3 || n.Excluded != 1 {
+		t.Errorf("everyone: %+v", n)
+	}
+	if n := count("stage=golden"); n.Problem == "" {
+		t.Errorf("a stage that does not exist: %+v", n)
+	}
+}
+
+// The preview renders the letter for a recipient chosen from the segment, its HTML in
+// a sandboxed frame that runs no script; a template problem names the field and the
+// fields there are.
+func TestPreview(t *testing.T) {
+	m := newMailSite(t)
+	c := m.draft("Осень", gold)
+	b := m.signIn(m.admin)
+	page := b.get("/app/campaigns/" + c.ID + "/preview?to=" + url.QueryEscape(m.gold2.ID+"/p1"))
+	if page.code != http.StatusOK {
+		t.Fatalf("preview: %d", page.code)
+	}
+	mustContain(t, "the preview for Olga", page.body, `sandbox=""`, `srcdoc="&lt;p&gt;Здравствуйте, &lt;b&gt;Ольга&lt;/b&gt;!&lt;/p&gt;"`,
+		"Ольга, скидки для Лютик", "Ольга Смирнова &lt;olga@lutik.ru&gt; · Лютик", `value="`+m.gold1.ID+`/p1"`, "ada@company.ru")
+	mustNotContain(t, "the sandbox", page.body, "allow-scripts")
+	page = b.get("/app/campaigns/" + c.ID + "/preview")
+	mustContain(t, "the preview for the first recipient", page.body, "скидки для")
+
+	if _, _, err := m.st.EditDraft(context.Background(), "test", c.ID, func(x *store.Campaign) error {
+		x.Text = "Здравствуйте, {{.Contact.Nmae}}!"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page = b.get("/app/campaigns/" + c.ID + "/preview")
+	mustContain(t, "a template problem", page.body, `id="problem"`, "{{.Contact.Nmae}}: no field Nmae; fields: Name, FirstName, Position, Email")
+	if page := b.get("/app/campaigns/" + c.ID + "/preview?to=nobody/p1"); page.code != http.StatusNotFound {
+		t.Errorf("a recipient who does not exist: %d", page.code)
+	}
+}
+
+// A test letter goes to the signed-in person's own address, rendered for the chosen
+// recipient; without an address of one's own it says so and sends nothing.
+func TestTestLetter(t *testing.T) {
+	m := newMailSite(t)
+	c := m.draft("Осень", gold)
+	b := m.signIn(m.admin)
+	got := b.post("/app/campaigns/"+c.ID+"/test", url.Values{"to": {m.gold2.ID + "/p1"}})
+	if got.code != http.StatusSeeOther {
+		t.Fatalf("test letter: %d %s", got.code, got.body)
+	}
+	mustContain(t, "after the test letter", b.get(got.location).body, "The test letter went to ada@company.ru")
+	letters := m.srv.To("ada@company.ru")
+	if len(letters) != 1 || !strings.Contains(letters[0].Header("Subject"), "test") {
+		t.Fatalf("letters to Ada: %d", len(letters))
+	}
+	if body := string(letters[0].Data); !strings.Contains(body, "olga") && !strings.Contains(body, "Subject:") {
+		t.Errorf("the test letter: %s", body)
+	}
+	h := m.signIn(m.head) // Helen has no address
+	got = h.post("/app/campaigns/"+c.ID+"/test", url.Values{"to": {m.gold2.ID + "/p1"}})
+	if got.code != http.StatusUnprocessableEntity || !strings.Contains(got.body, "no e-mail address") {
+		t.Errorf("a test letter without an address: %d", got.code)
+	}
+	if m.srv.Count() != 1 {
+		t.Errorf("%d letters arrived", m.srv.Count())
+	}
+}
+
+// Start, pause, resume, archive and delete go through package campaign with its state
+// checks: a wrong state is refused with the reason and changes nothing. A started
+// campaign's page follows its progress, and its report lists who got what.
+func TestCampaignActionsAndProgress(t *testing.T) {
+	m := newMailSite(t)
+	c := m.draft("Осень", gold)
+	b := m.signIn(m.admin)
+	act := func(action string, want int) answer {
+		t.Helper()
+		got := b.post("/app/campaigns/"+c.ID+"/"+action, nil)
+		if got.code != want {
+			t.Fatalf("%s: %d, want %d: %s", action, got.code, want, got.body)
+		}
+		return got
+	}
+	for _, a := range []string{"pause", "resume", "archive"} {
+		mustContain(t, a+" of a draft", act(a, http.StatusConflict).body, `id="problem"`, "draft")
+	}
+	if got := m.campaign(c.ID); got.State != store.CampaignDraft || got.IsArchived() {
+		t.Fatalf("refusals changed the draft: %s", got.State)
+	}
+	if got := b.post("/app/campaigns/"+c.ID+"/explode", nil); got.code != http.StatusNotFound {
+		t.Errorf("an unknown action: %d", got.code)
+	}
+	act("start", http.StatusSeeOther)
+	if got := m.campaign(c.ID); got.State != store.CampaignPreparing {
+		t.Fatalf("started: %s", got.State)
+	}
+	mustContain(t, "a second start", act("start", http.StatusConflict).body, "only a draft starts")
+	mustContain(t, "deleting a started campaign", act("delete", http.StatusConflict).body, "only a draft can be deleted")
+	page := b.get("/app/campaigns/" + c.ID).body
+	mustContain(t, "the page of a running campaign", page, `data-running="true"`, `data-status="/app/campaigns/`+c.ID+`/status"`, `id="act-pause"`)
+	act("pause", http.StatusSeeOther)
+	mustContain(t, "a paused campaign's page", b.get("/app/campaigns/"+c.ID).body, "Paused by Ada", `id="act-resume"`)
+	act("resume", http.StatusSeeOther)
+
+	// The runner sends it, as crm serve does.
+	rn := campaign.NewRunner(m.cs, smtptest.Sender{Port: m.srv.Port()}, campaign.RunnerOptions{Owner: "test", Now: m.clock.Now})
+	for i := 0; i < 20 && m.campaign(c.ID).State != store.CampaignDone; i++ {
+		if err := rn.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var st struct {
+		State                                string
+		Running                              bool
+		Sent, Failed, Deferred, Cut, Skipped int
+		History                              string
+	}
+	got := b.get("/app/campaigns/" + c.ID + "/status")
+	if err := json.Unmarshal([]byte(got.body), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.State != "done" || st.Running || st.Sent != 3 || st.Failed+st.Deferred+st.Cut+st.Skipped != 0 || st.History != "History lines written: 3 of 3" {
+		t.Errorf("status: %+v", st)
+	}
+	page = b.get("/app/campaigns/" + c.ID).body
+	mustContain(t, "a done campaign's page", page, `data-running="false"`, "ivan@romashka.ru", "olga@lutik.ru", "petr@vasilek.ru",
+		`id="act-archive"`, "report?format=xlsx")
+	csv := b.get("/app/campaigns/" + c.ID + "/report?format=csv")
+	if csv.code != http.StatusOK || !strings.Contains(csv.header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(csv.body, "client;contact;email;outcome") || strings.Count(csv.body, ";sent;") != 3 {
+		t.Errorf("the CSV report: %d %q", csv.code, csv.body)
+	}
+	xlsx := b.get("/app/campaigns/" + c.ID + "/report?format=xlsx")
+	if xlsx.code != http.StatusOK || !strings.HasPrefix(xlsx.body, "PK") {
+		t.Errorf("the workbook: %d", xlsx.code)
+	}
+	act("archive", http.StatusSeeOther)
+	if !m.campaign(c.ID).IsArchived() {
+		t.Error("not archived")
+	}
+	list := b.get("/app/campaigns").body
+	mustNotContain(t, "the list", list, ">Осень</a>")
+	mustContain(t, "the list with the archived", b.get("/app/campaigns?all=1").body, ">Осень</a>", "archived")
+
+	d := m.draft("Черновик", gold)
+	if got := b.post("/app/campaigns/"+d.ID+"/delete", nil); got.code != http.StatusSeeOther {
+		t.Fatalf("delete a draft: %d", got.code)
+	}
+	if _, err := m.st.Campaign(context.Background(), d.ID); err == nil {
+		t.Error("the draft is still there")
+	}
+}
