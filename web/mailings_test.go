@@ -3,12 +3,15 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail/smtptest"
@@ -459,5 +462,79 @@ func TestCampaignActionsAndProgress(t *testing.T) {
 	}
 	if _, err := m.st.Campaign(context.Background(), d.ID); err == nil {
 		t.Error("the draft is still there")
+	}
+}
+
+// An admin signs in in Chromium, makes a campaign in the editor and sees its live
+// count, looks at its preview and sends the test letter, which the SMTP server gets.
+func TestBrowserMakesACampaign(t *testing.T) {
+	srv := smtptest.Start(t)
+	s, _ := liveSite(t, withMailings(t, srv, nil))
+	m := &mailSite{site: s, srv: srv}
+	m.admin = m.member(store.Manager{Name: "Ada", Role: store.RoleAdmin, Email: "ada@company.ru"})
+	consent := store.Consent{Given: true, At: &testNow, Method: "form"}
+	for i, name := range []string{"Ромашка", "Лютик", "Василёк"} {
+		m.client(&store.Client{Name: name, Stage: store.StageGold, Contacts: map[string]store.Contact{"p1": {ID: "p1",
+			Name: fmt.Sprintf("Ольга Смирнова %d", i), Emails: []string{fmt.Sprintf("olga%d@example.ru", i)}, Consent: consent}}})
+	}
+	m.client(&store.Client{Name: "Одуванчик", Stage: store.StageGreen, Contacts: map[string]store.Contact{"p1": {ID: "p1",
+		Name: "Анна Белова", Emails: []string{"anna@example.ru"}, Consent: consent}}})
+	if err := m.st.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	link, err := m.h.SignInLink(context.Background(), m.admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _, _ := strings.Cut(link, "/app/")
+	ctx := browse(t)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.ID("signin-button")),
+		chromedp.WaitVisible(chromedp.ID("client-filters")),
+		chromedp.Navigate(base+"/app/campaigns"),
+		chromedp.Click(chromedp.ID("new-campaign")),
+		chromedp.WaitVisible(chromedp.ID("campaign-form")),
+		// Everyone with consent first, then the gold ones.
+		chromedp.WaitVisible(chromedp.Search(`//p[@id="segment-count"][contains(., "4 recipients")]`)),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Зимняя распродажа"),
+		chromedp.SendKeys(chromedp.ID("f-subject"), "{{.Contact.FirstName}}, скидки"),
+		chromedp.SendKeys(chromedp.ID("f-text"), "Здравствуйте, "),
+		chromedp.Click(chromedp.Search(`//button[@data-insert="{{.Contact.FirstName}}"]`)),
+		chromedp.SendKeys(chromedp.ID("f-html"), "<p>Скидки для <b>{{.Client.Name}}</b></p>"),
+		chromedp.Click(chromedp.Search(`//input[@name="stage"][@value="gold"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[@id="segment-count"][contains(., "3 recipients")]`)),
+	)
+	if err != nil {
+		t.Fatalf("the editor: %v", err)
+	}
+	shot(t, ctx, "campaign-editor")
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("save")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+		chromedp.Click(chromedp.ID("preview-link")),
+		chromedp.WaitVisible(chromedp.ID("preview-html")),
+	)
+	if err != nil {
+		t.Fatalf("save and preview: %v", err)
+	}
+	shot(t, ctx, "campaign-preview")
+	subject, err1 := chromedp.Run(ctx, chromedp.Text(chromedp.ID("preview-subject")))
+	text, err2 := chromedp.Run(ctx, chromedp.Text(chromedp.ID("preview-text")))
+	sandbox, err3 := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("preview-html"), "sandbox"))
+	if err := errors.Join(err1, err2, err3); err != nil || subject != "Ольга, скидки" || !strings.Contains(text, "Здравствуйте, Ольга") ||
+		!sandbox.Exists || sandbox.Value != "" {
+		t.Fatalf("the preview: %q %q sandbox %+v (%v)", subject, text, sandbox, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("send-test")),
+		chromedp.WaitVisible(chromedp.ID("sent")),
+	)
+	if err != nil {
+		t.Fatalf("the test letter: %v", err)
+	}
+	letters := srv.To("ada@company.ru")
+	if len(letters) != 1 || !strings.Contains(letters[0].Header("Subject"), "test") {
+		t.Fatalf("the SMTP server got %d letters for Ada", len(letters))
 	}
 }

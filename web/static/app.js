@@ -129,6 +129,11 @@
     setTimeout(poll, 3000);
   }
 
+  // The preview shows the chosen recipient's letter as soon as one is chosen.
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "preview-to") e.target.form.submit();
+  });
+
   document.addEventListener("submit", function (e) {
     var q = e.target.dataset && e.target.dataset.confirm;
     if (q && !confirm(q)) e.preventDefault();
