@@ -405,6 +405,12 @@ func (h *Handler) campaignCount(w http.ResponseWriter, r *http.Request, v *visit
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
+	if id := r.URL.Query().Get("id"); id != "" {
+		// A draft's alternatives (a segment file's) are not in the form but count.
+		if c, err := h.st.Campaign(r.Context(), id); err == nil {
+			sg.Any = c.Segment.Any
+		}
+	}
 	n, err := h.opts.Campaigns.Count(r.Context(), sg, 3)
 	if err != nil {
 		h.log.Error("web: count a segment", "err", err)

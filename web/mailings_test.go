@@ -317,6 +317,10 @@ func TestLiveCount(t *testing.T) {
 	if n := count(""); n.Recipients != 3 || n.Excluded != 1 {
 		t.Errorf("everyone: %+v", n)
 	}
+	alt := m.draft("Варианты", store.Segment{Any: []store.Segment{{Cities: []string{"Казань"}}, {Managers: []string{m.anna.ID}}}})
+	if n := count("city=Тверь&id=" + alt.ID); n.Recipients != 2 {
+		t.Errorf("Tver or a draft's alternatives (Kazan, Anna's): %+v", n)
+	}
 	if n := count("stage=golden"); n.Problem == "" {
 		t.Errorf("a stage that does not exist: %+v", n)
 	}
@@ -403,6 +407,11 @@ func TestCampaignActionsAndProgress(t *testing.T) {
 	}
 	if got := b.post("/app/campaigns/"+c.ID+"/explode", nil); got.code != http.StatusNotFound {
 		t.Errorf("an unknown action: %d", got.code)
+	}
+	noCSRF := b.do(http.MethodPost, "/app/campaigns/"+c.ID+"/start", url.Values{})
+	forged := b.do(http.MethodPost, "/app/campaigns/"+c.ID+"/start", url.Values{"csrf": {"forged"}})
+	if noCSRF.code != http.StatusForbidden || forged.code != http.StatusForbidden || m.campaign(c.ID).State != store.CampaignDraft {
+		t.Fatalf("a start without CSRF: %d; forged: %d; %s", noCSRF.code, forged.code, m.campaign(c.ID).State)
 	}
 	act("start", http.StatusSeeOther)
 	if got := m.campaign(c.ID); got.State != store.CampaignPreparing {

@@ -72,7 +72,7 @@
     if (!form) return;
     var box = document.getElementById("segment-count");
     var timer, seq = 0, target = document.getElementById("f-text");
-    var segment = ["stage", "city", "industry", "tag", "manager", "class", "has_orders", "custom"];
+    var segment = ["id", "stage", "city", "industry", "tag", "manager", "class", "has_orders", "custom"];
     function count() {
       var q = new URLSearchParams();
       new FormData(form).forEach(function (v, k) { if (segment.indexOf(k) >= 0) q.append(k, v); });
