@@ -475,11 +475,13 @@ func TestCampaignActionsAndProgress(t *testing.T) {
 }
 
 // An admin signs in in Chromium, makes a campaign in the editor and sees its live
-// count, looks at its preview and sends the test letter, which the SMTP server gets.
+// count, looks at its preview and sends the test letter, which the SMTP server gets;
+// then starts it, and its page follows the run to its end by itself.
 func TestBrowserMakesACampaign(t *testing.T) {
 	srv := smtptest.Start(t)
-	s, _ := liveSite(t, withMailings(t, srv, nil))
-	m := &mailSite{site: s, srv: srv}
+	var cs *campaign.Campaigns
+	s, _ := liveSite(t, withMailings(t, srv, &cs))
+	m := &mailSite{site: s, srv: srv, cs: cs}
 	m.admin = m.member(store.Manager{Name: "Ada", Role: store.RoleAdmin, Email: "ada@company.ru"})
 	consent := store.Consent{Given: true, At: &testNow, Method: "form"}
 	for i, name := range []string{"Ромашка", "Лютик", "Василёк"} {
@@ -546,4 +548,86 @@ func TestBrowserMakesACampaign(t *testing.T) {
 	if len(letters) != 1 || !strings.Contains(letters[0].Header("Subject"), "test") {
 		t.Fatalf("the SMTP server got %d letters for Ada", len(letters))
 	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/app/campaigns"),
+		chromedp.Click(chromedp.Search(`//a[text()="Зимняя распродажа"]`)),
+		chromedp.Click(chromedp.ID("act-start")),
+		chromedp.WaitVisible(chromedp.Search(`//span[@id="campaign-state"][contains(., "Preparing")]`)),
+	)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	// The runner sends it, as crm serve does, while the page polls its status.
+	rn := campaign.NewRunner(cs, smtptest.Sender{Port: srv.Port()}, campaign.RunnerOptions{Owner: "test", Now: m.clock.Now})
+	list := m.campaigns()
+	for i := 0; i < 20 && m.campaign(list[0].ID).State != store.CampaignDone; i++ {
+		if err := rn.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.Search(`//span[@id="campaign-state"][contains(., "Done")]`)),
+		chromedp.WaitVisible(chromedp.Search(`//b[@data-count="sent"][text()="3"]`)),
+		chromedp.WaitVisible(chromedp.ID("report")),
+	)
+	if err != nil {
+		t.Fatalf("the progress: %v", err)
+	}
+	shot(t, ctx, "campaign-done")
+}
+
+// The report is shown 50 contacts a page; a campaign with a schedule is scheduled by
+// its start, and pauses and resumes back to its schedule.
+func TestReportPagesAndSchedule(t *testing.T) {
+	m := newMailSite(t)
+	consent := store.Consent{Given: true, At: &testNow, Method: "form"}
+	for i := range 52 {
+		m.client(&store.Client{Name: fmt.Sprintf("Клиент %02d", i), Stage: store.StagePlatinum, Contacts: map[string]store.Contact{"p1": {ID: "p1",
+			Name: fmt.Sprintf("Контакт %02d", i), Emails: []string{fmt.Sprintf("c%02d@example.ru", i)}, Consent: consent}}})
+	}
+	if err := m.st.Directory().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := m.draft("Платина", store.Segment{Stages: []store.Stage{store.StagePlatinum}})
+	b := m.signIn(m.admin)
+	if got := b.post("/app/campaigns/"+c.ID+"/start", nil); got.code != http.StatusSeeOther {
+		t.Fatalf("start: %d", got.code)
+	}
+	rn := campaign.NewRunner(m.cs, smtptest.Sender{Port: m.srv.Port()}, campaign.RunnerOptions{Owner: "test", Now: m.clock.Now})
+	for i := 0; i < 20 && m.campaign(c.ID).State != store.CampaignDone; i++ {
+		if err := rn.Pass(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := b.get("/app/campaigns/" + c.ID).body
+	second := b.get("/app/campaigns/" + c.ID + "?page=2").body
+	if n := strings.Count(first, "outcome-sent"); n != 50 {
+		t.Errorf("the first page shows %d contacts", n)
+	}
+	if n := strings.Count(second, "outcome-sent"); n != 2 {
+		t.Errorf("the second page shows %d contacts", n)
+	}
+	mustContain(t, "the first page", first, `rel="next"`)
+	mustContain(t, "the second page", second, `rel="prev"`)
+	mustNotContain(t, "the second page", second, `rel="next"`)
+
+	d := m.draft("Потом", gold)
+	form := formFromPage(t, b.get("/app/campaigns/"+d.ID+"/edit").body)
+	form.Set("schedule", "2026-12-20 10:00")
+	if got := b.post("/app/campaigns/"+d.ID+"/edit", form); got.code != http.StatusSeeOther {
+		t.Fatalf("set the schedule: %d %s", got.code, got.body)
+	}
+	for _, step := range []struct {
+		action string
+		state  store.CampaignState
+	}{{"start", store.CampaignScheduled}, {"pause", store.CampaignPaused}, {"resume", store.CampaignScheduled}} {
+		if got := b.post("/app/campaigns/"+d.ID+"/"+step.action, nil); got.code != http.StatusSeeOther {
+			t.Fatalf("%s: %d", step.action, got.code)
+		}
+		if got := m.campaign(d.ID); got.State != step.state || got.RunAt == nil {
+			t.Fatalf("after %s: %s %v", step.action, got.State, got.RunAt)
+		}
+	}
+	mustContain(t, "a scheduled campaign's page", b.get("/app/campaigns/"+d.ID).body, "next run 20.12.2026 10:00", `id="act-pause"`)
 }
