@@ -310,7 +310,7 @@ func (h *Handler) checkLetter(c *store.Campaign) error {
 		return fmt.Errorf("%w: %w", campaign.ErrTemplate, err)
 	}
 	if _, _, err := h.opts.Campaigns.ReadSchedule(c.Schedule); err != nil {
-		return err
+		return &badInput{"mail.bad.schedule", err.Error()}
 	}
 	return nil
 }
@@ -328,7 +328,7 @@ func (h *Handler) formRefused(w http.ResponseWriter, r *http.Request, v *visit, 
 	case errors.Is(err, store.ErrNotFound):
 		h.message(w, r, v, http.StatusNotFound, "refused.notfound")
 		return true
-	case refused(err) || strings.HasPrefix(err.Error(), "the schedule "):
+	case refused(err):
 		d.Problem = err.Error()
 	default:
 		h.fail(w, r, v, "save a campaign", err)
