@@ -53,7 +53,7 @@ func (h *Handler) preview(w http.ResponseWriter, r *http.Request, v *visit, to s
 	if !ok {
 		return nil, 0, false
 	}
-	d := &previewData{C: c, To: to, From: c.Sender, MyEmail: v.m.Email}
+	d := &previewData{C: c, To: to, From: cs.From(c), MyEmail: v.m.Email}
 	first, err := cs.Sample(ctx, c.Segment, previewChoices)
 	if err != nil {
 		h.fail(w, r, v, "read a segment", err)

@@ -338,7 +338,7 @@ func TestPreview(t *testing.T) {
 		t.Fatalf("preview: %d", page.code)
 	}
 	mustContain(t, "the preview for Olga", page.body, `sandbox=""`, `srcdoc="&lt;p&gt;Здравствуйте, &lt;b&gt;Ольга&lt;/b&gt;!&lt;/p&gt;"`,
-		"Ольга, скидки для Лютик", "Ольга Смирнова &lt;olga@lutik.ru&gt; · Лютик", `value="`+m.gold1.ID+`/p1"`, "ada@company.ru")
+		"Ольга, скидки для Лютик", "Ольга Смирнова &lt;olga@lutik.ru&gt; · Лютик", "Sales &lt;news@company.ru&gt;", `value="`+m.gold1.ID+`/p1"`, "ada@company.ru")
 	mustNotContain(t, "the sandbox", page.body, "allow-scripts")
 	page = b.get("/app/campaigns/" + c.ID + "/preview")
 	mustContain(t, "the preview for the first recipient", page.body, "скидки для")
@@ -630,4 +630,23 @@ func TestReportPagesAndSchedule(t *testing.T) {
 		}
 	}
 	mustContain(t, "a scheduled campaign's page", b.get("/app/campaigns/"+d.ID).body, "next run 20.12.2026 10:00", `id="act-pause"`)
+}
+
+// Without package campaign the mailings say they are off; without an SMTP server a
+// test letter says it needs one, and nothing is sent.
+func TestMailingsOffAndNoSMTP(t *testing.T) {
+	s := newSite(t)
+	admin := s.manager("Ada", store.RoleAdmin, 0)
+	if got := s.signIn(admin).get("/app/campaigns"); got.code != http.StatusServiceUnavailable || !strings.Contains(got.body, "not set up") {
+		t.Errorf("mailings off: %d", got.code)
+	}
+	m := &mailSite{}
+	m.site = newSite(t, withMailings(t, nil, &m.cs))
+	m.admin = m.member(store.Manager{Name: "Ada", Role: store.RoleAdmin, Email: "ada@company.ru"})
+	c := m.draft("Осень", store.Segment{})
+	cl := m.client(&store.Client{Name: "Ромашка", Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: "Иван", Emails: []string{"i@r.ru"}}}})
+	got := m.signIn(m.admin).post("/app/campaigns/"+c.ID+"/test", url.Values{"to": {cl.ID + "/p1"}})
+	if got.code != http.StatusServiceUnavailable || !strings.Contains(got.body, "CRM_SMTP_HOST") {
+		t.Errorf("a test letter without SMTP: %d", got.code)
+	}
 }
