@@ -98,7 +98,8 @@ type campaignData struct {
 	Done     string // what was just done (a text key), after a redirect
 	Problem  string // why an action was refused
 	PausedBy string
-	Actions  []string // the changes its state allows
+	Actions  []string         // the changes its state allows
+	Review   *campaign.Review // a draft rendered for every recipient, when asked (?check=1)
 	Report   []campaign.ReportRow
 	Prev     string
 	Next     string
@@ -118,6 +119,19 @@ func (h *Handler) campaignPage(w http.ResponseWriter, r *http.Request, v *visit)
 	}
 	if done := r.URL.Query().Get("done"); slices.Contains(campaignActions, done) || done == "saved" || done == "created" {
 		d.Done = "mail.done." + done
+	}
+	if d.C.IsDraft() && r.URL.Query().Get("check") == "1" {
+		// As crm campaign create does: every recipient's letter, and the fields
+		// some of them would get empty. It reads the whole segment, so only when asked.
+		rv, err := h.opts.Campaigns.Review(r.Context(), d.C)
+		switch {
+		case errors.Is(err, campaign.ErrTemplate):
+			d.Problem = err.Error()
+		case err != nil:
+			h.fail(w, r, v, "check a campaign", err)
+			return
+		}
+		d.Review = &rv
 	}
 	h.showCampaign(w, r, v, http.StatusOK, d)
 }

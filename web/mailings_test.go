@@ -350,6 +350,16 @@ func TestPreview(t *testing.T) {
 		t.Fatal(err)
 	}
 	page = b.get("/app/campaigns/" + c.ID + "/preview")
+	check := b.get("/app/campaigns/" + c.ID + "?check=1").body
+	mustContain(t, "a check of a draft with a problem", check, `id="problem"`, "no field Nmae")
+	mustContain(t, "the check of a good draft", b.get("/app/campaigns/"+m.draft("Город", gold).ID+"?check=1").body,
+		"Every letter renders: 3 recipients now.")
+	empty := &store.Campaign{Name: "Отрасль", Subject: "Новости", Text: "Для отрасли {{.Client.Industry}}", Segment: gold}
+	if err := m.st.SaveCampaign(context.Background(), "test", empty); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the check of a draft printing an empty field", b.get("/app/campaigns/"+empty.ID+"?check=1").body,
+		"{{.Client.Industry}} is empty in 3 of 3 letters, e.g. to ")
 	mustContain(t, "a template problem", page.body, `id="problem"`, "{{.Contact.Nmae}}: no field Nmae; fields: Name, FirstName, Position, Email")
 	if page := b.get("/app/campaigns/" + c.ID + "/preview?to=nobody/p1"); page.code != http.StatusNotFound {
 		t.Errorf("a recipient who does not exist: %d", page.code)
