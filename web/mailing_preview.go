@@ -5,10 +5,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 )
+
+// reportWriteTime bounds the download of a run's report instead of the listener's
+// write timeout.
+const reportWriteTime = 15 * time.Minute
 
 // previewChoices is how many of the segment's first recipients the preview offers to
 // render the letter for.
@@ -147,6 +152,8 @@ func (h *Handler) campaignReport(w http.ResponseWriter, r *http.Request, v *visi
 	w.Header().Set("Content-Disposition", `attachment; filename="campaign-`+c.ID+`.`+format+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	// Streamed a batch at a time, as the CLI writes it: a failure midway cuts the file.
+	// A large run's file may take longer than the listener's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(reportWriteTime))
 	if _, _, err := h.opts.Campaigns.WriteReport(r.Context(), w, c, 0, format == "xlsx", ';'); err != nil {
 		h.log.Error("web: campaign report", "campaign", c.ID, "err", err)
 	}
