@@ -182,3 +182,26 @@ func (f fieldUse) empty(d MailData) bool {
 	}
 	return v.Kind() == reflect.String && strings.TrimSpace(v.String()) == ""
 }
+
+// TemplateFields are the fields a letter's template may print, as written in it
+// ("{{.Contact.FirstName}}"; a custom field as {{index .Client.Custom "key"}}), read
+// from MailData as template errors list them: the editor offers them.
+func TemplateFields() []string {
+	var out []string
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			switch p := path + "." + f.Name; f.Type.Kind() {
+			case reflect.Struct:
+				walk(f.Type, p)
+			case reflect.Map:
+				out = append(out, fmt.Sprintf("{{index %s %q}}", p, "key"))
+			default:
+				out = append(out, "{{"+p+"}}")
+			}
+		}
+	}
+	walk(reflect.TypeOf(MailData{}), "")
+	return out
+}

@@ -2,6 +2,7 @@ package campaign_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,5 +59,20 @@ func TestReviewCountsEmptyFields(t *testing.T) {
 		`{{.Manager.Email}} × Пётр <petr@lutik.ru>, Лютик`}
 	if rv.Recipients != 2 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("%d recipients, empty:\n%s\nwant\n%s", rv.Recipients, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// The editor offers every field a template can print, and each one renders.
+func TestTemplateFieldsRender(t *testing.T) {
+	fields := campaign.TemplateFields()
+	if len(fields) < 10 || !slices.Contains(fields, "{{.Contact.FirstName}}") || !slices.Contains(fields, `{{index .Client.Custom "key"}}`) {
+		t.Fatalf("fields: %q", fields)
+	}
+	tpl, err := campaign.ParseTemplate(strings.Join(fields, " "), strings.Join(fields, "\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tpl.Execute(campaign.MailData{Client: campaign.ClientData{Custom: map[string]string{"key": "v"}}}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/crm-team/crm/store"
@@ -56,4 +57,45 @@ func (cs *Campaigns) Review(ctx context.Context, c *store.Campaign) (Review, err
 		}
 	}
 	return rv, err
+}
+
+// SegmentCount is who a segment reaches now: the recipients, the contacts who would
+// get no letter (no consent, unsubscribed, bounced, no e-mail), and the first
+// recipients.
+type SegmentCount struct {
+	Recipients, Excluded int
+	First                []Recipient
+}
+
+// Count reads a segment as a run does and counts its contacts, keeping the first keep
+// recipients: the editor's live count.
+func (cs *Campaigns) Count(ctx context.Context, seg store.Segment, keep int) (SegmentCount, error) {
+	var n SegmentCount
+	err := eachContact(ctx, cs.st.SegmentClients, seg, func(r Recipient) error {
+		if r.Skip != "" {
+			n.Excluded++
+			return nil
+		}
+		if n.Recipients++; len(n.First) < keep {
+			n.First = append(n.First, r)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Sample returns the segment's first n recipients, reading no further: whom a
+// preview or a test letter may be rendered for.
+func (cs *Campaigns) Sample(ctx context.Context, seg store.Segment, n int) ([]Recipient, error) {
+	var out []Recipient
+	err := eachRecipient(ctx, cs.st.SegmentClients, seg, func(r Recipient) error {
+		if out = append(out, r); len(out) == n {
+			return errSampled
+		}
+		return nil
+	})
+	if errors.Is(err, errSampled) {
+		err = nil
+	}
+	return out, err
 }

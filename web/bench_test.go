@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/store/storetest"
 	"github.com/crm-team/crm/web"
@@ -156,4 +158,103 @@ func BenchmarkBoardAndExport(b *testing.B) {
 		weight += len(br.get(f).body)
 	}
 	b.ReportMetric(float64(weight)/1024, "board-KB")
+}
+
+// BenchmarkCampaignPreview measures a campaign's preview for a chosen recipient at
+// 100,000 clients (each with a contact who consented), the campaign going to the gold
+// seventh: server time from the request to the last byte of the page (p50, p95, p99
+// over 500 requests, recipients spread over the whole base), which reads the session,
+// the campaign, the segment's first 50 recipients (the list to choose from) and the
+// chosen client and manager, and renders the letter. In the same run, the package
+// campaign calls alone (Sample, Preview) for comparison. Seeding takes a few minutes:
+//
+//	go test ./web -run '^$' -bench CampaignPreview -benchtime 1x
+func BenchmarkCampaignPreview(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	st := storetest.New(b)
+	admin := storetest.Manager(b, st, store.Manager{Name: "Ada", Role: store.RoleAdmin, Active: true, Language: "ru", Email: "ada@company.ru"})
+	var team []*store.Manager
+	for i := range 20 {
+		team = append(team, storetest.Manager(b, st, store.Manager{Name: fmt.Sprintf("Менеджер %d", i+1), Active: true,
+			Email: fmt.Sprintf("m%d@company.ru", i)}))
+	}
+	now := time.Now()
+	var chosen []string // gold clients spread over the base
+	for off := 0; off < n; off += 1000 {
+		cs := make([]*store.Client, 0, 1000)
+		for i := off; i < off+1000; i++ {
+			cs = append(cs, &store.Client{Name: fmt.Sprintf("ООО «Клиент %d»", i), ManagerID: team[i%len(team)].ID,
+				City: benchCities[(i/3)%len(benchCities)], Industry: "Торговля", Stage: store.Stages[i%7],
+				Contacts: map[string]store.Contact{"p1": {ID: "p1", Name: fmt.Sprintf("Иванов Иван %d", i),
+					Emails: []string{fmt.Sprintf("c%d@example.ru", i)}, Consent: store.Consent{Given: true, At: &now}}}})
+		}
+		for i, err := range st.CreateClients(ctx, "seed", cs) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			if cs[i].Stage == store.StageGold && (off+i)%997 < 7 {
+				chosen = append(chosen, cs[i].ID)
+			}
+		}
+	}
+	if err := st.Directory().Sync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	unsub, err := campaign.NewUnsubscriber(st, "a-bench-secret-of-32-characters!", "https://crm.example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cs := campaign.NewCampaigns(st, unsub, "Sales <news@company.ru>", time.UTC)
+	c := &store.Campaign{Name: "Зима", Subject: "{{.Contact.FirstName}}, скидки для {{.Client.Name}}",
+		Text: "Здравствуйте, {{.Contact.FirstName}}!\n\nДля {{.Client.Name}} в городе {{.Client.City}} скидки.\n\n{{.Manager.Signature}}\n{{.UnsubscribeURL}}",
+		HTML: "<h1>Скидки</h1><p>Здравствуйте, <b>{{.Contact.FirstName}}</b>!</p><p>{{.Client.Name}}, {{.Client.City}}</p><p>{{.Manager.Signature}}</p>" +
+			`<p><a href="{{.UnsubscribeURL}}">Отписаться</a></p>`,
+		Segment: store.Segment{Stages: []store.Stage{store.StageGold}}}
+	if err := st.SaveCampaign(ctx, admin.ID, c); err != nil {
+		b.Fatal(err)
+	}
+	h, err := web.New(st, web.Options{PublicURL: "https://crm.example.com", Now: time.Now, Campaigns: cs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	link, _ := h.SignInLink(ctx, admin.ID)
+	br := &browser{s: &site{t: b, st: st, h: h}}
+	br.do(http.MethodPost, "/app/login", map[string][]string{"t": {link[len("https://crm.example.com/app/login?t="):]}})
+	if br.cookie == nil {
+		b.Fatal("could not sign in")
+	}
+	at := func(times []time.Duration, p float64) float64 {
+		slices.Sort(times)
+		return float64(times[int(p*float64(len(times)-1))].Microseconds()) / 1000
+	}
+	const reqs = 500
+	for b.Loop() {
+		times := make([]time.Duration, 0, reqs)
+		for i := range reqs {
+			start := time.Now()
+			a := br.get("/app/campaigns/" + c.ID + "/preview?to=" + chosen[i%len(chosen)] + "/p1")
+			times = append(times, time.Since(start))
+			if a.code != http.StatusOK || !strings.Contains(a.body, "srcdoc=") {
+				b.Fatalf("preview: %d", a.code)
+			}
+		}
+		b.ReportMetric(at(times, 0.50), "p50-ms")
+		b.ReportMetric(at(times, 0.95), "p95-ms")
+		b.ReportMetric(at(times, 0.99), "p99-ms")
+	}
+	var sample, preview []time.Duration
+	for i := range reqs {
+		start := time.Now()
+		if _, err := cs.Sample(ctx, c.Segment, 50); err != nil {
+			b.Fatal(err)
+		}
+		mid := time.Now()
+		if _, _, err := cs.Preview(ctx, c, chosen[i%len(chosen)], "p1"); err != nil {
+			b.Fatal(err)
+		}
+		sample, preview = append(sample, mid.Sub(start)), append(preview, time.Since(mid))
+	}
+	b.Logf("%d recipients to choose from; campaign.Sample(50) p50 %.2f ms p95 %.2f ms; campaign.Preview p50 %.2f ms p95 %.2f ms",
+		len(chosen), at(sample, 0.5), at(sample, 0.95), at(preview, 0.5), at(preview, 0.95))
 }

@@ -41,7 +41,7 @@ func chromium(t *testing.T) string {
 }
 
 // liveSite is the workspace on a real listener, for a real browser.
-func liveSite(t *testing.T) (*site, string) {
+func liveSite(t *testing.T, with ...siteOption) (*site, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -50,7 +50,11 @@ func liveSite(t *testing.T) (*site, string) {
 	base := "http://" + ln.Addr().String()
 	clock := storetest.NewClock(testNow)
 	st := storetest.OnClock(t, clock)
-	h, err := web.New(st, web.Options{PublicURL: base, BotToken: testToken, Now: clock.Now})
+	opts := web.Options{PublicURL: base, BotToken: testToken, Now: clock.Now}
+	for _, f := range with {
+		f(st, &opts)
+	}
+	h, err := web.New(st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,7 +139,7 @@ func canonical(key, v string) string {
 	return strings.TrimSpace(strings.ReplaceAll(v, "\r\n", "\n"))
 }
 
-// splitList reads a list typed with commas or semicolons, as the bot does.
+// splitList reads a list typed with commas, semicolons or one a line, as the bot does.
 func splitList(v string) []string {
 	var out []string
 	for _, x := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {

@@ -28,6 +28,7 @@ var pageNames = []string{"signin", "link", "message", "clients", "card",
 	"letter", "audit", "edit", // card
 	"reports", "dashboard", "team", // reports, dashboard, team
 	"board", "move", // board
+	"campaigns", "campaign", "campaign_edit", "campaign_preview", // mailings
 }
 
 // partNames are templates of ui/ that pages share, parsed with each.

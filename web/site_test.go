@@ -34,11 +34,18 @@ type site struct {
 	h     *web.Handler
 }
 
-func newSite(t *testing.T) *site {
+// siteOption adds to a test site's options (its mailings, say).
+type siteOption func(*store.Store, *web.Options)
+
+func newSite(t *testing.T, with ...siteOption) *site {
 	t.Helper()
 	clock := storetest.NewClock(testNow)
 	st := storetest.OnClock(t, clock)
-	h, err := web.New(st, web.Options{PublicURL: "https://crm.example.com", BotToken: testToken, Now: clock.Now})
+	opts := web.Options{PublicURL: "https://crm.example.com", BotToken: testToken, Now: clock.Now}
+	for _, f := range with {
+		f(st, &opts)
+	}
+	h, err := web.New(st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,9 @@ func invitations(t *testing.T, s *site) int {
 // postCSRF sends a form with the browser's CSRF token.
 func (b *browser) postCSRF(path string, form url.Values) answer {
 	b.s.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
 	form.Set("csrf", b.csrf())
 	return b.do(http.MethodPost, path, form)
 }

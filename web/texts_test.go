@@ -28,7 +28,7 @@ func TestTextsInBothLanguages(t *testing.T) {
 	}
 	used := map[string]bool{}
 	pageKey := regexp.MustCompile(`T "([a-z_]+(?:\.[a-z_]+)+)"`)
-	codeKey := regexp.MustCompile(`"((?:refused|error|link|signin|clients|card|form|consent|letter|file|edit|contact|reports|team|dashboard|board|export)\.[a-z_.]+[a-z])"`)
+	codeKey := regexp.MustCompile(`"((?:refused|error|link|signin|clients|card|form|consent|letter|file|edit|contact|reports|team|dashboard|board|export|mail)\.[a-z_.]+[a-z])"`)
 	scan := func(re *regexp.Regexp, text string) {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			used[m[1]] = true

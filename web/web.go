@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 )
@@ -50,6 +51,10 @@ type Options struct {
 	// the bare command "/start <code>". InviteTTL is how long an invite works (72 h).
 	InviteLink func(code string) string
 	InviteTTL  time.Duration
+	// Campaigns runs the mailings pages (heads and admins); nil: they say mailings are
+	// off. Mailer sends their test letters; nil: no SMTP server is set.
+	Campaigns *campaign.Campaigns
+	Mailer    campaign.Sender
 }
 
 // Handler serves /app.
@@ -154,6 +159,19 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"/clients/{id}/stage", h.signedIn(h.movePage))
 	mux.HandleFunc("POST "+Prefix+"/clients/{id}/stage", h.signedIn(h.moveStage))
 	mux.HandleFunc("GET "+Prefix+"/clients.xlsx", h.signedIn(h.export))
+	// mailings
+	mux.HandleFunc("GET "+Prefix+"/campaigns", h.mailing(h.campaignList))
+	mux.HandleFunc("POST "+Prefix+"/campaigns", h.mailing(h.campaignCreate))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/new", h.mailing(h.campaignNew))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/count", h.mailing(h.campaignCount))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}", h.mailing(h.campaignPage))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/edit", h.mailing(h.campaignEdit))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/edit", h.mailing(h.campaignSave))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/preview", h.mailing(h.campaignPreview))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/test", h.mailing(h.campaignTest))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/status", h.mailing(h.campaignStatus))
+	mux.HandleFunc("GET "+Prefix+"/campaigns/{id}/report", h.mailing(h.campaignReport))
+	mux.HandleFunc("POST "+Prefix+"/campaigns/{id}/{action}", h.mailing(h.campaignAct))
 	mux.Handle("GET "+Prefix+"/static/", staticFiles())
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		h.message(w, r, nil, http.StatusNotFound, "refused.notfound")

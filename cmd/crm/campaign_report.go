@@ -8,12 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/store"
-	"github.com/crm-team/crm/store/csvio"
 )
 
 // reportFormat is how crm campaign report writes: a table for a terminal, CSV or a
@@ -57,9 +55,6 @@ func (f *campaignFlags) reportFormat() (reportFormat, error) {
 	return format, nil
 }
 
-// reportColumns are the columns of the report's CSV and workbook.
-var reportColumns = []string{"client", "contact", "email", "outcome", "reply", "next_try", "reason", "time", "client_id", "contact_id"}
-
 // report writes what became of every letter of a run, a row a contact, streaming:
 // a run of any size takes the memory of one batch (the table's columns have fixed
 // widths for that reason; a longer value pushes the rest of its line).
@@ -78,45 +73,25 @@ func (cc *campaignCmd) report(ctx context.Context, c *store.Campaign, f *campaig
 		defer file.Close()
 		w = file
 	}
-	var (
-		write  func(campaign.ReportRow) error
-		finish func() error
-		rec    = make([]string, len(reportColumns))
-	)
+	rows, missing := 0, 0
 	switch format {
-	case reportCSV:
+	case reportCSV, reportXLSX:
 		comma, _ := separator(f.comma)
-		cw := csvio.NewWriter(w, comma, true)
-		write = func(r campaign.ReportRow) error { return cw.Write(cc.reportRecord(r, rec)) }
-		finish = cw.Flush
-		err = cw.Write(reportColumns)
-	case reportXLSX:
-		xw, xerr := csvio.NewXLSXWriter("report")
-		if xerr != nil {
-			return xerr
-		}
-		defer xw.Close()
-		write = func(r campaign.ReportRow) error { return xw.Write(cc.reportRecord(r, rec)) }
-		finish = func() error { return xw.Finish(w) }
-		err = xw.Write(reportColumns)
+		rows, missing, err = cc.cs.WriteReport(ctx, w, c, f.run, format == reportXLSX, comma)
 	default:
 		tw := newFixedTable(w)
-		write = func(r campaign.ReportRow) error { return tw.row(cc.reportLine(r)) }
-		finish = tw.bw.Flush
-		err = tw.row("OUTCOME", "TIME", "E-MAIL", "CLIENT", "CONTACT", "DETAILS")
+		if err = tw.row("OUTCOME", "TIME", "E-MAIL", "CLIENT", "CONTACT", "DETAILS"); err != nil {
+			return err
+		}
+		missing, err = cc.cs.Report(ctx, c, f.run, func(r campaign.ReportRow) error {
+			rows++
+			return tw.row(cc.reportLine(r))
+		})
+		if err == nil {
+			err = tw.bw.Flush()
+		}
 	}
 	if err != nil {
-		return err
-	}
-	rows := 0
-	missing, err := cc.cs.Report(ctx, c, f.run, func(r campaign.ReportRow) error {
-		rows++
-		return write(r)
-	})
-	if err != nil {
-		return err
-	}
-	if err := finish(); err != nil {
 		return err
 	}
 	if missing > 0 {
@@ -135,13 +110,6 @@ func (cc *campaignCmd) report(ctx context.Context, c *store.Campaign, f *campaig
 	return nil
 }
 
-// reportRecord fills rec with a row's columns (reportColumns).
-func (cc *campaignCmd) reportRecord(r campaign.ReportRow, rec []string) []string {
-	copy(rec, []string{r.Client, r.Contact, r.Email, string(r.Outcome), r.Reply, cc.reportTime(r.NextTry), r.Reason,
-		cc.reportTime(r.At), r.ClientID, r.ContactID})
-	return rec
-}
-
 // reportLine is a row as the table shows it: what is said about the letter is joined
 // at the end of the line.
 func (cc *campaignCmd) reportLine(r campaign.ReportRow) (string, string, string, string, string, string) {
@@ -152,20 +120,13 @@ func (cc *campaignCmd) reportLine(r campaign.ReportRow) (string, string, string,
 		}
 	}
 	if r.NextTry != nil {
-		details = append(details, "next try "+cc.reportTime(r.NextTry))
+		details = append(details, "next try "+cc.cs.ReportTime(r.NextTry))
 	}
 	email := r.Email
 	if email == "" {
 		email = "-"
 	}
-	return string(r.Outcome), cc.reportTime(r.At), email, r.Client, r.Contact, strings.Join(details, "; ")
-}
-
-func (cc *campaignCmd) reportTime(t *time.Time) string {
-	if t == nil {
-		return ""
-	}
-	return t.In(cc.e.cfg.Calendar.Loc).Format("2006-01-02 15:04")
+	return string(r.Outcome), cc.cs.ReportTime(r.At), email, r.Client, r.Contact, strings.Join(details, "; ")
 }
 
 // fixedTable writes a table with fixed column widths as its rows come: a tabwriter

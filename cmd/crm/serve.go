@@ -54,11 +54,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if unsub != nil {
 		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
-	webApp, webLinks, err := newWeb(e, s)
+	webApp, webLinks, closeWeb, err := newWeb(e, s)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("web workspace: %w", err)
 	}
+	defer closeWeb()
 	mux.Handle(web.Prefix+"/", webApp)
 	core, link, err := startBot(ctx, e, s, mux, webLinks)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/crm-team/crm/bot"
+	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/store"
 	"github.com/crm-team/crm/templates"
 	"github.com/crm-team/crm/web"
@@ -12,18 +13,35 @@ import (
 // newWeb builds the web workspace served under /app. Its sign-in links need
 // CRM_PUBLIC_URL, its Mini App sign-in the bot's token; the links it returns for the
 // bot's /web are nil without a public address.
-func newWeb(e *env, s *store.Store) (*web.Handler, bot.WebLinks, error) {
-	h, err := web.New(s, web.Options{Texts: templates.FS, PublicURL: e.cfg.PublicURL, BotToken: e.cfg.TelegramToken,
-		Logger: e.log, Now: e.cfg.Now, Location: e.cfg.Calendar.Loc,
-		// As crm manager invite names the bot (CRM_TELEGRAM_BOT_NAME), else "/start <code>".
-		InviteLink: func(code string) string { l, _ := inviteLink(e, code, nil); return l }})
+//
+// Its mailings pages run campaigns through package campaign, as the CLI and the bot
+// do; their test letters go through an SMTP pool of their own (nil without
+// CRM_SMTP_HOST), which close closes.
+func newWeb(e *env, s *store.Store) (h *web.Handler, links bot.WebLinks, close func(), err error) {
+	cs, err := newCampaigns(e, s)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	opts := web.Options{Texts: templates.FS, PublicURL: e.cfg.PublicURL, BotToken: e.cfg.TelegramToken,
+		Logger: e.log, Now: e.cfg.Now, Location: e.cfg.Calendar.Loc, Campaigns: cs,
+		// As crm manager invite names the bot (CRM_TELEGRAM_BOT_NAME), else "/start <code>".
+		InviteLink: func(code string) string { l, _ := inviteLink(e, code, nil); return l }}
+	close = func() {}
+	if e.cfg.SMTP != nil {
+		pool, err := mail.NewSMTP(*e.cfg.SMTP)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opts.Mailer, close = pool, func() { pool.Close() }
+	}
+	if h, err = web.New(s, opts); err != nil {
+		close()
+		return nil, nil, nil, err
 	}
 	if e.cfg.PublicURL == "" {
-		return h, nil, nil
+		return h, nil, close, nil
 	}
-	return h, h, nil
+	return h, h, close, nil
 }
 
 // miniAppURL is the address the bot's menu button opens as a Mini App: Telegram

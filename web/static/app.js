@@ -198,11 +198,89 @@
     });
   }
 
+  /* mailings */
+  // The campaign editor: the segment's recipients counted as it changes (a pause of
+  // 400 ms after the last change), and the template's fields inserted where the
+  // cursor was in the subject, text or HTML.
+  function campaignEditor() {
+    var form = document.getElementById("campaign-form");
+    if (!form) return;
+    var box = document.getElementById("segment-count");
+    var timer, seq = 0, target = document.getElementById("f-text");
+    var segment = ["id", "stage", "city", "industry", "tag", "manager", "class", "has_orders", "custom"];
+    function count() {
+      var q = new URLSearchParams();
+      new FormData(form).forEach(function (v, k) { if (segment.indexOf(k) >= 0) q.append(k, v); });
+      var mine = ++seq;
+      fetch(form.dataset.count + "?" + q, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (a) {
+        if (mine !== seq) return;
+        box.textContent = a.problem || a.text;
+        box.classList.toggle("warn", !!a.problem || a.recipients === 0);
+        if (a.first && a.first.length) {
+          var ul = document.createElement("span");
+          ul.className = "muted first";
+          ul.textContent = a.first.join("; ") + (a.recipients > a.first.length ? "; …" : "");
+          box.appendChild(document.createElement("br"));
+          box.appendChild(ul);
+        }
+      }).catch(function () {});
+    }
+    function later(e) {
+      if (segment.indexOf(e.target.name) < 0) return;
+      clearTimeout(timer);
+      timer = setTimeout(count, 400);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    form.addEventListener("focusin", function (e) { if (e.target.hasAttribute("data-template")) target = e.target; });
+    form.addEventListener("click", function (e) {
+      var f = e.target.dataset && e.target.dataset.insert;
+      if (!f || !target) return;
+      var at = target.selectionStart || 0, to = target.selectionEnd || at;
+      target.value = target.value.slice(0, at) + f + target.value.slice(to);
+      target.focus();
+      target.selectionStart = target.selectionEnd = at + f.length;
+    });
+    count();
+  }
+
+  // A campaign under way: its counts follow the server's every 3 seconds; when the run
+  // ends the page reloads, with the actions and the report of its new state.
+  function campaignProgress() {
+    var box = document.getElementById("progress");
+    if (!box || box.dataset.running !== "true") return;
+    function poll() {
+      fetch(box.dataset.status, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (s) {
+        box.querySelectorAll("[data-count]").forEach(function (el) {
+          var v = s[el.dataset.count];
+          if (v !== undefined) el.textContent = v;
+        });
+        var state = document.getElementById("campaign-state");
+        if (state) { state.textContent = s.label; state.className = "state state-" + s.state; }
+        if (!s.running) { location.reload(); return; }
+        setTimeout(poll, 3000);
+      }).catch(function () { setTimeout(poll, 10000); });
+    }
+    setTimeout(poll, 3000);
+  }
+
+  // The preview shows the chosen recipient's letter as soon as one is chosen.
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "preview-to") e.target.form.submit();
+  });
+
+  document.addEventListener("submit", function (e) {
+    var q = e.target.dataset && e.target.dataset.confirm;
+    if (q && !confirm(q)) e.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     signInWithTelegram();
     liveFilters();
     reportPeriod();
     confirmForms();
     board();
+    campaignEditor(); // mailings
+    campaignProgress(); // mailings
   });
 })();
