@@ -148,6 +148,9 @@ func TestDirectoryReloadSwaps(t *testing.T) {
 	if err := serve.Directory().Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("the directory holds %d clients, want 2", n)
+	}
 	// Deleted by a writer that died before logging it.
 	if err := s.DeleteClientUnloggedForTest(ctx, gone.ID); err != nil {
 		t.Fatal(err)
@@ -182,6 +185,9 @@ func TestDirectoryReloadSwaps(t *testing.T) {
 	}
 	if got := resultNames(t, serve, "альфа"); !slices.Equal(got, []string{"Альфа", "Альфа-Новый"}) {
 		t.Fatalf("a change made during the reload: %v", got)
+	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("after the reload the directory holds %d clients, want 2", n)
 	}
 }
 
