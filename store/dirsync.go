@@ -114,6 +114,15 @@ func (s *Store) DirectoryState() DirectoryState {
 	return st
 }
 
+// CheckDirectory looks for changes the directory has not applied, as a search does
+// (one _id read; a catch-up starts in the background when there are some), and
+// tells its state: crm serve's /metrics asks it, so that the lag shows even while
+// nobody searches.
+func (s *Store) CheckDirectory(ctx context.Context) DirectoryState {
+	s.dir.look(ctx)
+	return s.DirectoryState()
+}
+
 func (d *Directory) put(c *Client) {
 	if !d.loaded.Load() {
 		return // the load reads it

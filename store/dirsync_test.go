@@ -316,3 +316,26 @@ func TestCreationsCarryWhatTheDirectoryKeeps(t *testing.T) {
 		t.Fatalf("a deleted client came back with its creation logged late: %v", got)
 	}
 }
+
+// CheckDirectory notices a change another process made while nobody searched, and
+// the directory catches up.
+func TestCheckDirectoryCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	s, name := storetest.NewNamed(t)
+	if err := s.CreateClient(ctx, "m", &store.Client{Name: "Альфа"}); err != nil {
+		t.Fatal(err)
+	}
+	serve := otherProcess(t, name, store.Options{})
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, "m", &store.Client{Name: "Бета"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); serve.CheckDirectory(ctx).Clients != 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("the directory holds %d clients, want 2 once it caught up", n)
+	}
+}
