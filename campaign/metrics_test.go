@@ -48,6 +48,9 @@ func TestCountedSenderCountsAnswers(t *testing.T) {
 	if campaign.Counted(nil, "campaign", m) != nil {
 		t.Error("no sender became one")
 	}
+	if plain := (smtptest.Sender{Port: srv.Port()}); campaign.Counted(plain, "campaign", nil) != plain {
+		t.Error("without metrics the sender is not left as it is")
+	}
 	// The runner sizes its workers by the pool's connections: counting keeps them.
 	if c, ok := campaign.Counted(pool{}, "campaign", m).(interface{ Conns() int }); !ok || c.Conns() != 7 {
 		t.Error("the counted sender hides the pool's connections")
