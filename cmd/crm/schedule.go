@@ -71,7 +71,8 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 			return nil, nil, err
 		}
 		e.metrics.watchCampaigns(s, cs)
-		opts.Campaigns = campaign.NewRunner(cs, campaign.Counted(pool, "campaign", e.metrics), campaign.RunnerOptions{Takeover: e.cfg.Takeover, Now: e.cfg.Now,
+		counted := campaign.Counted(pool, "campaign", e.metrics)
+		opts.Campaigns = campaign.NewRunner(cs, counted, campaign.RunnerOptions{Takeover: e.cfg.Takeover, Now: e.cfg.Now,
 			Logger: e.log.With("part", "campaigns")})
 	} else {
 		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")
