@@ -89,7 +89,34 @@ type Poller struct {
 	progress Progress
 	sink     Sink
 	log      *slog.Logger
-	err      error // from the account's settings
+	err      error   // from the account's settings
+	metrics  Metrics // never nil
+}
+
+// Metrics counts what reading mail does, per mailbox (Account.Name), for crm serve's
+// /metrics. Its methods may be called at once from many goroutines.
+type Metrics interface {
+	// LettersRead: n letters were read from the mailbox and stored.
+	LettersRead(mailbox string, n int)
+	// MailboxRead: a pass read every folder of the mailbox to its end.
+	MailboxRead(mailbox string)
+	// LettersStored: letters new to the base were stored, unsorted of them left in
+	// the /inbox queue (no client matched).
+	LettersStored(mailbox string, stored, unsorted int)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) LettersRead(string, int)        {}
+func (noMetrics) MailboxRead(string)             {}
+func (noMetrics) LettersStored(string, int, int) {}
+
+// SetMetrics makes the poller count in m (nil: nothing); call it before Run.
+func (p *Poller) SetMetrics(m Metrics) {
+	if m == nil {
+		m = noMetrics{}
+	}
+	p.metrics = m
 }
 
 // NewPoller makes a Poller. A bad account setting is reported by Run and SyncOnce.
@@ -98,7 +125,7 @@ func NewPoller(acc Account, progress Progress, sink Sink, log *slog.Logger) *Pol
 		log = slog.New(slog.DiscardHandler)
 	}
 	acc, err := acc.withDefaults()
-	return &Poller{acc: acc, progress: progress, sink: sink, log: log.With("account", acc.Name), err: err}
+	return &Poller{acc: acc, progress: progress, sink: sink, log: log.With("account", acc.Name), err: err, metrics: noMetrics{}}
 }
 
 func (a Account) withDefaults() (Account, error) {
@@ -436,6 +463,9 @@ func (p *Poller) syncAll(ctx context.Context, cn *conn) (n int, folderErrs []err
 	if err := p.sink(ctx, nil); err != nil {
 		return n, folderErrs, fmt.Errorf("imap %s: storing letters: %w", p.acc.Name, err)
 	}
+	if len(folderErrs) == 0 {
+		p.metrics.MailboxRead(p.acc.Name)
+	}
 	return n, folderErrs, nil
 }
 
@@ -533,6 +563,7 @@ func (p *Poller) syncFolder(ctx context.Context, cn *conn, f folder) (int, error
 		if err := p.progress.Save(ctx, p.acc.Name, f.name, validity, b.maxUID); err != nil {
 			return n, fmt.Errorf("imap %s: saving the progress of %q: %w", p.acc.Name, f.name, err)
 		}
+		p.metrics.LettersRead(p.acc.Name, len(b.letters))
 		// The letters are stored: if the server refuses to mark or move them, reading
 		// goes on and the first refusal is reported for the folder (SyncOnce's error,
 		// Run's log); a broken connection stops the pass.

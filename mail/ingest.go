@@ -51,6 +51,9 @@ type IngestOptions struct {
 	ClocksStarted func()
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Metrics counts the letters stored, by the mailbox they were read from; nil:
+	// nothing (only LettersStored is called).
+	Metrics Metrics
 }
 
 // Ingester stores letters and puts each in the right clients' timelines, once.
@@ -88,6 +91,9 @@ func NewIngester(st *store.Store, opts IngestOptions) *Ingester {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	set := func(list []string) map[string]bool {
 		m := map[string]bool{}
@@ -215,6 +221,7 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 	if _, err := in.st.SaveLetters(ctx, letters); err != nil {
 		return err
 	}
+	in.count(todo)
 	for i, p := range linked {
 		w := waiting{link: links[i], suspect: retried[p.letter.ID]}
 		if !p.letter.Outgoing && !w.suspect && in.fresh(p.letter) {
@@ -223,6 +230,28 @@ func (in *Ingester) store(ctx context.Context, batch []Fetched) error {
 		in.waiting = append(in.waiting, w)
 	}
 	return nil
+}
+
+// count tells Metrics of letters stored, by mailbox.
+func (in *Ingester) count(stored []*pending) {
+	type tally struct{ stored, unsorted int }
+	by := map[string]*tally{}
+	var order []string
+	for _, p := range stored {
+		t := by[p.f.Account]
+		if t == nil {
+			t = &tally{}
+			by[p.f.Account] = t
+			order = append(order, p.f.Account)
+		}
+		t.stored++
+		if p.letter.Unsorted {
+			t.unsorted++
+		}
+	}
+	for _, mailbox := range order {
+		in.opts.Metrics.LettersStored(mailbox, by[mailbox].stored, by[mailbox].unsorted)
+	}
 }
 
 // fresh tells a letter written in the last days.

@@ -105,6 +105,7 @@ func (s *Scheduler) remindMinute(ctx context.Context, minute, now time.Time) (se
 			continue
 		}
 		s.succeeded(claim)
+		s.opts.Metrics.ReminderSent(max(0, s.now().Sub(t.Due)))
 		sent++
 	}
 	return sent, finished, nil

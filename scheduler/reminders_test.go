@@ -3,6 +3,7 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +186,39 @@ func TestTwoSchedulersShareTheWork(t *testing.T) {
 	}
 	if len(b.reminders) == 0 {
 		t.Fatal("the second instance never took over")
+	}
+}
+
+// lateness records how late each reminder went out (scheduler.Metrics).
+type lateness struct {
+	mu   sync.Mutex
+	late []time.Duration
+}
+
+func (l *lateness) ReminderSent(late time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.late = append(l.late, late)
+}
+
+// A reminder sent is counted with how late it went: one due while no instance ran
+// counts the time it waited.
+func TestRemindersSentAreCountedWithTheirLateness(t *testing.T) {
+	ctx := context.Background()
+	c := storetest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	st := storetest.OnClock(t, c)
+	m := &lateness{}
+	s := scheduler.New(st, &inbox{}, scheduler.Options{Now: c.Now, Owner: "one", Metrics: m})
+	run(t, s.Reminders) // reminders are looked for from the first pass on
+	task := &store.Task{AssigneeID: "m1", Due: c.Now().Add(30 * time.Minute), Text: "send the quote"}
+	if err := st.CreateTask(ctx, "m1", task); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(2 * time.Hour)
+	if got := run(t, s.Reminders); got != 1 {
+		t.Fatalf("%d reminders, want 1", got)
+	}
+	if len(m.late) != 1 || m.late[0] != 90*time.Minute {
+		t.Fatalf("lateness %v, want one of 90m", m.late)
 	}
 }

@@ -66,7 +66,21 @@ type Options struct {
 	Logger    *slog.Logger
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// Metrics counts the reminders sent (crm serve's /metrics); nil: nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what the scheduler does. Its methods may be called at once from
+// many goroutines.
+type Metrics interface {
+	// ReminderSent: a task's reminder went out late after the task's time (0 or a
+	// little on time; hours when no instance ran at the time).
+	ReminderSent(late time.Duration)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) ReminderSent(time.Duration) {}
 
 // Campaigns is campaign delivery as the scheduler drives it; cmd/crm wires a
 // *campaign.Runner.
@@ -111,6 +125,9 @@ func New(st *store.Store, n Notifier, opts Options) *Scheduler {
 	}
 	if opts.Owner == "" {
 		opts.Owner = store.NewOwner()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	s := &Scheduler{st: st, notify: n, opts: opts, log: opts.Logger, tries: map[string]int{}}
 	s.leases = lease.New(st, opts.Owner, s.now, opts.Logger)

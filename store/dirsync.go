@@ -93,6 +93,7 @@ func (d *Directory) close() {
 type DirectoryState struct {
 	Loading bool          // not loaded yet: names are not searched, keys are
 	Behind  time.Duration // age of the oldest change not in it yet (0: none known)
+	Clients int           // clients in it
 }
 
 // Stale says results may miss changes older than DirectoryStaleAfter.
@@ -104,11 +105,22 @@ func (s *Store) DirectoryState() DirectoryState {
 	d.st.Lock()
 	behind := d.behind
 	d.st.Unlock()
-	st := DirectoryState{Loading: !d.loaded.Load()}
+	d.mu.RLock()
+	st := DirectoryState{Loading: !d.loaded.Load(), Clients: len(d.entries.list)}
+	d.mu.RUnlock()
 	if !behind.IsZero() {
 		st.Behind = max(0, s.now().Sub(behind))
 	}
 	return st
+}
+
+// CheckDirectory looks for changes the directory has not applied, as a search does
+// (one _id read; a catch-up starts in the background when there are some), and
+// tells its state: crm serve's /metrics asks it, so that the lag shows even while
+// nobody searches.
+func (s *Store) CheckDirectory(ctx context.Context) DirectoryState {
+	s.dir.look(ctx)
+	return s.DirectoryState()
 }
 
 func (d *Directory) put(c *Client) {

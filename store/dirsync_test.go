@@ -148,6 +148,9 @@ func TestDirectoryReloadSwaps(t *testing.T) {
 	if err := serve.Directory().Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("the directory holds %d clients, want 2", n)
+	}
 	// Deleted by a writer that died before logging it.
 	if err := s.DeleteClientUnloggedForTest(ctx, gone.ID); err != nil {
 		t.Fatal(err)
@@ -182,6 +185,9 @@ func TestDirectoryReloadSwaps(t *testing.T) {
 	}
 	if got := resultNames(t, serve, "альфа"); !slices.Equal(got, []string{"Альфа", "Альфа-Новый"}) {
 		t.Fatalf("a change made during the reload: %v", got)
+	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("after the reload the directory holds %d clients, want 2", n)
 	}
 }
 
@@ -308,5 +314,28 @@ func TestCreationsCarryWhatTheDirectoryKeeps(t *testing.T) {
 	}
 	if got := resultNames(t, serve, "ромашка"); len(got) != 0 {
 		t.Fatalf("a deleted client came back with its creation logged late: %v", got)
+	}
+}
+
+// CheckDirectory notices a change another process made while nobody searched, and
+// the directory catches up.
+func TestCheckDirectoryCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	s, name := storetest.NewNamed(t)
+	if err := s.CreateClient(ctx, "m", &store.Client{Name: "Альфа"}); err != nil {
+		t.Fatal(err)
+	}
+	serve := otherProcess(t, name, store.Options{})
+	if err := serve.Directory().Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateClient(ctx, "m", &store.Client{Name: "Бета"}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); serve.CheckDirectory(ctx).Clients != 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := serve.DirectoryState().Clients; n != 2 {
+		t.Fatalf("the directory holds %d clients, want 2 once it caught up", n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/event"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
@@ -88,6 +89,9 @@ type Options struct {
 	// the clients not yet), "built" (a full load read every client, not swapped in
 	// yet), "swapped".
 	DirectoryHook func(point string)
+	// Monitor sees every command sent to the database (crm serve times them for
+	// /metrics); nil: none.
+	Monitor *event.CommandMonitor
 }
 
 // Store is the CRM's data access.
@@ -116,6 +120,7 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 	client, err := mongo.Connect(ctx, options.Client().
 		SetServerSelectionTimeout(10*time.Second).
 		SetAppName("crm").
+		SetMonitor(opts.Monitor).
 		ApplyURI(uri))
 	if err != nil {
 		return nil, fmt.Errorf("database address is not valid: %w", err)

@@ -52,6 +52,7 @@ func (t *Transport) poll(ctx context.Context, h Handler) {
 			wait := backoff
 			if k, after := classify(err); k == kind429 {
 				wait = after
+				t.opts.Metrics.RateLimited()
 			}
 			t.log.Warn("telegram: getUpdates failed; retrying", "err", err, "retry_in", wait)
 			if sleep(ctx, wait) != nil {
@@ -168,6 +169,7 @@ func (in *inbox) serve(chat int64) {
 func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 	t.nUpdates.Add(1)
 	var replies []bot.Reply
+	start := time.Now()
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
@@ -185,4 +187,5 @@ func (t *Transport) handle(ctx context.Context, h Handler, u bot.Update) {
 			t.log.Warn("telegram: reply not queued", "chat", r.ChatID, "err", err)
 		}
 	}
+	t.opts.Metrics.UpdateHandled(time.Since(start)) // with its replies queued, not sent
 }

@@ -324,6 +324,7 @@ func (t *Transport) gaveUp(ctx context.Context, method string, chat int64, err e
 		return err
 	}
 	t.nFailed.Add(1)
+	t.opts.Metrics.GaveUp()
 	t.log.Warn("telegram: message given up", "method", method, "chat", chat, "err", err)
 	return fmt.Errorf("telegram: %s to chat %d: %w", method, chat, err)
 }
@@ -468,11 +469,14 @@ func (t *Transport) do(ctx context.Context, c call) error {
 		switch k {
 		case kindOK:
 			t.nSent.Add(1)
+			t.opts.Metrics.Sent()
 			return nil
 		case kindPermanent:
 			return err
 		case kind429:
 			t.nRetries429.Add(1)
+			t.opts.Metrics.RateLimited()
+			t.opts.Metrics.Retried()
 			t.pause(after)
 			t.log.Warn("telegram: too many requests; pausing all sends", "method", c.method, "chat", c.chat, "retry_after", after)
 		case kindTransient:
@@ -480,6 +484,7 @@ func (t *Transport) do(ctx context.Context, c call) error {
 				return ctx.Err()
 			}
 			t.log.Warn("telegram: request failed; retrying", "method", c.method, "chat", c.chat, "err", err, "retry_in", backoff)
+			t.opts.Metrics.Retried()
 			if err := t.waitUntil(ctx, time.Now().Add(backoff)); err != nil {
 				return err
 			}

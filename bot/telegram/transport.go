@@ -88,7 +88,27 @@ type Options struct {
 	// MiniAppURL, an https address, is set as the bot's menu button, which opens it
 	// as a Telegram Mini App (the web workspace); "" leaves the button as it is.
 	MiniAppURL string
+	// Metrics counts what the transport does (crm serve's /metrics); nil: nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what the transport does. Its methods may be called at once from
+// many goroutines.
+type Metrics interface {
+	UpdateHandled(took time.Duration) // an update handled, its replies queued
+	Sent()                            // a Bot API call sent, edited or answered
+	RateLimited()                     // Telegram answered 429: sends pause
+	Retried()                         // a send is tried again (after a 429, a network or server error)
+	GaveUp()                          // a message given up after a permanent error
+}
+
+type noMetrics struct{}
+
+func (noMetrics) UpdateHandled(time.Duration) {}
+func (noMetrics) Sent()                       {}
+func (noMetrics) RateLimited()                {}
+func (noMetrics) Retried()                    {}
+func (noMetrics) GaveUp()                     {}
 
 // Errors callers may test for.
 var (
@@ -215,6 +235,9 @@ func Dial(ctx context.Context, token string, opts Options) (*Transport, error) {
 	}
 	if opts.Owner == "" {
 		opts.Owner = store.NewOwner()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	hc := opts.HTTPClient
 	if hc == nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 	_ "time/tzdata" // zones work on machines without a zone database
 
+	"go.mongodb.org/mongo-driver/event"
+
 	"github.com/crm-team/crm/campaign"
 	"github.com/crm-team/crm/mail"
 	"github.com/crm-team/crm/store"
@@ -124,6 +126,9 @@ type Config struct {
 
 	// Now is the clock of everything the command runs: time.Now, a fixed day in tests.
 	Now func() time.Time
+	// DBMonitor sees the database commands of the stores opened (crm serve times them
+	// for /metrics); nil: none.
+	DBMonitor *event.CommandMonitor
 }
 
 // loadConfig reads CRM_* variables, first from the optional file named by CRM_CONFIG,

@@ -27,7 +27,7 @@ func openMigrated(ctx context.Context, e *env, command string, attach bool) (*st
 // already runs it there, uses that process's engine. Everything after this is the
 // same code path for both engines.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, command string, attach bool) (*store.Store, func(), error) {
-	opts := store.Options{PhoneRegion: cfg.PhoneRegion, Logger: log, Location: cfg.Calendar.Loc, Now: cfg.Now}
+	opts := store.Options{PhoneRegion: cfg.PhoneRegion, Logger: log, Location: cfg.Calendar.Loc, Now: cfg.Now, Monitor: cfg.DBMonitor}
 	uri := cfg.MongoURI
 	stop := func() {}
 	if uri == "" {

@@ -128,7 +128,7 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link 
 		return off("set CRM_IMAP_HOST to read one")
 	}
 	opts := mail.IngestOptions{OwnDomains: e.cfg.OwnDomains, MaxAttachment: e.cfg.AttachmentLimit, Logger: e.log,
-		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now}
+		ReplySLA: e.cfg.ReplySLA, Calendar: e.cfg.Calendar, Now: e.cfg.Now, Metrics: e.metrics}
 	if core != nil {
 		opts.Notifier = letterNotices{core}
 		if e.cfg.ReplySLA > 0 {
@@ -147,6 +147,8 @@ func startMail(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link 
 	var stopped []string
 	for _, acc := range e.cfg.Mailboxes {
 		p := mail.NewPoller(acc, mail.StoreProgress{St: s}, in.Store, e.log.With("mailbox", acc.Name))
+		p.SetMetrics(e.metrics)
+		e.metrics.watchMailbox(acc.Name)
 		go func() {
 			if err := p.Run(ctx); err != nil {
 				e.log.Error("mailbox reading stopped", "mailbox", acc.Name, "err", err)

@@ -27,6 +27,8 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// metrics are crm serve's (/metrics); nil in other commands.
+	metrics *serveMetrics
 }
 
 type command struct {

@@ -50,14 +50,14 @@ func (n schedulerNotices) AtRisk(ctx context.Context, a notice.AtRisk) error {
 // rest back first.
 func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, link *botLink) (*mail.SMTP, <-chan struct{}, error) {
 	opts := scheduler.Options{Location: e.cfg.Calendar.Loc, GreetingHour: e.cfg.GreetingHour,
-		RiskAfter: e.cfg.RiskAfter, Now: e.cfg.Now, Logger: e.log.With("part", "scheduler")}
+		RiskAfter: e.cfg.RiskAfter, Now: e.cfg.Now, Logger: e.log.With("part", "scheduler"), Metrics: e.metrics}
 	var pool *mail.SMTP
 	if e.cfg.SMTP != nil {
 		var err error
 		if pool, err = mail.NewSMTP(*e.cfg.SMTP); err != nil {
 			return nil, nil, err
 		}
-		opts.Sender = pool
+		opts.Sender = campaign.Counted(pool, "greeting", e.metrics)
 		links, err := newUnsubscriber(e, s)
 		if err != nil {
 			return nil, nil, err
@@ -70,7 +70,9 @@ func startScheduler(ctx context.Context, e *env, s *store.Store, core *bot.Bot, 
 		if err != nil {
 			return nil, nil, err
 		}
-		opts.Campaigns = campaign.NewRunner(cs, pool, campaign.RunnerOptions{Takeover: e.cfg.Takeover, Now: e.cfg.Now,
+		e.metrics.watchCampaigns(s, cs)
+		counted := campaign.Counted(pool, "campaign", e.metrics)
+		opts.Campaigns = campaign.NewRunner(cs, counted, campaign.RunnerOptions{Takeover: e.cfg.Takeover, Now: e.cfg.Now,
 			Logger: e.log.With("part", "campaigns")})
 	} else {
 		e.log.Info("sending mail is off: set CRM_SMTP_HOST and CRM_SMTP_FROM for birthday greetings and mailings")

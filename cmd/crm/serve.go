@@ -17,11 +17,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 {
 		return usageError{fmt.Errorf("serve takes no arguments; configure it with CRM_* variables")}
 	}
+	e.metrics = newServeMetrics(e.cfg.Now, e.log)
+	e.cfg.DBMonitor = e.metrics.dbMonitor()
 	s, closeStore, err := openMigrated(ctx, e, "crm serve", false)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	e.metrics.watchDirectory(s)
 	go func() {
 		// Load the search directory in the background: until it is loaded, searches
 		// find clients by phone, e-mail and INN, and say the names are loading. The
@@ -46,6 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ready := &readiness{}
 	ready.add("database", databaseReady(s, e.log))
 	mux := healthHandler(ready)
+	mux.Handle("GET /metrics", e.metrics.handler())
 	unsub, err := newUnsubscriber(e, s)
 	if err != nil {
 		ln.Close()

@@ -21,7 +21,7 @@ import (
 // newTelegram connects the transport; with an outbox (crm serve), its outgoing
 // messages are kept there until sent.
 func newTelegram(ctx context.Context, e *env, outbox telegram.Outbox) (*telegram.Transport, error) {
-	return telegram.Dial(ctx, e.cfg.TelegramToken, telegram.Options{
+	opts := telegram.Options{
 		APIURL:        e.cfg.TelegramAPIURL,
 		Logger:        e.log,
 		WebhookURL:    e.cfg.TelegramWebhookURL,
@@ -29,7 +29,11 @@ func newTelegram(ctx context.Context, e *env, outbox telegram.Outbox) (*telegram
 		Outbox:        outbox,
 		Takeover:      e.cfg.Takeover,
 		MiniAppURL:    miniAppURL(e.cfg),
-	})
+	}
+	if e.metrics != nil {
+		opts.Metrics = e.metrics
+	}
+	return telegram.Dial(ctx, e.cfg.TelegramToken, opts)
 }
 
 // telegramUsername asks Telegram for the bot's @username (getMe).
