@@ -6,7 +6,6 @@ import (
 	"html"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/crm-team/crm/store"
 )
@@ -533,8 +532,8 @@ func (t *turn) setField(f *form, name, v string) string {
 			p.Birthday = nil
 			break
 		}
-		bd, ok := parseBirthday(v, t.now)
-		if !ok {
+		bd, err := store.ParseBirthday(v, t.now)
+		if err != nil {
 			return t.tr("bad.birthday", "v", v)
 		}
 		p.Birthday = bd
@@ -550,36 +549,6 @@ func splitList(v string) []string {
 		}
 	}
 	return out
-}
-
-// parseBirthday reads "25.12", "25.12.1980" or "25/12/1980"; a year after now's is refused.
-func parseBirthday(v string, now time.Time) (*store.Birthday, bool) {
-	parts := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '/' || r == '-' || r == ' ' })
-	if len(parts) < 2 || len(parts) > 3 {
-		return nil, false
-	}
-	day, err1 := strconv.Atoi(parts[0])
-	month, err2 := strconv.Atoi(parts[1])
-	year := 2000 // a leap year: 29.02 is a valid birthday
-	var err3 error
-	if len(parts) == 3 {
-		year, err3 = strconv.Atoi(parts[2])
-		if year < 1900 || year > now.Year() {
-			return nil, false
-		}
-	}
-	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, false
-	}
-	d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
-	if d.Day() != day || int(d.Month()) != month {
-		return nil, false
-	}
-	bd := &store.Birthday{Month: month, Day: day}
-	if len(parts) == 3 {
-		bd.Year = year
-	}
-	return bd, true
 }
 
 // formDone ends the questions: a new client is shown for confirmation, a new contact

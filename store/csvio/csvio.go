@@ -683,8 +683,8 @@ func (im *importer) addContact(g *group, line int, rec []string) []string {
 		bad(fContactEmail, "%s", err)
 	}
 	if b := get(fContactBirthday); b != "" {
-		if p.Birthday, err = parseBirthday(b, im.opts.Now()); err != nil {
-			bad(fContactBirthday, "%v", err)
+		if p.Birthday, err = store.ParseBirthday(b, im.opts.Now()); err != nil {
+			bad(fContactBirthday, "%s", message(err))
 		}
 	}
 	if tz := get(fContactTimeZone); tz != "" {
@@ -1026,51 +1026,4 @@ func excelNumber(v string) bool {
 		return false
 	}
 	return strings.Trim(mant, "0123456789.,") == "" && strings.ContainsAny(mant, ".,")
-}
-
-// parseBirthday reads DD.MM.YYYY, DD.MM or YYYY-MM-DD (a time after the date, as
-// Excel may add, is ignored).
-func parseBirthday(v string, now time.Time) (*store.Birthday, error) {
-	s := v
-	if i := strings.IndexAny(s, " T"); i > 0 {
-		s = s[:i]
-	}
-	var parts []string
-	var b store.Birthday
-	var err error
-	atoi := func(p string, min, max int) int {
-		n, e := strconv.Atoi(p)
-		if e != nil || len(p) < min || len(p) > max {
-			err = fmt.Errorf("%q is not a date (use DD.MM.YYYY, DD.MM or YYYY-MM-DD)", v)
-		}
-		return n
-	}
-	switch {
-	case strings.Count(s, "-") == 2:
-		parts = strings.Split(s, "-")
-		b.Year, b.Month, b.Day = atoi(parts[0], 4, 4), atoi(parts[1], 1, 2), atoi(parts[2], 1, 2)
-	case strings.Count(s, ".") == 2:
-		parts = strings.Split(s, ".")
-		b.Day, b.Month, b.Year = atoi(parts[0], 1, 2), atoi(parts[1], 1, 2), atoi(parts[2], 4, 4)
-	case strings.Count(s, ".") == 1:
-		parts = strings.Split(s, ".")
-		b.Day, b.Month = atoi(parts[0], 1, 2), atoi(parts[1], 1, 2)
-	default:
-		return nil, fmt.Errorf("%q is not a date (use DD.MM.YYYY, DD.MM or YYYY-MM-DD)", v)
-	}
-	if err != nil {
-		return nil, err
-	}
-	year := b.Year
-	if year == 0 {
-		year = 2000 // a leap year, so 29.02 is accepted
-	}
-	d := time.Date(year, time.Month(b.Month), b.Day, 0, 0, 0, 0, time.UTC)
-	if b.Month < 1 || b.Month > 12 || b.Day < 1 || d.Day() != b.Day {
-		return nil, fmt.Errorf("%q is not a date", v)
-	}
-	if b.Year != 0 && (b.Year < 1900 || d.After(now)) {
-		return nil, fmt.Errorf("%q is not a plausible birthday (year %d)", v, b.Year)
-	}
-	return &b, nil
 }

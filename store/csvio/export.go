@@ -208,11 +208,8 @@ func yesNo(yes, no bool) string {
 }
 
 func formatBirthday(b *store.Birthday) string {
-	switch {
-	case b == nil:
+	if b == nil {
 		return ""
-	case b.Year == 0:
-		return fmt.Sprintf("%02d.%02d", b.Day, b.Month)
 	}
-	return fmt.Sprintf("%02d.%02d.%04d", b.Day, b.Month, b.Year)
+	return b.String()
 }
