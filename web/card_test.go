@@ -319,6 +319,11 @@ func TestCardEditBadInput(t *testing.T) {
 	if r := a.post(base+"/contacts/p1", contact); r.code != http.StatusUnprocessableEntity || !strings.Contains(r.body, "is not an e-mail address") {
 		t.Errorf("a contact's bad e-mail: %d", r.code)
 	}
+	contact = formOf(t, a.get(base+"/contacts/p1").body, base+"/contacts/p1")
+	contact.Set("birthday", "31.02.1980")
+	if r := a.post(base+"/contacts/p1", contact); r.code != http.StatusUnprocessableEntity || !strings.Contains(r.body, "«31.02.1980» is not a date") {
+		t.Errorf("a contact's bad birthday: %d", r.code)
+	}
 	added := formOf(t, a.get(base+"/contacts/new").body, base+"/contacts/new")
 	added.Set("name", "Мария")
 	added.Set("phones", "abc")
@@ -372,12 +377,23 @@ func TestCardEditStaleForms(t *testing.T) {
 	}
 	p2.Set("dm", "1")
 	p2.Set("phones", "+79161234567, 8 916 765-43-21")
+	p2.Set("birthday", "5/3/1980")
 	if r := a.post(base+"/contacts/p1", p2); r.code != http.StatusSeeOther {
 		t.Fatalf("contact tab 2: %d %s", r.code, r.body)
 	}
 	p := cs.stored(cs.c.ID).Contacts["p1"]
-	if p.Position != "владелец" || !p.DecisionMaker || len(p.Phones) != 2 || p.Consent.UnsubscribedAt == nil {
+	if p.Position != "владелец" || !p.DecisionMaker || len(p.Phones) != 2 || p.Consent.UnsubscribedAt == nil ||
+		p.Birthday == nil || *p.Birthday != (store.Birthday{Year: 1980, Month: 3, Day: 5}) {
 		t.Errorf("after two contact tabs: %+v", p)
+	}
+	mustContain(t, "the contact's form", a.get(base+"/contacts/p1").body, `value="05.03.1980"`)
+	noDay := formOf(t, a.get(base+"/contacts/p1").body, base+"/contacts/p1")
+	noDay.Set("birthday", "")
+	if r := a.post(base+"/contacts/p1", noDay); r.code != http.StatusSeeOther {
+		t.Fatalf("birthday removed: %d %s", r.code, r.body)
+	}
+	if p := cs.stored(cs.c.ID).Contacts["p1"]; p.Birthday != nil || p.Position != "владелец" {
+		t.Errorf("after removing the birthday: %+v", p)
 	}
 	// The consent form shown before the unsubscribe gives consent again only confirmed.
 	r := a.post(base+"/contacts/p1/consent", give)

@@ -61,7 +61,8 @@ func (h *Handler) addContact(w http.ResponseWriter, r *http.Request, v *visit) {
 	done := Prefix + "/clients/" + c.ID + "?done=contact"
 	h.saveForm(w, r, v, p, changed, &done, func() error {
 		updated, _, err := h.st.AddContact(r.Context(), v.m.ID, c.ID, store.Contact{Name: changed["name"], Position: changed["position"],
-			Phones: splitList(changed["phones"]), Emails: splitList(changed["emails"]), DecisionMaker: changed["dm"] == "1"})
+			Phones: splitList(changed["phones"]), Emails: splitList(changed["emails"]), DecisionMaker: changed["dm"] == "1",
+			Birthday: h.birthday(changed["birthday"])})
 		if err != nil {
 			return err
 		}
@@ -115,6 +116,12 @@ func (h *Handler) saveContact(w http.ResponseWriter, r *http.Request, v *visit) 
 				patch.Emails = &list
 			case "dm":
 				patch.DecisionMaker = &on
+			case "birthday":
+				bd := store.Birthday{} // an empty field removes it
+				if b := h.birthday(val); b != nil {
+					bd = *b
+				}
+				patch.Birthday = &bd
 			}
 		}
 		_, err := h.st.UpdateContact(r.Context(), v.m.ID, c.ID, id, patch)
@@ -169,4 +176,13 @@ func (h *Handler) removeContact(w http.ResponseWriter, r *http.Request, v *visit
 		return
 	}
 	http.Redirect(w, r, Prefix+"/clients/"+c.ID+"?done=removed", http.StatusSeeOther)
+}
+
+// birthday reads a birthday the form's check let through; nil for none.
+func (h *Handler) birthday(v string) *store.Birthday {
+	if v == "" {
+		return nil
+	}
+	b, _ := store.ParseBirthday(v, h.now())
+	return b
 }

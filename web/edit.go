@@ -38,7 +38,7 @@ type editData struct {
 var clientFields = []string{"name", "city", "industry", "inn", "website", "phones", "emails", "tags", "source", "notes", "greetings"}
 
 // contactFields are a contact person's, as in the bot; consent has its own actions.
-var contactFields = []string{"name", "position", "phones", "emails", "dm"}
+var contactFields = []string{"name", "position", "phones", "emails", "birthday", "dm"}
 
 func clientValue(c *store.Client, key string) string {
 	switch key {
@@ -78,6 +78,11 @@ func contactValue(p store.Contact, key string) string {
 		return strings.Join(p.Phones, ", ")
 	case "emails":
 		return strings.Join(p.Emails, ", ")
+	case "birthday":
+		if p.Birthday == nil {
+			return ""
+		}
+		return p.Birthday.String()
 	case "dm":
 		return flag(p.DecisionMaker)
 	}
@@ -105,6 +110,8 @@ func fields(p *page, keys []string, value func(string) string) []formField {
 			out[i].Kind = "checkbox"
 		case "phones", "emails", "tags":
 			out[i].Hint = p.T("form.list")
+		case "birthday":
+			out[i].Hint = p.T("form.birthday.hint")
 		}
 	}
 	return out
@@ -182,6 +189,10 @@ func (h *Handler) check(p *page, fs []formField, changed map[string]string) bool
 					f.Problem = p.T("form.bad.email", "v", x)
 					break
 				}
+			}
+		case "birthday":
+			if _, err := store.ParseBirthday(v, h.now()); v != "" && err != nil {
+				f.Problem = p.T("form.bad.birthday", "v", v)
 			}
 		}
 		ok = ok && f.Problem == ""
