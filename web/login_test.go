@@ -107,6 +107,10 @@ func TestMiniAppSignIn(t *testing.T) {
 	if a.code != http.StatusOK || b.cookie == nil || !strings.Contains(a.body, `"/app/clients"`) {
 		t.Fatalf("valid init data: %d %q", a.code, a.body)
 	}
+	// web.telegram.org frames the Mini App: the cookie must be one a frame keeps.
+	if c := b.cookie; !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || !c.Partitioned {
+		t.Fatalf("the Mini App's session cookie %+v", c)
+	}
 	mustContain(t, "the Mini App's clients page", b.get("/app/clients").body, anna.Name)
 }
 

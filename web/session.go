@@ -98,8 +98,15 @@ func (h *Handler) startSession(ctx context.Context, w http.ResponseWriter, m *st
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: secret, Path: Prefix, Expires: ws.ExpiresAt,
-		MaxAge: int(h.opts.SessionTTL / time.Second), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	c := &http.Cookie{Name: cookieName, Value: secret, Path: Prefix, Expires: ws.ExpiresAt,
+		MaxAge: int(h.opts.SessionTTL / time.Second), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode}
+	if via == "telegram" && h.secure {
+		// web.telegram.org shows the Mini App in a frame of its own site, where a Lax
+		// cookie is not sent: this one is kept for the frame alone (partitioned by the
+		// top site). Changes still need the CSRF token and a same-origin request.
+		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, c)
 	return nil
 }
 
