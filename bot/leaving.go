@@ -166,21 +166,37 @@ func (t *turn) handover(fromID, toID string) {
 
 // tellGiven tells a manager that clients were given to them (not when they took them
 // themselves), in their language, with a button; a failure is only logged: the
-// giving is done.
+// change is made.
 func (t *turn) tellGiven(managerID string, say func(tr func(string, ...any) string) (string, []Button)) {
 	if managerID == t.m.ID {
 		return
 	}
-	ctx := context.WithoutCancel(t.ctx)
-	m, ok, err := t.recipient(ctx, managerID)
-	if !ok {
-		if err != nil {
-			t.log.Warn("tell a manager of clients given", "manager", managerID, "err", err)
-		}
-		return
-	}
-	text, buttons := say(func(key string, args ...any) string { return t.texts.get(m.Language, key, args...) })
-	if err := t.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{buttons}}); err != nil {
+	if err := t.sayGiven(context.WithoutCancel(t.ctx), managerID, say); err != nil {
 		t.log.Warn("tell a manager of clients given", "manager", managerID, "err", err)
 	}
+}
+
+func (b *Bot) sayGiven(ctx context.Context, managerID string, say func(tr func(string, ...any) string) (string, []Button)) error {
+	m, ok, err := b.recipient(ctx, managerID)
+	if !ok {
+		return err
+	}
+	text, buttons := say(func(key string, args ...any) string { return b.texts.get(m.Language, key, args...) })
+	return b.opts.Outbox.Send(ctx, Reply{ChatID: m.TelegramID, Text: text, Buttons: [][]Button{buttons}})
+}
+
+// NotifyClientGiven tells a manager that someone gave them a client elsewhere (in the
+// web workspace), as the bot's own reassign does.
+func (b *Bot) NotifyClientGiven(ctx context.Context, by, managerID, clientID, clientName string) error {
+	return b.sayGiven(ctx, managerID, func(tr func(string, ...any) string) (string, []Button) {
+		return tr("given.client", "by", by, "name", clientName), row(btn(tr("btn.card"), tapCard.data(clientID)))
+	})
+}
+
+// NotifyClientsGiven tells a manager that someone handed them another's clients and
+// tasks elsewhere (in the web workspace), as the bot's own handover does.
+func (b *Bot) NotifyClientsGiven(ctx context.Context, by, managerID, from string, clients, tasks int) error {
+	return b.sayGiven(ctx, managerID, func(tr func(string, ...any) string) (string, []Button) {
+		return tr("given.clients", "by", by, "from", from, "clients", clients, "tasks", tasks), row(btn(tr("btn.my_clients"), tapClients.data(0)))
+	})
 }

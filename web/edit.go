@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -352,6 +353,11 @@ func (h *Handler) giveTo(w http.ResponseWriter, r *http.Request, v *visit, c *st
 		if _, err := h.st.UpdateClient(r.Context(), v.m.ID, c.ID, store.ClientPatch{ManagerID: &managerID}); err != nil {
 			h.fail(w, r, v, "give a client", err)
 			return
+		}
+		if n := h.opts.Given; n != nil && managerID != v.m.ID {
+			if err := n.NotifyClientGiven(context.WithoutCancel(r.Context()), v.m.Name, managerID, c.ID, c.Name); err != nil {
+				h.log.Warn("web: tell a manager of a client given", "manager", managerID, "err", err)
+			}
 		}
 	}
 	http.Redirect(w, r, Prefix+"/clients/"+c.ID+"?done="+done, http.StatusSeeOther)

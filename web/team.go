@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -209,6 +210,11 @@ func (h *Handler) teamHandover(w http.ResponseWriter, r *http.Request, v *visit)
 	if err != nil {
 		h.fail(w, r, v, "hand over", err)
 		return
+	}
+	if n := h.opts.Given; n != nil && to.ID != v.m.ID {
+		if err := n.NotifyClientsGiven(context.WithoutCancel(r.Context()), v.m.Name, to.ID, from.Name, ho.Clients, ho.Tasks); err != nil {
+			h.log.Warn("web: tell a manager of clients handed over", "manager", to.ID, "err", err)
+		}
 	}
 	h.teamDone(w, r, v, &teamData{}, "team.handed", "from", from.Name, "to", to.Name,
 		"clients", strconv.Itoa(ho.Clients), "tasks", strconv.Itoa(ho.Tasks))

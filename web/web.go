@@ -53,8 +53,17 @@ type Options struct {
 	InviteTTL  time.Duration
 	// Campaigns runs the mailings pages (heads and admins); nil: they say mailings are
 	// off. Mailer sends their test letters; nil: no SMTP server is set.
+	// Given tells a manager in Telegram that a client, or a leaver's clients, were
+	// given to them here, as the bot does; nil: nobody is told (no bot).
+	Given     GivenNotifier
 	Campaigns *campaign.Campaigns
 	Mailer    campaign.Sender
+}
+
+// GivenNotifier tells managers of clients given to them (the bot, wired by cmd/crm).
+type GivenNotifier interface {
+	NotifyClientGiven(ctx context.Context, by, managerID, clientID, clientName string) error
+	NotifyClientsGiven(ctx context.Context, by, managerID, from string, clients, tasks int) error
 }
 
 // Handler serves /app.

@@ -58,7 +58,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if unsub != nil {
 		mux.Handle(campaign.UnsubscribePath, unsub)
 	}
-	webApp, webLinks, closeWeb, err := newWeb(e, s)
+	given := &botGiven{}
+	webApp, webLinks, closeWeb, err := newWeb(e, s, given)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("web workspace: %w", err)
@@ -70,6 +71,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ln.Close()
 		return fmt.Errorf("Telegram bot: %w", err)
 	}
+	given.core.Store(core)
 	if link != nil {
 		ready.add("telegram bot", link.status)
 	} else {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 
 	"github.com/crm-team/crm/bot"
 	"github.com/crm-team/crm/mail"
@@ -17,13 +19,13 @@ import (
 // Its mailings pages run campaigns through package campaign, as the CLI and the bot
 // do; their test letters go through an SMTP pool of their own (nil without
 // CRM_SMTP_HOST), which close closes.
-func newWeb(e *env, s *store.Store) (h *web.Handler, links bot.WebLinks, close func(), err error) {
+func newWeb(e *env, s *store.Store, given web.GivenNotifier) (h *web.Handler, links bot.WebLinks, close func(), err error) {
 	cs, err := newCampaigns(e, s)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	opts := web.Options{Texts: templates.FS, PublicURL: e.cfg.PublicURL, BotToken: e.cfg.TelegramToken,
-		Logger: e.log, Now: e.cfg.Now, Location: e.cfg.Calendar.Loc, Campaigns: cs,
+		Logger: e.log, Now: e.cfg.Now, Location: e.cfg.Calendar.Loc, Campaigns: cs, Given: given,
 		// As crm manager invite names the bot (CRM_TELEGRAM_BOT_NAME), else "/start <code>".
 		InviteLink: func(code string) string { l, _ := inviteLink(e, code, nil); return l }}
 	close = func() {}
@@ -51,4 +53,22 @@ func miniAppURL(cfg Config) string {
 		return cfg.PublicURL + web.Prefix + "/"
 	}
 	return ""
+}
+
+// botGiven passes the web's "clients given" notices to the bot's core, made after
+// the web workspace (which the bot links to); without a bot nobody is told.
+type botGiven struct{ core atomic.Pointer[bot.Bot] }
+
+func (g *botGiven) NotifyClientGiven(ctx context.Context, by, managerID, clientID, clientName string) error {
+	if b := g.core.Load(); b != nil {
+		return b.NotifyClientGiven(ctx, by, managerID, clientID, clientName)
+	}
+	return nil
+}
+
+func (g *botGiven) NotifyClientsGiven(ctx context.Context, by, managerID, from string, clients, tasks int) error {
+	if b := g.core.Load(); b != nil {
+		return b.NotifyClientsGiven(ctx, by, managerID, from, clients, tasks)
+	}
+	return nil
 }
