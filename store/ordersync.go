@@ -210,7 +210,7 @@ func (s *Store) followOrders(ctx context.Context, w *orderWork, list []OrderRef,
 		}
 	}
 	if !w.Lined {
-		if err := s.writeNumbered(ctx, w.Client, c.ManagerID, c.TimelineSeq-int64(len(lines))+1, lines); err != nil {
+		if _, err := s.writeNumbered(ctx, w.Client, c.ManagerID, c.TimelineSeq-int64(len(lines))+1, lines); err != nil {
 			return err
 		}
 		if err := s.markOrderWork(ctx, w.ID, "lined"); err != nil {

@@ -286,9 +286,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 // createMissingIndexes creates only the indexes that do not exist yet: asking the
 // embedded engine to create an existing compound index again drops the connection.
 func (s *Store) createMissingIndexes(ctx context.Context, col string, indexes []mongo.IndexModel) error {
+	missing, err := s.missingIndexes(ctx, col, indexes)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	_, err = s.c(col).Indexes().CreateMany(ctx, missing)
+	return err
+}
+
+// missingIndexes are those of indexes the collection does not have.
+func (s *Store) missingIndexes(ctx context.Context, col string, indexes []mongo.IndexModel) ([]mongo.IndexModel, error) {
 	specs, err := s.c(col).Indexes().ListSpecifications(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	have := map[string]bool{}
 	for _, sp := range specs {
@@ -300,11 +310,7 @@ func (s *Store) createMissingIndexes(ctx context.Context, col string, indexes []
 			missing = append(missing, ix)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
-	_, err = s.c(col).Indexes().CreateMany(ctx, missing)
-	return err
+	return missing, nil
 }
 
 // indexName is the name MongoDB gives an index by default: field_1_other_-1.
@@ -478,18 +484,12 @@ func (s *Store) existingCollections(ctx context.Context) (map[string]bool, error
 func (s *Store) MissingIndexes(ctx context.Context) ([]string, error) {
 	var missing []string
 	for col, indexes := range indexSpecs {
-		specs, err := s.c(col).Indexes().ListSpecifications(ctx)
+		lack, err := s.missingIndexes(ctx, col, indexes)
 		if err != nil {
 			return nil, fmt.Errorf("list the indexes of %s: %w", col, err)
 		}
-		have := map[string]bool{}
-		for _, sp := range specs {
-			have[sp.Name] = true
-		}
-		for _, ix := range indexes {
-			if name := indexName(ix.Keys.(bson.D)); !have[name] {
-				missing = append(missing, col+"."+name)
-			}
+		for _, ix := range lack {
+			missing = append(missing, col+"."+indexName(ix.Keys.(bson.D)))
 		}
 	}
 	sort.Strings(missing)

@@ -31,43 +31,11 @@ func (s *Store) AppendInteraction(ctx context.Context, clientID string, it Inter
 	if it.Kind == "" {
 		return it, invalidf("an interaction needs a kind")
 	}
-	if it.At.IsZero() {
-		it.At = s.now()
-	}
-	it.At = it.At.UTC()
-	// Reserve the entry's number on the client. A crash before the bucket write leaves
-	// a gap in the numbering, never a half-written entry.
-	var c struct {
-		Seq     int64  `bson:"timelineSeq"`
-		Manager string `bson:"managerId"`
-	}
-	unlock := s.locks.lock(colClients, clientID)
-	err := s.c(colClients).FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: clientID}},
-		bson.D{{Key: "$inc", Value: bson.D{{Key: "timelineSeq", Value: int64(1)}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
-	unlock()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return it, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
-	}
+	stored, err := s.appendNumbered(ctx, clientID, []Interaction{it})
 	if err != nil {
-		return it, fmt.Errorf("add to timeline: %w", err)
+		return it, err
 	}
-	it.Seq = c.Seq
-	bucket := (it.Seq - 1) / timelineBucket
-	// The lock is released before counting: locks are striped, and holding one while
-	// taking another may wait on itself.
-	unlock = s.locks.lock(colTimeline, timelineID(clientID, bucket))
-	_, err = s.c(colTimeline).UpdateOne(ctx, bson.D{{Key: "_id", Value: timelineID(clientID, bucket)}},
-		bson.D{
-			{Key: "$push", Value: bson.D{{Key: "items", Value: it}}},
-			{Key: "$setOnInsert", Value: bson.D{{Key: "client", Value: clientID}, {Key: "bucket", Value: bucket}}},
-		}, options.Update().SetUpsert(true))
-	unlock()
-	if err != nil {
-		return it, fmt.Errorf("add to timeline: %w", err)
-	}
-	s.countInteractions(ctx, c.Manager, []Interaction{it})
-	return it, nil
+	return stored[0], nil
 }
 
 // Timeline returns up to limit entries older than before (0: the newest), newest
@@ -169,6 +137,13 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 	if len(items) == 0 {
 		return nil
 	}
+	_, err := s.appendNumbered(ctx, clientID, items)
+	return err
+}
+
+// appendNumbered reserves the entries' numbers on the client, then writes them. A
+// crash between the two leaves a gap in the numbering, never a half-written entry.
+func (s *Store) appendNumbered(ctx context.Context, clientID string, items []Interaction) ([]Interaction, error) {
 	var c struct {
 		Seq     int64  `bson:"timelineSeq"`
 		Manager string `bson:"managerId"`
@@ -179,10 +154,10 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&c)
 	unlock()
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return fmt.Errorf("client %s: %w", clientID, ErrNotFound)
+		return nil, fmt.Errorf("client %s: %w", clientID, ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("add to timeline: %w", err)
+		return nil, fmt.Errorf("add to timeline: %w", err)
 	}
 	return s.writeNumbered(ctx, clientID, c.Manager, c.Seq-int64(len(items))+1, items)
 }
@@ -191,16 +166,16 @@ func (s *Store) AppendInteractions(ctx context.Context, clientID string, items [
 // client (by AppendInteractions, or by another write of the client that reserved
 // them with its own change), one write per bucket touched, and counts them for the
 // client's manager.
-func (s *Store) writeNumbered(ctx context.Context, clientID, manager string, first int64, items []Interaction) error {
+func (s *Store) writeNumbered(ctx context.Context, clientID, manager string, first int64, items []Interaction) ([]Interaction, error) {
 	if len(items) == 0 {
-		return nil
+		return nil, nil
 	}
 	byBucket := map[int64][]Interaction{}
 	stored := make([]Interaction, len(items))
 	for i := range items {
 		it := items[i]
 		if it.Kind == "" {
-			return invalidf("an interaction needs a kind")
+			return nil, invalidf("an interaction needs a kind")
 		}
 		if it.At.IsZero() {
 			it.At = s.now()
@@ -219,9 +194,9 @@ func (s *Store) writeNumbered(ctx context.Context, clientID, manager string, fir
 			}, options.Update().SetUpsert(true))
 		unlock()
 		if err != nil {
-			return fmt.Errorf("add to timeline: %w", err)
+			return nil, fmt.Errorf("add to timeline: %w", err)
 		}
 	}
 	s.countInteractions(ctx, manager, stored)
-	return nil
+	return stored, nil
 }
