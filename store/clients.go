@@ -538,37 +538,44 @@ func (s *Store) moveStageLater(ctx context.Context, actor, clientID string, to S
 	if before.Stage == to {
 		after.StageSince = before.StageSince
 	} else {
+		since := before.CreatedAt
+		if before.StageSince != nil {
+			since = *before.StageSince
+		}
 		// The reason is the move's own: in the entry's text too, it was shown twice.
 		it, err := s.AppendInteraction(ctx, clientID, Interaction{
 			Kind: InteractionStageChange, AuthorID: actor, OrderID: orderID,
-			Stage: &StageChange{From: before.Stage, To: to, Reason: reason, Code: code},
+			Stage: &StageChange{From: before.Stage, To: to, Reason: reason, Code: code, Since: &since},
 		})
 		if err != nil {
 			return nil, err
 		}
 		after.TimelineSeq++
-		since := before.CreatedAt
-		if before.StageSince != nil {
-			since = *before.StageSince
-		}
-		move := StageMove{Client: clientID, Seq: it.Seq, From: before.Stage, To: to, At: it.At,
-			Since: since, Reason: reason, Code: code, By: actor}
+		move, _ := stageMoveOf(clientID, &it)
 		if later != nil {
 			later.moves = append(later.moves, move)
 		} else if err := s.recordStageMove(ctx, move); err != nil {
 			return nil, err
 		}
+		if orderID != "" {
+			// Recorded again by RepairOrders after a crash: an _id of its own.
+			if later != nil {
+				later.audits = append(later.audits, stageAudit(move, orderID))
+			} else if err := s.writeLater(ctx, &laterRecords{audits: []any{stageAudit(move, orderID)}}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	s.dir.put(&after)
-	audit := map[string]any{"from": before.Stage, "to": to, "reason": reason, "code": code, "order": orderID}
 	if later != nil {
-		later.audits = append(later.audits, AuditEntry{ID: newID(), At: s.now(), ActorID: actor, Action: "client.stage", Entity: "client", EntityID: clientID, Changes: audit})
 		return &after, nil
 	}
 	if err := s.recordChanges(ctx, clientID); err != nil {
 		s.log.Warn("record client change", "err", err)
 	}
-	_ = s.Audit(ctx, actor, "client.stage", "client", clientID, audit)
+	if orderID == "" || before.Stage == to {
+		_ = s.Audit(ctx, actor, "client.stage", "client", clientID, stageAuditChanges(before.Stage, to, reason, code, orderID))
+	}
 	return &after, nil
 }
 

@@ -267,6 +267,9 @@ type StageChange struct {
 	To     Stage       `bson:"to"`
 	Reason string      `bson:"reason,omitempty"`
 	Code   RefusalCode `bson:"code,omitempty"`
+	// Since is when the client entered From: with it the entry alone gives the
+	// move's record for the reports (stageMoveOf).
+	Since *time.Time `bson:"since,omitempty"`
 }
 
 // MailRef points from the timeline to a stored letter.

@@ -225,6 +225,9 @@ func (im *orderImport) chunk(ctx context.Context, clients []importClient, byClie
 		})
 	}
 	err := g.Wait()
+	if cerr := s.crashPoint("orders.followed"); cerr != nil {
+		return cerr
+	}
 	var all laterRecords
 	for _, l := range later {
 		all.moves, all.audits = append(all.moves, l.moves...), append(all.audits, l.audits...)

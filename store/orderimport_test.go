@@ -143,15 +143,24 @@ func TestUpsertOrdersCountsActivityOfTheWholeFile(t *testing.T) {
 }
 
 // An import stopped by a crash halfway through its clients is finished by
-// RepairOrders: each order, history line and count once.
+// RepairOrders: each order, history line, count, stage move's record and audit
+// entry once. At "orders.lined" the clients have their stage moves and lines; at
+// "orders.followed" their histories are done but the chunk's records of the moves
+// are not written.
 func TestUpsertOrdersFinishedAfterACrash(t *testing.T) {
+	for _, point := range []string{"orders.lined", "orders.followed"} {
+		t.Run(point, func(t *testing.T) { upsertOrdersCrashedAt(t, point) })
+	}
+}
+
+func upsertOrdersCrashedAt(t *testing.T, point string) {
 	b := newMoneyBase(t)
 	ctx := context.Background()
 	other := storetest.Client(t, b.s, "ООО Василёк", b.anna.ManagerID).ID
 	orders := []store.Order{paidOrder("К-1", b.annas, 1, 10_00), paidOrder("К-2", other, 1, 20_00), paidOrder("К-3", b.boriss, 1, 40_00)}
 	crash := errors.New("crash")
 	b.s.SetCrash(func(p string) error {
-		if p == "orders.lined" {
+		if p == point {
 			return crash
 		}
 		return nil
@@ -180,6 +189,37 @@ func TestUpsertOrdersFinishedAfterACrash(t *testing.T) {
 		}
 		if got := b.lines(t, id, store.InteractionOrder, store.InteractionPayment); len(got) != 1 {
 			t.Fatalf("client %s: %d order lines", id, len(got))
+		}
+		if got := b.lines(t, id, store.InteractionStageChange); len(got) != 1 {
+			t.Fatalf("client %s: %d stage lines", id, len(got))
+		}
+	}
+	// A second repair finds nothing to do and writes nothing twice.
+	if n, err := b.s.RepairOrders(ctx); err != nil || n != 0 {
+		t.Fatalf("second repair: %d %v", n, err)
+	}
+	now := b.clock.Now()
+	moves := map[string]int{}
+	if err := b.s.EachStageMove(ctx, now.Add(-time.Hour), now.Add(time.Hour), func(m store.StageMove) error {
+		if m.To == store.StageGold && m.By == "import" {
+			moves[m.Client]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	audits := map[string]int{}
+	if err := b.s.AuditBetween(ctx, now.Add(-time.Hour), now.Add(time.Hour), func(e store.AuditEntry) error {
+		if e.Action == "client.stage" && e.Changes["order"] != "" {
+			audits[e.EntityID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{b.annas, other, b.boriss} {
+		if moves[id] != 1 || audits[id] != 1 {
+			t.Errorf("client %s: %d stage move records and %d audit entries, want one of each", id, moves[id], audits[id])
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -127,10 +128,16 @@ func (s *Store) applyOrders(ctx context.Context, actor, clientID string, changes
 }
 
 // finishOrders carries out a written-down change; each step may be done again. refs
-// as for carryOut.
+// as for carryOut; nil also says a crash may have left the change halfway, so its
+// stage moves' records are written again (recordOrderMoves).
 func (s *Store) finishOrders(ctx context.Context, w *orderWork, refs []OrderRef) error {
 	if err := s.carryOut(ctx, w, refs); err != nil {
 		return err
+	}
+	if refs == nil {
+		if err := s.recordOrderMoves(ctx, w); err != nil {
+			return err
+		}
 	}
 	if !w.Counted {
 		counts := dayCounts{}
@@ -242,11 +249,62 @@ func (s *Store) writeLater(ctx context.Context, l *laterRecords) error {
 		}
 	}
 	if len(l.audits) > 0 {
-		if _, err := s.c(colAudit).InsertMany(ctx, l.audits); err != nil {
+		if _, err := s.insertNew(ctx, colAudit, l.audits, nil); err != nil {
 			return fmt.Errorf("write audit log: %w", err)
 		}
 	}
 	return nil
+}
+
+// stageMoveOf is the report record of a stage-change entry; false for an entry
+// written before entries kept when the client entered its From stage.
+func stageMoveOf(clientID string, it *Interaction) (StageMove, bool) {
+	st := it.Stage
+	if it.Kind != InteractionStageChange || st == nil || st.Since == nil {
+		return StageMove{}, false
+	}
+	return StageMove{Client: clientID, Seq: it.Seq, From: st.From, To: st.To, At: it.At,
+		Since: *st.Since, Reason: st.Reason, Code: st.Code, By: it.AuthorID}, true
+}
+
+// stageAudit is the audit entry of a stage move an order made. Its _id is the
+// move's, so that writing it again after a crash adds nothing.
+func stageAudit(m StageMove, orderID string) AuditEntry {
+	return AuditEntry{ID: "stage/" + m.Client + "/" + strconv.FormatInt(m.Seq, 10), At: m.At, ActorID: m.By,
+		Action: "client.stage", Entity: "client", EntityID: m.Client,
+		Changes: stageAuditChanges(m.From, m.To, m.Reason, m.Code, orderID)}
+}
+
+func stageAuditChanges(from, to Stage, reason string, code RefusalCode, orderID string) map[string]any {
+	return map[string]any{"from": from, "to": to, "reason": reason, "code": code, "order": orderID}
+}
+
+// recordOrderMoves writes again the report records and audit entries of the stage
+// moves a change made, found in the client's history: an import writes them at the
+// end of a chunk of clients, so a crash before that left the moves in the
+// histories only. Writing them again adds nothing that is there.
+func (s *Store) recordOrderMoves(ctx context.Context, w *orderWork) error {
+	if len(w.After) == 0 {
+		return nil
+	}
+	cause := causeOf(w)
+	// The moves come before the change's own lines; two pages more for anything
+	// written since.
+	items, err := s.numberedPage(ctx, w.Client, len(orderLines(w))+2*timelineBucket)
+	if errors.Is(err, ErrNotFound) {
+		return nil // the client was deleted
+	}
+	if err != nil {
+		return err
+	}
+	var later laterRecords
+	for i := range items {
+		if m, ok := stageMoveOf(w.Client, &items[i]); ok && items[i].OrderID == cause {
+			later.moves = append(later.moves, m)
+			later.audits = append(later.audits, stageAudit(m, cause))
+		}
+	}
+	return s.writeLater(ctx, &later)
 }
 
 // writeOrders saves changes' orders: the new ones in one insert (an import brings
