@@ -30,3 +30,6 @@ func TapAccess() map[string]string {
 	}
 	return out
 }
+
+// OrderRef is how a button names an order.
+func OrderRef(clientID, orderID string) string { return orderRef(clientID, orderID) }

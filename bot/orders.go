@@ -7,6 +7,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"html"
 	"regexp"
@@ -90,7 +92,48 @@ func (d *dialog) orderKey() string {
 	if d.kind == dialogOrder {
 		return d.clientID
 	}
-	return d.order.orderID
+	return orderRef(d.clientID, d.order.orderID)
+}
+
+// orderRefMax is the longest order number a button carries as it is: with a tap's
+// code and one more argument the data stays within Telegram's 64 bytes.
+const orderRefMax = 37
+
+// orderRef names an order in a button's data. A number with the data's separator,
+// a leading "~" or too long for a button is named by its client and a hash of the
+// number instead: "~<client>~<hash>", found again among the client's orders.
+func orderRef(clientID, orderID string) string {
+	if len(orderID) <= orderRefMax && !strings.ContainsAny(orderID, ":~") {
+		return orderID
+	}
+	return "~" + clientID + "~" + orderHash(orderID)
+}
+
+func orderHash(orderID string) string {
+	sum := sha256.Sum256([]byte(orderID))
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
+}
+
+// orderNamed is the number a button's order reference names ("" when none of the
+// client's orders has it).
+func (t *turn) orderNamed(ref string) (string, error) {
+	clientID, hash, ok := strings.Cut(strings.TrimPrefix(ref, "~"), "~")
+	if !ok || !strings.HasPrefix(ref, "~") {
+		return ref, nil
+	}
+	m, err := t.st.ClientMoney(t.ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, r := range m.Orders {
+		if orderHash(r.ID) == hash {
+			return r.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // orderDialog is the order or payment dialog a button answers, waiting at step;
@@ -114,7 +157,7 @@ func (t *turn) askOrder(d *dialog) {
 	switch {
 	case dr.step == stepAmount && d.kind == dialogPayment:
 		t.say(t.tr("pay.ask_amount", "id", dr.orderID, "owed", money(dr.owed)),
-			row(btn(t.tr("btn.pay_all", "amount", money(dr.owed)), tapPayAll.data(dr.orderID))), cancel)
+			row(btn(t.tr("btn.pay_all", "amount", money(dr.owed)), tapPayAll.data(d.orderKey()))), cancel)
 	case dr.step == stepAmount:
 		t.say(t.tr("order.ask_amount"), cancel)
 	case dr.step == stepDate:
@@ -331,10 +374,10 @@ func (t *turn) saveOrder(d *dialog, paid bool) {
 	}
 	kb := [][]Button{}
 	if o.Owed() > 0 {
-		kb = append(kb, row(btn(t.tr("btn.pay"), tapOrderPay.data(o.ID))))
+		kb = append(kb, row(btn(t.tr("btn.pay"), tapOrderPay.data(orderRef(o.ClientID, o.ID)))))
 	}
 	if t.opts.Invoices != nil {
-		kb = append(kb, row(btn(t.tr("btn.invoice"), tapInvoice.data(o.ID))))
+		kb = append(kb, row(btn(t.tr("btn.invoice"), tapInvoice.data(orderRef(o.ClientID, o.ID)))))
 	}
 	t.say(msg, append(kb, row(btn(t.tr("btn.orders"), tapOrders.data(o.ClientID)), btn(t.tr("btn.card"), tapCard.data(o.ClientID))))...)
 }
@@ -370,7 +413,12 @@ func (t *turn) orderWhat(what string) string {
 
 // order reads an order the manager may see, with its client. An order that does not
 // exist and one of another manager's client look the same.
-func (t *turn) order(id string) (*store.Order, *store.Client) {
+func (t *turn) order(ref string) (*store.Order, *store.Client) {
+	id, err := t.orderNamed(ref)
+	if err != nil {
+		t.fail("read order", err)
+		return nil, nil
+	}
 	o, c, err := t.st.OrderFor(t.ctx, t.viewer(), id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.fail("read order", err)
@@ -408,7 +456,7 @@ func (t *turn) ordersPage(clientID string, page int) {
 	var kb [][]Button
 	for _, r := range m.Orders[from:to] {
 		b.WriteString("\n" + t.orderRefLine(r))
-		kb = append(kb, row(btn(clip("№"+r.ID+" · "+money(r.Amount)+" · "+t.refState(r), 60), tapOrder.data(r.ID))))
+		kb = append(kb, row(btn(clip("№"+r.ID+" · "+money(r.Amount)+" · "+t.refState(r), 60), tapOrder.data(orderRef(c.ID, r.ID)))))
 	}
 	kb = p.keys(kb)
 	kb = append(kb, row(btn(t.tr("btn.order_new"), tapOrderNew.data(c.ID)), btn(t.tr("btn.card"), tapCard.data(c.ID))))
@@ -522,14 +570,14 @@ func (t *turn) showOrder(o *store.Order, c *store.Client) {
 	var kb [][]Button
 	var acts []Button
 	if o.Owed() > 0 {
-		acts = append(acts, btn(t.tr("btn.pay"), tapOrderPay.data(o.ID)))
+		acts = append(acts, btn(t.tr("btn.pay"), tapOrderPay.data(orderRef(o.ClientID, o.ID))))
 	}
 	if o.State != store.OrderCancelled && len(o.Payments) == 0 {
-		acts = append(acts, btn(t.tr("btn.order_cancel"), tapOrderCancel.data(o.ID)))
+		acts = append(acts, btn(t.tr("btn.order_cancel"), tapOrderCancel.data(orderRef(o.ClientID, o.ID))))
 	}
 	kb = append(kb, acts)
 	if t.opts.Invoices != nil && o.State != store.OrderCancelled {
-		kb = append(kb, row(btn(t.tr("btn.invoice"), tapInvoice.data(o.ID))))
+		kb = append(kb, row(btn(t.tr("btn.invoice"), tapInvoice.data(orderRef(o.ClientID, o.ID)))))
 	}
 	kb = append(kb, row(btn(t.tr("btn.orders"), tapOrders.data(c.ID)), btn(t.tr("btn.card"), tapCard.data(c.ID))))
 	t.show(b.String(), kb...)
@@ -589,7 +637,7 @@ func (t *turn) savePayment(d *dialog) {
 	if o.Owed() == 0 {
 		msg = t.tr("pay.saved_full", "amount", money(dr.amount), "id", o.ID) + t.stageMoved(o.ClientID, dr.stage)
 	}
-	t.say(msg, row(btn(t.tr("btn.order", "id", o.ID), tapOrder.data(o.ID)), btn(t.tr("btn.card"), tapCard.data(o.ClientID))))
+	t.say(msg, row(btn(t.tr("btn.order", "id", o.ID), tapOrder.data(orderRef(o.ClientID, o.ID))), btn(t.tr("btn.card"), tapCard.data(o.ClientID))))
 }
 
 // payRefusal says why a payment of amount for o is not recorded: the store's reason
@@ -633,11 +681,11 @@ func (t *turn) cancelMenu(id string) {
 	for i := 0; i < len(cancelReasons); i += 2 {
 		var line []Button
 		for _, r := range cancelReasons[i:min(i+2, len(cancelReasons))] {
-			line = append(line, btn(t.tr("cancel.reason."+string(r)), tapCancelWhy.data(o.ID, r)))
+			line = append(line, btn(t.tr("cancel.reason."+string(r)), tapCancelWhy.data(orderRef(o.ClientID, o.ID), r)))
 		}
 		kb = append(kb, line)
 	}
-	kb = append(kb, row(btn(t.tr("btn.back"), tapOrder.data(o.ID))))
+	kb = append(kb, row(btn(t.tr("btn.back"), tapOrder.data(orderRef(o.ClientID, o.ID)))))
 	t.show(t.tr("cancel.ask", "id", o.ID, "amount", money(o.Amount)), kb...)
 }
 

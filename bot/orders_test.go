@@ -436,3 +436,60 @@ func TestInvoiceButtonAndMissingRequisites(t *testing.T) {
 		t.Fatalf("an invoice without requisites: %s", got)
 	}
 }
+
+// An order numbered by the accounting system with the data's separator and too long
+// for a button (1C writes "Реализация ... от <date>") is opened, paid and cancelled
+// from its buttons like any other; a forged reference to another manager's order
+// shows nothing.
+func TestOrderWithALongNumberFromItsButtons(t *testing.T) {
+	w, anna := newShop(t)
+	ctx := context.Background()
+	c := w.client(&store.Client{Name: "Ромашка", ManagerID: anna.m.ID})
+	long := "Реализация товаров: ЦБ-000000123 от 20.11.2026"
+	other := "Счёт: ЦБ-000000124 от 21.11.2026 (доставка и монтаж)"
+	date := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	if _, err := w.st.UpsertOrders(ctx, "import", []store.Order{
+		{ID: long, ClientID: c.ID, What: "Бумага", Amount: 3_000_00, Currency: store.Currency, Date: date, State: store.OrderInvoiced},
+		{ID: other, ClientID: c.ID, What: "Монтаж", Amount: 500_00, Currency: store.Currency, Date: date, State: store.OrderInvoiced},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fits := func() {
+		t.Helper()
+		for _, b := range anna.buttons() {
+			if _, data, _ := strings.Cut(b, "="); len(data) > 64 {
+				t.Fatalf("button data over Telegram's 64 bytes: %s", b)
+			}
+		}
+	}
+	anna.send("Ромашка")
+	anna.tap("🧾 Заказы")
+	fits()
+	anna.expect(anna.tap("№Реализация"), "Заказ №"+long, "Долг: "+rub("3 000"))
+	fits()
+	anna.expect(anna.tap("Оплата"), "Оплата по заказу №"+long)
+	fits()
+	anna.tap("Весь долг")
+	got := anna.tap("Сегодня")
+	fits()
+	anna.expect(got, long)
+	anna.expect(anna.tap("🧾 Заказ №"), "Заказ №"+long, "Оплачен")
+	anna.tap("Заказы")
+	anna.expect(anna.tap("№Счёт"), "Заказ №"+other)
+	anna.tap("Отменить заказ")
+	fits()
+	anna.expect(anna.tap("Дубль"), "Заказ №"+other+" отменён: Дубль.")
+	states := map[string]store.OrderState{}
+	for _, r := range w.money(c.ID).Orders {
+		states[r.ID] = r.State
+	}
+	if states[long] != store.OrderPaid || states[other] != store.OrderCancelled {
+		t.Fatalf("the orders: %v", states)
+	}
+
+	boris := w.manager("Борис", store.RoleManager, "ru", "Europe/Moscow")
+	boris.send("/start")
+	for _, d := range []string{"oo:" + bot.OrderRef(c.ID, long), "op:" + bot.OrderRef(c.ID, long), "oo:~" + c.ID + "~nothere", "oo:~"} {
+		boris.expect(boris.tapData(d), "Заказ не найден")
+	}
+}
