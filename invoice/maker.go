@@ -65,6 +65,6 @@ func FromOrder(seller *store.Requisites, o *store.Order, c *store.Client, loc *t
 		PayBy:  payBy,
 		Seller: *seller,
 		Buyer:  Party{Name: c.Name, Legal: c.Legal},
-		Lines:  []Line{{What: what, Qty: 1, Unit: "шт", Price: o.Amount}},
+		Lines:  []Line{{What: what, Qty: 1, Unit: seller.UnitOrDefault(), Price: o.Amount}},
 	}
 }

@@ -67,10 +67,23 @@ func TestMakerInvoicePDF(t *testing.T) {
 		}
 		keep(t, name, pdf)
 		text := pdfText(t, pdf)
-		for _, want := range []string{c.text, "ИНН 7707083893", "ИНН 7736207543", "Оплатить не позднее 6 декабря 2026 г.", "Иванов И. И."} {
+		for _, want := range []string{c.text, "ИНН 7707083893", "ИНН 7736207543", "Оплатить не позднее 6 декабря 2026 г.", "Иванов И. И.", "Поставка 1 шт"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("invoice %d lacks %q:\n%s", i, want, text)
 			}
 		}
+	}
+	// A company of services counts its orders in its own unit.
+	services := romashka
+	services.Unit = "усл."
+	if err := s.SetCompanyRequisites(ctx, "admin", services); err != nil {
+		t.Fatal(err)
+	}
+	_, pdf, err := m.InvoicePDF(ctx, asAnna, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := pdfText(t, pdf); !strings.Contains(text, "Поставка 1 усл.") {
+		t.Errorf("the invoice's unit is not the company's:\n%s", text)
 	}
 }

@@ -4,11 +4,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
@@ -28,7 +30,15 @@ type Requisites struct {
 	NoVAT bool `bson:"noVat,omitempty" json:"noVat,omitempty"`
 	// PayDays is how many days an invoice gives to pay (0: 5 days).
 	PayDays int `bson:"payDays,omitempty" json:"payDays,omitempty"`
+	// Unit is what an order is counted in on an invoice ("" : "шт"; "усл." for services).
+	Unit string `bson:"unit,omitempty" json:"unit,omitempty"`
 }
+
+// DefaultUnit is an invoice line's unit when the requisites name none.
+const DefaultUnit = "шт"
+
+// UnitOrDefault is the unit an invoice line is counted in.
+func (r *Requisites) UnitOrDefault() string { return cmp.Or(r.Unit, DefaultUnit) }
 
 const requisitesID = "requisites"
 
@@ -64,6 +74,8 @@ func (r *Requisites) check() error {
 		return invalidf("VAT %d%%: a rate from 0 to 30", r.VAT)
 	case r.PayDays < 0:
 		return invalidf("days to pay must not be negative")
+	case utf8.RuneCountInString(r.Unit) > 10 || strings.TrimSpace(r.Unit) != r.Unit:
+		return invalidf("unit %q: a short word such as шт or усл., without spaces around it", r.Unit)
 	}
 	for _, f := range []struct {
 		name, v string

@@ -52,6 +52,7 @@ func runCompany(ctx context.Context, e *env, args []string) error {
 	vat := fs.Int("vat", 0, "the VAT rate in percent that prices include: 20, 10, 5, 0")
 	noVAT := fs.Bool("no-vat", false, `no VAT (the simplified tax system): invoices say "Без НДС"`)
 	payDays := fs.Int("pay-days", 0, "days an invoice gives to pay (0: 5)")
+	unit := fs.String("unit", "", `what an order is counted in on an invoice: "шт" (the default), "усл." for services`)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -107,6 +108,9 @@ func runCompany(ctx context.Context, e *env, args []string) error {
 	if given["pay-days"] {
 		next.PayDays = *payDays
 	}
+	if given["unit"] {
+		next.Unit = *unit
+	}
 	if err := s.SetCompanyRequisites(ctx, "cli", next); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return fmt.Errorf("%w; nothing saved", err)
@@ -137,5 +141,6 @@ func showRequisites(e *env, r *store.Requisites) error {
 	}
 	fmt.Fprintf(w, "VAT\t%s\n", vat)
 	fmt.Fprintf(w, "Days to pay\t%d\t--pay-days\n", cmp.Or(r.PayDays, 5))
+	fmt.Fprintf(w, "Unit on invoices\t%s\t--unit\n", r.UnitOrDefault())
 	return w.Flush()
 }

@@ -39,7 +39,8 @@ func TestCompanyRequisites(t *testing.T) {
 	}
 	want := []string{"Name ООО «Ромашка» --name", "INN 7707083893 --inn", "KPP 773601001", "Bank ПАО Сбербанк г. Москва",
 		"BIK 044525225", "Account 40702810100000000001", "Corr. account 30101810400000000225", "Director Греф Герман Оскарович",
-		"Accountant - --accountant", "VAT 20% included in prices --vat 20", "Days to pay 5 --pay-days"}
+		"Accountant - --accountant", "VAT 20% included in prices --vat 20", "Days to pay 5 --pay-days",
+		"Unit on invoices шт --unit"}
 	check := func(step string) {
 		t.Helper()
 		got := show()
@@ -60,6 +61,7 @@ func TestCompanyRequisites(t *testing.T) {
 		{[]string{"--account", "4070281010000000000x"}, "account", 1},
 		{[]string{"--vat", "99"}, "VAT 99%", 1},
 		{[]string{"--pay-days", "-1"}, "days to pay", 1},
+		{[]string{"--unit", "штук и упаковок"}, "a short word", 1},
 		{[]string{"--vat", "10", "--no-vat"}, "together", 2},
 		{[]string{"--vat", "twenty"}, "invalid value", 2},
 		{[]string{"--name"}, "flag needs an argument", 2},
@@ -72,10 +74,10 @@ func TestCompanyRequisites(t *testing.T) {
 		}
 	}
 	check("after the bad values")
-	if r := runCRM(ctx, t, vars, "company", "set", "--no-vat", "--pay-days", "10", "--accountant", "Петрова Анна"); r.code != 0 {
+	if r := runCRM(ctx, t, vars, "company", "set", "--no-vat", "--pay-days", "10", "--accountant", "Петрова Анна", "--unit", "усл."); r.code != 0 {
 		t.Fatalf("set VAT: %+v", r)
 	}
-	want = append(want[:len(want)-3], "Accountant Петрова Анна", "VAT none (Без НДС) --no-vat", "Days to pay 10")
+	want = append(want[:len(want)-4], "Accountant Петрова Анна", "VAT none (Без НДС) --no-vat", "Days to pay 10", "Unit on invoices усл.")
 	check("after --no-vat")
 	if r := runCRM(ctx, t, vars, "company", "set", "--vat", "10"); r.code != 0 || !strings.Contains(r.stdout, "10% included") {
 		t.Fatalf("back to VAT: %+v", r)
