@@ -70,7 +70,11 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 		return nil, fmt.Errorf("SMTP security %q: use tls, starttls or none", cfg.Security)
 	}
 	if cfg.TLS != nil {
-		opts = append(opts, gomail.WithTLSConfig(cfg.TLS))
+		t := cfg.TLS.Clone()
+		if t.ServerName == "" {
+			t.ServerName = cfg.Host // what go-mail's own configuration checks
+		}
+		opts = append(opts, gomail.WithTLSConfig(t))
 	}
 	if cfg.User != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(cfg.User), gomail.WithPassword(cfg.Password))

@@ -198,3 +198,58 @@ func BenchmarkSMTPRate(b *testing.B) {
 		b.ReportMetric(float64(len(at)), "letters")
 	}
 }
+
+// A server that wants a login over STARTTLS: the right password logs in (crm
+// doctor's check) and sends; a wrong one fails the check with the server's 535, and
+// without TLS the password is never offered.
+func TestSMTPLogsInOverSTARTTLS(t *testing.T) {
+	ctx := context.Background()
+	srv := smtptest.StartTLS(t)
+	srv.RequireLogin("crm@shop.test", "s3cret")
+	cfg := mail.SMTPConfig{Host: "127.0.0.1", Port: srv.Port(), Security: "starttls", TLS: srv.ClientTLSConfig(),
+		User: "crm@shop.test", Password: "s3cret", Conns: 1}
+	pool, err := mail.NewSMTP(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := pool.Check(ctx); err != nil {
+		t.Fatalf("check with the right password: %v", err)
+	}
+	m := gomail.NewMsg()
+	if err := m.From("news@shop.test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.To("anna@x.ru"); err != nil {
+		t.Fatal(err)
+	}
+	m.Subject("Привет")
+	m.SetBodyString(gomail.TypeTextPlain, "текст")
+	if err := pool.Send(ctx, m); err != nil || srv.Count() != 1 {
+		t.Fatalf("send after logging in: %v, %d arrived", err, srv.Count())
+	}
+
+	for _, bad := range []struct {
+		name string
+		cfg  func(*mail.SMTPConfig)
+		says string
+	}{
+		{"a wrong password", func(c *mail.SMTPConfig) { c.Password = "wrong" }, "535"},
+		{"no TLS", func(c *mail.SMTPConfig) { c.Security = "none" }, "authentication mechanism"},
+		{"an untrusted certificate", func(c *mail.SMTPConfig) { c.TLS = nil }, "certificate"},
+	} {
+		c := cfg
+		bad.cfg(&c)
+		p, err := mail.NewSMTP(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Check(ctx); err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("check with %s: %v, want an error saying %q", bad.name, err, bad.says)
+		}
+		_ = p.Close()
+	}
+	if srv.Count() != 1 {
+		t.Fatalf("%d letters arrived, want 1", srv.Count())
+	}
+}

@@ -5,6 +5,7 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -19,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/crm-team/crm/internal/selfsigned"
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -57,6 +60,9 @@ type Server struct {
 	refuseAll *smtp.SMTPError            // every recipient, when set
 	cutData   map[string]bool            // drop the connection in the middle of DATA
 	idle      time.Duration              // how long a silent client is kept
+	login     *[2]string                 // user and password a client must log in with; nil: none
+	serverTLS *tls.Config                // STARTTLS offered with it; nil: none
+	clientTLS *tls.Config
 }
 
 // Start runs a server on a free loopback port until the test ends.
@@ -77,6 +83,25 @@ func StartIdle(tb testing.TB, idle time.Duration) *Server {
 	return s
 }
 
+// StartTLS runs a server that offers STARTTLS with a certificate of its own, which
+// ClientTLSConfig trusts.
+func StartTLS(tb testing.TB) *Server {
+	tb.Helper()
+	s := newServer(10 * time.Second)
+	var err error
+	if s.serverTLS, s.clientTLS, err = selfsigned.New(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.listen("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// ClientTLSConfig trusts the server's certificate (nil for a server without TLS).
+func (s *Server) ClientTLSConfig() *tls.Config { return s.clientTLS }
+
 func newServer(idle time.Duration) *Server {
 	return &Server{refuse: map[string]*smtp.SMTPError{}, cutData: map[string]bool{}, idle: idle}
 }
@@ -89,6 +114,7 @@ func (s *Server) listen(addr string) error {
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
+	srv.TLSConfig = s.serverTLS
 	srv.ReadTimeout, srv.WriteTimeout = s.idle, 10*time.Second
 	srv.MaxRecipients = 100
 	s.mu.Lock()
@@ -210,15 +236,54 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 }
 
 type session struct {
-	s    *Server
-	conn *smtp.Conn
-	msg  Message
+	s      *Server
+	conn   *smtp.Conn
+	msg    Message
+	authed bool
 }
 
 func (x *session) Reset()        { x.msg = Message{} }
 func (x *session) Logout() error { return nil }
 
+// RequireLogin makes the server offer AUTH PLAIN and take letters only
+// from a client logged in as user with password, as a mail provider does.
+func (s *Server) RequireLogin(user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.login = &[2]string{user, password}
+}
+
+func (x *session) loginNeeded() *[2]string {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	return x.s.login
+}
+
+func (x *session) AuthMechanisms() []string {
+	if x.loginNeeded() == nil {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (x *session) Auth(mech string) (sasl.Server, error) {
+	check := func(user, password string) error {
+		if want := x.loginNeeded(); want == nil || want[0] != user || want[1] != password {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		x.authed = true
+		return nil
+	}
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(_, user, password string) error { return check(user, password) }), nil
+}
+
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
+	if x.loginNeeded() != nil && !x.authed {
+		return smtp.ErrAuthRequired
+	}
 	x.msg = Message{From: from}
 	return nil
 }
